@@ -1,0 +1,162 @@
+// Command paknd is the pakn petition service: it serves the HTTP API, backed
+// by PostgreSQL and HashiCorp Vault. Configuration comes from PAKN_*
+// environment variables and flags (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"pakn/internal/audit"
+	"pakn/internal/config"
+	"pakn/internal/httpapi"
+	"pakn/internal/postgres"
+	"pakn/internal/vault"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "paknd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
+	cfg, err := config.Load(args, getenv)
+	if err != nil {
+		var p config.Problems
+		if errors.As(err, &p) {
+			return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
+		}
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	if cfg.MigrateOnStart {
+		from, to, err := postgres.Migrate(ctx, cfg.DatabaseOwnerURL, cfg.AppRole)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "from", from, "to", to)
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := checkSchema(ctx, pool); err != nil {
+		return err
+	}
+
+	vcfg := vault.Config{Addr: cfg.VaultAddr, Token: cfg.VaultToken, RoleID: cfg.VaultRoleID, Timeout: cfg.VaultTimeout}
+	if cfg.VaultRoleID != "" {
+		if vcfg.SecretID, err = config.ReadSecretFile(cfg.VaultSecretIDFile); err != nil {
+			return fmt.Errorf("vault secret id: %w", err)
+		}
+	}
+	vc, err := vault.Connect(ctx, vcfg, log)
+	if err != nil {
+		return err
+	}
+	if err := vc.Ready(ctx); err != nil {
+		return fmt.Errorf("vault not ready at start: %w", err)
+	}
+
+	store := &postgres.AuditStore{}
+	if err := postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+		return store.Append(ctx, tx, &audit.Event{
+			Actor: "system", Role: "paknd", Action: "service.start", ObjectType: "service", ObjectID: "paknd",
+			Outcome: audit.Success, Details: []byte(fmt.Sprintf(`{"version":%q}`, version)),
+		})
+	}); err != nil {
+		return fmt.Errorf("audit service start: %w", err)
+	}
+
+	api := httpapi.New(httpapi.Deps{
+		Log:          log,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Ready: map[string]httpapi.Checker{
+			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
+			"vault":    vc.Ready,
+		},
+	})
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           api,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+
+	vctx, vcancel := context.WithCancel(ctx)
+	defer vcancel()
+	go vc.Run(vctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("paknd serving", "addr", ln.Addr().String(), "version", version)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := postgres.InTx(sctx, pool, func(tx pgx.Tx) error {
+		return store.Append(sctx, tx, &audit.Event{
+			Actor: "system", Role: "paknd", Action: "service.stop", ObjectType: "service", ObjectID: "paknd",
+			Outcome: audit.Success,
+		})
+	}); err != nil {
+		log.Error("audit service stop", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// checkSchema refuses to serve an outdated or newer schema.
+func checkSchema(ctx context.Context, pool interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
+	have, err := postgres.SchemaVersion(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	want, err := postgres.LatestVersion()
+	if err != nil {
+		return err
+	}
+	if have != want {
+		return fmt.Errorf("database schema is at version %d, this paknd needs %d: run `pakn migrate` (or set PAKN_MIGRATE=true)", have, want)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+// Package config loads paknd's configuration from PAKN_* (and VAULT_ADDR)
+// environment variables, overridden by command-line flags, and validates it
+// across fields, reporting one line per problem.
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is paknd's whole configuration.
+type Config struct {
+	Addr              string        // listen address, host:port
+	DatabaseURL       string        // application role
+	DatabaseOwnerURL  string        // owner role, needed only to migrate at start
+	MigrateOnStart    bool          // apply migrations before serving
+	AppRole           string        // database application role that migrations grant to
+	VaultAddr         string        // Vault address
+	VaultToken        string        // development only
+	VaultRoleID       string        // AppRole role_id
+	VaultSecretIDFile string        // file holding the AppRole secret_id
+	VaultTimeout      time.Duration // per Vault request
+	Dev               bool          // development mode: allows a plain Vault token
+	AuditKeyFile      string        // file with the hex HMAC key for client addresses
+	AuditKey          []byte        // loaded from AuditKeyFile
+	MaxBodyBytes      int64         // global request body limit
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+	LogLevel          slog.Level
+}
+
+// Problems is the list of everything wrong with a configuration.
+type Problems []string
+
+// Error implements error, one problem per line.
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Load reads the configuration for paknd from getenv and args. On failure the
+// error is a Problems listing every problem found, or a flag parse error.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	fs := flag.NewFlagSet("paknd", flag.ContinueOnError)
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	var (
+		c    Config
+		p    Problems
+		dur  = map[string]*string{}
+		durs = []struct {
+			name, envName, def, usage string
+			dst                       *time.Duration
+		}{
+			{"vault-timeout", "PAKN_VAULT_TIMEOUT", "10s", "timeout of each Vault request", &c.VaultTimeout},
+			{"read-header-timeout", "PAKN_READ_HEADER_TIMEOUT", "5s", "HTTP read header timeout", &c.ReadHeaderTimeout},
+			{"read-timeout", "PAKN_READ_TIMEOUT", "30s", "HTTP read timeout (whole request)", &c.ReadTimeout},
+			{"write-timeout", "PAKN_WRITE_TIMEOUT", "60s", "HTTP write timeout", &c.WriteTimeout},
+			{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", &c.IdleTimeout},
+			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
+		}
+		migrate, dev, maxBody, level string
+	)
+	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
+	fs.StringVar(&c.DatabaseOwnerURL, "database-owner-url", env("PAKN_DATABASE_OWNER_URL", ""), "PostgreSQL URL of the owner role, to migrate at start (PAKN_DATABASE_OWNER_URL)")
+	fs.StringVar(&migrate, "migrate", env("PAKN_MIGRATE", "false"), "apply migrations at start (PAKN_MIGRATE)")
+	fs.StringVar(&c.AppRole, "db-app-role", env("PAKN_DB_APP_ROLE", "pakn_app"), "database application role (PAKN_DB_APP_ROLE)")
+	fs.StringVar(&c.VaultAddr, "vault-addr", env("VAULT_ADDR", ""), "Vault address (VAULT_ADDR)")
+	fs.StringVar(&c.VaultRoleID, "vault-role-id", env("PAKN_VAULT_ROLE_ID", ""), "AppRole role_id (PAKN_VAULT_ROLE_ID)")
+	fs.StringVar(&c.VaultSecretIDFile, "vault-secret-id-file", env("PAKN_VAULT_SECRET_ID_FILE", ""), "file with the AppRole secret_id (PAKN_VAULT_SECRET_ID_FILE)")
+	fs.StringVar(&dev, "dev", env("PAKN_DEV", "false"), "development mode (PAKN_DEV)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("PAKN_AUDIT_KEY_FILE", ""), "file with the hex HMAC key for client addresses (PAKN_AUDIT_KEY_FILE)")
+	fs.StringVar(&maxBody, "max-body-bytes", env("PAKN_MAX_BODY_BYTES", "1048576"), "global request body limit (PAKN_MAX_BODY_BYTES)")
+	fs.StringVar(&level, "log-level", env("PAKN_LOG_LEVEL", "info"), "debug, info, warn or error (PAKN_LOG_LEVEL)")
+	for _, d := range durs {
+		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	// The token is read from the environment only, never from a flag, so it
+	// does not show in process listings.
+	c.VaultToken = getenv("VAULT_TOKEN")
+
+	boolean := func(name, v string) bool {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			p = append(p, fmt.Sprintf("%s: %q is not true or false", name, v))
+		}
+		return b
+	}
+	c.MigrateOnStart = boolean("PAKN_MIGRATE", migrate)
+	c.Dev = boolean("PAKN_DEV", dev)
+	for _, d := range durs {
+		v, err := time.ParseDuration(*dur[d.name])
+		if err != nil || v <= 0 {
+			p = append(p, fmt.Sprintf("%s: %q is not a positive duration such as 10s", d.envName, *dur[d.name]))
+		}
+		*d.dst = v
+	}
+	n, err := strconv.ParseInt(maxBody, 10, 64)
+	if err != nil || n < 1024 || n > 64<<20 {
+		p = append(p, fmt.Sprintf("PAKN_MAX_BODY_BYTES: %q must be a whole number from 1024 to %d", maxBody, 64<<20))
+	}
+	c.MaxBodyBytes = n
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		p = append(p, fmt.Sprintf("PAKN_LOG_LEVEL: %q is not debug, info, warn or error", level))
+	}
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		p = append(p, fmt.Sprintf("PAKN_ADDR: %q is not host:port", c.Addr))
+	}
+	p = append(p, checkDBURL("PAKN_DATABASE_URL", c.DatabaseURL, true)...)
+	if c.MigrateOnStart {
+		p = append(p, checkDBURL("PAKN_DATABASE_OWNER_URL", c.DatabaseOwnerURL, true)...)
+	}
+	switch u, err := url.Parse(c.VaultAddr); {
+	case c.VaultAddr == "":
+		p = append(p, "VAULT_ADDR: required (the address of Vault, e.g. https://vault.example:8200)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p = append(p, fmt.Sprintf("VAULT_ADDR: %q is not an http(s) URL", c.VaultAddr))
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		p = append(p, "VAULT_ADDR: plain http is allowed only to a loopback address; use https")
+	}
+	switch {
+	case c.VaultRoleID != "" && c.VaultToken != "":
+		p = append(p, "VAULT_TOKEN and PAKN_VAULT_ROLE_ID are both set: choose AppRole or (in development) a token")
+	case c.VaultRoleID != "":
+		if c.VaultSecretIDFile == "" {
+			p = append(p, "PAKN_VAULT_SECRET_ID_FILE: required with PAKN_VAULT_ROLE_ID")
+		}
+	case c.VaultToken != "":
+		if !c.Dev {
+			p = append(p, "VAULT_TOKEN: a plain token is accepted only with PAKN_DEV=true; production uses AppRole (PAKN_VAULT_ROLE_ID and PAKN_VAULT_SECRET_ID_FILE)")
+		}
+	default:
+		p = append(p, "Vault login: set PAKN_VAULT_ROLE_ID and PAKN_VAULT_SECRET_ID_FILE (or, with PAKN_DEV=true, VAULT_TOKEN)")
+	}
+	if c.AuditKeyFile == "" {
+		p = append(p, "PAKN_AUDIT_KEY_FILE: required (a file with at least 32 random bytes, hex encoded)")
+	} else if key, err := ReadHexKeyFile(c.AuditKeyFile); err != nil {
+		p = append(p, "PAKN_AUDIT_KEY_FILE: "+err.Error())
+	} else {
+		c.AuditKey = key
+	}
+	if c.ReadHeaderTimeout > c.ReadTimeout {
+		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")
+	}
+	if len(p) > 0 {
+		return nil, p
+	}
+	return &c, nil
+}
+
+// ReadSecretFile returns the trimmed contents of a file holding one secret.
+func ReadSecretFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}
+
+// ReadHexKeyFile reads a hex-encoded key of at least 32 bytes.
+func ReadHexKeyFile(path string) ([]byte, error) {
+	s, err := ReadSecretFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not hex", path)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("%s holds %d bytes; at least 32 are needed", path, len(key))
+	}
+	return key, nil
+}
+
+func checkDBURL(name, v string, required bool) Problems {
+	if v == "" {
+		if required {
+			return Problems{name + ": required (postgres://user:password@host:port/db)"}
+		}
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		// Never echo the value: it may hold a password.
+		return Problems{name + ": not a postgres:// URL"}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

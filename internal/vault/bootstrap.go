@@ -1,0 +1,328 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Mount paths and names that pakn sets up in Vault.
+const (
+	TransitMount    = "transit"
+	RootPKIMount    = "pki"
+	IssuingMount    = "pki_int"
+	SignerRole      = "official-signer"
+	AppRoleMount    = "approle"
+	PakndAppRole    = "paknd"
+	DocumentSignEKU = "1.3.6.1.5.5.7.3.36" // RFC 9336 id-kp-documentSigning
+)
+
+// Files written by Bootstrap.
+const (
+	RootCAFile    = "pakn-root-ca.pem"
+	IssuingCAFile = "pakn-issuing-ca.pem"
+	RoleIDFile    = "paknd-role-id"
+	SecretIDFile  = "paknd-secret-id"
+)
+
+// BootstrapOptions configures Bootstrap.
+type BootstrapOptions struct {
+	PolicyName   string // name of paknd's policy
+	PolicyHCL    string // its rules (keys/paknd.hcl)
+	OrgName      string // organisation in CA subjects
+	CertsDir     string // where the public CA chain is exported
+	CredsDir     string // where paknd's role_id and secret_id are written (0600)
+	AuditLogPath string // Vault's own file audit device; none when empty
+}
+
+// BootstrapResult says what Bootstrap did.
+type BootstrapResult struct {
+	Steps []string // one line per change made; empty when all was in place
+}
+
+// Bootstrap sets up a Vault for pakn, idempotently: the Transit engine; a PKI
+// root and an issuing intermediate with a role for official signers (key usage
+// digitalSignature + nonRepudiation; EKU emailProtection and documentSigning);
+// an AppRole for paknd bound to its least-privilege policy; optionally Vault's
+// file audit device; and it exports the public CA chain into CertsDir. admin
+// must carry a token allowed to do all of that (root in development).
+func Bootstrap(ctx context.Context, admin *vaultapi.Client, o BootstrapOptions) (*BootstrapResult, error) {
+	if o.PolicyName == "" || o.PolicyHCL == "" || o.CertsDir == "" || o.CredsDir == "" {
+		return nil, errors.New("bootstrap: policy, certs folder and credentials folder are required")
+	}
+	if o.OrgName == "" {
+		o.OrgName = "pakn"
+	}
+	b := &bootstrapper{api: admin, o: o, res: &BootstrapResult{}}
+	for _, step := range []func(context.Context) error{
+		b.audit, b.mounts, b.rootCA, b.issuingCA, b.signerRole, b.appRole, b.exportCAs,
+	} {
+		if err := step(ctx); err != nil {
+			return b.res, redact(err)
+		}
+	}
+	return b.res, nil
+}
+
+type bootstrapper struct {
+	api *vaultapi.Client
+	o   BootstrapOptions
+	res *BootstrapResult
+}
+
+func (b *bootstrapper) did(format string, args ...any) {
+	b.res.Steps = append(b.res.Steps, fmt.Sprintf(format, args...))
+}
+
+func (b *bootstrapper) audit(ctx context.Context) error {
+	if b.o.AuditLogPath == "" {
+		return nil
+	}
+	devs, err := b.api.Sys().ListAuditWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("list audit devices: %w", err)
+	}
+	if _, ok := devs["file/"]; ok {
+		return nil
+	}
+	if err := b.api.Sys().EnableAuditWithOptionsWithContext(ctx, "file", &vaultapi.EnableAuditOptions{
+		Type: "file", Options: map[string]string{"file_path": b.o.AuditLogPath, "mode": "0600"},
+	}); err != nil {
+		return fmt.Errorf("enable audit device: %w", err)
+	}
+	b.did("enabled Vault's file audit device at %s", b.o.AuditLogPath)
+	return nil
+}
+
+func (b *bootstrapper) mounts(ctx context.Context) error {
+	mounts, err := b.api.Sys().ListMountsWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("list mounts: %w", err)
+	}
+	for _, m := range []struct {
+		path, typ, maxTTL string
+	}{
+		{TransitMount, "transit", ""},
+		{RootPKIMount, "pki", "87600h"},
+		{IssuingMount, "pki", "43800h"},
+	} {
+		if _, ok := mounts[m.path+"/"]; ok {
+			continue
+		}
+		in := &vaultapi.MountInput{Type: m.typ, Config: vaultapi.MountConfigInput{MaxLeaseTTL: m.maxTTL}}
+		if err := b.api.Sys().MountWithContext(ctx, m.path, in); err != nil {
+			return fmt.Errorf("mount %s: %w", m.path, err)
+		}
+		b.did("mounted %s at %s/", m.typ, m.path)
+	}
+	auths, err := b.api.Sys().ListAuthWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("list auth methods: %w", err)
+	}
+	if _, ok := auths[AppRoleMount+"/"]; !ok {
+		if err := b.api.Sys().EnableAuthWithOptionsWithContext(ctx, AppRoleMount, &vaultapi.EnableAuthOptions{Type: "approle"}); err != nil {
+			return fmt.Errorf("enable approle: %w", err)
+		}
+		b.did("enabled AppRole auth at %s/", AppRoleMount)
+	}
+	return nil
+}
+
+// caPEM returns the CA certificate of a PKI mount, or "" when it has none.
+func (b *bootstrapper) caPEM(ctx context.Context, mount string) (string, error) {
+	s, err := b.api.Logical().ReadWithContext(ctx, mount+"/cert/ca")
+	if err != nil {
+		var re *vaultapi.ResponseError
+		if errors.As(err, &re) && re.StatusCode < 500 {
+			return "", nil
+		}
+		return "", err
+	}
+	if s == nil || s.Data == nil {
+		return "", nil
+	}
+	pem, _ := s.Data["certificate"].(string)
+	return strings.TrimSpace(pem), nil
+}
+
+func (b *bootstrapper) rootCA(ctx context.Context) error {
+	pem, err := b.caPEM(ctx, RootPKIMount)
+	if err != nil || pem != "" {
+		return err
+	}
+	_, err = b.api.Logical().WriteWithContext(ctx, RootPKIMount+"/root/generate/internal", map[string]any{
+		"common_name":  b.o.OrgName + " Root CA",
+		"organization": b.o.OrgName,
+		"country":      "VN",
+		"key_type":     "ec",
+		"key_bits":     256,
+		"ttl":          "87600h",
+		"issuer_name":  "pakn-root",
+	})
+	if err != nil {
+		return fmt.Errorf("generate root CA: %w", err)
+	}
+	b.did("generated the root CA in %s/", RootPKIMount)
+	return nil
+}
+
+func (b *bootstrapper) issuingCA(ctx context.Context) error {
+	pem, err := b.caPEM(ctx, IssuingMount)
+	if err != nil || pem != "" {
+		return err
+	}
+	s, err := b.api.Logical().WriteWithContext(ctx, IssuingMount+"/intermediate/generate/internal", map[string]any{
+		"common_name":  b.o.OrgName + " Issuing CA for Official Signers",
+		"organization": b.o.OrgName,
+		"country":      "VN",
+		"key_type":     "ec",
+		"key_bits":     256,
+	})
+	if err != nil {
+		return fmt.Errorf("generate issuing CA key: %w", err)
+	}
+	csr, _ := s.Data["csr"].(string)
+	s, err = b.api.Logical().WriteWithContext(ctx, RootPKIMount+"/root/sign-intermediate", map[string]any{
+		"csr":             csr,
+		"ttl":             "43800h",
+		"max_path_length": 0,
+		"format":          "pem",
+	})
+	if err != nil {
+		return fmt.Errorf("sign issuing CA: %w", err)
+	}
+	cert, _ := s.Data["certificate"].(string)
+	root, _ := s.Data["issuing_ca"].(string)
+	if _, err := b.api.Logical().WriteWithContext(ctx, IssuingMount+"/intermediate/set-signed", map[string]any{
+		"certificate": cert + "\n" + root,
+	}); err != nil {
+		return fmt.Errorf("install issuing CA: %w", err)
+	}
+	b.did("created the issuing CA in %s/, signed by the root", IssuingMount)
+	return nil
+}
+
+func (b *bootstrapper) signerRole(ctx context.Context) error {
+	want := map[string]any{
+		"allow_any_name":                     true,
+		"enforce_hostnames":                  false,
+		"allow_ip_sans":                      false,
+		"allow_localhost":                    false,
+		"allow_wildcard_certificates":        false,
+		"server_flag":                        false,
+		"client_flag":                        false,
+		"code_signing_flag":                  false,
+		"email_protection_flag":              true,
+		"key_usage":                          []string{"DigitalSignature", "ContentCommitment"},
+		"ext_key_usage":                      []string{},
+		"ext_key_usage_oids":                 []string{DocumentSignEKU},
+		"key_type":                           "any",
+		"use_csr_common_name":                true,
+		"use_csr_sans":                       false,
+		"require_cn":                         true,
+		"basic_constraints_valid_for_non_ca": true,
+		"max_ttl":                            "8760h",
+		"ttl":                                "8760h",
+		"no_store":                           false,
+	}
+	if _, err := b.api.Logical().WriteWithContext(ctx, IssuingMount+"/roles/"+SignerRole, want); err != nil {
+		return fmt.Errorf("write signer role: %w", err)
+	}
+	return nil
+}
+
+func (b *bootstrapper) appRole(ctx context.Context) error {
+	cur, err := b.api.Sys().GetPolicyWithContext(ctx, b.o.PolicyName)
+	if err != nil {
+		return fmt.Errorf("read policy: %w", err)
+	}
+	if strings.TrimSpace(cur) != strings.TrimSpace(b.o.PolicyHCL) {
+		if err := b.api.Sys().PutPolicyWithContext(ctx, b.o.PolicyName, b.o.PolicyHCL); err != nil {
+			return fmt.Errorf("write policy: %w", err)
+		}
+		b.did("wrote policy %q", b.o.PolicyName)
+	}
+	role := "auth/" + AppRoleMount + "/role/" + PakndAppRole
+	if _, err := b.api.Logical().WriteWithContext(ctx, role, map[string]any{
+		"token_policies":          []string{b.o.PolicyName},
+		"token_no_default_policy": true,
+		"token_type":              "service",
+		"token_ttl":               "1h",
+		"token_max_ttl":           "24h",
+		"bind_secret_id":          true,
+		"secret_id_ttl":           "0",
+	}); err != nil {
+		return fmt.Errorf("write approle: %w", err)
+	}
+	if err := os.MkdirAll(b.o.CredsDir, 0o700); err != nil {
+		return err
+	}
+	s, err := b.api.Logical().ReadWithContext(ctx, role+"/role-id")
+	if err != nil || s == nil {
+		return fmt.Errorf("read role id: %w", err)
+	}
+	roleID, _ := s.Data["role_id"].(string)
+	if err := writeSecretFile(filepath.Join(b.o.CredsDir, RoleIDFile), roleID); err != nil {
+		return err
+	}
+	secretPath := filepath.Join(b.o.CredsDir, SecretIDFile)
+	if old, err := os.ReadFile(secretPath); err == nil && len(old) > 0 {
+		s, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id/lookup", map[string]any{"secret_id": strings.TrimSpace(string(old))})
+		if err == nil && s != nil {
+			return nil // still valid
+		}
+	}
+	s, err = b.api.Logical().WriteWithContext(ctx, role+"/secret-id", nil)
+	if err != nil || s == nil {
+		return fmt.Errorf("issue secret id: %w", err)
+	}
+	secretID, _ := s.Data["secret_id"].(string)
+	if err := writeSecretFile(secretPath, secretID); err != nil {
+		return err
+	}
+	b.did("issued a new AppRole secret id for paknd into %s", secretPath)
+	return nil
+}
+
+func (b *bootstrapper) exportCAs(ctx context.Context) error {
+	if err := os.MkdirAll(b.o.CertsDir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []struct{ mount, file string }{
+		{RootPKIMount, RootCAFile},
+		{IssuingMount, IssuingCAFile},
+	} {
+		pem, err := b.caPEM(ctx, f.mount)
+		if err != nil {
+			return fmt.Errorf("read CA of %s: %w", f.mount, err)
+		}
+		if pem == "" {
+			return fmt.Errorf("%s has no CA certificate", f.mount)
+		}
+		path := filepath.Join(b.o.CertsDir, f.file)
+		if old, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(old)) == pem {
+			continue
+		}
+		if err := os.WriteFile(path, []byte(pem+"\n"), 0o644); err != nil {
+			return err
+		}
+		b.did("exported %s", path)
+	}
+	return nil
+}
+
+func writeSecretFile(path, value string) error {
+	if value == "" {
+		return fmt.Errorf("empty value for %s", filepath.Base(path))
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(value+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

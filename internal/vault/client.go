@@ -1,0 +1,198 @@
+// Package vault is pakn's HashiCorp Vault adapter: it logs paknd in (AppRole
+// in production, a plain token only in development), keeps the token alive,
+// reports readiness, and bootstraps a Vault for pakn (see Bootstrap).
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Config says how to reach and log in to Vault.
+type Config struct {
+	Addr     string        // e.g. http://127.0.0.1:8200
+	Token    string        // development only: a plain token
+	RoleID   string        // AppRole role_id
+	SecretID string        // AppRole secret_id
+	Mount    string        // AppRole auth mount; "approle" when empty
+	Timeout  time.Duration // per request; 10s when zero
+}
+
+// Client is a logged-in Vault client whose token is kept alive by Run.
+type Client struct {
+	api    *vaultapi.Client
+	cfg    Config
+	log    *slog.Logger
+	mu     sync.Mutex
+	secret *vaultapi.Secret // the AppRole login answer, for renewal
+}
+
+// Connect creates a client for cfg and logs in.
+func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Mount == "" {
+		cfg.Mount = "approle"
+	}
+	api, err := NewAPI(cfg.Addr, "", cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{api: api, cfg: cfg, log: log}
+	switch {
+	case cfg.RoleID != "":
+		if err := c.login(ctx); err != nil {
+			return nil, err
+		}
+	case cfg.Token != "":
+		api.SetToken(cfg.Token)
+	default:
+		return nil, errors.New("vault: neither an AppRole nor a token is configured")
+	}
+	return c, nil
+}
+
+// NewAPI returns a raw Vault API client for addr with the given token and a
+// timeout on every request. Retries are off: callers decide.
+func NewAPI(addr, token string, timeout time.Duration) (*vaultapi.Client, error) {
+	conf := vaultapi.DefaultConfig()
+	if conf.Error != nil {
+		return nil, fmt.Errorf("vault config: %w", conf.Error)
+	}
+	conf.Address = addr
+	conf.Timeout = timeout
+	conf.MaxRetries = 0
+	api, err := vaultapi.NewClient(conf)
+	if err != nil {
+		return nil, fmt.Errorf("vault client: %w", err)
+	}
+	// NewClient reads VAULT_TOKEN from the environment; be explicit instead.
+	api.ClearToken()
+	if token != "" {
+		api.SetToken(token)
+	}
+	return api, nil
+}
+
+// API returns the underlying client, carrying paknd's token.
+func (c *Client) API() *vaultapi.Client { return c.api }
+
+func (c *Client) login(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	// Log in with a token-less clone so a stale token is never sent along.
+	anon, err := c.api.Clone()
+	if err != nil {
+		return err
+	}
+	anon.ClearToken()
+	s, err := anon.Logical().WriteWithContext(ctx, "auth/"+c.cfg.Mount+"/login", map[string]any{
+		"role_id":   c.cfg.RoleID,
+		"secret_id": c.cfg.SecretID,
+	})
+	if err != nil {
+		return fmt.Errorf("vault AppRole login: %w", redact(err))
+	}
+	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
+		return errors.New("vault AppRole login returned no token")
+	}
+	c.mu.Lock()
+	c.secret = s
+	c.mu.Unlock()
+	c.api.SetToken(s.Auth.ClientToken)
+	return nil
+}
+
+// Run keeps the AppRole token alive until ctx ends: it renews the token while
+// it can and logs in again when it can no longer be renewed, backing off on
+// errors. With a plain token it only waits for ctx.
+func (c *Client) Run(ctx context.Context) {
+	if c.cfg.RoleID == "" {
+		<-ctx.Done()
+		return
+	}
+	backoff := time.Second
+	for ctx.Err() == nil {
+		c.mu.Lock()
+		s := c.secret
+		c.mu.Unlock()
+		w, err := c.api.NewLifetimeWatcher(&vaultapi.LifetimeWatcherInput{Secret: s})
+		if err != nil {
+			c.log.Error("vault token watcher", "err", err)
+			return
+		}
+		go w.Start()
+	watch:
+		for {
+			select {
+			case <-ctx.Done():
+				w.Stop()
+				return
+			case <-w.RenewCh():
+				c.log.Debug("vault token renewed")
+			case err := <-w.DoneCh():
+				if err != nil {
+					c.log.Warn("vault token renewal stopped; logging in again", "err", redact(err))
+				}
+				break watch
+			}
+		}
+		w.Stop()
+		for ctx.Err() == nil {
+			if err := c.login(ctx); err != nil {
+				c.log.Error("vault login failed", "err", err, "retry_in", backoff.String())
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, time.Minute)
+				continue
+			}
+			backoff = time.Second
+			c.log.Info("vault login renewed")
+			break
+		}
+	}
+}
+
+// Ready reports whether Vault is reachable and unsealed and the token is valid.
+func (c *Client) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	h, err := c.api.Sys().HealthWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("vault unreachable: %w", redact(err))
+	}
+	if !h.Initialized {
+		return errors.New("vault is not initialised")
+	}
+	if h.Sealed {
+		return errors.New("vault is sealed")
+	}
+	if _, err := c.api.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		return fmt.Errorf("vault token invalid: %w", redact(err))
+	}
+	return nil
+}
+
+// redact keeps Vault's error text but removes anything that looks like a
+// token or secret id should Vault ever echo one.
+func redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Errorf("vault answered %d on %s %s: %s", re.StatusCode, re.HTTPMethod, re.URL, strings.Join(re.Errors, "; "))
+	}
+	return err
+}

@@ -1,0 +1,29 @@
+# paknd — least-privilege policy for the petition service's own Vault token.
+#
+# paknd may USE keys (sign, later encrypt/decrypt personal data) but may never
+# read, export, rotate, configure or delete them, nor touch policies, auth
+# methods, mounts or the PKI. Anything not listed here is denied, and the
+# AppRole is created with token_no_default_policy, so not even Vault's
+# "default" policy is added. Operators change keys through `pakn` with their
+# own, separately granted tokens.
+
+# Sign digests with the per-signer Transit keys (prehashed; see issue 5).
+path "transit/sign/pakn-signer-*" {
+  capabilities = ["update"]
+}
+
+# Read the public issuing CA chain and its CRL (public data).
+path "pki_int/cert/ca_chain" {
+  capabilities = ["read"]
+}
+path "pki_int/cert/crl" {
+  capabilities = ["read"]
+}
+
+# Keep its own token alive and let /readyz check it.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
