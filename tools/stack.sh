@@ -5,6 +5,7 @@
 #   tools/stack.sh vault-bin                 build (once) and print the cached Vault binary
 #   tools/stack.sh pg-up DIR                 start (creating if needed) a cluster in DIR; writes DIR/env
 #   tools/stack.sh pg-down DIR               stop it
+#   tools/stack.sh pg-destroy DIR            stop it and delete its files
 #   tools/stack.sh vault-up DIR file|inmem   start Vault with state in DIR; writes DIR/env
 #   tools/stack.sh vault-down DIR            stop it
 #
@@ -55,21 +56,36 @@ as_pg() {
   fi
 }
 
+# pg_datadir prints where the cluster of DIR keeps its files: DIR/data, or,
+# when running as root and the postgres user cannot reach DIR (a checkout
+# under a private home, say), a folder under /var/lib/pakn linked from DIR/data.
+pg_datadir() {
+  local dir=$1
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+    echo "/var/lib/pakn/pg-$(printf '%s' "$dir" | sha256sum | cut -c1-16)"
+  else
+    echo "$dir/data"
+  fi
+}
+
 pg_up() {
   local dir=$1; mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
   local bin; bin=$(pg_bindir)
-  local data="$dir/data" envf="$dir/env"
+  local envf="$dir/env" data
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
   fi
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  data=$(pg_datadir "$dir")
   if [ ! -f "$data/PG_VERSION" ]; then
     log "creating PostgreSQL cluster in $data"
     local super_pw owner_pw app_pw port
     super_pw=$(rand_secret); owner_pw=$(rand_secret); app_pw=$(rand_secret)
     port=$(free_port "${PAKN_PG_PORT:-55432}")
     rm -rf "$data"; mkdir -p "$data"
+    [ "$data" = "$dir/data" ] || ln -sfn "$data" "$dir/data"
     local pwfile; pwfile=$(mktemp); printf '%s\n' "$super_pw" >"$pwfile"
-    if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; chown postgres "$pwfile"; fi
+    if [ "$(id -u)" = 0 ]; then chown -R postgres "$data"; chown postgres "$pwfile"; fi
     chmod 700 "$data"
     as_pg "$bin/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; rm -f "$pwfile"; die "initdb failed"; }
@@ -91,7 +107,7 @@ ENV
     umask 022
     # shellcheck disable=SC1090
     . "$envf"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 start >/dev/null
     psql -v ON_ERROR_STOP=1 -q "$PAKN_PG_SUPERUSER_URL" <<SQL
 CREATE ROLE pakn_owner LOGIN PASSWORD '$owner_pw';
 CREATE ROLE pakn_app LOGIN PASSWORD '$app_pw';
@@ -106,8 +122,8 @@ SQL
       if (exec 3<>"/dev/tcp/127.0.0.1/$PAKN_PG_PORT") 2>/dev/null; then
         die "port $PAKN_PG_PORT (kept in $envf) is taken by another program; stop it or remove $dir"
       fi
-      as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
-        || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+      as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 start >/dev/null \
+        || { tail -n 20 "$data/postgres.log" >&2; die "PostgreSQL did not start"; }
     fi
   fi
   log "PostgreSQL on 127.0.0.1:$PAKN_PG_PORT (data in $data)"
@@ -118,6 +134,14 @@ pg_down() {
   [ -f "$dir/data/PG_VERSION" ] || return 0
   bin=$(pg_bindir)
   as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# pg_destroy stops the cluster of DIR and removes its files.
+pg_destroy() {
+  local dir=$1
+  pg_down "$dir"
+  if [ -L "$dir/data" ]; then rm -rf "$(readlink "$dir/data")"; fi
+  rm -rf "$dir"
 }
 
 # --------------------------------------------------------------------- Vault
@@ -182,7 +206,8 @@ case "$cmd" in
   vault-bin) vault_bin ;;
   pg-up) pg_up "$@" ;;
   pg-down) pg_down "$@" ;;
+  pg-destroy) pg_destroy "$@" ;;
   vault-up) vault_up "$@" ;;
   vault-down) vault_down "$@" ;;
-  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | vault-up DIR file|inmem | vault-down DIR" ;;
+  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | pg-destroy DIR | vault-up DIR file|inmem | vault-down DIR" ;;
 esac

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // BreakKind names how a chain is broken.
@@ -46,16 +48,10 @@ type Anchor struct {
 
 // ParseAnchor parses "SEQ:HEXHASH".
 func ParseAnchor(s string) (Anchor, error) {
-	var seq int64
-	var hexHash string
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			if _, err := fmt.Sscanf(s[:i], "%d", &seq); err != nil || seq < 1 {
-				return Anchor{}, fmt.Errorf("anchor %q: sequence must be a positive integer", s)
-			}
-			hexHash = s[i+1:]
-			break
-		}
+	seqStr, hexHash, ok := strings.Cut(s, ":")
+	seq, err := strconv.ParseInt(seqStr, 10, 64)
+	if !ok || err != nil || seq < 1 {
+		return Anchor{}, fmt.Errorf("anchor %q: want SEQ:HASH with a positive sequence number", s)
 	}
 	h, err := hex.DecodeString(hexHash)
 	if err != nil || len(h) != HashSize {

@@ -191,6 +191,7 @@ func (b *bootstrapper) issuingCA(ctx context.Context) error {
 		"csr":             csr,
 		"ttl":             "43800h",
 		"max_path_length": 0,
+		"use_csr_values":  true,
 		"format":          "pem",
 	})
 	if err != nil {

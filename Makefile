@@ -1,0 +1,23 @@
+# pakn — the two commands that matter are `make run` and `make test`.
+.PHONY: run test vault build bench clean-data
+
+run: ## bring up PostgreSQL + Vault, migrate, bootstrap, seed, serve on 127.0.0.1:8080
+	tools/run.sh
+
+test: ## go vet + go test -race against real PostgreSQL and Vault
+	tools/test.sh
+
+vault: ## build (once) the development Vault server
+	tools/stack.sh vault-bin
+
+build:
+	go build -o bin/paknd ./cmd/paknd
+	go build -o bin/pakn ./cmd/pakn
+
+bench: ## benchmarks against the real stack (audit chain verification)
+	PAKN_TEST_FLAGS="-run ^$$ -bench . -benchmem" tools/test.sh
+
+clean-data: ## delete local state (database, Vault, dev keys) — irreversible
+	-tools/stack.sh vault-down .data/vault
+	-tools/stack.sh pg-destroy .data/pg
+	rm -rf .data certs/*.pem

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"pakn/internal/vault"
+	"pakn/keys"
+)
+
+func cmdBootstrap(ctx context.Context, args []string, e env) error {
+	fs := newFlags("bootstrap", e)
+	certs := fs.String("certs-dir", "certs", "folder the public CA chain is exported to")
+	creds := fs.String("creds-dir", "", "folder for paknd's AppRole role_id and secret_id (required; kept 0600)")
+	org := fs.String("org", "pakn", "organisation name in the CA certificates")
+	auditLog := fs.String("vault-audit-log", "", "enable Vault's file audit device writing to this path (on the Vault host)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *creds == "" {
+		return fmt.Errorf("-creds-dir is required")
+	}
+	addr, err := e.need("VAULT_ADDR", "the address of Vault")
+	if err != nil {
+		return err
+	}
+	token, err := e.need("VAULT_TOKEN", "an operator token allowed to configure Vault")
+	if err != nil {
+		return err
+	}
+	api, err := vault.NewAPI(addr, token, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	res, err := vault.Bootstrap(ctx, api, vault.BootstrapOptions{
+		PolicyName:   keys.PakndPolicyName,
+		PolicyHCL:    keys.PakndPolicy,
+		OrgName:      *org,
+		CertsDir:     *certs,
+		CredsDir:     *creds,
+		AuditLogPath: *auditLog,
+	})
+	if res != nil {
+		for _, s := range res.Steps {
+			fmt.Fprintln(e.stdout, "bootstrap:", s)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if len(res.Steps) == 0 {
+		fmt.Fprintln(e.stdout, "bootstrap: Vault already set up; nothing changed")
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+// Command pakn is the operator CLI of the pakn petition service.
+//
+//	pakn migrate                  apply database migrations (as the owner role)
+//	pakn bootstrap                set up Vault for pakn (idempotent)
+//	pakn seed                     add the demo agency directory (idempotent)
+//	pakn audit verify [-anchor SEQ:HASH]
+//	                              check the audit chain; exit 1 where it breaks
+//	pakn audit export [-after SEQ] write audit events as JSON lines
+//
+// Configuration comes from the environment; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitBroken = 1 // the audit chain is broken
+	exitError  = 2 // usage or operational error
+)
+
+// env is the process environment, passed explicitly.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	stderrIsTTY    bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fi, _ := os.Stderr.Stat()
+	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stderrIsTTY: fi != nil && fi.Mode()&os.ModeCharDevice != 0}
+	os.Exit(run(ctx, os.Args[1:], e))
+}
+
+const usage = `usage: pakn COMMAND [flags]
+
+commands:
+  migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
+  bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
+  seed                      add the demo agency directory, idempotently (PAKN_DATABASE_URL)
+  audit verify [-anchor SEQ:HASH]
+                            check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
+  audit export [-after SEQ] write audit events as JSON lines to standard output
+`
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitError
+	}
+	var err error
+	switch args[0] {
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], e)
+	case "bootstrap":
+		err = cmdBootstrap(ctx, args[1:], e)
+	case "seed":
+		err = cmdSeed(ctx, args[1:], e)
+	case "audit":
+		if len(args) < 2 {
+			err = errors.New("audit needs a subcommand: verify or export")
+			break
+		}
+		switch args[1] {
+		case "verify":
+			return cmdAuditVerify(ctx, args[2:], e)
+		case "export":
+			err = cmdAuditExport(ctx, args[2:], e)
+		default:
+			err = fmt.Errorf("unknown audit subcommand %q: use verify or export", args[1])
+		}
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	default:
+		err = fmt.Errorf("unknown command %q", args[0])
+	}
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(e.stderr, "pakn:", err)
+		}
+		return exitError
+	}
+	return exitOK
+}
+
+// need returns the value of an environment variable or an error naming it.
+func (e env) need(name, what string) (string, error) {
+	v := e.getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s is not set (%s)", name, what)
+	}
+	return v, nil
+}
+
+func newFlags(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet("pakn "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}

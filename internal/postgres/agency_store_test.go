@@ -1,0 +1,120 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/agency"
+	"pakn/internal/audit"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+)
+
+func TestAgencyEnsureIsIdempotentAndAudited(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	s := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	actor := audit.Event{Actor: "system", Role: "seed"}
+	for round := 0; round < 2; round++ {
+		for _, a := range agency.DemoDirectory() {
+			created, err := s.Ensure(ctx, db.Pool, a, actor)
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", round, a.Code, err)
+			}
+			if created != (round == 0) {
+				t.Fatalf("round %d, %s: created = %v", round, a.Code, created)
+			}
+		}
+	}
+	got, err := s.List(ctx, db.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(agency.DemoDirectory()) {
+		t.Fatalf("%d agencies, want %d", len(got), len(agency.DemoDirectory()))
+	}
+	byCode := map[string]agency.Agency{}
+	for _, a := range got {
+		byCode[a.Code] = a
+	}
+	if a := byCode["STP-HN"]; a.NameVI != "Sở Tư pháp thành phố Hà Nội" || a.ParentCode != "UBND-HN" {
+		t.Fatalf("Department of Justice stored as %+v", a)
+	}
+	var events int
+	if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'agency.create'").Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != len(agency.DemoDirectory()) {
+		t.Fatalf("%d agency.create events, want one per agency (%d)", events, len(agency.DemoDirectory()))
+	}
+}
+
+// TestActionFailsWhenAuditCannotBeWritten: audit before act. When the event
+// cannot be written, the action it records must not happen either.
+func TestActionFailsWhenAuditCannotBeWritten(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	owner, err := pgx.Connect(ctx, db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	if _, err := owner.Exec(ctx, "REVOKE INSERT ON audit_events FROM pakn_app"); err != nil {
+		t.Fatal(err)
+	}
+	s := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	a := agency.DemoDirectory()[0]
+	if _, err := s.Ensure(ctx, db.Pool, a, audit.Event{Actor: "system", Role: "seed"}); err == nil {
+		t.Fatal("agency created although its audit event could not be written")
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM agencies").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d agencies exist after a failed audit append; the action must roll back", n)
+	}
+}
+
+func TestMigrateIsIdempotentAndCurrent(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	from, to, err := postgres.Migrate(ctx, db.OwnerURL, "pakn_app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := postgres.LatestVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from != latest || to != latest {
+		t.Fatalf("re-migrate went %d -> %d, want both %d", from, to, latest)
+	}
+	v, err := postgres.SchemaVersion(ctx, db.Pool)
+	if err != nil || v != latest {
+		t.Fatalf("app role sees schema version %d (%v), want %d", v, err, latest)
+	}
+	if _, _, err := postgres.Migrate(ctx, db.OwnerURL, "pakn_app; DROP TABLE x"); err == nil {
+		t.Fatal("an application role that is not a plain identifier must be refused")
+	}
+}
+
+func TestAppRoleHasOnlyItsGrants(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	for _, stmt := range []string{
+		"CREATE TABLE intruder (x int)",
+		"DROP TABLE agencies",
+		"ALTER TABLE audit_events DISABLE TRIGGER USER",
+		"DELETE FROM agencies",
+		"UPDATE schema_version SET version = 0",
+	} {
+		if _, err := db.Pool.Exec(ctx, stmt); err == nil {
+			t.Errorf("application role may run %q", stmt)
+		} else if got := sqlState(err); got != "42501" && got != "42P01" {
+			t.Errorf("%q: %v, want a privilege error", stmt, err)
+		}
+	}
+}

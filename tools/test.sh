@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test.sh — `make test`: starts a throw-away PostgreSQL cluster (unless
+# PAKN_TEST_SUPERUSER_URL is given), builds the Vault server the tests start
+# for themselves, then runs go vet and the race-enabled test suite.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK="$ROOT/tools/stack.sh"
+
+export PAKN_VAULT_BIN; PAKN_VAULT_BIN=$("$STACK" vault-bin)
+
+tmp=
+if [ -z "${PAKN_TEST_SUPERUSER_URL:-}" ]; then
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/pakn-test.XXXXXX")
+  chmod 755 "$tmp"
+  trap '"$STACK" pg-destroy "$tmp/pg"; rm -rf "$tmp"' EXIT
+  PAKN_PG_FSYNC=off PAKN_PG_PORT=56432 "$STACK" pg-up "$tmp/pg"
+  . "$tmp/pg/env"
+  export PAKN_TEST_SUPERUSER_URL=$PAKN_PG_SUPERUSER_URL
+  export PAKN_TEST_OWNER_URL=$PAKN_DATABASE_OWNER_URL
+  export PAKN_TEST_APP_URL=$PAKN_DATABASE_URL
+fi
+
+echo "test: go vet" >&2
+go vet ./...
+(cd tools/vault && go vet ./...)
+echo "test: go test -race" >&2
+go test -race -count=1 -timeout 30m ${PAKN_TEST_FLAGS:-} ./...
