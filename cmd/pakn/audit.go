@@ -55,7 +55,7 @@ func cmdAuditVerify(ctx context.Context, args []string, e env) int {
 			brk = b
 			return errStop
 		}
-		if time.Since(last) >= time.Second {
+		if time.Since(last) >= e.progressEvery {
 			last = time.Now()
 			progress(e, v.Count(), total)
 		}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // Exit statuses.
@@ -33,6 +34,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	stderrIsTTY    bool
+	progressEvery  time.Duration // how often long commands report progress
 }
 
 func main() {
@@ -40,7 +42,7 @@ func main() {
 	defer stop()
 	fi, _ := os.Stderr.Stat()
 	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stderrIsTTY: fi != nil && fi.Mode()&os.ModeCharDevice != 0}
+		stderrIsTTY: fi != nil && fi.Mode()&os.ModeCharDevice != 0, progressEvery: time.Second}
 	os.Exit(run(ctx, os.Args[1:], e))
 }
 

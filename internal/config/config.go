@@ -160,7 +160,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	} else {
 		c.AuditKey = key
 	}
-	if c.ReadHeaderTimeout > c.ReadTimeout {
+	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
 		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")
 	}
 	if len(p) > 0 {

@@ -42,6 +42,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error)
 	if cfg.Mount == "" {
 		cfg.Mount = "approle"
 	}
+	if log == nil {
+		log = slog.Default()
+	}
 	api, err := NewAPI(cfg.Addr, "", cfg.Timeout)
 	if err != nil {
 		return nil, err

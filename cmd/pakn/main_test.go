@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/pgtest"
+	"pakn/internal/vaulttest"
+)
+
+// cli runs the pakn command in-process with the given environment.
+func cli(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }, progressEvery: time.Hour}
+	if vars["TEST_PROGRESS"] != "" {
+		e.progressEvery = time.Nanosecond
+	}
+	code = run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+func superExec(t *testing.T, db *pgtest.DB, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, db.SuperURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, s := range stmts {
+		if _, err := c.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestAuditVerifyCommand(t *testing.T) {
+	tests := []struct {
+		name       string
+		tamper     string
+		wantCode   int
+		wantOutput string
+	}{
+		{"intact", "", 0, "OK: 7 events verified"},
+		{"edited row", "UPDATE audit_events SET object_id = 'X' WHERE seq = 3", 1, "BROKEN at seq 3 (edited)"},
+		{"deleted row", "DELETE FROM audit_events WHERE seq = 5", 1, "BROKEN at seq 5 (deleted)"},
+		{"edited details", `UPDATE audit_events SET details = '{"kind":"department","parent":"VPCP"}' WHERE seq = 4`, 1, "BROKEN at seq 4 (edited)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := pgtest.New(t)
+			vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL}
+			if code, out, errs := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "7 demo agencies added") {
+				t.Fatalf("seed: %d %s %s", code, out, errs)
+			}
+			if tt.tamper != "" {
+				superExec(t, db, "ALTER TABLE audit_events DISABLE TRIGGER USER", tt.tamper, "ALTER TABLE audit_events ENABLE TRIGGER USER")
+			}
+			code, out, errs := cli(t, vars, "audit", "verify")
+			if code != tt.wantCode || !strings.Contains(out, tt.wantOutput) {
+				t.Fatalf("audit verify: exit %d, output %q %q; want exit %d and %q", code, out, errs, tt.wantCode, tt.wantOutput)
+			}
+		})
+	}
+}
+
+func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
+	db := pgtest.New(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "TEST_PROGRESS": "1"}
+	cli(t, vars, "seed")
+	code, out, errs := cli(t, vars, "audit", "verify")
+	if code != 0 {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+	if !strings.Contains(errs, "verified 1 of 7 events") {
+		t.Errorf("no progress shown: %q", errs)
+	}
+	var anchor string
+	for _, l := range strings.Split(out, "\n") {
+		if a, ok := strings.CutPrefix(l, "head: "); ok {
+			anchor = a
+		}
+	}
+	if !strings.HasPrefix(anchor, "7:") {
+		t.Fatalf("no head printed: %q", out)
+	}
+	superExec(t, db, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 6", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+	if code, out, _ := cli(t, vars, "audit", "verify"); code != 0 {
+		t.Fatalf("without an anchor a clean tail cut is invisible to the chain alone, got %d %s", code, out)
+	}
+	code, out, _ = cli(t, vars, "audit", "verify", "-anchor", anchor)
+	if code != 1 || !strings.Contains(out, "BROKEN at seq 6 (truncated)") {
+		t.Fatalf("verify with anchor: %d %q", code, out)
+	}
+	if code, _, errs := cli(t, vars, "audit", "verify", "-anchor", "7:zz"); code != 2 || !strings.Contains(errs, "anchor") {
+		t.Fatalf("bad anchor: %d %q", code, errs)
+	}
+}
+
+func TestAuditExportCommand(t *testing.T) {
+	db := pgtest.New(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL}
+	cli(t, vars, "seed")
+	code, out, errs := cli(t, vars, "audit", "export", "-after", "2")
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5", len(lines))
+	}
+	var ev exportedEvent
+	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Seq != 3 || ev.Action != "agency.create" || ev.ObjectType != "agency" || len(ev.Hash) != 64 || len(ev.PrevHash) != 64 {
+		t.Fatalf("first exported event %+v", ev)
+	}
+}
+
+func TestMigrateAndUsageErrors(t *testing.T) {
+	db := pgtest.New(t)
+	code, out, errs := cli(t, map[string]string{"PAKN_DATABASE_OWNER_URL": db.OwnerURL}, "migrate")
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %d %s %s", code, out, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"audit"}, "verify or export"},
+		{[]string{"audit", "erase"}, "unknown audit subcommand"},
+		{[]string{"migrate"}, "PAKN_DATABASE_OWNER_URL is not set"},
+		{[]string{"seed"}, "PAKN_DATABASE_URL is not set"},
+		{[]string{"audit", "verify"}, "PAKN_DATABASE_URL is not set"},
+		{[]string{"bootstrap"}, "-creds-dir is required"},
+		{[]string{"bootstrap", "-creds-dir", "x"}, "VAULT_ADDR is not set"},
+	} {
+		code, _, errs := cli(t, map[string]string{}, tt.args...)
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("pakn %v: exit %d, stderr %q; want 2 and %q", tt.args, code, errs, tt.want)
+		}
+	}
+}
+
+func TestBootstrapCommand(t *testing.T) {
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	vars := map[string]string{"VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
+	args := []string{"bootstrap", "-certs-dir", filepath.Join(dir, "certs"), "-creds-dir", filepath.Join(dir, "creds")}
+	code, out, errs := cli(t, vars, args...)
+	if code != 0 || !strings.Contains(out, "generated the root CA") {
+		t.Fatalf("bootstrap: %d %s %s", code, out, errs)
+	}
+	if strings.Contains(out+errs, v.RootToken) {
+		t.Fatal("bootstrap printed the token")
+	}
+	code, out, _ = cli(t, vars, args...)
+	if code != 0 || !strings.Contains(out, "nothing changed") {
+		t.Fatalf("second bootstrap: %d %s", code, out)
+	}
+	vars["VAULT_TOKEN"] = "not-a-token"
+	if code, _, errs := cli(t, vars, args...); code != 2 || !strings.Contains(errs, "403") {
+		t.Fatalf("bootstrap with a bad token: %d %s", code, errs)
+	}
+}

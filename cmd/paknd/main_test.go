@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pakn/internal/pgtest"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+	"pakn/keys"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type stack struct {
+	db      *pgtest.DB
+	v       *vaulttest.Server
+	env     map[string]string
+	secrets []string
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	db := pgtest.New(t)
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	if _, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
+		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
+		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	roleID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.RoleIDFile))
+	secretID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.SecretIDFile))
+	key := filepath.Join(dir, "audit.key")
+	keyHex := strings.Repeat("5a", 32)
+	if err := os.WriteFile(key, []byte(keyHex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &stack{db: db, v: v, env: map[string]string{
+		"PAKN_ADDR":                 "127.0.0.1:0",
+		"PAKN_DATABASE_URL":         db.AppURL,
+		"PAKN_DATABASE_OWNER_URL":   db.OwnerURL,
+		"PAKN_MIGRATE":              "true",
+		"VAULT_ADDR":                v.Addr,
+		"PAKN_VAULT_ROLE_ID":        strings.TrimSpace(string(roleID)),
+		"PAKN_VAULT_SECRET_ID_FILE": filepath.Join(dir, "creds", vault.SecretIDFile),
+		"PAKN_AUDIT_KEY_FILE":       key,
+		"PAKN_LOG_LEVEL":            "debug",
+	}, secrets: []string{strings.TrimSpace(string(secretID)), v.RootToken, keyHex, passwordOf(db.AppURL), passwordOf(db.OwnerURL)}}
+}
+
+func passwordOf(u string) string {
+	at := strings.Index(u, "@")
+	colon := strings.LastIndex(u[:at], ":")
+	return u[colon+1 : at]
+}
+
+// start runs paknd until the returned stop is called, and returns its URL.
+func (s *stack) start(t *testing.T) (base string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	logs = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, nil, func(k string) string { return s.env[k] }, logs) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "paknd serving" {
+				return "http://" + l.Addr, logs, func() error { cancel(); return <-errc }
+			}
+		}
+		select {
+		case err := <-errc:
+			cancel()
+			t.Fatalf("paknd exited at start: %v\n%s", err, logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatalf("paknd did not start:\n%s", logs)
+	return "", nil, nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestPakndServesReadinessAndShutsDownCleanly(t *testing.T) {
+	s := newStack(t)
+	base, logs, stop := s.start(t)
+
+	if code, body := get(t, base+"/readyz"); code != 200 || !strings.Contains(body, `"vault":"ok"`) || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("readyz: %d %s", code, body)
+	}
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, `pakn_http_requests_total{code="200",method="GET",route="/readyz"} 1`) {
+		t.Fatalf("metrics: %d", code)
+	}
+
+	// Vault sealed: not ready, and says which dependency.
+	if err := s.v.Root().Sys().Seal(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, `"vault":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("readyz with Vault sealed: %d %s", code, body)
+	}
+
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	for _, want := range []string{`"msg":"shutting down"`, `"msg":"stopped"`, `"route":"/readyz"`, `"request_id":"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+	for _, secret := range s.secrets {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("a secret reached the logs")
+		}
+	}
+	var actions []string
+	rows, err := s.db.Pool.Query(context.Background(), "SELECT action FROM audit_events ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if strings.Join(actions, ",") != "service.start,service.stop" {
+		t.Fatalf("audit events %v, want service.start,service.stop", actions)
+	}
+}
+
+func TestPakndRefusesToStartMisconfigured(t *testing.T) {
+	s := newStack(t)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"no config", map[string]string{}, []string{"invalid configuration", "PAKN_DATABASE_URL: required", "VAULT_ADDR: required", "PAKN_AUDIT_KEY_FILE: required"}},
+		{"wrong secret id", map[string]string{"PAKN_VAULT_SECRET_ID_FILE": s.env["PAKN_AUDIT_KEY_FILE"]}, []string{"AppRole login"}},
+		{"database down", map[string]string{"PAKN_DATABASE_URL": "postgres://pakn_app:x@127.0.0.1:1/pakn", "PAKN_MIGRATE": "false"}, []string{"database unreachable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			if len(tt.env) > 0 {
+				for k, v := range s.env {
+					env[k] = v
+				}
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var logs syncBuffer
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := run(ctx, nil, func(k string) string { return env[k] }, &logs)
+			if err == nil {
+				t.Fatal("paknd started")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			for _, secret := range s.secrets {
+				if strings.Contains(err.Error()+logs.String(), secret) {
+					t.Fatal("a secret appears in the start-up error or logs")
+				}
+			}
+		})
+	}
+}

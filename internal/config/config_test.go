@@ -1,0 +1,105 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func keyFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	goodKey := keyFile(t, strings.Repeat("ab", 32)+"\n")
+	base := map[string]string{
+		"PAKN_DATABASE_URL":         "postgres://pakn_app:pw@127.0.0.1:5432/pakn",
+		"VAULT_ADDR":                "http://127.0.0.1:8200",
+		"PAKN_VAULT_ROLE_ID":        "role",
+		"PAKN_VAULT_SECRET_ID_FILE": "/run/secrets/secret-id",
+		"PAKN_AUDIT_KEY_FILE":       goodKey,
+	}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		want  []string // substrings, one per expected problem line
+		check func(*testing.T, *Config)
+	}{
+		{name: "valid AppRole", env: base, check: func(t *testing.T, c *Config) {
+			if c.Addr != "127.0.0.1:8080" || c.ReadHeaderTimeout != 5*time.Second || c.MaxBodyBytes != 1<<20 || len(c.AuditKey) != 32 {
+				t.Errorf("defaults not applied: %+v", c)
+			}
+		}},
+		{name: "flags override env", env: base, args: []string{"-addr", "127.0.0.1:9999", "-write-timeout", "5s"}, check: func(t *testing.T, c *Config) {
+			if c.Addr != "127.0.0.1:9999" || c.WriteTimeout != 5*time.Second {
+				t.Errorf("flags ignored: %s %s", c.Addr, c.WriteTimeout)
+			}
+		}},
+		{name: "dev token", env: with("PAKN_VAULT_ROLE_ID", "", "VAULT_TOKEN", "root", "PAKN_DEV", "true"), check: func(t *testing.T, c *Config) {
+			if c.VaultToken != "root" || !c.Dev {
+				t.Error("dev token not taken")
+			}
+		}},
+		{name: "everything missing", env: map[string]string{}, want: []string{
+			"PAKN_DATABASE_URL: required", "VAULT_ADDR: required", "Vault login", "PAKN_AUDIT_KEY_FILE: required"}},
+		{name: "token without dev", env: with("PAKN_VAULT_ROLE_ID", "", "VAULT_TOKEN", "root"), want: []string{"only with PAKN_DEV=true"}},
+		{name: "token and approle", env: with("VAULT_TOKEN", "root"), want: []string{"both set"}},
+		{name: "approle without secret", env: with("PAKN_VAULT_SECRET_ID_FILE", ""), want: []string{"PAKN_VAULT_SECRET_ID_FILE: required"}},
+		{name: "plain http off loopback", env: with("VAULT_ADDR", "http://vault.example:8200"), want: []string{"use https"}},
+		{name: "not a vault url", env: with("VAULT_ADDR", "vault:8200"), want: []string{"not an http(s) URL"}},
+		{name: "bad db url hides password", env: with("PAKN_DATABASE_URL", "mysql://u:hunter2@h/db"), want: []string{"PAKN_DATABASE_URL: not a postgres:// URL"}},
+		{name: "migrate needs owner", env: with("PAKN_MIGRATE", "true"), want: []string{"PAKN_DATABASE_OWNER_URL: required"}},
+		{name: "bad bool, duration, size, level, addr", env: with("PAKN_DEV", "maybe", "PAKN_READ_TIMEOUT", "soon",
+			"PAKN_MAX_BODY_BYTES", "10", "PAKN_LOG_LEVEL", "loud", "PAKN_ADDR", "8080"), want: []string{
+			"PAKN_DEV", "PAKN_READ_TIMEOUT", "PAKN_MAX_BODY_BYTES", "PAKN_LOG_LEVEL", "PAKN_ADDR"}},
+		{name: "short audit key", env: with("PAKN_AUDIT_KEY_FILE", keyFile(t, "abcd")), want: []string{"at least 32 are needed"}},
+		{name: "audit key not hex", env: with("PAKN_AUDIT_KEY_FILE", keyFile(t, strings.Repeat("zz", 32))), want: []string{"not hex"}},
+		{name: "audit key missing file", env: with("PAKN_AUDIT_KEY_FILE", "/nonexistent/key"), want: []string{"cannot read"}},
+		{name: "header timeout above read timeout", env: with("PAKN_READ_HEADER_TIMEOUT", "1m"), want: []string{"must not exceed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, func(k string) string { return tt.env[k] })
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			p, ok := err.(Problems)
+			if !ok {
+				t.Fatalf("Load error = %v (%T), want Problems", err, err)
+			}
+			if len(p) != len(tt.want) {
+				t.Fatalf("%d problems, want %d:\n%s", len(p), len(tt.want), p)
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(p[i], w) {
+					t.Errorf("problem %d = %q, want it to mention %q", i, p[i], w)
+				}
+			}
+			if strings.Contains(p.Error(), "hunter2") {
+				t.Error("a password was echoed")
+			}
+		})
+	}
+}

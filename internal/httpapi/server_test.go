@@ -1,0 +1,208 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"pakn/internal/apperr"
+)
+
+func newTestServer(t *testing.T, ready map[string]Checker) (*Server, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	s := New(Deps{Log: slog.New(slog.NewJSONHandler(&logs, nil)), MaxBodyBytes: 1024, Ready: ready})
+	return s, &logs
+}
+
+func TestStatusMapping(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		detail string
+	}{
+		{apperr.New(apperr.Invalid, "tiêu đề là bắt buộc"), 422, "tiêu đề là bắt buộc"},
+		{apperr.New(apperr.NotFound, "no such petition"), 404, "no such petition"},
+		{apperr.New(apperr.Conflict, "already signed"), 409, "already signed"},
+		{apperr.New(apperr.Unauthenticated, "log in"), 401, "log in"},
+		{apperr.New(apperr.Forbidden, "not yours"), 403, "not yours"},
+		{apperr.New(apperr.TooLarge, "too big"), 413, "too big"},
+		{apperr.New(apperr.UnsupportedMedia, "PDF only"), 415, "PDF only"},
+		{apperr.Wrap(errors.New("dial tcp: refused"), apperr.Unavailable, "vault", "try later"), 503, "try later"},
+		{apperr.Wrap(errors.New("secret=hunter2"), apperr.Internal, "x", "should not show"), 500, "internal error"},
+		{errors.New("password=hunter2 leaked"), 500, "internal error"},
+		{&http.MaxBytesError{Limit: 10}, 413, "the request body is too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			var logs bytes.Buffer
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/x", nil)
+			writeError(rec, req, slog.New(slog.NewJSONHandler(&logs, nil)), tt.err)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			var p Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Detail != tt.detail || p.Status != tt.status {
+				t.Errorf("problem %+v, want detail %q", p, tt.detail)
+			}
+			if strings.Contains(rec.Body.String(), "hunter2") {
+				t.Error("internal cause shown to the client")
+			}
+			if tt.status >= 500 && !strings.Contains(logs.String(), "request failed") {
+				t.Error("5xx not logged")
+			}
+		})
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	okCheck := func(context.Context) error { return nil }
+	failing := func(context.Context) error { return errors.New("vault is sealed; token s.SECRET") }
+	tests := []struct {
+		name   string
+		ready  map[string]Checker
+		status int
+		checks map[string]string
+	}{
+		{"all ok", map[string]Checker{"database": okCheck, "vault": okCheck}, 200, map[string]string{"database": "ok", "vault": "ok"}},
+		{"vault down", map[string]Checker{"database": okCheck, "vault": failing}, 503, map[string]string{"database": "ok", "vault": "unavailable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestServer(t, tt.ready)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != tt.status {
+				t.Fatalf("readyz %d, want %d", rec.Code, tt.status)
+			}
+			var body struct{ Checks map[string]string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			for k, v := range tt.checks {
+				if body.Checks[k] != v {
+					t.Errorf("check %s = %q, want %q", k, body.Checks[k], v)
+				}
+			}
+			if strings.Contains(rec.Body.String(), "SECRET") {
+				t.Error("readyz shows a dependency's error text")
+			}
+			rec = httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+			if rec.Code != 200 {
+				t.Fatalf("healthz %d", rec.Code)
+			}
+		})
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	s, logs := newTestServer(t, nil)
+	s.router.Post("/echo", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		w.WriteHeader(204)
+	})
+	s.router.Get("/boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
+
+	t.Run("body within limit", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("POST", "/echo", strings.NewReader(strings.Repeat("a", 1024))))
+		if rec.Code != 204 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+	t.Run("body over limit, declared", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("POST", "/echo", strings.NewReader(strings.Repeat("a", 1025))))
+		if rec.Code != 413 {
+			t.Fatalf("status %d, want 413", rec.Code)
+		}
+	})
+	t.Run("body over limit, chunked", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/echo", io.MultiReader(strings.NewReader(strings.Repeat("a", 2000))))
+		req.ContentLength = -1
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 {
+			t.Fatalf("status %d, want 413", rec.Code)
+		}
+	})
+	t.Run("panic becomes 500 and the server lives", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+		if rec.Code != 500 || !strings.Contains(rec.Body.String(), "internal error") || strings.Contains(rec.Body.String(), "kaboom") {
+			t.Fatalf("panic answered %d %s", rec.Code, rec.Body)
+		}
+		if !strings.Contains(logs.String(), "kaboom") {
+			t.Error("panic not logged")
+		}
+	})
+	t.Run("headers, request id, unknown routes", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/nope?token=s3cr3t", nil)
+		req.Header.Set("X-Request-Id", "injected\nline")
+		s.ServeHTTP(rec, req)
+		if rec.Code != 404 || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("unknown route answered %d %s", rec.Code, rec.Header().Get("Content-Type"))
+		}
+		id := rec.Header().Get("X-Request-Id")
+		if len(id) != 24 || strings.Contains(id, "injected") {
+			t.Errorf("request id %q", id)
+		}
+		for h, want := range map[string]string{
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		} {
+			if got := rec.Header().Get(h); got != want {
+				t.Errorf("%s = %q, want %q", h, got, want)
+			}
+		}
+		if strings.Contains(logs.String(), "s3cr3t") || strings.Contains(logs.String(), "injected") {
+			t.Error("query string or client request id reached the logs")
+		}
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("DELETE", "/healthz", nil))
+		if rec.Code != 405 {
+			t.Errorf("wrong method answered %d", rec.Code)
+		}
+	})
+}
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	s, _ := newTestServer(t, nil)
+	for i := 0; i < 3; i++ {
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	}
+	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/missing/123", nil))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`pakn_http_requests_total{code="200",method="GET",route="/healthz"} 3`,
+		`pakn_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`pakn_http_request_duration_seconds_count{method="GET",route="/healthz"} 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(body, "/missing/123") {
+		t.Error("raw paths leak into metric labels")
+	}
+}

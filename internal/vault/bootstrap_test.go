@@ -1,0 +1,312 @@
+package vault_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+	"pakn/keys"
+)
+
+func bootstrap(t *testing.T, v *vaulttest.Server) (certs, creds string, res *vault.BootstrapResult) {
+	t.Helper()
+	dir := t.TempDir()
+	certs, creds = filepath.Join(dir, "certs"), filepath.Join(dir, "creds")
+	res, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
+		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy, OrgName: "Thành phố Hà Nội",
+		CertsDir: certs, CredsDir: creds, AuditLogPath: filepath.Join(dir, "vault-audit.log"),
+	})
+	if err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	return certs, creds, res
+}
+
+func readCert(t *testing.T, path string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestBootstrapIsIdempotentAndSurvivesRestart(t *testing.T) {
+	v := vaulttest.Start(t)
+	certs, creds, res := bootstrap(t, v)
+	if len(res.Steps) < 5 {
+		t.Fatalf("first bootstrap did only %v", res.Steps)
+	}
+	root := readCert(t, filepath.Join(certs, vault.RootCAFile))
+	issuing := readCert(t, filepath.Join(certs, vault.IssuingCAFile))
+	if !root.IsCA || !issuing.IsCA {
+		t.Fatal("exported certificates are not CAs")
+	}
+	if err := issuing.CheckSignatureFrom(root); err != nil {
+		t.Fatalf("issuing CA not signed by root: %v", err)
+	}
+	if issuing.MaxPathLen != 0 || !issuing.MaxPathLenZero {
+		t.Errorf("issuing CA may sign sub-CAs (MaxPathLen %d)", issuing.MaxPathLen)
+	}
+	for _, f := range []string{vault.RoleIDFile, vault.SecretIDFile} {
+		st, err := os.Stat(filepath.Join(creds, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
+		}
+	}
+	secret1, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+
+	v.Restart()
+	res2, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
+		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy, OrgName: "Thành phố Hà Nội",
+		CertsDir: certs, CredsDir: creds, AuditLogPath: "ignored-once-enabled",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res2.Steps) != 0 {
+		t.Fatalf("second bootstrap after a restart changed things: %v", res2.Steps)
+	}
+	if !readCert(t, filepath.Join(certs, vault.RootCAFile)).Equal(root) {
+		t.Fatal("the root CA changed across a restart")
+	}
+	secret2, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	if string(secret1) != string(secret2) {
+		t.Fatal("a still-valid secret id was replaced")
+	}
+}
+
+// TestSignerRoleIssuesDocumentSigningCertificates signs a CSR of a Transit
+// key with the official-signer role and checks the certificate's usages.
+func TestSignerRoleIssuesDocumentSigningCertificates(t *testing.T) {
+	v := vaulttest.Start(t)
+	certs, _, _ := bootstrap(t, v)
+	root := v.Root()
+	ctx := context.Background()
+	if _, err := root.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-test", map[string]any{"type": "ecdsa-p256"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := root.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-test/csr", map[string]any{
+		"csr": csrTemplatePEM(t, "Nguyễn Thị Hồng Nhung"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, _ := s.Data["csr"].(string)
+	s, err = root.Logical().WriteWithContext(ctx, vault.IssuingMount+"/sign/"+vault.SignerRole, map[string]any{"csr": csr, "ttl": "720h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := pem.Decode([]byte(s.Data["certificate"].(string)))
+	cert, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Subject.CommonName != "Nguyễn Thị Hồng Nhung" {
+		t.Errorf("subject CN %q", cert.Subject.CommonName)
+	}
+	if cert.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment {
+		t.Errorf("key usage %b, want digitalSignature|nonRepudiation only", cert.KeyUsage)
+	}
+	if len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageEmailProtection {
+		t.Errorf("EKU %v, want emailProtection only", cert.ExtKeyUsage)
+	}
+	docSigning := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
+	if len(cert.UnknownExtKeyUsage) != 1 || !cert.UnknownExtKeyUsage[0].Equal(docSigning) {
+		t.Errorf("custom EKUs %v, want documentSigning %v", cert.UnknownExtKeyUsage, docSigning)
+	}
+	if cert.IsCA {
+		t.Error("signer certificate is a CA")
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(readCert(t, filepath.Join(certs, vault.RootCAFile)))
+	inter := x509.NewCertPool()
+	inter.AddCert(readCert(t, filepath.Join(certs, vault.IssuingCAFile)))
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}); err != nil {
+		t.Fatalf("signer certificate does not chain to the exported root: %v", err)
+	}
+}
+
+// csrTemplatePEM returns a CSR whose subject Transit copies into its own CSR.
+func csrTemplatePEM(t *testing.T, cn string) string {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn, Country: []string{"VN"}}}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+// pakndClient logs in with the AppRole credentials bootstrap wrote.
+func pakndClient(t *testing.T, v *vaulttest.Server, creds string) *vault.Client {
+	t.Helper()
+	roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
+	secretID, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	c, err := vault.Connect(context.Background(), vault.Config{
+		Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: strings.TrimSpace(string(secretID)),
+	}, nil)
+	if err != nil {
+		t.Fatalf("AppRole login: %v", err)
+	}
+	return c
+}
+
+// TestPakndTokenIsLeastPrivilege: paknd's token can sign with signer keys
+// and keep itself alive, and nothing else: it cannot read, export, rotate or
+// delete keys, nor change policies, mounts or auth.
+func TestPakndTokenIsLeastPrivilege(t *testing.T) {
+	v := vaulttest.Start(t)
+	_, creds, _ := bootstrap(t, v)
+	ctx := context.Background()
+	root := v.Root()
+	for _, k := range []string{"pakn-signer-a", "pakn-pii"} {
+		if _, err := root.Logical().WriteWithContext(ctx, "transit/keys/"+k, map[string]any{"type": "ecdsa-p256", "exportable": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := pakndClient(t, v, creds)
+	if err := c.Ready(ctx); err != nil {
+		t.Fatalf("paknd token not ready: %v", err)
+	}
+	api := c.API()
+
+	// What it may do.
+	digest := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	s, err := api.Logical().WriteWithContext(ctx, "transit/sign/pakn-signer-a", map[string]any{
+		"input": digest, "prehashed": true, "hash_algorithm": "sha2-256", "marshaling_algorithm": "asn1",
+	})
+	if err != nil || s == nil || !strings.HasPrefix(s.Data["signature"].(string), "vault:v1:") {
+		t.Fatalf("paknd cannot sign with a signer key: %v", err)
+	}
+	if _, err := api.Auth().Token().RenewSelfWithContext(ctx, 0); err != nil {
+		t.Fatalf("paknd cannot renew its token: %v", err)
+	}
+
+	// What it may not.
+	denied := []struct {
+		name string
+		do   func() error
+	}{
+		{"read transit key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a"); return err }},
+		{"list transit keys", func() error { _, err := api.Logical().ListWithContext(ctx, "transit/keys"); return err }},
+		{"export signing key", func() error {
+			_, err := api.Logical().ReadWithContext(ctx, "transit/export/signing-key/pakn-signer-a")
+			return err
+		}},
+		{"export encryption key", func() error {
+			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/pakn-pii")
+			return err
+		}},
+		{"backup key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/backup/pakn-signer-a"); return err }},
+		{"configure key deletable", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-a/config", map[string]any{"deletion_allowed": true})
+			return err
+		}},
+		{"delete key", func() error { _, err := api.Logical().DeleteWithContext(ctx, "transit/keys/pakn-signer-a"); return err }},
+		{"rotate key", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-a/rotate", nil)
+			return err
+		}},
+		{"create key", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-evil", map[string]any{"exportable": true})
+			return err
+		}},
+		{"sign with a non-signer key", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/sign/pakn-pii", map[string]any{"input": digest, "prehashed": true})
+			return err
+		}},
+		{"write own policy", func() error {
+			return api.Sys().PutPolicyWithContext(ctx, keys.PakndPolicyName, `path "*" { capabilities = ["sudo","create","read","update","delete","list"] }`)
+		}},
+		{"write new policy", func() error { return api.Sys().PutPolicyWithContext(ctx, "evil", `path "*" { capabilities = ["read"] }`) }},
+		{"read policy", func() error { _, err := api.Sys().GetPolicyWithContext(ctx, keys.PakndPolicyName); return err }},
+		{"delete policy", func() error { return api.Sys().DeletePolicyWithContext(ctx, keys.PakndPolicyName) }},
+		{"mount engine", func() error { return api.Sys().MountWithContext(ctx, "evil", &vaultapi.MountInput{Type: "transit"}) }},
+		{"issue a certificate", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, vault.IssuingMount+"/issue/"+vault.SignerRole, map[string]any{"common_name": "evil"})
+			return err
+		}},
+		{"new secret id", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "auth/approle/role/paknd/secret-id", nil)
+			return err
+		}},
+		{"create token", func() error {
+			_, err := api.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"root"}})
+			return err
+		}},
+	}
+	for _, d := range denied {
+		t.Run(d.name, func(t *testing.T) {
+			err := d.do()
+			var re *vaultapi.ResponseError
+			if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+				t.Fatalf("want 403 permission denied, got %v", err)
+			}
+		})
+	}
+	// The key is still there and still not deletable.
+	s, err = root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
+	if err != nil || s == nil || s.Data["deletion_allowed"] != false {
+		t.Fatalf("signer key changed: %v %v", err, s)
+	}
+}
+
+func TestReadyReportsSealedVault(t *testing.T) {
+	v := vaulttest.Start(t)
+	_, creds, _ := bootstrap(t, v)
+	c := pakndClient(t, v, creds)
+	ctx := context.Background()
+	if err := c.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Root().Sys().SealWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ready(ctx); err == nil || !strings.Contains(err.Error(), "sealed") {
+		t.Fatalf("Ready on a sealed Vault = %v, want sealed", err)
+	}
+	v.Stop()
+	if err := c.Ready(ctx); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("Ready on a stopped Vault = %v, want unreachable", err)
+	}
+}
+
+func TestConnectRefusesBadCredentials(t *testing.T) {
+	v := vaulttest.Start(t)
+	bootstrap(t, v)
+	_, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, RoleID: "nope", SecretID: "nope"}, nil)
+	if err == nil {
+		t.Fatal("login with a wrong role id succeeded")
+	}
+	if strings.Contains(err.Error(), "nope") {
+		t.Fatalf("error echoes the credentials: %v", err)
+	}
+}
