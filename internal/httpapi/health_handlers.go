@@ -7,6 +7,15 @@ import (
 	"sync"
 )
 
+// index names the service and its public endpoints.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"service":     "pakn",
+		"description": "Hệ thống tiếp nhận, xử lý phản ánh, kiến nghị — petitions about regulations and administrative procedures",
+		"endpoints":   map[string]string{"health": "/healthz", "readiness": "/readyz", "metrics": "/metrics"},
+	})
+}
+
 // healthz answers 200 while the process is alive.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})

@@ -104,6 +104,11 @@ func TestHealthAndReadiness(t *testing.T) {
 			if rec.Code != 200 {
 				t.Fatalf("healthz %d", rec.Code)
 			}
+			rec = httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"readiness":"/readyz"`) || !strings.Contains(rec.Body.String(), "phản ánh, kiến nghị") {
+				t.Fatalf("index %d %s", rec.Code, rec.Body)
+			}
 		})
 	}
 }
