@@ -32,11 +32,7 @@ func cmdAuditVerify(ctx context.Context, args []string, e env) int {
 		}
 		anchor = &a
 	}
-	url, err := e.need("PAKN_DATABASE_URL", "the database URL")
-	if err != nil {
-		return fail(err)
-	}
-	pool, err := postgres.Open(ctx, url)
+	pool, err := e.openAppDB(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -114,11 +110,7 @@ func cmdAuditExport(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	url, err := e.need("PAKN_DATABASE_URL", "the database URL")
-	if err != nil {
-		return err
-	}
-	pool, err := postgres.Open(ctx, url)
+	pool, err := e.openAppDB(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,10 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pakn/internal/postgres"
 )
 
 // Exit statuses.
@@ -105,6 +109,15 @@ func (e env) need(name, what string) (string, error) {
 		return "", fmt.Errorf("%s is not set (%s)", name, what)
 	}
 	return v, nil
+}
+
+// openAppDB connects to PAKN_DATABASE_URL.
+func (e env) openAppDB(ctx context.Context) (*pgxpool.Pool, error) {
+	url, err := e.need("PAKN_DATABASE_URL", "the database URL of the application role")
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, url)
 }
 
 func newFlags(name string, e env) *flag.FlagSet {

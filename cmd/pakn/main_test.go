@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/pgtest"
 	"pakn/internal/vaulttest"
 )
@@ -25,21 +23,6 @@ func cli(t *testing.T, vars map[string]string, args ...string) (code int, stdout
 	}
 	code = run(context.Background(), args, e)
 	return code, out.String(), errb.String()
-}
-
-func superExec(t *testing.T, db *pgtest.DB, stmts ...string) {
-	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, db.SuperURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, s := range stmts {
-		if _, err := c.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
 }
 
 func TestAuditVerifyCommand(t *testing.T) {
@@ -62,7 +45,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 				t.Fatalf("seed: %d %s %s", code, out, errs)
 			}
 			if tt.tamper != "" {
-				superExec(t, db, "ALTER TABLE audit_events DISABLE TRIGGER USER", tt.tamper, "ALTER TABLE audit_events ENABLE TRIGGER USER")
+				db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", tt.tamper, "ALTER TABLE audit_events ENABLE TRIGGER USER")
 			}
 			code, out, errs := cli(t, vars, "audit", "verify")
 			if code != tt.wantCode || !strings.Contains(out, tt.wantOutput) {
@@ -92,7 +75,7 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 	if !strings.HasPrefix(anchor, "7:") {
 		t.Fatalf("no head printed: %q", out)
 	}
-	superExec(t, db, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 6", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 6", "ALTER TABLE audit_events ENABLE TRIGGER USER")
 	if code, out, _ := cli(t, vars, "audit", "verify"); code != 0 {
 		t.Fatalf("without an anchor a clean tail cut is invisible to the chain alone, got %d %s", code, out)
 	}

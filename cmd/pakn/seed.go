@@ -14,11 +14,7 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	url, err := e.need("PAKN_DATABASE_URL", "the database URL of the application role")
-	if err != nil {
-		return err
-	}
-	pool, err := postgres.Open(ctx, url)
+	pool, err := e.openAppDB(ctx)
 	if err != nil {
 		return err
 	}

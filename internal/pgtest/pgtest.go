@@ -115,6 +115,23 @@ func New(t testing.TB) *DB {
 	return db
 }
 
+// Superuser runs statements on t's database as the cluster superuser, as an
+// attacker with full database rights would (for example to disable triggers).
+func (db *DB) Superuser(t testing.TB, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, db.SuperURL)
+	if err != nil {
+		t.Fatalf("pgtest: connect as superuser: %v", err)
+	}
+	defer c.Close(ctx)
+	for _, s := range stmts {
+		if _, err := c.Exec(ctx, s); err != nil {
+			t.Fatalf("pgtest: %s: %v", s, err)
+		}
+	}
+}
+
 // ensureTemplate creates, once per cluster and set of migrations, a migrated
 // template database; concurrent test binaries wait on an advisory lock.
 func ensureTemplate(ctx context.Context, super, owner string) (string, error) {

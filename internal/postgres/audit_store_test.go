@@ -120,19 +120,8 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 // tamper runs statements as the superuser with the triggers disabled.
 func tamper(t *testing.T, db *pgtest.DB, stmts ...string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, db.SuperURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	all := append([]string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}, stmts...)
-	all = append(all, "ALTER TABLE audit_events ENABLE TRIGGER USER")
-	for _, s := range all {
-		if _, err := c.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+	db.Superuser(t, append(all, "ALTER TABLE audit_events ENABLE TRIGGER USER")...)
 }
 
 func TestAuditTamperingIsDetected(t *testing.T) {

@@ -246,7 +246,9 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 		{"write own policy", func() error {
 			return api.Sys().PutPolicyWithContext(ctx, keys.PakndPolicyName, `path "*" { capabilities = ["sudo","create","read","update","delete","list"] }`)
 		}},
-		{"write new policy", func() error { return api.Sys().PutPolicyWithContext(ctx, "evil", `path "*" { capabilities = ["read"] }`) }},
+		{"write new policy", func() error {
+			return api.Sys().PutPolicyWithContext(ctx, "evil", `path "*" { capabilities = ["read"] }`)
+		}},
 		{"read policy", func() error { _, err := api.Sys().GetPolicyWithContext(ctx, keys.PakndPolicyName); return err }},
 		{"delete policy", func() error { return api.Sys().DeletePolicyWithContext(ctx, keys.PakndPolicyName) }},
 		{"mount engine", func() error { return api.Sys().MountWithContext(ctx, "evil", &vaultapi.MountInput{Type: "transit"}) }},
