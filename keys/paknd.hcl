@@ -27,3 +27,11 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
+
+# Encrypt and decrypt staff TOTP secrets with the MFA key (never export it).
+path "transit/encrypt/pakn-mfa" {
+  capabilities = ["update"]
+}
+path "transit/decrypt/pakn-mfa" {
+  capabilities = ["update"]
+}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"pakn/internal/audit"
+	"pakn/internal/auditlog"
 	"pakn/internal/postgres"
 )
 
@@ -43,25 +43,15 @@ func cmdAuditVerify(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	v := audit.NewVerifier(anchor)
-	var brk *audit.Break
 	last := time.Now()
-	err = store.Walk(ctx, pool, 0, func(ev *audit.Event) error {
-		if b := v.Check(ev); b != nil {
-			brk = b
-			return errStop
-		}
+	v, brk, err := store.Verify(ctx, pool, anchor, func(done int64) {
 		if time.Since(last) >= e.progressEvery {
 			last = time.Now()
-			progress(e, v.Count(), total)
+			progress(e, done, total)
 		}
-		return nil
 	})
-	if err != nil && !errors.Is(err, errStop) {
+	if err != nil {
 		return fail(err)
-	}
-	if brk == nil {
-		brk = v.Finish()
 	}
 	if brk != nil {
 		fmt.Fprintf(e.stdout, "BROKEN at seq %d (%s): %s\n", brk.Seq, brk.Kind, brk.Reason)
@@ -73,8 +63,6 @@ func cmdAuditVerify(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-var errStop = errors.New("stop")
-
 func progress(e env, done, total int64) {
 	pct := 100.0
 	if total > 0 {
@@ -85,23 +73,6 @@ func progress(e env, done, total int64) {
 		return
 	}
 	fmt.Fprintf(e.stderr, "verified %d of %d events (%.0f%%)\n", done, total, pct)
-}
-
-// exportedEvent is the JSON form of an event in an export.
-type exportedEvent struct {
-	Seq        int64           `json:"seq"`
-	Time       time.Time       `json:"time"`
-	Actor      string          `json:"actor"`
-	Role       string          `json:"role"`
-	Action     string          `json:"action"`
-	ObjectType string          `json:"object_type"`
-	ObjectID   string          `json:"object_id"`
-	Outcome    string          `json:"outcome"`
-	RequestID  string          `json:"request_id"`
-	ClientHash string          `json:"client_hash"`
-	Details    json.RawMessage `json:"details"`
-	PrevHash   string          `json:"prev_hash"`
-	Hash       string          `json:"hash"`
 }
 
 func cmdAuditExport(ctx context.Context, args []string, e env) error {
@@ -117,11 +88,6 @@ func cmdAuditExport(ctx context.Context, args []string, e env) error {
 	defer pool.Close()
 	enc := json.NewEncoder(e.stdout)
 	return (&postgres.AuditStore{}).Walk(ctx, pool, *after, func(ev *audit.Event) error {
-		return enc.Encode(exportedEvent{
-			Seq: ev.Seq, Time: ev.Time, Actor: ev.Actor, Role: ev.Role, Action: ev.Action,
-			ObjectType: ev.ObjectType, ObjectID: ev.ObjectID, Outcome: string(ev.Outcome),
-			RequestID: ev.RequestID, ClientHash: ev.ClientHash, Details: ev.Details,
-			PrevHash: hex.EncodeToString(ev.PrevHash), Hash: hex.EncodeToString(ev.Hash),
-		})
+		return enc.Encode(auditlog.FromEvent(ev))
 	})
 }

@@ -2,7 +2,9 @@
 //
 //	pakn migrate                  apply database migrations (as the owner role)
 //	pakn bootstrap                set up Vault for pakn (idempotent)
-//	pakn seed                     add the demo agency directory (idempotent)
+//	pakn seed                     add the demo agencies and accounts (idempotent)
+//	pakn user create|add-role|remove-role|reset-password|reset-mfa|disable
+//	                              manage staff accounts
 //	pakn audit verify [-anchor SEQ:HASH]
 //	                              check the audit chain; exit 1 where it breaks
 //	pakn audit export [-after SEQ] write audit events as JSON lines
@@ -55,7 +57,9 @@ const usage = `usage: pakn COMMAND [flags]
 commands:
   migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
   bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
-  seed                      add the demo agency directory, idempotently (PAKN_DATABASE_URL)
+  seed                      add the demo agencies and one demo account per role, idempotently (PAKN_DATABASE_URL)
+  user create|add-role|remove-role|reset-password|reset-mfa|disable -username NAME ...
+                            manage staff accounts (PAKN_DATABASE_URL); audited as operator:$USER
   audit verify [-anchor SEQ:HASH]
                             check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
   audit export [-after SEQ] write audit events as JSON lines to standard output
@@ -74,6 +78,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdBootstrap(ctx, args[1:], e)
 	case "seed":
 		err = cmdSeed(ctx, args[1:], e)
+	case "user":
+		err = cmdUser(ctx, args[1:], e)
 	case "audit":
 		if len(args) < 2 {
 			err = errors.New("audit needs a subcommand: verify or export")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"pakn/internal/auditlog"
 	"pakn/internal/pgtest"
 	"pakn/internal/vaulttest"
 )
@@ -32,7 +33,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		wantCode   int
 		wantOutput string
 	}{
-		{"intact", "", 0, "OK: 7 events verified"},
+		{"intact", "", 0, "OK: 12 events verified"},
 		{"edited row", "UPDATE audit_events SET object_id = 'X' WHERE seq = 3", 1, "BROKEN at seq 3 (edited)"},
 		{"deleted row", "DELETE FROM audit_events WHERE seq = 5", 1, "BROKEN at seq 5 (deleted)"},
 		{"edited details", `UPDATE audit_events SET details = '{"kind":"department","parent":"VPCP"}' WHERE seq = 4`, 1, "BROKEN at seq 4 (edited)"},
@@ -41,7 +42,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := pgtest.New(t)
 			vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL}
-			if code, out, errs := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "7 demo agencies added") {
+			if code, out, errs := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "7 demo agencies added") || !strings.Contains(out, "demo-signer") {
 				t.Fatalf("seed: %d %s %s", code, out, errs)
 			}
 			if tt.tamper != "" {
@@ -63,7 +64,7 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify: %d %s", code, out)
 	}
-	if !strings.Contains(errs, "verified 1 of 7 events") {
+	if !strings.Contains(errs, "verified 1 of 12 events") {
 		t.Errorf("no progress shown: %q", errs)
 	}
 	var anchor string
@@ -72,15 +73,15 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 			anchor = a
 		}
 	}
-	if !strings.HasPrefix(anchor, "7:") {
+	if !strings.HasPrefix(anchor, "12:") {
 		t.Fatalf("no head printed: %q", out)
 	}
-	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 6", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 11", "ALTER TABLE audit_events ENABLE TRIGGER USER")
 	if code, out, _ := cli(t, vars, "audit", "verify"); code != 0 {
 		t.Fatalf("without an anchor a clean tail cut is invisible to the chain alone, got %d %s", code, out)
 	}
 	code, out, _ = cli(t, vars, "audit", "verify", "-anchor", anchor)
-	if code != 1 || !strings.Contains(out, "BROKEN at seq 6 (truncated)") {
+	if code != 1 || !strings.Contains(out, "BROKEN at seq 11 (truncated)") {
 		t.Fatalf("verify with anchor: %d %q", code, out)
 	}
 	if code, _, errs := cli(t, vars, "audit", "verify", "-anchor", "7:zz"); code != 2 || !strings.Contains(errs, "anchor") {
@@ -97,10 +98,10 @@ func TestAuditExportCommand(t *testing.T) {
 		t.Fatalf("export: %d %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want 5", len(lines))
+	if len(lines) != 10 {
+		t.Fatalf("%d lines, want 10", len(lines))
 	}
-	var ev exportedEvent
+	var ev auditlog.Event
 	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +156,62 @@ func TestBootstrapCommand(t *testing.T) {
 	vars["VAULT_TOKEN"] = "not-a-token"
 	if code, _, errs := cli(t, vars, args...); code != 2 || !strings.Contains(errs, "403") {
 		t.Fatalf("bootstrap with a bad token: %d %s", code, errs)
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	db := pgtest.New(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester"}
+	code, out, errs := cli(t, vars, "seed")
+	if code != 0 {
+		t.Fatalf("seed: %s", errs)
+	}
+	for _, r := range []string{"demo-official", "demo-reviewer", "demo-signer", "demo-auditor", "demo-admin"} {
+		if !strings.Contains(out, r) {
+			t.Errorf("seed output lacks %s:\n%s", r, out)
+		}
+	}
+	if code, out, _ := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "demo accounts already present") {
+		t.Fatalf("second seed: %d %s", code, out)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"user", "create", "-username", "nhung.nth", "-name", "Nguyễn Thị Hồng Nhung", "-agency", "UBND-BD", "-roles", "official,signer"}, 0, "one-time password: "},
+		{[]string{"user", "create", "-username", "nhung.nth", "-name", "X", "-agency", "UBND-BD", "-roles", "official"}, 2, "taken"},
+		{[]string{"user", "create", "-username", "xyz1", "-name", "X", "-agency", "NOPE", "-roles", "official"}, 2, "No agency"},
+		{[]string{"user", "create", "-username", "xyz2", "-name", "X", "-agency", "UBND-BD", "-roles", "king"}, 2, "Unknown role"},
+		{[]string{"user", "add-role", "-username", "nhung.nth", "-role", "reviewer"}, 0, "done"},
+		{[]string{"user", "remove-role", "-username", "nhung.nth", "-role", "signer"}, 0, "done"},
+		{[]string{"user", "reset-password", "-username", "nhung.nth"}, 0, "one-time password for nhung.nth"},
+		{[]string{"user", "reset-mfa", "-username", "nhung.nth"}, 0, "done"},
+		{[]string{"user", "disable", "-username", "nhung.nth"}, 0, "done"},
+		{[]string{"user", "disable", "-username", "nobody"}, 2, "no account"},
+		{[]string{"user", "frobnicate", "-username", "nhung.nth"}, 2, "unknown user subcommand"},
+		{[]string{"user"}, 2, "usage"},
+	}
+	for _, st := range steps {
+		code, out, errs := cli(t, vars, st.args...)
+		if code != st.code || !strings.Contains(out+errs, st.want) {
+			t.Fatalf("pakn %v: exit %d, %q %q; want %d and %q", st.args, code, out, errs, st.code, st.want)
+		}
+	}
+	var actions []string
+	rows, err := db.Pool.Query(context.Background(), "SELECT action || ':' || actor FROM audit_events WHERE object_type = 'account' ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	got := strings.Join(actions[len(actions)-6:], " ")
+	want := "account.create:operator:ops-tester account.role_add:operator:ops-tester account.role_remove:operator:ops-tester " +
+		"account.password_reset:operator:ops-tester account.mfa_reset:operator:ops-tester account.disable:operator:ops-tester"
+	if got != want {
+		t.Fatalf("audit trail\n got %s\nwant %s", got, want)
 	}
 }

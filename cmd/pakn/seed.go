@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"pakn/internal/access"
 	"pakn/internal/agency"
+	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/auth"
+	"pakn/internal/identity"
 	"pakn/internal/postgres"
 )
 
@@ -32,5 +36,39 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present)\n", n, len(agency.DemoDirectory())-n)
+
+	ids := identity.New(identity.Config{DB: pool, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)})
+	var created []string
+	for _, r := range access.AllRoles {
+		username := "demo-" + string(r)
+		if _, err := ids.FindAccount(ctx, username); err == nil {
+			continue
+		} else if apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		a, pw, err := ids.CreateAccount(ctx, audit.Meta{}, e.operator(), identity.NewAccount{
+			Username: username, DisplayName: demoNames[r], Agency: "STP-HN", Roles: []access.Role{r}})
+		if err != nil {
+			return err
+		}
+		created = append(created, fmt.Sprintf("  %-15s %-9s one-time password %s%s", a.Username, r, pw, mfaNote(a.Roles)))
+	}
+	if len(created) == 0 {
+		fmt.Fprintln(e.stdout, "seed: demo accounts already present (pakn user reset-password -username demo-admin gives a new one-time password)")
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "seed: demo accounts of the Department of Justice (STP-HN); change the password at first sign-in:")
+	for _, l := range created {
+		fmt.Fprintln(e.stdout, l)
+	}
 	return nil
+}
+
+// demoNames are the display names of the demo accounts.
+var demoNames = map[access.Role]string{
+	access.Official: "Nguyễn Văn An (chuyên viên)",
+	access.Reviewer: "Trần Thị Bình (trưởng phòng)",
+	access.Signer:   "Lê Hoàng Cường (phó giám đốc)",
+	access.Auditor:  "Phạm Thu Dung (an toàn thông tin)",
+	access.Admin:    "Hoàng Minh Đức (quản trị hệ thống)",
 }

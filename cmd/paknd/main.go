@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +17,13 @@ import (
 	"strings"
 	"syscall"
 
+	"pakn/internal/agency"
 	"pakn/internal/audit"
+	"pakn/internal/auditlog"
+	"pakn/internal/auth"
 	"pakn/internal/config"
 	"pakn/internal/httpapi"
+	"pakn/internal/identity"
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
 
@@ -88,6 +93,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		return fmt.Errorf("audit service start: %w", err)
 	}
 
+	clients, err := audit.NewClientHasher(cfg.AuditKey)
+	if err != nil {
+		return err
+	}
+	ids := identity.New(identity.Config{
+		DB:     pool,
+		Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
+		Box:    vault.NewTransitBox(vc, vault.MFAKey),
+		Audit:  store,
+		Issuer: "pakn",
+	})
+	agencies := &postgres.AgencyStore{Audit: store}
 	api := httpapi.New(httpapi.Deps{
 		Log:          log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -95,6 +112,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"vault":    vc.Ready,
 		},
+		Identity:       ids,
+		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
+		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
+		Clients:        clients,
+		TrustedProxies: cfg.TrustedProxies,
+		RateLimits:     httpapi.RateLimits{Login: cfg.RateLogin, Public: cfg.RatePublic},
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,
@@ -117,8 +140,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	go vc.Run(vctx)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("paknd serving", "addr", ln.Addr().String(), "version", version)
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		go func() { errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile) }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("paknd serving", "addr", ln.Addr().String(), "scheme", scheme, "version", version)
 
 	select {
 	case err := <-errc:

@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers and for the HTTP mapping.
@@ -21,6 +22,10 @@ const (
 	Forbidden        Code = "forbidden"         // credentials valid, action not allowed
 	TooLarge         Code = "too_large"         // the body is over its limit
 	UnsupportedMedia Code = "unsupported_media" // the body's type is not accepted
+	RateLimited      Code = "rate_limited"      // too many attempts; retry after RetryAfter
+	MFARequired      Code = "mfa_required"      // the password was right; a TOTP or recovery code is needed too
+	StepUpRequired   Code = "step_up_required"  // the action needs a TOTP code from the last five minutes
+	Restricted       Code = "restricted"        // the session must change its password or enrol MFA first
 	Unavailable      Code = "unavailable"       // a dependency (PostgreSQL, Vault) cannot serve now; retry later
 	Internal         Code = "internal"          // a bug or an unexpected failure
 )
@@ -32,6 +37,8 @@ type Error struct {
 	Message string // safe for clients: no secrets, no internals
 	Op      string // the operation that failed, for logs
 	Err     error  // the cause, for logs; never shown to clients
+	// RetryAfter tells the client when to try again (RateLimited).
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -60,6 +67,15 @@ func New(code Code, format string, args ...any) *Error {
 // Wrap returns an *Error that keeps err as its cause for logs.
 func Wrap(err error, code Code, op, message string) *Error {
 	return &Error{Code: code, Op: op, Message: message, Err: err}
+}
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // CodeOf returns the Code of the first *Error in err's chain, or Internal.

@@ -54,6 +54,12 @@ type Event struct {
 	Hash       []byte          // SHA-256(PrevHash || Canonical())
 }
 
+// Meta is what a request contributes to the events it causes.
+type Meta struct {
+	RequestID  string
+	ClientHash string // see ClientHasher
+}
+
 // GenesisHash is the PrevHash of the first event.
 var GenesisHash = make([]byte, HashSize)
 

@@ -4,12 +4,14 @@
 package config
 
 import (
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,6 +41,11 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 	LogLevel          slog.Level
+	TrustedProxies    []netip.Prefix // peers whose X-Forwarded-For is believed
+	TLSCertFile       string         // serve HTTPS with this certificate chain ...
+	TLSKeyFile        string         // ... and key; plain HTTP when both are empty
+	RateLogin         int            // sign-in attempts per minute per client address
+	RatePublic        int            // other public requests per minute per client address
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -72,7 +79,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", &c.IdleTimeout},
 			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
 		}
-		migrate, dev, maxBody, level string
+		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic string
 	)
 	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
@@ -86,6 +93,11 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("PAKN_AUDIT_KEY_FILE", ""), "file with the hex HMAC key for client addresses (PAKN_AUDIT_KEY_FILE)")
 	fs.StringVar(&maxBody, "max-body-bytes", env("PAKN_MAX_BODY_BYTES", "1048576"), "global request body limit (PAKN_MAX_BODY_BYTES)")
 	fs.StringVar(&level, "log-level", env("PAKN_LOG_LEVEL", "info"), "debug, info, warn or error (PAKN_LOG_LEVEL)")
+	fs.StringVar(&proxies, "trusted-proxies", env("PAKN_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (PAKN_TRUSTED_PROXIES)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", env("PAKN_TLS_CERT_FILE", ""), "PEM certificate chain to serve HTTPS (PAKN_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("PAKN_TLS_KEY_FILE", ""), "PEM private key to serve HTTPS (PAKN_TLS_KEY_FILE)")
+	fs.StringVar(&rateLogin, "rate-login", env("PAKN_RATE_LOGIN", "20"), "sign-in attempts per minute per client address (PAKN_RATE_LOGIN)")
+	fs.StringVar(&ratePublic, "rate-public", env("PAKN_RATE_PUBLIC", "300"), "public requests per minute per client address (PAKN_RATE_PUBLIC)")
 	for _, d := range durs {
 		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
 	}
@@ -120,6 +132,39 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		p = append(p, fmt.Sprintf("PAKN_MAX_BODY_BYTES: %q must be a whole number from 1024 to %d", maxBody, 64<<20))
 	}
 	c.MaxBodyBytes = n
+	for _, part := range strings.Split(proxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(part)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(part); aerr == nil {
+				pfx, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			p = append(p, fmt.Sprintf("PAKN_TRUSTED_PROXIES: %q is not an address or CIDR", part))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
+	for _, r := range []struct {
+		name, v string
+		dst     *int
+	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}} {
+		n, err := strconv.Atoi(r.v)
+		if err != nil || n < 1 || n > 100000 {
+			p = append(p, fmt.Sprintf("%s: %q must be a whole number from 1 to 100000", r.name, r.v))
+		}
+		*r.dst = n
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		p = append(p, "PAKN_TLS_CERT_FILE and PAKN_TLS_KEY_FILE go together: set both or neither")
+	} else if c.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			p = append(p, "PAKN_TLS_CERT_FILE/PAKN_TLS_KEY_FILE: cannot load the key pair: "+err.Error())
+		}
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		p = append(p, fmt.Sprintf("PAKN_LOG_LEVEL: %q is not debug, info, warn or error", level))
 	}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"pakn/internal/apperr"
 )
@@ -18,10 +20,12 @@ func statusOf(code apperr.Code) int {
 		return http.StatusNotFound
 	case apperr.Conflict:
 		return http.StatusConflict
-	case apperr.Unauthenticated:
+	case apperr.Unauthenticated, apperr.MFARequired:
 		return http.StatusUnauthorized
-	case apperr.Forbidden:
+	case apperr.Forbidden, apperr.StepUpRequired, apperr.Restricted:
 		return http.StatusForbidden
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case apperr.UnsupportedMedia:
@@ -53,6 +57,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		err = apperr.Wrap(err, apperr.TooLarge, "read body", "the request body is too large")
 	}
 	status := statusOf(code)
+	if ra := apperr.RetryAfterOf(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+	}
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "err", err, "code", string(code), "request_id", RequestID(r.Context()))
 	}

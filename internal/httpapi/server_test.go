@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"pakn/internal/apperr"
 )
@@ -39,6 +40,10 @@ func TestStatusMapping(t *testing.T) {
 		{apperr.Wrap(errors.New("secret=hunter2"), apperr.Internal, "x", "should not show"), 500, "internal error"},
 		{errors.New("password=hunter2 leaked"), 500, "internal error"},
 		{&http.MaxBytesError{Limit: 10}, 413, "the request body is too large"},
+		{apperr.New(apperr.MFARequired, "code needed"), 401, "code needed"},
+		{apperr.New(apperr.StepUpRequired, "step up"), 403, "step up"},
+		{apperr.New(apperr.Restricted, "change password"), 403, "change password"},
+		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}, 429, "slow down"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error(), func(t *testing.T) {
@@ -48,6 +53,9 @@ func TestStatusMapping(t *testing.T) {
 			writeError(rec, req, slog.New(slog.NewJSONHandler(&logs, nil)), tt.err)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status == 429 && rec.Header().Get("Retry-After") != "2" {
+				t.Errorf("Retry-After %q, want 2", rec.Header().Get("Retry-After"))
 			}
 			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("content type %q", ct)
@@ -172,7 +180,7 @@ func TestMiddleware(t *testing.T) {
 		for h, want := range map[string]string{
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
-			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 		} {
 			if got := rec.Header().Get(h); got != want {
 				t.Errorf("%s = %q, want %q", h, got, want)

@@ -98,3 +98,29 @@ func (s *AuditStore) Walk(ctx context.Context, db Querier, after int64, fn func(
 		}
 	}
 }
+
+// Verify walks the whole chain through an audit.Verifier and returns it with
+// the first break (nil when intact). progress, when not nil, is called after
+// each event with the count so far.
+func (s *AuditStore) Verify(ctx context.Context, db Querier, anchor *audit.Anchor, progress func(done int64)) (*audit.Verifier, *audit.Break, error) {
+	v := audit.NewVerifier(anchor)
+	var brk *audit.Break
+	err := s.Walk(ctx, db, 0, func(e *audit.Event) error {
+		if brk = v.Check(e); brk != nil {
+			return errStopWalk
+		}
+		if progress != nil {
+			progress(v.Count())
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopWalk) {
+		return v, nil, err
+	}
+	if brk == nil {
+		brk = v.Finish()
+	}
+	return v, brk, nil
+}
+
+var errStopWalk = errors.New("stop walk")

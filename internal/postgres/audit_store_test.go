@@ -36,20 +36,9 @@ func appendN(t testing.TB, db postgres.Beginner, n int) {
 // verifyChain walks the chain of db and returns the verifier and first break.
 func verifyChain(t testing.TB, db postgres.Querier, anchor *audit.Anchor) (*audit.Verifier, *audit.Break) {
 	t.Helper()
-	v := audit.NewVerifier(anchor)
-	var brk *audit.Break
-	stop := errors.New("stop")
-	err := (&postgres.AuditStore{}).Walk(context.Background(), db, 0, func(e *audit.Event) error {
-		if brk = v.Check(e); brk != nil {
-			return stop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, stop) {
-		t.Fatalf("walk: %v", err)
-	}
-	if brk == nil {
-		brk = v.Finish()
+	v, brk, err := (&postgres.AuditStore{}).Verify(context.Background(), db, anchor, nil)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
 	}
 	return v, brk
 }

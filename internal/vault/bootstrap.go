@@ -60,7 +60,7 @@ func Bootstrap(ctx context.Context, admin *vaultapi.Client, o BootstrapOptions) 
 	}
 	b := &bootstrapper{api: admin, o: o, res: &BootstrapResult{}}
 	for _, step := range []func(context.Context) error{
-		b.audit, b.mounts, b.rootCA, b.issuingCA, b.signerRole, b.appRole, b.exportCAs,
+		b.audit, b.mounts, b.transitKeys, b.rootCA, b.issuingCA, b.signerRole, b.appRole, b.exportCAs,
 	} {
 		if err := step(ctx); err != nil {
 			return b.res, redact(err)
@@ -130,6 +130,25 @@ func (b *bootstrapper) mounts(ctx context.Context) error {
 		}
 		b.did("enabled AppRole auth at %s/", AppRoleMount)
 	}
+	return nil
+}
+
+// transitKeys creates the Transit keys paknd uses for encryption: not
+// exportable, not deletable.
+func (b *bootstrapper) transitKeys(ctx context.Context) error {
+	s, err := b.api.Logical().ReadWithContext(ctx, TransitMount+"/keys/"+MFAKey)
+	if err != nil {
+		return fmt.Errorf("read key %s: %w", MFAKey, err)
+	}
+	if s != nil {
+		return nil
+	}
+	if _, err := b.api.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+MFAKey, map[string]any{
+		"type": "aes256-gcm96", "exportable": false, "allow_plaintext_backup": false,
+	}); err != nil {
+		return fmt.Errorf("create key %s: %w", MFAKey, err)
+	}
+	b.did("created Transit key %s for TOTP secrets", MFAKey)
 	return nil
 }
 

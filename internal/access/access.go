@@ -1,0 +1,176 @@
+// Package access is pakn's one authorization policy: it decides whether a
+// principal (a staff session, an integration token, or nobody) may take an
+// action, and on which agency's objects. Handlers and services ask; they
+// never decide on their own.
+package access
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is a staff role.
+type Role string
+
+// The staff roles.
+const (
+	Official Role = "official" // receives, classifies and drafts answers to petitions
+	Reviewer Role = "reviewer" // approves or sends back drafted replies
+	Signer   Role = "signer"   // signs approved replies with their key in Vault
+	Auditor  Role = "auditor"  // reads and exports the audit log
+	Admin    Role = "admin"    // manages accounts, roles, tokens and keys of their agency
+)
+
+// AllRoles lists the roles in a stable order.
+var AllRoles = []Role{Official, Reviewer, Signer, Auditor, Admin}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool { return slices.Contains(AllRoles, r) }
+
+// MFARequired reports whether holding any of roles requires TOTP.
+func MFARequired(roles []Role) bool {
+	for _, r := range roles {
+		if r == Signer || r == Auditor || r == Admin {
+			return true
+		}
+	}
+	return false
+}
+
+// Action is something a principal may be allowed to do.
+type Action string
+
+// The actions. Self-service actions on one's own session are not listed:
+// any authenticated staff session may take them.
+const (
+	AgencyRead    Action = "agency.read"    // list the agency directory (public)
+	AccountRead   Action = "account.read"   // read accounts of the agency
+	AccountManage Action = "account.manage" // create, disable accounts; change roles; reset MFA
+	TokenManage   Action = "token.manage"   // issue, list and revoke integration tokens
+	AuditRead     Action = "audit.read"     // read and verify the audit log
+	AuditExport   Action = "audit.export"   // export the audit log
+)
+
+// rule says who may take an action.
+type rule struct {
+	roles       []Role
+	public      bool // anyone, signed in or not
+	global      bool // not bound to the principal's agency (the audit log is one for all)
+	stepUp      bool // needs a TOTP code from the last StepUpWindow
+	tokenScoped bool // integration tokens may hold it as a scope
+}
+
+var rules = map[Action]rule{
+	AgencyRead:    {public: true, tokenScoped: true},
+	AccountRead:   {roles: []Role{Admin}},
+	AccountManage: {roles: []Role{Admin}, stepUp: true},
+	TokenManage:   {roles: []Role{Admin}, stepUp: true},
+	AuditRead:     {roles: []Role{Auditor}, global: true, tokenScoped: true},
+	AuditExport:   {roles: []Role{Auditor}, global: true, stepUp: true},
+}
+
+// TokenScopes lists the actions an integration token may be granted.
+func TokenScopes() []Action {
+	var out []Action
+	for a, r := range rules {
+		if r.tokenScoped {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Kind is the kind of principal.
+type Kind int
+
+// The kinds of principal.
+const (
+	Anonymous Kind = iota
+	Staff          // a signed-in account
+	Token          // an integration token
+	Operator       // the pakn CLI, run by an operator holding the database credentials
+)
+
+// Principal is who asks.
+type Principal struct {
+	Kind      Kind
+	ID        string   // account id or token id
+	Name      string   // username or token name, for audit
+	Agency    string   // the agency the principal belongs to
+	Roles     []Role   // staff roles
+	Scopes    []Action // token scopes
+	SteppedUp time.Time
+	// Restricted, when not "", says what a staff session must do before
+	// anything else: "password_change" or "mfa_enrolment".
+	Restricted string
+}
+
+// Has reports whether p holds role r.
+func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
+
+// Object is what an action is taken on. Agency "" means the action is not
+// about one agency's object.
+type Object struct {
+	Agency string
+}
+
+// Outcome of a decision.
+type Outcome int
+
+// The outcomes.
+const (
+	Allow           Outcome = iota
+	Unauthenticated         // sign in first
+	Forbidden               // the principal may never take this action
+	NotVisible              // the object belongs to another agency: answer as if it did not exist
+	NeedStepUp              // allowed after a fresh TOTP code
+	Restricted              // the session must change its password or enrol MFA first
+)
+
+// Decision is the policy's answer with a reason for the audit log.
+type Decision struct {
+	Outcome Outcome
+	Reason  string
+}
+
+// Allowed reports whether the decision allows the action.
+func (d Decision) Allowed() bool { return d.Outcome == Allow }
+
+// Decide decides whether p may take action a on obj at now.
+func Decide(p Principal, a Action, obj Object, now time.Time) Decision {
+	r, ok := rules[a]
+	if !ok {
+		return Decision{Forbidden, "unknown action"}
+	}
+	if r.public {
+		return Decision{Allow, "public"}
+	}
+	switch p.Kind {
+	case Operator:
+		return Decision{Allow, "operator"}
+	case Anonymous:
+		return Decision{Unauthenticated, "not signed in"}
+	case Token:
+		if !r.tokenScoped || !slices.Contains(p.Scopes, a) {
+			return Decision{Forbidden, "token lacks scope " + string(a)}
+		}
+	case Staff:
+		if p.Restricted != "" {
+			return Decision{Restricted, "session restricted: " + p.Restricted}
+		}
+		if !slices.ContainsFunc(r.roles, p.Has) {
+			return Decision{Forbidden, "role not allowed"}
+		}
+	}
+	if !r.global && obj.Agency != "" && obj.Agency != p.Agency {
+		return Decision{NotVisible, "object of another agency"}
+	}
+	if r.stepUp && (p.Kind != Staff || now.Sub(p.SteppedUp) > StepUpWindow || p.SteppedUp.After(now)) {
+		return Decision{NeedStepUp, "step-up required"}
+	}
+	return Decision{Allow, "allowed"}
+}
+
+// StepUpWindow is how recent a TOTP code must be for step-up actions.
+const StepUpWindow = 5 * time.Minute

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"regexp"
+	"time"
+
+	"pakn/internal/access"
+)
+
+// Account is a staff account as the rest of pakn sees it (no secrets).
+type Account struct {
+	ID                 string
+	Username           string
+	DisplayName        string
+	Agency             string
+	Roles              []access.Role
+	MustChangePassword bool
+	MFAEnabled         bool
+	Disabled           bool
+	CreatedAt          time.Time
+}
+
+// Credentials is an account with what login needs to check it.
+type Credentials struct {
+	Account
+	PasswordHash  string
+	TOTPSecretEnc string // Vault ciphertext, "" when never enrolled
+	TOTPLastStep  int64
+	Throttle      Throttle
+}
+
+// Session is a signed-in staff session (its token is never stored).
+type Session struct {
+	TokenHash  []byte
+	AccountID  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end
+	MFAAt      time.Time // last TOTP or recovery code in this session; zero if none
+	Ended      bool
+}
+
+// Live reports whether the session may still be used at now, and if not why.
+func (s Session) Live(now time.Time) (bool, string) {
+	switch {
+	case s.Ended:
+		return false, "ended"
+	case !now.Before(s.ExpiresAt):
+		return false, "absolute timeout"
+	case now.Sub(s.LastSeenAt) >= IdleTimeout:
+		return false, "idle timeout"
+	}
+	return true, ""
+}
+
+// APIToken is an integration token (its secret is never stored).
+type APIToken struct {
+	ID        string
+	Name      string
+	Agency    string
+	Scopes    []access.Action
+	CreatedBy string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Revoked   bool
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
+
+// ValidUsername reports whether u is a valid username: 3 to 64 lower-case
+// letters, digits, dots, dashes or underscores.
+func ValidUsername(u string) bool { return usernamePattern.MatchString(u) }

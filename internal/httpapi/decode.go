@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"pakn/internal/apperr"
+)
+
+// decodeJSON reads one JSON object from the body into v: the content type
+// must be application/json, unknown fields are refused, and the body limit
+// applies.
+func decodeJSON(r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return apperr.New(apperr.UnsupportedMedia, "Nội dung phải là application/json. / The body must be application/json.")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return apperr.Wrap(err, apperr.Invalid, "decode json", "Dữ liệu JSON không hợp lệ. / The JSON body is malformed: "+jsonProblem(err))
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return apperr.New(apperr.Invalid, "Chỉ gửi một đối tượng JSON. / Send exactly one JSON object.")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return "syntax error"
+	case errors.As(err, &typ):
+		return "field " + typ.Field + " has the wrong type"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated body"
+	}
+	return "unknown field or invalid value"
+}

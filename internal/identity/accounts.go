@@ -1,0 +1,323 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/auth"
+	"pakn/internal/guard"
+	"pakn/internal/postgres"
+)
+
+// NewAccount is what an administrator gives to create an account.
+type NewAccount struct {
+	Username    string
+	DisplayName string
+	Agency      string
+	Roles       []access.Role
+}
+
+func (n *NewAccount) validate() error {
+	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
+	n.DisplayName = norm.NFC.String(strings.TrimSpace(n.DisplayName))
+	if !auth.ValidUsername(n.Username) {
+		return apperr.New(apperr.Invalid, "Tên đăng nhập gồm 3–64 chữ thường không dấu, số, dấu chấm, gạch nối. / A username is 3–64 lower-case letters, digits, dots or dashes.")
+	}
+	if l := utf8.RuneCountInString(n.DisplayName); l < 1 || l > 200 {
+		return apperr.New(apperr.Invalid, "Họ tên phải có 1–200 ký tự. / The display name must have 1–200 characters.")
+	}
+	if len(n.Roles) == 0 {
+		return apperr.New(apperr.Invalid, "Cần ít nhất một vai trò. / At least one role is needed.")
+	}
+	for _, r := range n.Roles {
+		if !access.ValidRole(r) {
+			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ: %s / Unknown role: %s", r, r)
+		}
+	}
+	return nil
+}
+
+// CreateAccount creates an account in the principal's agency (operators:
+// any agency) with a random one-time password, which it returns once. The
+// owner must change it at first sign-in.
+func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Principal, n NewAccount) (*auth.Account, string, error) {
+	if err := n.validate(); err != nil {
+		return nil, "", err
+	}
+	if err := s.guard.Authorize(ctx, m, p, access.AccountManage, guard.Target{Type: "account", Agency: n.Agency}); err != nil {
+		return nil, "", err
+	}
+	pw, err := auth.NewPassword()
+	if err != nil {
+		return nil, "", err
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return nil, "", err
+	}
+	a := auth.Account{Username: n.Username, DisplayName: n.DisplayName, Agency: n.Agency, Roles: n.Roles, MustChangePassword: true}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		id, err := s.store.CreateAccount(ctx, tx, a, hash)
+		if errors.Is(err, postgres.ErrConflict) {
+			return apperr.New(apperr.Conflict, "Tên đăng nhập đã tồn tại. / The username is taken.")
+		}
+		if errors.Is(err, postgres.ErrNotFound) {
+			return apperr.New(apperr.Invalid, "Không có cơ quan %s. / No agency %s.", n.Agency, n.Agency)
+		}
+		if err != nil {
+			return err
+		}
+		a.ID = id
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "account.create", "account", id, audit.Success,
+			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles))))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return &a, pw, nil
+}
+
+func joinRoles(rs []access.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+// target loads an account for an action of p on it. A missing account and
+// an account p may not see give the same answer.
+func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*auth.Credentials, error) {
+	c, err := s.store.Credentials(ctx, s.db, "id", id, false)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "account", ID: c.ID, Agency: c.Agency}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// FindAccount loads an account by username, for operators.
+func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Account, error) {
+	c, err := s.store.Credentials(ctx, s.db, "username", strings.ToLower(username), false)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no account %q", username)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &c.Account, nil
+}
+
+// Account returns one account: one's own, or one of one's agency for admins.
+func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal, id string) (*auth.Account, error) {
+	if p.Kind == access.Staff && p.ID == id {
+		c, err := s.store.Credentials(ctx, s.db, "id", id, false)
+		if err != nil {
+			return nil, err
+		}
+		return &c.Account, nil
+	}
+	c, err := s.target(ctx, m, p, access.AccountRead, id)
+	if err != nil {
+		return nil, err
+	}
+	return &c.Account, nil
+}
+
+// Accounts lists the accounts of the principal's agency.
+func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal) ([]auth.Account, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "account", Agency: p.Agency}); err != nil {
+		return nil, err
+	}
+	return s.store.Accounts(ctx, s.db, p.Agency)
+}
+
+// change runs an account change as one audited transaction.
+func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, id, action string, det []byte,
+	do func(tx pgx.Tx, c *auth.Credentials, now time.Time) error) error {
+	c, err := s.target(ctx, m, p, access.AccountManage, id)
+	if err != nil {
+		return err
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := do(tx, c, s.now()); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, action, "account", c.ID, audit.Success, det))
+	})
+}
+
+// AddRole grants a role. Signer, auditor and admin then require MFA at the
+// account's next request.
+func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
+	if !access.ValidRole(r) {
+		return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+	}
+	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+		return s.store.AddRole(ctx, tx, c.ID, r)
+	})
+}
+
+// RemoveRole withdraws a role.
+func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
+	if !access.ValidRole(r) {
+		return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+	}
+	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+		return s.store.RemoveRole(ctx, tx, c.ID, r)
+	})
+}
+
+// Disable disables an account and ends its sessions.
+func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
+	if p.Kind == access.Staff && p.ID == id {
+		return apperr.New(apperr.Conflict, "Không thể tự khóa tài khoản của mình. / You cannot disable your own account.")
+	}
+	return s.change(ctx, m, p, id, "account.disable", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
+		if err := s.store.Disable(ctx, tx, c.ID, now); err != nil {
+			return err
+		}
+		_, err := s.store.EndSessions(ctx, tx, c.ID, "account disabled", now)
+		return err
+	})
+}
+
+// ResetMFA removes an account's TOTP secret and recovery codes and ends its
+// sessions; it must enrol again at next sign-in.
+func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
+	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
+		if err := s.store.SetTOTP(ctx, tx, c.ID, "", time.Time{}, 0); err != nil {
+			return err
+		}
+		if err := s.store.ReplaceRecoveryCodes(ctx, tx, c.ID, nil); err != nil {
+			return err
+		}
+		_, err := s.store.EndSessions(ctx, tx, c.ID, "mfa reset", now)
+		return err
+	})
+}
+
+// ResetPassword gives an account a new one-time password (returned once) and
+// ends its sessions.
+func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Principal, id string) (string, error) {
+	pw, err := auth.NewPassword()
+	if err != nil {
+		return "", err
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return "", err
+	}
+	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
+		if err := s.store.SetPassword(ctx, tx, c.ID, hash, true, now); err != nil {
+			return err
+		}
+		_, err := s.store.EndSessions(ctx, tx, c.ID, "password reset", now)
+		return err
+	})
+	return pw, err
+}
+
+// Token lifetimes.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 365 * 24 * time.Hour
+)
+
+// IssueToken creates an integration token for the principal's agency with
+// the given scopes; its secret is returned once.
+func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Principal, name string, scopes []access.Action, ttl time.Duration) (*auth.APIToken, string, error) {
+	name = strings.TrimSpace(name)
+	if l := utf8.RuneCountInString(name); l < 1 || l > 100 {
+		return nil, "", apperr.New(apperr.Invalid, "Tên token phải có 1–100 ký tự. / A token name has 1–100 characters.")
+	}
+	allowed := access.TokenScopes()
+	if len(scopes) == 0 {
+		return nil, "", apperr.New(apperr.Invalid, "Cần ít nhất một phạm vi. / At least one scope is needed.")
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(allowed, sc) {
+			return nil, "", apperr.New(apperr.Invalid, "Phạm vi không được phép: %s / Scope not allowed: %s", sc, sc)
+		}
+	}
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
+	}
+	if ttl < time.Hour || ttl > MaxTokenTTL {
+		return nil, "", apperr.New(apperr.Invalid, "Thời hạn từ 1 giờ đến 365 ngày. / The lifetime must be from 1 hour to 365 days.")
+	}
+	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
+		return nil, "", err
+	}
+	secret, _, err := auth.NewSecret()
+	if err != nil {
+		return nil, "", err
+	}
+	secret = auth.TokenPrefix + secret
+	hash := auth.HashSecret(secret)
+	now := s.now()
+	t := auth.APIToken{Name: name, Agency: p.Agency, Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if p.Kind == access.Staff {
+		t.CreatedBy = p.ID
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		id, err := s.store.CreateToken(ctx, tx, t, hash)
+		if err != nil {
+			return err
+		}
+		t.ID = id
+		sc := make([]string, len(scopes))
+		for i, a := range scopes {
+			sc[i] = string(a)
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "token.issue", "token", id, audit.Success,
+			details("name", name, "scopes", strings.Join(sc, ","), "expires", t.ExpiresAt.UTC().Format(time.RFC3339))))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return &t, secret, nil
+}
+
+// Tokens lists the integration tokens of the principal's agency.
+func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) ([]auth.APIToken, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
+		return nil, err
+	}
+	return s.store.Tokens(ctx, s.db, p.Agency)
+}
+
+// RevokeToken revokes an integration token of the principal's agency.
+func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
+	t, err := s.store.Token(ctx, s.db, id)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: t.ID, Agency: t.Agency}); err != nil {
+		return err
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.store.RevokeToken(ctx, tx, t.ID, s.now()); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "token.revoke", "token", t.ID, audit.Success, details("name", t.Name)))
+	})
+}

@@ -1,0 +1,569 @@
+// Package identity is pakn's staff identity service: login with password and
+// TOTP, sessions, MFA enrolment and step-up, account administration and
+// integration tokens. Every action commits together with its audit event;
+// every refusal by the access policy goes through internal/guard.
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/auth"
+	"pakn/internal/guard"
+	"pakn/internal/postgres"
+)
+
+// SecretBox encrypts small secrets bound to an owner (Vault Transit in
+// production, see internal/vault.TransitBox).
+type SecretBox interface {
+	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
+	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
+}
+
+// Service is the identity service.
+type Service struct {
+	db     *pgxpool.Pool
+	store  *postgres.IdentityStore
+	audit  *postgres.AuditStore
+	guard  *guard.Guard
+	hasher *auth.PasswordHasher
+	box    SecretBox
+	now    func() time.Time
+	issuer string
+}
+
+// Config holds the Service's dependencies.
+type Config struct {
+	DB     *pgxpool.Pool
+	Hasher *auth.PasswordHasher
+	Box    SecretBox        // may be nil for operators who never touch TOTP secrets
+	Now    func() time.Time // time.Now when nil
+	Issuer string           // shown in authenticator apps; "pakn" when empty
+	Guard  *guard.Guard     // built from DB when nil
+	Audit  *postgres.AuditStore
+}
+
+// New returns the identity service.
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Issuer == "" {
+		c.Issuer = "pakn"
+	}
+	if c.Audit == nil {
+		c.Audit = &postgres.AuditStore{Now: c.Now}
+	}
+	if c.Guard == nil {
+		c.Guard = &guard.Guard{DB: c.DB, Audit: c.Audit, Now: c.Now}
+	}
+	return &Service{db: c.DB, store: &postgres.IdentityStore{}, audit: c.Audit, guard: c.Guard,
+		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer}
+}
+
+// Guard returns the policy enforcement point the service uses.
+func (s *Service) Guard() *guard.Guard { return s.guard }
+
+// Authn is an authenticated request: who, and through which session.
+type Authn struct {
+	Principal access.Principal
+	Account   *auth.Account // nil for tokens
+	Session   *auth.Session // nil for tokens
+}
+
+var (
+	errBadLogin = apperr.New(apperr.Unauthenticated, "Tên đăng nhập hoặc mật khẩu không đúng. / Wrong username or password.")
+	errBadCode  = apperr.New(apperr.Unauthenticated, "Mã xác thực không đúng hoặc đã được dùng. / The code is wrong or was already used.")
+	errNoAuth   = apperr.New(apperr.Unauthenticated, "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. / The session is invalid or has expired.")
+	// errSecondFactor rolls back a success transaction whose code was wrong.
+	errSecondFactor = errors.New("second factor refused")
+)
+
+func rateLimited(wait time.Duration) error {
+	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: wait,
+		Message: "Quá nhiều lần thử không thành công; hãy thử lại sau. / Too many failed attempts; try again later."}
+}
+
+func details(kv ...string) []byte {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// staff turns a loaded account into its principal.
+func staff(a *auth.Account, mfaAt time.Time) access.Principal {
+	p := access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: mfaAt}
+	switch {
+	case a.MustChangePassword:
+		p.Restricted = "password_change"
+	case access.MFARequired(a.Roles) && !a.MFAEnabled:
+		p.Restricted = "mfa_enrolment"
+	}
+	return p
+}
+
+// LoginInput is what a person types to sign in.
+type LoginInput struct {
+	Username     string
+	Password     string
+	TOTP         string // six digits, when the account has MFA
+	RecoveryCode string // instead of TOTP
+}
+
+// LoginResult is a new session.
+type LoginResult struct {
+	Token     string // the session secret: goes into the cookie, never stored
+	ExpiresAt time.Time
+	Authn     *Authn
+}
+
+// Login checks credentials and opens a new session (always a new token, so a
+// token planted before login is worthless). Failures are counted per account
+// and per client address; too many give progressive delays, then a
+// temporary lock-out.
+func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*LoginResult, error) {
+	now := s.now()
+	username := strings.ToLower(strings.TrimSpace(in.Username))
+	if len(username) > 64 || len(in.Password) > 4*auth.MaxPasswordLen || len(in.TOTP) > 16 || len(in.RecoveryCode) > 32 {
+		return nil, errBadLogin
+	}
+	anon := access.Principal{Kind: access.Anonymous}
+
+	if m.ClientHash != "" {
+		var wait time.Duration
+		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+			t, err := s.store.AddressThrottle(ctx, tx, m.ClientHash)
+			if err != nil {
+				return err
+			}
+			if wait, _ = auth.AddressThrottle.Wait(t, now); wait > 0 {
+				return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", "", audit.Denied, details("reason", "client address throttled")))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 {
+			return nil, rateLimited(wait)
+		}
+	}
+
+	cred, err := s.store.Credentials(ctx, s.db, "username", username, false)
+	if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+		return nil, err
+	}
+	if cred != nil {
+		if wait, locked := auth.AccountThrottle.Wait(cred.Throttle, now); wait > 0 {
+			reason := "account throttled"
+			if locked {
+				reason = "account locked"
+			}
+			if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+				return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", cred.ID, audit.Denied, details("reason", reason)))
+			}); err != nil {
+				return nil, err
+			}
+			return nil, rateLimited(wait)
+		}
+	}
+	hash := ""
+	if cred != nil && !cred.Disabled {
+		hash = cred.PasswordHash
+	}
+	ok, err := s.hasher.Verify(hash, in.Password)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Internal, "verify password", "")
+	}
+	if !ok {
+		reason := "wrong password"
+		switch {
+		case cred == nil:
+			reason = "unknown username" // the attempted name is not recorded: it may be a mistyped password
+		case cred.Disabled:
+			reason = "account disabled"
+		}
+		return nil, s.failed(ctx, m, anon, cred, "auth.login", reason, errBadLogin)
+	}
+	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
+		return nil, apperr.New(apperr.MFARequired, "Hãy nhập mã xác thực từ ứng dụng hoặc một mã khôi phục. / Enter the code from your authenticator app or a recovery code.")
+	}
+
+	secret, token, err := newSessionToken()
+	if err != nil {
+		return nil, err
+	}
+	ss := auth.Session{TokenHash: token, AccountID: cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
+	var acct *auth.Account
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		c, err := s.store.Credentials(ctx, tx, "id", cred.ID, true)
+		if err != nil {
+			return err
+		}
+		p := staff(&c.Account, time.Time{})
+		if c.MFAEnabled {
+			how, err := s.secondFactor(ctx, tx, c, in.TOTP, in.RecoveryCode, now)
+			if err != nil {
+				return err
+			}
+			ss.MFAAt = now
+			p.SteppedUp = now
+			if err := s.audit.Append(ctx, tx, guard.Event(m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
+				return err
+			}
+		}
+		if err := s.store.SetThrottle(ctx, tx, c.ID, auth.Throttle{}); err != nil {
+			return err
+		}
+		if m.ClientHash != "" {
+			if err := s.store.SetAddressThrottle(ctx, tx, m.ClientHash, auth.Throttle{}); err != nil {
+				return err
+			}
+		}
+		if err := s.store.CreateSession(ctx, tx, ss); err != nil {
+			return err
+		}
+		acct = &c.Account
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
+	})
+	if errors.Is(err, errSecondFactor) {
+		return nil, s.failed(ctx, m, anon, cred, "auth.mfa", "wrong or reused code", errBadCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{Token: secret, ExpiresAt: ss.ExpiresAt,
+		Authn: &Authn{Principal: staff(acct, ss.MFAAt), Account: acct, Session: &ss}}, nil
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func newSessionToken() (string, []byte, error) {
+	secret, hash, err := auth.NewSecret()
+	if err != nil {
+		return "", nil, apperr.Wrap(err, apperr.Internal, "session token", "")
+	}
+	return secret, hash, nil
+}
+
+// secondFactor checks a TOTP code (each step once) or a recovery code (each
+// once) for c inside tx, records its use, and says which was used.
+func (s *Service) secondFactor(ctx context.Context, tx pgx.Tx, c *auth.Credentials, code, recovery string, now time.Time) (string, error) {
+	if recovery != "" {
+		ok, err := s.store.UseRecoveryCode(ctx, tx, c.ID, auth.HashRecoveryCode(recovery), now)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", errSecondFactor
+		}
+		return "recovery_code", nil
+	}
+	if s.box == nil || c.TOTPSecretEnc == "" {
+		return "", errSecondFactor
+	}
+	secret, err := s.box.Open(ctx, c.ID, c.TOTPSecretEnc)
+	if err != nil {
+		return "", err
+	}
+	step, ok := auth.CheckTOTP(string(secret), code, now, c.TOTPLastStep)
+	if !ok {
+		return "", errSecondFactor
+	}
+	if err := s.store.SetTOTP(ctx, tx, c.ID, c.TOTPSecretEnc, now, step); err != nil {
+		return "", err
+	}
+	return "totp", nil
+}
+
+// failed records a failed authentication: the account's and the address's
+// failure counts, the event, and a lock-out event when one starts. It
+// returns answer, or the storage error.
+func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, cred *auth.Credentials, action, reason string, answer error) error {
+	now := s.now()
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		objID := ""
+		if cred != nil {
+			objID = cred.ID
+			c, err := s.store.Credentials(ctx, tx, "id", cred.ID, true)
+			if err != nil {
+				return err
+			}
+			t, locked := auth.AccountThrottle.Fail(c.Throttle, now)
+			if err := s.store.SetThrottle(ctx, tx, c.ID, t); err != nil {
+				return err
+			}
+			if locked {
+				if err := s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.lockout", "account", c.ID, audit.Success,
+					details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
+					return err
+				}
+			}
+		}
+		if m.ClientHash != "" {
+			t, err := s.store.AddressThrottle(ctx, tx, m.ClientHash)
+			if err != nil {
+				return err
+			}
+			t, locked := auth.AddressThrottle.Fail(t, now)
+			if err := s.store.SetAddressThrottle(ctx, tx, m.ClientHash, t); err != nil {
+				return err
+			}
+			if locked {
+				if err := s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
+					details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
+					return err
+				}
+			}
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, actor, action, "account", objID, audit.Failure, details("reason", reason)))
+	})
+	if err != nil {
+		return err
+	}
+	return answer
+}
+
+// Authenticate resolves a session token. Ended, idle (30 min) and old (12 h)
+// sessions are refused; a disabled account's sessions end.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error) {
+	if !auth.ValidSecretShape(token, "") {
+		return nil, errNoAuth
+	}
+	now := s.now()
+	hash := auth.HashSecret(token)
+	ss, err := s.store.Session(ctx, s.db, hash)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, errNoAuth
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load session", "the database is not available; try again later")
+	}
+	if live, reason := ss.Live(now); !live {
+		if !ss.Ended {
+			_ = s.store.EndSession(ctx, s.db, hash, reason, now)
+		}
+		return nil, errNoAuth
+	}
+	c, err := s.store.Credentials(ctx, s.db, "id", ss.AccountID, false)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load account", "the database is not available; try again later")
+	}
+	if c.Disabled {
+		_ = s.store.EndSession(ctx, s.db, hash, "account disabled", now)
+		return nil, errNoAuth
+	}
+	if err := s.store.TouchSession(ctx, s.db, hash, now); err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "touch session", "the database is not available; try again later")
+	}
+	ss.LastSeenAt = now
+	return &Authn{Principal: staff(&c.Account, ss.MFAAt), Account: &c.Account, Session: ss}, nil
+}
+
+// AuthenticateToken resolves an integration token.
+func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn, error) {
+	if !auth.ValidSecretShape(bearer, auth.TokenPrefix) {
+		return nil, errNoAuth
+	}
+	t, err := s.store.TokenByHash(ctx, s.db, auth.HashSecret(bearer))
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, errNoAuth
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load token", "the database is not available; try again later")
+	}
+	now := s.now()
+	if t.Revoked || !now.Before(t.ExpiresAt) {
+		return nil, errNoAuth
+	}
+	_ = s.store.TouchToken(ctx, s.db, t.ID, now)
+	return &Authn{Principal: access.Principal{Kind: access.Token, ID: t.ID, Name: t.Name, Agency: t.Agency, Scopes: t.Scopes}}, nil
+}
+
+// Logout ends the session on the server.
+func (s *Service) Logout(ctx context.Context, m audit.Meta, a *Authn) error {
+	if a.Session == nil {
+		return apperr.New(apperr.Invalid, "only a session can log out")
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.store.EndSession(ctx, tx, a.Session.TokenHash, "logout", s.now()); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.logout", "account", a.Principal.ID, audit.Success, nil))
+	})
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// ends every session of the account (this one too): the person signs in again.
+func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, current, next string) error {
+	if a.Account == nil {
+		return apperr.New(apperr.Forbidden, "integration tokens have no password")
+	}
+	c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.Verify(c.PasswordHash, current)
+	if err != nil {
+		return apperr.Wrap(err, apperr.Internal, "verify password", "")
+	}
+	if !ok {
+		return s.failed(ctx, m, a.Principal, c, "auth.password_change", "wrong current password",
+			apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."))
+	}
+	if err := checkNewPassword(next, c.Username); err != nil {
+		return err
+	}
+	if current == next {
+		return apperr.New(apperr.Invalid, "Mật khẩu mới phải khác mật khẩu cũ. / The new password must differ from the old one.")
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return err
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		now := s.now()
+		if err := s.store.SetPassword(ctx, tx, c.ID, hash, false, now); err != nil {
+			return err
+		}
+		if _, err := s.store.EndSessions(ctx, tx, c.ID, "password changed", now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
+	})
+}
+
+func checkNewPassword(pw, username string) error {
+	if err := auth.CheckPassword(pw, username); err != nil {
+		var p *auth.PasswordProblem
+		if errors.As(err, &p) {
+			return apperr.New(apperr.Invalid, "%s / %s", p.VI, p.EN)
+		}
+		return err
+	}
+	return nil
+}
+
+// StartEnrolment creates a TOTP secret for the signed-in account (not yet
+// active) and returns it to show as text and QR code.
+func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*auth.Enrolment, error) {
+	if a.Account == nil {
+		return nil, apperr.New(apperr.Forbidden, "integration tokens have no MFA")
+	}
+	if s.box == nil {
+		return nil, apperr.New(apperr.Unavailable, "MFA is not configured")
+	}
+	c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	if c.MFAEnabled {
+		return nil, apperr.New(apperr.Conflict, "Tài khoản đã bật xác thực hai lớp. / Two-factor authentication is already on.")
+	}
+	e, err := auth.NewEnrolment(s.issuer, c.Username)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := s.box.Seal(ctx, c.ID, []byte(e.Secret))
+	if err != nil {
+		return nil, err
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := s.store.SetTOTP(ctx, tx, c.ID, enc, time.Time{}, 0); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ConfirmEnrolment activates MFA with a first code and returns ten recovery
+// codes, shown once.
+func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, code string) ([]string, error) {
+	if a.Account == nil || a.Session == nil {
+		return nil, apperr.New(apperr.Forbidden, "only a staff session can enrol")
+	}
+	codes, hashes, err := auth.NewRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		now := s.now()
+		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+		if err != nil {
+			return err
+		}
+		if c.MFAEnabled || c.TOTPSecretEnc == "" {
+			return apperr.New(apperr.Conflict, "Chưa bắt đầu đăng ký hoặc đã bật. / Enrolment not started, or already done.")
+		}
+		if _, err := s.secondFactor(ctx, tx, c, code, "", now); err != nil {
+			return err
+		}
+		if err := s.store.ReplaceRecoveryCodes(ctx, tx, c.ID, hashes); err != nil {
+			return err
+		}
+		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
+	})
+	if errors.Is(err, errSecondFactor) {
+		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
+		return nil, s.failed(ctx, m, a.Principal, c, "auth.mfa_enrol", "wrong or reused code", errBadCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// StepUp verifies a fresh TOTP (or recovery) code in the session, which then
+// allows sensitive actions for five minutes.
+func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
+	if a.Account == nil || a.Session == nil {
+		return apperr.New(apperr.Forbidden, "only a staff session can step up")
+	}
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		now := s.now()
+		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+		if err != nil {
+			return err
+		}
+		if !c.MFAEnabled {
+			return apperr.New(apperr.Conflict, "Hãy đăng ký xác thực hai lớp trước. / Enrol two-factor authentication first.")
+		}
+		how, err := s.secondFactor(ctx, tx, c, code, recovery, now)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
+	})
+	if errors.Is(err, errSecondFactor) {
+		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
+		return s.failed(ctx, m, a.Principal, c, "auth.step_up", "wrong or reused code", errBadCode)
+	}
+	return err
+}

@@ -1,0 +1,380 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"pakn/internal/access"
+	"pakn/internal/auth"
+)
+
+// ErrConflict is returned (wrapped) when a unique value is taken.
+var ErrConflict = errors.New("already exists")
+
+// IdentityStore keeps accounts, roles, MFA material, sessions, integration
+// tokens and login throttles. Every method that writes takes the caller's
+// transaction, so the write commits with its audit event.
+type IdentityStore struct{}
+
+const credentialsColumns = `a.id, a.username, a.display_name, a.agency_code, a.must_change_password,
+	a.totp_enabled_at IS NOT NULL, a.disabled_at IS NOT NULL, a.created_at,
+	coalesce(array(SELECT role FROM account_roles r WHERE r.account_id = a.id ORDER BY role), '{}'),
+	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step,
+	a.failed_logins, coalesce(a.last_failed_login, 'epoch'), coalesce(a.next_login_at, 'epoch'), coalesce(a.locked_until, 'epoch')`
+
+func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
+	var c auth.Credentials
+	var roles []string
+	err := row.Scan(&c.ID, &c.Username, &c.DisplayName, &c.Agency, &c.MustChangePassword, &c.MFAEnabled,
+		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep,
+		&c.Throttle.Failures, &c.Throttle.LastFailure, &c.Throttle.NextAttempt, &c.Throttle.LockedUntil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		c.Roles = append(c.Roles, access.Role(r))
+	}
+	c.Throttle = unEpoch(c.Throttle)
+	return &c, nil
+}
+
+// Credentials loads an account by username or id; with lock it also locks
+// the account row until the transaction ends (for login and MFA updates).
+func (s *IdentityStore) Credentials(ctx context.Context, q Querier, by, value string, lock bool) (*auth.Credentials, error) {
+	col := "a.username"
+	if by == "id" {
+		col = "a.id::text"
+	}
+	sql := "SELECT " + credentialsColumns + " FROM accounts a WHERE " + col + " = $1"
+	if lock {
+		sql += " FOR UPDATE OF a"
+	}
+	c, err := scanCredentials(q.QueryRow(ctx, sql, value))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("load account: %w", err)
+	}
+	return c, err
+}
+
+// Accounts lists the accounts of an agency by username.
+func (s *IdentityStore) Accounts(ctx context.Context, q Querier, agency string) ([]auth.Account, error) {
+	rows, err := q.Query(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE a.agency_code = $1 ORDER BY a.username", agency)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.Account
+	for rows.Next() {
+		c, err := scanCredentials(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c.Account)
+	}
+	return out, rows.Err()
+}
+
+// CreateAccount inserts an account with its roles and returns its id.
+func (s *IdentityStore) CreateAccount(ctx context.Context, tx pgx.Tx, a auth.Account, passwordHash string) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash, must_change_password)
+		VALUES ($1, $2, $3, $4, true) RETURNING id`, a.Username, a.DisplayName, a.Agency, passwordHash).Scan(&id)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return "", ErrConflict
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return "", fmt.Errorf("agency %s: %w", a.Agency, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("insert account: %w", err)
+	}
+	for _, r := range a.Roles {
+		if err := s.AddRole(ctx, tx, id, r); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// AddRole grants a role; granting a held role changes nothing.
+func (s *IdentityStore) AddRole(ctx context.Context, tx pgx.Tx, accountID string, r access.Role) error {
+	_, err := tx.Exec(ctx, "INSERT INTO account_roles (account_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING", accountID, string(r))
+	if err != nil {
+		return fmt.Errorf("add role: %w", err)
+	}
+	return nil
+}
+
+// RemoveRole withdraws a role.
+func (s *IdentityStore) RemoveRole(ctx context.Context, tx pgx.Tx, accountID string, r access.Role) error {
+	_, err := tx.Exec(ctx, "DELETE FROM account_roles WHERE account_id = $1 AND role = $2", accountID, string(r))
+	if err != nil {
+		return fmt.Errorf("remove role: %w", err)
+	}
+	return nil
+}
+
+// SetPassword stores a new password hash.
+func (s *IdentityStore) SetPassword(ctx context.Context, tx pgx.Tx, accountID, hash string, mustChange bool, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4,
+		failed_logins = 0, next_login_at = NULL, locked_until = NULL WHERE id = $1`, accountID, hash, mustChange, now)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
+}
+
+// SetThrottle stores an account's login failure record.
+func (s *IdentityStore) SetThrottle(ctx context.Context, tx pgx.Tx, accountID string, t auth.Throttle) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET failed_logins = $2, last_failed_login = $3, next_login_at = $4, locked_until = $5
+		WHERE id = $1`, accountID, t.Failures, nullTime(t.LastFailure), nullTime(t.NextAttempt), nullTime(t.LockedUntil))
+	if err != nil {
+		return fmt.Errorf("set throttle: %w", err)
+	}
+	return nil
+}
+
+// SetTOTP stores MFA state: the encrypted secret ("" clears it), whether it
+// is confirmed (enabledAt non-zero), and the last used step.
+func (s *IdentityStore) SetTOTP(ctx context.Context, tx pgx.Tx, accountID, secretEnc string, enabledAt time.Time, lastStep int64) error {
+	var enc any
+	if secretEnc != "" {
+		enc = secretEnc
+	}
+	_, err := tx.Exec(ctx, `UPDATE accounts SET totp_secret_enc = $2, totp_enabled_at = $3, totp_last_step = $4 WHERE id = $1`,
+		accountID, enc, nullTime(enabledAt), lastStep)
+	if err != nil {
+		return fmt.Errorf("set totp: %w", err)
+	}
+	return nil
+}
+
+// ReplaceRecoveryCodes deletes an account's recovery codes and stores new ones.
+func (s *IdentityStore) ReplaceRecoveryCodes(ctx context.Context, tx pgx.Tx, accountID string, hashes [][]byte) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE account_id = $1", accountID); err != nil {
+		return fmt.Errorf("delete recovery codes: %w", err)
+	}
+	for _, h := range hashes {
+		if _, err := tx.Exec(ctx, "INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)", accountID, h); err != nil {
+			return fmt.Errorf("insert recovery code: %w", err)
+		}
+	}
+	return nil
+}
+
+// UseRecoveryCode marks an unused code as used and reports whether there was one.
+func (s *IdentityStore) UseRecoveryCode(ctx context.Context, tx pgx.Tx, accountID string, hash []byte, now time.Time) (bool, error) {
+	tag, err := tx.Exec(ctx, "UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
+		accountID, hash, now)
+	if err != nil {
+		return false, fmt.Errorf("use recovery code: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Disable disables an account.
+func (s *IdentityStore) Disable(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
+	_, err := tx.Exec(ctx, "UPDATE accounts SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1", accountID, now)
+	if err != nil {
+		return fmt.Errorf("disable account: %w", err)
+	}
+	return nil
+}
+
+// CreateSession stores a new session.
+func (s *IdentityStore) CreateSession(ctx context.Context, tx pgx.Tx, ss auth.Session) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, mfa_at)
+		VALUES ($1, $2, $3, $3, $4, $5)`, ss.TokenHash, ss.AccountID, ss.CreatedAt, ss.ExpiresAt, nullTime(ss.MFAAt))
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// Session loads a session by its token hash.
+func (s *IdentityStore) Session(ctx context.Context, q Querier, tokenHash []byte) (*auth.Session, error) {
+	var ss auth.Session
+	err := q.QueryRow(ctx, `SELECT token_hash, account_id, created_at, last_seen_at, expires_at, coalesce(mfa_at, 'epoch'),
+		ended_at IS NOT NULL FROM sessions WHERE token_hash = $1`, tokenHash).Scan(&ss.TokenHash, &ss.AccountID,
+		&ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.MFAAt, &ss.Ended)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	if ss.MFAAt.Equal(time.Unix(0, 0)) {
+		ss.MFAAt = time.Time{}
+	}
+	return &ss, nil
+}
+
+// TouchSession records use of a live session.
+func (s *IdentityStore) TouchSession(ctx context.Context, q Querier, tokenHash []byte, now time.Time) error {
+	_, err := q.Exec(ctx, "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND ended_at IS NULL AND last_seen_at < $2", tokenHash, now)
+	return err
+}
+
+// SetSessionMFA records a fresh TOTP or recovery code in the session.
+func (s *IdentityStore) SetSessionMFA(ctx context.Context, tx pgx.Tx, tokenHash []byte, at time.Time) error {
+	_, err := tx.Exec(ctx, "UPDATE sessions SET mfa_at = $2 WHERE token_hash = $1", tokenHash, at)
+	return err
+}
+
+// EndSession ends one session.
+func (s *IdentityStore) EndSession(ctx context.Context, q Querier, tokenHash []byte, reason string, now time.Time) error {
+	_, err := q.Exec(ctx, "UPDATE sessions SET ended_at = $3, end_reason = $2 WHERE token_hash = $1 AND ended_at IS NULL", tokenHash, reason, now)
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// EndSessions ends every live session of an account and returns how many.
+func (s *IdentityStore) EndSessions(ctx context.Context, tx pgx.Tx, accountID, reason string, now time.Time) (int64, error) {
+	tag, err := tx.Exec(ctx, "UPDATE sessions SET ended_at = $3, end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL", accountID, reason, now)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// CreateToken stores an integration token and returns its id.
+func (s *IdentityStore) CreateToken(ctx context.Context, tx pgx.Tx, t auth.APIToken, hash []byte) (string, error) {
+	scopes := make([]string, len(t.Scopes))
+	for i, a := range t.Scopes {
+		scopes[i] = string(a)
+	}
+	var id string
+	err := tx.QueryRow(ctx, `INSERT INTO api_tokens (token_hash, name, agency_code, scopes, created_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, hash, t.Name, t.Agency, scopes, nullString(t.CreatedBy),
+		t.CreatedAt, t.ExpiresAt).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("create token: %w", err)
+	}
+	return id, nil
+}
+
+const tokenColumns = `id, name, agency_code, scopes, coalesce(created_by::text, ''), created_at, expires_at, revoked_at IS NOT NULL`
+
+func scanToken(row pgx.Row) (*auth.APIToken, error) {
+	var t auth.APIToken
+	var scopes []string
+	err := row.Scan(&t.ID, &t.Name, &t.Agency, &scopes, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &t.Revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load token: %w", err)
+	}
+	for _, sc := range scopes {
+		t.Scopes = append(t.Scopes, access.Action(sc))
+	}
+	return &t, nil
+}
+
+// TokenByHash loads a token by the hash of its secret.
+func (s *IdentityStore) TokenByHash(ctx context.Context, q Querier, hash []byte) (*auth.APIToken, error) {
+	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE token_hash = $1", hash))
+}
+
+// Token loads a token by id.
+func (s *IdentityStore) Token(ctx context.Context, q Querier, id string) (*auth.APIToken, error) {
+	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id::text = $1", id))
+}
+
+// Tokens lists an agency's tokens, newest first.
+func (s *IdentityStore) Tokens(ctx context.Context, q Querier, agency string) ([]auth.APIToken, error) {
+	rows, err := q.Query(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE agency_code = $1 ORDER BY created_at DESC", agency)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes a token.
+func (s *IdentityStore) RevokeToken(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+	_, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id::text = $1", id, now)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// TouchToken records use of a token.
+func (s *IdentityStore) TouchToken(ctx context.Context, q Querier, id string, now time.Time) error {
+	_, err := q.Exec(ctx, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, now)
+	return err
+}
+
+// AddressThrottle loads and locks the failure record of a client address.
+func (s *IdentityStore) AddressThrottle(ctx context.Context, tx pgx.Tx, clientHash string) (auth.Throttle, error) {
+	var t auth.Throttle
+	err := tx.QueryRow(ctx, `SELECT failures, last_failure, coalesce(next_attempt, 'epoch'), coalesce(locked_until, 'epoch')
+		FROM login_throttle WHERE client_hash = $1 FOR UPDATE`, clientHash).Scan(&t.Failures, &t.LastFailure, &t.NextAttempt, &t.LockedUntil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return auth.Throttle{}, nil
+	}
+	if err != nil {
+		return t, fmt.Errorf("load address throttle: %w", err)
+	}
+	return unEpoch(t), nil
+}
+
+// SetAddressThrottle stores (or, for a zero record, deletes) an address's record.
+func (s *IdentityStore) SetAddressThrottle(ctx context.Context, tx pgx.Tx, clientHash string, t auth.Throttle) error {
+	var err error
+	if t == (auth.Throttle{}) {
+		_, err = tx.Exec(ctx, "DELETE FROM login_throttle WHERE client_hash = $1", clientHash)
+	} else {
+		_, err = tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure, next_attempt, locked_until)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_hash) DO UPDATE SET failures = $2, last_failure = $3,
+			next_attempt = $4, locked_until = $5`, clientHash, t.Failures, t.LastFailure, nullTime(t.NextAttempt), nullTime(t.LockedUntil))
+	}
+	if err != nil {
+		return fmt.Errorf("set address throttle: %w", err)
+	}
+	return nil
+}
+
+// unEpoch turns the 'epoch' placeholders of NULL times back into zero times.
+func unEpoch(t auth.Throttle) auth.Throttle {
+	for _, p := range []*time.Time{&t.LastFailure, &t.NextAttempt, &t.LockedUntil} {
+		if p.Equal(time.Unix(0, 0)) {
+			*p = time.Time{}
+		}
+	}
+	return t
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() || t.Equal(time.Unix(0, 0)) {
+		return nil
+	}
+	return t
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
