@@ -51,10 +51,11 @@ func (n *NewAccount) validate() error {
 // any agency) with a random one-time password, which it returns once. The
 // owner must change it at first sign-in.
 func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Principal, n NewAccount) (*auth.Account, string, error) {
-	if err := n.validate(); err != nil {
+	// Authorize first: an unauthorised caller learns nothing from validation.
+	if err := s.guard.Authorize(ctx, m, p, access.AccountManage, guard.Target{Type: "account", Agency: n.Agency}); err != nil {
 		return nil, "", err
 	}
-	if err := s.guard.Authorize(ctx, m, p, access.AccountManage, guard.Target{Type: "account", Agency: n.Agency}); err != nil {
+	if err := n.validate(); err != nil {
 		return nil, "", err
 	}
 	pw, err := auth.NewPassword()
@@ -165,30 +166,30 @@ func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, 
 // AddRole grants a role. Signer, auditor and admin then require MFA at the
 // account's next request.
 func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	if !access.ValidRole(r) {
-		return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
-	}
 	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+		if !access.ValidRole(r) {
+			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+		}
 		return s.store.AddRole(ctx, tx, c.ID, r)
 	})
 }
 
 // RemoveRole withdraws a role.
 func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	if !access.ValidRole(r) {
-		return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
-	}
 	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+		if !access.ValidRole(r) {
+			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+		}
 		return s.store.RemoveRole(ctx, tx, c.ID, r)
 	})
 }
 
 // Disable disables an account and ends its sessions.
 func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	if p.Kind == access.Staff && p.ID == id {
-		return apperr.New(apperr.Conflict, "Không thể tự khóa tài khoản của mình. / You cannot disable your own account.")
-	}
 	return s.change(ctx, m, p, id, "account.disable", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
+		if p.Kind == access.Staff && p.ID == c.ID {
+			return apperr.New(apperr.Conflict, "Không thể tự khóa tài khoản của mình. / You cannot disable your own account.")
+		}
 		if err := s.store.Disable(ctx, tx, c.ID, now); err != nil {
 			return err
 		}
@@ -242,6 +243,9 @@ const (
 // IssueToken creates an integration token for the principal's agency with
 // the given scopes; its secret is returned once.
 func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Principal, name string, scopes []access.Action, ttl time.Duration) (*auth.APIToken, string, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
+		return nil, "", err
+	}
 	name = strings.TrimSpace(name)
 	if l := utf8.RuneCountInString(name); l < 1 || l > 100 {
 		return nil, "", apperr.New(apperr.Invalid, "Tên token phải có 1–100 ký tự. / A token name has 1–100 characters.")
@@ -260,9 +264,6 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	if ttl < time.Hour || ttl > MaxTokenTTL {
 		return nil, "", apperr.New(apperr.Invalid, "Thời hạn từ 1 giờ đến 365 ngày. / The lifetime must be from 1 hour to 365 days.")
-	}
-	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
-		return nil, "", err
 	}
 	secret, _, err := auth.NewSecret()
 	if err != nil {

@@ -83,7 +83,10 @@ type Authn struct {
 var (
 	errBadLogin = apperr.New(apperr.Unauthenticated, "Tên đăng nhập hoặc mật khẩu không đúng. / Wrong username or password.")
 	errBadCode  = apperr.New(apperr.Unauthenticated, "Mã xác thực không đúng hoặc đã được dùng. / The code is wrong or was already used.")
-	errNoAuth   = apperr.New(apperr.Unauthenticated, "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. / The session is invalid or has expired.")
+	// errWrongCode answers a wrong code inside a valid session (step-up,
+	// enrolment): the session stays, so the answer is not 401.
+	errWrongCode = apperr.New(apperr.Invalid, "Mã xác thực không đúng hoặc đã được dùng. / The code is wrong or was already used.")
+	errNoAuth    = apperr.New(apperr.Unauthenticated, "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. / The session is invalid or has expired.")
 	// errSecondFactor rolls back a success transaction whose code was wrong.
 	errSecondFactor = errors.New("second factor refused")
 )
@@ -529,7 +532,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	})
 	if errors.Is(err, errSecondFactor) {
 		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
-		return nil, s.failed(ctx, m, a.Principal, c, "auth.mfa_enrol", "wrong or reused code", errBadCode)
+		return nil, s.failed(ctx, m, a.Principal, c, "auth.mfa_enrol", "wrong or reused code", errWrongCode)
 	}
 	if err != nil {
 		return nil, err
@@ -563,7 +566,7 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 	})
 	if errors.Is(err, errSecondFactor) {
 		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
-		return s.failed(ctx, m, a.Principal, c, "auth.step_up", "wrong or reused code", errBadCode)
+		return s.failed(ctx, m, a.Principal, c, "auth.step_up", "wrong or reused code", errWrongCode)
 	}
 	return err
 }

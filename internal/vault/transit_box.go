@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	vaultapi "github.com/hashicorp/vault/api"
+
 	"pakn/internal/apperr"
 )
 
@@ -33,7 +35,7 @@ func (b *TransitBox) Seal(ctx context.Context, owner string, plaintext []byte) (
 		"plaintext": base64.StdEncoding.EncodeToString(msg),
 	})
 	if err != nil {
-		return "", apperr.Wrap(redact(err), apperr.Unavailable, "vault encrypt", "the key service is not available; try again later")
+		return "", transitError("vault encrypt", err)
 	}
 	ct, _ := s.Data["ciphertext"].(string)
 	if !strings.HasPrefix(ct, "vault:v") {
@@ -48,7 +50,7 @@ func (b *TransitBox) Open(ctx context.Context, owner, ciphertext string) ([]byte
 	defer cancel()
 	s, err := b.c.api.Logical().WriteWithContext(ctx, TransitMount+"/decrypt/"+b.key, map[string]any{"ciphertext": ciphertext})
 	if err != nil {
-		return nil, apperr.Wrap(redact(err), apperr.Unavailable, "vault decrypt", "the key service is not available; try again later")
+		return nil, transitError("vault decrypt", err)
 	}
 	pt, _ := s.Data["plaintext"].(string)
 	msg, err := base64.StdEncoding.DecodeString(pt)
@@ -60,4 +62,15 @@ func (b *TransitBox) Open(ctx context.Context, owner, ciphertext string) ([]byte
 		return nil, errors.New("vault decrypt: ciphertext belongs to another owner")
 	}
 	return msg[len(prefix):], nil
+}
+
+// transitError classifies a Transit failure: Vault refusing the request
+// (a 4xx: bad ciphertext, missing key or permission) is an internal error;
+// anything else (sealed, unreachable, slow) is unavailability.
+func transitError(op string, err error) error {
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 {
+		return apperr.Wrap(redact(err), apperr.Internal, op, "")
+	}
+	return apperr.Wrap(redact(err), apperr.Unavailable, op, "the key service is not available; try again later")
 }

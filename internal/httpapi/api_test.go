@@ -1,0 +1,556 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/access"
+	"pakn/internal/agency"
+	"pakn/internal/audit"
+	"pakn/internal/auditlog"
+	"pakn/internal/auth"
+	"pakn/internal/identity"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+	"pakn/keys"
+)
+
+var apiHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
+
+// stack is a real API over a real database and Vault.
+type stack struct {
+	t       *testing.T
+	db      *pgtest.DB
+	ids     *identity.Service
+	box     *vault.TransitBox
+	api     *Server
+	srv     *httptest.Server
+	logs    *bytes.Buffer
+	byRole  map[access.Role]*auth.Account
+	victim  *auth.Account // an account of the same agency that admins act on
+	foreign *auth.Account // an account of another agency
+}
+
+const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
+
+func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	if _, err := vault.Bootstrap(ctx, v.Root(), vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
+		CertsDir: filepath.Join(dir, "c"), CredsDir: filepath.Join(dir, "k")}); err != nil {
+		t.Fatal(err)
+	}
+	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &postgres.AuditStore{}
+	ags := &postgres.AgencyStore{Audit: store}
+	for _, a := range agency.DemoDirectory() {
+		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	box := vault.NewTransitBox(vc, vault.MFAKey)
+	ids := identity.New(identity.Config{DB: db.Pool, Hasher: apiHasher, Box: box, Audit: store})
+	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
+	logs := &bytes.Buffer{}
+	api := New(Deps{
+		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
+		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
+		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()},
+		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx, db.Pool) },
+		Clients:  clients, TrustedProxies: trusted, RateLimits: limits,
+	})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	s := &stack{t: t, db: db, ids: ids, box: box, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{}}
+	for _, r := range access.AllRoles {
+		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
+	}
+	s.victim = s.account("victim", "STP-HN", access.Official)
+	s.foreign = s.account("foreigner", "UBND-BD", access.Official)
+	return s
+}
+
+// account creates a ready account: password set (loginPassword), MFA on for
+// roles that need it.
+func (s *stack) account(username, agencyCode string, roles ...access.Role) *auth.Account {
+	s.t.Helper()
+	ctx := context.Background()
+	op := access.Principal{Kind: access.Operator, Name: "test"}
+	a, _, err := s.ids.CreateAccount(ctx, audit.Meta{}, op, identity.NewAccount{Username: username, DisplayName: username, Agency: agencyCode, Roles: roles})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	hash, _ := apiHasher.Hash(loginPassword)
+	store := &postgres.IdentityStore{}
+	err = postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := store.SetPassword(ctx, tx, a.ID, hash, false, time.Now()); err != nil {
+			return err
+		}
+		if access.MFARequired(roles) {
+			enc, err := s.box.Seal(ctx, a.ID, []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+			if err != nil {
+				return err
+			}
+			return store.SetTOTP(ctx, tx, a.ID, enc, time.Now(), 0)
+		}
+		return nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return a
+}
+
+// session opens a fresh, stepped-up session for a and returns its token.
+func (s *stack) session(a *auth.Account) string {
+	s.t.Helper()
+	ctx := context.Background()
+	secret, hash, _ := auth.NewSecret()
+	now := time.Now()
+	err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return (&postgres.IdentityStore{}).CreateSession(ctx, tx, auth.Session{TokenHash: hash, AccountID: a.ID,
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout), MFAAt: now})
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
+// token issues an integration token of STP-HN with the given scopes.
+func (s *stack) token(scopes ...access.Action) (id, secret string) {
+	s.t.Helper()
+	admin := access.Principal{Kind: access.Staff, ID: s.byRole[access.Admin].ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: time.Now()}
+	t, secret, err := s.ids.IssueToken(context.Background(), audit.Meta{}, admin, "integration", scopes, 0)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return t.ID, secret
+}
+
+type request struct {
+	method, path, body string
+	cookie, bearer     string
+	header             map[string]string
+	contentType        string
+}
+
+func (s *stack) do(r request) (*http.Response, string) {
+	s.t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequest(r.method, s.srv.URL+r.path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if r.body != "" {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: r.cookie})
+	}
+	if r.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// expected says who may use each route: "all", "staff" (any signed-in
+// account), or a list of roles, with "token" for an integration token that
+// holds the route's scope. A route missing here fails the test, and so does a
+// row for a route the router does not have.
+var expected = map[string]string{
+	"GET /":                                     "all",
+	"GET /healthz":                              "all",
+	"GET /readyz":                               "all",
+	"GET /metrics":                              "all",
+	"POST /api/v1/auth/login":                   "all",
+	"POST /api/v1/auth/logout":                  "staff",
+	"GET /api/v1/auth/session":                  "staff",
+	"POST /api/v1/auth/password":                "staff",
+	"POST /api/v1/auth/mfa/enrol":               "staff",
+	"POST /api/v1/auth/mfa/confirm":             "staff",
+	"POST /api/v1/auth/step-up":                 "staff",
+	"GET /api/v1/agencies":                      "all",
+	"GET /api/v1/accounts":                      "admin",
+	"POST /api/v1/accounts":                     "admin",
+	"GET /api/v1/accounts/{id}":                 "admin",
+	"POST /api/v1/accounts/{id}/roles":          "admin",
+	"DELETE /api/v1/accounts/{id}/roles/{role}": "admin",
+	"POST /api/v1/accounts/{id}/disable":        "admin",
+	"POST /api/v1/accounts/{id}/mfa-reset":      "admin",
+	"POST /api/v1/accounts/{id}/password-reset": "admin",
+	"GET /api/v1/tokens":                        "admin",
+	"POST /api/v1/tokens":                       "admin",
+	"DELETE /api/v1/tokens/{id}":                "admin",
+	"GET /api/v1/audit/events":                  "auditor,token",
+	"GET /api/v1/audit/verify":                  "auditor,token",
+	"GET /api/v1/audit/export":                  "auditor",
+}
+
+func allowedFor(rule, who string) bool {
+	switch rule {
+	case "all":
+		return true
+	case "staff":
+		return who != "anonymous" && who != "token"
+	}
+	for _, r := range strings.Split(rule, ",") {
+		if r == who {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEveryRouteForEveryRole(t *testing.T) {
+	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	routes := map[string]bool{}
+	for _, r := range s.api.Routes() {
+		routes[r[0]+" "+r[1]] = true
+	}
+	for k := range expected {
+		if !routes[k] {
+			t.Errorf("the table names %s, which the router does not serve", k)
+		}
+	}
+	for k := range routes {
+		if _, ok := expected[k]; !ok {
+			t.Errorf("route %s is not in the role table: add it", k)
+		}
+	}
+	_, tokenSecret := s.token(access.AuditRead, access.AgencyRead)
+	who := []string{"anonymous", "token"}
+	for _, r := range access.AllRoles {
+		who = append(who, string(r))
+	}
+	for route, rule := range expected {
+		method, pattern, _ := strings.Cut(route, " ")
+		for _, w := range who {
+			t.Run(route+"/"+w, func(t *testing.T) {
+				path := strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
+				if strings.HasPrefix(pattern, "/api/v1/tokens/") {
+					id, _ := s.token(access.AgencyRead)
+					path = "/api/v1/tokens/" + id
+				}
+				req := request{method: method, path: path}
+				if method == http.MethodPost {
+					req.body = "{}"
+				}
+				if pattern == "/api/v1/auth/login" {
+					req.body = `{"username":"demo-official","password":"` + loginPassword + `"}`
+				}
+				switch w {
+				case "anonymous":
+				case "token":
+					req.bearer = tokenSecret
+				default:
+					req.cookie = s.session(s.byRole[access.Role(w)])
+				}
+				resp, body := s.do(req)
+				denied := resp.StatusCode == 401 || resp.StatusCode == 403 ||
+					(resp.StatusCode == 404 && strings.Contains(pattern, "{"))
+				if want := allowedFor(rule, w); denied == want {
+					t.Fatalf("%s as %s: %d %s; want allowed=%v", route, w, resp.StatusCode, body, want)
+				}
+				if resp.StatusCode >= 500 {
+					t.Fatalf("%s as %s: %d %s", route, w, resp.StatusCode, body)
+				}
+			})
+		}
+	}
+}
+
+func TestOtherAgencysObjectsAreInvisibleAndAudited(t *testing.T) {
+	s := newStack(t, DefaultRateLimits)
+	admin := s.session(s.byRole[access.Admin])
+	for _, r := range []request{
+		{method: "GET", path: "/api/v1/accounts/" + s.foreign.ID},
+		{method: "POST", path: "/api/v1/accounts/" + s.foreign.ID + "/disable", body: "{}"},
+		{method: "POST", path: "/api/v1/accounts/" + s.foreign.ID + "/roles", body: `{"role":"admin"}`},
+		{method: "POST", path: "/api/v1/accounts/" + s.foreign.ID + "/password-reset", body: "{}"},
+	} {
+		r.cookie = admin
+		resp, body := s.do(r)
+		if resp.StatusCode != 404 {
+			t.Fatalf("%s %s: %d %s, want 404", r.method, r.path, resp.StatusCode, body)
+		}
+		// The same answer as for an id that does not exist.
+		r.path = strings.Replace(r.path, s.foreign.ID, "00000000-0000-4000-8000-000000000000", 1)
+		resp2, body2 := s.do(r)
+		if resp2.StatusCode != 404 || problemDetail(body) != problemDetail(body2) {
+			t.Fatalf("another agency's account is distinguishable from a missing one: %s vs %s", body, body2)
+		}
+	}
+	ctx := context.Background()
+	var n int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND outcome = 'denied'
+		AND object_id = $1 AND actor = $2`, s.foreign.ID, "account:"+s.byRole[access.Admin].ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Fatalf("%d denied events for the attempts on another agency's account, want 4", n)
+	}
+	c, err := s.ids.FindAccount(ctx, "foreigner")
+	if err != nil || c.Disabled || len(c.Roles) != 1 {
+		t.Fatalf("the foreign account changed: %+v %v", c, err)
+	}
+}
+
+func problemDetail(body string) string {
+	var p Problem
+	_ = json.Unmarshal([]byte(body), &p)
+	return p.Detail
+}
+
+func TestForgedForwardedForDoesNotBypassRateLimit(t *testing.T) {
+	s := newStack(t, RateLimits{Login: 3, Public: 1000})
+	login := func(xff string) int {
+		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"username":"x","password":"y"}`,
+			header: map[string]string{"X-Forwarded-For": xff}})
+		return resp.StatusCode
+	}
+	for i, xff := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		if code := login(xff); code == 429 {
+			t.Fatalf("request %d limited too early", i)
+		}
+	}
+	if code := login("198.51.100.99"); code != 429 {
+		t.Fatalf("a fresh forged X-Forwarded-For got %d, want 429", code)
+	}
+
+	// Behind a trusted proxy the forwarded address is the client.
+	p := newStack(t, RateLimits{Login: 3, Public: 1000}, netip.MustParsePrefix("127.0.0.0/8"))
+	for i := 0; i < 5; i++ {
+		resp, _ := p.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"username":"x","password":"y"}`,
+			header: map[string]string{"X-Forwarded-For": "203.0.113." + string(rune('1'+i))}})
+		if resp.StatusCode == 429 {
+			t.Fatalf("distinct clients behind a trusted proxy were limited together (request %d)", i)
+		}
+	}
+}
+
+func TestRealClient(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	tests := []struct {
+		remote, xff, want string
+	}{
+		{"203.0.113.5:1234", "", "203.0.113.5"},
+		{"203.0.113.5:1234", "1.2.3.4", "203.0.113.5"},             // untrusted peer: header ignored
+		{"10.0.0.2:1234", "198.51.100.7", "198.51.100.7"},          // trusted proxy
+		{"10.0.0.2:1234", "1.2.3.4, 198.51.100.7", "198.51.100.7"}, // rightmost untrusted
+		{"10.0.0.2:1234", "198.51.100.7, 10.0.0.9", "198.51.100.7"},
+		{"10.0.0.2:1234", "garbage", "10.0.0.2"},
+		{"10.0.0.2:1234", "", "10.0.0.2"},
+		{"[::1]:80", "2001:db8::1", "2001:db8::1"},
+		{"[::ffff:203.0.113.9]:80", "", "203.0.113.9"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.remote
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := realClient(r, trusted); got != tt.want {
+			t.Errorf("remote %s xff %q: %s, want %s", tt.remote, tt.xff, got, tt.want)
+		}
+	}
+}
+
+func FuzzRealClient(f *testing.F) {
+	f.Add("10.0.0.2:1234", "1.2.3.4, 198.51.100.7")
+	f.Add("[::1]:1", ",,,")
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := realClient(r, trusted)
+		if a, err := netip.ParseAddr(got); err == nil && isTrusted(a, trusted) && !strings.HasPrefix(remote, got) {
+			// Only the peer itself may come back as a trusted address.
+			t.Fatalf("returned trusted address %s not equal to the peer %s", got, remote)
+		}
+	})
+}
+
+func TestSecurityHeadersOnEveryRoute(t *testing.T) {
+	s := newStack(t, DefaultRateLimits)
+	paths := []string{"/does-not-exist"}
+	methods := []string{"GET"}
+	for _, r := range s.api.Routes() {
+		paths = append(paths, strings.NewReplacer("{id}", s.victim.ID, "{role}", "official").Replace(r[1]))
+		methods = append(methods, r[0])
+	}
+	for i, p := range paths {
+		resp, _ := s.do(request{method: methods[i], path: p})
+		for h, want := range map[string]string{
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+			"X-Frame-Options":         "DENY",
+		} {
+			if got := resp.Header.Get(h); got != want {
+				t.Errorf("%s %s: %s = %q, want %q", methods[i], p, h, got, want)
+			}
+		}
+		if resp.Header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS over plain HTTP", p)
+		}
+	}
+	// Over TLS, HSTS too.
+	ts := httptest.NewTLSServer(s.api)
+	defer ts.Close()
+	c := ts.Client()
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the test server's own certificate
+	resp, err := c.Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatal("no HSTS over TLS")
+	}
+}
+
+func TestCrossSiteStateChangesAreRefused(t *testing.T) {
+	s := newStack(t, DefaultRateLimits)
+	cookie := s.session(s.byRole[access.Admin])
+	tests := []struct {
+		name   string
+		header map[string]string
+		ct     string
+		want   int
+	}{
+		{"cross-site form post", map[string]string{"Sec-Fetch-Site": "cross-site"}, "application/x-www-form-urlencoded", 403},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, "application/json", 403},
+		{"foreign origin (old browser)", map[string]string{"Origin": "https://evil.example"}, "application/x-www-form-urlencoded", 403},
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, "application/json", 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			session := s.session(s.byRole[access.Official])
+			body := "{}"
+			if tt.ct != "application/json" {
+				body = "x=1"
+			}
+			resp, b := s.do(request{method: "POST", path: "/api/v1/auth/logout", body: body, contentType: tt.ct, cookie: session, header: tt.header})
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, b, tt.want)
+			}
+			// A refused logout leaves the session alive; an accepted one ends it.
+			resp, _ = s.do(request{method: "GET", path: "/api/v1/auth/session", cookie: session})
+			if alive := resp.StatusCode == 200; alive != (tt.want == 403) {
+				t.Fatalf("session alive = %v after a %d logout", alive, tt.want)
+			}
+		})
+	}
+	// A cross-site POST to create an account is refused before anything happens.
+	resp, _ := s.do(request{method: "POST", path: "/api/v1/accounts", cookie: cookie,
+		body: `{"username":"csrf-victim","display_name":"x","roles":["admin"]}`, header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
+	if resp.StatusCode != 403 {
+		t.Fatalf("cross-site account creation: %d", resp.StatusCode)
+	}
+	if _, err := s.ids.FindAccount(context.Background(), "csrf-victim"); err == nil {
+		t.Fatal("the cross-site request created an account")
+	}
+}
+
+func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
+	s := newStack(t, DefaultRateLimits)
+	planted := strings.Repeat("A", 43) // an attacker's chosen value
+	resp, body := s.do(request{method: "POST", path: "/api/v1/auth/login", cookie: planted,
+		body: `{"username":"demo-official","password":"` + loginPassword + `"}`})
+	if resp.StatusCode != 200 {
+		t.Fatalf("login: %d %s", resp.StatusCode, body)
+	}
+	var set *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == SessionCookie && c.Value != "" {
+			set = c
+		}
+	}
+	if set == nil || set.Value == planted {
+		t.Fatal("login kept the planted session token")
+	}
+	if !set.Secure || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode || set.Path != "/" || set.Domain != "" {
+		t.Fatalf("cookie attributes %+v", set)
+	}
+	if set.MaxAge <= 0 || set.MaxAge > int(auth.AbsoluteTimeout.Seconds()) {
+		t.Fatalf("cookie max-age %d", set.MaxAge)
+	}
+	if r, _ := s.do(request{method: "GET", path: "/api/v1/auth/session", cookie: planted}); r.StatusCode != 401 {
+		t.Fatal("the planted token authenticates")
+	}
+	r, b := s.do(request{method: "GET", path: "/api/v1/auth/session", cookie: set.Value})
+	if r.StatusCode != 200 || !strings.Contains(b, `"username":"demo-official"`) {
+		t.Fatalf("new session: %d %s", r.StatusCode, b)
+	}
+	// A second login gives yet another token.
+	resp, _ = s.do(request{method: "POST", path: "/api/v1/auth/login", cookie: set.Value,
+		body: `{"username":"demo-official","password":"` + loginPassword + `"}`})
+	for _, c := range resp.Cookies() {
+		if c.Name == SessionCookie && c.Value == set.Value {
+			t.Fatal("re-login reused the token")
+		}
+	}
+	if strings.Contains(s.logs.String(), loginPassword) || strings.Contains(s.logs.String(), set.Value) {
+		t.Fatal("a password or session token reached the logs")
+	}
+}
+
+func TestStepUpGatesSensitiveActions(t *testing.T) {
+	s := newStack(t, DefaultRateLimits)
+	ctx := context.Background()
+	secret, hash, _ := auth.NewSecret()
+	old := time.Now().Add(-10 * time.Minute)
+	if err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return (&postgres.IdentityStore{}).CreateSession(ctx, tx, auth.Session{TokenHash: hash, AccountID: s.byRole[access.Admin].ID,
+			CreatedAt: old, LastSeenAt: time.Now(), ExpiresAt: old.Add(auth.AbsoluteTimeout), MFAAt: old})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := s.do(request{method: "POST", path: "/api/v1/accounts/" + s.victim.ID + "/disable", body: "{}", cookie: secret})
+	if resp.StatusCode != 403 || !strings.Contains(body, "step_up_required") {
+		t.Fatalf("stale step-up: %d %s", resp.StatusCode, body)
+	}
+	// Reading needs no step-up.
+	if resp, _ := s.do(request{method: "GET", path: "/api/v1/accounts", cookie: secret}); resp.StatusCode != 200 {
+		t.Fatalf("list accounts: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,432 @@
+package identity_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/auth"
+	"pakn/internal/identity"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+	"pakn/keys"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type env struct {
+	db    *pgtest.DB
+	svc   *identity.Service
+	clock *clock
+	op    access.Principal
+	m     audit.Meta
+}
+
+// testHasher uses the production parameters: tests prove what runs.
+var testHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db := pgtest.New(t)
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	if _, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
+		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
+		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	vc, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10:00:05 in a 30-second step, so tests control which step a code is in.
+	c := &clock{t: time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC)}
+	svc := identity.New(identity.Config{DB: db.Pool, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})
+	seedAgencies(t, db)
+	return &env{db: db, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
+		m: audit.Meta{RequestID: "req-1", ClientHash: "client-a"}}
+}
+
+func seedAgencies(t *testing.T, db *pgtest.DB) {
+	t.Helper()
+	db.Superuser(t,
+		`INSERT INTO agencies (code, parent_code, kind, name_vi, name_en) VALUES
+		 ('VPCP', NULL, 'government_office', 'Văn phòng Chính phủ', 'Government Office'),
+		 ('STP-HN', 'VPCP', 'department', 'Sở Tư pháp', 'Department of Justice'),
+		 ('UBND-BD', 'VPCP', 'district_committee', 'UBND quận Ba Đình', 'Ba Dinh')`)
+}
+
+// create makes an account and returns it with its one-time password.
+func (e *env) create(t *testing.T, username, agency string, roles ...access.Role) (*auth.Account, string) {
+	t.Helper()
+	a, pw, err := e.svc.CreateAccount(context.Background(), e.m, e.op, identity.NewAccount{
+		Username: username, DisplayName: "Nguyễn Thị Hồng Nhung", Agency: agency, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, pw
+}
+
+func code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func wantCode(t *testing.T, err error, c apperr.Code) {
+	t.Helper()
+	if got := apperr.CodeOf(err); got != c {
+		t.Fatalf("error %v has code %q, want %q", err, got, c)
+	}
+}
+
+const goodPassword = "đường Điện Biên Phủ số 9"
+
+// onboard takes a signer through first sign-in: change the one-time
+// password, enrol TOTP. It returns the TOTP secret and recovery codes.
+func (e *env) onboard(t *testing.T, username, oneTime string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: username, Password: oneTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Authn.Principal.Restricted != "password_change" {
+		t.Fatalf("first session restricted %q, want password_change", res.Authn.Principal.Restricted)
+	}
+	if err := e.svc.ChangePassword(ctx, e.m, res.Authn, oneTime, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("the session survived a password change")
+	}
+	res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: username, Password: goodPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Authn.Principal.Restricted != "mfa_enrolment" {
+		t.Fatalf("second session restricted %q, want mfa_enrolment", res.Authn.Principal.Restricted)
+	}
+	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(enr.QRPNG) < 100 || string(enr.QRPNG[1:4]) != "PNG" || !strings.HasPrefix(enr.URL, "otpauth://totp/") {
+		t.Fatal("enrolment lacks a QR code PNG or an otpauth URL")
+	}
+	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, "000000"); err == nil {
+		t.Fatal("a wrong first code confirmed enrolment")
+	}
+	codes, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, code(t, enr.Secret, e.clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes, want 10", len(codes))
+	}
+	a, err := e.svc.Authenticate(ctx, res.Token)
+	if err != nil || a.Principal.Restricted != "" || a.Session.MFAAt.IsZero() {
+		t.Fatalf("after enrolment the session is %+v, %v", a, err)
+	}
+	e.clock.Add(30 * time.Second) // the enrolment code's step is used up
+	return enr.Secret, codes
+}
+
+func TestFirstSignInPasswordChangeAndMFAEnrolment(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
+	secret, _ := e.onboard(t, "signer1", pw)
+
+	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword})
+	wantCode(t, err, apperr.MFARequired)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Authn.Principal.Restricted != "" || !res.Authn.Principal.Has(access.Signer) {
+		t.Fatalf("principal %+v", res.Authn.Principal)
+	}
+	// The old one-time password no longer works.
+	_, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: pw, TOTP: code(t, secret, e.clock.Now())})
+	wantCode(t, err, apperr.Unauthenticated)
+}
+
+func TestTOTPCodeWorksOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "auditor1", "STP-HN", access.Auditor)
+	secret, _ := e.onboard(t, "auditor1", pw)
+
+	c := code(t, secret, e.clock.Now())
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: goodPassword, TOTP: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(5 * time.Second)
+	// Replays of the same code: at login, at step-up.
+	_, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: goodPassword, TOTP: c})
+	wantCode(t, err, apperr.Unauthenticated)
+	wantCode(t, e.svc.StepUp(ctx, e.m, res.Authn, c, ""), apperr.Invalid)
+	// An older code (previous step, still inside the skew window) is refused too.
+	wantCode(t, e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now().Add(-30*time.Second)), ""), apperr.Invalid)
+	// The next step's code works, once.
+	e.clock.Add(30 * time.Second)
+	next := code(t, secret, e.clock.Now())
+	if err := e.svc.StepUp(ctx, e.m, res.Authn, next, ""); err != nil {
+		t.Fatalf("fresh code refused: %v", err)
+	}
+	wantCode(t, e.svc.StepUp(ctx, e.m, res.Authn, next, ""), apperr.Invalid)
+}
+
+func TestRecoveryCodeWorksOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "admin1", "STP-HN", access.Admin)
+	_, codes := e.onboard(t, "admin1", pw)
+	typed := strings.ToLower(strings.ReplaceAll(codes[3], "-", " "))
+	if _, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "admin1", Password: goodPassword, RecoveryCode: typed}); err != nil {
+		t.Fatalf("recovery code refused: %v", err)
+	}
+	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "admin1", Password: goodPassword, RecoveryCode: codes[3]})
+	wantCode(t, err, apperr.Unauthenticated)
+}
+
+func TestEveryLoginGetsANewToken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[res.Token] || len(res.Token) < 43 {
+			t.Fatalf("login %d reused or weak token", i)
+		}
+		seen[res.Token] = true
+	}
+	// Only hashes are stored.
+	var n int
+	for tok := range seen {
+		if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE token_hash = $1 OR token_hash = $2",
+			[]byte(tok), auth.HashSecret(tok)).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("session row for token: %d %v", n, err)
+		}
+	}
+}
+
+func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(29 * time.Minute)
+	if _, err := e.svc.Authenticate(ctx, res.Token); err != nil {
+		t.Fatalf("session ended after 29 idle minutes: %v", err)
+	}
+	e.clock.Add(30 * time.Minute)
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("session alive after 30 idle minutes")
+	}
+
+	res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for elapsed := time.Duration(0); elapsed < 12*time.Hour-20*time.Minute; elapsed += 20 * time.Minute {
+		e.clock.Add(20 * time.Minute)
+		if _, err := e.svc.Authenticate(ctx, res.Token); err != nil {
+			t.Fatalf("active session ended after %v: %v", elapsed+20*time.Minute, err)
+		}
+	}
+	e.clock.Add(20 * time.Minute)
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("session alive past its 12-hour absolute lifetime")
+	}
+}
+
+func TestLogoutEndsSessionOnServer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	res, _ := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	if err := e.svc.Logout(ctx, e.m, res.Authn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("token still valid after logout")
+	}
+}
+
+func TestLoginThrottlingAndLockout(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	bad := identity.LoginInput{Username: "official1", Password: "wrong password 123"}
+	for i := 1; i <= 3; i++ {
+		_, err := e.svc.Login(ctx, e.m, bad)
+		wantCode(t, err, apperr.Unauthenticated)
+	}
+	// After the free failures, attempts must wait (progressive delay).
+	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	wantCode(t, err, apperr.RateLimited)
+	if ra := apperr.RetryAfterOf(err); ra <= 0 || ra > time.Minute {
+		t.Fatalf("retry after %v", ra)
+	}
+	for i := 4; i <= 10; i++ {
+		e.clock.Add(time.Minute)
+		_, err := e.svc.Login(ctx, e.m, bad)
+		wantCode(t, err, apperr.Unauthenticated)
+	}
+	// Ten failures lock the account for 15 minutes, even with the right password.
+	e.clock.Add(time.Minute)
+	_, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	wantCode(t, err, apperr.RateLimited)
+	e.clock.Add(15 * time.Minute)
+	if _, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
+		t.Fatalf("login after the lock-out: %v", err)
+	}
+	var lockouts int
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout'").Scan(&lockouts); err != nil || lockouts != 1 {
+		t.Fatalf("%d lock-out events (%v), want 1", lockouts, err)
+	}
+}
+
+func TestAddressThrottleAcrossAccounts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	// Guessing many usernames from one address slows that address down...
+	for i := 0; i < 10; i++ {
+		_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "nosuchuser" + string(rune('a'+i)), Password: "guess guess guess"})
+		wantCode(t, err, apperr.Unauthenticated)
+	}
+	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	wantCode(t, err, apperr.RateLimited)
+	// ...but not another address.
+	other := audit.Meta{ClientHash: "client-b"}
+	if _, err := e.svc.Login(ctx, other, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
+		t.Fatalf("another address was throttled: %v", err)
+	}
+}
+
+func TestIntegrationTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
+	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}}
+	_, _, err := e.svc.IssueToken(ctx, e.m, admin, "cổng dịch vụ công", []access.Action{access.AuditRead}, 0)
+	wantCode(t, err, apperr.StepUpRequired)
+	admin.SteppedUp = e.clock.Now()
+	_, _, err = e.svc.IssueToken(ctx, e.m, admin, "x", []access.Action{access.AccountManage}, 0)
+	wantCode(t, err, apperr.Invalid)
+	tok, secret, err := e.svc.IssueToken(ctx, e.m, admin, "cổng dịch vụ công", []access.Action{access.AuditRead}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(secret, auth.TokenPrefix) {
+		t.Fatalf("secret %q lacks the prefix", secret)
+	}
+	a, err := e.svc.AuthenticateToken(ctx, secret)
+	if err != nil || a.Principal.Kind != access.Token || a.Principal.Agency != "STP-HN" {
+		t.Fatalf("token auth: %+v %v", a, err)
+	}
+	if _, err := e.svc.AuthenticateToken(ctx, secret+"x"); err == nil {
+		t.Fatal("a corrupted token authenticated")
+	}
+	otherAcct, _ := e.create(t, "admin2", "UBND-BD", access.Admin)
+	other := access.Principal{Kind: access.Staff, ID: otherAcct.ID, Agency: "UBND-BD", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	wantCode(t, e.svc.RevokeToken(ctx, e.m, other, tok.ID), apperr.NotFound)
+	if err := e.svc.RevokeToken(ctx, e.m, admin, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
+		t.Fatal("a revoked token authenticated")
+	}
+	// An unrevoked token expires.
+	_, secret2, err := e.svc.IssueToken(ctx, e.m, admin, "short", []access.Action{access.AgencyRead}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	if _, err := e.svc.AuthenticateToken(ctx, secret2); err == nil {
+		t.Fatal("an expired token authenticated")
+	}
+}
+
+// TestAuthEventsAreAuditedWithoutSecrets follows one person through the
+// authentication events and checks the log holds each, and no secret.
+func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct, pw := e.create(t, "admin1", "STP-HN", access.Admin)
+	secret, codes := e.onboard(t, "admin1", pw)
+	_, _ = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "admin1", Password: "not the password!"})
+	_, _ = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "nobody-" + goodPassword, Password: goodPassword})
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "admin1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(30 * time.Second)
+	if err := e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now()), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AddRole(ctx, e.m, res.Authn.Principal, acct.ID, access.Reviewer); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Logout(ctx, e.m, res.Authn); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	actions := map[string]int{}
+	if _, brk, err := (&postgres.AuditStore{}).Verify(ctx, e.db.Pool, nil, nil); err != nil || brk != nil {
+		t.Fatalf("chain: %v %v", err, brk)
+	}
+	err = (&postgres.AuditStore{}).Walk(ctx, e.db.Pool, 0, func(ev *audit.Event) error {
+		actions[ev.Action+"/"+string(ev.Outcome)]++
+		all.WriteString(ev.Actor + ev.ObjectID + string(ev.Details) + ev.ClientHash)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"account.create/success", "auth.login/success", "auth.login/failure", "auth.password_change/success",
+		"auth.mfa_enrol_start/success", "auth.mfa_enrol/success", "auth.mfa_enrol/failure", "auth.mfa/success",
+		"auth.step_up/success", "account.role_add/success", "auth.logout/success"} {
+		if actions[want] == 0 {
+			t.Errorf("no %s event; have %v", want, actions)
+		}
+	}
+	for _, secretish := range append([]string{pw, goodPassword, secret, "not the password!"}, codes...) {
+		if strings.Contains(all.String(), secretish) {
+			t.Fatalf("the audit log contains a secret")
+		}
+	}
+}
