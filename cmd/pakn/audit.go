@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
+	"pakn/internal/guard"
 	"pakn/internal/postgres"
 )
 
@@ -86,8 +86,8 @@ func cmdAuditExport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	enc := json.NewEncoder(e.stdout)
-	return (&postgres.AuditStore{}).Walk(ctx, pool, *after, func(ev *audit.Event) error {
-		return enc.Encode(auditlog.FromEvent(ev))
-	})
+	store := &postgres.AuditStore{}
+	svc := &auditlog.Service{DB: pool, Audit: store, Guard: &guard.Guard{DB: pool, Audit: store, Now: time.Now}}
+	// The export is audited as the operator's, like any other export.
+	return svc.Export(ctx, audit.Meta{}, e.operator(), *after, e.stdout)
 }

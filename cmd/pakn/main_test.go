@@ -98,8 +98,12 @@ func TestAuditExportCommand(t *testing.T) {
 		t.Fatalf("export: %d %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("%d lines, want 10", len(lines))
+	if len(lines) != 11 { // 10 events after seq 2, and the export's own event
+		t.Fatalf("%d lines, want 11", len(lines))
+	}
+	var last auditlog.Event
+	if err := json.Unmarshal([]byte(lines[10]), &last); err != nil || last.Action != "audit.export" || !strings.HasPrefix(last.Actor, "operator:") {
+		t.Fatalf("the export did not audit itself first: %s", lines[10])
 	}
 	var ev auditlog.Event
 	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {

@@ -209,6 +209,17 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 	if _, err := api.Auth().Token().RenewSelfWithContext(ctx, 0); err != nil {
 		t.Fatalf("paknd cannot renew its token: %v", err)
 	}
+	box := vault.NewTransitBox(c, vault.MFAKey)
+	ct, err := box.Seal(ctx, "account-1", []byte("JBSWY3DPEHPK3PXP"))
+	if err != nil {
+		t.Fatalf("paknd cannot encrypt with the MFA key: %v", err)
+	}
+	if pt, err := box.Open(ctx, "account-1", ct); err != nil || string(pt) != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("paknd cannot decrypt with the MFA key: %v", err)
+	}
+	if _, err := box.Open(ctx, "account-2", ct); err == nil {
+		t.Fatal("a ciphertext opened for another owner")
+	}
 
 	// What it may not.
 	denied := []struct {
@@ -226,6 +237,15 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 			return err
 		}},
 		{"backup key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/backup/pakn-signer-a"); return err }},
+		{"read MFA key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/keys/"+vault.MFAKey); return err }},
+		{"export MFA key", func() error {
+			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/"+vault.MFAKey)
+			return err
+		}},
+		{"generate a data key with the MFA key", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/datakey/plaintext/"+vault.MFAKey, nil)
+			return err
+		}},
 		{"configure key deletable", func() error {
 			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-a/config", map[string]any{"deletion_allowed": true})
 			return err
