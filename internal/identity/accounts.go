@@ -68,7 +68,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 	}
 	a := auth.Account{Username: n.Username, DisplayName: n.DisplayName, Agency: n.Agency, Roles: n.Roles, MustChangePassword: true}
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		id, err := s.store.CreateAccount(ctx, tx, a, hash)
+		id, created, err := s.store.CreateAccount(ctx, tx, a, hash)
 		if errors.Is(err, postgres.ErrConflict) {
 			return apperr.New(apperr.Conflict, "Tên đăng nhập đã tồn tại. / The username is taken.")
 		}
@@ -78,7 +78,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 		if err != nil {
 			return err
 		}
-		a.ID = id
+		a.ID, a.CreatedAt = id, created
 		return s.audit.Append(ctx, tx, guard.Event(m, p, "account.create", "account", id, audit.Success,
 			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles))))
 	})

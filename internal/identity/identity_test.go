@@ -83,6 +83,9 @@ func (e *env) create(t *testing.T, username, agency string, roles ...access.Role
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.ID == "" || a.CreatedAt.IsZero() {
+		t.Fatalf("created account lacks id or time: %+v", a)
+	}
 	return a, pw
 }
 

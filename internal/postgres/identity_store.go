@@ -82,27 +82,29 @@ func (s *IdentityStore) Accounts(ctx context.Context, q Querier, agency string) 
 	return out, rows.Err()
 }
 
-// CreateAccount inserts an account with its roles and returns its id.
-func (s *IdentityStore) CreateAccount(ctx context.Context, tx pgx.Tx, a auth.Account, passwordHash string) (string, error) {
+// CreateAccount inserts an account with its roles and returns its id and
+// creation time.
+func (s *IdentityStore) CreateAccount(ctx context.Context, tx pgx.Tx, a auth.Account, passwordHash string) (string, time.Time, error) {
 	var id string
+	var created time.Time
 	err := tx.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash, must_change_password)
-		VALUES ($1, $2, $3, $4, true) RETURNING id`, a.Username, a.DisplayName, a.Agency, passwordHash).Scan(&id)
+		VALUES ($1, $2, $3, $4, true) RETURNING id, created_at`, a.Username, a.DisplayName, a.Agency, passwordHash).Scan(&id, &created)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return "", ErrConflict
+		return "", created, ErrConflict
 	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-		return "", fmt.Errorf("agency %s: %w", a.Agency, ErrNotFound)
+		return "", created, fmt.Errorf("agency %s: %w", a.Agency, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("insert account: %w", err)
+		return "", created, fmt.Errorf("insert account: %w", err)
 	}
 	for _, r := range a.Roles {
 		if err := s.AddRole(ctx, tx, id, r); err != nil {
-			return "", err
+			return "", created, err
 		}
 	}
-	return id, nil
+	return id, created, nil
 }
 
 // AddRole grants a role; granting a held role changes nothing.
