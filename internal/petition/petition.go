@@ -1,0 +1,247 @@
+// Package petition is the domain of petitions ("phản ánh, kiến nghị") about
+// regulations and administrative procedures, after Decree 20/2008/NĐ-CP as
+// amended by Decree 92/2017/NĐ-CP: what a petition holds, how it is checked,
+// the lifecycle state machine, tracking codes, and attachment types. It knows
+// nothing of storage, HTTP or Vault.
+package petition
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// PetitionerKind says who petitions.
+type PetitionerKind string
+
+// The kinds of petitioner.
+const (
+	Individual   PetitionerKind = "individual"
+	Organisation PetitionerKind = "organisation" // a business or other organisation, with a tax code
+)
+
+// Category classifies the content (Decree 20/2008, Article 3 as amended).
+type Category string
+
+// The categories.
+const (
+	// CatConduct: conduct of officials in handling administrative procedures
+	// (delay, harassment, non-performance, wrong performance).
+	CatConduct Category = "official_conduct"
+	// CatRegulation: regulations, policies or procedures that are impractical,
+	// inconsistent, unlawful or contrary to treaties Vietnam has joined.
+	CatRegulation Category = "regulation"
+	// CatProposal: proposals and initiatives for new regulations.
+	CatProposal Category = "proposal"
+	// CatOther: anything else.
+	CatOther Category = "other"
+)
+
+// Categories lists the categories in their legal order.
+var Categories = []Category{CatConduct, CatRegulation, CatProposal, CatOther}
+
+// Channel says how the petition arrived.
+type Channel string
+
+// The channels.
+const (
+	Online   Channel = "online"    // by the petitioner
+	InPerson Channel = "in_person" // entered by staff for someone who came in
+	Phone    Channel = "phone"     // entered by staff from a call
+	Post     Channel = "post"      // entered by staff from a letter
+)
+
+// Petitioner is who sends the petition: personal data, encrypted at rest,
+// never shown publicly, never logged.
+type Petitioner struct {
+	Kind           PetitionerKind `json:"kind"`
+	Name           string         `json:"name"`                      // full name, or business name
+	TaxCode        string         `json:"tax_code,omitempty"`        // organisations
+	Email          string         `json:"email,omitempty"`           // email and/or phone
+	Phone          string         `json:"phone,omitempty"`           //
+	Address        string         `json:"address,omitempty"`         // postal address
+	IdentityNumber string         `json:"identity_number,omitempty"` // optional: CCCD / passport
+}
+
+// Submission is a new petition as received.
+type Submission struct {
+	Petitioner   Petitioner `json:"petitioner"`
+	Title        string     `json:"title"`
+	Body         string     `json:"body"`
+	Category     Category   `json:"category"`
+	ProcedureRef string     `json:"procedure_ref,omitempty"` // the administrative procedure concerned
+	LegalRef     string     `json:"legal_ref,omitempty"`     // the legal document and article concerned
+	TargetAgency string     `json:"target_agency,omitempty"` // optional agency code
+	Channel      Channel    `json:"channel,omitempty"`
+}
+
+// FieldError is a problem with one field, in Vietnamese and English.
+type FieldError struct {
+	Field string `json:"field"`
+	VI    string `json:"vi"`
+	EN    string `json:"en"`
+}
+
+// Field limits, in characters.
+const (
+	MaxName    = 200
+	MaxTitle   = 300
+	MinBody    = 20
+	MaxBody    = 20000
+	MaxAddress = 500
+	MaxRef     = 500
+)
+
+var (
+	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 .-]{7,18}[0-9]$`)
+	taxCodePattern  = regexp.MustCompile(`^[0-9]{10}([-]?[0-9]{3})?$`)
+	identityPattern = regexp.MustCompile(`^[0-9A-Z]{8,12}$`)
+	agencyPattern   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
+)
+
+// clean trims, NFC-normalises and drops control characters (except new
+// lines and tabs in long text).
+func clean(s string, multiline bool) string {
+	s = norm.NFC.String(strings.TrimSpace(s))
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			if multiline {
+				return r
+			}
+			return ' '
+		}
+		if r == '\r' || unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Normalize cleans every field and returns the problems found, field by
+// field; an empty list means the submission is valid.
+func (s *Submission) Normalize() []FieldError {
+	var errs []FieldError
+	bad := func(field, vi, en string) { errs = append(errs, FieldError{field, vi, en}) }
+	p := &s.Petitioner
+	p.Name = clean(p.Name, false)
+	p.TaxCode = strings.ReplaceAll(clean(p.TaxCode, false), " ", "")
+	p.Email = strings.ToLower(clean(p.Email, false))
+	p.Phone = clean(p.Phone, false)
+	p.Address = clean(p.Address, true)
+	p.IdentityNumber = strings.ToUpper(strings.ReplaceAll(clean(p.IdentityNumber, false), " ", ""))
+	s.Title = clean(s.Title, false)
+	s.Body = clean(s.Body, true)
+	s.ProcedureRef = clean(s.ProcedureRef, false)
+	s.LegalRef = clean(s.LegalRef, false)
+	s.TargetAgency = strings.ToUpper(clean(s.TargetAgency, false))
+	if s.Channel == "" {
+		s.Channel = Online
+	}
+
+	switch p.Kind {
+	case Individual:
+		if p.TaxCode != "" {
+			bad("petitioner.tax_code", "Cá nhân không khai mã số thuế.", "An individual has no tax code here.")
+		}
+	case Organisation:
+		if !taxCodePattern.MatchString(p.TaxCode) {
+			bad("petitioner.tax_code", "Mã số thuế gồm 10 hoặc 13 chữ số.", "A tax code has 10 or 13 digits.")
+		}
+	default:
+		bad("petitioner.kind", "Chọn cá nhân hoặc tổ chức/doanh nghiệp.", "Choose individual or organisation.")
+	}
+	if n := utf8.RuneCountInString(p.Name); n < 2 || n > MaxName {
+		bad("petitioner.name", "Họ tên hoặc tên tổ chức phải có 2–200 ký tự.", "The name must have 2–200 characters.")
+	}
+	if p.Email == "" && p.Phone == "" {
+		bad("petitioner.contact", "Cần ít nhất thư điện tử hoặc số điện thoại.", "An email address or a phone number is needed.")
+	}
+	if p.Email != "" {
+		if a, err := mail.ParseAddress(p.Email); err != nil || a.Address != p.Email || len(p.Email) > 254 {
+			bad("petitioner.email", "Địa chỉ thư điện tử không hợp lệ.", "The email address is not valid.")
+		}
+	}
+	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
+		bad("petitioner.phone", "Số điện thoại không hợp lệ.", "The phone number is not valid.")
+	}
+	if utf8.RuneCountInString(p.Address) > MaxAddress {
+		bad("petitioner.address", "Địa chỉ quá dài (tối đa 500 ký tự).", "The address is too long (500 characters at most).")
+	}
+	if p.IdentityNumber != "" && !identityPattern.MatchString(p.IdentityNumber) {
+		bad("petitioner.identity_number", "Số giấy tờ tùy thân gồm 8–12 chữ số hoặc chữ cái.", "An identity number has 8–12 digits or letters.")
+	}
+	if n := utf8.RuneCountInString(s.Title); n < 5 || n > MaxTitle {
+		bad("title", "Tiêu đề phải có 5–300 ký tự.", "The title must have 5–300 characters.")
+	}
+	if n := utf8.RuneCountInString(s.Body); n < MinBody || n > MaxBody {
+		bad("body", "Nội dung phải có 20–20.000 ký tự.", "The text must have 20–20,000 characters.")
+	}
+	valid := false
+	for _, c := range Categories {
+		valid = valid || c == s.Category
+	}
+	if !valid {
+		bad("category", "Chọn một trong bốn nhóm nội dung.", "Choose one of the four categories.")
+	}
+	if utf8.RuneCountInString(s.ProcedureRef) > MaxRef {
+		bad("procedure_ref", "Tên thủ tục quá dài.", "The procedure reference is too long.")
+	}
+	if utf8.RuneCountInString(s.LegalRef) > MaxRef {
+		bad("legal_ref", "Trích dẫn văn bản quá dài.", "The legal reference is too long.")
+	}
+	if s.TargetAgency != "" && !agencyPattern.MatchString(s.TargetAgency) {
+		bad("target_agency", "Mã cơ quan không hợp lệ.", "The agency code is not valid.")
+	}
+	switch s.Channel {
+	case Online, InPerson, Phone, Post:
+	default:
+		bad("channel", "Kênh tiếp nhận không hợp lệ.", "Unknown channel.")
+	}
+	return errs
+}
+
+// Routing maps categories to the agency that handles them by default.
+type Routing struct {
+	Default    string              // agency for any category without its own
+	ByCategory map[Category]string // e.g. regulation -> the Department of Justice
+}
+
+// Route returns the agency that should handle s: the one the petitioner
+// named, when known, else the category's default.
+func (r Routing) Route(s *Submission, known func(code string) bool) string {
+	if s.TargetAgency != "" && known(s.TargetAgency) {
+		return s.TargetAgency
+	}
+	if a, ok := r.ByCategory[s.Category]; ok {
+		return a
+	}
+	return r.Default
+}
+
+// Fold turns Vietnamese text into a search form without diacritics, in lower
+// case ("Thủ tục ĐĂNG KÝ" -> "thu tuc dang ky"), so a search finds text
+// with or without its accents.
+func Fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ' || r == 'Đ':
+			b.WriteRune('d')
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(' ')
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// ReopenWindow is how long after closing a petitioner may reopen, once.
+const ReopenWindow = 30 * 24 * time.Hour
