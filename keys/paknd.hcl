@@ -35,3 +35,11 @@ path "transit/encrypt/pakn-mfa" {
 path "transit/decrypt/pakn-mfa" {
   capabilities = ["update"]
 }
+
+# Encrypt and decrypt petitioners' personal data with the PII key.
+path "transit/encrypt/pakn-pii" {
+  capabilities = ["update"]
+}
+path "transit/decrypt/pakn-pii" {
+  capabilities = ["update"]
+}

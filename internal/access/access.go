@@ -49,6 +49,13 @@ const (
 	TokenManage   Action = "token.manage"   // issue, list and revoke integration tokens
 	AuditRead     Action = "audit.read"     // read and verify the audit log
 	AuditExport   Action = "audit.export"   // export the audit log
+
+	PetitionRead   Action = "petition.read"   // list, search and read the agency's petitions, with personal data
+	PetitionEnter  Action = "petition.enter"  // enter a petition for someone who came in, phoned or wrote
+	PetitionHandle Action = "petition.handle" // accept, reject, start, transfer, draft, publish, close, post updates
+	PetitionReview Action = "petition.review" // approve a drafted reply or send it back
+	PetitionSign   Action = "petition.sign"   // sign an approved reply
+	ReportRead     Action = "report.read"     // deadline reports of the agency and the agencies below it
 )
 
 // rule says who may take an action.
@@ -67,6 +74,13 @@ var rules = map[Action]rule{
 	TokenManage:   {roles: []Role{Admin}, stepUp: true},
 	AuditRead:     {roles: []Role{Auditor}, global: true, tokenScoped: true},
 	AuditExport:   {roles: []Role{Auditor}, global: true, stepUp: true},
+
+	PetitionRead:   {roles: []Role{Official, Reviewer, Signer}},
+	PetitionEnter:  {roles: []Role{Official}},
+	PetitionHandle: {roles: []Role{Official}},
+	PetitionReview: {roles: []Role{Reviewer}},
+	PetitionSign:   {roles: []Role{Signer}, stepUp: true},
+	ReportRead:     {roles: []Role{Official, Reviewer, Signer, Admin}},
 }
 
 // TokenScopes lists the actions an integration token may be granted.

@@ -39,6 +39,18 @@ type Error struct {
 	Err     error  // the cause, for logs; never shown to clients
 	// RetryAfter tells the client when to try again (RateLimited).
 	RetryAfter time.Duration
+	// Fields lists problems with individual fields (Invalid, UnsupportedMedia, TooLarge).
+	Fields []Field
+	// Extra holds further client-safe members of the answer, such as the
+	// current state and allowed transitions of a Conflict.
+	Extra map[string]any
+}
+
+// Field is a problem with one input field, in Vietnamese and English.
+type Field struct {
+	Field string `json:"field"`
+	VI    string `json:"vi"`
+	EN    string `json:"en"`
 }
 
 // Error implements error.
@@ -67,6 +79,15 @@ func New(code Code, format string, args ...any) *Error {
 // Wrap returns an *Error that keeps err as its cause for logs.
 func Wrap(err error, code Code, op, message string) *Error {
 	return &Error{Code: code, Op: op, Message: message, Err: err}
+}
+
+// As returns the first *Error in err's chain, or nil.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 // RetryAfterOf returns the RetryAfter of the first *Error in err's chain.

@@ -44,13 +44,13 @@ func TestKnownLunarDates(t *testing.T) {
 		solar string
 		lunar LunarDate
 	}{
-		{"2024-04-18", LunarDate{Day: 10, Month: 3, Year: 2024}},             // Giỗ Tổ Hùng Vương 2024
-		{"2025-04-07", LunarDate{Day: 10, Month: 3, Year: 2025}},             // 2025
-		{"2026-04-26", LunarDate{Day: 10, Month: 3, Year: 2026}},             // 2026
-		{"2020-05-23", LunarDate{Day: 1, Month: 4, Year: 2020, Leap: true}},  // leap 4th month of Canh Tý
-		{"2023-03-22", LunarDate{Day: 1, Month: 2, Year: 2023, Leap: true}},  // leap 2nd month of Quý Mão
-		{"2025-07-25", LunarDate{Day: 1, Month: 6, Year: 2025, Leap: true}},  // leap 6th month of Ất Tỵ
-		{"2024-09-17", LunarDate{Day: 15, Month: 8, Year: 2024}},             // Tết Trung thu 2024
+		{"2024-04-18", LunarDate{Day: 10, Month: 3, Year: 2024}},            // Giỗ Tổ Hùng Vương 2024
+		{"2025-04-07", LunarDate{Day: 10, Month: 3, Year: 2025}},            // 2025
+		{"2026-04-26", LunarDate{Day: 10, Month: 3, Year: 2026}},            // 2026
+		{"2020-05-23", LunarDate{Day: 1, Month: 4, Year: 2020, Leap: true}}, // leap 4th month of Canh Tý
+		{"2023-03-22", LunarDate{Day: 1, Month: 2, Year: 2023, Leap: true}}, // leap 2nd month of Quý Mão
+		{"2025-07-25", LunarDate{Day: 1, Month: 6, Year: 2025, Leap: true}}, // leap 6th month of Ất Tỵ
+		{"2024-09-17", LunarDate{Day: 15, Month: 8, Year: 2024}},            // Tết Trung thu 2024
 	}
 	for _, tt := range tests {
 		if got := ToLunar(d(tt.solar)); got != tt.lunar {

@@ -39,12 +39,35 @@ func statusOf(code apperr.Code) int {
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Code      string `json:"code"`
-	RequestID string `json:"request_id,omitempty"`
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail,omitempty"`
+	Code      string         `json:"code"`
+	RequestID string         `json:"request_id,omitempty"`
+	Errors    []apperr.Field `json:"errors,omitempty"` // field by field, in Vietnamese and English
+	Extra     map[string]any `json:"-"`                // further members, merged into the body
+}
+
+// MarshalJSON merges Extra into the problem's members.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extra) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	for k, v := range p.Extra {
+		m[k] = v
+	}
+	var base map[string]json.RawMessage
+	if err := json.Unmarshal(b, &base); err != nil {
+		return nil, err
+	}
+	for k, v := range base {
+		m[k] = v
+	}
+	return json.Marshal(m)
 }
 
 // writeError answers err as application/problem+json. Internal errors are
@@ -63,21 +86,23 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "err", err, "code", string(code), "request_id", RequestID(r.Context()))
 	}
-	writeProblem(w, r, status, string(code), apperr.MessageOf(err))
+	p := Problem{Code: string(code), Detail: apperr.MessageOf(err)}
+	if e := apperr.As(err); e != nil && status < 500 {
+		p.Errors, p.Extra = e.Fields, e.Extra
+	}
+	sendProblem(w, r, status, p)
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	sendProblem(w, r, status, Problem{Code: code, Detail: detail})
+}
+
+func sendProblem(w http.ResponseWriter, r *http.Request, status int, p Problem) {
+	p.Type, p.Title, p.Status, p.RequestID = "about:blank", http.StatusText(status), status, RequestID(r.Context())
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(Problem{
-		Type:      "about:blank",
-		Title:     http.StatusText(status),
-		Status:    status,
-		Detail:    detail,
-		Code:      code,
-		RequestID: RequestID(r.Context()),
-	})
+	_ = json.NewEncoder(w).Encode(p)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

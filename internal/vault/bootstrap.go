@@ -136,19 +136,21 @@ func (b *bootstrapper) mounts(ctx context.Context) error {
 // transitKeys creates the Transit keys paknd uses for encryption: not
 // exportable, not deletable.
 func (b *bootstrapper) transitKeys(ctx context.Context) error {
-	s, err := b.api.Logical().ReadWithContext(ctx, TransitMount+"/keys/"+MFAKey)
-	if err != nil {
-		return fmt.Errorf("read key %s: %w", MFAKey, err)
+	for _, key := range []string{MFAKey, PIIKey} {
+		s, err := b.api.Logical().ReadWithContext(ctx, TransitMount+"/keys/"+key)
+		if err != nil {
+			return fmt.Errorf("read key %s: %w", key, err)
+		}
+		if s != nil {
+			continue
+		}
+		if _, err := b.api.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+key, map[string]any{
+			"type": "aes256-gcm96", "exportable": false, "allow_plaintext_backup": false,
+		}); err != nil {
+			return fmt.Errorf("create key %s: %w", key, err)
+		}
+		b.did("created Transit encryption key %s", key)
 	}
-	if s != nil {
-		return nil
-	}
-	if _, err := b.api.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+MFAKey, map[string]any{
-		"type": "aes256-gcm96", "exportable": false, "allow_plaintext_backup": false,
-	}); err != nil {
-		return fmt.Errorf("create key %s: %w", MFAKey, err)
-	}
-	b.did("created Transit key %s for TOTP secrets", MFAKey)
 	return nil
 }
 

@@ -12,8 +12,11 @@ import (
 	"pakn/internal/apperr"
 )
 
-// MFAKey is the Transit key that encrypts TOTP secrets.
-const MFAKey = "pakn-mfa"
+// Transit encryption keys of paknd.
+const (
+	MFAKey = "pakn-mfa" // encrypts staff TOTP secrets
+	PIIKey = "pakn-pii" // encrypts petitioners' personal data
+)
 
 // TransitBox encrypts small secrets with a Transit key: the key never leaves
 // Vault, and a database dump holds only Vault ciphertexts.

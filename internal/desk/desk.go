@@ -1,0 +1,400 @@
+// Package desk is the petition desk service: it receives petitions
+// (idempotently, with attachments, personal data sealed by Vault), lets the
+// petitioner follow and reopen them with tracking code and secret, and lets
+// staff list, search, read and move them through their lifecycle on the
+// working-day calendar. Each action commits with its audit event; each
+// staff action passes the access policy.
+package desk
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/deadline"
+	"pakn/internal/guard"
+	"pakn/internal/petition"
+	"pakn/internal/postgres"
+)
+
+// Sealer encrypts personal data bound to an owner (Vault Transit in
+// production: internal/vault.TransitBox with the PII key).
+type Sealer interface {
+	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
+	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
+}
+
+// Service is the petition desk.
+type Service struct {
+	db      *pgxpool.Pool
+	store   *postgres.PetitionStore
+	audit   *postgres.AuditStore
+	guard   *guard.Guard
+	box     Sealer
+	cal     *deadline.Calendar
+	routing petition.Routing
+	now     func() time.Time
+}
+
+// Config holds the Service's dependencies.
+type Config struct {
+	DB       *pgxpool.Pool
+	Box      Sealer
+	Calendar *deadline.Calendar
+	Routing  petition.Routing
+	Now      func() time.Time
+	Audit    *postgres.AuditStore
+	Guard    *guard.Guard
+}
+
+// DefaultRouting sends regulations to the Department of Justice (the focal
+// point for administrative regulations) and the rest to the City People's
+// Committee, of the demo city.
+var DefaultRouting = petition.Routing{
+	Default:    "UBND-HN",
+	ByCategory: map[petition.Category]string{petition.CatRegulation: "STP-HN"},
+}
+
+// New returns the desk service.
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Audit == nil {
+		c.Audit = &postgres.AuditStore{Now: c.Now}
+	}
+	if c.Guard == nil {
+		c.Guard = &guard.Guard{DB: c.DB, Audit: c.Audit, Now: c.Now}
+	}
+	if c.Calendar == nil {
+		c.Calendar = deadline.NewCalendar(deadline.DefaultCalendarFile())
+	}
+	if c.Routing.Default == "" {
+		c.Routing = DefaultRouting
+	}
+	return &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
+		cal: c.Calendar, routing: c.Routing, now: c.Now}
+}
+
+// Calendar returns the working-day calendar in use.
+func (s *Service) Calendar() *deadline.Calendar { return s.cal }
+
+var errNotFound = apperr.New(apperr.NotFound, "Không tìm thấy phản ánh, kiến nghị. / No such petition.")
+
+func fieldErrors(code apperr.Code, msg string, fes []petition.FieldError) error {
+	e := apperr.New(code, "%s", msg)
+	for _, f := range fes {
+		e.Fields = append(e.Fields, apperr.Field{Field: f.Field, VI: f.VI, EN: f.EN})
+	}
+	return e
+}
+
+func newUUID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}
+
+func details(v map[string]any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// FileIn is an uploaded file.
+type FileIn struct {
+	Name string
+	Data []byte
+}
+
+// Receipt is what a petitioner gets back: keep both the code and the secret.
+type Receipt struct {
+	TrackingCode  string        `json:"tracking_code"`
+	LookupSecret  string        `json:"lookup_secret"`
+	ReceivedAt    time.Time     `json:"received_at"`
+	Agency        string        `json:"agency"`
+	NextUpdateDue deadline.Date `json:"next_update_due"`
+	Replayed      bool          `json:"-"` // the answer to an earlier request with the same Idempotency-Key
+}
+
+// MaxIdempotencyKey bounds the Idempotency-Key header.
+const MaxIdempotencyKey = 200
+
+// Submit receives a petition. The petitioner submits it online (anonymous);
+// an official enters one for someone who came in, phoned or wrote (with the
+// channel, and recorded as the one who entered it). With an idempotency
+// key, a retried request returns the first answer and never creates a
+// second petition; the same key with a different request is refused.
+func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, key string, sub petition.Submission, files []FileIn) (*Receipt, error) {
+	switch p.Kind {
+	case access.Staff:
+		if err := s.guard.Authorize(ctx, m, p, access.PetitionEnter, guard.Target{Type: "petition", Agency: p.Agency}); err != nil {
+			return nil, err
+		}
+		if sub.Channel == "" || sub.Channel == petition.Online {
+			return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "channel",
+				VI: "Cán bộ nhập hộ phải ghi kênh: trực tiếp, điện thoại hoặc thư.", EN: "Staff entering a petition must give the channel: in_person, phone or post."}})
+		}
+	case access.Anonymous:
+		if sub.Channel != "" && sub.Channel != petition.Online {
+			return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "channel",
+				VI: "Người dân gửi trực tuyến.", EN: "Petitioners submit online."}})
+		}
+	default:
+		return nil, apperr.New(apperr.Forbidden, "Bạn không thể gửi phản ánh theo cách này. / You may not submit petitions this way.")
+	}
+	if len(key) > MaxIdempotencyKey {
+		return nil, apperr.New(apperr.Invalid, "Idempotency-Key quá dài. / Idempotency-Key is too long.")
+	}
+	fes := sub.Normalize()
+	if len(files) > petition.MaxAttachments {
+		fes = append(fes, petition.FieldError{Field: "attachments", VI: "Tối đa 5 tệp đính kèm.", EN: "At most 5 attachments."})
+	}
+	if len(fes) > 0 {
+		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", fes)
+	}
+	var atts []*petition.Attachment
+	for i, f := range files {
+		field := fmt.Sprintf("attachments[%d]", i)
+		a, fe := petition.NewAttachment(field, f.Name, f.Data)
+		if fe != nil {
+			code := apperr.UnsupportedMedia
+			if len(f.Data) > petition.MaxAttachmentSize {
+				code = apperr.TooLarge
+			} else if len(f.Data) == 0 {
+				code = apperr.Invalid
+			}
+			return nil, fieldErrors(code, fe.VI+" / "+fe.EN, []petition.FieldError{*fe})
+		}
+		atts = append(atts, a)
+	}
+	hash := requestHash(&sub, atts)
+	agency := s.routing.Route(&sub, func(code string) bool {
+		ok, err := s.store.AgencyExists(ctx, s.db, code)
+		return err == nil && ok
+	})
+	id, err := newUUID()
+	if err != nil {
+		return nil, err
+	}
+	personal, _ := json.Marshal(sub.Petitioner)
+	sealed, err := s.box.Seal(ctx, id, personal)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	enteredBy := ""
+	if p.Kind == access.Staff {
+		enteredBy = p.ID
+	}
+	rec := &postgres.StoredPetition{Petition: petition.Petition{
+		ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
+		Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
+		EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
+	}, PetitionerEnc: sealed}
+
+	for attempt := 0; ; attempt++ {
+		code, err := petition.NewTrackingCode(deadline.DateOf(now).Year)
+		if err != nil {
+			return nil, err
+		}
+		secret, secretHash, err := petition.NewLookupSecret()
+		if err != nil {
+			return nil, err
+		}
+		rec.TrackingCode, rec.LookupHash = code, secretHash
+		receipt := &Receipt{TrackingCode: code, LookupSecret: secret, ReceivedAt: now, Agency: agency, NextUpdateDue: rec.NextUpdateDue}
+		var sealedReceipt string
+		if key != "" {
+			b, _ := json.Marshal(receipt)
+			if sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+key, b); err != nil {
+				return nil, err
+			}
+		}
+		var replay *postgres.IdempotencyRecord
+		err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+			if key != "" {
+				prev, err := s.store.ClaimKey(ctx, tx, key, hash, now)
+				if err != nil {
+					return err
+				}
+				if prev != nil {
+					replay = prev
+					return nil
+				}
+			}
+			if err := s.store.Insert(ctx, tx, rec); err != nil {
+				return err
+			}
+			if err := s.store.AddEvent(ctx, tx, id, petition.Event{At: now, Kind: "received", ToState: petition.Received,
+				ToAgency: agency, Actor: guard.ActorName(p), Public: true}); err != nil {
+				return err
+			}
+			for i, a := range atts {
+				if err := s.store.AddAttachment(ctx, tx, id, i, a); err != nil {
+					return err
+				}
+			}
+			if key != "" {
+				if err := s.store.SaveKeyResult(ctx, tx, key, id, sealedReceipt); err != nil {
+					return err
+				}
+			}
+			return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.submit", "petition", id, audit.Success, details(map[string]any{
+				"tracking_code": code, "agency": agency, "category": sub.Category, "channel": sub.Channel, "attachments": len(atts),
+			})))
+		})
+		if errors.Is(err, postgres.ErrConflict) && attempt < 5 {
+			continue // the tracking code was taken: draw another
+		}
+		if err != nil {
+			return nil, err
+		}
+		if replay != nil {
+			return s.replay(ctx, key, hash, replay)
+		}
+		return receipt, nil
+	}
+}
+
+func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *postgres.IdempotencyRecord) (*Receipt, error) {
+	if !bytes.Equal(prev.RequestHash, hash) {
+		return nil, apperr.New(apperr.Conflict, "Idempotency-Key này đã dùng cho một yêu cầu khác. / This Idempotency-Key was used for a different request.")
+	}
+	if prev.ResponseEnc == "" {
+		return nil, apperr.New(apperr.Conflict, "Yêu cầu trước với cùng khóa chưa hoàn tất. / The first request with this key has not finished.")
+	}
+	b, err := s.box.Open(ctx, "idempotency:"+key, prev.ResponseEnc)
+	if err != nil {
+		return nil, err
+	}
+	var r Receipt
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	r.Replayed = true
+	return &r, nil
+}
+
+// requestHash identifies a submission's content for idempotency checks.
+func requestHash(sub *petition.Submission, atts []*petition.Attachment) []byte {
+	h := sha256.New()
+	b, _ := json.Marshal(sub)
+	h.Write(b)
+	for _, a := range atts {
+		fmt.Fprintf(h, "\x00%s\x00%s", a.Name, a.SHA256)
+	}
+	return h.Sum(nil)
+}
+
+// PublicEvent is a timeline entry the petitioner sees.
+type PublicEvent struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	State   string    `json:"state,omitempty"`
+	Agency  string    `json:"agency,omitempty"`
+	Message string    `json:"message,omitempty"`
+}
+
+// PublicView is what the petitioner sees with code and secret: no personal data.
+type PublicView struct {
+	TrackingCode   string            `json:"tracking_code"`
+	State          petition.State    `json:"state"`
+	Agency         string            `json:"agency"`
+	Category       petition.Category `json:"category"`
+	Title          string            `json:"title"`
+	ReceivedAt     time.Time         `json:"received_at"`
+	NextUpdateDue  deadline.Date     `json:"next_update_due"`
+	DeadlineStatus deadline.Status   `json:"deadline_status"`
+	CanReopen      bool              `json:"can_reopen"`
+	Timeline       []PublicEvent     `json:"timeline"`
+}
+
+// authenticatePetitioner finds a petition by code and lookup secret. Any
+// mismatch, of form, code or secret, gives the same answer, and is audited.
+func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*postgres.StoredPetition, error) {
+	anon := access.Principal{Kind: access.Anonymous}
+	norm, ok := petition.NormalizeTrackingCode(code)
+	var rec *postgres.StoredPetition
+	if ok && len(secret) <= 64 {
+		r, err := s.store.Get(ctx, s.db, "tracking", norm, false)
+		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+			return nil, err
+		}
+		rec = r
+	}
+	given := petition.HashLookupSecret(secret)
+	if rec == nil || subtle.ConstantTimeCompare(rec.LookupHash, given) != 1 {
+		objID := ""
+		if rec != nil {
+			objID = rec.ID
+		}
+		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+			return s.audit.Append(ctx, tx, guard.Event(m, anon, action, "petition", objID, audit.Denied,
+				details(map[string]any{"reason": "unknown code or wrong secret"})))
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, apperr.New(apperr.NotFound, "Mã tra cứu hoặc mã bí mật không đúng. / The tracking code or secret is wrong.")
+	}
+	return rec, nil
+}
+
+// Lookup returns the public view of a petition to whoever holds its code
+// and secret.
+func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string) (*PublicView, error) {
+	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "petition.lookup")
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.store.Events(ctx, s.db, rec.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	v := &PublicView{TrackingCode: rec.TrackingCode, State: rec.State, Agency: rec.Agency, Category: rec.Category, Title: rec.Title,
+		ReceivedAt: rec.ReceivedAt, NextUpdateDue: rec.NextUpdateDue, Timeline: []PublicEvent{},
+		CanReopen: rec.State == petition.Closed && petition.CanReopen(rec.ClosedAt, rec.ReopenCount, now)}
+	v.DeadlineStatus, _ = s.cal.StatusAt(rec.NextUpdateDue, now)
+	if rec.State == petition.Rejected || rec.State == petition.Closed {
+		v.DeadlineStatus = ""
+	}
+	for _, e := range events {
+		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.audit.Append(ctx, tx, guard.Event(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
+	})
+	return v, err
+}
+
+// Reopen lets the petitioner reopen a closed petition once, within 30 days.
+func (s *Service) Reopen(ctx context.Context, m audit.Meta, code, secret, reason string) error {
+	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "petition.reopen")
+	if err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if n := len([]rune(reason)); n < 10 || n > 2000 {
+		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "reason",
+			VI: "Hãy nêu lý do chưa đồng ý (10–2.000 ký tự).", EN: "Give the reason you are not satisfied (10–2,000 characters)."}})
+	}
+	return s.move(ctx, m, access.Principal{Kind: access.Anonymous, Name: "petitioner"}, rec.ID, petition.Reopen, TransitionInput{Note: reason})
+}

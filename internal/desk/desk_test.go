@@ -1,0 +1,565 @@
+package desk_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pakn/internal/access"
+	"pakn/internal/agency"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/deadline"
+	"pakn/internal/desk"
+	"pakn/internal/petition"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+	"pakn/keys"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type env struct {
+	db    *pgtest.DB
+	svc   *desk.Service
+	clock *clock
+	m     audit.Meta
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	if _, err := vault.Bootstrap(ctx, v.Root(), vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
+		CertsDir: filepath.Join(dir, "c"), CredsDir: filepath.Join(dir, "k")}); err != nil {
+		t.Fatal(err)
+	}
+	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	for _, a := range agency.DemoDirectory() {
+		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &clock{t: time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)} // Monday 10:00 in Hà Nội
+	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Now: c.Now})
+	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}}
+}
+
+var anon = access.Principal{Kind: access.Anonymous}
+
+func staff(agencyCode string, roles ...access.Role) access.Principal {
+	return access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-0000000000" + fmt.Sprint(10+len(roles)),
+		Name: "staff", Agency: agencyCode, Roles: roles}
+}
+
+func submission() petition.Submission {
+	return petition.Submission{
+		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung", Email: "nhung@example.vn",
+			Phone: "0912345678", Address: "phường Điện Biên, quận Ba Đình", IdentityNumber: "001203004567"},
+		Title:    "Thủ tục đăng ký hộ kinh doanh kéo dài",
+		Body:     "Hồ sơ đăng ký hộ kinh doanh nộp ngày 01/10 đến nay chưa có kết quả, quá thời hạn quy định tại Nghị định 01/2021/NĐ-CP.",
+		Category: petition.CatRegulation,
+	}
+}
+
+func (e *env) submit(t *testing.T, sub petition.Submission) *desk.Receipt {
+	t.Helper()
+	r, err := e.svc.Submit(context.Background(), e.m, anon, "", sub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) id(t *testing.T, code string) string {
+	t.Helper()
+	var id string
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT id FROM petitions WHERE tracking_code = $1", code).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func wantCode(t *testing.T, err error, c apperr.Code) *apperr.Error {
+	t.Helper()
+	if got := apperr.CodeOf(err); got != c {
+		t.Fatalf("error %v has code %q, want %q", err, got, c)
+	}
+	return apperr.As(err)
+}
+
+func TestSubmitAndLookupKeepPersonalDataSealed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.submit(t, submission())
+	if !strings.HasPrefix(r.TrackingCode, "PAKN-2026-") || len(r.LookupSecret) != 26 || r.Agency != "STP-HN" {
+		t.Fatalf("receipt %+v (a regulation goes to the Department of Justice)", r)
+	}
+	if r.NextUpdateDue.String() != "2026-06-29" {
+		t.Fatalf("due %s, want 20 working days later: 2026-06-29", r.NextUpdateDue)
+	}
+	v, err := e.svc.Lookup(ctx, e.m, strings.ToLower(r.TrackingCode), strings.ToLower(r.LookupSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.State != petition.Received || len(v.Timeline) != 1 || v.DeadlineStatus != deadline.OnTime {
+		t.Fatalf("view %+v", v)
+	}
+	_, err = e.svc.Lookup(ctx, e.m, r.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
+	wantCode(t, err, apperr.NotFound)
+	_, err2 := e.svc.Lookup(ctx, e.m, "PAKN-2026-0000-0000", r.LookupSecret)
+	if apperr.MessageOf(err) != apperr.MessageOf(err2) {
+		t.Fatal("a wrong secret and an unknown code answer differently")
+	}
+
+	// Personal data is nowhere in clear: not in the row, the timeline, the audit log.
+	var dump string
+	if err := e.db.Pool.QueryRow(ctx, `SELECT concat_ws('|', (SELECT string_agg(p::text, '|') FROM petitions p),
+		(SELECT string_agg(e::text, '|') FROM petition_events e), (SELECT string_agg(a::text, '|') FROM audit_events a),
+		(SELECT string_agg(k::text, '|') FROM idempotency_keys k))`).Scan(&dump); err != nil {
+		t.Fatal(err)
+	}
+	for _, pii := range []string{"Nhung", "nhung@example.vn", "0912345678", "Điện Biên", "001203004567", r.LookupSecret} {
+		if strings.Contains(dump, pii) {
+			t.Fatalf("%q is stored in clear", pii)
+		}
+	}
+	// Staff of the agency see it, decrypted, and the reading is audited.
+	d, err := e.svc.Get(ctx, e.m, staff("STP-HN", access.Official), e.id(t, r.TrackingCode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Petitioner.Name != "Nguyễn Thị Hồng Nhung" || d.Petitioner.Email != "nhung@example.vn" {
+		t.Fatalf("petitioner %+v", d.Petitioner)
+	}
+	var views, denied int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE action = 'petition.view'), count(*) FILTER (WHERE action = 'petition.lookup' AND outcome = 'denied') FROM audit_events").Scan(&views, &denied)
+	if views != 1 || denied != 2 {
+		t.Fatalf("%d view events, %d denied lookups; want 1 and 2", views, denied)
+	}
+}
+
+func TestStaffOfAnotherAgencyCannotSeeOrAct(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.id(t, e.submit(t, submission()).TrackingCode)
+	other := staff("SKHDT-HN", access.Official)
+	_, err := e.svc.Get(ctx, e.m, other, id)
+	wantCode(t, err, apperr.NotFound)
+	wantCode(t, e.svc.Transition(ctx, e.m, other, id, petition.Accept, desk.TransitionInput{}), apperr.NotFound)
+	list, _, err := e.svc.List(ctx, e.m, other, desk.ListQuery{})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("another agency lists %d petitions (%v)", len(list), err)
+	}
+	var n int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND object_id = $1", id).Scan(&n)
+	if n != 2 {
+		t.Fatalf("%d denied events, want 2", n)
+	}
+}
+
+func TestLifecycleEveryTransition(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.id(t, e.submit(t, submission()).TrackingCode)
+	official := staff("STP-HN", access.Official)
+	reviewer := staff("STP-HN", access.Reviewer)
+	signer := staff("STP-HN", access.Signer)
+	signerUp := signer
+	signerUp.SteppedUp = e.clock.Now()
+	steps := []struct {
+		who  access.Principal
+		t    petition.Transition
+		in   desk.TransitionInput
+		want apperr.Code // "" for success
+		then petition.State
+	}{
+		{official, petition.Start, desk.TransitionInput{}, apperr.Conflict, petition.Received},
+		{reviewer, petition.Accept, desk.TransitionInput{}, apperr.Forbidden, petition.Received},
+		{official, petition.Accept, desk.TransitionInput{Category: "bogus"}, apperr.Invalid, petition.Received},
+		{official, petition.Accept, desk.TransitionInput{Category: petition.CatConduct}, "", petition.Accepted},
+		{official, petition.Start, desk.TransitionInput{}, "", petition.InProgress},
+		{official, petition.ApproveReply, desk.TransitionInput{}, apperr.Forbidden, petition.InProgress},
+		{official, petition.DraftReply, desk.TransitionInput{}, "", petition.ReplyDrafted},
+		{reviewer, petition.SendBack, desk.TransitionInput{}, apperr.Invalid, petition.ReplyDrafted},
+		{reviewer, petition.SendBack, desk.TransitionInput{Note: "Bổ sung căn cứ pháp lý"}, "", petition.InProgress},
+		{official, petition.DraftReply, desk.TransitionInput{}, "", petition.ReplyDrafted},
+		{reviewer, petition.ApproveReply, desk.TransitionInput{}, "", petition.ReplyApproved},
+		{signer, petition.SignReply, desk.TransitionInput{}, apperr.StepUpRequired, petition.ReplyApproved},
+		{signerUp, petition.SignReply, desk.TransitionInput{}, "", petition.ReplySigned},
+		{official, petition.Close, desk.TransitionInput{}, apperr.Conflict, petition.ReplySigned},
+		{official, petition.Publish, desk.TransitionInput{}, "", petition.Published},
+		{official, petition.Close, desk.TransitionInput{}, "", petition.Closed},
+		{official, petition.Reopen, desk.TransitionInput{}, apperr.Invalid, petition.Closed},
+	}
+	for i, st := range steps {
+		err := e.svc.Transition(ctx, e.m, st.who, id, st.t, st.in)
+		if st.want == "" && err != nil {
+			t.Fatalf("step %d %s: %v", i, st.t, err)
+		}
+		if st.want != "" {
+			ae := wantCode(t, err, st.want)
+			if st.want == apperr.Conflict && (ae.Extra["state"] == nil || ae.Extra["allowed_transitions"] == nil) {
+				t.Fatalf("step %d: a 409 must carry the state and allowed transitions: %+v", i, ae.Extra)
+			}
+		}
+		d, err := e.svc.Get(ctx, e.m, official, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.State != st.then {
+			t.Fatalf("step %d %s: state %s, want %s", i, st.t, d.State, st.then)
+		}
+	}
+	d, _ := e.svc.Get(ctx, e.m, official, id)
+	if len(d.Timeline) != 10 || d.Category != petition.CatConduct { // received + 9 transitions
+		t.Fatalf("timeline of %d entries, category %s", len(d.Timeline), d.Category)
+	}
+	var events int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action LIKE 'petition.%' AND action NOT IN ('petition.view', 'petition.submit')").Scan(&events)
+	if events != 9 {
+		t.Fatalf("%d transition events in the audit log, want one per transition (9)", events)
+	}
+}
+
+func TestRejectWithPublishedReasons(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := e.submit(t, submission())
+	second := e.submit(t, submission())
+	id := e.id(t, second.TrackingCode)
+	official := staff("STP-HN", access.Official)
+	wantCode(t, e.svc.Transition(ctx, e.m, official, id, petition.Reject, desk.TransitionInput{Reason: "boring"}), apperr.Invalid)
+	wantCode(t, e.svc.Transition(ctx, e.m, official, id, petition.Reject, desk.TransitionInput{Reason: petition.Duplicate, DuplicateOf: second.TrackingCode}), apperr.Invalid)
+	wantCode(t, e.svc.Transition(ctx, e.m, official, id, petition.Reject, desk.TransitionInput{Reason: petition.Duplicate, DuplicateOf: "PAKN-2026-0000-0000"}), apperr.Invalid)
+	if err := e.svc.Transition(ctx, e.m, official, id, petition.Reject, desk.TransitionInput{Reason: petition.Duplicate, DuplicateOf: strings.ToLower(first.TrackingCode)}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.svc.Lookup(ctx, e.m, second.TrackingCode, second.LookupSecret)
+	if err != nil || v.State != petition.Rejected || !strings.Contains(v.Timeline[len(v.Timeline)-1].Message, "Trùng") {
+		t.Fatalf("petitioner sees %+v %v", v, err)
+	}
+	for _, tr := range petition.AllTransitions {
+		if tr == petition.Reopen {
+			continue
+		}
+		if err := e.svc.Transition(ctx, e.m, official, id, tr, desk.TransitionInput{}); apperr.CodeOf(err) != apperr.Conflict && apperr.CodeOf(err) != apperr.Forbidden {
+			t.Fatalf("%s on a rejected petition: %v", tr, err)
+		}
+	}
+}
+
+func TestTransferChainKeepsDeadlineAndHistory(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.submit(t, submission())
+	id := e.id(t, r.TrackingCode)
+	stp := staff("STP-HN", access.Official)
+	if err := e.svc.Transition(ctx, e.m, stp, id, petition.Accept, desk.TransitionInput{}); err != nil {
+		t.Fatal(err)
+	}
+	d0, _ := e.svc.Get(ctx, e.m, stp, id)
+	e.clock.Add(48 * time.Hour)
+	wantCode(t, e.svc.Transition(ctx, e.m, stp, id, petition.Transfer, desk.TransitionInput{Agency: "SKHDT-HN"}), apperr.Invalid) // no reason
+	wantCode(t, e.svc.Transition(ctx, e.m, stp, id, petition.Transfer, desk.TransitionInput{Agency: "NOPE", Note: "x"}), apperr.Invalid)
+	if err := e.svc.Transition(ctx, e.m, stp, id, petition.Transfer, desk.TransitionInput{Agency: "SKHDT-HN", Note: "Thuộc thẩm quyền Sở KH&ĐT"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Get(ctx, e.m, stp, id)
+	wantCode(t, err, apperr.NotFound) // the old agency no longer sees it
+	kh := staff("SKHDT-HN", access.Official)
+	if err := e.svc.Transition(ctx, e.m, kh, id, petition.Start, desk.TransitionInput{}); err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := e.svc.Get(ctx, e.m, kh, id)
+	e.clock.Add(24 * time.Hour)
+	if err := e.svc.Transition(ctx, e.m, kh, id, petition.Transfer, desk.TransitionInput{Agency: "UBND-BD", Note: "Giao UBND quận Ba Đình xử lý"}); err != nil {
+		t.Fatal(err)
+	}
+	bd := staff("UBND-BD", access.Official)
+	d2, err := e.svc.Get(ctx, e.m, bd, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Agency != "UBND-BD" || d2.State != petition.Accepted {
+		t.Fatalf("after transfers: %s %s", d2.Agency, d2.State)
+	}
+	// Accept at receipt restarted the clock; the start (a public update) did too; transfers did not.
+	if d2.NextUpdateDue != d1.NextUpdateDue || d0.NextUpdateDue.After(d1.NextUpdateDue) {
+		t.Fatalf("due %s -> %s -> %s: a transfer must not reset it", d0.NextUpdateDue, d1.NextUpdateDue, d2.NextUpdateDue)
+	}
+	var chain []string
+	for _, ev := range d2.Timeline {
+		if ev.Kind == "transfer" {
+			chain = append(chain, ev.FromAgency+">"+ev.ToAgency+": "+ev.Note)
+		}
+	}
+	if len(chain) != 2 || !strings.HasPrefix(chain[0], "STP-HN>SKHDT-HN") || !strings.HasPrefix(chain[1], "SKHDT-HN>UBND-BD") {
+		t.Fatalf("transfer history %v", chain)
+	}
+	v, _ := e.svc.Lookup(ctx, e.m, r.TrackingCode, r.LookupSecret)
+	if v.Agency != "UBND-BD" {
+		t.Fatalf("petitioner sees agency %s", v.Agency)
+	}
+}
+
+func TestDeadlinesAcrossTetAndPublicUpdates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clock.Set(time.Date(2026, 2, 10, 2, 0, 0, 0, time.UTC)) // Tuesday before Tết Bính Ngọ
+	r := e.submit(t, submission())
+	if r.NextUpdateDue.String() != "2026-03-17" {
+		t.Fatalf("due %s, want 2026-03-17 (20 working days, Tết and weekends excluded)", r.NextUpdateDue)
+	}
+	id := e.id(t, r.TrackingCode)
+	official := staff("STP-HN", access.Official)
+	e.clock.Set(time.Date(2026, 3, 12, 2, 0, 0, 0, time.UTC))
+	s, _, _ := e.svc.List(ctx, e.m, official, desk.ListQuery{DueSoon: true})
+	if len(s) != 1 || s[0].DeadlineStatus != deadline.DueSoon || s[0].WorkingDaysLeft != 3 {
+		t.Fatalf("due soon list %+v", s)
+	}
+	e.clock.Set(time.Date(2026, 3, 18, 2, 0, 0, 0, time.UTC))
+	s, total, _ := e.svc.List(ctx, e.m, official, desk.ListQuery{Overdue: true})
+	if total != 1 || s[0].DeadlineStatus != deadline.Overdue {
+		t.Fatalf("overdue list %+v", s)
+	}
+	rep, err := e.svc.DueReport(ctx, e.m, staff("UBND-HN", access.Official))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range rep {
+		if c.Agency == "STP-HN" {
+			found = c.Overdue == 1
+		}
+	}
+	if !found || len(rep) != 6 {
+		t.Fatalf("report of the city and its agencies: %+v", rep)
+	}
+	// A public update restarts the 20 working days.
+	if err := e.svc.PostUpdate(ctx, e.m, official, id, "Đang xác minh với Chi cục Thuế"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.svc.Get(ctx, e.m, official, id)
+	if d.NextUpdateDue.String() != "2026-04-15" || d.DeadlineStatus != deadline.OnTime {
+		t.Fatalf("after the update: due %s %s, want 2026-04-15", d.NextUpdateDue, d.DeadlineStatus)
+	}
+	v, _ := e.svc.Lookup(ctx, e.m, r.TrackingCode, r.LookupSecret)
+	if last := v.Timeline[len(v.Timeline)-1]; last.Kind != "public_update" || last.Message != "Đang xác minh với Chi cục Thuế" {
+		t.Fatalf("petitioner's timeline ends with %+v", last)
+	}
+}
+
+func TestSearchWithAndWithoutDiacritics(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := submission()
+	e.submit(t, a)
+	b := submission()
+	b.Title, b.Body = "Phi cap giay phep xay dung", "Bai viet khong dau: phi cap giay phep xay dung qua cao so voi quy dinh."
+	e.submit(t, b)
+	c := submission()
+	c.Title, c.Body = "Đề xuất số hoá hồ sơ", "Đề nghị số hóa toàn bộ hồ sơ đất đai để người dân tra cứu trực tuyến."
+	e.submit(t, c)
+	official := staff("STP-HN", access.Official)
+	for q, want := range map[string]int{
+		"thu tuc": 1, "thủ tục": 1, "THỦ TỤC ĐĂNG KÝ": 1,
+		"giấy phép xây dựng": 1, "giay phep": 1,
+		"so hoa": 1, "số hoá": 1,
+		"không có chữ này": 0,
+	} {
+		list, total, err := e.svc.List(ctx, e.m, official, desk.ListQuery{Query: q})
+		if err != nil || total != want || len(list) != want {
+			t.Errorf("search %q: %d results (%v), want %d", q, total, err, want)
+		}
+	}
+}
+
+func TestIdempotentSubmission(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub := submission()
+	first, err := e.svc.Submit(ctx, e.m, anon, "retry-key-1", sub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.Submit(ctx, e.m, anon, "retry-key-1", submission(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Replayed || again.TrackingCode != first.TrackingCode || again.LookupSecret != first.LookupSecret {
+		t.Fatalf("retry gave %+v, first %+v", again, first)
+	}
+	other := submission()
+	other.Title = "Một phản ánh khác hẳn"
+	_, err = e.svc.Submit(ctx, e.m, anon, "retry-key-1", other, nil)
+	wantCode(t, err, apperr.Conflict)
+
+	// Concurrent retries of one request make one petition.
+	var wg sync.WaitGroup
+	codes := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			r, err := e.svc.Submit(ctx, e.m, anon, "retry-key-2", submission(), nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes <- r.TrackingCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	seen := map[string]bool{}
+	for c := range codes {
+		seen[c] = true
+	}
+	var n int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM petitions").Scan(&n)
+	if len(seen) != 1 || n != 2 {
+		t.Fatalf("%d distinct answers, %d petitions; want 1 and 2", len(seen), n)
+	}
+}
+
+func TestAttachments(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	exe := append([]byte("MZ\x90\x00\x03"), make([]byte, 512)...)
+	_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "hoa-don.pdf", Data: exe}})
+	ae := wantCode(t, err, apperr.UnsupportedMedia)
+	if len(ae.Fields) != 1 || ae.Fields[0].Field != "attachments[0]" {
+		t.Fatalf("fields %+v", ae.Fields)
+	}
+	big := append([]byte("%PDF-1.4\n"), make([]byte, petition.MaxAttachmentSize)...)
+	_, err = e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Data: big}})
+	wantCode(t, err, apperr.TooLarge)
+	six := make([]desk.FileIn, 6)
+	for i := range six {
+		six[i] = desk.FileIn{Name: "a.pdf", Data: []byte("%PDF-1.4 x")}
+	}
+	_, err = e.svc.Submit(ctx, e.m, anon, "", submission(), six)
+	wantCode(t, err, apperr.Invalid)
+	var n int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM petitions").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d petitions stored from refused submissions", n)
+	}
+	png := []byte("\x89PNG\r\n\x1a\n rest of image")
+	r, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "ảnh chụp.png", Data: png}, {Name: "đơn.pdf", Data: []byte("%PDF-1.7 đơn")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	official := staff("STP-HN", access.Official)
+	d, err := e.svc.Get(ctx, e.m, official, e.id(t, r.TrackingCode))
+	if err != nil || len(d.Attachments) != 2 || d.Attachments[0].MediaType != petition.TypePNG || d.Attachments[0].Name != "ảnh chụp.png" {
+		t.Fatalf("attachments %+v %v", d.Attachments, err)
+	}
+	info, data, err := e.svc.Attachment(ctx, e.m, official, d.ID, d.Attachments[1].ID)
+	if err != nil || string(data) != "%PDF-1.7 đơn" || info.MediaType != petition.TypePDF {
+		t.Fatalf("download %+v %q %v", info, data, err)
+	}
+}
+
+func TestStaffEnteredPetitionAndReopen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub := submission()
+	_, err := e.svc.Submit(ctx, e.m, staff("STP-HN", access.Reviewer), "", sub, nil)
+	wantCode(t, err, apperr.Forbidden)
+	// Online submissions are the petitioner's; staff entries must name the channel.
+	sub.Channel = petition.Phone
+	_, err = e.svc.Submit(ctx, e.m, anon, "", sub, nil)
+	wantCode(t, err, apperr.Invalid)
+	var clerkID string
+	if err := e.db.Pool.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash)
+		VALUES ('clerk', 'Cán bộ tiếp dân', 'STP-HN', 'x') RETURNING id`).Scan(&clerkID); err != nil {
+		t.Fatal(err)
+	}
+	clerk := access.Principal{Kind: access.Staff, ID: clerkID, Name: "clerk", Agency: "STP-HN", Roles: []access.Role{access.Official}}
+	_, err = e.svc.Submit(ctx, e.m, clerk, "", submission(), nil)
+	wantCode(t, err, apperr.Invalid) // channel missing
+	entered, err := e.svc.Submit(ctx, e.m, clerk, "", sub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de, err := e.svc.Get(ctx, e.m, clerk, e.id(t, entered.TrackingCode))
+	if err != nil || de.Channel != petition.Phone || de.EnteredBy != clerkID || de.Timeline[0].Actor != "account:"+clerkID {
+		t.Fatalf("staff-entered petition %+v %v", de, err)
+	}
+
+	r := e.submit(t, submission())
+	id := e.id(t, r.TrackingCode)
+	official := staff("STP-HN", access.Official)
+	signer := staff("STP-HN", access.Signer)
+	signer.SteppedUp = e.clock.Now()
+	reviewer := staff("STP-HN", access.Reviewer)
+	for _, st := range []struct {
+		who access.Principal
+		t   petition.Transition
+	}{{official, petition.Accept}, {official, petition.Start}, {official, petition.DraftReply}, {reviewer, petition.ApproveReply},
+		{signer, petition.SignReply}, {official, petition.Publish}, {official, petition.Close}} {
+		if err := e.svc.Transition(ctx, e.m, st.who, id, st.t, desk.TransitionInput{}); err != nil {
+			t.Fatalf("%s: %v", st.t, err)
+		}
+	}
+	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, "WRONG", "Chưa thỏa đáng vì chưa trả lời hết"), apperr.NotFound)
+	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, r.LookupSecret, "ngắn"), apperr.Invalid)
+	e.clock.Add(10 * 24 * time.Hour)
+	if err := e.svc.Reopen(ctx, e.m, r.TrackingCode, r.LookupSecret, "Chưa thỏa đáng vì chưa trả lời hết các ý"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := e.svc.Lookup(ctx, e.m, r.TrackingCode, r.LookupSecret)
+	if v.State != petition.InProgress || v.CanReopen {
+		t.Fatalf("after reopening: %+v", v)
+	}
+	for _, tr := range []petition.Transition{petition.DraftReply, petition.ApproveReply, petition.SignReply, petition.Publish, petition.Close} {
+		who := official
+		if tr == petition.ApproveReply {
+			who = reviewer
+		} else if tr == petition.SignReply {
+			signer.SteppedUp = e.clock.Now()
+			who = signer
+		}
+		if err := e.svc.Transition(ctx, e.m, who, id, tr, desk.TransitionInput{}); err != nil {
+			t.Fatalf("%s: %v", tr, err)
+		}
+	}
+	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, r.LookupSecret, "Lần thứ hai vẫn chưa đồng ý"), apperr.Conflict)
+
+	// Closed 31 days ago: too late.
+	r2 := e.submit(t, submission())
+	id2 := e.id(t, r2.TrackingCode)
+	for _, st := range []struct {
+		who access.Principal
+		t   petition.Transition
+	}{{official, petition.Accept}, {official, petition.Start}, {official, petition.DraftReply}, {reviewer, petition.ApproveReply},
+		{signer, petition.SignReply}, {official, petition.Publish}, {official, petition.Close}} {
+		if st.t == petition.SignReply {
+			st.who.SteppedUp = e.clock.Now()
+		}
+		if err := e.svc.Transition(ctx, e.m, st.who, id2, st.t, desk.TransitionInput{}); err != nil {
+			t.Fatalf("%s: %v", st.t, err)
+		}
+	}
+	e.clock.Add(31 * 24 * time.Hour)
+	wantCode(t, e.svc.Reopen(ctx, e.m, r2.TrackingCode, r2.LookupSecret, "Quá hạn nhưng vẫn muốn mở lại"), apperr.Conflict)
+}

@@ -1,0 +1,421 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/deadline"
+	"pakn/internal/guard"
+	"pakn/internal/petition"
+	"pakn/internal/postgres"
+)
+
+// Summary is a petition in a staff list.
+type Summary struct {
+	ID              string            `json:"id"`
+	TrackingCode    string            `json:"tracking_code"`
+	State           petition.State    `json:"state"`
+	Agency          string            `json:"agency"`
+	Category        petition.Category `json:"category"`
+	Channel         petition.Channel  `json:"channel"`
+	Title           string            `json:"title"`
+	ReceivedAt      time.Time         `json:"received_at"`
+	NextUpdateDue   deadline.Date     `json:"next_update_due"`
+	DeadlineStatus  deadline.Status   `json:"deadline_status,omitempty"`
+	WorkingDaysLeft int               `json:"working_days_left"`
+}
+
+func (s *Service) summary(p *petition.Petition, now time.Time) Summary {
+	sm := Summary{ID: p.ID, TrackingCode: p.TrackingCode, State: p.State, Agency: p.Agency, Category: p.Category,
+		Channel: p.Channel, Title: p.Title, ReceivedAt: p.ReceivedAt, NextUpdateDue: p.NextUpdateDue}
+	if p.State != petition.Rejected && p.State != petition.Closed {
+		sm.DeadlineStatus, sm.WorkingDaysLeft = s.cal.StatusAt(p.NextUpdateDue, now)
+	}
+	return sm
+}
+
+// ListQuery filters a staff list.
+type ListQuery struct {
+	State    petition.State
+	Category petition.Category
+	DueBy    *deadline.Date // next update due on or before
+	Overdue  bool
+	DueSoon  bool // due within three working days, not yet overdue
+	Query    string
+	Limit    int
+	Offset   int
+}
+
+// openStates are the states in which a deadline runs.
+var openStates = []petition.State{petition.Received, petition.Accepted, petition.InProgress, petition.ReplyDrafted,
+	petition.ReplyApproved, petition.ReplySigned, petition.Published}
+
+// MaxListLimit is the largest page of a staff list.
+const MaxListLimit = 200
+
+// List returns the petitions of the principal's agency matching q.
+func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q ListQuery) ([]Summary, int, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.PetitionRead, guard.Target{Type: "petition", Agency: p.Agency}); err != nil {
+		return nil, 0, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	if q.Limit < 1 || q.Limit > MaxListLimit || q.Offset < 0 || q.Offset > 100000 || utf8.RuneCountInString(q.Query) > 200 {
+		return nil, 0, apperr.New(apperr.Invalid, "Tham số tìm kiếm không hợp lệ (limit 1–200, q tối đa 200 ký tự). / Invalid list parameters (limit 1–200, q at most 200 characters).")
+	}
+	now := s.now()
+	today := deadline.DateOf(now)
+	f := postgres.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset}
+	if q.State != "" {
+		f.States = []petition.State{q.State}
+	}
+	if q.Overdue {
+		f.Overdue = &today
+	}
+	if q.DueSoon {
+		soon := s.cal.AddWorkingDays(today, deadline.DueSoonDays)
+		if f.DueBefore == nil || soon.Before(*f.DueBefore) {
+			f.DueBefore = &soon
+		}
+		f.DueFrom = &today
+		if len(f.States) == 0 {
+			f.States = openStates
+		}
+	}
+	list, total, err := s.store.List(ctx, s.db, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []Summary{}
+	for i := range list {
+		out = append(out, s.summary(&list[i], now))
+	}
+	return out, total, nil
+}
+
+// Detail is everything staff see of a petition, personal data included.
+type Detail struct {
+	Summary
+	Body         string                    `json:"body"`
+	ProcedureRef string                    `json:"procedure_ref,omitempty"`
+	LegalRef     string                    `json:"legal_ref,omitempty"`
+	Petitioner   petition.Petitioner       `json:"petitioner"`
+	EnteredBy    string                    `json:"entered_by,omitempty"`
+	RejectReason petition.RejectReason     `json:"reject_reason,omitempty"`
+	DuplicateOf  string                    `json:"duplicate_of,omitempty"`
+	Allowed      []petition.Transition     `json:"allowed_transitions"`
+	Timeline     []petition.Event          `json:"timeline"`
+	Attachments  []postgres.AttachmentInfo `json:"attachments"`
+}
+
+// staffPetition loads a petition for an action of p; another agency's
+// petition is answered as missing and the attempt audited.
+func (s *Service) staffPetition(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*postgres.StoredPetition, error) {
+	rec, err := s.store.Get(ctx, s.db, "id", id, false)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "petition", ID: rec.ID, Agency: rec.Agency}); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Get returns a petition with the petitioner's personal data, decrypted;
+// the reading is audited.
+func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id string) (*Detail, error) {
+	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
+	if err != nil {
+		return nil, err
+	}
+	var who petition.Petitioner
+	if err := json.Unmarshal(plain, &who); err != nil {
+		return nil, err
+	}
+	events, err := s.store.Events(ctx, s.db, rec.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := s.store.Attachments(ctx, s.db, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{Summary: s.summary(&rec.Petition, s.now()), Body: rec.Body, ProcedureRef: rec.ProcedureRef, LegalRef: rec.LegalRef,
+		Petitioner: who, EnteredBy: rec.EnteredBy, RejectReason: rec.RejectReason, DuplicateOf: rec.DuplicateOf,
+		Allowed: petition.Allowed(rec.State), Timeline: events, Attachments: atts}
+	if d.Allowed == nil {
+		d.Allowed = []petition.Transition{}
+	}
+	if d.Attachments == nil {
+		d.Attachments = []postgres.AttachmentInfo{}
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
+	})
+	return d, err
+}
+
+// Attachment returns one attachment's description and content; the reading
+// is audited.
+func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*postgres.AttachmentInfo, []byte, error) {
+	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, data, err := s.store.Attachment(ctx, s.db, rec.ID, attID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, nil, apperr.New(apperr.NotFound, "Không tìm thấy tệp. / No such attachment.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
+			details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
+	})
+	return info, data, err
+}
+
+// TransitionInput carries what a transition needs.
+type TransitionInput struct {
+	Agency      string                // accept (reassign), transfer (required)
+	Category    petition.Category     // accept (reclassify)
+	Reason      petition.RejectReason // reject
+	DuplicateOf string                // reject as duplicate
+	Note        string                // comment, transfer reason, public message
+}
+
+// actionFor says which permission a transition needs.
+func actionFor(t petition.Transition) (access.Action, bool) {
+	switch t {
+	case petition.Accept, petition.Reject, petition.Start, petition.Transfer, petition.DraftReply, petition.Publish, petition.Close:
+		return access.PetitionHandle, true
+	case petition.ApproveReply, petition.SendBack:
+		return access.PetitionReview, true
+	case petition.SignReply:
+		return access.PetitionSign, true
+	}
+	return "", false
+}
+
+// Transition moves a petition. An impossible transition answers 409 with
+// the current state and the transitions allowed from it.
+func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
+	a, ok := actionFor(t)
+	if !ok {
+		return apperr.New(apperr.Invalid, "Thao tác không hợp lệ: %s / Unknown transition: %s", t, t)
+	}
+	if _, err := s.staffPetition(ctx, m, p, a, id); err != nil {
+		return err
+	}
+	return s.move(ctx, m, p, id, t, in)
+}
+
+const maxNote = 2000
+
+// move applies transition t inside one transaction with its timeline entry
+// and audit event.
+func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
+	in.Note = strings.TrimSpace(in.Note)
+	if utf8.RuneCountInString(in.Note) > maxNote {
+		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note", VI: "Ghi chú tối đa 2.000 ký tự.", EN: "A note has at most 2,000 characters."}})
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		rec, err := s.store.Get(ctx, tx, "id", id, true)
+		if err != nil {
+			return err
+		}
+		if p.Kind == access.Staff && rec.Agency != p.Agency {
+			return errNotFound // moved to another agency meanwhile
+		}
+		now := s.now()
+		next, ok := petition.Next(rec.State, t)
+		if !ok {
+			allowed := petition.Allowed(rec.State)
+			if allowed == nil {
+				allowed = []petition.Transition{}
+			}
+			e := apperr.New(apperr.Conflict, "Không thể %s khi phản ánh đang ở trạng thái %s. / Cannot %s a petition that is %s.", t, rec.State, t, rec.State)
+			e.Extra = map[string]any{"state": rec.State, "allowed_transitions": allowed}
+			return e
+		}
+		pet := rec.Petition
+		from, fromAgency := pet.State, pet.Agency
+		if err := s.apply(ctx, tx, &pet, t, in, now); err != nil {
+			return err
+		}
+		pet.State, pet.UpdatedAt = next, now
+		if petition.PublicUpdate(t) {
+			pet.LastPublicUpdate = now
+			pet.NextUpdateDue = s.cal.NextPublicUpdate(now)
+		}
+		if err := s.store.Update(ctx, tx, &pet); err != nil {
+			return err
+		}
+		public := petition.PublicUpdate(t) || t == petition.Transfer
+		note := in.Note
+		if t == petition.Reject {
+			note = petition.RejectReasons[in.Reason][0]
+			if in.Note != "" {
+				note += ": " + in.Note
+			}
+		}
+		if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
+			FromAgency: fromAgency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: public, Note: note}); err != nil {
+			return err
+		}
+		det := map[string]any{"from": from, "to": next}
+		if pet.Agency != fromAgency {
+			det["from_agency"], det["to_agency"] = fromAgency, pet.Agency
+		}
+		if in.Reason != "" {
+			det["reason"] = in.Reason
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
+	})
+}
+
+// apply checks and applies what a transition changes besides the state.
+func (s *Service) apply(ctx context.Context, tx pgx.Tx, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
+	bad := func(field, vi, en string) error {
+		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: field, VI: vi, EN: en}})
+	}
+	agencyOK := func(code string) (bool, error) { return s.store.AgencyExists(ctx, tx, code) }
+	switch t {
+	case petition.Accept:
+		if in.Category != "" {
+			valid := false
+			for _, c := range petition.Categories {
+				valid = valid || c == in.Category
+			}
+			if !valid {
+				return bad("category", "Nhóm nội dung không hợp lệ.", "Unknown category.")
+			}
+			pet.Category = in.Category
+		}
+		if in.Agency != "" && in.Agency != pet.Agency {
+			ok, err := agencyOK(in.Agency)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return bad("agency", "Không có cơ quan này.", "No such agency.")
+			}
+			pet.Agency = in.Agency
+		}
+	case petition.Reject:
+		if _, ok := petition.RejectReasons[in.Reason]; !ok {
+			return bad("reason", "Chọn một lý do trong danh mục đã công bố.", "Choose one of the published reasons.")
+		}
+		pet.RejectReason = in.Reason
+		if in.Reason == petition.Duplicate {
+			code, ok := petition.NormalizeTrackingCode(in.DuplicateOf)
+			exists := false
+			if ok && code != pet.TrackingCode {
+				var err error
+				if exists, err = s.store.Exists(ctx, tx, code); err != nil {
+					return err
+				}
+			}
+			if !exists {
+				return bad("duplicate_of", "Nêu mã tra cứu của phản ánh bị trùng.", "Give the tracking code of the earlier petition.")
+			}
+			pet.DuplicateOf = code
+		}
+	case petition.Transfer:
+		if in.Agency == "" || in.Agency == pet.Agency {
+			return bad("agency", "Chọn cơ quan khác để chuyển.", "Choose another agency to transfer to.")
+		}
+		ok, err := agencyOK(in.Agency)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return bad("agency", "Không có cơ quan này.", "No such agency.")
+		}
+		if in.Note == "" {
+			return bad("note", "Nêu lý do chuyển.", "Give the reason for the transfer.")
+		}
+		pet.Agency = in.Agency
+	case petition.SendBack:
+		if in.Note == "" {
+			return bad("note", "Nêu ý kiến khi trả lại dự thảo.", "Say why the draft is sent back.")
+		}
+	case petition.Close:
+		pet.ClosedAt = now
+	case petition.Reopen:
+		if !petition.CanReopen(pet.ClosedAt, pet.ReopenCount, now) {
+			return apperr.New(apperr.Conflict, "Chỉ được mở lại một lần, trong 30 ngày kể từ khi đóng. / A petition may be reopened once, within 30 days of closing.")
+		}
+		pet.ReopenCount++
+	}
+	return nil
+}
+
+// PostUpdate publishes a status message to the petitioner, which restarts
+// the 20-working-day clock.
+func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Principal, id, message string) error {
+	if _, err := s.staffPetition(ctx, m, p, access.PetitionHandle, id); err != nil {
+		return err
+	}
+	message = strings.TrimSpace(message)
+	if n := utf8.RuneCountInString(message); n < 5 || n > maxNote {
+		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "message",
+			VI: "Thông báo có 5–2.000 ký tự.", EN: "The message has 5–2,000 characters."}})
+	}
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		rec, err := s.store.Get(ctx, tx, "id", id, true)
+		if err != nil {
+			return err
+		}
+		if rec.Agency != p.Agency {
+			return errNotFound
+		}
+		if rec.State == petition.Rejected || rec.State == petition.Closed {
+			return apperr.New(apperr.Conflict, "Phản ánh đã kết thúc. / The petition is finished.")
+		}
+		now := s.now()
+		pet := rec.Petition
+		pet.LastPublicUpdate, pet.NextUpdateDue, pet.UpdatedAt = now, s.cal.NextPublicUpdate(now), now
+		if err := s.store.Update(ctx, tx, &pet); err != nil {
+			return err
+		}
+		if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "public_update", FromState: pet.State, ToState: pet.State,
+			ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: true, Note: message}); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
+			details(map[string]any{"next_update_due": pet.NextUpdateDue})))
+	})
+}
+
+// DueReport counts overdue and due-soon petitions of the principal's agency
+// and of every agency below it.
+func (s *Service) DueReport(ctx context.Context, m audit.Meta, p access.Principal) ([]postgres.DueCount, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.ReportRead, guard.Target{Type: "report", Agency: p.Agency}); err != nil {
+		return nil, err
+	}
+	agencies, err := s.store.Subtree(ctx, s.db, p.Agency)
+	if err != nil {
+		return nil, err
+	}
+	today := deadline.DateOf(s.now())
+	return s.store.DueCounts(ctx, s.db, agencies, today, s.cal.AddWorkingDays(today, deadline.DueSoonDays))
+}

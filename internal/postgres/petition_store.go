@@ -1,0 +1,331 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"pakn/internal/deadline"
+	"pakn/internal/petition"
+)
+
+// PetitionStore keeps petitions, their timelines, attachments and the
+// idempotency keys of submissions.
+type PetitionStore struct{}
+
+// StoredPetition is a petition with its sealed parts.
+type StoredPetition struct {
+	petition.Petition
+	PetitionerEnc string // Vault ciphertext of the petitioner's personal data
+	LookupHash    []byte
+}
+
+const petitionColumns = `id, tracking_code, state, agency_code, category, petitioner_kind, title, body, procedure_ref,
+	legal_ref, channel, coalesce(entered_by::text, ''), received_at, last_public_update, next_update_due,
+	coalesce(closed_at, 'epoch'), reopen_count, coalesce(reject_reason, ''), coalesce(duplicate_of, ''), updated_at,
+	petitioner_enc, lookup_hash`
+
+func scanPetition(row pgx.Row) (*StoredPetition, error) {
+	var p StoredPetition
+	var state, cat, kind, channel, reason string
+	var due time.Time
+	err := row.Scan(&p.ID, &p.TrackingCode, &state, &p.Agency, &cat, &kind, &p.Title, &p.Body, &p.ProcedureRef,
+		&p.LegalRef, &channel, &p.EnteredBy, &p.ReceivedAt, &p.LastPublicUpdate, &due, &p.ClosedAt, &p.ReopenCount,
+		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load petition: %w", err)
+	}
+	p.State, p.Category, p.PetitionerKind, p.Channel = petition.State(state), petition.Category(cat), petition.PetitionerKind(kind), petition.Channel(channel)
+	p.RejectReason = petition.RejectReason(reason)
+	p.NextUpdateDue = deadline.Date{Year: due.Year(), Month: due.Month(), Day: due.Day()}
+	if p.ClosedAt.Equal(time.Unix(0, 0)) {
+		p.ClosedAt = time.Time{}
+	}
+	return &p, nil
+}
+
+func dueDate(d deadline.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
+
+// Insert stores a new petition. A taken tracking code gives ErrConflict.
+func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition) error {
+	_, err := tx.Exec(ctx, `INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
+		petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
+		next_update_due, search_text, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $15)`,
+		p.ID, p.TrackingCode, p.LookupHash, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind),
+		p.PetitionerEnc, p.Title, p.Body, p.ProcedureRef, p.LegalRef, string(p.Channel), nullString(p.EnteredBy),
+		p.ReceivedAt, dueDate(p.NextUpdateDue), petition.Fold(p.Title+" "+p.Body))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("insert petition: %w", err)
+	}
+	return nil
+}
+
+// Get loads a petition by id or (by = "tracking") tracking code; with lock
+// the row stays locked until the transaction ends.
+func (s *PetitionStore) Get(ctx context.Context, q Querier, by, value string, lock bool) (*StoredPetition, error) {
+	col := "id::text"
+	if by == "tracking" {
+		col = "tracking_code"
+	}
+	sql := "SELECT " + petitionColumns + " FROM petitions WHERE " + col + " = $1"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	return scanPetition(q.QueryRow(ctx, sql, value))
+}
+
+// Exists reports whether a tracking code is taken.
+func (s *PetitionStore) Exists(ctx context.Context, q Querier, code string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM petitions WHERE tracking_code = $1)", code).Scan(&ok)
+	return ok, err
+}
+
+// Update stores a petition's lifecycle fields.
+func (s *PetitionStore) Update(ctx context.Context, tx pgx.Tx, p *petition.Petition) error {
+	_, err := tx.Exec(ctx, `UPDATE petitions SET state = $2, agency_code = $3, category = $4, last_public_update = $5,
+		next_update_due = $6, closed_at = $7, reopen_count = $8, reject_reason = $9, duplicate_of = $10, updated_at = $11
+		WHERE id = $1`, p.ID, string(p.State), p.Agency, string(p.Category), p.LastPublicUpdate, dueDate(p.NextUpdateDue),
+		nullTime(p.ClosedAt), p.ReopenCount, nullString(string(p.RejectReason)), nullString(p.DuplicateOf), p.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("update petition: %w", err)
+	}
+	return nil
+}
+
+// AddEvent appends to a petition's timeline.
+func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID string, e petition.Event) error {
+	_, err := tx.Exec(ctx, `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState),
+		e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note)
+	if err != nil {
+		return fmt.Errorf("add petition event: %w", err)
+	}
+	return nil
+}
+
+// Events returns a petition's timeline, oldest first; publicOnly keeps the
+// entries the petitioner may see.
+func (s *PetitionStore) Events(ctx context.Context, q Querier, petitionID string, publicOnly bool) ([]petition.Event, error) {
+	rows, err := q.Query(ctx, `SELECT at, kind, from_state, to_state, from_agency, to_agency, actor, public, note
+		FROM petition_events WHERE petition_id = $1 AND (public OR NOT $2) ORDER BY id`, petitionID, publicOnly)
+	if err != nil {
+		return nil, fmt.Errorf("petition events: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (petition.Event, error) {
+		var e petition.Event
+		var from, to string
+		err := r.Scan(&e.At, &e.Kind, &from, &to, &e.FromAgency, &e.ToAgency, &e.Actor, &e.Public, &e.Note)
+		e.FromState, e.ToState = petition.State(from), petition.State(to)
+		return e, err
+	})
+}
+
+// AddAttachment stores an attachment at a position.
+func (s *PetitionStore) AddAttachment(ctx context.Context, tx pgx.Tx, petitionID string, pos int, a *petition.Attachment) error {
+	_, err := tx.Exec(ctx, `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
+	if err != nil {
+		return fmt.Errorf("add attachment: %w", err)
+	}
+	return nil
+}
+
+// AttachmentInfo describes a stored attachment.
+type AttachmentInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+}
+
+// Attachments lists a petition's attachments (without their content).
+func (s *PetitionStore) Attachments(ctx context.Context, q Querier, petitionID string) ([]AttachmentInfo, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments WHERE petition_id = $1 ORDER BY position`, petitionID)
+	if err != nil {
+		return nil, fmt.Errorf("list attachments: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AttachmentInfo, error) {
+		var a AttachmentInfo
+		err := r.Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
+		return a, err
+	})
+}
+
+// Attachment loads one attachment with its content.
+func (s *PetitionStore) Attachment(ctx context.Context, q Querier, petitionID, id string) (*AttachmentInfo, []byte, error) {
+	var a AttachmentInfo
+	var data []byte
+	err := q.QueryRow(ctx, `SELECT id, name, media_type, sha256, size, data FROM petition_attachments
+		WHERE petition_id = $1 AND id::text = $2`, petitionID, id).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load attachment: %w", err)
+	}
+	return &a, data, nil
+}
+
+// Filter selects petitions for a list.
+type Filter struct {
+	Agency    string
+	States    []petition.State
+	Category  petition.Category
+	DueBefore *deadline.Date // next update due on or before
+	DueFrom   *deadline.Date // next update due on or after
+	Overdue   *deadline.Date // due before this date (today) and not finished
+	Query     string         // full-text, any diacritics
+	Limit     int
+	Offset    int
+}
+
+// List returns the petitions matching f, most recent first, and how many
+// match in all.
+func (s *PetitionStore) List(ctx context.Context, q Querier, f Filter) ([]petition.Petition, int, error) {
+	where := []string{"agency_code = $1"}
+	args := []any{f.Agency}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if len(f.States) > 0 {
+		st := make([]string, len(f.States))
+		for i, x := range f.States {
+			st[i] = string(x)
+		}
+		where = append(where, "state = ANY("+arg(st)+")")
+	}
+	if f.Category != "" {
+		where = append(where, "category = "+arg(string(f.Category)))
+	}
+	if f.DueBefore != nil {
+		where = append(where, "next_update_due <= "+arg(dueDate(*f.DueBefore)))
+	}
+	if f.DueFrom != nil {
+		where = append(where, "next_update_due >= "+arg(dueDate(*f.DueFrom)))
+	}
+	if f.Overdue != nil {
+		where = append(where, "next_update_due < "+arg(dueDate(*f.Overdue))+" AND state NOT IN ('rejected', 'closed')")
+	}
+	if folded := petition.Fold(f.Query); folded != "" {
+		where = append(where, "search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := q.QueryRow(ctx, "SELECT count(*) FROM petitions WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count petitions: %w", err)
+	}
+	rows, err := q.Query(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE "+cond+
+		" ORDER BY received_at DESC, id LIMIT "+arg(f.Limit)+" OFFSET "+arg(f.Offset), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list petitions: %w", err)
+	}
+	defer rows.Close()
+	var out []petition.Petition
+	for rows.Next() {
+		p, err := scanPetition(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, p.Petition)
+	}
+	return out, total, rows.Err()
+}
+
+// DueCount is how many open petitions of an agency are overdue or due soon.
+type DueCount struct {
+	Agency  string
+	Overdue int
+	DueSoon int
+}
+
+// DueCounts counts, for each agency in agencies, open petitions due before
+// today (overdue) and due from today to soonUntil (due soon).
+func (s *PetitionStore) DueCounts(ctx context.Context, q Querier, agencies []string, today, soonUntil deadline.Date) ([]DueCount, error) {
+	rows, err := q.Query(ctx, `SELECT a.code,
+		count(p.id) FILTER (WHERE p.next_update_due < $2),
+		count(p.id) FILTER (WHERE p.next_update_due >= $2 AND p.next_update_due <= $3)
+		FROM unnest($1::text[]) AS a(code)
+		LEFT JOIN petitions p ON p.agency_code = a.code AND p.state NOT IN ('rejected', 'closed')
+		GROUP BY a.code ORDER BY a.code`, agencies, dueDate(today), dueDate(soonUntil))
+	if err != nil {
+		return nil, fmt.Errorf("due counts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DueCount, error) {
+		var c DueCount
+		err := r.Scan(&c.Agency, &c.Overdue, &c.DueSoon)
+		return c, err
+	})
+}
+
+// Subtree returns an agency and every agency below it.
+func (s *PetitionStore) Subtree(ctx context.Context, q Querier, root string) ([]string, error) {
+	rows, err := q.Query(ctx, `WITH RECURSIVE t(code) AS (
+		SELECT code FROM agencies WHERE code = $1
+		UNION SELECT a.code FROM agencies a JOIN t ON a.parent_code = t.code)
+		SELECT code FROM t ORDER BY code`, root)
+	if err != nil {
+		return nil, fmt.Errorf("agency subtree: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// AgencyExists reports whether an agency code is known.
+func (s *PetitionStore) AgencyExists(ctx context.Context, q Querier, code string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM agencies WHERE code = $1)", code).Scan(&ok)
+	return ok, err
+}
+
+// IdempotencyRecord is what a key remembers.
+type IdempotencyRecord struct {
+	RequestHash []byte
+	PetitionID  string
+	ResponseEnc string
+}
+
+// ClaimKey claims an idempotency key for a request, inside tx. When the key
+// is new it returns nil (the caller then stores its answer with
+// SaveKeyResult before committing); when it was used before it returns what
+// that first request left. Concurrent requests with one key wait for the
+// first to commit.
+func (s *PetitionStore) ClaimKey(ctx context.Context, tx pgx.Tx, key string, hash []byte, now time.Time) (*IdempotencyRecord, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO NOTHING`, key, hash, now)
+	if err != nil {
+		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	var r IdempotencyRecord
+	err = tx.QueryRow(ctx, `SELECT request_hash, coalesce(petition_id::text, ''), coalesce(response_enc, '')
+		FROM idempotency_keys WHERE key = $1`, key).Scan(&r.RequestHash, &r.PetitionID, &r.ResponseEnc)
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	return &r, nil
+}
+
+// SaveKeyResult records the answer to the request that claimed key.
+func (s *PetitionStore) SaveKeyResult(ctx context.Context, tx pgx.Tx, key, petitionID, responseEnc string) error {
+	_, err := tx.Exec(ctx, "UPDATE idempotency_keys SET petition_id = $2, response_enc = $3 WHERE key = $1", key, petitionID, responseEnc)
+	if err != nil {
+		return fmt.Errorf("save idempotency result: %w", err)
+	}
+	return nil
+}
