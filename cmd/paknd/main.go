@@ -22,6 +22,8 @@ import (
 	"pakn/internal/auditlog"
 	"pakn/internal/auth"
 	"pakn/internal/config"
+	"pakn/internal/deadline"
+	"pakn/internal/desk"
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
@@ -112,7 +114,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"vault":    vc.Ready,
 		},
-		Identity:       ids,
+		Identity: ids,
+		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+			Audit: store, Guard: ids.Guard()}),
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
 		Clients:        clients,

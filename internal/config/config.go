@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"pakn/internal/deadline"
 )
 
 // Config is paknd's whole configuration.
@@ -41,11 +43,12 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 	LogLevel          slog.Level
-	TrustedProxies    []netip.Prefix // peers whose X-Forwarded-For is believed
-	TLSCertFile       string         // serve HTTPS with this certificate chain ...
-	TLSKeyFile        string         // ... and key; plain HTTP when both are empty
-	RateLogin         int            // sign-in attempts per minute per client address
-	RatePublic        int            // other public requests per minute per client address
+	TrustedProxies    []netip.Prefix        // peers whose X-Forwarded-For is believed
+	TLSCertFile       string                // serve HTTPS with this certificate chain ...
+	TLSKeyFile        string                // ... and key; plain HTTP when both are empty
+	RateLogin         int                   // sign-in attempts per minute per client address
+	RatePublic        int                   // other public requests per minute per client address
+	Calendar          deadline.CalendarFile // working-day calendar decisions (PAKN_CALENDAR_FILE, or the built-in file)
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -79,7 +82,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", &c.IdleTimeout},
 			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
 		}
-		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic string
+		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile string
 	)
 	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
@@ -98,6 +101,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("PAKN_TLS_KEY_FILE", ""), "PEM private key to serve HTTPS (PAKN_TLS_KEY_FILE)")
 	fs.StringVar(&rateLogin, "rate-login", env("PAKN_RATE_LOGIN", "20"), "sign-in attempts per minute per client address (PAKN_RATE_LOGIN)")
 	fs.StringVar(&ratePublic, "rate-public", env("PAKN_RATE_PUBLIC", "300"), "public requests per minute per client address (PAKN_RATE_PUBLIC)")
+	fs.StringVar(&calendarFile, "calendar-file", env("PAKN_CALENDAR_FILE", ""), "JSON file of each year's announced holiday swaps; the built-in one when empty (PAKN_CALENDAR_FILE)")
 	for _, d := range durs {
 		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
 	}
@@ -164,6 +168,14 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
 			p = append(p, "PAKN_TLS_CERT_FILE/PAKN_TLS_KEY_FILE: cannot load the key pair: "+err.Error())
 		}
+	}
+	c.Calendar = deadline.DefaultCalendarFile()
+	if calendarFile != "" {
+		f, err := deadline.LoadCalendarFile(calendarFile)
+		if err != nil {
+			p = append(p, "PAKN_CALENDAR_FILE: "+err.Error())
+		}
+		c.Calendar = f
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		p = append(p, fmt.Sprintf("PAKN_LOG_LEVEL: %q is not debug, info, warn or error", level))

@@ -74,6 +74,19 @@ func TestLoad(t *testing.T) {
 		{name: "audit key not hex", env: with("PAKN_AUDIT_KEY_FILE", keyFile(t, strings.Repeat("zz", 32))), want: []string{"not hex"}},
 		{name: "audit key missing file", env: with("PAKN_AUDIT_KEY_FILE", "/nonexistent/key"), want: []string{"cannot read"}},
 		{name: "header timeout above read timeout", env: with("PAKN_READ_HEADER_TIMEOUT", "1m"), want: []string{"must not exceed"}},
+		{name: "bad calendar file", env: with("PAKN_CALENDAR_FILE", keyFile(t, `{"years":{}}`)), want: []string{"PAKN_CALENDAR_FILE"}},
+		{name: "calendar file", env: with("PAKN_CALENDAR_FILE", keyFile(t, `{"version":"2027.1","years":{}}`)), check: func(t *testing.T, c *Config) {
+			if c.Calendar.Version != "2027.1" {
+				t.Errorf("calendar %q not loaded", c.Calendar.Version)
+			}
+		}},
+		{name: "trusted proxies and rates", env: with("PAKN_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5", "PAKN_RATE_LOGIN", "5"), check: func(t *testing.T, c *Config) {
+			if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.5/32" || c.RateLogin != 5 {
+				t.Errorf("proxies %v, rate %d", c.TrustedProxies, c.RateLogin)
+			}
+		}},
+		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),
+			want: []string{"PAKN_TRUSTED_PROXIES", "PAKN_RATE_PUBLIC", "go together"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -218,12 +218,16 @@ func actionFor(t petition.Transition) (access.Action, bool) {
 // Transition moves a petition. An impossible transition answers 409 with
 // the current state and the transitions allowed from it.
 func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
-	a, ok := actionFor(t)
-	if !ok {
-		return apperr.New(apperr.Invalid, "Thao tác không hợp lệ: %s / Unknown transition: %s", t, t)
+	a, known := actionFor(t)
+	if !known {
+		a = access.PetitionHandle // authorise first: an outsider learns nothing from validation
 	}
 	if _, err := s.staffPetition(ctx, m, p, a, id); err != nil {
 		return err
+	}
+	if !known {
+		return fieldErrors(apperr.Invalid, "Thao tác không hợp lệ. / Unknown transition.", []petition.FieldError{{Field: "transition",
+			VI: "Thao tác không hợp lệ.", EN: "Unknown transition."}})
 	}
 	return s.move(ctx, m, p, id, t, in)
 }

@@ -22,7 +22,9 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/auth"
+	"pakn/internal/desk"
 	"pakn/internal/identity"
+	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
@@ -38,6 +40,7 @@ type stack struct {
 	db      *pgtest.DB
 	ids     *identity.Service
 	box     *vault.TransitBox
+	desk    *desk.Service
 	api     *Server
 	srv     *httptest.Server
 	logs    *bytes.Buffer
@@ -71,18 +74,19 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
 	ids := identity.New(identity.Config{DB: db.Pool, Hasher: apiHasher, Box: box, Audit: store})
+	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard()})
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
 	api := New(Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()},
+		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()}, Desk: dk,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx, db.Pool) },
 		Clients:  clients, TrustedProxies: trusted, RateLimits: limits,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, ids: ids, box: box, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{}}
+	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{}}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}
@@ -222,6 +226,25 @@ var expected = map[string]string{
 	"GET /api/v1/audit/events":                  "auditor,token",
 	"GET /api/v1/audit/verify":                  "auditor,token",
 	"GET /api/v1/audit/export":                  "auditor",
+
+	"GET /api/v1/openapi.json":                            "all",
+	"POST /api/v1/petitions":                              "anonymous,official",
+	"POST /api/v1/petitions/lookup":                       "all",
+	"POST /api/v1/petitions/reopen":                       "all",
+	"GET /api/v1/petitions/reject-reasons":                "all",
+	"GET /api/v1/calendar/holidays":                       "all",
+	"GET /api/v1/petitions":                               "official,reviewer,signer",
+	"GET /api/v1/petitions/{id}":                          "official,reviewer,signer",
+	"GET /api/v1/petitions/{id}/attachments/{attachment}": "official,reviewer,signer",
+	"POST /api/v1/petitions/{id}/transitions":             "official",
+	"POST /api/v1/petitions/{id}/updates":                 "official",
+	"GET /api/v1/reports/deadlines":                       "official,reviewer,signer,admin",
+}
+
+// bodies are the request bodies the table sends, where "{}" would not do.
+var bodies = map[string]string{
+	"POST /api/v1/petitions/{id}/transitions": `{"transition":"start"}`,
+	"POST /api/v1/petitions/{id}/updates":     `{"message":"Đang xử lý"}`,
 }
 
 func allowedFor(rule, who string) bool {
@@ -256,6 +279,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		}
 	}
 	_, tokenSecret := s.token(access.AuditRead, access.AgencyRead)
+	pet, att := s.petition()
 	who := []string{"anonymous", "token"}
 	for _, r := range access.AllRoles {
 		who = append(who, string(r))
@@ -265,6 +289,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		for _, w := range who {
 			t.Run(route+"/"+w, func(t *testing.T) {
 				path := strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
+				if strings.HasPrefix(pattern, "/api/v1/petitions/{id}") {
+					path = strings.NewReplacer("{id}", pet, "{attachment}", att).Replace(pattern)
+				}
 				if strings.HasPrefix(pattern, "/api/v1/tokens/") {
 					id, _ := s.token(access.AgencyRead)
 					path = "/api/v1/tokens/" + id
@@ -272,6 +299,9 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				req := request{method: method, path: path}
 				if method == http.MethodPost {
 					req.body = "{}"
+					if b, ok := bodies[route]; ok {
+						req.body = b
+					}
 				}
 				if pattern == "/api/v1/auth/login" {
 					req.body = `{"username":"demo-official","password":"` + loginPassword + `"}`
@@ -553,4 +583,27 @@ func TestStepUpGatesSensitiveActions(t *testing.T) {
 	if resp, _ := s.do(request{method: "GET", path: "/api/v1/accounts", cookie: secret}); resp.StatusCode != 200 {
 		t.Fatalf("list accounts: %d", resp.StatusCode)
 	}
+}
+
+// petition submits a petition to STP-HN with one attachment and returns the
+// ids of both.
+func (s *stack) petition() (id, attachment string) {
+	s.t.Helper()
+	ctx := context.Background()
+	sub := petition.Submission{
+		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Trần Văn Bảo", Email: "bao@example.vn"},
+		Title:      "Quy định về phí trông giữ xe chưa hợp lý",
+		Body:       "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng trên địa bàn.",
+		Category:   petition.CatRegulation,
+	}
+	r, err := s.desk.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub,
+		[]desk.FileIn{{Name: "ảnh.png", Data: []byte("\x89PNG\r\n\x1a\n image")}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.db.Pool.QueryRow(ctx, `SELECT p.id, a.id FROM petitions p JOIN petition_attachments a ON a.petition_id = p.id
+		WHERE p.tracking_code = $1`, r.TrackingCode).Scan(&id, &attachment); err != nil {
+		s.t.Fatal(err)
+	}
+	return id, attachment
 }

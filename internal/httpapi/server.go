@@ -17,6 +17,7 @@ import (
 	"pakn/internal/agency"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
+	"pakn/internal/desk"
 	"pakn/internal/identity"
 )
 
@@ -41,6 +42,7 @@ type Deps struct {
 	Identity       *identity.Service
 	AuditLog       *auditlog.Service
 	Agencies       func(context.Context) ([]agency.Agency, error)
+	Desk           *desk.Service
 	Clients        *audit.ClientHasher // keyed hashes of client addresses for the audit log
 	TrustedProxies []netip.Prefix      // peers whose X-Forwarded-For is believed
 	RateLimits     RateLimits
@@ -54,6 +56,8 @@ type Server struct {
 	router   chi.Router
 	identity *identity.Service
 	auditlog *auditlog.Service
+	desk     *desk.Service
+	now      func() time.Time
 	agencies func(context.Context) ([]agency.Agency, error)
 	clients  *audit.ClientHasher
 	trusted  []netip.Prefix
@@ -64,60 +68,89 @@ func New(d Deps) *Server {
 	if d.RateLimits == (RateLimits{}) {
 		d.RateLimits = DefaultRateLimits
 	}
-	s := &Server{log: d.Log, ready: d.Ready, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog,
-		agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies}
+	s := &Server{log: d.Log, ready: d.Ready, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
+		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusForbidden, "cross_origin", "Yêu cầu từ trang khác bị từ chối. / Cross-origin request refused.")
 	}))
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, csrf.Handler, limitBody(d.MaxBodyBytes))
+	r.Use(withRequestID, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, csrf.Handler)
+	limit := limitBody(d.MaxBodyBytes)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not_found", "no such resource")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource")
 	})
-	r.Get("/", s.index)
-	r.Get("/healthz", s.healthz)
-	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+	r.With(limit).Get("/", s.index)
+	r.With(limit).Get("/healthz", s.healthz)
+	r.With(limit).Get("/readyz", s.readyz)
+	r.With(limit).Method(http.MethodGet, "/metrics", s.metrics.handler())
 
 	if s.identity != nil {
 		public := s.rateLimit(d.RateLimits.Public)
+		secret := s.rateLimit(d.RateLimits.Login) // endpoints that take a password or lookup secret
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Use(s.authenticate)
-			r.With(s.rateLimit(d.RateLimits.Login)).Post("/auth/login", s.login)
-			r.Post("/auth/logout", s.logout)
-			r.Get("/auth/session", s.currentSession)
-			r.Post("/auth/password", s.changePassword)
-			r.Post("/auth/mfa/enrol", s.startMFA)
-			r.Post("/auth/mfa/confirm", s.confirmMFA)
-			r.Post("/auth/step-up", s.stepUp)
-
-			r.With(public).Get("/agencies", s.listAgencies)
-
-			r.Get("/accounts", s.listAccounts)
-			r.Post("/accounts", s.createAccount)
-			r.Get("/accounts/{id}", s.getAccount)
-			r.Post("/accounts/{id}/roles", s.addRole)
-			r.Delete("/accounts/{id}/roles/{role}", s.removeRole)
-			r.Post("/accounts/{id}/disable", s.disableAccount)
-			r.Post("/accounts/{id}/mfa-reset", s.resetMFA)
-			r.Post("/accounts/{id}/password-reset", s.resetPassword)
-
-			r.Get("/tokens", s.listTokens)
-			r.Post("/tokens", s.issueToken)
-			r.Delete("/tokens/{id}", s.revokeToken)
-
-			r.Get("/audit/events", s.auditEvents)
-			r.Get("/audit/verify", s.auditVerify)
-			r.Get("/audit/export", s.auditExport)
+			if s.desk != nil {
+				// The one route with a larger body: five 10 MB attachments.
+				r.With(public, limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+			}
+			r.Group(func(r chi.Router) {
+				r.Use(limit)
+				s.routes(r, public, secret)
+			})
 		})
 	}
 	s.router = r
 	return s
+}
+
+// routes registers the API routes that take the global body limit.
+func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Handler) {
+	r.Get("/openapi.json", s.openAPI)
+	r.With(secret).Post("/auth/login", s.login)
+	r.Post("/auth/logout", s.logout)
+	r.Get("/auth/session", s.currentSession)
+	r.Post("/auth/password", s.changePassword)
+	r.Post("/auth/mfa/enrol", s.startMFA)
+	r.Post("/auth/mfa/confirm", s.confirmMFA)
+	r.Post("/auth/step-up", s.stepUp)
+
+	r.With(public).Get("/agencies", s.listAgencies)
+
+	r.Get("/accounts", s.listAccounts)
+	r.Post("/accounts", s.createAccount)
+	r.Get("/accounts/{id}", s.getAccount)
+	r.Post("/accounts/{id}/roles", s.addRole)
+	r.Delete("/accounts/{id}/roles/{role}", s.removeRole)
+	r.Post("/accounts/{id}/disable", s.disableAccount)
+	r.Post("/accounts/{id}/mfa-reset", s.resetMFA)
+	r.Post("/accounts/{id}/password-reset", s.resetPassword)
+
+	r.Get("/tokens", s.listTokens)
+	r.Post("/tokens", s.issueToken)
+	r.Delete("/tokens/{id}", s.revokeToken)
+
+	r.Get("/audit/events", s.auditEvents)
+	r.Get("/audit/verify", s.auditVerify)
+	r.Get("/audit/export", s.auditExport)
+
+	if s.desk == nil {
+		return
+	}
+	r.With(secret).Post("/petitions/lookup", s.lookupPetition)
+	r.With(secret).Post("/petitions/reopen", s.reopenPetition)
+	r.With(public).Get("/petitions/reject-reasons", s.rejectReasons)
+	r.With(public).Get("/calendar/holidays", s.holidays)
+	r.Get("/petitions", s.listPetitions)
+	r.Get("/petitions/{id}", s.getPetition)
+	r.Get("/petitions/{id}/attachments/{attachment}", s.getAttachment)
+	r.Post("/petitions/{id}/transitions", s.transitionPetition)
+	r.Post("/petitions/{id}/updates", s.postUpdate)
+	r.Get("/reports/deadlines", s.deadlineReport)
 }
 
 // rateLimit limits requests per minute per real client address.

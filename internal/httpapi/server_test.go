@@ -123,7 +123,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestMiddleware(t *testing.T) {
 	s, logs := newTestServer(t, nil)
-	s.router.Post("/echo", func(w http.ResponseWriter, r *http.Request) {
+	s.router.With(limitBody(1024)).Post("/echo", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			writeError(w, r, s.log, err)
 			return

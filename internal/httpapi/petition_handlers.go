@@ -1,0 +1,271 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"pakn/internal/apperr"
+	"pakn/internal/deadline"
+	"pakn/internal/desk"
+	"pakn/internal/petition"
+)
+
+// UploadLimit bounds a petition submission: five 10 MB files and the form.
+const UploadLimit = petition.MaxAttachments*petition.MaxAttachmentSize + 1<<20
+
+// readSubmission reads a submission as JSON, or as multipart/form-data with
+// a "petition" part (JSON) and up to five "attachments" parts, streaming
+// each part through its own limit.
+func readSubmission(r *http.Request) (petition.Submission, []desk.FileIn, error) {
+	var sub petition.Submission
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return sub, nil, apperr.New(apperr.UnsupportedMedia, "Gửi application/json hoặc multipart/form-data. / Send application/json or multipart/form-data.")
+	}
+	switch mt {
+	case "application/json":
+		return sub, nil, decodeJSON(r, &sub)
+	case "multipart/form-data":
+	default:
+		return sub, nil, apperr.New(apperr.UnsupportedMedia, "Gửi application/json hoặc multipart/form-data. / Send application/json or multipart/form-data.")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+	}
+	var files []desk.FileIn
+	gotPetition := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return sub, nil, err
+			}
+			return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+		}
+		switch part.FormName() {
+		case "petition":
+			if gotPetition {
+				return sub, nil, apperr.New(apperr.Invalid, "Chỉ một phần petition. / Only one petition part.")
+			}
+			gotPetition = true
+			dec := json.NewDecoder(io.LimitReader(part, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&sub); err != nil {
+				return sub, nil, apperr.Wrap(err, apperr.Invalid, "decode petition", "Phần petition không phải JSON hợp lệ. / The petition part is not valid JSON: "+jsonProblem(err))
+			}
+		case "attachments":
+			if len(files) == petition.MaxAttachments {
+				e := apperr.New(apperr.Invalid, "Tối đa 5 tệp đính kèm. / At most 5 attachments.")
+				e.Fields = []apperr.Field{{Field: "attachments", VI: "Tối đa 5 tệp đính kèm.", EN: "At most 5 attachments."}}
+				return sub, nil, e
+			}
+			data, err := io.ReadAll(io.LimitReader(part, petition.MaxAttachmentSize+1))
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return sub, nil, err
+				}
+				return sub, nil, apperr.Wrap(err, apperr.Invalid, "read attachment", "Không đọc được tệp. / The file could not be read.")
+			}
+			files = append(files, desk.FileIn{Name: part.FileName(), Data: data})
+		default:
+			return sub, nil, apperr.New(apperr.Invalid, "Phần biểu mẫu không xác định: %q / Unknown form part: %q", part.FormName(), part.FormName())
+		}
+	}
+	if !gotPetition {
+		return sub, nil, apperr.New(apperr.Invalid, "Thiếu phần petition. / The petition part is missing.")
+	}
+	return sub, files, nil
+}
+
+func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
+	sub, files, err := readSubmission(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rc, err := s.desk.Submit(r.Context(), s.meta(r), authnOf(r.Context()).Principal, r.Header.Get("Idempotency-Key"), sub, files)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if rc.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusCreated, rc)
+}
+
+type petitionerRequest struct {
+	TrackingCode string `json:"tracking_code"`
+	LookupSecret string `json:"lookup_secret"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// lookupPetition takes the code and secret in a POST body, so they never
+// appear in URLs, logs or browser history.
+func (s *Server) lookupPetition(w http.ResponseWriter, r *http.Request) {
+	var in petitionerRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	v, err := s.desk.Lookup(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) reopenPetition(w http.ResponseWriter, r *http.Request) {
+	var in petitionerRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.noContent(w, r, s.desk.Reopen(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret, in.Reason))
+}
+
+func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lq := desk.ListQuery{State: petition.State(q.Get("state")), Category: petition.Category(q.Get("category")), Query: q.Get("q")}
+	var errs []error
+	boolean := func(name string) bool {
+		v := q.Get(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, apperr.New(apperr.Invalid, "%s phải là true hoặc false. / %s must be true or false.", name, name))
+		}
+		return b
+	}
+	lq.Overdue, lq.DueSoon = boolean("overdue"), boolean("due_soon")
+	limit, err1 := queryInt(r, "limit", 50)
+	offset, err2 := queryInt(r, "offset", 0)
+	errs = append(errs, err1, err2)
+	lq.Limit, lq.Offset = int(limit), int(offset)
+	if v := q.Get("due_by"); v != "" {
+		d, err := deadline.ParseDate(v)
+		if err != nil {
+			errs = append(errs, apperr.New(apperr.Invalid, "due_by: YYYY-MM-DD"))
+		}
+		lq.DueBy = &d
+	}
+	if err := firstErr(errs...); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	list, total, err := s.desk.List(r.Context(), s.meta(r), authnOf(r.Context()).Principal, lq)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"petitions": list, "total": total, "limit": lq.Limit, "offset": lq.Offset})
+}
+
+func (s *Server) getPetition(w http.ResponseWriter, r *http.Request) {
+	d, err := s.desk.Get(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
+	info, data, err := s.desk.Attachment(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), chi.URLParam(r, "attachment"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", info.MediaType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": info.Name}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-SHA256", info.SHA256)
+	_, _ = w.Write(data)
+}
+
+func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Transition  string `json:"transition"`
+		Agency      string `json:"agency"`
+		Category    string `json:"category"`
+		Reason      string `json:"reason"`
+		DuplicateOf string `json:"duplicate_of"`
+		Note        string `json:"note"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	t := petition.Transition(in.Transition)
+	if t == petition.Reopen {
+		writeError(w, r, s.log, apperr.New(apperr.Invalid, "Chỉ người gửi được mở lại. / Only the petitioner can reopen."))
+		return
+	}
+	s.noContent(w, r, s.desk.Transition(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), t,
+		desk.TransitionInput{Agency: in.Agency, Category: petition.Category(in.Category), Reason: petition.RejectReason(in.Reason),
+			DuplicateOf: in.DuplicateOf, Note: in.Note}))
+}
+
+func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.noContent(w, r, s.desk.PostUpdate(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Message))
+}
+
+func (s *Server) deadlineReport(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.desk.DueReport(r.Context(), s.meta(r), authnOf(r.Context()).Principal)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := []map[string]any{}
+	for _, c := range rep {
+		out = append(out, map[string]any{"agency": c.Agency, "overdue": c.Overdue, "due_soon": c.DueSoon})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agencies": out})
+}
+
+// rejectReasons publishes the list of reasons a petition may be rejected for.
+func (s *Server) rejectReasons(w http.ResponseWriter, r *http.Request) {
+	out := []map[string]string{}
+	for _, reason := range []petition.RejectReason{petition.OutOfScope, petition.Duplicate, petition.InsufficientInfo, petition.Abusive} {
+		t := petition.RejectReasons[reason]
+		out = append(out, map[string]string{"code": string(reason), "vi": t[0], "en": t[1]})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reasons": out})
+}
+
+// holidays lists a year's days off on the calendar in use.
+func (s *Server) holidays(w http.ResponseWriter, r *http.Request) {
+	y, err := queryInt(r, "year", int64(deadline.DateOf(s.now()).Year))
+	if err == nil && (y < 1976 || y > 2199) {
+		err = apperr.New(apperr.Invalid, "year: 1976–2199")
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	cal := s.desk.Calendar()
+	writeJSON(w, http.StatusOK, map[string]any{"year": y, "calendar_version": cal.Version(), "days_off": cal.Holidays(int(y))})
+}
