@@ -14,8 +14,8 @@ build:
 	go build -o bin/paknd ./cmd/paknd
 	go build -o bin/pakn ./cmd/pakn
 
-bench: ## benchmarks against the real stack (audit chain verification)
-	PAKN_TEST_FLAGS="-run ^$$ -bench . -benchmem" tools/test.sh
+bench: ## durable submissions vs pgbench insert-only, audit verification; on a fresh fsync-on cluster
+	tools/bench.sh
 
 clean-data: ## delete local state (database, Vault, dev keys) — irreversible
 	-tools/stack.sh vault-down .data/vault

@@ -36,8 +36,10 @@ path "transit/decrypt/pakn-mfa" {
   capabilities = ["update"]
 }
 
-# Encrypt and decrypt petitioners' personal data with the PII key.
-path "transit/encrypt/pakn-pii" {
+# Petitioners' personal data: envelope encryption under the PII key. paknd
+# asks for data keys (returned in clear and wrapped by the PII key) and
+# unwraps stored data keys; the PII key itself stays in Vault.
+path "transit/datakey/plaintext/pakn-pii" {
   capabilities = ["update"]
 }
 path "transit/decrypt/pakn-pii" {

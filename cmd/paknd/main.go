@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 			"vault":    vc.Ready,
 		},
 		Identity: ids,
-		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
 			Audit: store, Guard: ids.Guard()}),
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },

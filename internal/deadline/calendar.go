@@ -126,6 +126,7 @@ type Calendar struct {
 	file  CalendarFile
 	mu    sync.Mutex
 	years map[int]*year
+	due   map[Date]Date // NextPublicUpdate by day: every submission of a day has the same due date
 }
 
 type year struct {
@@ -136,7 +137,7 @@ type year struct {
 
 // NewCalendar returns a calendar using the decisions in f.
 func NewCalendar(f CalendarFile) *Calendar {
-	return &Calendar{file: f, years: map[int]*year{}}
+	return &Calendar{file: f, years: map[int]*year{}, due: map[Date]Date{}}
 }
 
 // Version is the edition of the calendar file in use.
@@ -299,5 +300,19 @@ const PublicUpdateDays = 20
 // NextPublicUpdate returns the date by which the next public update is due
 // when the previous one (or the receipt) happened at last.
 func (c *Calendar) NextPublicUpdate(last time.Time) Date {
-	return c.AddWorkingDays(DateOf(last), PublicUpdateDays)
+	from := DateOf(last)
+	c.mu.Lock()
+	due, ok := c.due[from]
+	c.mu.Unlock()
+	if ok {
+		return due
+	}
+	due = c.AddWorkingDays(from, PublicUpdateDays)
+	c.mu.Lock()
+	if len(c.due) > 4096 {
+		c.due = map[Date]Date{}
+	}
+	c.due[from] = due
+	c.mu.Unlock()
+	return due
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +31,8 @@ import (
 	"pakn/internal/postgres"
 )
 
-// Sealer encrypts personal data bound to an owner (Vault Transit in
-// production: internal/vault.TransitBox with the PII key).
+// Sealer encrypts personal data bound to an owner (in production
+// internal/vault.EnvelopeBox: data keys under the Transit key pakn-pii).
 type Sealer interface {
 	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
 	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
@@ -39,14 +40,49 @@ type Sealer interface {
 
 // Service is the petition desk.
 type Service struct {
-	db      *pgxpool.Pool
-	store   *postgres.PetitionStore
-	audit   *postgres.AuditStore
-	guard   *guard.Guard
-	box     Sealer
-	cal     *deadline.Calendar
-	routing petition.Routing
-	now     func() time.Time
+	db       *pgxpool.Pool
+	store    *postgres.PetitionStore
+	audit    *postgres.AuditStore
+	guard    *guard.Guard
+	box      Sealer
+	cal      *deadline.Calendar
+	routing  petition.Routing
+	now      func() time.Time
+	intake   intake
+	agencies agencyCache
+}
+
+// agencyCache keeps the agency codes for routing; the directory changes
+// rarely, and a submission should not wait for it.
+type agencyCache struct {
+	mu      sync.Mutex
+	known   map[string]bool
+	fetched time.Time
+}
+
+// agencyCacheTTL is how long the cached directory is used.
+const agencyCacheTTL = time.Minute
+
+func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known != nil && time.Since(c.fetched) < agencyCacheTTL {
+		return c.known, nil
+	}
+	rows, err := s.db.Query(ctx, "SELECT code FROM agencies")
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", "the database is not available; try again later")
+	}
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", "the database is not available; try again later")
+	}
+	c.known = map[string]bool{}
+	for _, code := range codes {
+		c.known[code] = true
+	}
+	c.fetched = time.Now()
+	return c.known, nil
 }
 
 // Config holds the Service's dependencies.
@@ -184,93 +220,51 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		}
 		atts = append(atts, a)
 	}
-	hash := requestHash(&sub, atts)
-	agency := s.routing.Route(&sub, func(code string) bool {
-		ok, err := s.store.AgencyExists(ctx, s.db, code)
-		return err == nil && ok
-	})
+	var hash []byte
+	if key != "" {
+		hash = requestHash(&sub, atts)
+	}
+	known, err := s.agencies.codes(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
 	id, err := newUUID()
 	if err != nil {
 		return nil, err
 	}
 	personal, _ := json.Marshal(sub.Petitioner)
-	sealed, err := s.box.Seal(ctx, id, personal)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	enteredBy := ""
 	if p.Kind == access.Staff {
 		enteredBy = p.ID
 	}
-	rec := &postgres.StoredPetition{Petition: petition.Petition{
-		ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
-		Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
-		EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
-	}, PetitionerEnc: sealed}
-
-	for attempt := 0; ; attempt++ {
-		code, err := petition.NewTrackingCode(deadline.DateOf(now).Year)
-		if err != nil {
-			return nil, err
-		}
-		secret, secretHash, err := petition.NewLookupSecret()
-		if err != nil {
-			return nil, err
-		}
-		rec.TrackingCode, rec.LookupHash = code, secretHash
-		receipt := &Receipt{TrackingCode: code, LookupSecret: secret, ReceivedAt: now, Agency: agency, NextUpdateDue: rec.NextUpdateDue}
-		var sealedReceipt string
-		if key != "" {
-			b, _ := json.Marshal(receipt)
-			if sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+key, b); err != nil {
-				return nil, err
-			}
-		}
-		var replay *postgres.IdempotencyRecord
-		err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-			if key != "" {
-				prev, err := s.store.ClaimKey(ctx, tx, key, hash, now)
-				if err != nil {
-					return err
-				}
-				if prev != nil {
-					replay = prev
-					return nil
-				}
-			}
-			if err := s.store.Insert(ctx, tx, rec); err != nil {
-				return err
-			}
-			if err := s.store.AddEvent(ctx, tx, id, petition.Event{At: now, Kind: "received", ToState: petition.Received,
-				ToAgency: agency, Actor: guard.ActorName(p), Public: true}); err != nil {
-				return err
-			}
-			for i, a := range atts {
-				if err := s.store.AddAttachment(ctx, tx, id, i, a); err != nil {
-					return err
-				}
-			}
-			if key != "" {
-				if err := s.store.SaveKeyResult(ctx, tx, key, id, sealedReceipt); err != nil {
-					return err
-				}
-			}
-			return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.submit", "petition", id, audit.Success, details(map[string]any{
-				"tracking_code": code, "agency": agency, "category": sub.Category, "channel": sub.Channel, "attachments": len(atts),
-			})))
-		})
-		if errors.Is(err, postgres.ErrConflict) && attempt < 5 {
-			continue // the tracking code was taken: draw another
-		}
-		if err != nil {
-			return nil, err
-		}
-		if replay != nil {
-			return s.replay(ctx, key, hash, replay)
-		}
-		return receipt, nil
+	j := &job{m: m, p: p, key: key, hash: hash, personal: personal, atts: atts, done: make(chan struct{}),
+		rec: &postgres.StoredPetition{Petition: petition.Petition{
+			ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
+			Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
+			EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
+		}}}
+	if err := j.draw(); err != nil {
+		return nil, err
 	}
+	s.intake.enqueue(s, j)
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", "Hết thời gian chờ; gửi lại với cùng Idempotency-Key. / Timed out; retry with the same Idempotency-Key.")
+	}
+	if j.err != nil {
+		return nil, j.err
+	}
+	if j.replay {
+		prev, err := s.store.ReadKey(ctx, s.db, key)
+		if err != nil {
+			return nil, err
+		}
+		return s.replay(ctx, key, hash, prev)
+	}
+	return j.receipt, nil
 }
 
 func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *postgres.IdempotencyRecord) (*Receipt, error) {

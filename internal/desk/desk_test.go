@@ -39,7 +39,9 @@ type env struct {
 	m     audit.Meta
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
@@ -60,7 +62,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	c := &clock{t: time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)} // Monday 10:00 in Hà Nội
-	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Now: c.Now})
+	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now})
 	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}}
 }
 

@@ -74,7 +74,7 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
 	ids := identity.New(identity.Config{DB: db.Pool, Hasher: apiHasher, Box: box, Audit: store})
-	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewTransitBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard()})
+	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard()})
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
 	api := New(Deps{

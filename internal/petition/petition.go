@@ -228,20 +228,56 @@ func (r Routing) Route(s *Submission, known func(code string) bool) string {
 // with or without its accents.
 func Fold(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
+	b.Grow(len(s))
+	space := true // no leading space; collapse runs
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			switch {
+			case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			case 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+			default:
+				r = ' '
+			}
+		} else if f, ok := foldTable[r]; ok {
+			r = f
+		} else if unicode.Is(unicode.Mn, r) {
+			continue // a combining mark of decomposed text
+		} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			r = unicode.ToLower(r)
+		} else {
+			r = ' '
+		}
+		if r == ' ' {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
 			continue
-		case r == 'đ' || r == 'Đ':
-			b.WriteRune('d')
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+		space = false
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+// foldTable maps each precomposed Latin letter (Vietnamese ones included)
+// to its lower-case base letter, computed once from Unicode decompositions.
+var foldTable = func() map[rune]rune {
+	m := map[rune]rune{'đ': 'd', 'Đ': 'd'}
+	for _, block := range [][2]rune{{0x00C0, 0x024F}, {0x1E00, 0x1EFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			if _, ok := m[r]; ok || !unicode.IsLetter(r) {
+				continue
+			}
+			base := []rune(norm.NFD.String(string(r)))[0]
+			if base < utf8.RuneSelf {
+				m[r] = unicode.ToLower(base)
+			}
 		}
 	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
+	return m
+}()
 
 // ReopenWindow is how long after closing a petitioner may reopen, once.
 const ReopenWindow = 30 * 24 * time.Hour

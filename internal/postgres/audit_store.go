@@ -27,32 +27,84 @@ type AuditStore struct {
 // tx together with the action e records; if Append fails the caller must roll
 // back, so an action never happens without its event.
 func (s *AuditStore) Append(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
+	seq, head, err := s.LockHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	if _, _, err := s.QueueAppends(b, []*audit.Event{e}, seq, head); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return unavailable("audit insert", err)
+	}
+	return nil
+}
+
+// LockHead takes the append lock of the chain (held until tx ends, so the
+// chain never forks, across processes too) and returns the head: the last
+// sequence number and its hash (0 and nil for an empty chain).
+func (s *AuditStore) LockHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
+	b := &pgx.Batch{}
+	QueueLockHead(b)
+	res := tx.SendBatch(ctx, b)
+	defer res.Close()
+	return ReadLockHead(res)
+}
+
+// QueueLockHead queues the two statements of LockHead on b: the lock, then
+// the head. Under READ COMMITTED the second takes its snapshot after the
+// first holds the lock, so it sees the head the previous holder committed.
+func QueueLockHead(b *pgx.Batch) {
+	b.Queue("SELECT pg_advisory_xact_lock($1)", auditLockKey)
+	b.Queue("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+}
+
+// ReadLockHead reads the results of QueueLockHead's statements.
+func ReadLockHead(res pgx.BatchResults) (int64, []byte, error) {
+	if _, err := res.Exec(); err != nil {
+		return 0, nil, unavailable("audit lock", err)
+	}
+	var headSeq int64
+	var headHash []byte
+	err := res.QueryRow().Scan(&headSeq, &headHash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, unavailable("audit head", err)
+	}
+	return headSeq, headHash, nil
+}
+
+// QueueAppends normalises and seals events one after the other from the
+// head (headSeq, headHash) obtained by LockHead in the same transaction, and
+// queues one statement inserting them all on b. It returns the new head.
+func (s *AuditStore) QueueAppends(b *pgx.Batch, events []*audit.Event, headSeq int64, headHash []byte) (int64, []byte, error) {
 	now := time.Now
 	if s != nil && s.Now != nil {
 		now = s.Now
 	}
-	if err := e.Normalize(now()); err != nil {
-		return apperr.Wrap(err, apperr.Internal, "audit append", "")
+	n := len(events)
+	seqs, times := make([]int64, n), make([]time.Time, n)
+	actor, role, action, otype, oid, outcome, rid, chash, det := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	prev, hash := make([][]byte, n), make([][]byte, n)
+	for i, e := range events {
+		if err := e.Normalize(now()); err != nil {
+			return 0, nil, apperr.Wrap(err, apperr.Internal, "audit append", "")
+		}
+		e.Seal(headSeq, headHash)
+		headSeq, headHash = e.Seq, e.Hash
+		seqs[i], times[i], actor[i], role[i], action[i], otype[i], oid[i] = e.Seq, e.Time, e.Actor, e.Role, e.Action, e.ObjectType, e.ObjectID
+		outcome[i], rid[i], chash[i], det[i], prev[i], hash[i] = string(e.Outcome), e.RequestID, e.ClientHash, string(e.Details), e.PrevHash, e.Hash
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", auditLockKey); err != nil {
-		return unavailable("audit lock", err)
+	if n > 0 {
+		b.Queue(`INSERT INTO audit_events
+			(seq, occurred_at, actor, role, action, object_type, object_id, outcome, request_id, client_hash, details, prev_hash, hash)
+			SELECT s, t, a, r, ac, ot, oi, o, ri, ch, d::json, ph, h
+			FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+				$9::text[], $10::text[], $11::text[], $12::bytea[], $13::bytea[]) AS v(s, t, a, r, ac, ot, oi, o, ri, ch, d, ph, h)
+			ORDER BY s`, seqs, times, actor, role, action, otype, oid, outcome, rid, chash, det, prev, hash)
 	}
-	var headSeq int64
-	var headHash []byte
-	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&headSeq, &headHash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return unavailable("audit head", err)
-	}
-	e.Seal(headSeq, headHash)
-	_, err = tx.Exec(ctx, `INSERT INTO audit_events
-		(seq, occurred_at, actor, role, action, object_type, object_id, outcome, request_id, client_hash, details, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, $12, $13)`,
-		e.Seq, e.Time, e.Actor, e.Role, e.Action, e.ObjectType, e.ObjectID, string(e.Outcome),
-		e.RequestID, e.ClientHash, string(e.Details), e.PrevHash, e.Hash)
-	if err != nil {
-		return unavailable("audit insert", err)
-	}
-	return nil
+	return headSeq, headHash, nil
 }
 
 // AuditHead returns the last sequence number (0 when the log is empty).

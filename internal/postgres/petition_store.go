@@ -56,15 +56,49 @@ func dueDate(d deadline.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 }
 
-// Insert stores a new petition. A taken tracking code gives ErrConflict.
-func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition) error {
-	_, err := tx.Exec(ctx, `INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
+const insertPetitionSQL = `INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
+	petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
+	next_update_due, search_text, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $15)`
+
+func insertPetitionArgs(p *StoredPetition) []any {
+	return []any{p.ID, p.TrackingCode, p.LookupHash, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind),
+		p.PetitionerEnc, p.Title, p.Body, p.ProcedureRef, p.LegalRef, string(p.Channel), nullString(p.EnteredBy),
+		p.ReceivedAt, dueDate(p.NextUpdateDue), petition.Fold(p.Title + " " + p.Body)}
+}
+
+// QueueInsertMany queues one statement inserting every petition of ps on b
+// (a group commit: one statement instead of one per petition).
+func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
+	n := len(ps)
+	ids, codes, states, agencies, cats, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	encs, titles, bodies, prefs, lrefs, channels := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	entered, search := make([]*string, n), make([]string, n)
+	lookups := make([][]byte, n)
+	received, due := make([]time.Time, n), make([]time.Time, n)
+	for i, p := range ps {
+		ids[i], codes[i], states[i], agencies[i], cats[i], kinds[i] = p.ID, p.TrackingCode, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind)
+		encs[i], titles[i], bodies[i], prefs[i], lrefs[i], channels[i] = p.PetitionerEnc, p.Title, p.Body, p.ProcedureRef, p.LegalRef, string(p.Channel)
+		if p.EnteredBy != "" {
+			entered[i] = &p.EnteredBy
+		}
+		lookups[i], received[i], due[i] = p.LookupHash, p.ReceivedAt, dueDate(p.NextUpdateDue)
+		search[i] = petition.Fold(p.Title + " " + p.Body)
+	}
+	b.Queue(`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
 		petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
 		next_update_due, search_text, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $15)`,
-		p.ID, p.TrackingCode, p.LookupHash, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind),
-		p.PetitionerEnc, p.Title, p.Body, p.ProcedureRef, p.LegalRef, string(p.Channel), nullString(p.EnteredBy),
-		p.ReceivedAt, dueDate(p.NextUpdateDue), petition.Fold(p.Title+" "+p.Body))
+		SELECT id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, received,
+			due, search, received
+		FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::timestamptz[], $16::date[], $17::text[])
+			AS v(id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, due, search)`,
+		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, search)
+}
+
+// Insert stores a new petition. A taken tracking code gives ErrConflict.
+func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition) error {
+	_, err := tx.Exec(ctx, insertPetitionSQL, insertPetitionArgs(p)...)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return ErrConflict
@@ -108,11 +142,32 @@ func (s *PetitionStore) Update(ctx context.Context, tx pgx.Tx, p *petition.Petit
 	return nil
 }
 
+const insertEventSQL = `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+func insertEventArgs(petitionID string, e petition.Event) []any {
+	return []any{petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState), e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note}
+}
+
+// QueueEventMany queues one statement adding a timeline entry to each
+// petition of ids on b.
+func (s *PetitionStore) QueueEventMany(b *pgx.Batch, ids []string, evs []petition.Event) {
+	n := len(evs)
+	at := make([]time.Time, n)
+	kind, from, to, fromA, toA, actor, note := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	public := make([]bool, n)
+	for i, e := range evs {
+		at[i], kind[i], from[i], to[i], fromA[i], toA[i], actor[i], public[i], note[i] =
+			e.At, e.Kind, string(e.FromState), string(e.ToState), e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note
+	}
+	b.Queue(`INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
+		SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::bool[], $10::text[])`, ids, at, kind, from, to, fromA, toA, actor, public, note)
+}
+
 // AddEvent appends to a petition's timeline.
 func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID string, e petition.Event) error {
-	_, err := tx.Exec(ctx, `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState),
-		e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note)
+	_, err := tx.Exec(ctx, insertEventSQL, insertEventArgs(petitionID, e)...)
 	if err != nil {
 		return fmt.Errorf("add petition event: %w", err)
 	}
@@ -136,10 +191,17 @@ func (s *PetitionStore) Events(ctx context.Context, q Querier, petitionID string
 	})
 }
 
+const insertAttachmentSQL = `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256, data)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)`
+
+// QueueAttachment queues the insert of an attachment on b (see AddAttachment).
+func (s *PetitionStore) QueueAttachment(b *pgx.Batch, petitionID string, pos int, a *petition.Attachment) {
+	b.Queue(insertAttachmentSQL, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
+}
+
 // AddAttachment stores an attachment at a position.
 func (s *PetitionStore) AddAttachment(ctx context.Context, tx pgx.Tx, petitionID string, pos int, a *petition.Attachment) error {
-	_, err := tx.Exec(ctx, `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
+	_, err := tx.Exec(ctx, insertAttachmentSQL, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
 	if err != nil {
 		return fmt.Errorf("add attachment: %w", err)
 	}
@@ -321,9 +383,42 @@ func (s *PetitionStore) ClaimKey(ctx context.Context, tx pgx.Tx, key string, has
 	return &r, nil
 }
 
+// QueueClaimKeys queues one statement claiming idempotency keys on b; its
+// RowsAffected is the number of keys that were new: fewer than len(keys)
+// means a request used one before (ReadKey then tells what it left, once
+// this transaction ends).
+func (s *PetitionStore) QueueClaimKeys(b *pgx.Batch, keys []string, hashes [][]byte, now time.Time) {
+	b.Queue(`INSERT INTO idempotency_keys (key, request_hash, created_at)
+		SELECT k, h, $3 FROM unnest($1::text[], $2::bytea[]) AS v(k, h)
+		ON CONFLICT (key) DO NOTHING`, keys, hashes, now)
+}
+
+// ReadKey returns what an idempotency key remembers.
+func (s *PetitionStore) ReadKey(ctx context.Context, q Querier, key string) (*IdempotencyRecord, error) {
+	var r IdempotencyRecord
+	err := q.QueryRow(ctx, `SELECT request_hash, coalesce(petition_id::text, ''), coalesce(response_enc, '')
+		FROM idempotency_keys WHERE key = $1`, key).Scan(&r.RequestHash, &r.PetitionID, &r.ResponseEnc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	return &r, nil
+}
+
+const saveKeySQL = "UPDATE idempotency_keys SET petition_id = $2, response_enc = $3 WHERE key = $1"
+
+// QueueSaveKeyResults queues one statement recording the answers to the
+// requests that claimed keys.
+func (s *PetitionStore) QueueSaveKeyResults(b *pgx.Batch, keys, petitionIDs, responsesEnc []string) {
+	b.Queue(`UPDATE idempotency_keys k SET petition_id = v.pid, response_enc = v.enc
+		FROM unnest($1::text[], $2::uuid[], $3::text[]) AS v(key, pid, enc) WHERE k.key = v.key`, keys, petitionIDs, responsesEnc)
+}
+
 // SaveKeyResult records the answer to the request that claimed key.
 func (s *PetitionStore) SaveKeyResult(ctx context.Context, tx pgx.Tx, key, petitionID, responseEnc string) error {
-	_, err := tx.Exec(ctx, "UPDATE idempotency_keys SET petition_id = $2, response_enc = $3 WHERE key = $1", key, petitionID, responseEnc)
+	_, err := tx.Exec(ctx, saveKeySQL, key, petitionID, responseEnc)
 	if err != nil {
 		return fmt.Errorf("save idempotency result: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 // Transit encryption keys of paknd.
 const (
 	MFAKey = "pakn-mfa" // encrypts staff TOTP secrets
-	PIIKey = "pakn-pii" // encrypts petitioners' personal data
+	PIIKey = "pakn-pii" // wraps the data keys of petitioners' personal data (see EnvelopeBox)
 )
 
 // TransitBox encrypts small secrets with a Transit key: the key never leaves

@@ -1,6 +1,6 @@
 -- Petitions and their lifecycle. Personal data of the petitioner is stored
--- only as a Vault Transit ciphertext (petitioner_enc); the lookup secret only
--- as a hash. search_text holds title and body folded to lower case without
+-- only encrypted (petitioner_enc: AES-256-GCM under a data key wrapped by the
+-- Vault Transit key pakn-pii); the lookup secret only as a hash. search_text holds title and body folded to lower case without
 -- diacritics, so "thu tuc" finds "thủ tục" and the other way round.
 CREATE TABLE petitions (
     id                 uuid PRIMARY KEY,
@@ -11,7 +11,7 @@ CREATE TABLE petitions (
     agency_code        text NOT NULL REFERENCES agencies (code),
     category           text NOT NULL CHECK (category IN ('official_conduct', 'regulation', 'proposal', 'other')),
     petitioner_kind    text NOT NULL CHECK (petitioner_kind IN ('individual', 'organisation')),
-    petitioner_enc     text NOT NULL CHECK (petitioner_enc LIKE 'vault:v%'),
+    petitioner_enc     text NOT NULL CHECK (petitioner_enc LIKE 'pakn:env1:%'),
     title              text NOT NULL,
     body               text NOT NULL,
     procedure_ref      text NOT NULL DEFAULT '',

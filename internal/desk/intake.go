@@ -1,0 +1,299 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"pakn/internal/access"
+	"pakn/internal/audit"
+	"pakn/internal/deadline"
+	"pakn/internal/guard"
+	"pakn/internal/petition"
+	"pakn/internal/postgres"
+)
+
+// Submissions are written by group commit: concurrent submissions are
+// combined into one transaction, so the audit chain's serialisation and the
+// commit's flush are paid once per group, not once per petition. A few
+// writers run at once: each inserts its group's petitions first, in
+// parallel with the others, and takes the chain lock only to append the
+// audit events and commit. Every petition still commits together with its
+// own audit event, and no caller is answered before the commit. If a
+// combined transaction fails, each submission is retried in its own.
+
+// maxGroup bounds how many submissions share one transaction.
+const maxGroup = 128
+
+// maxWriters bounds the groups written at once.
+const maxWriters = 2
+
+// groupTimeout bounds the work of one group, whoever's request started it.
+const groupTimeout = 30 * time.Second
+
+// job is one submission on its way to the database.
+type job struct {
+	m        audit.Meta
+	p        access.Principal
+	key      string
+	hash     []byte
+	personal []byte
+	atts     []*petition.Attachment
+	rec      *postgres.StoredPetition
+	receipt  *Receipt
+
+	// set by the writer
+	sealedReceipt string
+	replay        bool // the key was used before: the caller reads the first answer
+	err           error
+	done          chan struct{}
+}
+
+// draw gives the job a fresh tracking code and lookup secret.
+func (j *job) draw() error {
+	code, err := petition.NewTrackingCode(deadline.DateOf(j.rec.ReceivedAt).Year)
+	if err != nil {
+		return err
+	}
+	secret, hash, err := petition.NewLookupSecret()
+	if err != nil {
+		return err
+	}
+	j.rec.TrackingCode, j.rec.LookupHash = code, hash
+	j.receipt = &Receipt{TrackingCode: code, LookupSecret: secret, ReceivedAt: j.rec.ReceivedAt, Agency: j.rec.Agency, NextUpdateDue: j.rec.NextUpdateDue}
+	return nil
+}
+
+func (j *job) auditEvent() *audit.Event {
+	return guard.Event(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, details(map[string]any{
+		"tracking_code": j.rec.TrackingCode, "agency": j.rec.Agency, "category": j.rec.Category,
+		"channel": j.rec.Channel, "attachments": len(j.atts),
+	}))
+}
+
+func (j *job) receivedEvent() petition.Event {
+	return petition.Event{At: j.rec.ReceivedAt, Kind: "received", ToState: petition.Received, ToAgency: j.rec.Agency,
+		Actor: guard.ActorName(j.p), Public: true}
+}
+
+// intake queues jobs and runs writers while there is work.
+type intake struct {
+	mu      sync.Mutex
+	queue   []*job
+	writers int
+}
+
+// enqueue hands j to the writers, starting one if fewer than maxWriters run.
+func (in *intake) enqueue(s *Service, j *job) {
+	in.mu.Lock()
+	in.queue = append(in.queue, j)
+	if in.writers < maxWriters {
+		in.writers++
+		go in.drain(s)
+	}
+	in.mu.Unlock()
+}
+
+// drain writes queued jobs group by group until the queue is empty.
+func (in *intake) drain(s *Service) {
+	for {
+		in.mu.Lock()
+		n := min(len(in.queue), maxGroup)
+		if n == 0 {
+			in.writers--
+			in.mu.Unlock()
+			return
+		}
+		group := in.queue[:n:n]
+		in.queue = in.queue[n:]
+		in.mu.Unlock()
+		s.writeGroup(group)
+	}
+}
+
+// seal encrypts the personal data of every job, and the receipts of keyed
+// jobs (they hold the lookup secret).
+func (s *Service) seal(ctx context.Context, group []*job) error {
+	for _, j := range group {
+		var err error
+		if j.rec.PetitionerEnc, err = s.box.Seal(ctx, j.rec.ID, j.personal); err != nil {
+			return err
+		}
+		if j.key != "" {
+			b, _ := json.Marshal(j.receipt)
+			if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeGroup writes a group in one transaction, or, when that fails, each
+// job in its own; then it releases every caller.
+func (s *Service) writeGroup(group []*job) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	defer func() {
+		for _, j := range group {
+			close(j.done)
+		}
+	}()
+	if err := s.seal(ctx, group); err != nil {
+		for _, j := range group {
+			j.err = err
+		}
+		return
+	}
+	err := s.writeTogether(ctx, group)
+	if err == nil {
+		return
+	}
+	// The group failed as a whole (a tracking code taken, an idempotency key
+	// used before, say): write each job alone, so one bad apple spoils
+	// nothing else and replays are answered.
+	for _, j := range group {
+		j.replay = false
+		j.err = s.writeOne(ctx, j)
+	}
+}
+
+// errKeyTaken rolls back a group in which an idempotency key was used before.
+var errKeyTaken = errors.New("idempotency key used before")
+
+// writeTogether writes a group in one transaction with two round trips:
+// [BEGIN, key claims, petitions, timelines, attachments, chain lock, head],
+// then, with the events sealed to the head, [audit events, COMMIT].
+func (s *Service) writeTogether(ctx context.Context, group []*job) (err error) {
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	inTx := false
+	defer func() {
+		if err != nil && inTx {
+			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
+			}
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	var keys, keyIDs, receipts, ids []string
+	var hashes [][]byte
+	var recs []*postgres.StoredPetition
+	var received []petition.Event
+	var events []*audit.Event
+	for _, j := range group {
+		if j.key != "" {
+			keys, hashes = append(keys, j.key), append(hashes, j.hash)
+			keyIDs, receipts = append(keyIDs, j.rec.ID), append(receipts, j.sealedReceipt)
+		}
+		recs, ids, received = append(recs, j.rec), append(ids, j.rec.ID), append(received, j.receivedEvent())
+		events = append(events, j.auditEvent())
+	}
+	claims := 0
+	if len(keys) > 0 {
+		s.store.QueueClaimKeys(b, keys, hashes, group[0].rec.ReceivedAt)
+		claims = 1
+	}
+	s.store.QueueInsertMany(b, recs)
+	s.store.QueueEventMany(b, ids, received)
+	for _, j := range group {
+		for i, a := range j.atts {
+			s.store.QueueAttachment(b, j.rec.ID, i, a)
+		}
+	}
+	if len(keys) > 0 {
+		s.store.QueueSaveKeyResults(b, keys, keyIDs, receipts)
+	}
+	inserts := b.Len() - 1 - claims
+	postgres.QueueLockHead(b)
+	res := conn.SendBatch(ctx, b)
+	_, err = res.Exec() // BEGIN
+	inTx = err == nil
+	if err == nil && claims == 1 {
+		var tag pgconn.CommandTag
+		if tag, err = res.Exec(); err == nil && tag.RowsAffected() != int64(len(keys)) {
+			err = errKeyTaken
+		}
+	}
+	for i := 0; err == nil && i < inserts; i++ {
+		_, err = res.Exec()
+	}
+	var seq int64
+	var head []byte
+	if err == nil {
+		seq, head, err = postgres.ReadLockHead(res)
+	}
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	b = &pgx.Batch{}
+	if _, _, err = s.audit.QueueAppends(b, events, seq, head); err != nil {
+		return err
+	}
+	b.Queue("COMMIT")
+	if err = conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	inTx = false
+	return nil
+}
+
+// writeOne writes one job in its own transaction, drawing a new tracking
+// code when the drawn one is taken.
+func (s *Service) writeOne(ctx context.Context, j *job) error {
+	for attempt := 0; ; attempt++ {
+		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+			if j.key != "" {
+				prev, err := s.store.ClaimKey(ctx, tx, j.key, j.hash, j.rec.ReceivedAt)
+				if err != nil {
+					return err
+				}
+				if prev != nil {
+					j.replay = true
+					return nil
+				}
+			}
+			if err := s.store.Insert(ctx, tx, j.rec); err != nil {
+				return err
+			}
+			if err := s.store.AddEvent(ctx, tx, j.rec.ID, j.receivedEvent()); err != nil {
+				return err
+			}
+			for i, a := range j.atts {
+				if err := s.store.AddAttachment(ctx, tx, j.rec.ID, i, a); err != nil {
+					return err
+				}
+			}
+			if j.key != "" {
+				if err := s.store.SaveKeyResult(ctx, tx, j.key, j.rec.ID, j.sealedReceipt); err != nil {
+					return err
+				}
+			}
+			return s.audit.Append(ctx, tx, j.auditEvent())
+		})
+		if !errors.Is(err, postgres.ErrConflict) || attempt >= 5 {
+			return err
+		}
+		if err := j.draw(); err != nil {
+			return err
+		}
+		if j.key != "" {
+			b, _ := json.Marshal(j.receipt)
+			if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
+				return err
+			}
+		}
+	}
+}
