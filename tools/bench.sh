@@ -39,7 +39,7 @@ tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$tmp
 ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
 cat <<OUT
 
-  durable petition submissions   $pakn petitions/s  ($CLIENTS clients; petition + timeline + audit event + Vault seal, one commit)
+  durable petition submissions   $pakn petitions/s  ($CLIENTS clients; petition + timeline + audit event committed together, personal data sealed)
   pgbench insert-only            $tps tps           ($CLIENTS clients, same server, same run)
   ratio                          $ratio% of pgbench (target: at least 40%)
   audit chain verification       $verify events/s

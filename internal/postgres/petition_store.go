@@ -58,8 +58,8 @@ func dueDate(d deadline.Date) time.Time {
 
 const insertPetitionSQL = `INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
 	petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
-	next_update_due, search_text, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $15)`
+	next_update_due, search_tsv, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, to_tsvector('simple', $17), $15)`
 
 func insertPetitionArgs(p *StoredPetition) []any {
 	return []any{p.ID, p.TrackingCode, p.LookupHash, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind),
@@ -87,9 +87,9 @@ func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
 	}
 	b.Queue(`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
 		petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
-		next_update_due, search_text, updated_at)
+		next_update_due, search_tsv, updated_at)
 		SELECT id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, received,
-			due, search, received
+			due, to_tsvector('simple', search), received
 		FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
 			$10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::timestamptz[], $16::date[], $17::text[])
 			AS v(id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, due, search)`,

@@ -220,6 +220,15 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 	if _, err := box.Open(ctx, "account-2", ct); err == nil {
 		t.Fatal("a ciphertext opened for another owner")
 	}
+	env := vault.NewEnvelopeBox(c, vault.PIIKey)
+	sealed, err := env.Seal(ctx, "petition-1", []byte("Nguyễn Thị Hồng Nhung"))
+	if err != nil {
+		t.Fatalf("paknd cannot get a data key of the PII key: %v", err)
+	}
+	fresh := vault.NewEnvelopeBox(c, vault.PIIKey) // no cached data key: must unwrap through Vault
+	if pt, err := fresh.Open(ctx, "petition-1", sealed); err != nil || string(pt) != "Nguyễn Thị Hồng Nhung" {
+		t.Fatalf("paknd cannot unwrap a PII data key: %v", err)
+	}
 
 	// What it may not.
 	denied := []struct {
@@ -240,6 +249,14 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 		{"read MFA key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/keys/"+vault.MFAKey); return err }},
 		{"export MFA key", func() error {
 			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/"+vault.MFAKey)
+			return err
+		}},
+		{"encrypt directly with the PII key", func() error {
+			_, err := api.Logical().WriteWithContext(ctx, "transit/encrypt/"+vault.PIIKey, map[string]any{"plaintext": "eA=="})
+			return err
+		}},
+		{"export the PII key", func() error {
+			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/"+vault.PIIKey)
 			return err
 		}},
 		{"generate a data key with the MFA key", func() error {

@@ -1,7 +1,8 @@
 -- Petitions and their lifecycle. Personal data of the petitioner is stored
 -- only encrypted (petitioner_enc: AES-256-GCM under a data key wrapped by the
--- Vault Transit key pakn-pii); the lookup secret only as a hash. search_text holds title and body folded to lower case without
--- diacritics, so "thu tuc" finds "thủ tục" and the other way round.
+-- Vault Transit key pakn-pii); the lookup secret only as a hash. search_tsv
+-- indexes title and body folded to lower case without diacritics, so
+-- "thu tuc" finds "thủ tục" and the other way round.
 CREATE TABLE petitions (
     id                 uuid PRIMARY KEY,
     tracking_code      text NOT NULL UNIQUE CHECK (tracking_code ~ '^PAKN-[0-9]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{4}$'),
@@ -25,8 +26,7 @@ CREATE TABLE petitions (
     reopen_count       integer NOT NULL DEFAULT 0,
     reject_reason      text,
     duplicate_of       text,
-    search_text        text NOT NULL,
-    search_tsv         tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED,
+    search_tsv         tsvector NOT NULL,
     updated_at         timestamptz NOT NULL
 );
 CREATE INDEX petitions_agency_state ON petitions (agency_code, state);

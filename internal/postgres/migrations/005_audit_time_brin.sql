@@ -1,0 +1,4 @@
+-- Audit events are appended in time order, so a BRIN index answers time-range
+-- queries as well as a B-tree did, at almost no cost per append.
+DROP INDEX audit_events_occurred_at;
+CREATE INDEX audit_events_occurred_at ON audit_events USING brin (occurred_at);
