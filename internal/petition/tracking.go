@@ -11,19 +11,26 @@ import (
 // Tracking codes look like PAKN-2026-7K3M-Q9XW: the year, seven random
 // characters of Crockford's base32 (35 bits: not guessable or enumerable at
 // the lookup rate limit, and useless without the lookup secret) and a check
-// character (Crockford's mod-37 check symbol) that catches typing mistakes.
+// character of the same alphabet (Luhn mod 32), which catches every single
+// mistyped character and most swaps of neighbours. The alphabet has no I, L,
+// O or U, so a code reads well over the phone and in an SMS.
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// checkSymbols are Crockford's 37 check symbols.
-const checkSymbols = crockford + "*~$=U"
-
+// checkChar is the Luhn mod N check character of s over crockford.
 func checkChar(s string) byte {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = (n*32 + strings.IndexByte(crockford, s[i])) % 37
+	const n = len(crockford)
+	factor, sum := 2, 0
+	for i := len(s) - 1; i >= 0; i-- {
+		addend := factor * strings.IndexByte(crockford, s[i])
+		if factor == 2 {
+			factor = 1
+		} else {
+			factor = 2
+		}
+		sum += addend/n + addend%n
 	}
-	return checkSymbols[n]
+	return crockford[(n-sum%n)%n]
 }
 
 // NewTrackingCode returns a fresh tracking code for year.
@@ -61,7 +68,7 @@ func NormalizeTrackingCode(s string) (string, bool) {
 			c = '1'
 		}
 		body[i] = c
-		if i < 7 && strings.IndexByte(crockford, c) < 0 {
+		if strings.IndexByte(crockford, c) < 0 {
 			return "", false
 		}
 	}

@@ -5,7 +5,7 @@
 -- "thu tuc" finds "thủ tục" and the other way round.
 CREATE TABLE petitions (
     id                 uuid PRIMARY KEY,
-    tracking_code      text NOT NULL UNIQUE CHECK (tracking_code ~ '^PAKN-[0-9]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]{4}$'),
+    tracking_code      text NOT NULL UNIQUE CHECK (tracking_code ~ '^PAKN-[0-9]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$'),
     lookup_hash        bytea NOT NULL CHECK (octet_length(lookup_hash) = 32),
     state              text NOT NULL CHECK (state IN ('received', 'accepted', 'rejected', 'in_progress', 'reply_drafted',
                            'reply_approved', 'reply_signed', 'published', 'closed')),
