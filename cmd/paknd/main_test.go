@@ -25,7 +25,6 @@ import (
 	"pakn/internal/pgtest"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
-	"pakn/keys"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
@@ -56,14 +55,7 @@ type stack struct {
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	db := pgtest.New(t)
-	v := vaulttest.Start(t)
-	dir := t.TempDir()
-	if _, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
-		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
-		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	v, _, dir := vaulttest.Bootstrapped(t)
 	roleID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.RoleIDFile))
 	secretID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.SecretIDFile))
 	key := filepath.Join(dir, "audit.key")

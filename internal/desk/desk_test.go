@@ -3,7 +3,6 @@ package desk_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
-	"pakn/keys"
 )
 
 type clock struct {
@@ -45,16 +43,7 @@ func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	v := vaulttest.Start(t)
-	dir := t.TempDir()
-	if _, err := vault.Bootstrap(ctx, v.Root(), vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
-		CertsDir: filepath.Join(dir, "c"), CredsDir: filepath.Join(dir, "k")}); err != nil {
-		t.Fatal(err)
-	}
-	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, vc, _ := vaulttest.Bootstrapped(t)
 	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
 	for _, a := range agency.DemoDirectory() {
 		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {

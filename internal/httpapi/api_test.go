@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +28,6 @@ import (
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
-	"pakn/keys"
 )
 
 var apiHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
@@ -55,16 +53,7 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	v := vaulttest.Start(t)
-	dir := t.TempDir()
-	if _, err := vault.Bootstrap(ctx, v.Root(), vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
-		CertsDir: filepath.Join(dir, "c"), CredsDir: filepath.Join(dir, "k")}); err != nil {
-		t.Fatal(err)
-	}
-	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, vc, _ := vaulttest.Bootstrapped(t)
 	store := &postgres.AuditStore{}
 	ags := &postgres.AgencyStore{Audit: store}
 	for _, a := range agency.DemoDirectory() {

@@ -2,7 +2,6 @@ package identity_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
-	"pakn/keys"
 )
 
 // clock is a settable time source.
@@ -46,18 +44,7 @@ var testHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := pgtest.New(t)
-	v := vaulttest.Start(t)
-	dir := t.TempDir()
-	if _, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{
-		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
-		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	vc, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, vc, _ := vaulttest.Bootstrapped(t)
 	// 10:00:05 in a 30-second step, so tests control which step a code is in.
 	c := &clock{t: time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC)}
 	svc := identity.New(identity.Config{DB: db.Pool, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})

@@ -6,6 +6,7 @@
 package vaulttest
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"pakn/internal/vault"
+	"pakn/keys"
 )
 
 // Server is a running Vault.
@@ -126,3 +128,24 @@ func (s *Server) Client(token string) *vaultapi.Client {
 
 // Root returns an API client with the root token.
 func (s *Server) Root() *vaultapi.Client { return s.Client(s.RootToken) }
+
+// Bootstrapped starts a Vault for t, runs pakn's bootstrap on it (CA chain
+// and paknd's AppRole credentials in dir/certs and dir/creds), and returns
+// it with a client holding the root token.
+func Bootstrapped(t testing.TB) (s *Server, root *vault.Client, dir string) {
+	t.Helper()
+	s = Start(t)
+	dir = t.TempDir()
+	ctx := context.Background()
+	if _, err := vault.Bootstrap(ctx, s.Root(), vault.BootstrapOptions{
+		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
+		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
+	}); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	root, err := vault.Connect(ctx, vault.Config{Addr: s.Addr, Token: s.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root, dir
+}
