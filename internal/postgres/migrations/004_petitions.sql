@@ -29,15 +29,16 @@ CREATE TABLE petitions (
     search_tsv         tsvector NOT NULL,
     updated_at         timestamptz NOT NULL
 );
-CREATE INDEX petitions_agency_state ON petitions (agency_code, state);
+-- Staff lists: an agency's petitions, newest first (state and category are
+-- filtered on the way); deadline lists and reports: open ones by due date.
+CREATE INDEX petitions_agency_received ON petitions (agency_code, received_at DESC);
 CREATE INDEX petitions_agency_due ON petitions (agency_code, next_update_due) WHERE state NOT IN ('rejected', 'closed');
-CREATE INDEX petitions_received ON petitions (received_at DESC);
 CREATE INDEX petitions_search ON petitions USING gin (search_tsv);
 
 -- The timeline: every transition, transfer and public update. Public rows
 -- are shown to the petitioner.
 CREATE TABLE petition_events (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          bigint GENERATED ALWAYS AS IDENTITY,
     petition_id uuid NOT NULL REFERENCES petitions (id),
     at          timestamptz NOT NULL,
     kind        text NOT NULL,
@@ -47,9 +48,9 @@ CREATE TABLE petition_events (
     to_agency   text NOT NULL DEFAULT '',
     actor       text NOT NULL,
     public      boolean NOT NULL,
-    note        text NOT NULL DEFAULT ''
+    note        text NOT NULL DEFAULT '',
+    PRIMARY KEY (petition_id, id)
 );
-CREATE INDEX petition_events_petition ON petition_events (petition_id, id);
 
 CREATE TABLE petition_attachments (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
