@@ -138,12 +138,21 @@ func fieldErrors(code apperr.Code, msg string, fes []petition.FieldError) error 
 	return e
 }
 
-func newUUID() (string, error) {
+// newUUID returns a version 7 UUID (RFC 9562): 48 bits of Unix milliseconds
+// then 74 random bits. Being time-ordered, new petitions are appended to the
+// end of the primary-key index instead of written all over it. Petition ids
+// are internal (the public sees tracking codes), so the time they carry
+// reveals nothing the received_at column does not.
+func newUUID(now time.Time) (string, error) {
 	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
+	if _, err := rand.Read(b[6:]); err != nil {
 		return "", err
 	}
-	b[6] = b[6]&0x0f | 0x40
+	ms := uint64(now.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
 }
@@ -229,12 +238,12 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil, err
 	}
 	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
-	id, err := newUUID()
+	now := s.now()
+	id, err := newUUID(now)
 	if err != nil {
 		return nil, err
 	}
 	personal, _ := json.Marshal(sub.Petitioner)
-	now := s.now()
 	enteredBy := ""
 	if p.Kind == access.Staff {
 		enteredBy = p.ID
