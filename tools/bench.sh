@@ -51,7 +51,7 @@ ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
 cat <<OUT
 
   durable petition submissions   median $pakn petitions/s of $(paste -sd' ' "$tmp/pakn.txt")
-                                 ($CLIENTS clients; petition + timeline + audit event committed together, personal data sealed)
+                                 ($CLIENTS clients; petition and its audit event committed together, personal data sealed)
   pgbench insert-only            median $tps tps of $(paste -sd' ' "$tmp/pgb.txt")
                                  ($CLIENTS clients, same server, alternating with the above)
   ratio of medians               $ratio% of pgbench (target: at least 40%)

@@ -329,6 +329,29 @@ type PublicView struct {
 	Timeline       []PublicEvent     `json:"timeline"`
 }
 
+// timeline returns a petition's timeline: its receipt, which the petition
+// row itself records (time, first agency, who entered it), then the stored
+// entries, oldest first.
+func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly bool) ([]petition.Event, error) {
+	events, err := s.store.Events(ctx, s.db, p.ID, publicOnly)
+	if err != nil {
+		return nil, err
+	}
+	first := p.Agency // until a transition moved it, the agency is the one it was received by
+	for _, e := range events {
+		if e.FromAgency != "" {
+			first = e.FromAgency
+			break
+		}
+	}
+	actor := "anonymous"
+	if p.EnteredBy != "" {
+		actor = "account:" + p.EnteredBy
+	}
+	received := petition.Event{At: p.ReceivedAt, Kind: "received", ToState: petition.Received, ToAgency: first, Actor: actor, Public: true}
+	return append([]petition.Event{received}, events...), nil
+}
+
 // authenticatePetitioner finds a petition by code and lookup secret. Any
 // mismatch, of form, code or secret, gives the same answer, and is audited.
 func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*postgres.StoredPetition, error) {
@@ -367,7 +390,7 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.store.Events(ctx, s.db, rec.ID, true)
+	events, err := s.timeline(ctx, &rec.Petition, true)
 	if err != nil {
 		return nil, err
 	}

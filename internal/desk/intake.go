@@ -76,11 +76,6 @@ func (j *job) auditEvent() *audit.Event {
 	}))
 }
 
-func (j *job) receivedEvent() petition.Event {
-	return petition.Event{At: j.rec.ReceivedAt, Kind: "received", ToState: petition.Received, ToAgency: j.rec.Agency,
-		Actor: guard.ActorName(j.p), Public: true}
-}
-
 // intake queues jobs and runs writers while there is work.
 type intake struct {
 	mu      sync.Mutex
@@ -185,17 +180,16 @@ func (s *Service) writeTogether(ctx context.Context, group []*job) (err error) {
 	}()
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	var keys, keyIDs, receipts, ids []string
+	var keys, keyIDs, receipts []string
 	var hashes [][]byte
 	var recs []*postgres.StoredPetition
-	var received []petition.Event
 	var events []*audit.Event
 	for _, j := range group {
 		if j.key != "" {
 			keys, hashes = append(keys, j.key), append(hashes, j.hash)
 			keyIDs, receipts = append(keyIDs, j.rec.ID), append(receipts, j.sealedReceipt)
 		}
-		recs, ids, received = append(recs, j.rec), append(ids, j.rec.ID), append(received, j.receivedEvent())
+		recs = append(recs, j.rec)
 		events = append(events, j.auditEvent())
 	}
 	claims := 0
@@ -204,7 +198,6 @@ func (s *Service) writeTogether(ctx context.Context, group []*job) (err error) {
 		claims = 1
 	}
 	s.store.QueueInsertMany(b, recs)
-	s.store.QueueEventMany(b, ids, received)
 	for _, j := range group {
 		for i, a := range j.atts {
 			s.store.QueueAttachment(b, j.rec.ID, i, a)
@@ -266,9 +259,6 @@ func (s *Service) writeOne(ctx context.Context, j *job) error {
 				}
 			}
 			if err := s.store.Insert(ctx, tx, j.rec); err != nil {
-				return err
-			}
-			if err := s.store.AddEvent(ctx, tx, j.rec.ID, j.receivedEvent()); err != nil {
 				return err
 			}
 			for i, a := range j.atts {

@@ -149,7 +149,7 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	if err := json.Unmarshal(plain, &who); err != nil {
 		return nil, err
 	}
-	events, err := s.store.Events(ctx, s.db, rec.ID, false)
+	events, err := s.timeline(ctx, &rec.Petition, false)
 	if err != nil {
 		return nil, err
 	}

@@ -149,22 +149,6 @@ func insertEventArgs(petitionID string, e petition.Event) []any {
 	return []any{petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState), e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note}
 }
 
-// QueueEventMany queues one statement adding a timeline entry to each
-// petition of ids on b.
-func (s *PetitionStore) QueueEventMany(b *pgx.Batch, ids []string, evs []petition.Event) {
-	n := len(evs)
-	at := make([]time.Time, n)
-	kind, from, to, fromA, toA, actor, note := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	public := make([]bool, n)
-	for i, e := range evs {
-		at[i], kind[i], from[i], to[i], fromA[i], toA[i], actor[i], public[i], note[i] =
-			e.At, e.Kind, string(e.FromState), string(e.ToState), e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note
-	}
-	b.Queue(`INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
-		SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::bool[], $10::text[])`, ids, at, kind, from, to, fromA, toA, actor, public, note)
-}
-
 // AddEvent appends to a petition's timeline.
 func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID string, e petition.Event) error {
 	_, err := tx.Exec(ctx, insertEventSQL, insertEventArgs(petitionID, e)...)

@@ -35,7 +35,8 @@ CREATE INDEX petitions_agency_received ON petitions (agency_code, received_at DE
 CREATE INDEX petitions_agency_due ON petitions (agency_code, next_update_due) WHERE state NOT IN ('rejected', 'closed');
 CREATE INDEX petitions_search ON petitions USING gin (search_tsv);
 
--- The timeline: every transition, transfer and public update. Public rows
+-- The timeline: every transition, transfer and public update (the receipt
+-- itself is read from the petition row). Public rows
 -- are shown to the petitioner.
 CREATE TABLE petition_events (
     id          bigint GENERATED ALWAYS AS IDENTITY,
