@@ -9,9 +9,10 @@ import (
 )
 
 // BenchmarkSubmit measures durable submission: a petition and its audit
-// event committed together, the petitioner's data sealed, from PAKN_BENCH_CLIENTS concurrent submitters (64 by default), as
-// a public intake sees them. `make bench` prints it beside pgbench's
-// insert-only rate with as many clients on the same server, in the same run.
+// event committed together, the petitioner's data sealed, from
+// PAKN_BENCH_CLIENTS concurrent submitters (64 by default), as a public
+// intake sees them. `make bench` prints it beside pgbench's insert-only rate
+// with as many clients on the same server, in the same run.
 func BenchmarkSubmit(b *testing.B) {
 	e := newEnvTB(b)
 	ctx := context.Background()
