@@ -12,6 +12,8 @@ import (
 	"pakn/internal/auditlog"
 	"pakn/internal/pgtest"
 	"pakn/internal/vaulttest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // cli runs the pakn command in-process with the given environment.
@@ -202,15 +204,13 @@ func TestUserCommands(t *testing.T) {
 			t.Fatalf("pakn %v: exit %d, %q %q; want %d and %q", st.args, code, out, errs, st.code, st.want)
 		}
 	}
-	var actions []string
 	rows, err := db.Pool.Query(context.Background(), "SELECT action || ':' || actor FROM audit_events WHERE object_type = 'account' ORDER BY seq")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var a string
-		_ = rows.Scan(&a)
-		actions = append(actions, a)
+	actions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
 	}
 	got := strings.Join(actions[len(actions)-6:], " ")
 	want := "account.create:operator:ops-tester account.role_add:operator:ops-tester account.role_remove:operator:ops-tester " +

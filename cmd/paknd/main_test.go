@@ -25,6 +25,8 @@ import (
 	"pakn/internal/pgtest"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
@@ -155,15 +157,13 @@ func TestPakndServesReadinessAndShutsDownCleanly(t *testing.T) {
 			t.Fatalf("a secret reached the logs")
 		}
 	}
-	var actions []string
 	rows, err := s.db.Pool.Query(context.Background(), "SELECT action FROM audit_events ORDER BY seq")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var a string
-		_ = rows.Scan(&a)
-		actions = append(actions, a)
+	actions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
 	}
 	if strings.Join(actions, ",") != "service.start,service.stop" {
 		t.Fatalf("audit events %v, want service.start,service.stop", actions)
