@@ -148,9 +148,6 @@ type Decision struct {
 	Reason  string
 }
 
-// Allowed reports whether the decision allows the action.
-func (d Decision) Allowed() bool { return d.Outcome == Allow }
-
 // Decide decides whether p may take action a on obj at now.
 func Decide(p Principal, a Action, obj Object, now time.Time) Decision {
 	r, ok := rules[a]
