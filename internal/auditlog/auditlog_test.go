@@ -1,0 +1,94 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"pakn/internal/access"
+	"pakn/internal/agency"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/auditlog"
+	"pakn/internal/guard"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+)
+
+func TestAuditorReadsVerifiesAndExports(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	store := &postgres.AuditStore{}
+	ags := &postgres.AgencyStore{Audit: store}
+	for _, a := range agency.DemoDirectory() { // seven events
+		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := &auditlog.Service{DB: db.Pool, Audit: store, Guard: &guard.Guard{DB: db.Pool, Audit: store, Now: time.Now}}
+	m := audit.Meta{RequestID: "req"}
+	auditor := access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-000000000001", Agency: "STP-HN",
+		Roles: []access.Role{access.Auditor}, SteppedUp: time.Now()}
+
+	page, err := svc.Events(ctx, m, auditor, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 3 || page[0].Seq != 3 || page[2].Seq != 5 || len(page[0].Hash) != 64 || page[0].Action != "agency.create" {
+		t.Fatalf("page %+v", page)
+	}
+	for _, bad := range [][2]int{{-1, 10}, {0, 0}, {0, auditlog.MaxPage + 1}} {
+		_, err := svc.Events(ctx, m, auditor, int64(bad[0]), bad[1])
+		if apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("Events(after %d, limit %d) = %v, want invalid", bad[0], bad[1], err)
+		}
+	}
+
+	v, err := svc.Verify(ctx, m, auditor, "")
+	if err != nil || !v.OK || v.Count != 7 || !strings.HasPrefix(v.Head, "7:") {
+		t.Fatalf("verify: %+v %v", v, err)
+	}
+	head := v.Head
+	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER",
+		"UPDATE audit_events SET actor = 'mallory' WHERE seq = 4", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+	v, err = svc.Verify(ctx, m, auditor, head)
+	if err != nil || v.OK || v.BrokenAt != 4 || v.Kind != string(audit.Edited) {
+		t.Fatalf("verify after tampering: %+v %v", v, err)
+	}
+	if _, err := svc.Verify(ctx, m, auditor, "not-an-anchor"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("bad anchor: %v", err)
+	}
+
+	var out bytes.Buffer
+	if err := svc.Export(ctx, m, auditor, 5, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var last auditlog.Event
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	// Events 6 and 7, then the export's own event, written before the first line.
+	if len(lines) != 3 || last.Action != "audit.export" || last.Actor != "account:"+auditor.ID || last.RequestID != "req" {
+		t.Fatalf("export of %d lines ending %+v", len(lines), last)
+	}
+
+	// Export needs a fresh step-up; anyone but an auditor is refused and audited.
+	stale := auditor
+	stale.SteppedUp = time.Now().Add(-time.Hour)
+	if err := svc.Export(ctx, m, stale, 0, &out); apperr.CodeOf(err) != apperr.StepUpRequired {
+		t.Fatalf("export without step-up: %v", err)
+	}
+	admin := access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-000000000002", Agency: "STP-HN", Roles: []access.Role{access.Admin}}
+	if _, err := svc.Events(ctx, m, admin, 0, 10); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("an admin read the log: %v", err)
+	}
+	var denied int
+	_ = db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND actor = $1", "account:"+admin.ID).Scan(&denied)
+	if denied != 1 {
+		t.Fatalf("%d denied events for the admin, want 1", denied)
+	}
+}
