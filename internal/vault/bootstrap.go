@@ -244,6 +244,8 @@ func (b *bootstrapper) signerRole(ctx context.Context) error {
 		"ext_key_usage":                      []string{},
 		"ext_key_usage_oids":                 []string{DocumentSignEKU},
 		"key_type":                           "any",
+		"organization":                       []string{b.o.OrgName},
+		"country":                            []string{"VN"},
 		"use_csr_common_name":                true,
 		"use_csr_sans":                       false,
 		"require_cn":                         true,

@@ -1,0 +1,203 @@
+package signing_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pakn/internal/apperr"
+	"pakn/internal/signing"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+)
+
+var subject = pkix.Name{CommonName: "Lê Hoàng Cường"}
+
+// paknd logs in with the AppRole credentials bootstrap wrote.
+func paknd(t *testing.T, v *vaulttest.Server, dir string) *vault.Client {
+	t.Helper()
+	roleID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.RoleIDFile))
+	secretID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.SecretIDFile))
+	c, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)),
+		SecretID: strings.TrimSpace(string(secretID))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestProvisionedSignerCertificate(t *testing.T) {
+	v, root, dir := vaulttest.Bootstrapped(t)
+	p, err := vault.ProvisionSigner(context.Background(), root.API(), "le-hoang-cuong", "ecdsa-p256", subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Certificate
+	// The full name comes from the CSR; organisation and country from the role.
+	if c.Subject.CommonName != "Lê Hoàng Cường" || len(c.Subject.Organization) != 1 || c.Subject.Organization[0] != "pakn" ||
+		len(c.Subject.Country) != 1 || c.Subject.Country[0] != "VN" {
+		t.Fatalf("subject %v", c.Subject)
+	}
+	if c.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment ||
+		len(c.UnknownExtKeyUsage) != 1 || !c.UnknownExtKeyUsage[0].Equal(asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}) {
+		t.Fatalf("usages %v %v %v", c.KeyUsage, c.ExtKeyUsage, c.UnknownExtKeyUsage)
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	for pool, f := range map[*x509.CertPool]string{roots: vault.RootCAFile, inter: vault.IssuingCAFile} {
+		b, _ := os.ReadFile(filepath.Join(dir, "certs", f))
+		pool.AppendCertsFromPEM(b)
+	}
+	if _, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	// Provisioning again keeps the key and issues a certificate for the same version.
+	p2, err := vault.ProvisionSigner(context.Background(), root.API(), "le-hoang-cuong", "ecdsa-p256", subject)
+	if err != nil || p2.Version != p.Version || p2.Key != p.Key {
+		t.Fatalf("re-provision: %+v %v", p2, err)
+	}
+	if _, err := vault.ProvisionSigner(context.Background(), root.API(), "le-hoang-cuong", "rsa-2048", subject); err == nil {
+		t.Fatal("provisioning an existing key with another type succeeded")
+	}
+	for _, bad := range []struct{ name, typ string }{{"Bad Name", "ecdsa-p256"}, {"ok-name", "ed25519"}} {
+		if _, err := vault.ProvisionSigner(context.Background(), root.API(), bad.name, bad.typ, subject); err == nil {
+			t.Errorf("provisioned %q %q", bad.name, bad.typ)
+		}
+	}
+	_ = v
+}
+
+func TestTransitSigner(t *testing.T) {
+	v, root, dir := vaulttest.Bootstrapped(t)
+	ctx := context.Background()
+	api := paknd(t, v, dir).API()
+	for _, keyType := range []string{"ecdsa-p256", "rsa-2048"} {
+		t.Run(keyType, func(t *testing.T) {
+			p, err := vault.ProvisionSigner(ctx, root.API(), "signer-"+keyType, keyType, subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := signing.NewTransitSigner(api, vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d256 := sha256.Sum256([]byte("Công văn trả lời phản ánh, kiến nghị"))
+			d384 := sha512.Sum384([]byte("x"))
+			d1 := sha1.Sum([]byte("x"))
+			tests := []struct {
+				name   string
+				digest []byte
+				opts   crypto.SignerOpts
+				ok     bool
+				calls  int64 // Vault requests this attempt may make
+			}{
+				{"sha256", d256[:], crypto.SHA256, true, 1},
+				{"sha384", d384[:], crypto.SHA384, true, 1},
+				{"sha1 refused", d1[:], crypto.SHA1, false, 0},
+				{"no hash refused", d256[:], crypto.Hash(0), false, 0},
+				{"digest length wrong", d256[:20], crypto.SHA256, false, 0},
+			}
+			if keyType == "rsa-2048" {
+				tests = append(tests, struct {
+					name   string
+					digest []byte
+					opts   crypto.SignerOpts
+					ok     bool
+					calls  int64
+				}{"pss refused", d256[:], &rsa.PSSOptions{Hash: crypto.SHA256}, false, 0})
+			}
+			for _, tt := range tests {
+				before := s.Calls()
+				sig, err := s.Sign(nil, tt.digest, tt.opts)
+				if (err == nil) != tt.ok {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				if got := s.Calls() - before; got != tt.calls {
+					t.Fatalf("%s: %d Vault calls, want %d", tt.name, got, tt.calls)
+				}
+				if !tt.ok {
+					continue
+				}
+				switch pub := s.Public().(type) {
+				case *ecdsa.PublicKey:
+					if !ecdsa.VerifyASN1(pub, tt.digest, sig) {
+						t.Fatalf("%s: signature does not verify", tt.name)
+					}
+				case *rsa.PublicKey:
+					if err := rsa.VerifyPKCS1v15(pub, tt.opts.HashFunc(), tt.digest, sig); err != nil {
+						t.Fatalf("%s: %v", tt.name, err)
+					}
+				}
+			}
+
+			// The key version is pinned: after a rotation, v1 still signs as v1.
+			if _, err := root.API().Logical().WriteWithContext(ctx, "transit/keys/"+p.Key+"/rotate", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Sign(nil, d256[:], crypto.SHA256); err != nil {
+				t.Fatalf("pinned version after rotation: %v", err)
+			}
+		})
+	}
+
+	// A certificate of another key fails closed.
+	a, err := vault.ProvisionSigner(ctx, root.API(), "alpha", "ecdsa-p256", subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := vault.ProvisionSigner(ctx, root.API(), "beta", "ecdsa-p256", subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := signing.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, b.Certificate, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("x"))
+	if _, err := wrong.Sign(nil, d[:], crypto.SHA256); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("signed with a certificate of another key: %v", err)
+	}
+	// paknd may not sign with keys that are not signer keys.
+	other, _ := signing.NewTransitSigner(api, vault.TransitMount, vault.MFAKey, 1, a.Certificate, 0)
+	if _, err := other.Sign(nil, d[:], crypto.SHA256); err == nil {
+		t.Fatal("signed with the MFA key")
+	}
+	// A sealed Vault is unavailability, with a clear message.
+	good, _ := signing.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, a.Certificate, 0)
+	if err := root.API().Sys().SealWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := good.Sign(nil, d[:], crypto.SHA256); apperr.CodeOf(err) != apperr.Unavailable {
+		t.Fatalf("sign with a sealed Vault: %v (%s)", err, apperr.CodeOf(err))
+	}
+}
+
+func TestNewTransitSignerRefusesUnsupportedKeys(t *testing.T) {
+	b, _ := pem.Decode([]byte(ed25519Cert))
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signing.NewTransitSigner(nil, "transit", "k", 1, c, 0); err == nil {
+		t.Fatal("accepted an Ed25519 certificate")
+	}
+	if _, err := signing.NewTransitSigner(nil, "transit", "k", 0, c, 0); err == nil {
+		t.Fatal("accepted version 0")
+	}
+}
+
+// ed25519Cert is a self-signed Ed25519 certificate (RFC 8410 test vector shape).
+const ed25519Cert = `-----BEGIN CERTIFICATE-----
+MIIBLDCB36ADAgECAghWAUdKKo3DMDAFBgMrZXAwGTEXMBUGA1UEAwwOSUVURiBUZXN0IERlbW8wHhcNMTYwODAxMTIxOTI0WhcNNDAxMjMxMjM1OTU5WjAZMRcwFQYDVQQDDA5JRVRGIFRlc3QgRGVtbzAqMAUGAytlbgMhAIUg8AmJMKdUdIt93LQ+91oNvzoNJjga9OukqY6qm05qo0UwQzAPBgNVHRMBAf8EBTADAQEAMA4GA1UdDwEBAAQEAwIDCDAgBgNVHQ4BAQAEFgQUmx9e7e0EM4Xk97xiPFl1uQvIuzswBQYDK2VwA0EAryMB/t3J5v/BzKc9dNZIpDmAgs3babFOTQbs+BolzlDUwsPrdGxO3YNGhW7Ibz3OGhhlxXrCe1Cgw1AH9efZBw==
+-----END CERTIFICATE-----`
