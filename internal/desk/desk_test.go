@@ -17,23 +17,15 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
+	"pakn/internal/testclock"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type env struct {
 	db    *pgtest.DB
 	svc   *desk.Service
-	clock *clock
+	clock *testclock.Clock
 	m     audit.Meta
 }
 
@@ -50,7 +42,7 @@ func newEnvTB(t testing.TB) *env {
 			t.Fatal(err)
 		}
 	}
-	c := &clock{t: time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)} // Monday 10:00 in Hà Nội
+	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
 	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now})
 	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}}
 }

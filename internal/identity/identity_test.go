@@ -3,7 +3,6 @@ package identity_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,23 +16,15 @@ import (
 	"pakn/internal/identity"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
+	"pakn/internal/testclock"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 type env struct {
 	db    *pgtest.DB
 	svc   *identity.Service
-	clock *clock
+	clock *testclock.Clock
 	op    access.Principal
 	m     audit.Meta
 }
@@ -46,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	db := pgtest.New(t)
 	_, vc, _ := vaulttest.Bootstrapped(t)
 	// 10:00:05 in a 30-second step, so tests control which step a code is in.
-	c := &clock{t: time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC))
 	svc := identity.New(identity.Config{DB: db.Pool, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})
 	seedAgencies(t, db)
 	return &env{db: db, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
