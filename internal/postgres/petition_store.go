@@ -56,17 +56,6 @@ func dueDate(d deadline.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 }
 
-const insertPetitionSQL = `INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
-	petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
-	next_update_due, search_tsv, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, to_tsvector('simple', $17), $15)`
-
-func insertPetitionArgs(p *StoredPetition) []any {
-	return []any{p.ID, p.TrackingCode, p.LookupHash, string(p.State), p.Agency, string(p.Category), string(p.PetitionerKind),
-		p.PetitionerEnc, p.Title, p.Body, p.ProcedureRef, p.LegalRef, string(p.Channel), nullString(p.EnteredBy),
-		p.ReceivedAt, dueDate(p.NextUpdateDue), petition.Fold(p.Title + " " + p.Body)}
-}
-
 // QueueInsertMany queues one statement inserting every petition of ps on b
 // (a group commit: one statement instead of one per petition).
 func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
@@ -98,7 +87,9 @@ func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
 
 // Insert stores a new petition. A taken tracking code gives ErrConflict.
 func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition) error {
-	_, err := tx.Exec(ctx, insertPetitionSQL, insertPetitionArgs(p)...)
+	b := &pgx.Batch{}
+	s.QueueInsertMany(b, []*StoredPetition{p})
+	err := tx.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return ErrConflict
@@ -142,16 +133,11 @@ func (s *PetitionStore) Update(ctx context.Context, tx pgx.Tx, p *petition.Petit
 	return nil
 }
 
-const insertEventSQL = `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-
-func insertEventArgs(petitionID string, e petition.Event) []any {
-	return []any{petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState), e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note}
-}
-
 // AddEvent appends to a petition's timeline.
 func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID string, e petition.Event) error {
-	_, err := tx.Exec(ctx, insertEventSQL, insertEventArgs(petitionID, e)...)
+	_, err := tx.Exec(ctx, `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState),
+		e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note)
 	if err != nil {
 		return fmt.Errorf("add petition event: %w", err)
 	}
@@ -350,21 +336,20 @@ type IdempotencyRecord struct {
 // that first request left. Concurrent requests with one key wait for the
 // first to commit.
 func (s *PetitionStore) ClaimKey(ctx context.Context, tx pgx.Tx, key string, hash []byte, now time.Time) (*IdempotencyRecord, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO NOTHING`, key, hash, now)
+	b := &pgx.Batch{}
+	s.QueueClaimKeys(b, []string{key}, [][]byte{hash}, now)
+	res := tx.SendBatch(ctx, b)
+	tag, err := res.Exec()
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
 	if tag.RowsAffected() == 1 {
 		return nil, nil
 	}
-	var r IdempotencyRecord
-	err = tx.QueryRow(ctx, `SELECT request_hash, coalesce(petition_id::text, ''), coalesce(response_enc, '')
-		FROM idempotency_keys WHERE key = $1`, key).Scan(&r.RequestHash, &r.PetitionID, &r.ResponseEnc)
-	if err != nil {
-		return nil, fmt.Errorf("read idempotency key: %w", err)
-	}
-	return &r, nil
+	return s.ReadKey(ctx, tx, key)
 }
 
 // QueueClaimKeys queues one statement claiming idempotency keys on b; its
@@ -391,8 +376,6 @@ func (s *PetitionStore) ReadKey(ctx context.Context, q Querier, key string) (*Id
 	return &r, nil
 }
 
-const saveKeySQL = "UPDATE idempotency_keys SET petition_id = $2, response_enc = $3 WHERE key = $1"
-
 // QueueSaveKeyResults queues one statement recording the answers to the
 // requests that claimed keys.
 func (s *PetitionStore) QueueSaveKeyResults(b *pgx.Batch, keys, petitionIDs, responsesEnc []string) {
@@ -402,8 +385,9 @@ func (s *PetitionStore) QueueSaveKeyResults(b *pgx.Batch, keys, petitionIDs, res
 
 // SaveKeyResult records the answer to the request that claimed key.
 func (s *PetitionStore) SaveKeyResult(ctx context.Context, tx pgx.Tx, key, petitionID, responseEnc string) error {
-	_, err := tx.Exec(ctx, saveKeySQL, key, petitionID, responseEnc)
-	if err != nil {
+	b := &pgx.Batch{}
+	s.QueueSaveKeyResults(b, []string{key}, []string{petitionID}, []string{responseEnc})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("save idempotency result: %w", err)
 	}
 	return nil
