@@ -16,8 +16,6 @@ import (
 // browsers insist on Secure, Path=/ and no Domain.
 const SessionCookie = "__Host-pakn_session"
 
-const authnKey ctxKey = iota + 20
-
 // authnOf returns the request's authentication, or an anonymous one.
 func authnOf(ctx context.Context) *identity.Authn {
 	if a, ok := ctx.Value(authnKey).(*identity.Authn); ok {

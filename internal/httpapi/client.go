@@ -8,8 +8,6 @@ import (
 	"strings"
 )
 
-const clientAddrKey ctxKey = iota + 10
-
 // clientAddr returns the client address resolved by withClientAddr.
 func clientAddr(ctx context.Context) string {
 	a, _ := ctx.Value(clientAddrKey).(string)

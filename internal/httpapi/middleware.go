@@ -14,9 +14,14 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 )
 
+// ctxKey types the values this package keeps in a request's context.
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey  ctxKey = iota // see RequestID
+	clientAddrKey               // see clientAddr
+	authnKey                    // see authnOf
+)
 
 // RequestID returns the id of the request carried by ctx, or "".
 func RequestID(ctx context.Context) string {
