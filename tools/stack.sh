@@ -8,6 +8,8 @@
 #   tools/stack.sh pg-destroy DIR            stop it and delete its files
 #   tools/stack.sh vault-up DIR file|inmem   start Vault with state in DIR; writes DIR/env
 #   tools/stack.sh vault-down DIR            stop it
+#   tools/stack.sh pdf-tools                 install the independent PDF checkers tests use
+#                                            (poppler-utils, qpdf, libnss3-tools, mupdf-tools)
 #
 # Every server listens on 127.0.0.1 only. DIR/env holds shell assignments
 # (URLs, development credentials) and is mode 0600: development-only material.
@@ -201,6 +203,21 @@ vault_down() {
   fi
 }
 
+# ------------------------------------------------------- independent checkers
+# pdf_tools installs the Debian tools the signing tests check every PDF with:
+# pdfsig/pdftotext/pdftoppm, qpdf, certutil (an NSS trust store) and mutool.
+pdf_tools() {
+  local missing=()
+  command -v pdfsig >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+  command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+  command -v mutool >/dev/null 2>&1 || missing+=(mupdf-tools)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing PDF checkers: ${missing[*]} (apt-get install ${missing[*]} as root)"
+  log "installing ${missing[*]}"
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
   vault-bin) vault_bin ;;
@@ -209,5 +226,6 @@ case "$cmd" in
   pg-destroy) pg_destroy "$@" ;;
   vault-up) vault_up "$@" ;;
   vault-down) vault_down "$@" ;;
-  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | pg-destroy DIR | vault-up DIR file|inmem | vault-down DIR" ;;
+  pdf-tools) pdf_tools ;;
+  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | pg-destroy DIR | vault-up DIR file|inmem | vault-down DIR | pdf-tools" ;;
 esac

@@ -8,6 +8,7 @@ cd "$ROOT"
 STACK="$ROOT/tools/stack.sh"
 
 export PAKN_VAULT_BIN; PAKN_VAULT_BIN=$("$STACK" vault-bin)
+"$STACK" pdf-tools
 
 tmp=
 if [ -z "${PAKN_TEST_SUPERUSER_URL:-}" ]; then
