@@ -60,6 +60,9 @@ commands:
   seed                      add the demo agencies and one demo account per role, idempotently (PAKN_DATABASE_URL)
   user create|add-role|remove-role|reset-password|reset-mfa|disable -username NAME ...
                             manage staff accounts (PAKN_DATABASE_URL); audited as operator:$USER
+  signer provision|rotate|revoke|list -username NAME ...
+                            manage signers' Vault keys and certificates (VAULT_ADDR, VAULT_TOKEN of an
+                            operator, PAKN_DATABASE_URL); revoking also revokes the certificate in Vault PKI
   audit verify [-anchor SEQ:HASH]
                             check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
   audit export [-after SEQ] write audit events as JSON lines to standard output
@@ -80,6 +83,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdSeed(ctx, args[1:], e)
 	case "user":
 		err = cmdUser(ctx, args[1:], e)
+	case "signer":
+		err = cmdSigner(ctx, args[1:], e)
 	case "audit":
 		if len(args) < 2 {
 			err = errors.New("audit needs a subcommand: verify or export")

@@ -50,6 +50,9 @@ type Service struct {
 	now      func() time.Time
 	intake   intake
 	agencies agencyCache
+	replies  *postgres.ReplyStore
+	keys     KeyRing
+	docs     Documents
 }
 
 // agencyCache keeps the agency codes for routing; the directory changes
@@ -94,6 +97,8 @@ type Config struct {
 	Now      func() time.Time
 	Audit    *postgres.AuditStore
 	Guard    *guard.Guard
+	Keys     KeyRing   // signers' keys; nil disables signing (503)
+	Docs     Documents // signed replies
 }
 
 // DefaultRouting sends regulations to the Department of Justice (the focal
@@ -122,7 +127,7 @@ func New(c Config) *Service {
 		c.Routing = DefaultRouting
 	}
 	return &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
-		cal: c.Calendar, routing: c.Routing, now: c.Now}
+		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs}
 }
 
 // Calendar returns the working-day calendar in use.

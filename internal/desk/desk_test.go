@@ -2,11 +2,17 @@ package desk_test
 
 import (
 	"context"
-	"fmt"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"pakn/internal/access"
 	"pakn/internal/agency"
@@ -17,6 +23,7 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
 	"pakn/internal/testclock"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -27,6 +34,8 @@ type env struct {
 	svc   *desk.Service
 	clock *testclock.Clock
 	m     audit.Meta
+	vault *vaulttest.Server
+	root  *x509.Certificate // the bootstrapped root CA
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -35,7 +44,7 @@ func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	_, vc, _ := vaulttest.Bootstrapped(t)
+	vs, vc, dir := vaulttest.Bootstrapped(t)
 	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
 	for _, a := range agency.DemoDirectory() {
 		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
@@ -43,15 +52,63 @@ func newEnvTB(t testing.TB) *env {
 		}
 	}
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
-	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now})
-	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}}
+	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc,
+		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
+	// Real accounts behind the test principals, and a Vault key and certificate for the signer.
+	for _, r := range access.AllRoles {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO accounts (id, username, display_name, agency_code, password_hash) VALUES ($1, $2, $3, 'STP-HN', 'x')`,
+			roleIDs[r], "test-"+string(r), "Lê Hoàng Cường"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := vault.ProvisionSigner(ctx, vs.Root(), "test-signer", "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = postgres.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
+		return (&postgres.ReplyStore{}).AddSigner(ctx, tx, &postgres.Signer{AccountID: roleIDs[access.Signer], FullName: "Lê Hoàng Cường",
+			Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256",
+			Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}, c.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootPEM, err := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(rootPEM)
+	root, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}, vault: vs, root: root}
 }
+
+// roleIDs are the account ids of the test principals, one per role.
+var roleIDs = map[access.Role]string{
+	access.Official: "00000000-0000-4000-8000-000000000001", access.Reviewer: "00000000-0000-4000-8000-000000000002",
+	access.Signer: "00000000-0000-4000-8000-000000000003", access.Auditor: "00000000-0000-4000-8000-000000000004",
+	access.Admin: "00000000-0000-4000-8000-000000000005",
+}
+
+// replyContent is a reply as an official drafts it.
+func replyContent() *reply.Content {
+	return &reply.Content{
+		Summary:    "Hồ sơ đăng ký hộ kinh doanh chậm giải quyết quá thời hạn quy định",
+		Answer:     "Sở đã kiểm tra hồ sơ và đôn đốc bộ phận một cửa trả kết quả.\nThời hạn giải quyết là 03 ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ.",
+		LegalBasis: []reply.LegalRef{{Document: "Nghị định số 01/2021/NĐ-CP", Articles: "Điều 87"}},
+		Outcome:    reply.Explained,
+	}
+}
+
+// draft is the input of a draft_reply transition.
+func draft() desk.TransitionInput { return desk.TransitionInput{Reply: replyContent()} }
 
 var anon = access.Principal{Kind: access.Anonymous}
 
 func staff(agencyCode string, roles ...access.Role) access.Principal {
-	return access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-0000000000" + fmt.Sprint(10+len(roles)),
-		Name: "staff", Agency: agencyCode, Roles: roles}
+	return access.Principal{Kind: access.Staff, ID: roleIDs[roles[0]], Name: "staff", Agency: agencyCode, Roles: roles}
 }
 
 func submission() petition.Submission {
@@ -182,10 +239,11 @@ func TestLifecycleEveryTransition(t *testing.T) {
 		{official, petition.Accept, desk.TransitionInput{Category: petition.CatConduct}, "", petition.Accepted},
 		{official, petition.Start, desk.TransitionInput{}, "", petition.InProgress},
 		{official, petition.ApproveReply, desk.TransitionInput{}, apperr.Forbidden, petition.InProgress},
-		{official, petition.DraftReply, desk.TransitionInput{}, "", petition.ReplyDrafted},
+		{official, petition.DraftReply, desk.TransitionInput{}, apperr.Invalid, petition.InProgress},
+		{official, petition.DraftReply, draft(), "", petition.ReplyDrafted},
 		{reviewer, petition.SendBack, desk.TransitionInput{}, apperr.Invalid, petition.ReplyDrafted},
 		{reviewer, petition.SendBack, desk.TransitionInput{Note: "Bổ sung căn cứ pháp lý"}, "", petition.InProgress},
-		{official, petition.DraftReply, desk.TransitionInput{}, "", petition.ReplyDrafted},
+		{official, petition.DraftReply, draft(), "", petition.ReplyDrafted},
 		{reviewer, petition.ApproveReply, desk.TransitionInput{}, "", petition.ReplyApproved},
 		{signer, petition.SignReply, desk.TransitionInput{}, apperr.StepUpRequired, petition.ReplyApproved},
 		{signerUp, petition.SignReply, desk.TransitionInput{}, "", petition.ReplySigned},
@@ -500,7 +558,7 @@ func TestStaffEnteredPetitionAndReopen(t *testing.T) {
 		t   petition.Transition
 	}{{official, petition.Accept}, {official, petition.Start}, {official, petition.DraftReply}, {reviewer, petition.ApproveReply},
 		{signer, petition.SignReply}, {official, petition.Publish}, {official, petition.Close}} {
-		if err := e.svc.Transition(ctx, e.m, st.who, id, st.t, desk.TransitionInput{}); err != nil {
+		if err := e.svc.Transition(ctx, e.m, st.who, id, st.t, inputFor(st.t)); err != nil {
 			t.Fatalf("%s: %v", st.t, err)
 		}
 	}
@@ -522,7 +580,7 @@ func TestStaffEnteredPetitionAndReopen(t *testing.T) {
 			signer.SteppedUp = e.clock.Now()
 			who = signer
 		}
-		if err := e.svc.Transition(ctx, e.m, who, id, tr, desk.TransitionInput{}); err != nil {
+		if err := e.svc.Transition(ctx, e.m, who, id, tr, inputFor(tr)); err != nil {
 			t.Fatalf("%s: %v", tr, err)
 		}
 	}
@@ -539,10 +597,18 @@ func TestStaffEnteredPetitionAndReopen(t *testing.T) {
 		if st.t == petition.SignReply {
 			st.who.SteppedUp = e.clock.Now()
 		}
-		if err := e.svc.Transition(ctx, e.m, st.who, id2, st.t, desk.TransitionInput{}); err != nil {
+		if err := e.svc.Transition(ctx, e.m, st.who, id2, st.t, inputFor(st.t)); err != nil {
 			t.Fatalf("%s: %v", st.t, err)
 		}
 	}
 	e.clock.Add(31 * 24 * time.Hour)
 	wantCode(t, e.svc.Reopen(ctx, e.m, r2.TrackingCode, r2.LookupSecret, "Quá hạn nhưng vẫn muốn mở lại"), apperr.Conflict)
+}
+
+// inputFor gives a transition the input it needs.
+func inputFor(t petition.Transition) desk.TransitionInput {
+	if t == petition.DraftReply {
+		return draft()
+	}
+	return desk.TransitionInput{}
 }

@@ -17,6 +17,7 @@ import (
 	"pakn/internal/guard"
 	"pakn/internal/petition"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
 )
 
 // Summary is a petition in a staff list.
@@ -200,6 +201,7 @@ type TransitionInput struct {
 	Reason      petition.RejectReason // reject
 	DuplicateOf string                // reject as duplicate
 	Note        string                // comment, transfer reason, public message
+	Reply       *reply.Content        // draft_reply
 }
 
 // actionFor says which permission a transition needs.
@@ -228,6 +230,44 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 	if !known {
 		return fieldErrors(apperr.Invalid, "Thao tác không hợp lệ. / Unknown transition.", []petition.FieldError{{Field: "transition",
 			VI: "Thao tác không hợp lệ.", EN: "Unknown transition."}})
+	}
+	switch t {
+	case petition.DraftReply:
+		rec, err := s.store.Get(ctx, s.db, "id", id, false)
+		if err != nil {
+			return err
+		}
+		if _, ok := petition.Next(rec.State, t); !ok { // corrections go through DraftReply itself
+			return stateConflict(rec.State, t)
+		}
+		if in.Reply == nil {
+			return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "reply",
+				VI: "Nhập nội dung văn bản trả lời.", EN: "The reply's content is required."}})
+		}
+		_, err = s.DraftReply(ctx, m, p, id, *in.Reply, "")
+		return err
+	case petition.ApproveReply, petition.SendBack, petition.SignReply:
+		want := reply.Draft
+		if t == petition.SignReply {
+			want = reply.Approved
+		}
+		r, err := s.replies.OpenReplyOf(ctx, s.db, id, want)
+		if errors.Is(err, postgres.ErrNotFound) {
+			rec, err := s.store.Get(ctx, s.db, "id", id, false)
+			if err != nil {
+				return err
+			}
+			return stateConflict(rec.State, t)
+		}
+		if err != nil {
+			return err
+		}
+		if t == petition.SignReply {
+			_, err = s.SignReply(ctx, m, p, r.ID)
+		} else {
+			_, err = s.ReviewReply(ctx, m, p, r.ID, t == petition.ApproveReply, in.Note)
+		}
+		return err
 	}
 	return s.move(ctx, m, p, id, t, in)
 }

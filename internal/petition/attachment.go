@@ -78,7 +78,7 @@ func officeType(data []byte) string {
 // NewAttachment checks a file and describes it. It returns a field error
 // when the file is empty, too large, or not of an accepted type.
 func NewAttachment(field, name string, data []byte) (*Attachment, *FieldError) {
-	name = clean(name, false)
+	name = Clean(name, false)
 	if len([]rune(name)) > 200 {
 		name = string([]rune(name)[:200])
 	}

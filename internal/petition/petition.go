@@ -104,9 +104,9 @@ var (
 	agencyPattern   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
 )
 
-// clean trims, NFC-normalises and drops control characters (except new
+// Clean trims, NFC-normalises and drops control characters (except new
 // lines and tabs in long text).
-func clean(s string, multiline bool) string {
+func Clean(s string, multiline bool) string {
 	s = norm.NFC.String(strings.TrimSpace(s))
 	return strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
@@ -128,17 +128,17 @@ func (s *Submission) Normalize() []FieldError {
 	var errs []FieldError
 	bad := func(field, vi, en string) { errs = append(errs, FieldError{field, vi, en}) }
 	p := &s.Petitioner
-	p.Name = clean(p.Name, false)
-	p.TaxCode = strings.ReplaceAll(clean(p.TaxCode, false), " ", "")
-	p.Email = strings.ToLower(clean(p.Email, false))
-	p.Phone = clean(p.Phone, false)
-	p.Address = clean(p.Address, true)
-	p.IdentityNumber = strings.ToUpper(strings.ReplaceAll(clean(p.IdentityNumber, false), " ", ""))
-	s.Title = clean(s.Title, false)
-	s.Body = clean(s.Body, true)
-	s.ProcedureRef = clean(s.ProcedureRef, false)
-	s.LegalRef = clean(s.LegalRef, false)
-	s.TargetAgency = strings.ToUpper(clean(s.TargetAgency, false))
+	p.Name = Clean(p.Name, false)
+	p.TaxCode = strings.ReplaceAll(Clean(p.TaxCode, false), " ", "")
+	p.Email = strings.ToLower(Clean(p.Email, false))
+	p.Phone = Clean(p.Phone, false)
+	p.Address = Clean(p.Address, true)
+	p.IdentityNumber = strings.ToUpper(strings.ReplaceAll(Clean(p.IdentityNumber, false), " ", ""))
+	s.Title = Clean(s.Title, false)
+	s.Body = Clean(s.Body, true)
+	s.ProcedureRef = Clean(s.ProcedureRef, false)
+	s.LegalRef = Clean(s.LegalRef, false)
+	s.TargetAgency = strings.ToUpper(Clean(s.TargetAgency, false))
 	if s.Channel == "" {
 		s.Channel = Online
 	}

@@ -5,6 +5,8 @@ package vault
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"pakn/internal/signing"
 )
 
 // Config says how to reach and log in to Vault.
@@ -198,4 +202,10 @@ func redact(err error) error {
 		return fmt.Errorf("vault answered %d on %s %s: %s", re.StatusCode, re.HTTPMethod, re.URL, strings.Join(re.Errors, "; "))
 	}
 	return err
+}
+
+// SignerKey returns a crypto.Signer for version of a signer's Transit key
+// (internal/signing.TransitSigner), with the client's request timeout.
+func (c *Client) SignerKey(key string, version int, cert *x509.Certificate) (crypto.Signer, error) {
+	return signing.NewTransitSigner(c.api, TransitMount, key, version, cert, c.cfg.Timeout)
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -103,6 +105,9 @@ func ProvisionSigner(ctx context.Context, admin *vaultapi.Client, name, keyType 
 	if err != nil {
 		return nil, err
 	}
+	if err := matchesKey(ctx, admin, path, version, cert); err != nil {
+		return nil, err
+	}
 	return &ProvisionedSigner{Key: key, Version: version, Certificate: cert, ChainPEM: chain}, nil
 }
 
@@ -115,4 +120,49 @@ func latestVersion(s *vaultapi.Secret) (int, error) {
 		return int(n), err
 	}
 	return 0, errors.New("transit key without latest_version")
+}
+
+// matchesKey checks that cert carries the public key of the Transit key's
+// version (read with the operator's token; paknd cannot read key metadata).
+func matchesKey(ctx context.Context, admin *vaultapi.Client, path string, version int, cert *x509.Certificate) error {
+	s, err := admin.Logical().ReadWithContext(ctx, path)
+	if err != nil || s == nil {
+		return fmt.Errorf("read key: %w", redact(err))
+	}
+	keys, _ := s.Data["keys"].(map[string]any)
+	v, _ := keys[strconv.Itoa(version)].(map[string]any)
+	pubPEM, _ := v["public_key"].(string)
+	blk, _ := pem.Decode([]byte(pubPEM))
+	if blk == nil {
+		return fmt.Errorf("key %s v%d has no public key", path, version)
+	}
+	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return err
+	}
+	if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(cert.PublicKey) {
+		return fmt.Errorf("the certificate does not carry the public key of %s v%d", path, version)
+	}
+	return nil
+}
+
+// RotateSigner adds a new version to a signer's Transit key and gives it
+// its own certificate (earlier versions keep theirs).
+func RotateSigner(ctx context.Context, admin *vaultapi.Client, name, keyType string, subject pkix.Name) (*ProvisionedSigner, error) {
+	if !signerName.MatchString(name) {
+		return nil, fmt.Errorf("signer name %q: 2 to 48 lower-case letters, digits or dashes", name)
+	}
+	if _, err := admin.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+SignerKeyPrefix+name+"/rotate", nil); err != nil {
+		return nil, fmt.Errorf("rotate: %w", redact(err))
+	}
+	return ProvisionSigner(ctx, admin, name, keyType, subject)
+}
+
+// RevokeCertificate revokes a certificate of the issuing CA by serial
+// number ("aa:bb:..."), which puts it on the CRL.
+func RevokeCertificate(ctx context.Context, admin *vaultapi.Client, serial string) error {
+	if _, err := admin.Logical().WriteWithContext(ctx, IssuingMount+"/revoke", map[string]any{"serial_number": serial}); err != nil {
+		return fmt.Errorf("revoke certificate %s: %w", serial, redact(err))
+	}
+	return nil
 }

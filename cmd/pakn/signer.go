@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/access"
+	"pakn/internal/audit"
+	"pakn/internal/guard"
+	"pakn/internal/postgres"
+	"pakn/internal/vault"
+)
+
+const signerUsage = `usage:
+  pakn signer provision -username NAME -title "Phó Giám đốc" [-on-behalf "KT. Giám đốc"] [-name "Full Name"] [-type ecdsa-p256|rsa-2048]
+  pakn signer rotate    -username NAME [-title ...] [-on-behalf ...] [-name ...]
+  pakn signer revoke    -username NAME [-version N]
+  pakn signer list      -username NAME
+(VAULT_ADDR and an operator's VAULT_TOKEN, PAKN_DATABASE_URL; audited as operator:$USER)`
+
+// signerKeyName maps a username to its Transit key's name suffix.
+func signerKeyName(username string) string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(username)
+}
+
+func cmdSigner(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		return errors.New(signerUsage)
+	}
+	sub := args[0]
+	fs := newFlags("signer "+sub, e)
+	username := fs.String("username", "", "the signer's account")
+	name := fs.String("name", "", "full name in the certificate and on documents (default: the account's display name)")
+	title := fs.String("title", "", "position printed above the signature, e.g. \"Phó Giám đốc\"")
+	onBehalf := fs.String("on-behalf", "", "authority line when signing for the head, e.g. \"KT. Giám đốc\"")
+	keyType := fs.String("type", "ecdsa-p256", "key type: ecdsa-p256 or rsa-2048")
+	version := fs.Int("version", 0, "key version to revoke (default: the active one)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *username == "" {
+		return fmt.Errorf("-username is required\n%s", signerUsage)
+	}
+	pool, err := e.openAppDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ids, done, err := e.identity(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	acct, err := ids.FindAccount(ctx, *username)
+	if err != nil {
+		return err
+	}
+	store := &postgres.ReplyStore{}
+	op := e.operator()
+	audits := &postgres.AuditStore{}
+	rows, err := store.Signers(ctx, pool, acct.ID)
+	if err != nil {
+		return err
+	}
+	if sub == "list" {
+		for _, g := range rows {
+			fmt.Fprintf(e.stdout, "%s v%d %s %-8s %s, %s; certificate %s valid until %s\n", g.KeyName, g.KeyVersion, g.KeyType, g.Status,
+				g.FullName, g.Title, postgres.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+		}
+		return nil
+	}
+	addr, err := e.need("VAULT_ADDR", "the address of Vault")
+	if err != nil {
+		return err
+	}
+	token, err := e.need("VAULT_TOKEN", "an operator token allowed to manage signer keys")
+	if err != nil {
+		return err
+	}
+	api, err := vault.NewAPI(addr, token, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	keyName := signerKeyName(acct.Username)
+
+	switch sub {
+	case "provision", "rotate":
+		if !slices.Contains(acct.Roles, access.Signer) {
+			return fmt.Errorf("%s does not have the signer role (pakn user add-role -username %s -role signer)", acct.Username, acct.Username)
+		}
+		if len(rows) > 0 && sub == "provision" && rows[0].Status == "active" {
+			return fmt.Errorf("%s already has an active key (%s v%d); use pakn signer rotate", acct.Username, rows[0].KeyName, rows[0].KeyVersion)
+		}
+		if sub == "rotate" && len(rows) == 0 {
+			return fmt.Errorf("%s has no key yet; use pakn signer provision", acct.Username)
+		}
+		g := postgres.Signer{AccountID: acct.ID, FullName: *name, Title: *title, OnBehalf: *onBehalf, KeyType: *keyType}
+		if len(rows) > 0 { // keep what is not given
+			prev := rows[0]
+			g.KeyType = prev.KeyType
+			g.FullName = orElse(g.FullName, prev.FullName)
+			g.Title = orElse(g.Title, prev.Title)
+			if *onBehalf == "" {
+				g.OnBehalf = prev.OnBehalf
+			}
+		}
+		if g.FullName == "" {
+			g.FullName = acct.DisplayName
+		}
+		if g.Title == "" {
+			return fmt.Errorf("-title is required (the position printed above the signature)\n%s", signerUsage)
+		}
+		var ps *vault.ProvisionedSigner
+		subject := pkix.Name{CommonName: g.FullName}
+		if len(rows) == 0 { // a new key (or, after a database restore, the key's latest version)
+			ps, err = vault.ProvisionSigner(ctx, api, keyName, g.KeyType, subject)
+		} else {
+			ps, err = vault.RotateSigner(ctx, api, keyName, g.KeyType, subject) // each version has its own certificate
+		}
+		if err != nil {
+			return err
+		}
+		g.KeyName, g.KeyVersion, g.Certificate, g.ChainPEM = ps.Key, ps.Version, ps.Certificate, ps.ChainPEM
+		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := store.AddSigner(ctx, tx, &g, time.Now()); err != nil {
+				return err
+			}
+			d, _ := json.Marshal(map[string]any{"account": acct.ID, "key": g.KeyName, "key_version": g.KeyVersion,
+				"serial": postgres.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
+			return audits.Append(ctx, tx, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", g.ID, audit.Success, d))
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s: %s v%d for %s (%s), certificate %s valid until %s\n", sub, g.KeyName, g.KeyVersion, g.FullName, g.Title,
+			postgres.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+		return nil
+	case "revoke":
+		var target *postgres.Signer
+		for i := range rows {
+			if (*version == 0 && rows[i].Status == "active") || (*version != 0 && rows[i].KeyVersion == *version) {
+				target = &rows[i]
+				break
+			}
+		}
+		if target == nil {
+			return fmt.Errorf("%s has no such key version (pakn signer list -username %s)", acct.Username, acct.Username)
+		}
+		serial := postgres.SerialHex(target.Certificate)
+		// Audit before act: the row is revoked (paknd stops signing with it) with its event, then the CA revokes the certificate.
+		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := store.RevokeSigner(ctx, tx, target.ID, time.Now()); err != nil {
+				return err
+			}
+			d, _ := json.Marshal(map[string]any{"account": acct.ID, "key": target.KeyName, "key_version": target.KeyVersion, "serial": serial})
+			return audits.Append(ctx, tx, guard.Event(audit.Meta{}, op, "signer.revoke", "signer", target.ID, audit.Success, d))
+		})
+		if err != nil {
+			return err
+		}
+		if err := vault.RevokeCertificate(ctx, api, serial); err != nil {
+			return fmt.Errorf("%w (the key is no longer used; run the command again to retry the revocation in Vault)", err)
+		}
+		fmt.Fprintf(e.stdout, "revoked %s v%d; certificate %s is on the issuing CA's CRL\n", target.KeyName, target.KeyVersion, serial)
+		return nil
+	}
+	return fmt.Errorf("unknown signer subcommand %q\n%s", sub, signerUsage)
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

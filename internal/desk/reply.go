@@ -1,0 +1,477 @@
+package desk
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/guard"
+	"pakn/internal/pdfrender"
+	"pakn/internal/petition"
+	"pakn/internal/postgres"
+	"pakn/internal/reply"
+	"pakn/internal/signing"
+)
+
+// KeyRing gives the crypto.Signer of one version of a signer's key, whose
+// certificate is cert (in production a Vault Transit key: see
+// internal/vault.Client.SignerKey).
+type KeyRing interface {
+	SignerKey(key string, version int, cert *x509.Certificate) (crypto.Signer, error)
+}
+
+// Documents configures the signed replies.
+type Documents struct {
+	PublicURL string // the public site, e.g. https://pakn.hanoi.gov.vn; the QR code leads to PublicURL/verify/{reply id}
+	Place     string // where documents are issued, e.g. "Hà Nội"
+	TSAURL    string // optional RFC 3161 time-stamping service (a signing.TSARelay's URL)
+}
+
+var errReplyNotFound = apperr.New(apperr.NotFound, "Không tìm thấy văn bản trả lời. / No such reply.")
+
+var vnZone = time.FixedZone("ICT", 7*3600)
+
+// staffReply loads a reply for an action of p on its petition; another
+// agency's reply is answered as missing and the attempt audited.
+func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, error) {
+	if !uuidLike(id) {
+		return nil, errReplyNotFound
+	}
+	r, err := s.replies.Reply(ctx, s.db, id, false)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, errReplyNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.staffPetition(ctx, m, p, a, r.PetitionID); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil, errReplyNotFound
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+func uuidLike(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func stateConflict(state petition.State, t petition.Transition) error {
+	allowed := petition.Allowed(state)
+	if allowed == nil {
+		allowed = []petition.Transition{}
+	}
+	e := apperr.New(apperr.Conflict, "Không thể %s khi phản ánh đang ở trạng thái %s. / Cannot %s a petition that is %s.", t, state, t, state)
+	e.Extra = map[string]any{"state": state, "allowed_transitions": allowed}
+	return e
+}
+
+func replyConflict(r *reply.Reply, what string) error {
+	e := apperr.New(apperr.Conflict, "Văn bản trả lời đang ở trạng thái %s, không thể %s. / The reply is %s; cannot %s it.", r.Status, what, r.Status, what)
+	e.Extra = map[string]any{"reply_status": r.Status}
+	return e
+}
+
+// advance moves the petition by t inside tx with its timeline entry.
+func (s *Service) advance(ctx context.Context, tx pgx.Tx, p access.Principal, pet *postgres.StoredPetition, t petition.Transition, note string, now time.Time) error {
+	next, ok := petition.Next(pet.State, t)
+	if !ok {
+		return stateConflict(pet.State, t)
+	}
+	from := pet.State
+	pet.State, pet.UpdatedAt = next, now
+	if err := s.store.Update(ctx, tx, &pet.Petition); err != nil {
+		return err
+	}
+	return s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
+		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: false, Note: note})
+}
+
+// lockPetition loads and locks the petition in tx, checking it is still
+// the principal's agency's.
+func (s *Service) lockPetition(ctx context.Context, tx pgx.Tx, p access.Principal, id string) (*postgres.StoredPetition, error) {
+	pet, err := s.store.Get(ctx, tx, "id", id, true)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind == access.Staff && pet.Agency != p.Agency {
+		return nil, errNotFound
+	}
+	return pet, nil
+}
+
+// DraftReply stores an official's structured reply. On a petition being
+// handled it moves the petition to reply_drafted (and, after a reopening,
+// supersedes the earlier signed reply). On a petition whose reply is
+// signed, published or closed, it is a correction and must name the
+// current signed reply in supersedes.
+func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Principal, petitionID string, c reply.Content, supersedes string) (*reply.Reply, error) {
+	if _, err := s.staffPetition(ctx, m, p, access.PetitionHandle, petitionID); err != nil {
+		return nil, err
+	}
+	if fes := c.Normalize(); len(fes) > 0 {
+		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", fes)
+	}
+	now := s.now()
+	id, err := newUUID(now)
+	if err != nil {
+		return nil, err
+	}
+	var out *reply.Reply
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		pet, err := s.lockPetition(ctx, tx, p, petitionID)
+		if err != nil {
+			return err
+		}
+		cur, err := s.replies.CurrentSigned(ctx, tx, pet.ID)
+		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+			return err
+		}
+		r := &reply.Reply{ID: id, PetitionID: pet.ID, Agency: pet.Agency, Status: reply.Draft, Content: c, DraftedBy: p.ID, DraftedAt: now}
+		correction := false
+		switch pet.State {
+		case petition.InProgress:
+			if supersedes != "" && (cur == nil || cur.ID != supersedes) {
+				return apperr.New(apperr.Conflict, "Chỉ có thể thay thế văn bản trả lời hiện hành. / Only the current signed reply can be superseded.")
+			}
+			if cur != nil {
+				r.Supersedes = cur.ID
+			}
+			if err := s.advance(ctx, tx, p, pet, petition.DraftReply, "", now); err != nil {
+				return err
+			}
+		case petition.ReplySigned, petition.Published, petition.Closed:
+			if cur == nil || supersedes != cur.ID {
+				return apperr.New(apperr.Conflict, "Văn bản đính chính phải nêu văn bản trả lời hiện hành trong supersedes. / A correction must name the current signed reply in supersedes.")
+			}
+			r.Supersedes, correction = cur.ID, true
+			if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
+				FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p)}); err != nil {
+				return err
+			}
+		default:
+			return stateConflict(pet.State, petition.DraftReply)
+		}
+		if err := s.replies.InsertReply(ctx, tx, r); errors.Is(err, postgres.ErrConflict) {
+			return apperr.New(apperr.Conflict, "Đã có một văn bản trả lời đang soạn hoặc chờ ký. / Another reply of this petition is in review or awaiting signature.")
+		} else if err != nil {
+			return err
+		}
+		out = r
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
+			details(map[string]any{"petition": pet.ID, "supersedes": r.Supersedes, "correction": correction, "outcome": c.Outcome})))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReviewReply approves a draft or sends it back with a comment. Whoever
+// drafted a reply cannot review it.
+func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Principal, replyID string, approve bool, comment string) (*reply.Reply, error) {
+	r, err := s.staffReply(ctx, m, p, access.PetitionReview, replyID)
+	if err != nil {
+		return nil, err
+	}
+	comment = petition.Clean(comment, true)
+	if utf8.RuneCountInString(comment) > reply.MaxComment || (!approve && comment == "") {
+		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note",
+			VI: "Nêu ý kiến khi trả lại dự thảo (tối đa 2.000 ký tự).", EN: "Say why the draft is sent back (2,000 characters at most)."}})
+	}
+	t, st := petition.ApproveReply, reply.Approved
+	if !approve {
+		t, st = petition.SendBack, reply.SentBack
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
+		if err != nil {
+			return err
+		}
+		cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+		if err != nil {
+			return err
+		}
+		if cur.Status != reply.Draft {
+			return replyConflict(cur, "review")
+		}
+		if cur.DraftedBy == p.ID {
+			return apperr.New(apperr.Forbidden, "Người soạn thảo không tự duyệt văn bản của mình. / The official who drafted a reply cannot review it.")
+		}
+		now := s.now()
+		if err := s.replies.SetReview(ctx, tx, cur.ID, st, p.ID, comment, now); err != nil {
+			return err
+		}
+		correction := pet.State != petition.ReplyDrafted
+		if !correction {
+			if err := s.advance(ctx, tx, p, pet, t, comment, now); err != nil {
+				return err
+			}
+		} else if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
+			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: comment}); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.replies.Reply(ctx, s.db, r.ID, false)
+}
+
+// SignReply renders an approved reply to PDF, signs it with the signer's
+// key in Vault and stores it with its audit event, in one transaction:
+// if Vault is sealed, unreachable or slow the answer is 503, nothing is
+// stored, and the reply stays approved for a retry. Signing a reply that
+// is already signed returns it unchanged: one approved reply, one document.
+func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, error) {
+	r, err := s.staffReply(ctx, m, p, access.PetitionSign, replyID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == reply.Signed {
+		return r, nil
+	}
+	if r.Status != reply.Approved {
+		return nil, replyConflict(r, "sign")
+	}
+	if s.keys == nil {
+		return nil, apperr.New(apperr.Unavailable, "Chức năng ký số chưa được cấu hình. / Signing is not configured.")
+	}
+	signer, err := s.replies.ActiveSigner(ctx, s.db, p.ID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, apperr.New(apperr.Conflict, "Tài khoản chưa được cấp khóa ký (pakn signer provision). / This account has no signing key (pakn signer provision).")
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.keys.SignerKey(signer.KeyName, signer.KeyVersion, signer.Certificate)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.Get(ctx, s.db, "id", r.PetitionID, false)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
+	if err != nil {
+		return nil, err
+	}
+	var who petition.Petitioner
+	if err := json.Unmarshal(plain, &who); err != nil {
+		return nil, err
+	}
+	var out *reply.Reply
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
+		if err != nil {
+			return err
+		}
+		cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+		if err != nil {
+			return err
+		}
+		if cur.Status == reply.Signed { // signed meanwhile by a concurrent request
+			out = cur
+			return nil
+		}
+		if cur.Status != reply.Approved {
+			return replyConflict(cur, "sign")
+		}
+		now := s.now()
+		doc, err := s.issue(ctx, tx, pet, cur, who, signer, key, now)
+		if err != nil {
+			return err
+		}
+		doc.SignedBy = p.ID
+		if err := s.replies.InsertSigned(ctx, tx, doc); err != nil {
+			return err
+		}
+		if pet.State == petition.ReplyApproved {
+			if err := s.advance(ctx, tx, p, pet, petition.SignReply, doc.Number, now); err != nil {
+				return err
+			}
+		} else if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
+			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: doc.Number}); err != nil {
+			return err
+		}
+		if err := s.audit.Append(ctx, tx, guard.Event(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
+			"petition": pet.ID, "number": doc.Number, "sha256": doc.SHA256, "size": len(doc.PDF), "signer": signer.ID,
+			"key": signer.KeyName, "key_version": signer.KeyVersion, "supersedes": cur.Supersedes, "timestamped": doc.Timestamped}))); err != nil {
+			return err
+		}
+		out, err = s.replies.Reply(ctx, tx, cur.ID, false)
+		return err
+	})
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Unavailable {
+			// Record the failed attempt (best effort: the database may be what failed).
+			_ = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+				return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
+					details(map[string]any{"reason": "signing service unavailable"})))
+			})
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// issue numbers, renders and signs a reply.
+func (s *Service) issue(ctx context.Context, tx pgx.Tx, pet *postgres.StoredPetition, r *reply.Reply, who petition.Petitioner,
+	signer *postgres.Signer, key crypto.Signer, now time.Time) (*postgres.SignedDocument, error) {
+	year := now.In(vnZone).Year()
+	seq, err := s.replies.NextNumber(ctx, tx, pet.Agency, year)
+	if err != nil {
+		return nil, err
+	}
+	number := reply.Number(seq, pet.Agency)
+	name, parent, err := s.replies.AgencyHeading(ctx, tx, pet.Agency)
+	if err != nil {
+		return nil, err
+	}
+	replaces := ""
+	if r.Supersedes != "" {
+		old, err := s.replies.Reply(ctx, tx, r.Supersedes, false)
+		if err != nil {
+			return nil, err
+		}
+		if old.Document != nil {
+			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(vnZone).Format("02/01/2006"))
+		}
+	}
+	c := r.Content
+	subject := "V/v trả lời phản ánh, kiến nghị của " + reply.Salutation(who)
+	if utf8.RuneCountInString(subject) > 160 {
+		subject = "V/v trả lời phản ánh, kiến nghị mã " + pet.TrackingCode
+	}
+	url := strings.TrimRight(s.docs.PublicURL, "/") + "/verify/" + r.ID
+	d := pdfrender.Document{
+		ParentAgency: parent, Agency: name, Number: number, Place: s.docs.Place, Date: now, Subject: subject,
+		Recipient: reply.Salutation(who), RecipientAddr: who.Address,
+		Paragraphs: c.Paragraphs(reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}),
+		CC:         []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
+		OnBehalf:   signer.OnBehalf, SignerTitle: signer.Title, SignerName: signer.FullName,
+		VerifyURL: url, ShortCode: pet.TrackingCode + " / " + number, TrackingCode: pet.TrackingCode, ReplyID: r.ID,
+	}
+	unsigned, err := pdfrender.Render(d)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := signing.SignPDF(unsigned, signing.PDFRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
+		Reason: "Tra loi phan anh, kien nghi " + pet.TrackingCode + " (" + number + ")", Location: s.docs.Place + ", Viet Nam",
+		Time: now, TSAURL: s.docs.TSAURL})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(signed)
+	return &postgres.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
+		PDF: signed, SHA256: hex.EncodeToString(sum[:]), SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
+		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
+}
+
+// Replies lists a petition's replies for staff.
+func (s *Service) Replies(ctx context.Context, m audit.Meta, p access.Principal, petitionID string) ([]reply.Reply, error) {
+	if _, err := s.staffPetition(ctx, m, p, access.PetitionRead, petitionID); err != nil {
+		return nil, err
+	}
+	return s.replies.Replies(ctx, s.db, petitionID)
+}
+
+// Reply returns one reply for staff.
+func (s *Service) Reply(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, error) {
+	return s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+}
+
+// ReplyPDF returns a signed reply's PDF to staff; the download is audited.
+func (s *Service) ReplyPDF(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, []byte, error) {
+	r, err := s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.download(ctx, m, p, r)
+}
+
+func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal, r *reply.Reply) (*reply.Reply, []byte, error) {
+	if r.Document == nil {
+		return nil, nil, apperr.New(apperr.NotFound, "Văn bản trả lời chưa được ký. / The reply is not signed yet.")
+	}
+	b, err := s.replies.PDF(ctx, s.db, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "reply.download", "reply", r.ID, audit.Success,
+			details(map[string]any{"sha256": r.Document.SHA256})))
+	})
+	return r, b, err
+}
+
+// PetitionerReplyPDF gives the petitioner, with tracking code and secret,
+// the current signed reply to their petition.
+func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, secret string) (*reply.Reply, []byte, error) {
+	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "reply.download")
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.replies.CurrentSigned(ctx, s.db, rec.ID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, nil, apperr.New(apperr.NotFound, "Chưa có văn bản trả lời đã ký. / There is no signed reply yet.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.download(ctx, m, access.Principal{Kind: access.Anonymous, Name: "petitioner"}, r)
+}
+
+// PublishedReply returns a signed reply from the public register: only
+// once its petition's answer is published (published or closed since).
+func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Reply, []byte, error) {
+	if !uuidLike(replyID) {
+		return nil, nil, errReplyNotFound
+	}
+	r, err := s.replies.Reply(ctx, s.db, replyID, false)
+	if errors.Is(err, postgres.ErrNotFound) || (err == nil && r.Document == nil) {
+		return nil, nil, errReplyNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pet, err := s.store.Get(ctx, s.db, "id", r.PetitionID, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pet.State != petition.Published && pet.State != petition.Closed {
+		return nil, nil, errReplyNotFound
+	}
+	b, err := s.replies.PDF(ctx, s.db, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, b, nil
+}

@@ -1,0 +1,286 @@
+package desk_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/desk"
+	"pakn/internal/pdftest"
+	"pakn/internal/petition"
+	"pakn/internal/reply"
+)
+
+// approved takes a new petition to an approved reply; it returns the
+// petition's id, the reply and the petitioner's receipt.
+func (e *env) approved(t *testing.T) (string, *reply.Reply, *desk.Receipt) {
+	t.Helper()
+	ctx := context.Background()
+	rc := e.submit(t, submission())
+	id := e.id(t, rc.TrackingCode)
+	official := staff("STP-HN", access.Official)
+	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
+		if err := e.svc.Transition(ctx, e.m, official, id, tr, desk.TransitionInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	return id, r, rc
+}
+
+func (e *env) signer() access.Principal {
+	p := staff("STP-HN", access.Signer)
+	p.SteppedUp = e.clock.Now()
+	return p
+}
+
+func (e *env) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDraftValidationAndFourEyes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.id(t, e.submit(t, submission()).TrackingCode)
+	official := staff("STP-HN", access.Official)
+	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
+		if err := e.svc.Transition(ctx, e.m, official, id, tr, desk.TransitionInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := reply.Content{Summary: "ngắn", Answer: "", Outcome: "maybe", LegalBasis: []reply.LegalRef{{Document: "x"}}}
+	ae := wantCode(t, func() error { _, err := e.svc.DraftReply(ctx, e.m, official, id, bad, ""); return err }(), apperr.Invalid)
+	fields := map[string]bool{}
+	for _, f := range ae.Fields {
+		fields[f.Field] = f.VI != "" && f.EN != ""
+	}
+	for _, f := range []string{"summary", "answer", "outcome", "legal_basis[0]"} {
+		if !fields[f] {
+			t.Errorf("no bilingual error for %s: %+v", f, ae.Fields)
+		}
+	}
+	tr := *replyContent()
+	tr.Outcome = reply.Transferred
+	wantCode(t, func() error { _, err := e.svc.DraftReply(ctx, e.m, official, id, tr, ""); return err }(), apperr.Invalid)
+
+	r, err := e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second open draft is refused; the drafter cannot approve their own reply.
+	_, err = e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
+	wantCode(t, err, apperr.Conflict)
+	both := staff("STP-HN", access.Official, access.Reviewer)
+	_, err = e.svc.ReviewReply(ctx, e.m, both, r.ID, true, "")
+	wantCode(t, err, apperr.Forbidden)
+	// Sent back with a comment; a new draft follows.
+	_, err = e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, false, "")
+	wantCode(t, err, apperr.Invalid)
+	back, err := e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, false, "Bổ sung căn cứ pháp lý")
+	if err != nil || back.Status != reply.SentBack || back.ReviewComment != "Bổ sung căn cứ pháp lý" {
+		t.Fatalf("sent back: %+v %v", back, err)
+	}
+	// Another agency's staff see nothing.
+	_, err = e.svc.Reply(ctx, e.m, staff("SKHDT-HN", access.Official), r.ID)
+	wantCode(t, err, apperr.NotFound)
+	// Signing needs an approved reply.
+	_, err = e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	wantCode(t, err, apperr.Conflict)
+}
+
+func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, r, rc := e.approved(t)
+
+	// Without a fresh TOTP code: step-up required.
+	notUp := staff("STP-HN", access.Signer)
+	_, err := e.svc.SignReply(ctx, e.m, notUp, r.ID)
+	wantCode(t, err, apperr.StepUpRequired)
+
+	signed, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := signed.Document
+	if signed.Status != reply.Signed || doc == nil || doc.Number != "1/STP-HN-PAKN" || doc.KeyVersion != 1 || len(doc.SHA256) != 64 {
+		t.Fatalf("signed reply %+v %+v", signed, doc)
+	}
+	// Signing again gives the same document, not a second one.
+	again, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	if err != nil || again.Document.SHA256 != doc.SHA256 {
+		t.Fatalf("second signing: %+v %v", again, err)
+	}
+	if n := e.count(t, "SELECT count(*) FROM signed_replies"); n != 1 {
+		t.Fatalf("%d signed documents, want 1", n)
+	}
+	d, _ := e.svc.Get(ctx, e.m, staff("STP-HN", access.Official), id)
+	if d.State != petition.ReplySigned {
+		t.Fatalf("petition %s after signing", d.State)
+	}
+	if n := e.count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND object_id = $1 AND details->>'sha256' = $2", r.ID, doc.SHA256); n != 1 {
+		t.Fatalf("%d signing events", n)
+	}
+
+	_, pdf, err := e.svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := pdftest.RequireValid(t, pdf, e.root)
+	if !strings.Contains(rep, "Lê Hoàng Cường") {
+		t.Errorf("pdfsig does not name the signer:\n%s", rep)
+	}
+	text := pdftest.Text(t, pdf)
+	for _, want := range []string{"Nguyễn Thị Hồng Nhung, phường Điện Biên, quận Ba Đình", "Số: 1/STP-HN-PAKN", "SỞ TƯ PHÁP",
+		"ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Nghị định số 01/2021/NĐ-CP, Điều 87",
+		"Giải thích, hướng dẫn quy định hiện hành", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Lê Hoàng Cường", rc.TrackingCode,
+		"https://pakn.example.vn/verify/" + r.ID} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "nhung@example.vn") || strings.Contains(text, "0912345678") || strings.Contains(text, "001203004567") {
+		t.Error("the reply prints contact or identity data")
+	}
+
+	// The stored rows cannot change.
+	for _, sql := range []string{"UPDATE signed_replies SET number = 'x'", "DELETE FROM signed_replies",
+		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'"} {
+		if _, err := e.db.Pool.Exec(ctx, sql); err == nil {
+			t.Errorf("%s succeeded", sql)
+		}
+	}
+
+	// The petitioner downloads it with code and secret; the public only once published.
+	_, got, err := e.svc.PetitionerReplyPDF(ctx, e.m, rc.TrackingCode, rc.LookupSecret)
+	if err != nil || string(got) != string(pdf) {
+		t.Fatalf("petitioner download: %v", err)
+	}
+	_, _, err = e.svc.PetitionerReplyPDF(ctx, e.m, rc.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
+	wantCode(t, err, apperr.NotFound)
+	_, _, err = e.svc.PublishedReply(ctx, r.ID)
+	wantCode(t, err, apperr.NotFound)
+	if err := e.svc.Transition(ctx, e.m, staff("STP-HN", access.Official), id, petition.Publish, desk.TransitionInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err = e.svc.PublishedReply(ctx, r.ID); err != nil || string(got) != string(pdf) {
+		t.Fatalf("public download: %v", err)
+	}
+}
+
+func TestCorrectionSupersedes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, r, _ := e.approved(t)
+	first, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official := staff("STP-HN", access.Official)
+	c := replyContent()
+	c.Answer += "\nĐính chính: thời hạn là 03 ngày làm việc."
+	_, err = e.svc.DraftReply(ctx, e.m, official, id, *c, "")
+	wantCode(t, err, apperr.Conflict) // a correction names what it corrects
+	corr, err := e.svc.DraftReply(ctx, e.m, official, id, *c, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), corr.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.svc.SignReply(ctx, e.m, e.signer(), corr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Document.Number != "2/STP-HN-PAKN" || second.Supersedes != first.ID {
+		t.Fatalf("correction %+v", second)
+	}
+	old, _ := e.svc.Reply(ctx, e.m, official, first.ID)
+	if old.Document.SupersededBy != second.ID || old.Document.SHA256 != first.Document.SHA256 {
+		t.Fatalf("the first reply is not marked superseded: %+v", old.Document)
+	}
+	_, pdf, err := e.svc.ReplyPDF(ctx, e.m, official, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.RequireValid(t, pdf, e.root)
+	if text := pdftest.Text(t, pdf); !strings.Contains(text, "Văn bản này thay thế Văn bản số 1/STP-HN-PAKN") {
+		t.Errorf("the correction does not say what it replaces:\n%s", text)
+	}
+	// Both documents stay; the old one is still retrievable and valid.
+	_, oldPDF, err := e.svc.ReplyPDF(ctx, e.m, official, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.RequireValid(t, oldPDF, e.root)
+	// The superseded reply cannot be corrected again.
+	_, err = e.svc.DraftReply(ctx, e.m, official, id, *c, first.ID)
+	wantCode(t, err, apperr.Conflict)
+	if d, _ := e.svc.Get(ctx, e.m, official, id); d.State != petition.ReplySigned {
+		t.Fatalf("a correction moved the petition to %s", d.State)
+	}
+}
+
+func TestSigningSurvivesVaultOutages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, r, _ := e.approved(t)
+	unchanged := func(stage string) {
+		t.Helper()
+		got, err := e.svc.Reply(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+		if err != nil || got.Status != reply.Approved || got.Document != nil {
+			t.Fatalf("%s: reply %+v %v", stage, got, err)
+		}
+		if d, _ := e.svc.Get(ctx, e.m, staff("STP-HN", access.Official), id); d.State != petition.ReplyApproved {
+			t.Fatalf("%s: petition %s", stage, d.State)
+		}
+		if n := e.count(t, "SELECT count(*) FROM signed_replies") + e.count(t, "SELECT count(*) FROM reply_numbers"); n != 0 {
+			t.Fatalf("%s: something was written (%d rows)", stage, n)
+		}
+	}
+
+	// Sealed.
+	if _, err := e.vault.Root().Logical().Write("sys/seal", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	ae := wantCode(t, err, apperr.Unavailable)
+	if !strings.Contains(ae.Message, "thử lại") || !strings.Contains(ae.Message, "try again") {
+		t.Errorf("unclear message: %q", ae.Message)
+	}
+	unchanged("sealed")
+
+	// Unreachable.
+	e.vault.Stop()
+	_, err = e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	wantCode(t, err, apperr.Unavailable)
+	unchanged("stopped")
+	if n := e.count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND outcome = 'failure'"); n < 1 {
+		t.Error("failed signing attempts are not audited")
+	}
+
+	// Back: the retry signs.
+	e.vault.Restart()
+	signed, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signed.Document.Number != "1/STP-HN-PAKN" {
+		t.Fatalf("number %s: failed attempts consumed numbers", signed.Document.Number)
+	}
+	_, pdf, _ := e.svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+	pdftest.RequireValid(t, pdf, e.root)
+}

@@ -1,0 +1,327 @@
+package postgres
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"pakn/internal/reply"
+)
+
+// ReplyStore keeps replies, their signed documents, the document number
+// registers and the signers.
+type ReplyStore struct{}
+
+const replyColumns = `r.id, r.petition_id, r.agency_code, r.status, r.content, coalesce(r.supersedes::text, ''),
+	r.drafted_by, r.drafted_at, coalesce(r.reviewed_by::text, ''), coalesce(r.reviewed_at, 'epoch'), r.review_comment,
+	d.number, d.sha256, d.size, s.full_name, s.title, d.key_name, d.key_version, s.serial, d.signed_at, d.timestamped,
+	(SELECT n.id::text FROM replies n WHERE n.supersedes = r.id AND n.status = 'signed')`
+
+const replyFrom = ` FROM replies r LEFT JOIN signed_replies d ON d.reply_id = r.id LEFT JOIN signers s ON s.id = d.signer_id`
+
+func scanReply(row pgx.Row) (*reply.Reply, error) {
+	var r reply.Reply
+	var status string
+	var content []byte
+	var number, sha, signerName, title, keyName, serial, supersededBy *string
+	var size, keyVersion *int
+	var signedAt *time.Time
+	var stamped *bool
+	err := row.Scan(&r.ID, &r.PetitionID, &r.Agency, &status, &content, &r.Supersedes, &r.DraftedBy, &r.DraftedAt,
+		&r.ReviewedBy, &r.ReviewedAt, &r.ReviewComment,
+		&number, &sha, &size, &signerName, &title, &keyName, &keyVersion, &serial, &signedAt, &stamped, &supersededBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load reply: %w", err)
+	}
+	r.Status = reply.Status(status)
+	if err := json.Unmarshal(content, &r.Content); err != nil {
+		return nil, fmt.Errorf("load reply content: %w", err)
+	}
+	if r.ReviewedAt.Equal(time.Unix(0, 0)) {
+		r.ReviewedAt = time.Time{}
+	}
+	if number != nil {
+		r.Document = &reply.Document{Number: *number, SHA256: *sha, Size: *size, SignerName: *signerName, SignerTitle: *title,
+			KeyName: *keyName, KeyVersion: *keyVersion, CertSerial: *serial, SignedAt: *signedAt, Timestamped: *stamped}
+		if supersededBy != nil {
+			r.Document.SupersededBy = *supersededBy
+		}
+	}
+	return &r, nil
+}
+
+// InsertReply stores a new reply; a second open reply of the same petition
+// is ErrConflict.
+func (s *ReplyStore) InsertReply(ctx context.Context, tx pgx.Tx, r *reply.Reply) error {
+	content, err := json.Marshal(r.Content)
+	if err != nil {
+		return err
+	}
+	var supersedes *string
+	if r.Supersedes != "" {
+		supersedes = &r.Supersedes
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO replies (id, petition_id, agency_code, status, content, supersedes, drafted_by, drafted_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, r.ID, r.PetitionID, r.Agency, r.Status, content, supersedes, r.DraftedBy, r.DraftedAt)
+	return uniqueConflict(err, "insert reply")
+}
+
+func uniqueConflict(err error, what string) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%s: %w", what, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Reply loads one reply (lock: FOR UPDATE of its row).
+func (s *ReplyStore) Reply(ctx context.Context, q Querier, id string, lock bool) (*reply.Reply, error) {
+	sql := `SELECT ` + replyColumns + replyFrom + ` WHERE r.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF r`
+	}
+	return scanReply(q.QueryRow(ctx, sql, id))
+}
+
+// OpenReplyOf returns the petition's reply in status st (draft or
+// approved: there is at most one), or ErrNotFound.
+func (s *ReplyStore) OpenReplyOf(ctx context.Context, q Querier, petitionID string, st reply.Status) (*reply.Reply, error) {
+	return scanReply(q.QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 AND r.status = $2`, petitionID, st))
+}
+
+// Replies lists a petition's replies, oldest first.
+func (s *ReplyStore) Replies(ctx context.Context, q Querier, petitionID string) ([]reply.Reply, error) {
+	rows, err := q.Query(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 ORDER BY r.drafted_at, r.id`, petitionID)
+	if err != nil {
+		return nil, fmt.Errorf("list replies: %w", err)
+	}
+	defer rows.Close()
+	out := []reply.Reply{}
+	for rows.Next() {
+		r, err := scanReply(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// CurrentSigned returns the petition's signed reply that no other signed
+// reply supersedes, or ErrNotFound.
+func (s *ReplyStore) CurrentSigned(ctx context.Context, q Querier, petitionID string) (*reply.Reply, error) {
+	return scanReply(q.QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 AND r.status = 'signed'
+		AND NOT EXISTS (SELECT 1 FROM replies n WHERE n.supersedes = r.id AND n.status = 'signed')
+		ORDER BY d.signed_at DESC LIMIT 1`, petitionID))
+}
+
+// SetReview records a review decision (approved or sent back).
+func (s *ReplyStore) SetReview(ctx context.Context, tx pgx.Tx, id string, st reply.Status, reviewer, comment string, at time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE replies SET status = $2, reviewed_by = $3, reviewed_at = $4, review_comment = $5, updated_at = $4
+		WHERE id = $1`, id, st, reviewer, at, comment)
+	if err != nil {
+		return fmt.Errorf("review reply: %w", err)
+	}
+	return nil
+}
+
+// NextNumber takes the next number of the agency's yearly register.
+func (s *ReplyStore) NextNumber(ctx context.Context, tx pgx.Tx, agency string, year int) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `INSERT INTO reply_numbers (agency_code, year, last) VALUES ($1, $2, 1)
+		ON CONFLICT (agency_code, year) DO UPDATE SET last = reply_numbers.last + 1 RETURNING last`, agency, year).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("document number: %w", err)
+	}
+	return n, nil
+}
+
+// SignedDocument is a signed reply's stored record.
+type SignedDocument struct {
+	ReplyID, PetitionID, Agency string
+	Number                      string
+	Year, Seq                   int
+	PDF                         []byte
+	SHA256                      string
+	SignerID, SignedBy          string
+	KeyName                     string
+	KeyVersion                  int
+	Certificate                 []byte
+	SignedAt                    time.Time
+	Timestamped                 bool
+}
+
+// InsertSigned stores a signed document and marks its reply signed.
+func (s *ReplyStore) InsertSigned(ctx context.Context, tx pgx.Tx, d *SignedDocument) error {
+	_, err := tx.Exec(ctx, `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size,
+		signer_id, signed_by, key_name, key_version, certificate, signed_at, timestamped)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, len(d.PDF), d.SignerID, d.SignedBy,
+		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped)
+	if err != nil {
+		return uniqueConflict(err, "store signed reply")
+	}
+	_, err = tx.Exec(ctx, `UPDATE replies SET status = 'signed', updated_at = $2 WHERE id = $1`, d.ReplyID, d.SignedAt)
+	if err != nil {
+		return fmt.Errorf("mark reply signed: %w", err)
+	}
+	return nil
+}
+
+// PDF returns a signed reply's bytes.
+func (s *ReplyStore) PDF(ctx context.Context, q Querier, replyID string) ([]byte, error) {
+	var b []byte
+	err := q.QueryRow(ctx, `SELECT pdf FROM signed_replies WHERE reply_id = $1`, replyID).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load signed reply: %w", err)
+	}
+	return b, nil
+}
+
+// Signer is a signer's key version and certificate.
+type Signer struct {
+	ID, AccountID   string
+	FullName, Title string
+	OnBehalf        string
+	KeyName         string
+	KeyVersion      int
+	KeyType         string
+	Certificate     *x509.Certificate
+	Chain           []*x509.Certificate // the certificate, then its issuers
+	ChainPEM        string
+	Status          string
+	CreatedAt       time.Time
+}
+
+const signerColumns = `id, account_id, full_name, title, on_behalf, key_name, key_version, key_type, chain_pem, status, created_at`
+
+func scanSigner(row pgx.Row) (*Signer, error) {
+	var g Signer
+	err := row.Scan(&g.ID, &g.AccountID, &g.FullName, &g.Title, &g.OnBehalf, &g.KeyName, &g.KeyVersion, &g.KeyType, &g.ChainPEM, &g.Status, &g.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load signer: %w", err)
+	}
+	if g.Chain, err = parseChain(g.ChainPEM); err != nil {
+		return nil, err
+	}
+	g.Certificate = g.Chain[0]
+	return &g, nil
+}
+
+// ActiveSigner returns the account's active signer, or ErrNotFound.
+func (s *ReplyStore) ActiveSigner(ctx context.Context, q Querier, accountID string) (*Signer, error) {
+	return scanSigner(q.QueryRow(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 AND status = 'active'`, accountID))
+}
+
+// Signers lists an account's signer rows, newest first.
+func (s *ReplyStore) Signers(ctx context.Context, q Querier, accountID string) ([]Signer, error) {
+	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 ORDER BY key_version DESC`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list signers: %w", err)
+	}
+	defer rows.Close()
+	var out []Signer
+	for rows.Next() {
+		g, err := scanSigner(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *g)
+	}
+	return out, rows.Err()
+}
+
+// AddSigner retires the account's active signer, if any, and stores g as
+// the active one.
+func (s *ReplyStore) AddSigner(ctx context.Context, tx pgx.Tx, g *Signer, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE signers SET status = 'retired' WHERE account_id = $1 AND status = 'active'`, g.AccountID); err != nil {
+		return fmt.Errorf("retire signer: %w", err)
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO signers (account_id, full_name, title, on_behalf, key_name, key_version, key_type, certificate,
+		chain_pem, serial, not_after, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12) RETURNING id`,
+		g.AccountID, g.FullName, g.Title, g.OnBehalf, g.KeyName, g.KeyVersion, g.KeyType, g.Certificate.Raw, g.ChainPEM,
+		SerialHex(g.Certificate), g.Certificate.NotAfter, now).Scan(&g.ID)
+	if err != nil {
+		return uniqueConflict(err, "add signer")
+	}
+	g.Status, g.CreatedAt = "active", now
+	return nil
+}
+
+// RevokeSigner marks a signer row revoked.
+func (s *ReplyStore) RevokeSigner(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE signers SET status = 'revoked', revoked_at = $2 WHERE id = $1`, id, now)
+	if err != nil {
+		return fmt.Errorf("revoke signer: %w", err)
+	}
+	return nil
+}
+
+// SerialHex writes a certificate's serial number as Vault does: lower-case
+// hex byte pairs separated by colons.
+func SerialHex(c *x509.Certificate) string {
+	b := c.SerialNumber.Bytes()
+	out := make([]byte, 0, len(b)*3)
+	for i, x := range b {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+	}
+	return string(out)
+}
+
+// parseChain reads a PEM certificate chain (at least one certificate).
+func parseChain(s string) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := []byte(s)
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("signer chain: %w", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("signer chain: no certificate")
+	}
+	return out, nil
+}
+
+// AgencyHeading returns an agency's Vietnamese name and its parent's ("" at
+// the root), as a document's heading prints them.
+func (s *ReplyStore) AgencyHeading(ctx context.Context, q Querier, code string) (name, parent string, err error) {
+	err = q.QueryRow(ctx, `SELECT a.name_vi, coalesce(p.name_vi, '') FROM agencies a LEFT JOIN agencies p ON p.code = a.parent_code
+		WHERE a.code = $1`, code).Scan(&name, &parent)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("agency heading: %w", err)
+	}
+	return name, parent, nil
+}
