@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 )
@@ -45,6 +48,8 @@ type stack struct {
 	byRole  map[access.Role]*auth.Account
 	victim  *auth.Account // an account of the same agency that admins act on
 	foreign *auth.Account // an account of another agency
+	vault   *vaulttest.Server
+	certs   string // the bootstrapped CA chain's folder
 }
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
@@ -53,7 +58,7 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	_, vc, _ := vaulttest.Bootstrapped(t)
+	vs, vc, dir := vaulttest.Bootstrapped(t)
 	store := &postgres.AuditStore{}
 	ags := &postgres.AgencyStore{Audit: store}
 	for _, a := range agency.DemoDirectory() {
@@ -63,7 +68,8 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
 	ids := identity.New(identity.Config{DB: db.Pool, Hasher: apiHasher, Box: box, Audit: store})
-	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard()})
+	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard(),
+		Keys: vc, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
 	api := New(Deps{
@@ -75,7 +81,8 @@ func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{}}
+	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{},
+		vault: vs, certs: filepath.Join(dir, "certs")}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}
@@ -228,6 +235,15 @@ var expected = map[string]string{
 	"POST /api/v1/petitions/{id}/transitions":             "official",
 	"POST /api/v1/petitions/{id}/updates":                 "official",
 	"GET /api/v1/reports/deadlines":                       "official,reviewer,signer,admin",
+	"GET /api/v1/petitions/{id}/replies":                  "official,reviewer,signer",
+	"POST /api/v1/petitions/{id}/replies":                 "official",
+	"GET /api/v1/replies/{id}":                            "official,reviewer,signer",
+	"POST /api/v1/replies/{id}/approve":                   "reviewer",
+	"POST /api/v1/replies/{id}/send-back":                 "reviewer",
+	"POST /api/v1/replies/{id}/sign":                      "signer",
+	"GET /api/v1/replies/{id}/pdf":                        "official,reviewer,signer",
+	"POST /api/v1/petitions/reply":                        "all",
+	"GET /api/v1/register/replies/{id}/pdf":               "all",
 }
 
 // bodies are the request bodies the table sends, where "{}" would not do.
@@ -269,6 +285,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	}
 	_, tokenSecret := s.token(access.AuditRead, access.AgencyRead)
 	pet, att := s.petition()
+	draftReply, signedReply, _ := s.replies()
 	who := []string{"anonymous", "token"}
 	for _, r := range access.AllRoles {
 		who = append(who, string(r))
@@ -280,6 +297,12 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				path := strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
 				if strings.HasPrefix(pattern, "/api/v1/petitions/{id}") {
 					path = strings.NewReplacer("{id}", pet, "{attachment}", att).Replace(pattern)
+				}
+				if strings.HasPrefix(pattern, "/api/v1/replies/{id}") {
+					path = strings.Replace(pattern, "{id}", draftReply, 1)
+				}
+				if strings.HasSuffix(pattern, "/pdf") {
+					path = strings.Replace(pattern, "{id}", signedReply, 1)
 				}
 				if strings.HasPrefix(pattern, "/api/v1/tokens/") {
 					id, _ := s.token(access.AgencyRead)
@@ -595,4 +618,76 @@ func (s *stack) petition() (id, attachment string) {
 		s.t.Fatal(err)
 	}
 	return id, attachment
+}
+
+// provisionSigner gives a a Vault Transit key and certificate, as
+// `pakn signer provision` does.
+func (s *stack) provisionSigner(a *auth.Account) {
+	s.t.Helper()
+	ctx := context.Background()
+	ps, err := vault.ProvisionSigner(ctx, s.vault.Root(), a.Username, "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	err = postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return (&postgres.ReplyStore{}).AddSigner(ctx, tx, &postgres.Signer{AccountID: a.ID, FullName: "Lê Hoàng Cường", Title: "Phó Giám đốc",
+			KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}, time.Now())
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// principal is a stepped-up principal of a.
+func principal(a *auth.Account) access.Principal {
+	return access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
+}
+
+// replies creates, through the desk, a petition with a draft reply and a
+// petition whose reply is signed and published; it returns both replies'
+// ids and the second petition's receipt.
+func (s *stack) replies() (draft, published string, rc *desk.Receipt) {
+	s.t.Helper()
+	ctx := context.Background()
+	s.provisionSigner(s.byRole[access.Signer])
+	official, reviewer, signer := principal(s.byRole[access.Official]), principal(s.byRole[access.Reviewer]), principal(s.byRole[access.Signer])
+	content := reply.Content{Summary: "Mức phí trông giữ xe đạp điện chưa hợp lý", Answer: "Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.",
+		LegalBasis: []reply.LegalRef{{Document: "Nghị quyết số 44/2025/NQ-HĐND", Articles: "Điều 3"}}, Outcome: reply.Explained}
+	var ids [2]string
+	for i := range ids {
+		sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung",
+			Email: "nhung@example.vn", Address: "phường Điện Biên, quận Ba Đình"},
+			Title: "Phí trông giữ xe đạp điện", Body: "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng.", Category: petition.CatRegulation}
+		r, err := s.desk.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		var pid string
+		if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM petitions WHERE tracking_code = $1`, r.TrackingCode).Scan(&pid); err != nil {
+			s.t.Fatal(err)
+		}
+		for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
+			if err := s.desk.Transition(ctx, audit.Meta{}, official, pid, tr, desk.TransitionInput{}); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+		d, err := s.desk.DraftReply(ctx, audit.Meta{}, official, pid, content, "")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		ids[i] = d.ID
+		if i == 1 {
+			rc = r
+			if _, err := s.desk.ReviewReply(ctx, audit.Meta{}, reviewer, d.ID, true, ""); err != nil {
+				s.t.Fatal(err)
+			}
+			if _, err := s.desk.SignReply(ctx, audit.Meta{}, signer, d.ID); err != nil {
+				s.t.Fatal(err)
+			}
+			if err := s.desk.Transition(ctx, audit.Meta{}, official, pid, petition.Publish, desk.TransitionInput{}); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+	}
+	return ids[0], ids[1], rc
 }

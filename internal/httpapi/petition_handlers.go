@@ -14,6 +14,7 @@ import (
 	"pakn/internal/deadline"
 	"pakn/internal/desk"
 	"pakn/internal/petition"
+	"pakn/internal/reply"
 )
 
 // UploadLimit bounds a petition submission: five 10 MB files and the form.
@@ -206,7 +207,8 @@ func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
 		Category    string `json:"category"`
 		Reason      string `json:"reason"`
 		DuplicateOf string `json:"duplicate_of"`
-		Note        string `json:"note"`
+		Note        string         `json:"note"`
+		Reply       *reply.Content `json:"reply"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, s.log, err)
@@ -219,7 +221,7 @@ func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
 	}
 	s.noContent(w, r, s.desk.Transition(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), t,
 		desk.TransitionInput{Agency: in.Agency, Category: petition.Category(in.Category), Reason: petition.RejectReason(in.Reason),
-			DuplicateOf: in.DuplicateOf, Note: in.Note}))
+			DuplicateOf: in.DuplicateOf, Note: in.Note, Reply: in.Reply}))
 }
 
 func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {

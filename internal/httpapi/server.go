@@ -150,6 +150,15 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/petitions/{id}/attachments/{attachment}", s.getAttachment)
 	r.Post("/petitions/{id}/transitions", s.transitionPetition)
 	r.Post("/petitions/{id}/updates", s.postUpdate)
+	r.Get("/petitions/{id}/replies", s.listReplies)
+	r.Post("/petitions/{id}/replies", s.draftReply)
+	r.Get("/replies/{id}", s.getReply)
+	r.Post("/replies/{id}/approve", s.reviewReply(true))
+	r.Post("/replies/{id}/send-back", s.reviewReply(false))
+	r.Post("/replies/{id}/sign", s.signReply)
+	r.Get("/replies/{id}/pdf", s.replyPDF)
+	r.With(secret).Post("/petitions/reply", s.petitionerReplyPDF)
+	r.With(public).Get("/register/replies/{id}/pdf", s.publishedReplyPDF)
 	r.Get("/reports/deadlines", s.deadlineReport)
 }
 

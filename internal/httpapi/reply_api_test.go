@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pakn/internal/access"
+	"pakn/internal/pdftest"
+	"pakn/internal/vault"
+)
+
+func (s *stack) rootCA() *x509.Certificate {
+	s.t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.certs, vault.RootCAFile))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func TestReplyOverHTTP(t *testing.T) {
+	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	draftID, signedID, rc := s.replies()
+	official, reviewer, signer := s.session(s.byRole[access.Official]), s.session(s.byRole[access.Reviewer]), s.session(s.byRole[access.Signer])
+
+	// Review and sign the draft over HTTP; signing twice gives one document.
+	resp, body := s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/approve", body: "{}", cookie: reviewer})
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"approved"`) {
+		t.Fatalf("approve: %d %s", resp.StatusCode, body)
+	}
+	var first, second struct {
+		Document struct {
+			SHA256 string `json:"sha256"`
+			Number string `json:"number"`
+		} `json:"document"`
+	}
+	resp, body = s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/sign", body: "{}", cookie: signer})
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &first) != nil || first.Document.Number != "2/STP-HN-PAKN" {
+		t.Fatalf("sign: %d %s", resp.StatusCode, body)
+	}
+	_, body = s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/sign", body: "{}", cookie: signer})
+	if json.Unmarshal([]byte(body), &second) != nil || second.Document.SHA256 != first.Document.SHA256 {
+		t.Fatalf("second signing gave another document: %s", body)
+	}
+	resp, pdf := s.do(request{method: "GET", path: "/api/v1/replies/" + draftID + "/pdf", cookie: official})
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || resp.Header.Get("X-Content-SHA256") != first.Document.SHA256 {
+		t.Fatalf("download: %d %v", resp.StatusCode, resp.Header)
+	}
+	pdftest.RequireValid(t, []byte(pdf), s.rootCA())
+	if text := pdftest.Text(t, []byte(pdf)); !strings.Contains(text, "Nguyễn Thị Hồng Nhung, phường Điện Biên, quận Ba Đình") {
+		t.Fatalf("Vietnamese text lost: %s", text)
+	}
+
+	// The petitioner with code and secret; the public register once published.
+	resp, got := s.do(request{method: "POST", path: "/api/v1/petitions/reply",
+		body: `{"tracking_code":"` + rc.TrackingCode + `","lookup_secret":"` + rc.LookupSecret + `"}`})
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("petitioner download: %d %s", resp.StatusCode, got[:min(len(got), 300)])
+	}
+	pdftest.RequireValid(t, []byte(got), s.rootCA())
+	resp, _ = s.do(request{method: "POST", path: "/api/v1/petitions/reply", body: `{"tracking_code":"` + rc.TrackingCode + `","lookup_secret":"X"}`})
+	if resp.StatusCode != 404 {
+		t.Fatalf("wrong secret: %d", resp.StatusCode)
+	}
+	resp, pub := s.do(request{method: "GET", path: "/api/v1/register/replies/" + signedID + "/pdf"})
+	if resp.StatusCode != 200 || pub != got {
+		t.Fatalf("public register: %d", resp.StatusCode)
+	}
+	resp, _ = s.do(request{method: "GET", path: "/api/v1/register/replies/" + draftID + "/pdf"})
+	if resp.StatusCode != 404 {
+		t.Fatalf("an unpublished reply is public: %d", resp.StatusCode)
+	}
+}
+
+func TestSignWithVaultSealedAnswers503(t *testing.T) {
+	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	draftID, _, _ := s.replies()
+	resp, body := s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/approve", body: "{}", cookie: s.session(s.byRole[access.Reviewer])})
+	if resp.StatusCode != 200 {
+		t.Fatalf("approve: %d %s", resp.StatusCode, body)
+	}
+	if err := s.vault.Root().Sys().Seal(); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/sign", body: "{}", cookie: s.session(s.byRole[access.Signer])})
+	if resp.StatusCode != 503 || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, "try again") {
+		t.Fatalf("sign with Vault sealed: %d %s", resp.StatusCode, body)
+	}
+	s.vault.Restart()
+	resp, body = s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/sign", body: "{}", cookie: s.session(s.byRole[access.Signer])})
+	if resp.StatusCode != 200 || !strings.Contains(body, `"status":"signed"`) {
+		t.Fatalf("retry after unsealing: %d %s", resp.StatusCode, body)
+	}
+}

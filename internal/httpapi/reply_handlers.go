@@ -1,0 +1,123 @@
+package httpapi
+
+import (
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"pakn/internal/reply"
+)
+
+type draftRequest struct {
+	reply.Content
+	Supersedes string `json:"supersedes,omitempty"`
+}
+
+func (s *Server) draftReply(w http.ResponseWriter, r *http.Request) {
+	var in draftRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out, err := s.desk.DraftReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Content, in.Supersedes)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listReplies(w http.ResponseWriter, r *http.Request) {
+	out, err := s.desk.Replies(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"replies": out})
+}
+
+func (s *Server) getReply(w http.ResponseWriter, r *http.Request) {
+	out, err := s.desk.Reply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) reviewReply(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Note string `json:"note"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		out, err := s.desk.ReviewReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), approve, in.Note)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// signReply signs an approved reply; signing a signed reply answers the
+// same document again.
+func (s *Server) signReply(w http.ResponseWriter, r *http.Request) {
+	out, err := s.desk.SignReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writePDF sends a signed reply's exact bytes.
+func writePDF(w http.ResponseWriter, rp *reply.Reply, data []byte, cache string) {
+	w.Header().Set("Content-Type", "application/pdf")
+	name := "tra-loi-" + rp.ID + ".pdf"
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("Cache-Control", cache)
+	w.Header().Set("X-Content-SHA256", rp.Document.SHA256)
+	_, _ = w.Write(data)
+}
+
+func (s *Server) replyPDF(w http.ResponseWriter, r *http.Request) {
+	rp, data, err := s.desk.ReplyPDF(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writePDF(w, rp, data, "no-store")
+}
+
+// petitionerReplyPDF gives the petitioner the current signed reply; the code
+// and secret travel in the POST body, never in a URL.
+func (s *Server) petitionerReplyPDF(w http.ResponseWriter, r *http.Request) {
+	var in petitionerRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rp, data, err := s.desk.PetitionerReplyPDF(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writePDF(w, rp, data, "no-store")
+}
+
+// publishedReplyPDF serves a reply from the public register.
+func (s *Server) publishedReplyPDF(w http.ResponseWriter, r *http.Request) {
+	rp, data, err := s.desk.PublishedReply(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writePDF(w, rp, data, "public, max-age=300")
+}
