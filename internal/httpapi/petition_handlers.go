@@ -202,11 +202,11 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Transition  string `json:"transition"`
-		Agency      string `json:"agency"`
-		Category    string `json:"category"`
-		Reason      string `json:"reason"`
-		DuplicateOf string `json:"duplicate_of"`
+		Transition  string         `json:"transition"`
+		Agency      string         `json:"agency"`
+		Category    string         `json:"category"`
+		Reason      string         `json:"reason"`
+		DuplicateOf string         `json:"duplicate_of"`
 		Note        string         `json:"note"`
 		Reply       *reply.Content `json:"reply"`
 	}
