@@ -20,6 +20,8 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"pakn/internal/apperr"
 )
 
 // PDFRequest is what SignPDF needs.
@@ -82,6 +84,10 @@ func SignPDF(doc []byte, r PDFRequest) ([]byte, error) {
 		SignatureMaxLengthBase: uint32(hex.EncodedLen(reserve(r.Chain[0]))),
 	}
 	if err := sc.SignPDF(); err != nil {
+		if r.TSAURL != "" && strings.Contains(err.Error(), "timestamp") {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "time-stamp",
+				"Dịch vụ cấp dấu thời gian tạm thời không sẵn sàng; hãy thử lại sau. / The time-stamping service is unavailable; try again later.")
+		}
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}
 	if once.calls.Load() != 1 {

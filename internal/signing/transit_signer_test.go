@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -12,10 +14,16 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
 
 	"pakn/internal/apperr"
 	"pakn/internal/signing"
@@ -168,6 +176,21 @@ func TestTransitSigner(t *testing.T) {
 	if _, err := wrong.Sign(nil, d[:], crypto.SHA256); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("signed with a certificate of another key: %v", err)
 	}
+	// paknd's token can neither export nor read a signer key, nor make it exportable.
+	for _, try := range []func() error{
+		func() error { _, err := api.Logical().Read("transit/export/signing-key/" + a.Key); return err },
+		func() error { _, err := api.Logical().Read("transit/keys/" + a.Key); return err },
+		func() error {
+			_, err := api.Logical().Write("transit/keys/"+a.Key+"/config", map[string]any{"exportable": true})
+			return err
+		},
+		func() error { _, err := api.Logical().Read("transit/backup/" + a.Key); return err },
+	} {
+		var re *vaultapi.ResponseError
+		if err := try(); !errors.As(err, &re) || re.StatusCode != 403 {
+			t.Fatalf("paknd reached signer key material: %v", err)
+		}
+	}
 	// paknd may not sign with keys that are not signer keys.
 	other, _ := signing.NewTransitSigner(api, vault.TransitMount, vault.MFAKey, 1, a.Certificate, 0)
 	if _, err := other.Sign(nil, d[:], crypto.SHA256); err == nil {
@@ -180,6 +203,50 @@ func TestTransitSigner(t *testing.T) {
 	}
 	if _, err := good.Sign(nil, d[:], crypto.SHA256); apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("sign with a sealed Vault: %v (%s)", err, apperr.CodeOf(err))
+	}
+}
+
+// A Vault that accepts connections and never answers: the signer's
+// timeout turns it into unavailability.
+func TestSlowVaultTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	api, err := vault.NewAPI("http://"+ln.Addr().String(), "token", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.SetMaxRetries(0)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: subject, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	s, err := signing.NewTransitSigner(api, vault.TransitMount, "pakn-signer-x", 1, c, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("x"))
+	start := time.Now()
+	_, err = s.Sign(nil, d[:], crypto.SHA256)
+	if apperr.CodeOf(err) != apperr.Unavailable {
+		t.Fatalf("slow Vault: %v (%s), want unavailable", err, apperr.CodeOf(err))
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Fatalf("the timeout did not hold: waited %s", waited)
 	}
 }
 
