@@ -27,6 +27,7 @@ import (
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
+	"pakn/internal/signing"
 	"pakn/internal/vault"
 
 	"github.com/jackc/pgx/v5"
@@ -107,6 +108,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		Issuer: "pakn",
 	})
 	agencies := &postgres.AgencyStore{Audit: store}
+	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
+	if cfg.TSAURL != "" {
+		relay, err := signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, log)
+		if err != nil {
+			return err
+		}
+		defer relay.Close()
+		docs.TSAURL = relay.URL()
+	}
 	api := httpapi.New(httpapi.Deps{
 		Log:          log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -116,7 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		},
 		Identity: ids,
 		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-			Audit: store, Guard: ids.Guard()}),
+			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs}),
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
 		Clients:        clients,

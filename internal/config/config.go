@@ -49,6 +49,10 @@ type Config struct {
 	RateLogin         int                   // sign-in attempts per minute per client address
 	RatePublic        int                   // other public requests per minute per client address
 	Calendar          deadline.CalendarFile // working-day calendar decisions (PAKN_CALENDAR_FILE, or the built-in file)
+	PublicURL         string                // the public site; replies' QR codes lead to PublicURL/verify/{reply id}
+	DocPlace          string                // where replies are issued, printed before the date
+	TSAURL            string                // optional RFC 3161 time-stamping authority
+	TSATimeout        time.Duration         // per time-stamp request
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -81,6 +85,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"write-timeout", "PAKN_WRITE_TIMEOUT", "60s", "HTTP write timeout", &c.WriteTimeout},
 			{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", &c.IdleTimeout},
 			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
+			{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", &c.TSATimeout},
 		}
 		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile string
 	)
@@ -102,6 +107,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&rateLogin, "rate-login", env("PAKN_RATE_LOGIN", "20"), "sign-in attempts per minute per client address (PAKN_RATE_LOGIN)")
 	fs.StringVar(&ratePublic, "rate-public", env("PAKN_RATE_PUBLIC", "300"), "public requests per minute per client address (PAKN_RATE_PUBLIC)")
 	fs.StringVar(&calendarFile, "calendar-file", env("PAKN_CALENDAR_FILE", ""), "JSON file of each year's announced holiday swaps; the built-in one when empty (PAKN_CALENDAR_FILE)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PAKN_PUBLIC_URL", ""), "the public site's URL, printed in replies' QR codes; http://ADDR when empty (PAKN_PUBLIC_URL)")
+	fs.StringVar(&c.DocPlace, "doc-place", env("PAKN_DOC_PLACE", "Hà Nội"), "place of issue printed on replies (PAKN_DOC_PLACE)")
+	fs.StringVar(&c.TSAURL, "tsa-url", env("PAKN_TSA_URL", ""), "RFC 3161 time-stamping authority for signed replies; none when empty (PAKN_TSA_URL)")
 	for _, d := range durs {
 		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
 	}
@@ -216,6 +224,32 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		p = append(p, "PAKN_AUDIT_KEY_FILE: "+err.Error())
 	} else {
 		c.AuditKey = key
+	}
+	if c.PublicURL == "" {
+		// Only a development or loopback service may print its own address in replies.
+		if host, _, err := net.SplitHostPort(c.Addr); err == nil {
+			scheme := "http"
+			if c.TLSCertFile != "" {
+				scheme = "https"
+			}
+			c.PublicURL = scheme + "://" + c.Addr
+			if !c.Dev && !isLoopback(host) {
+				p = append(p, "PAKN_PUBLIC_URL: required when serving beyond loopback (the https address citizens reach; replies' QR codes lead there)")
+			}
+		}
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		p = append(p, fmt.Sprintf("PAKN_PUBLIC_URL: %q is not an http(s) URL without query", c.PublicURL))
+	} else if u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()) {
+		p = append(p, "PAKN_PUBLIC_URL: replies printed for the public must point at https (plain http only with PAKN_DEV=true or on loopback)")
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if n := len([]rune(strings.TrimSpace(c.DocPlace))); n < 2 || n > 60 {
+		p = append(p, "PAKN_DOC_PLACE: 2 to 60 characters, e.g. Hà Nội")
+	}
+	if c.TSAURL != "" {
+		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
+		}
 	}
 	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
 		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")

@@ -85,6 +85,20 @@ func TestLoad(t *testing.T) {
 				t.Errorf("proxies %v, rate %d", c.TrustedProxies, c.RateLogin)
 			}
 		}},
+		{name: "public URL and TSA", env: with("PAKN_PUBLIC_URL", "https://pakn.hanoi.gov.vn/", "PAKN_TSA_URL", "http://tsa.example/tsr",
+			"PAKN_DOC_PLACE", "Đà Nẵng"), check: func(t *testing.T, c *Config) {
+			if c.PublicURL != "https://pakn.hanoi.gov.vn" || c.TSAURL != "http://tsa.example/tsr" || c.DocPlace != "Đà Nẵng" || c.TSATimeout != 10*time.Second {
+				t.Errorf("public URL %q, TSA %q, place %q", c.PublicURL, c.TSAURL, c.DocPlace)
+			}
+		}},
+		{name: "loopback default public URL", env: base, check: func(t *testing.T, c *Config) {
+			if c.PublicURL != "http://127.0.0.1:8080" || c.DocPlace != "Hà Nội" {
+				t.Errorf("public URL %q, place %q", c.PublicURL, c.DocPlace)
+			}
+		}},
+		{name: "public URL needed off loopback", env: with("PAKN_ADDR", "0.0.0.0:8080"), want: []string{"PAKN_PUBLIC_URL: required"}},
+		{name: "bad public URL, place, TSA", env: with("PAKN_PUBLIC_URL", "http://pakn.example", "PAKN_DOC_PLACE", "X", "PAKN_TSA_URL", "tsa"),
+			want: []string{"must point at https", "PAKN_DOC_PLACE", "PAKN_TSA_URL"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),
 			want: []string{"PAKN_TRUSTED_PROXIES", "PAKN_RATE_PUBLIC", "go together"}},
 	}

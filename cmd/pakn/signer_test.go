@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/pgtest"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+)
+
+func TestSignerCommands(t *testing.T) {
+	db := pgtest.New(t)
+	v, _, _ := vaulttest.Bootstrapped(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
+	if code, _, errs := cli(t, vars, "seed"); code != 0 {
+		t.Fatalf("seed: %s", errs)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"signer", "provision", "-username", "demo-official", "-title", "Chuyên viên"}, 2, "does not have the signer role"},
+		{[]string{"signer", "provision", "-username", "demo-signer"}, 2, "-title is required"},
+		{[]string{"signer", "rotate", "-username", "demo-signer"}, 2, "no key yet"},
+		{[]string{"signer", "provision", "-username", "demo-signer", "-name", "Lê Hoàng Cường", "-title", "Phó Giám đốc", "-on-behalf", "KT. Giám đốc"}, 0,
+			"provision: pakn-signer-demo-signer v1 for Lê Hoàng Cường (Phó Giám đốc)"},
+		{[]string{"signer", "provision", "-username", "demo-signer", "-title", "Phó Giám đốc"}, 2, "already has an active key"},
+		{[]string{"signer", "rotate", "-username", "demo-signer"}, 0, "rotate: pakn-signer-demo-signer v2 for Lê Hoàng Cường (Phó Giám đốc)"},
+		{[]string{"signer", "list", "-username", "demo-signer"}, 0, "pakn-signer-demo-signer v2 ecdsa-p256 active"},
+		{[]string{"signer", "revoke", "-username", "demo-signer", "-version", "7"}, 2, "no such key version"},
+		{[]string{"signer", "revoke", "-username", "demo-signer"}, 0, "revoked pakn-signer-demo-signer v2"},
+		{[]string{"signer", "list", "-username", "demo-signer"}, 0, "v2 ecdsa-p256 revoked"},
+		{[]string{"signer", "frobnicate", "-username", "demo-signer"}, 2, "unknown signer subcommand"},
+		{[]string{"signer"}, 2, "usage"},
+	}
+	for _, st := range steps {
+		code, out, errs := cli(t, vars, st.args...)
+		if code != st.code || !strings.Contains(out+errs, st.want) {
+			t.Fatalf("pakn %v: exit %d, %q %q; want %d and %q", st.args, code, out, errs, st.code, st.want)
+		}
+		if strings.Contains(out+errs, v.RootToken) {
+			t.Fatal("the token was printed")
+		}
+	}
+	ctx := context.Background()
+	// Each version has its own certificate; the revoked one is on the issuing CA's revocation list.
+	rows, err := db.Pool.Query(ctx, "SELECT key_version, status, serial FROM signers ORDER BY key_version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Version int
+		Status  string
+		Serial  string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil || len(got) != 2 || got[0].Status != "retired" || got[1].Status != "revoked" || got[0].Serial == got[1].Serial {
+		t.Fatalf("signers %+v %v", got, err)
+	}
+	for i, r := range got {
+		s, err := v.Root().Logical().Read(vault.IssuingMount + "/cert/" + r.Serial)
+		if err != nil || s == nil {
+			t.Fatalf("certificate %s: %v", r.Serial, err)
+		}
+		revoked, _ := s.Data["revocation_time"].(interface{ Int64() (int64, error) })
+		n, _ := revoked.Int64()
+		if (i == 1) != (n > 0) {
+			t.Errorf("certificate v%d revocation_time %d", r.Version, n)
+		}
+	}
+	var events string
+	if err := db.Pool.QueryRow(ctx, `SELECT string_agg(action || ':' || actor, ' ' ORDER BY seq) FROM audit_events WHERE object_type = 'signer'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != "signer.provision:operator:ops-tester signer.rotate:operator:ops-tester signer.revoke:operator:ops-tester" {
+		t.Fatalf("audit trail %s", events)
+	}
+}
