@@ -50,13 +50,15 @@ fi
 "$PAKN" migrate
 VAULT_TOKEN=$VAULT_TOKEN "$PAKN" bootstrap -certs-dir "$ROOT/certs" -creds-dir "$DATA/vault/creds" \
   ${vault_audit_log:+-vault-audit-log "$vault_audit_log"}
-"$PAKN" seed
+export PAKN_ADDR=${PAKN_ADDR:-127.0.0.1:8080}
+base="http://$PAKN_ADDR"
+# The demo reply is signed through Vault with paknd's own AppRole login.
+VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
 
 if [ ! -s "$DATA/audit.key" ]; then
   (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/audit.key")
 fi
 
-export PAKN_ADDR=${PAKN_ADDR:-127.0.0.1:8080}
 export PAKN_VAULT_ROLE_ID; PAKN_VAULT_ROLE_ID=$(cat "$DATA/vault/creds/paknd-role-id")
 export PAKN_VAULT_SECRET_ID_FILE="$DATA/vault/creds/paknd-secret-id"
 export PAKN_AUDIT_KEY_FILE="$DATA/audit.key"
@@ -65,13 +67,16 @@ env -u VAULT_TOKEN -u PAKN_VAULT_ROOT_TOKEN -u PAKN_PG_SUPERUSER_URL -u PAKN_DAT
   "$ROOT/bin/paknd" &
 paknd_pid=$!
 
-base="http://$PAKN_ADDR"
 for _ in $(seq 1 100); do
   if curl -fsS "$base/readyz" >/dev/null 2>&1; then break; fi
   kill -0 "$paknd_pid" 2>/dev/null || { echo "run: paknd exited" >&2; exit 1; }
   sleep 0.2
 done
 curl -fsS "$base/readyz" >/dev/null || { echo "run: paknd did not become ready" >&2; exit 1; }
+
+demo() { sed -n "s/^$1=//p" "$DATA/demo-reply.txt"; }
+reply_id=$(demo reply_id)
+curl -fsS -o "$DATA/demo-reply.pdf" "$base/api/v1/register/replies/$reply_id/pdf"
 
 cat >&2 <<MSG
 
@@ -83,6 +88,13 @@ cat >&2 <<MSG
     Vault          $VAULT_ADDR (development server; root token in .data/vault/init.json)
     trust anchors  certs/pakn-root-ca.pem, certs/pakn-issuing-ca.pem
     audit check    set -a; . .data/pg/env; set +a; bin/pakn audit verify
+
+  Demo signed reply $(demo number), petition $(demo tracking_code) (lookup secret $(demo lookup_secret)):
+    public register  $base/api/v1/register/replies/$reply_id/pdf  (saved as .data/demo-reply.pdf)
+    petitioner       curl -o reply.pdf -H 'Content-Type: application/json' -X POST $base/api/v1/petitions/reply \\
+                       -d '{"tracking_code":"$(demo tracking_code)","lookup_secret":"$(demo lookup_secret)"}'
+    check it         tools/pdfsig.sh .data/demo-reply.pdf   (poppler's pdfsig, trusting only certs/pakn-root-ca.pem)
+    SHA-256          $(demo sha256)
 
   Press Ctrl-C to stop; data is kept in .data/.
 MSG

@@ -57,7 +57,8 @@ const usage = `usage: pakn COMMAND [flags]
 commands:
   migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
   bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
-  seed                      add the demo agencies and one demo account per role, idempotently (PAKN_DATABASE_URL)
+  seed [-demo-reply FILE]   add the demo agencies and one demo account per role, idempotently (PAKN_DATABASE_URL);
+                            -demo-reply also adds a petition answered by a reply signed through Vault
   user create|add-role|remove-role|reset-password|reset-mfa|disable -username NAME ...
                             manage staff accounts (PAKN_DATABASE_URL); audited as operator:$USER
   signer provision|rotate|revoke|list -username NAME ...

@@ -15,6 +15,9 @@ import (
 
 func cmdSeed(ctx context.Context, args []string, e env) error {
 	fs := newFlags("seed", e)
+	demoOut := fs.String("demo-reply", "", "also make a demo petition answered by a reply signed through Vault, and write its codes to this file (VAULT_ADDR, VAULT_TOKEN)")
+	publicURL := fs.String("public-url", "http://127.0.0.1:8080", "the service's public URL, printed in the demo reply's QR code")
+	credsDir := fs.String("vault-creds-dir", "", "paknd's AppRole credentials, to sign the demo reply as paknd does (default: VAULT_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,11 +58,14 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	}
 	if len(created) == 0 {
 		fmt.Fprintln(e.stdout, "seed: demo accounts already present (pakn user reset-password -username demo-admin gives a new one-time password)")
-		return nil
+	} else {
+		fmt.Fprintln(e.stdout, "seed: demo accounts of the Department of Justice (STP-HN); change the password at first sign-in:")
+		for _, l := range created {
+			fmt.Fprintln(e.stdout, l)
+		}
 	}
-	fmt.Fprintln(e.stdout, "seed: demo accounts of the Department of Justice (STP-HN); change the password at first sign-in:")
-	for _, l := range created {
-		fmt.Fprintln(e.stdout, l)
+	if *demoOut != "" {
+		return seedDemoReply(ctx, e, pool, ids, *publicURL, *credsDir, *demoOut)
 	}
 	return nil
 }

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"pakn/internal/pdftest"
 	"pakn/internal/pgtest"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -79,5 +84,36 @@ func TestSignerCommands(t *testing.T) {
 	}
 	if events != "signer.provision:operator:ops-tester signer.rotate:operator:ops-tester signer.revoke:operator:ops-tester" {
 		t.Fatalf("audit trail %s", events)
+	}
+}
+
+func TestSeedDemoReply(t *testing.T) {
+	db := pgtest.New(t)
+	v, _, dir := vaulttest.Bootstrapped(t)
+	out := filepath.Join(t.TempDir(), "demo.txt")
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
+	args := []string{"seed", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds")}
+	code, stdout, errs := cli(t, vars, args...)
+	if code != 0 || !strings.Contains(stdout, "answered by signed reply 1/STP-HN-PAKN") {
+		t.Fatalf("seed: %d %s %s", code, stdout, errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), "lookup_secret=") {
+		t.Fatalf("demo file: %q %v", b, err)
+	}
+	var pdf []byte
+	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM signed_replies").Scan(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	rootPEM, _ := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))
+	blk, _ := pem.Decode(rootPEM)
+	root, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.RequireValid(t, pdf, root)
+	// Idempotent: a second seed keeps the one demo reply.
+	if code, stdout, _ := cli(t, vars, args...); code != 0 || !strings.Contains(stdout, "demo signed reply already present") {
+		t.Fatalf("second seed: %d %s", code, stdout)
 	}
 }

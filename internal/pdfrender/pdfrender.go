@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/boombuler/barcode/qr"
@@ -22,6 +24,7 @@ import (
 	"github.com/go-fonts/liberation/liberationserifitalic"
 	"github.com/go-fonts/liberation/liberationserifregular"
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -138,8 +141,11 @@ func (d Document) check() error {
 
 // nfc puts every text in composed form: the font maps precomposed
 // Vietnamese letters, and text extraction then gives them back unchanged.
+// Characters the font cannot draw (emoji, other scripts, controls) become
+// '?', so what is printed is what is extracted.
 func (d Document) nfc() Document {
-	s := func(v *string) { *v = norm.NFC.String(*v) }
+	flat := strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ")
+	s := func(v *string) { *v = printable(norm.NFC.String(flat.Replace(*v))) }
 	for _, v := range []*string{&d.ParentAgency, &d.Agency, &d.Number, &d.Place, &d.Subject, &d.Recipient, &d.RecipientAddr,
 		&d.OnBehalf, &d.SignerTitle, &d.SignerName} {
 		s(v)
@@ -153,6 +159,40 @@ func (d Document) nfc() Document {
 		s(&d.CC[i])
 	}
 	return d
+}
+
+var (
+	glyphsOnce sync.Once
+	glyphFaces []*sfnt.Font
+)
+
+// printable replaces every rune that one of the four faces lacks, and every
+// control character, by '?'.
+func printable(s string) string {
+	glyphsOnce.Do(func() {
+		for _, f := range fonts {
+			face, err := sfnt.Parse(f.ttf)
+			if err != nil {
+				panic("pdfrender: embedded font: " + err.Error())
+			}
+			glyphFaces = append(glyphFaces, face)
+		}
+	})
+	var buf sfnt.Buffer
+	return strings.Map(func(r rune) rune {
+		if r == ' ' {
+			return r
+		}
+		if unicode.IsControl(r) || r > 0xFFFF || !unicode.IsPrint(r) {
+			return '?'
+		}
+		for _, face := range glyphFaces {
+			if g, err := face.GlyphIndex(&buf, r); err != nil || g == 0 {
+				return '?'
+			}
+		}
+		return r
+	}, s)
 }
 
 // Column widths of the header: the agency block left, the national heading right.
@@ -241,16 +281,36 @@ func body(pdf *fpdf.Fpdf, d Document) {
 	}
 	pdf.Ln(3)
 	for _, p := range d.Paragraphs {
-		// First-line indent of 1 cm, justified, 6 pt after each paragraph.
-		lines := pdf.SplitText("          "+p, textW)
-		for i, ln := range lines {
-			align := "J"
-			if i == len(lines)-1 {
-				align = "L"
-			}
-			pdf.CellFormat(textW, 6.8, ln, "", 1, align, false, 0, "")
-		}
+		paragraph(pdf, p)
 		pdf.Ln(2)
+	}
+}
+
+// paragraph sets p justified with a first-line indent of 1 cm; the last
+// line is left-aligned.
+func paragraph(pdf *fpdf.Fpdf, p string) {
+	const indent, lineH = 10.0, 6.8
+	first := pdf.SplitText(p, textW-indent)
+	if len(first) == 0 {
+		return
+	}
+	head := first[0]
+	rest := strings.TrimSpace(string([]rune(p)[min(len([]rune(p)), len([]rune(head))):]))
+	lines := []string{head}
+	if rest != "" {
+		lines = append(lines, pdf.SplitText(rest, textW)...)
+	}
+	for i, ln := range lines {
+		x, w := marginL, textW
+		if i == 0 {
+			x, w = marginL+indent, textW-indent
+		}
+		align := "J"
+		if i == len(lines)-1 {
+			align = "L"
+		}
+		pdf.SetX(x)
+		pdf.CellFormat(w, lineH, ln, "", 1, align, false, 0, "")
 	}
 }
 

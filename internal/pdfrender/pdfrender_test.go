@@ -102,3 +102,78 @@ func TestRenderTextAndStructure(t *testing.T) {
 		t.Errorf("a one-page reply of %d KiB: fonts not subset?", len(out)>>10)
 	}
 }
+
+func TestLongReplyFlowsOntoMorePages(t *testing.T) {
+	d := sample()
+	d.Paragraphs = nil
+	for i := 0; i < 40; i++ {
+		d.Paragraphs = append(d.Paragraphs, strings.Repeat("Nội dung trả lời chi tiết về thủ tục hành chính. ", 6))
+	}
+	d.Paragraphs = append(d.Paragraphs, "Đoạn cuối cùng của văn bản.")
+	out, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "long.pdf")
+	if err := os.WriteFile(f, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	info, err := exec.Command("pdfinfo", f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(info, []byte("Pages:           1\n")) {
+		t.Fatalf("a long reply fits on one page?\n%s", info)
+	}
+	text, _ := exec.Command("pdftotext", "-raw", "-enc", "UTF-8", f, "-").Output()
+	for _, want := range []string{"Đoạn cuối cùng của văn bản.", "Trần Văn Đức", "2/"} {
+		if !bytes.Contains(text, []byte(want)) {
+			t.Errorf("lost %q", want)
+		}
+	}
+	if c := bytes.Count(text, []byte("Kiểm tra tính xác thực")); c < 2 {
+		t.Errorf("the verification footer is on %d pages", c)
+	}
+}
+
+func TestRenderRefusesIncompleteOrOversizedDocuments(t *testing.T) {
+	for name, mod := range map[string]func(*Document){
+		"no signer":      func(d *Document) { d.SignerName = "" },
+		"no body":        func(d *Document) { d.Paragraphs = nil },
+		"no QR target":   func(d *Document) { d.VerifyURL = "" },
+		"too many parts": func(d *Document) { d.Paragraphs = make([]string, MaxParagraphs+1) },
+		"too long":       func(d *Document) { d.Paragraphs = []string{strings.Repeat("a", MaxTextRunes+1)} },
+		"not UTF-8":      func(d *Document) { d.Paragraphs = []string{"\xff"} },
+	} {
+		d := sample()
+		mod(&d)
+		if _, err := Render(d); err == nil {
+			t.Errorf("%s: rendered", name)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Nguyễn Thị Hồng Nhung, Điện Biên": "Nguyễn Thị Hồng Nhung, Điện Biên",
+		"Số 5 – “trích dẫn” (a) \\ b":     "Số 5 – “trích dẫn” (a) \\ b",
+		"emoji 😀 và 漢字":                   "emoji ? và ??",
+		"ctl\x00\u202e":                  "ctl??",
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzRender feeds arbitrary text (what officials type is untrusted) to the
+// renderer: an error is fine, a panic is not.
+func FuzzRender(f *testing.F) {
+	f.Add("Nguyễn Thị Hồng Nhung", "phường Điện Biên", "Văn bản (có ngoặc) \\ và ký tự đặc biệt")
+	f.Add("", "\x00\x01", "\u202e\ufeff𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀")
+	f.Fuzz(func(t *testing.T, name, addr, body string) {
+		d := sample()
+		d.Recipient, d.RecipientAddr, d.Paragraphs = "Bà "+name, addr, []string{body, name + body}
+		_, _ = Render(d)
+	})
+}

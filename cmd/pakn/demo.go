@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pakn/internal/access"
+	"pakn/internal/audit"
+	"pakn/internal/desk"
+	"pakn/internal/identity"
+	"pakn/internal/petition"
+	"pakn/internal/postgres"
+	"pakn/internal/reply"
+	"pakn/internal/vault"
+)
+
+// demoReply is the demo petition and its signed reply: written once, then
+// found again by the reply id kept in the -demo-out file.
+type demoReply struct {
+	ReplyID, TrackingCode, LookupSecret string
+}
+
+// seedDemoReply makes one demo petition answered with a reply signed
+// through Vault exactly as paknd signs: the demo signer gets a Transit key
+// and certificate (operator token), and the desk service signs with paknd's
+// AppRole login.
+func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity.Service, publicURL, credsDir, outFile string) error {
+	if b, err := os.ReadFile(outFile); err == nil {
+		id := ""
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "reply_id="); ok {
+				id = v
+			}
+		}
+		var n int
+		if id != "" && pool.QueryRow(ctx, "SELECT count(*) FROM signed_replies WHERE reply_id::text = $1", id).Scan(&n) == nil && n == 1 {
+			fmt.Fprintf(e.stdout, "seed: demo signed reply already present (%s)\n", id)
+			return nil
+		}
+	}
+	addr, err := e.need("VAULT_ADDR", "the address of Vault")
+	if err != nil {
+		return err
+	}
+	token, err := e.need("VAULT_TOKEN", "an operator token, to give the demo signer a key")
+	if err != nil {
+		return err
+	}
+	admin, err := vault.NewAPI(addr, token, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	byRole := map[access.Role]access.Principal{}
+	for _, r := range []access.Role{access.Official, access.Reviewer, access.Signer} {
+		a, err := ids.FindAccount(ctx, "demo-"+string(r))
+		if err != nil {
+			return err
+		}
+		byRole[r] = access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
+	}
+	store := &postgres.ReplyStore{}
+	if _, err := store.ActiveSigner(ctx, pool, byRole[access.Signer].ID); errors.Is(err, postgres.ErrNotFound) {
+		const name = "Lê Hoàng Cường"
+		ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName("demo-signer"), "ecdsa-p256", pkix.Name{CommonName: name})
+		if err != nil {
+			return err
+		}
+		g := postgres.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc",
+			KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}
+		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+			if err := store.AddSigner(ctx, tx, &g, time.Now()); err != nil {
+				return err
+			}
+			return (&postgres.AuditStore{}).Append(ctx, tx, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision",
+				ObjectType: "signer", ObjectID: g.ID, Outcome: audit.Success})
+		})
+		if err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+
+	// paknd's own login: the demo reply is signed like any other.
+	vcfg := vault.Config{Addr: addr, Token: token}
+	if credsDir != "" {
+		roleID, err1 := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
+		secretID, err2 := os.ReadFile(filepath.Join(credsDir, vault.SecretIDFile))
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: strings.TrimSpace(string(secretID))}
+	}
+	vc, err := vault.Connect(ctx, vcfg, nil)
+	if err != nil {
+		return err
+	}
+	svc := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc,
+		Docs: desk.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	m := audit.Meta{RequestID: "seed-demo"}
+	rc, err := svc.Submit(ctx, m, access.Principal{Kind: access.Anonymous}, "", petition.Submission{
+		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung", Email: "nhung@example.vn",
+			Address: "phường Điện Biên, quận Ba Đình, Hà Nội"},
+		Title:    "Thời hạn chứng thực bản sao từ bản chính",
+		Body:     "Bộ phận một cửa yêu cầu chờ 03 ngày để chứng thực bản sao từ bản chính, trong khi quy định là trong ngày. Đề nghị Sở hướng dẫn thực hiện đúng quy định.",
+		Category: petition.CatRegulation,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	var pid string
+	if err := pool.QueryRow(ctx, "SELECT id FROM petitions WHERE tracking_code = $1", rc.TrackingCode).Scan(&pid); err != nil {
+		return err
+	}
+	official := byRole[access.Official]
+	for _, t := range []petition.Transition{petition.Accept, petition.Start} {
+		if err := svc.Transition(ctx, m, official, pid, t, desk.TransitionInput{}); err != nil {
+			return err
+		}
+	}
+	r, err := svc.DraftReply(ctx, m, official, pid, reply.Content{
+		Summary: "Bộ phận một cửa hẹn 03 ngày để chứng thực bản sao từ bản chính",
+		Answer: "Theo quy định, yêu cầu chứng thực bản sao từ bản chính được tiếp nhận trước 15 giờ thì phải trả kết quả ngay trong ngày; trường hợp tiếp nhận sau 15 giờ thì trả kết quả trong ngày làm việc tiếp theo.\n" +
+			"Sở Tư pháp đã chấn chỉnh bộ phận một cửa và đề nghị bà liên hệ lại để được giải quyết đúng thời hạn.",
+		LegalBasis: []reply.LegalRef{{Document: "Nghị định số 23/2015/NĐ-CP ngày 16/02/2015 của Chính phủ", Articles: "Điều 7"}},
+		Outcome:    reply.Explained,
+	}, "")
+	if err != nil {
+		return err
+	}
+	if _, err := svc.ReviewReply(ctx, m, byRole[access.Reviewer], r.ID, true, ""); err != nil {
+		return err
+	}
+	signed, err := svc.SignReply(ctx, m, byRole[access.Signer], r.ID)
+	if err != nil {
+		return err
+	}
+	if err := svc.Transition(ctx, m, official, pid, petition.Publish, desk.TransitionInput{}); err != nil {
+		return err
+	}
+	d := demoReply{ReplyID: signed.ID, TrackingCode: rc.TrackingCode, LookupSecret: rc.LookupSecret}
+	body := fmt.Sprintf("reply_id=%s\ntracking_code=%s\nlookup_secret=%s\nnumber=%s\nsha256=%s\n", d.ReplyID, d.TrackingCode, d.LookupSecret,
+		signed.Document.Number, signed.Document.SHA256)
+	if err := os.WriteFile(outFile, []byte(body), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "seed: demo petition %s answered by signed reply %s (%s), published\n", rc.TrackingCode, signed.Document.Number, signed.ID)
+	return nil
+}
