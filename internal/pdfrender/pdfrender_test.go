@@ -156,9 +156,9 @@ func TestRenderRefusesIncompleteOrOversizedDocuments(t *testing.T) {
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
 		"Nguyễn Thị Hồng Nhung, Điện Biên": "Nguyễn Thị Hồng Nhung, Điện Biên",
-		"Số 5 – “trích dẫn” (a) \\ b":     "Số 5 – “trích dẫn” (a) \\ b",
-		"emoji 😀 và 漢字":                   "emoji ? và ??",
-		"ctl\x00\u202e":                  "ctl??",
+		"Số 5 – “trích dẫn” (a) \\ b":      "Số 5 – “trích dẫn” (a) \\ b",
+		"emoji 😀 và 漢字":                    "emoji ? và ??",
+		"ctl\x00\u202e":                    "ctl??",
 	} {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)
