@@ -2,7 +2,9 @@
 # bench.sh — `make bench`: on a fresh, durable (fsync on) PostgreSQL cluster
 # and a real Vault, runs pakn's submission benchmark and pgbench's
 # insert-only load on the same server in the same run, alternating them
-# PAKN_BENCH_ROUNDS times (3), and prints their medians side by side.
+# PAKN_BENCH_ROUNDS times (3), and prints their medians side by side; then
+# signs the same reply through Vault and with an in-process key, as many
+# rounds, and prints both rates and the Vault calls per signature.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -15,7 +17,7 @@ export PAKN_VAULT_BIN; PAKN_VAULT_BIN=$("$STACK" vault-bin)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pakn-bench.XXXXXX")
 chmod 755 "$tmp"
 trap '"$STACK" pg-destroy "$tmp/pg"; rm -rf "$tmp"' EXIT
-PAKN_PG_FSYNC=on PAKN_PG_PORT=57532 "$STACK" pg-up "$tmp/pg"
+PAKN_PG_FSYNC=on PAKN_PG_PORT=26532 "$STACK" pg-up "$tmp/pg"
 . "$tmp/pg/env"
 export PAKN_TEST_SUPERUSER_URL=$PAKN_PG_SUPERUSER_URL PAKN_TEST_OWNER_URL=$PAKN_DATABASE_OWNER_URL PAKN_TEST_APP_URL=$PAKN_DATABASE_URL
 
@@ -43,11 +45,24 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 go test -run '^$' -bench 'BenchmarkVerifyChain$' -benchtime 3x ./internal/postgres | tee "$tmp/audit.txt" >&2
 
+# Signed replies: the same rendered reply signed through Vault (paknd's
+# AppRole login, one Transit call per signature) and with an in-process key
+# of the same type, back to back in each round, 64 concurrent signers.
+echo "bench: signed replies through Vault and in-process, $ROUNDS rounds of ${SECONDS_EACH}s each" >&2
+go test -run '^$' -bench 'BenchmarkSignReply$' -benchtime "${SECONDS_EACH}s" -count "$ROUNDS" ./internal/signing | tee "$tmp/sign.txt" >&2
+metric() { awk -v name="$1" -v unit="$2" '$1 ~ name { for (i = 1; i <= NF; i++) if ($(i+1) == unit) print $i }' "$tmp/sign.txt"; }
+metric 'BenchmarkSignReply/vault' 'replies/s' >"$tmp/sign-vault.txt"
+metric 'BenchmarkSignReply/in-process' 'replies/s' >"$tmp/sign-local.txt"
+calls=$(metric 'BenchmarkSignReply/vault' 'vault-calls/op' | sort -u | paste -sd' ')
+
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 pakn=$(median "$tmp/pakn.txt")
 tps=$(median "$tmp/pgb.txt")
 verify=$(awk '/^BenchmarkVerifyChain/ { for (i = 1; i <= NF; i++) if ($(i+1) == "events/s") print $i }' "$tmp/audit.txt")
 ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
+sv=$(median "$tmp/sign-vault.txt")
+sl=$(median "$tmp/sign-local.txt")
+sratio=$(awk -v a="$sv" -v b="$sl" 'BEGIN { printf "%.0f", 100 * a / b }')
 cat <<OUT
 
   durable petition submissions   median $pakn petitions/s of $(paste -sd' ' "$tmp/pakn.txt")
@@ -56,4 +71,9 @@ cat <<OUT
                                  ($CLIENTS clients, same server, alternating with the above)
   ratio of medians               $ratio% of pgbench (target: at least 40%)
   audit chain verification       $verify events/s
+  signed replies through Vault   median $sv replies/s of $(paste -sd' ' "$tmp/sign-vault.txt")
+  same PDF, in-process key       median $sl replies/s of $(paste -sd' ' "$tmp/sign-local.txt")
+                                 (ECDSA P-256 both; 64 concurrent signers; Vault on the same machine)
+  ratio of medians               $sratio% of the in-process rate (target: at least 50%)
+  Vault calls per signature      $calls (target: exactly 1)
 OUT

@@ -83,7 +83,7 @@ pg_up() {
     log "creating PostgreSQL cluster in $data"
     local super_pw owner_pw app_pw port
     super_pw=$(rand_secret); owner_pw=$(rand_secret); app_pw=$(rand_secret)
-    port=$(free_port "${PAKN_PG_PORT:-55432}")
+    port=$(free_port "${PAKN_PG_PORT:-25432}")
     rm -rf "$data"; mkdir -p "$data"
     [ "$data" = "$dir/data" ] || ln -sfn "$data" "$dir/data"
     local pwfile; pwfile=$(mktemp); printf '%s\n' "$super_pw" >"$pwfile"
@@ -94,11 +94,25 @@ pg_up() {
     rm -f "$pwfile"
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = ''
 max_connections = 200
 fsync = ${PAKN_PG_FSYNC:-on}
+include_if_exists = 'pakn_port.conf'
 CONF
+    # A free-looking port can still be taken between the check and the
+    # start (an outgoing connection's ephemeral port): try the next ones.
+    local tries=0
+    while :; do
+      echo "port = $port" >"$data/pakn_port.conf"
+      [ "$(id -u)" = 0 ] && chown postgres "$data/pakn_port.conf"
+      if as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 start >/dev/null; then break; fi
+      tries=$((tries + 1))
+      if [ $tries -ge 10 ] || ! grep -q "Address already in use" "$data/postgres.log"; then
+        tail -n 20 "$data/postgres.log" >&2; die "PostgreSQL did not start"
+      fi
+      log "port $port was taken; trying another"
+      port=$(free_port $((port + 1)))
+    done
     umask 077
     cat >"$envf" <<ENV
 PAKN_PG_PORT=$port
@@ -109,7 +123,6 @@ ENV
     umask 022
     # shellcheck disable=SC1090
     . "$envf"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 start >/dev/null
     psql -v ON_ERROR_STOP=1 -q "$PAKN_PG_SUPERUSER_URL" <<SQL
 CREATE ROLE pakn_owner LOGIN PASSWORD '$owner_pw';
 CREATE ROLE pakn_app LOGIN PASSWORD '$app_pw';
@@ -168,7 +181,8 @@ vault_up() {
   if [ -f "$dir/vault.pid" ] && kill -0 "$(cat "$dir/vault.pid")" 2>/dev/null; then
     log "Vault already running (pid $(cat "$dir/vault.pid"))"
   else
-    port=$(free_port "${PAKN_VAULT_PORT:-58200}")
+    # Port 0: the kernel picks a free port, so nothing can take it meanwhile.
+    port=${PAKN_VAULT_PORT:-0}
     rm -f "$dir/addr"
     nohup "$bin" -addr "127.0.0.1:$port" -storage "$storage" -data "$dir/storage" \
       -init-file "$dir/init.json" -addr-file "$dir/addr" >"$dir/vault.log" 2>&1 &

@@ -15,7 +15,7 @@ if [ -z "${PAKN_TEST_SUPERUSER_URL:-}" ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/pakn-test.XXXXXX")
   chmod 755 "$tmp"
   trap '"$STACK" pg-destroy "$tmp/pg"; rm -rf "$tmp"' EXIT
-  PAKN_PG_FSYNC=off PAKN_PG_PORT=56432 "$STACK" pg-up "$tmp/pg"
+  PAKN_PG_FSYNC=off PAKN_PG_PORT=26432 "$STACK" pg-up "$tmp/pg"
   . "$tmp/pg/env"
   export PAKN_TEST_SUPERUSER_URL=$PAKN_PG_SUPERUSER_URL
   export PAKN_TEST_OWNER_URL=$PAKN_DATABASE_OWNER_URL

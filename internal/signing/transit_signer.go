@@ -3,18 +3,23 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,11 +30,16 @@ import (
 
 // TransitSigner signs digests with one version of a Vault Transit key. Its
 // public key comes from the signer's certificate (paknd never reads key
-// metadata from Vault); every signature Vault returns is verified against
-// that certificate before it is used, so a certificate that does not belong
-// to the key fails closed.
+// metadata from Vault). Before a key version is used with a certificate,
+// the first signature Vault returns for them is verified against that
+// certificate, so a certificate that does not belong to the key fails
+// closed; once matched (a key version's key material never changes), the
+// pair is remembered for the life of the process and later signatures are
+// not verified again, which keeps a signature to one Vault call and little
+// else.
 type TransitSigner struct {
 	api     *vaultapi.Client
+	http    *http.Client
 	mount   string
 	key     string
 	version int
@@ -60,7 +70,11 @@ func NewTransitSigner(api *vaultapi.Client, mount, key string, version int, cert
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &TransitSigner{api: api, mount: mount, key: key, version: version, cert: cert, timeout: timeout}, nil
+	hc := api.CloneConfig().HttpClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &TransitSigner{api: api, http: hc, mount: mount, key: key, version: version, cert: cert, timeout: timeout}, nil
 }
 
 // Public returns the certificate's public key.
@@ -93,39 +107,28 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if len(digest) != h.Size() {
 		return nil, fmt.Errorf("transit signer: digest of %d bytes for %v", len(digest), h)
 	}
-	body := map[string]any{
-		"input":          base64.StdEncoding.EncodeToString(digest),
-		"prehashed":      true,
-		"hash_algorithm": name,
-		"key_version":    s.version,
-	}
+	req := signRequest{Input: base64.StdEncoding.EncodeToString(digest), Prehashed: true, HashAlgorithm: name, KeyVersion: s.version}
 	_, isRSA := s.cert.PublicKey.(*rsa.PublicKey)
 	if isRSA {
 		if _, pss := opts.(*rsa.PSSOptions); pss {
 			return nil, errors.New("transit signer: RSA-PSS not supported; PKCS #1 v1.5 only")
 		}
-		body["signature_algorithm"] = "pkcs1v15"
+		req.SignatureAlgorithm = "pkcs1v15"
 	} else {
-		body["marshaling_algorithm"] = "asn1"
+		req.MarshalingAlgorithm = "asn1"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
 	s.calls.Add(1)
-	secret, err := s.api.Logical().WriteWithContext(ctx, s.mount+"/sign/"+s.key, body)
+	raw, err := s.post(req)
 	if err != nil {
-		var re *vaultapi.ResponseError
-		if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 {
-			return nil, apperr.Wrap(err, apperr.Internal, "vault sign", "")
-		}
-		return nil, apperr.Wrap(err, apperr.Unavailable, "vault sign", "Dịch vụ khóa ký tạm thời không sẵn sàng; hãy thử lại sau. / The signing key service is unavailable; try again later.")
+		return nil, err
 	}
-	if secret == nil {
-		return nil, errors.New("transit signer: empty answer")
-	}
-	raw, _ := secret.Data["signature"].(string)
 	sig, err := parseSignature(raw, s.version)
 	if err != nil {
 		return nil, err
+	}
+	match := matchKey{s.mount + "/" + s.key, s.version, sha256.Sum256(s.cert.Raw)}
+	if _, known := matched.Load(match); known {
+		return sig, nil
 	}
 	if isRSA {
 		err = rsa.VerifyPKCS1v15(s.cert.PublicKey.(*rsa.PublicKey), h, digest, sig)
@@ -135,7 +138,78 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?): %w", s.key, s.version, err)
 	}
+	matched.Store(match, true)
 	return sig, nil
+}
+
+// matchKey names a Transit key version and a certificate found to carry its
+// public key.
+type matchKey struct {
+	key     string
+	version int
+	cert    [32]byte
+}
+
+// matched holds the key versions and certificates proven to belong together.
+var matched sync.Map
+
+// signRequest is the body of transit/sign/:name.
+type signRequest struct {
+	Input               string `json:"input"`
+	Prehashed           bool   `json:"prehashed"`
+	HashAlgorithm       string `json:"hash_algorithm"`
+	KeyVersion          int    `json:"key_version"`
+	SignatureAlgorithm  string `json:"signature_algorithm,omitempty"`
+	MarshalingAlgorithm string `json:"marshaling_algorithm,omitempty"`
+}
+
+// post sends one sign request straight over the Vault client's HTTP
+// connection pool (the api package's request machinery would add its
+// retries, which a signature must not have, and measurable overhead) and
+// returns the signature string.
+func (s *TransitSigner) post(req signRequest) (string, error) {
+	unavailable := func(err error) error {
+		return apperr.Wrap(err, apperr.Unavailable, "vault sign",
+			"Dịch vụ khóa ký tạm thời không sẵn sàng; hãy thử lại sau. / The signing key service is unavailable; try again later.")
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.api.Address()+"/v1/"+s.mount+"/sign/"+s.key, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("X-Vault-Request", "true")
+	hr.Header.Set("X-Vault-Token", s.api.Token())
+	if ns := s.api.Namespace(); ns != "" {
+		hr.Header.Set("X-Vault-Namespace", ns)
+	}
+	resp, err := s.http.Do(hr)
+	if err != nil {
+		return "", unavailable(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Signature string `json:"signature"`
+		} `json:"data"`
+		Errors []string `json:"errors"`
+	}
+	dec := json.NewDecoder(io.LimitReader(resp.Body, 64<<10))
+	derr := dec.Decode(&out)
+	switch {
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return "", unavailable(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")))
+	case resp.StatusCode != http.StatusOK:
+		return "", apperr.Wrap(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")), apperr.Internal, "vault sign", "")
+	case derr != nil:
+		return "", unavailable(fmt.Errorf("vault answer: %w", derr))
+	}
+	return out.Data.Signature, nil
 }
 
 // parseSignature reads "vault:v<N>:<base64>" and checks the version.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error)
 	return c, nil
 }
 
+// MaxIdleConns is how many idle connections to Vault a client keeps.
+const MaxIdleConns = 64
+
 // NewAPI returns a raw Vault API client for addr with the given token and a
 // timeout on every request. Retries are off: callers decide.
 func NewAPI(addr, token string, timeout time.Duration) (*vaultapi.Client, error) {
@@ -77,6 +81,12 @@ func NewAPI(addr, token string, timeout time.Duration) (*vaultapi.Client, error)
 	conf.Address = addr
 	conf.Timeout = timeout
 	conf.MaxRetries = 0
+	// The default pool keeps GOMAXPROCS+1 idle connections to Vault; with
+	// more concurrent requests (signing, sealing personal data) every extra
+	// one would open and close a TCP connection per request.
+	if tr, ok := conf.HttpClient.Transport.(*http.Transport); ok {
+		tr.MaxIdleConnsPerHost = MaxIdleConns
+	}
 	api, err := vaultapi.NewClient(conf)
 	if err != nil {
 		return nil, fmt.Errorf("vault client: %w", err)

@@ -1,0 +1,107 @@
+package signing_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pakn/internal/pdfrender"
+	"pakn/internal/signing"
+	"pakn/internal/vault"
+	"pakn/internal/vaulttest"
+)
+
+// BenchmarkSignReply signs the same rendered reply with a Vault Transit key
+// (through paknd's AppRole login, as in production) and with an in-process
+// key of the same type (ECDSA P-256) whose certificate comes from the same
+// issuing CA, in one run, from 64 concurrent signers (as many clients as the
+// submission benchmark). `make bench` prints both rates and the Vault calls
+// per signature.
+func BenchmarkSignReply(b *testing.B) {
+	v, root, dir := vaulttest.Bootstrapped(b)
+	ctx := context.Background()
+	p, err := vault.ProvisionSigner(ctx, root.API(), "bench", "ecdsa-p256", subject)
+	if err != nil {
+		b.Fatal(err)
+	}
+	roleID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.RoleIDFile))
+	secretID, _ := os.ReadFile(filepath.Join(dir, "creds", vault.SecretIDFile))
+	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: strings.TrimSpace(string(secretID))}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	issuing := chainTail(b, p.ChainPEM)
+	transit, err := signing.NewTransitSigner(vc.API(), vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The in-process key gets its certificate from the same issuing CA (a CSR signed by the official-signer role).
+	local, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csr, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject}, local)
+	s, err := root.API().Logical().Write(vault.IssuingMount+"/sign/"+vault.SignerRole, map[string]any{
+		"csr": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blk, _ := pem.Decode([]byte(s.Data["certificate"].(string)))
+	localCert, _ := x509.ParseCertificate(blk.Bytes)
+
+	doc, err := pdfrender.Render(pdfrender.Document{ParentAgency: "Ủy ban nhân dân thành phố Hà Nội", Agency: "Sở Tư pháp", Number: "1/STP-HN-PAKN",
+		Place: "Hà Nội", Date: time.Now(), Subject: "V/v trả lời phản ánh, kiến nghị", Recipient: "Bà Nguyễn Thị Hồng Nhung",
+		RecipientAddr: "phường Điện Biên, quận Ba Đình", Paragraphs: []string{strings.Repeat("Nội dung trả lời phản ánh, kiến nghị. ", 40)},
+		SignerTitle: "Phó Giám đốc", SignerName: "Lê Hoàng Cường", VerifyURL: "https://pakn.example.vn/verify/x", ShortCode: "x",
+		TrackingCode: "PAKN-2026-0000-0000", ReplyID: "x"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range []struct {
+		name   string
+		signer crypto.Signer
+		cert   *x509.Certificate
+	}{{"vault", transit, p.Certificate}, {"in-process", local, localCert}} {
+		b.Run(k.name, func(b *testing.B) {
+			before := transit.Calls()
+			b.SetParallelism(32) // 64 signers on this 2-core machine
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := signing.SignPDF(doc, signing.PDFRequest{Signer: k.signer, Chain: []*x509.Certificate{k.cert, issuing},
+						Name: "Le Hoang Cuong", Reason: "bench", Location: "Ha Noi"}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "replies/s")
+			b.ReportMetric(float64(transit.Calls()-before)/float64(b.N), "vault-calls/op")
+		})
+	}
+}
+
+// chainTail returns the issuing CA from a PEM chain (leaf first).
+func chainTail(b *testing.B, chain string) *x509.Certificate {
+	rest := []byte(chain)
+	var last *x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = c
+	}
+	return last
+}
