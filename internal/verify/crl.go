@@ -1,0 +1,68 @@
+package verify
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// CachedCRL fetches the issuing CA's CRL (PEM or DER) and keeps it for TTL,
+// or until its NextUpdate if sooner; when a refresh fails, the previous list
+// is used while it is still current (before its NextUpdate).
+type CachedCRL struct {
+	Fetch func(ctx context.Context) ([]byte, error)
+	TTL   time.Duration // 5 minutes when zero
+	Now   func() time.Time
+
+	mu      sync.Mutex
+	crl     *x509.RevocationList
+	fetched time.Time
+}
+
+// MaxCRLSize bounds a fetched CRL.
+const MaxCRLSize = 8 << 20
+
+// CRL implements CRLSource.
+func (c *CachedCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	ttl := c.TTL
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := now()
+	if c.crl != nil && t.Sub(c.fetched) < ttl && (c.crl.NextUpdate.IsZero() || t.Before(c.crl.NextUpdate)) {
+		return c.crl, nil
+	}
+	b, err := c.Fetch(ctx)
+	if err == nil {
+		var crl *x509.RevocationList
+		if crl, err = ParseCRL(b); err == nil {
+			c.crl, c.fetched = crl, t
+			return crl, nil
+		}
+	}
+	if c.crl != nil && (c.crl.NextUpdate.IsZero() || t.Before(c.crl.NextUpdate)) {
+		return c.crl, nil // stale but still current
+	}
+	return nil, fmt.Errorf("revocation list: %w", err)
+}
+
+// ParseCRL reads a CRL in PEM or DER form.
+func ParseCRL(b []byte) (*x509.RevocationList, error) {
+	if len(b) == 0 || len(b) > MaxCRLSize {
+		return nil, errors.New("empty or oversized CRL")
+	}
+	if blk, _ := pem.Decode(b); blk != nil {
+		b = blk.Bytes
+	}
+	return x509.ParseRevocationList(b)
+}

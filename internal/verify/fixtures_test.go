@@ -1,0 +1,399 @@
+package verify
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pakn/internal/pdfrender"
+	"pakn/internal/signing"
+)
+
+// pki is a test CA shaped like pakn's Vault PKI: a root, an issuing CA, and
+// signer certificates with the official-signer role's usages.
+type pki struct {
+	root, issuing       *x509.Certificate
+	rootKey, issuingKey crypto.Signer
+	crl                 *x509.RevocationList
+	revoked             []x509.RevocationListEntry
+}
+
+var serials atomicSerial
+
+type atomicSerial struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (a *atomicSerial) next() *big.Int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	return big.NewInt(time.Now().UnixNano() + a.n)
+}
+
+func ecKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func caTemplate(cn string, pathLen int) *x509.Certificate {
+	return &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: cn, Organization: []string{"pakn"}},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, MaxPathLen: pathLen, MaxPathLenZero: pathLen == 0, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+}
+
+func newPKI(t testing.TB, name string) *pki {
+	t.Helper()
+	p := &pki{rootKey: ecKey(t), issuingKey: ecKey(t)}
+	rt := caTemplate(name+" root", 1)
+	p.root = mustCert(t, rt, rt, p.rootKey.Public(), p.rootKey)
+	p.issuing = mustCert(t, caTemplate(name+" issuing CA", 0), p.root, p.issuingKey.Public(), p.rootKey)
+	p.makeCRL(t)
+	return p
+}
+
+func (p *pki) makeCRL(t testing.TB) {
+	t.Helper()
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: serials.next(), ThisUpdate: time.Now().Add(-time.Minute),
+		NextUpdate: time.Now().Add(72 * time.Hour), RevokedCertificateEntries: p.revoked}, p.issuing, p.issuingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.crl, err = x509.ParseRevocationList(der); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *pki) revoke(t testing.TB, c *x509.Certificate, at time.Time) {
+	p.revoked = append(p.revoked, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: at})
+	p.makeCRL(t)
+}
+
+// signer issues a signer certificate; mod may change the template.
+func (p *pki) signer(t testing.TB, cn string, mod func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
+	t.Helper()
+	k := ecKey(t)
+	tmpl := &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: cn, Organization: []string{"pakn"}, Country: []string{"VN"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidDocumentSigning}}
+	if mod != nil {
+		mod(tmpl)
+	}
+	return mustCert(t, tmpl, p.issuing, k.Public(), p.issuingKey), k
+}
+
+type staticCRL struct{ p *pki }
+
+func (s staticCRL) CRL(context.Context) (*x509.RevocationList, error) { return s.p.crl, nil }
+
+// verifier trusts only p's root.
+func (p *pki) verifier() *Verifier {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.root)
+	return &Verifier{Roots: pool, CRL: staticCRL{p}}
+}
+
+var renderOnce struct {
+	sync.Once
+	doc []byte
+	err error
+}
+
+// reply renders a reply (once per test binary) for signing.
+func reply(t testing.TB, text string) []byte {
+	t.Helper()
+	d := pdfrender.Document{ParentAgency: "Ủy ban nhân dân thành phố Hà Nội", Agency: "Sở Tư pháp", Number: "1/STP-HN-PAKN", Place: "Hà Nội",
+		Date: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC), Subject: "V/v trả lời phản ánh, kiến nghị", Recipient: "Bà Nguyễn Thị Hồng Nhung",
+		RecipientAddr: "phường Điện Biên, quận Ba Đình", Paragraphs: []string{text}, SignerTitle: "Phó Giám đốc", SignerName: "Lê Hoàng Cường",
+		VerifyURL: "https://pakn.example.vn/verify/x", ShortCode: "x", TrackingCode: "PAKN-2026-0000-0000", ReplyID: "x"}
+	if text == "" {
+		renderOnce.Do(func() {
+			d.Paragraphs = []string{"Sở Tư pháp trả lời như sau: việc chứng thực được thực hiện trong ngày."}
+			renderOnce.doc, renderOnce.err = pdfrender.Render(d)
+		})
+		if renderOnce.err != nil {
+			t.Fatal(renderOnce.err)
+		}
+		return renderOnce.doc
+	}
+	doc, err := pdfrender.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificate) []byte {
+	t.Helper()
+	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// genuine is a reply signed by a signer of p.
+func (p *pki) genuine(t testing.TB) []byte {
+	cert, key := p.signer(t, "Lê Hoàng Cường", nil)
+	return sign(t, reply(t, ""), key, cert, p.issuing)
+}
+
+var byteRangeRE = regexp.MustCompile(`/ByteRange\s*\[([^\]]*)\]( *)`)
+
+// withByteRange rewrites the /ByteRange numbers in place (same length).
+func withByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
+	t.Helper()
+	m := byteRangeRE.FindSubmatchIndex(pdf)
+	if m == nil {
+		t.Fatal("no /ByteRange")
+	}
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = strconv.FormatInt(v, 10)
+	}
+	// pdfsign pads the array with spaces after "]": the numbers may use them.
+	repl := strings.Join(parts, " ") + "]"
+	width := m[5] - m[2]
+	if len(repl) > width {
+		t.Fatalf("byte range %q does not fit in %d bytes", repl, width)
+	}
+	out := bytes.Clone(pdf)
+	copy(out[m[2]:m[5]], repl+strings.Repeat(" ", width-len(repl)))
+	return out
+}
+
+func byteRange(t testing.TB, pdf []byte) []int64 {
+	t.Helper()
+	m := byteRangeRE.FindSubmatch(pdf)
+	if m == nil {
+		t.Fatal("no /ByteRange")
+	}
+	var out []int64
+	for _, f := range strings.Fields(string(m[1])) {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		out = append(out, n)
+	}
+	return out
+}
+
+// appendUpdate adds an incremental update that gives the first page new
+// content and a font of its own, as an attacker editing a signed reply
+// would. With loop, the update's /Prev points at itself.
+func appendUpdate(t testing.TB, pdf []byte, trailerExtra string, loop bool) []byte {
+	t.Helper()
+	page := regexp.MustCompile(`(\d+) 0 obj\s*<<\s*/Type /Page\s*/Parent (\d+ 0 R)`).FindSubmatch(pdf)
+	startxref := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(pdf)
+	roots := regexp.MustCompile(`/Root (\d+ 0 R)`).FindAllSubmatch(pdf, -1)
+	sizes := regexp.MustCompile(`/Size (\d+)`).FindAllSubmatch(pdf, -1)
+	if page == nil || startxref == nil || roots == nil || sizes == nil {
+		t.Fatal("cannot find the page, startxref, root or size")
+	}
+	size, _ := strconv.Atoi(string(sizes[len(sizes)-1][1]))
+	content := "BT /FX 28 Tf 60 400 Td (FORGED: the request is refused) Tj ET"
+	var b bytes.Buffer
+	b.Write(pdf)
+	pageOff := b.Len()
+	fmt.Fprintf(&b, "%s 0 obj\n<< /Type /Page /Parent %s /Resources << /Font << /FX << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> /Contents %d 0 R >>\nendobj\n",
+		page[1], page[2], size)
+	contentOff := b.Len()
+	fmt.Fprintf(&b, "%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n", size, len(content), content)
+	xref := b.Len()
+	prev := string(startxref[1])
+	if loop {
+		prev = strconv.Itoa(xref)
+	}
+	fmt.Fprintf(&b, "xref\n%s 1\n%010d 00000 n \n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root %s /Prev %s %s>>\nstartxref\n%d\n%%%%EOF\n",
+		page[1], pageOff, size, contentOff, size+1, roots[len(roots)-1][1], prev, trailerExtra, xref)
+	return b.Bytes()
+}
+
+var bomb struct {
+	sync.Once
+	z []byte
+}
+
+// flateBomb is a PDF (unsigned) whose one stream inflates to 256 MiB.
+func flateBomb(t testing.TB) []byte {
+	t.Helper()
+	bomb.Do(func() {
+		var z bytes.Buffer
+		w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+		zero := make([]byte, 1<<20)
+		for range 256 {
+			_, _ = w.Write(zero)
+		}
+		_ = w.Close()
+		bomb.z = z.Bytes()
+	})
+	z := bytes.NewBuffer(bomb.z)
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
+	b.WriteString("3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>\nendobj\n")
+	fmt.Fprintf(&b, "4 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n", z.Len())
+	b.Write(z.Bytes())
+	b.WriteString("\nendstream\nendobj\nxref\n0 5\n0000000000 65535 f \ntrailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n0\n%%EOF\n")
+	return b.Bytes()
+}
+
+// hostile is the corpus of attacks on p's genuine reply; none may pass.
+func (p *pki) hostile(t testing.TB) map[string][]byte {
+	t.Helper()
+	g := p.genuine(t)
+	br := byteRange(t, g)
+	flip := bytes.Clone(g)
+	flip[br[1]/2] ^= 0x01
+	flipTail := bytes.Clone(g)
+	flipTail[len(flipTail)-20] ^= 0x20
+
+	// /Contents taken from another document's signature (same key type, same size).
+	oc, ok := p.signer(t, "Lê Hoàng Cường", nil)
+	other := sign(t, reply(t, "Một văn bản khác, ký bởi cùng người ký."), ok, oc, p.issuing)
+	swapped := withCMS(t, g, cmsOf(t, other))
+
+	// A self-signed certificate with the real signer's subject.
+	real, _ := p.signer(t, "Lê Hoàng Cường", nil)
+	fakeKey := ecKey(t)
+	ft := *real
+	ft.SerialNumber, ft.Subject = real.SerialNumber, real.Subject
+	ft.AuthorityKeyId, ft.PublicKey = nil, fakeKey.Public()
+	ft.IsCA, ft.BasicConstraintsValid = true, true
+	ft.KeyUsage |= x509.KeyUsageCertSign
+	fake := mustCert(t, &ft, &ft, fakeKey.Public(), fakeKey)
+	selfSigned := sign(t, reply(t, ""), fakeKey, fake)
+
+	// An untrusted signer next to a trusted, unrelated certificate.
+	rogue := newPKI(t, "rogue")
+	rc, rk := rogue.signer(t, "Lê Hoàng Cường", nil)
+	untrusted := embedCert(t, sign(t, reply(t, ""), rk, rc, rogue.issuing), p.issuing)
+
+	mod := appendUpdate(t, g, "", false)
+	prevLoop := appendUpdate(t, g, "", true)
+
+	return map[string][]byte{
+		"one byte flipped inside the signed range":        flip,
+		"one byte flipped in the second signed range":     flipTail,
+		"incremental update changing the page text":       mod,
+		"byte range with a negative value":                withByteRange(t, g, 0, br[1], -1, br[3]),
+		"byte range overlapping":                          withByteRange(t, g, 0, br[2]+10, br[2], br[3]),
+		"byte range not covering the gap exactly":         withByteRange(t, g, 0, br[1]-2, br[2], br[3]),
+		"byte range past the end":                         withByteRange(t, g, 0, br[1], br[2], br[3]+5000),
+		"byte range not starting at zero":                 withByteRange(t, g, 1, br[1]-1, br[2], br[3]),
+		"byte range of three values":                      withByteRange(t, g, 0, br[1], br[2]),
+		"contents from another document's signature":      swapped,
+		"self-signed certificate with a signer's name":    selfSigned,
+		"trusted certificate next to an untrusted signer": untrusted,
+		"truncated":                       g[:len(g)/2],
+		"truncated before the end marker": g[:len(g)-7],
+		"empty":                           {},
+		"not a PDF":                       []byte("GIF89a this is not a document at all %%EOF"),
+		"flate bomb":                      flateBomb(t),
+		"genuine reply with a flate bomb appended": append(bytes.Clone(g), flateBomb(t)...),
+		"huge /Size in an appended trailer":        appendUpdate(t, g, "/XSize 999999999999999 ", false),
+		"/Prev loop in an appended trailer":        prevLoop,
+		"garbage /ByteRange":                       bytes.Replace(bytes.Clone(g), []byte("/ByteRange"), []byte("/ByteRange[(x)] /Z"), 1),
+		"unterminated dictionary":                  []byte("%PDF-1.7\n1 0 obj << /ByteRange [0 1 2 3] /Contents <00"),
+		"deep nesting":                             []byte("%PDF-1.7\n1 0 obj << /ByteRange " + strings.Repeat("[", 100000) + "\n%%EOF"),
+	}
+}
+
+func b64(b []byte) string {
+	s := base64.StdEncoding.EncodeToString(b)
+	var out []string
+	for len(s) > 64 {
+		out = append(out, s[:64])
+		s = s[64:]
+	}
+	return strings.Join(append(out, s), "\n")
+}
+
+// cmsOf returns the DER of the signature's CMS, without the zero padding.
+func cmsOf(t testing.TB, pdf []byte) []byte {
+	t.Helper()
+	br := byteRange(t, pdf)
+	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v asn1.RawValue
+	if _, err := asn1.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.FullBytes
+}
+
+// withCMS writes der as the signature's /Contents, zero-padded, keeping
+// the file's layout.
+func withCMS(t testing.TB, pdf, der []byte) []byte {
+	t.Helper()
+	br := byteRange(t, pdf)
+	h := hex.EncodeToString(der)
+	width := int(br[2] - br[1] - 2)
+	if len(h) > width {
+		t.Fatalf("CMS of %d hex digits does not fit in %d", len(h), width)
+	}
+	out := bytes.Clone(pdf)
+	copy(out[br[1]+1:br[2]-1], h+strings.Repeat("0", width-len(h)))
+	return out
+}
+
+// embedCert adds cert to the certificates of the signature's CMS (which
+// the signature does not cover), keeping the file's layout.
+func embedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
+	t.Helper()
+	var ci contentInfo
+	if _, err := asn1.Unmarshal(cmsOf(t, pdf), &ci); err != nil {
+		t.Fatal(err)
+	}
+	var sd signedData
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		t.Fatal(err)
+	}
+	sd.Certificates = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(bytes.Clone(sd.Certificates.Bytes), cert.Raw...)}
+	inner, err := asn1.Marshal(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := asn1.Marshal(struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue
+	}{oidSignedData, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: inner}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withCMS(t, pdf, outer)
+}

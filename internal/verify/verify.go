@@ -1,0 +1,552 @@
+// Package verify checks that a reply PDF is genuine and unaltered, strictly
+// and on its own terms: it finds every signature by scanning the file (no
+// cross-reference walking, no stream inflation), requires the last
+// signature's /ByteRange to cover the whole file except its /Contents,
+// parses the CMS itself, checks the message digest and the signature,
+// chains the signer's own certificate to the configured trust anchors only
+// (certificates in the document are at most intermediates), checks key
+// usage, validity at signing time (a trusted time-stamp's time, else now)
+// and revocation from the issuing CA's CRL, and reports an indication and
+// sub-indication in the terms of ETSI EN 319 102-1. It never lets a
+// parser's panic escape, and each verification has a time limit and reads
+// at most MaxSize bytes. It imports no HTTP, SQL or Vault: the register and
+// the CRL are given to it.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/digitorus/pkcs7"
+	"github.com/digitorus/timestamp"
+)
+
+// MaxSize is the largest document accepted (20 MB).
+const MaxSize = 20 << 20
+
+// The indications (ETSI EN 319 102-1, clause 5.1.3).
+const (
+	TotalPassed   = "TOTAL_PASSED"
+	TotalFailed   = "TOTAL_FAILED"
+	Indeterminate = "INDETERMINATE"
+)
+
+// The sub-indications used.
+const (
+	FormatFailure            = "FORMAT_FAILURE"
+	HashFailure              = "HASH_FAILURE"
+	SigCryptoFailure         = "SIG_CRYPTO_FAILURE"
+	SigConstraintsFailure    = "SIG_CONSTRAINTS_FAILURE"
+	ChainConstraintsFailure  = "CHAIN_CONSTRAINTS_FAILURE"
+	NoSigningCertificate     = "NO_SIGNING_CERTIFICATE_FOUND"
+	NoCertificateChain       = "NO_CERTIFICATE_CHAIN_FOUND"
+	Revoked                  = "REVOKED"
+	OutOfBoundsNoPOE         = "OUT_OF_BOUNDS_NO_POE"
+	NotYetValid              = "NOT_YET_VALID"
+	TryLater                 = "TRY_LATER"
+	SignedDataNotFound       = "SIGNED_DATA_NOT_FOUND"
+	CryptoConstraintsFailure = "CRYPTO_CONSTRAINTS_FAILURE"
+)
+
+// Check results.
+const (
+	Passed  = "passed"
+	Failed  = "failed"
+	Warning = "warning"
+	Skipped = "skipped"
+)
+
+// Check is one check and its result.
+type Check struct {
+	Name   string `json:"name"`
+	Result string `json:"result"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Certificate describes a certificate in a report.
+type Certificate struct {
+	Subject      string    `json:"subject"`
+	CommonName   string    `json:"common_name"`
+	Organization string    `json:"organization,omitempty"`
+	Issuer       string    `json:"issuer"`
+	Serial       string    `json:"serial"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	KeyAlgorithm string    `json:"key_algorithm"`
+	SHA256       string    `json:"sha256"`
+}
+
+// Signature is the report on one signature.
+type Signature struct {
+	Index           int          `json:"index"`
+	Indication      string       `json:"indication"`
+	SubIndication   string       `json:"sub_indication,omitempty"`
+	ByteRange       []int64      `json:"byte_range,omitempty"`
+	CoversWholeFile bool         `json:"covers_whole_file"`
+	SubFilter       string       `json:"sub_filter,omitempty"`
+	ClaimedTime     *time.Time   `json:"claimed_signing_time,omitempty"` // the signer's own (unproven) signingTime
+	ValidationTime  time.Time    `json:"validation_time"`                // the time certificates were checked at
+	TimestampTime   *time.Time   `json:"timestamp_time,omitempty"`       // a trusted time-stamp's time
+	Signer          *Certificate `json:"signer,omitempty"`
+	Checks          []Check      `json:"checks"`
+}
+
+// Register is what the register of issued replies says of the document.
+type Register struct {
+	Found        bool      `json:"found"`
+	ReplyID      string    `json:"reply_id,omitempty"`
+	TrackingCode string    `json:"tracking_code,omitempty"`
+	Number       string    `json:"number,omitempty"`
+	Agency       string    `json:"agency,omitempty"`
+	AgencyName   string    `json:"agency_name,omitempty"`
+	SignedAt     time.Time `json:"signed_at,omitzero"`
+	SignerName   string    `json:"signer_name,omitempty"`
+	Status       string    `json:"status,omitempty"` // current or superseded
+	SupersededBy string    `json:"superseded_by,omitempty"`
+}
+
+// Report is the answer of a verification.
+type Report struct {
+	Indication    string      `json:"indication"`
+	SubIndication string      `json:"sub_indication,omitempty"`
+	SummaryVI     string      `json:"summary_vi"`
+	SummaryEN     string      `json:"summary_en"`
+	SHA256        string      `json:"sha256"`
+	Size          int         `json:"size"`
+	Signatures    []Signature `json:"signatures"`
+	Register      *Register   `json:"register,omitempty"`
+	Checks        []Check     `json:"checks"`
+	VerifiedAt    time.Time   `json:"verified_at"`
+}
+
+// CRLSource gives the issuing CA's current certificate revocation list.
+type CRLSource interface {
+	CRL(ctx context.Context) (*x509.RevocationList, error)
+}
+
+// RegisterLookup finds an issued reply by its SHA-256; nil, nil when none.
+type RegisterLookup func(ctx context.Context, sha256Hex string) (*Register, error)
+
+// Verifier checks documents against configured trust anchors.
+type Verifier struct {
+	Roots         *x509.CertPool // trust anchors: from configuration only
+	Intermediates []*x509.Certificate
+	CRL           CRLSource      // nil: revocation cannot be checked (INDETERMINATE)
+	Register      RegisterLookup // nil: no register match
+	Now           func() time.Time
+	Timeout       time.Duration // per verification; 10 s when zero
+}
+
+// Anchors reads PEM certificates: self-signed CA certificates become roots,
+// other CA certificates configured intermediates.
+func Anchors(pemData ...[]byte) (*x509.CertPool, []*x509.Certificate, error) {
+	roots := x509.NewCertPool()
+	var inter []*x509.Certificate
+	n := 0
+	for _, data := range pemData {
+		for len(data) > 0 {
+			var blk *pem.Block
+			blk, data = pem.Decode(data)
+			if blk == nil {
+				break
+			}
+			c, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				return nil, nil, fmt.Errorf("trust anchor: %w", err)
+			}
+			if !c.IsCA {
+				return nil, nil, fmt.Errorf("trust anchor %q is not a CA certificate", c.Subject.CommonName)
+			}
+			if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+				roots.AddCert(c)
+				n++
+			} else {
+				inter = append(inter, c)
+			}
+		}
+	}
+	if n == 0 {
+		return nil, nil, errors.New("no root certificate among the trust anchors")
+	}
+	return roots, inter, nil
+}
+
+// Verify checks doc and returns the report. It never panics and returns
+// within the Verifier's time limit (a report of INDETERMINATE / TRY_LATER
+// when the limit is reached).
+func (v *Verifier) Verify(ctx context.Context, doc []byte) *Report {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	sum := sha256.Sum256(doc)
+	base := Report{SHA256: hex.EncodeToString(sum[:]), Size: len(doc), VerifiedAt: now().UTC(), Signatures: []Signature{}, Checks: []Check{}}
+	timeout := v.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan *Report, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r := base
+				r.Checks = append(r.Checks, Check{"parse", Failed, "the document could not be parsed"})
+				r.Indication, r.SubIndication = TotalFailed, FormatFailure
+				r.summarize()
+				// The panic's value may echo attacker bytes: it is not reported.
+				done <- &r
+			}
+		}()
+		r := base
+		v.verify(ctx, doc, &r, now())
+		r.summarize()
+		done <- &r
+	}()
+	select {
+	case r := <-done:
+		return r
+	case <-ctx.Done():
+		r := base
+		r.Checks = append(r.Checks, Check{"time_limit", Failed, "verification took too long"})
+		r.Indication, r.SubIndication = Indeterminate, TryLater
+		r.summarize()
+		return &r
+	}
+}
+
+func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.Time) {
+	fail := func(name, detail string) {
+		r.Checks = append(r.Checks, Check{name, Failed, detail})
+		r.Indication, r.SubIndication = TotalFailed, FormatFailure
+	}
+	if len(doc) == 0 {
+		fail("format", "the file is empty")
+		return
+	}
+	if len(doc) > MaxSize {
+		fail("format", fmt.Sprintf("the file is larger than %d bytes", MaxSize))
+		return
+	}
+	head := doc[:min(len(doc), 1024)]
+	if !bytes.Contains(head, []byte("%PDF-")) {
+		fail("format", "not a PDF file (no %PDF- header)")
+		return
+	}
+	tail := doc[max(0, len(doc)-1024):]
+	if !bytes.Contains(tail, []byte("%%EOF")) {
+		fail("format", "the file is truncated (no %%EOF at its end)")
+		return
+	}
+	r.Checks = append(r.Checks, Check{"format", Passed, "PDF header and end-of-file marker present"})
+
+	sigs := findSignatures(doc)
+	if len(sigs) == 0 {
+		r.Checks = append(r.Checks, Check{"signatures", Failed, "the document has no signature"})
+		r.Indication, r.SubIndication = TotalFailed, SignedDataNotFound
+		return
+	}
+	r.Checks = append(r.Checks, Check{"signatures", Passed, fmt.Sprintf("%d signature(s) found", len(sigs))})
+	for i, sd := range sigs {
+		if ctx.Err() != nil {
+			return
+		}
+		r.Signatures = append(r.Signatures, v.signature(ctx, doc, i+1, sd, now))
+	}
+	// The last signature (in file order) must cover everything: bytes after it are an unsigned change.
+	last := &r.Signatures[len(r.Signatures)-1]
+	if !last.CoversWholeFile && last.SubIndication != FormatFailure {
+		last.Checks = append(last.Checks, Check{"modification_after_signing", Failed,
+			"bytes were added after the signed revision (an incremental update): the document was changed after signing"})
+		last.Indication, last.SubIndication = TotalFailed, SigConstraintsFailure
+	}
+	r.Indication, r.SubIndication = TotalPassed, ""
+	for _, s := range r.Signatures {
+		if rank(s.Indication) > rank(r.Indication) {
+			r.Indication, r.SubIndication = s.Indication, s.SubIndication
+		}
+	}
+	if v.Register != nil {
+		reg, err := v.Register(ctx, r.SHA256)
+		switch {
+		case err != nil:
+			r.Checks = append(r.Checks, Check{"register", Warning, "the register of issued replies could not be searched"})
+		case reg == nil:
+			r.Register = &Register{Found: false}
+			r.Checks = append(r.Checks, Check{"register", Warning, "no issued reply has this SHA-256: the file is not one the system issued"})
+		default:
+			reg.Found = true
+			r.Register = reg
+			res, detail := Passed, "issued reply "+reg.Number+" ("+reg.Status+")"
+			if reg.Status == "superseded" {
+				res, detail = Warning, "issued reply "+reg.Number+", superseded by a correction"
+			}
+			r.Checks = append(r.Checks, Check{"register", res, detail})
+		}
+	}
+}
+
+func rank(ind string) int {
+	switch ind {
+	case TotalFailed:
+		return 2
+	case Indeterminate:
+		return 1
+	}
+	return 0
+}
+
+// signature checks one signature.
+func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDict, now time.Time) Signature {
+	s := Signature{Index: idx, ByteRange: sd.ByteRange, SubFilter: sd.SubFilter, ValidationTime: now.UTC(), Checks: []Check{}}
+	set := func(ind, sub, name, detail string) Signature {
+		s.Checks = append(s.Checks, Check{name, Failed, detail})
+		s.Indication, s.SubIndication = ind, sub
+		return s
+	}
+	pass := func(name, detail string) { s.Checks = append(s.Checks, Check{name, Passed, detail}) }
+	if sd.Err != nil {
+		return set(TotalFailed, FormatFailure, "signature_dictionary", sd.Err.Error())
+	}
+	pass("signature_dictionary", "readable")
+
+	// /ByteRange: [0 a b c], a gap exactly over /Contents, within the file.
+	br := sd.ByteRange
+	size := int64(len(doc))
+	switch {
+	case len(br) != 4:
+		return set(TotalFailed, FormatFailure, "byte_range", fmt.Sprintf("%d values; four are required", len(br)))
+	case slices.ContainsFunc(br, func(x int64) bool { return x < 0 }):
+		return set(TotalFailed, FormatFailure, "byte_range", "negative values")
+	case br[0] != 0:
+		return set(TotalFailed, FormatFailure, "byte_range", "does not start at the beginning of the file")
+	case br[1] > size || br[2] > size || br[3] > size-br[2]:
+		return set(TotalFailed, FormatFailure, "byte_range", "reaches past the end of the file")
+	case br[1] >= br[2]:
+		return set(TotalFailed, FormatFailure, "byte_range", "the two ranges overlap or touch")
+	case br[1] != sd.ContentsStart || br[2] != sd.ContentsEnd:
+		return set(TotalFailed, FormatFailure, "byte_range", "the gap between the ranges is not exactly the signature's /Contents")
+	}
+	s.CoversWholeFile = br[2]+br[3] == size
+	detail := "covers the whole file except the signature value"
+	if !s.CoversWholeFile {
+		detail = fmt.Sprintf("covers bytes up to %d of %d", br[2]+br[3], size)
+	}
+	pass("byte_range", detail)
+	if sd.SubFilter != "adbe.pkcs7.detached" && sd.SubFilter != "ETSI.CAdES.detached" {
+		return set(TotalFailed, FormatFailure, "sub_filter", fmt.Sprintf("/SubFilter %q is not a detached CMS signature", sd.SubFilter))
+	}
+
+	c, err := parseCMS(sd.Contents)
+	if err != nil {
+		return set(TotalFailed, FormatFailure, "cms", err.Error())
+	}
+	pass("cms", "SignedData with one signer, detached")
+	if !c.signingTime.IsZero() {
+		t := c.signingTime.UTC()
+		s.ClaimedTime = &t
+	}
+
+	// The message digest over the signed ranges.
+	h := c.digest.New()
+	h.Write(doc[br[0] : br[0]+br[1]])
+	h.Write(doc[br[2] : br[2]+br[3]])
+	if !bytes.Equal(h.Sum(nil), c.messageDigest) {
+		return set(TotalFailed, HashFailure, "message_digest", "the signed bytes do not match the signature's message digest: the document was altered")
+	}
+	pass("message_digest", c.digest.String()+" of the signed ranges matches")
+
+	cert, err := c.signerCert()
+	if err != nil {
+		return set(Indeterminate, NoSigningCertificate, "signer_certificate", err.Error())
+	}
+	s.Signer = describe(cert)
+	if err := c.checkSignature(cert); err != nil {
+		return set(TotalFailed, SigCryptoFailure, "signature_value", err.Error())
+	}
+	pass("signature_value", "verifies with the signer's certificate")
+
+	// The validation time: a trusted time-stamp's, else now.
+	vt := now
+	if c.timestamp != nil {
+		if t, detail := v.timestampTime(c); t != nil {
+			tu := t.UTC()
+			s.TimestampTime, vt = &tu, tu
+			pass("timestamp", detail)
+		} else {
+			s.Checks = append(s.Checks, Check{"timestamp", Warning, detail + "; the certificate is checked at the current time"})
+		}
+	} else {
+		s.Checks = append(s.Checks, Check{"timestamp", Skipped, "no time-stamp; the certificate is checked at the current time"})
+	}
+	s.ValidationTime = vt.UTC()
+
+	// The signer's own certificate must chain to a configured anchor.
+	inter := x509.NewCertPool()
+	for _, ic := range v.Intermediates {
+		inter.AddCert(ic)
+	}
+	for _, ic := range c.certs {
+		if ic != cert && ic.IsCA {
+			inter.AddCert(ic) // document certificates may only be intermediates, never anchors
+		}
+	}
+	chains, err := cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: vt,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Reason == x509.Expired {
+			if vt.Before(cert.NotBefore) {
+				return set(Indeterminate, NotYetValid, "certificate_validity", "the signer's certificate was not yet valid at "+vt.UTC().Format(time.RFC3339))
+			}
+			return set(Indeterminate, OutOfBoundsNoPOE, "certificate_validity",
+				"the signer's certificate was not valid at "+vt.UTC().Format(time.RFC3339)+" and no trusted time-stamp proves an earlier signing time")
+		}
+		return set(Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate does not chain to a configured trust anchor")
+	}
+	pass("certificate_chain", "chains to "+chains[0][len(chains[0])-1].Subject.CommonName)
+	pass("certificate_validity", "valid at "+vt.UTC().Format(time.RFC3339))
+	if err := usageFits(cert); err != nil {
+		return set(TotalFailed, ChainConstraintsFailure, "key_usage", err.Error())
+	}
+	pass("key_usage", "fits document signing")
+
+	// Revocation, from the issuing CA's CRL.
+	if len(chains[0]) < 2 {
+		return set(Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate is itself a trust anchor, not a signer's certificate")
+	}
+	issuer := chains[0][1]
+	if v.CRL == nil {
+		return set(Indeterminate, TryLater, "revocation", "no revocation source is configured")
+	}
+	crl, err := v.CRL.CRL(ctx)
+	if err != nil {
+		return set(Indeterminate, TryLater, "revocation", "the issuing CA's revocation list is unavailable; try again later")
+	}
+	if err := crl.CheckSignatureFrom(issuer); err != nil {
+		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
+			return set(Indeterminate, TryLater, "revocation", "no revocation list of the signer's issuing CA is available")
+		}
+		return set(Indeterminate, TryLater, "revocation", "the revocation list's signature does not verify")
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			if !e.RevocationTime.After(vt) {
+				return set(TotalFailed, Revoked, "revocation", "the signer's certificate was revoked on "+e.RevocationTime.UTC().Format(time.RFC3339)+", before the signing time")
+			}
+			s.Checks = append(s.Checks, Check{"revocation", Warning, "revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) + ", after the time-stamped signing time"})
+			s.Indication = TotalPassed
+			return s
+		}
+	}
+	pass("revocation", "not revoked (CRL of "+crl.ThisUpdate.UTC().Format(time.RFC3339)+")")
+	s.Indication = TotalPassed
+	return s
+}
+
+// usageFits checks key usage and extended key usage for document signing:
+// digitalSignature or nonRepudiation; no EKU, emailProtection, or
+// documentSigning (1.3.6.1.5.5.7.3.36), or anyExtendedKeyUsage.
+func usageFits(c *x509.Certificate) error {
+	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return errors.New("the key usage allows neither digitalSignature nor nonRepudiation")
+	}
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return nil
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageEmailProtection || u == x509.ExtKeyUsageAny {
+			return nil
+		}
+	}
+	for _, u := range c.UnknownExtKeyUsage {
+		if u.Equal(oidDocumentSigning) {
+			return nil
+		}
+	}
+	return errors.New("the extended key usage is not for document signing")
+}
+
+// timestampTime returns the time of a time-stamp token whose signature
+// verifies, whose imprint is the hash of the signature value, and whose TSA
+// certificate chains to the anchors for time-stamping; else nil and why.
+func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
+	p7, err := pkcs7.Parse(c.timestamp)
+	if err != nil || len(p7.Certificates) == 0 {
+		return nil, "time-stamp token unreadable or without its certificate"
+	}
+	if err := p7.Verify(); err != nil {
+		return nil, "time-stamp token signature does not verify"
+	}
+	ts, err := timestamp.Parse(c.timestamp)
+	if err != nil || !ts.HashAlgorithm.Available() {
+		return nil, "time-stamp token unreadable"
+	}
+	h := ts.HashAlgorithm.New()
+	h.Write(c.signer.Signature)
+	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
+		return nil, "time-stamp token is for another signature"
+	}
+	tsa := p7.GetOnlySigner()
+	if tsa == nil {
+		return nil, "time-stamp token has no single signer"
+	}
+	inter := x509.NewCertPool()
+	for _, ic := range v.Intermediates {
+		inter.AddCert(ic)
+	}
+	for _, ic := range p7.Certificates {
+		if ic != tsa && ic.IsCA {
+			inter.AddCert(ic)
+		}
+	}
+	if _, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: ts.Time,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
+		return nil, "time-stamping authority not trusted"
+	}
+	t := ts.Time
+	return &t, "time-stamped at " + t.UTC().Format(time.RFC3339) + " by " + tsa.Subject.CommonName
+}
+
+func describe(c *x509.Certificate) *Certificate {
+	sum := sha256.Sum256(c.Raw)
+	d := &Certificate{Subject: c.Subject.String(), CommonName: c.Subject.CommonName, Issuer: c.Issuer.String(),
+		Serial: serialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyAlgorithm: keyAlgorithm(c),
+		SHA256: hex.EncodeToString(sum[:])}
+	if len(c.Subject.Organization) > 0 {
+		d.Organization = c.Subject.Organization[0]
+	}
+	return d
+}
+
+func keyAlgorithm(c *x509.Certificate) string {
+	switch c.PublicKeyAlgorithm {
+	case x509.ECDSA:
+		return "ECDSA"
+	case x509.RSA:
+		return "RSA"
+	}
+	return c.PublicKeyAlgorithm.String()
+}
+
+// serialHex writes a serial number as Vault does: hex pairs and colons.
+func serialHex(c *x509.Certificate) string {
+	b := c.SerialNumber.Bytes()
+	out := make([]byte, 0, len(b)*3)
+	for i, x := range b {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+	}
+	return string(out)
+}

@@ -1,0 +1,254 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"pakn/internal/pdftest"
+)
+
+func TestGenuineReplyPasses(t *testing.T) {
+	p := newPKI(t, "pakn")
+	g := p.genuine(t)
+	v := p.verifier()
+	v.Register = func(_ context.Context, sum string) (*Register, error) {
+		return &Register{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
+	}
+	r := v.Verify(context.Background(), g)
+	if r.Indication != TotalPassed || r.SubIndication != "" || len(r.Signatures) != 1 {
+		t.Fatalf("genuine reply: %s", r.Text())
+	}
+	s := r.Signatures[0]
+	if !s.CoversWholeFile || s.Signer == nil || s.Signer.CommonName != "Lê Hoàng Cường" || s.Signer.Organization != "pakn" || s.TimestampTime != nil {
+		t.Fatalf("signature report %+v", s)
+	}
+	for _, name := range []string{"byte_range", "cms", "message_digest", "signature_value", "certificate_chain", "certificate_validity", "key_usage", "revocation"} {
+		found := false
+		for _, c := range s.Checks {
+			found = found || (c.Name == name && c.Result == Passed)
+		}
+		if !found {
+			t.Errorf("check %s not passed: %+v", name, s.Checks)
+		}
+	}
+	if !r.Register.Found || !strings.Contains(r.SummaryVI, "1/STP-HN-PAKN") || !strings.Contains(r.SummaryEN, "genuine") {
+		t.Fatalf("register and summary: %+v %q %q", r.Register, r.SummaryVI, r.SummaryEN)
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatal(err)
+	}
+	// Not in the register: valid signature, said so.
+	v.Register = func(context.Context, string) (*Register, error) { return nil, nil }
+	r = v.Verify(context.Background(), g)
+	if r.Indication != TotalPassed || r.Register.Found || !strings.Contains(r.SummaryEN, "not among the replies") {
+		t.Fatalf("unregistered: %s", r.Text())
+	}
+}
+
+// The hostile corpus: nothing passes, nothing panics, each failure is the
+// one expected.
+func TestHostileDocumentsNeverPass(t *testing.T) {
+	p := newPKI(t, "pakn")
+	want := map[string]string{
+		"one byte flipped inside the signed range":        HashFailure,
+		"one byte flipped in the second signed range":     HashFailure,
+		"incremental update changing the page text":       SigConstraintsFailure,
+		"byte range with a negative value":                FormatFailure,
+		"byte range overlapping":                          FormatFailure,
+		"byte range not covering the gap exactly":         FormatFailure,
+		"byte range past the end":                         FormatFailure,
+		"byte range not starting at zero":                 FormatFailure,
+		"byte range of three values":                      FormatFailure,
+		"contents from another document's signature":      HashFailure,
+		"self-signed certificate with a signer's name":    NoCertificateChain,
+		"trusted certificate next to an untrusted signer": NoCertificateChain,
+		"truncated":                       FormatFailure,
+		"truncated before the end marker": FormatFailure,
+		"empty":                           FormatFailure,
+		"not a PDF":                       FormatFailure,
+		"flate bomb":                      SignedDataNotFound,
+		"genuine reply with a flate bomb appended": SigConstraintsFailure,
+		"huge /Size in an appended trailer":        SigConstraintsFailure,
+		"/Prev loop in an appended trailer":        SigConstraintsFailure,
+		"garbage /ByteRange":                       FormatFailure,
+		"unterminated dictionary":                  FormatFailure,
+		"deep nesting":                             FormatFailure,
+	}
+	corpus := p.hostile(t)
+	if len(corpus) != len(want) {
+		t.Fatalf("%d cases, %d expectations", len(corpus), len(want))
+	}
+	v := p.verifier()
+	for name, doc := range corpus {
+		t.Run(name, func(t *testing.T) {
+			r := v.Verify(context.Background(), doc)
+			if r.Indication == TotalPassed {
+				t.Fatalf("TOTAL_PASSED:\n%s", r.Text())
+			}
+			if r.SubIndication != want[name] {
+				t.Errorf("%s / %s, want %s:\n%s", r.Indication, r.SubIndication, want[name], r.Text())
+			}
+			if r.SummaryVI == "" || r.SummaryEN == "" {
+				t.Error("no summary")
+			}
+		})
+	}
+	// The appended update really changes what a reader shows, and pdfsig says the signature no longer covers the document.
+	mod := corpus["incremental update changing the page text"]
+	if text := pdftest.Text(t, mod); !strings.Contains(text, "FORGED") {
+		t.Fatalf("the forged update does not show: %s", text)
+	}
+	if rep := pdftest.Pdfsig(t, mod, p.root); !strings.Contains(rep, "Not total document signed") {
+		t.Fatalf("pdfsig on the modified reply:\n%s", rep)
+	}
+}
+
+func TestRevocationValidityAndUsage(t *testing.T) {
+	p := newPKI(t, "pakn")
+	doc := reply(t, "")
+	ctx := context.Background()
+
+	revoked, rk := p.signer(t, "Lê Hoàng Cường", nil)
+	signedRevoked := sign(t, doc, rk, revoked, p.issuing)
+	p.revoke(t, revoked, time.Now().Add(-time.Minute))
+	if r := p.verifier().Verify(ctx, signedRevoked); r.Indication != TotalFailed || r.SubIndication != Revoked {
+		t.Errorf("revoked signer: %s", r.Text())
+	}
+
+	server, sk := p.signer(t, "web", func(c *x509.Certificate) {
+		c.ExtKeyUsage, c.UnknownExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, nil
+	})
+	if r := p.verifier().Verify(ctx, sign(t, doc, sk, server, p.issuing)); r.SubIndication != ChainConstraintsFailure {
+		t.Errorf("server certificate: %s", r.Text())
+	}
+	noEKU, nk := p.signer(t, "Lê Hoàng Cường", func(c *x509.Certificate) { c.ExtKeyUsage, c.UnknownExtKeyUsage = nil, nil })
+	if r := p.verifier().Verify(ctx, sign(t, doc, nk, noEKU, p.issuing)); r.Indication != TotalPassed {
+		t.Errorf("no EKU is acceptable: %s", r.Text())
+	}
+	encOnly, ek := p.signer(t, "x", func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment })
+	if r := p.verifier().Verify(ctx, sign(t, doc, ek, encOnly, p.issuing)); r.SubIndication != ChainConstraintsFailure {
+		t.Errorf("key-encipherment-only certificate: %s", r.Text())
+	}
+
+	// Expired at verification time, no time-stamp: OUT_OF_BOUNDS_NO_POE.
+	short, shk := p.signer(t, "Lê Hoàng Cường", nil)
+	g := sign(t, doc, shk, short, p.issuing)
+	v := p.verifier()
+	v.Now = func() time.Time { return short.NotAfter.Add(time.Hour) }
+	if r := v.Verify(ctx, g); r.Indication != Indeterminate || r.SubIndication != OutOfBoundsNoPOE {
+		t.Errorf("expired: %s", r.Text())
+	}
+
+	// Revocation unknown: INDETERMINATE / TRY_LATER, never passed.
+	v = p.verifier()
+	v.CRL = failingCRL{}
+	if r := v.Verify(ctx, g); r.Indication != Indeterminate || r.SubIndication != TryLater {
+		t.Errorf("CRL unavailable: %s", r.Text())
+	}
+	v.CRL = nil
+	if r := v.Verify(ctx, g); r.Indication != Indeterminate {
+		t.Errorf("no CRL source: %s", r.Text())
+	}
+	// A CRL of another CA does not count.
+	v.CRL = staticCRL{newPKI(t, "other")}
+	if r := v.Verify(ctx, g); r.Indication != Indeterminate {
+		t.Errorf("foreign CRL: %s", r.Text())
+	}
+}
+
+type failingCRL struct{}
+
+func (failingCRL) CRL(context.Context) (*x509.RevocationList, error) {
+	return nil, errors.New("vault unreachable")
+}
+
+func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
+	p := newPKI(t, "pakn")
+	g := p.genuine(t)
+	v := p.verifier()
+	v.Register = func(context.Context, string) (*Register, error) { panic("register exploded") }
+	r := v.Verify(context.Background(), g)
+	if r.Indication != TotalFailed || r.SubIndication != FormatFailure || strings.Contains(r.Text(), "exploded") {
+		t.Fatalf("a panic: %s", r.Text())
+	}
+	v.Register = func(ctx context.Context, _ string) (*Register, error) {
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond)
+		return nil, ctx.Err()
+	}
+	v.Timeout = 200 * time.Millisecond
+	start := time.Now()
+	r = v.Verify(context.Background(), g)
+	if r.Indication != Indeterminate || r.SubIndication != TryLater || time.Since(start) > 5*time.Second {
+		t.Fatalf("time limit: %s after %s", r.Text(), time.Since(start))
+	}
+}
+
+func TestCachedCRL(t *testing.T) {
+	p := newPKI(t, "pakn")
+	now := time.Now()
+	calls := 0
+	fail := false
+	c := &CachedCRL{TTL: time.Minute, Now: func() time.Time { return now }, Fetch: func(context.Context) ([]byte, error) {
+		calls++
+		if fail {
+			return nil, errors.New("down")
+		}
+		return p.crl.Raw, nil
+	}}
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.CRL(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("%d fetches, want 1 within the TTL", calls)
+	}
+	now = now.Add(2 * time.Minute)
+	fail = true
+	if _, err := c.CRL(ctx); err != nil || calls != 2 {
+		t.Fatalf("a failed refresh keeps a current list: %v (%d)", err, calls)
+	}
+	now = p.crl.NextUpdate.Add(time.Minute)
+	if _, err := c.CRL(ctx); err == nil {
+		t.Fatal("a list past its NextUpdate was used")
+	}
+	if _, err := ParseCRL(bytes.Repeat([]byte{1}, 10)); err == nil {
+		t.Fatal("parsed garbage")
+	}
+}
+
+func TestAnchors(t *testing.T) {
+	p := newPKI(t, "pakn")
+	pemOf := func(c *x509.Certificate) []byte {
+		return []byte("-----BEGIN CERTIFICATE-----\n" + b64(c.Raw) + "\n-----END CERTIFICATE-----\n")
+	}
+	roots, inter, err := Anchors(pemOf(p.root), pemOf(p.issuing))
+	if err != nil || len(inter) != 1 || roots == nil {
+		t.Fatalf("anchors: %v %d", err, len(inter))
+	}
+	if _, _, err := Anchors(pemOf(p.issuing)); err == nil {
+		t.Fatal("an intermediate alone was accepted as anchors")
+	}
+	leaf, _ := p.signer(t, "x", nil)
+	if _, _, err := Anchors(pemOf(p.root), pemOf(leaf)); err == nil {
+		t.Fatal("a leaf was accepted as an anchor")
+	}
+}
+
+func TestPdfsigAgreesOnGenuineReplies(t *testing.T) {
+	p := newPKI(t, "pakn")
+	g := p.genuine(t)
+	pdftest.RequireValid(t, g, p.root)
+	if _, err := exec.LookPath("pdfsig"); err != nil {
+		t.Fatal(err)
+	}
+}
