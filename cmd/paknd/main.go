@@ -28,6 +28,7 @@ import (
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
 	"pakn/internal/signing"
+	"pakn/internal/verify"
 	"pakn/internal/vault"
 
 	"github.com/jackc/pgx/v5"
@@ -108,6 +109,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		Issuer: "pakn",
 	})
 	agencies := &postgres.AgencyStore{Audit: store}
+	roots, inter, err := verify.LoadAnchors(cfg.TrustAnchorsDir, cfg.TrustSystemRoots)
+	if err != nil {
+		return fmt.Errorf("trust anchors: %w", err)
+	}
+	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL}}
 	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
 	if cfg.TSAURL != "" {
 		relay, err := signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, log)
@@ -126,12 +132,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		},
 		Identity: ids,
 		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs}),
+			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier}),
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
 		Clients:        clients,
 		TrustedProxies: cfg.TrustedProxies,
-		RateLimits:     httpapi.RateLimits{Login: cfg.RateLogin, Public: cfg.RatePublic},
+		RateLimits:     httpapi.RateLimits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify},
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -53,6 +53,9 @@ type Config struct {
 	DocPlace          string                // where replies are issued, printed before the date
 	TSAURL            string                // optional RFC 3161 time-stamping authority
 	TSATimeout        time.Duration         // per time-stamp request
+	TrustAnchorsDir   string                // PEM trust anchors for verification (pakn's certs/)
+	TrustSystemRoots  bool                  // also trust the machine's roots (off unless configured)
+	RateVerify        int                   // verifications per minute per client address
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -87,7 +90,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
 			{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", &c.TSATimeout},
 		}
-		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile string
+		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile, systemRoots, rateVerify string
 	)
 	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
@@ -109,6 +112,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&calendarFile, "calendar-file", env("PAKN_CALENDAR_FILE", ""), "JSON file of each year's announced holiday swaps; the built-in one when empty (PAKN_CALENDAR_FILE)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PAKN_PUBLIC_URL", ""), "the public site's URL, printed in replies' QR codes; http://ADDR when empty (PAKN_PUBLIC_URL)")
 	fs.StringVar(&c.DocPlace, "doc-place", env("PAKN_DOC_PLACE", "Hà Nội"), "place of issue printed on replies (PAKN_DOC_PLACE)")
+	fs.StringVar(&c.TrustAnchorsDir, "trust-anchors-dir", env("PAKN_TRUST_ANCHORS_DIR", "certs"), "folder of PEM trust anchors for verifying replies (PAKN_TRUST_ANCHORS_DIR)")
+	fs.StringVar(&systemRoots, "trust-system-roots", env("PAKN_TRUST_SYSTEM_ROOTS", "false"), "also trust the machine's root certificates when verifying (PAKN_TRUST_SYSTEM_ROOTS)")
+	fs.StringVar(&rateVerify, "rate-verify", env("PAKN_RATE_VERIFY", "60"), "verifications per minute per client address (PAKN_RATE_VERIFY)")
 	fs.StringVar(&c.TSAURL, "tsa-url", env("PAKN_TSA_URL", ""), "RFC 3161 time-stamping authority for signed replies; none when empty (PAKN_TSA_URL)")
 	for _, d := range durs {
 		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
@@ -132,6 +138,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 	c.MigrateOnStart = boolean("PAKN_MIGRATE", migrate)
 	c.Dev = boolean("PAKN_DEV", dev)
+	c.TrustSystemRoots = boolean("PAKN_TRUST_SYSTEM_ROOTS", systemRoots)
 	for _, d := range durs {
 		v, err := time.ParseDuration(*dur[d.name])
 		if err != nil || v <= 0 {
@@ -163,7 +170,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	for _, r := range []struct {
 		name, v string
 		dst     *int
-	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}} {
+	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}, {"PAKN_RATE_VERIFY", rateVerify, &c.RateVerify}} {
 		n, err := strconv.Atoi(r.v)
 		if err != nil || n < 1 || n > 100000 {
 			p = append(p, fmt.Sprintf("%s: %q must be a whole number from 1 to 100000", r.name, r.v))
@@ -245,6 +252,9 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if n := len([]rune(strings.TrimSpace(c.DocPlace))); n < 2 || n > 60 {
 		p = append(p, "PAKN_DOC_PLACE: 2 to 60 characters, e.g. Hà Nội")
+	}
+	if st, err := os.Stat(c.TrustAnchorsDir); err != nil || !st.IsDir() {
+		p = append(p, fmt.Sprintf("PAKN_TRUST_ANCHORS_DIR: %q is not a folder (pakn bootstrap exports the CA chain to certs/)", c.TrustAnchorsDir))
 	}
 	if c.TSAURL != "" {
 		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -29,6 +29,7 @@ import (
 	"pakn/internal/guard"
 	"pakn/internal/petition"
 	"pakn/internal/postgres"
+	"pakn/internal/verify"
 )
 
 // Sealer encrypts personal data bound to an owner (in production
@@ -53,6 +54,7 @@ type Service struct {
 	replies  *postgres.ReplyStore
 	keys     KeyRing
 	docs     Documents
+	verifier *verify.Verifier
 }
 
 // agencyCache keeps the agency codes for routing; the directory changes
@@ -99,6 +101,7 @@ type Config struct {
 	Guard    *guard.Guard
 	Keys     KeyRing   // signers' keys; nil disables signing (503)
 	Docs     Documents // signed replies
+	Verifier *verify.Verifier // public verification; its register is this desk's
 }
 
 // DefaultRouting sends regulations to the Department of Justice (the focal
@@ -126,8 +129,14 @@ func New(c Config) *Service {
 	if c.Routing.Default == "" {
 		c.Routing = DefaultRouting
 	}
-	return &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
+	s := &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
 		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs}
+	if c.Verifier != nil {
+		v := *c.Verifier
+		v.Register = s.registerBySHA
+		s.verifier = &v
+	}
+	return s
 }
 
 // Calendar returns the working-day calendar in use.

@@ -325,3 +325,43 @@ func (s *ReplyStore) AgencyHeading(ctx context.Context, q Querier, code string) 
 	}
 	return name, parent, nil
 }
+
+// RegisterEntry is what the register of issued replies says of one reply.
+type RegisterEntry struct {
+	ReplyID, PetitionID, TrackingCode string
+	Number, Agency, AgencyName       string
+	SHA256                           string
+	Size                             int
+	SignedAt                         time.Time
+	SignerName, SignerTitle          string
+	SignerStatus                     string // active, retired or revoked
+	CertSerial                       string
+	SupersededBy                     string
+	Published                        bool
+}
+
+const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
+	d.signed_at, s.full_name, s.title, s.status, s.serial, p.state IN ('published', 'closed'),
+	coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '')
+	FROM signed_replies d JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
+	JOIN signers s ON s.id = d.signer_id `
+
+// Register finds an issued reply by reply id (by = "id") or by the SHA-256
+// of its PDF (by = "sha256"), or ErrNotFound.
+func (s *ReplyStore) Register(ctx context.Context, q Querier, by, value string) (*RegisterEntry, error) {
+	col := "d.reply_id::text"
+	if by == "sha256" {
+		col = "d.sha256"
+	}
+	var e RegisterEntry
+	err := q.QueryRow(ctx, registerQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
+		&e.Agency, &e.AgencyName, &e.SHA256, &e.Size, &e.SignedAt, &e.SignerName, &e.SignerTitle, &e.SignerStatus, &e.CertSerial,
+		&e.Published, &e.SupersededBy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	return &e, nil
+}

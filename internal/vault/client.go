@@ -219,3 +219,22 @@ func redact(err error) error {
 func (c *Client) SignerKey(key string, version int, cert *x509.Certificate) (crypto.Signer, error) {
 	return signing.NewTransitSigner(c.api, TransitMount, key, version, cert, c.cfg.Timeout)
 }
+
+// IssuingCRL returns the issuing CA's current certificate revocation list
+// (PEM), which Vault rebuilds on every revocation.
+func (c *Client) IssuingCRL(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	s, err := c.api.Logical().ReadWithContext(ctx, IssuingMount+"/cert/crl")
+	if err != nil {
+		return nil, redact(err)
+	}
+	if s == nil {
+		return nil, errors.New("vault returned no CRL")
+	}
+	crl, _ := s.Data["certificate"].(string)
+	if crl == "" {
+		return nil, errors.New("vault returned an empty CRL")
+	}
+	return []byte(crl), nil
+}

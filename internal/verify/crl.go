@@ -6,6 +6,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -65,4 +67,38 @@ func ParseCRL(b []byte) (*x509.RevocationList, error) {
 		b = blk.Bytes
 	}
 	return x509.ParseRevocationList(b)
+}
+
+// LoadAnchors reads every *.pem file of dir (pakn's certs/) as trust
+// anchors (see Anchors); with system, the machine's roots are trusted too.
+func LoadAnchors(dir string, system bool) (*x509.CertPool, []*x509.Certificate, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.pem"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("no *.pem trust anchors in %s", dir)
+	}
+	var all [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, b)
+	}
+	rootCerts, inter, err := splitAnchors(all...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	roots := x509.NewCertPool()
+	if system {
+		if roots, err = x509.SystemCertPool(); err != nil {
+			return nil, nil, fmt.Errorf("system roots: %w", err)
+		}
+	}
+	for _, c := range rootCerts {
+		roots.AddCert(c)
+	}
+	return roots, inter, nil
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"pakn/internal/verifytest"
 	"testing"
 	"time"
 )
@@ -13,16 +14,17 @@ import (
 // every signed byte is the genuine reply's (the /Contents value is, by
 // design, outside the signature).
 func FuzzVerify(f *testing.F) {
-	p := newPKI(f, "pakn")
-	genuine := p.genuine(f)
+	p := verifytest.NewPKI(f, "pakn")
+	c := p.Corpus(f)
+	genuine := c.Genuine
 	f.Add(genuine)
-	for _, doc := range p.hostile(f) {
+	for _, doc := range verifytest.Hostile(f, c) {
 		if len(doc) < 1<<20 { // the bomb would make every mutation slow
 			f.Add(doc)
 		}
 	}
-	br := byteRange(f, genuine)
-	v := p.verifier()
+	br := verifytest.ByteRange(f, genuine)
+	v := verifier(p)
 	v.Timeout = 5 * time.Second
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r := v.Verify(context.Background(), doc)

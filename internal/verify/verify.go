@@ -148,9 +148,18 @@ type Verifier struct {
 // Anchors reads PEM certificates: self-signed CA certificates become roots,
 // other CA certificates configured intermediates.
 func Anchors(pemData ...[]byte) (*x509.CertPool, []*x509.Certificate, error) {
+	rootCerts, inter, err := splitAnchors(pemData...)
+	if err != nil {
+		return nil, nil, err
+	}
 	roots := x509.NewCertPool()
-	var inter []*x509.Certificate
-	n := 0
+	for _, c := range rootCerts {
+		roots.AddCert(c)
+	}
+	return roots, inter, nil
+}
+
+func splitAnchors(pemData ...[]byte) (roots, inter []*x509.Certificate, err error) {
 	for _, data := range pemData {
 		for len(data) > 0 {
 			var blk *pem.Block
@@ -166,14 +175,13 @@ func Anchors(pemData ...[]byte) (*x509.CertPool, []*x509.Certificate, error) {
 				return nil, nil, fmt.Errorf("trust anchor %q is not a CA certificate", c.Subject.CommonName)
 			}
 			if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-				roots.AddCert(c)
-				n++
+				roots = append(roots, c)
 			} else {
 				inter = append(inter, c)
 			}
 		}
 	}
-	if n == 0 {
+	if len(roots) == 0 {
 		return nil, nil, errors.New("no root certificate among the trust anchors")
 	}
 	return roots, inter, nil

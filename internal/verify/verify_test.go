@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"pakn/internal/pdftest"
+	"pakn/internal/verifytest"
 )
 
 func TestGenuineReplyPasses(t *testing.T) {
-	p := newPKI(t, "pakn")
-	g := p.genuine(t)
-	v := p.verifier()
+	p := verifytest.NewPKI(t, "pakn")
+	g := p.Genuine(t)
+	v := verifier(p)
 	v.Register = func(_ context.Context, sum string) (*Register, error) {
 		return &Register{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
 	}
@@ -52,40 +53,24 @@ func TestGenuineReplyPasses(t *testing.T) {
 	}
 }
 
+type staticCRL struct{ p *verifytest.PKI }
+
+func (s staticCRL) CRL(context.Context) (*x509.RevocationList, error) { return s.p.CRL, nil }
+
+// verifier trusts only p's root and reads p's CRL.
+func verifier(p *verifytest.PKI) *Verifier {
+	pool := x509.NewCertPool()
+	pool.AddCert(p.Root)
+	return &Verifier{Roots: pool, CRL: staticCRL{p}}
+}
+
 // The hostile corpus: nothing passes, nothing panics, each failure is the
 // one expected.
 func TestHostileDocumentsNeverPass(t *testing.T) {
-	p := newPKI(t, "pakn")
-	want := map[string]string{
-		"one byte flipped inside the signed range":        HashFailure,
-		"one byte flipped in the second signed range":     HashFailure,
-		"incremental update changing the page text":       SigConstraintsFailure,
-		"byte range with a negative value":                FormatFailure,
-		"byte range overlapping":                          FormatFailure,
-		"byte range not covering the gap exactly":         FormatFailure,
-		"byte range past the end":                         FormatFailure,
-		"byte range not starting at zero":                 FormatFailure,
-		"byte range of three values":                      FormatFailure,
-		"contents from another document's signature":      HashFailure,
-		"self-signed certificate with a signer's name":    NoCertificateChain,
-		"trusted certificate next to an untrusted signer": NoCertificateChain,
-		"truncated":                       FormatFailure,
-		"truncated before the end marker": FormatFailure,
-		"empty":                           FormatFailure,
-		"not a PDF":                       FormatFailure,
-		"flate bomb":                      SignedDataNotFound,
-		"genuine reply with a flate bomb appended": SigConstraintsFailure,
-		"huge /Size in an appended trailer":        SigConstraintsFailure,
-		"/Prev loop in an appended trailer":        SigConstraintsFailure,
-		"garbage /ByteRange":                       FormatFailure,
-		"unterminated dictionary":                  FormatFailure,
-		"deep nesting":                             FormatFailure,
-	}
-	corpus := p.hostile(t)
-	if len(corpus) != len(want) {
-		t.Fatalf("%d cases, %d expectations", len(corpus), len(want))
-	}
-	v := p.verifier()
+	p := verifytest.NewPKI(t, "pakn")
+	want := verifytest.Expected
+	corpus := verifytest.Hostile(t, p.Corpus(t))
+	v := verifier(p)
 	for name, doc := range corpus {
 		t.Run(name, func(t *testing.T) {
 			r := v.Verify(context.Background(), doc)
@@ -105,49 +90,49 @@ func TestHostileDocumentsNeverPass(t *testing.T) {
 	if text := pdftest.Text(t, mod); !strings.Contains(text, "FORGED") {
 		t.Fatalf("the forged update does not show: %s", text)
 	}
-	if rep := pdftest.Pdfsig(t, mod, p.root); !strings.Contains(rep, "Not total document signed") {
+	if rep := pdftest.Pdfsig(t, mod, p.Root); !strings.Contains(rep, "Not total document signed") {
 		t.Fatalf("pdfsig on the modified reply:\n%s", rep)
 	}
 }
 
 func TestRevocationValidityAndUsage(t *testing.T) {
-	p := newPKI(t, "pakn")
-	doc := reply(t, "")
+	p := verifytest.NewPKI(t, "pakn")
+	doc := verifytest.Reply(t, "")
 	ctx := context.Background()
 
-	revoked, rk := p.signer(t, "Lê Hoàng Cường", nil)
-	signedRevoked := sign(t, doc, rk, revoked, p.issuing)
-	p.revoke(t, revoked, time.Now().Add(-time.Minute))
-	if r := p.verifier().Verify(ctx, signedRevoked); r.Indication != TotalFailed || r.SubIndication != Revoked {
+	revoked, rk := p.Signer(t, "Lê Hoàng Cường", nil)
+	signedRevoked := verifytest.Sign(t, doc, rk, revoked, p.Issuing)
+	p.Revoke(t, revoked, time.Now().Add(-time.Minute))
+	if r := verifier(p).Verify(ctx, signedRevoked); r.Indication != TotalFailed || r.SubIndication != Revoked {
 		t.Errorf("revoked signer: %s", r.Text())
 	}
 
-	server, sk := p.signer(t, "web", func(c *x509.Certificate) {
+	server, sk := p.Signer(t, "web", func(c *x509.Certificate) {
 		c.ExtKeyUsage, c.UnknownExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, nil
 	})
-	if r := p.verifier().Verify(ctx, sign(t, doc, sk, server, p.issuing)); r.SubIndication != ChainConstraintsFailure {
+	if r := verifier(p).Verify(ctx, verifytest.Sign(t, doc, sk, server, p.Issuing)); r.SubIndication != ChainConstraintsFailure {
 		t.Errorf("server certificate: %s", r.Text())
 	}
-	noEKU, nk := p.signer(t, "Lê Hoàng Cường", func(c *x509.Certificate) { c.ExtKeyUsage, c.UnknownExtKeyUsage = nil, nil })
-	if r := p.verifier().Verify(ctx, sign(t, doc, nk, noEKU, p.issuing)); r.Indication != TotalPassed {
+	noEKU, nk := p.Signer(t, "Lê Hoàng Cường", func(c *x509.Certificate) { c.ExtKeyUsage, c.UnknownExtKeyUsage = nil, nil })
+	if r := verifier(p).Verify(ctx, verifytest.Sign(t, doc, nk, noEKU, p.Issuing)); r.Indication != TotalPassed {
 		t.Errorf("no EKU is acceptable: %s", r.Text())
 	}
-	encOnly, ek := p.signer(t, "x", func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment })
-	if r := p.verifier().Verify(ctx, sign(t, doc, ek, encOnly, p.issuing)); r.SubIndication != ChainConstraintsFailure {
+	encOnly, ek := p.Signer(t, "x", func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment })
+	if r := verifier(p).Verify(ctx, verifytest.Sign(t, doc, ek, encOnly, p.Issuing)); r.SubIndication != ChainConstraintsFailure {
 		t.Errorf("key-encipherment-only certificate: %s", r.Text())
 	}
 
 	// Expired at verification time, no time-stamp: OUT_OF_BOUNDS_NO_POE.
-	short, shk := p.signer(t, "Lê Hoàng Cường", nil)
-	g := sign(t, doc, shk, short, p.issuing)
-	v := p.verifier()
+	short, shk := p.Signer(t, "Lê Hoàng Cường", nil)
+	g := verifytest.Sign(t, doc, shk, short, p.Issuing)
+	v := verifier(p)
 	v.Now = func() time.Time { return short.NotAfter.Add(time.Hour) }
 	if r := v.Verify(ctx, g); r.Indication != Indeterminate || r.SubIndication != OutOfBoundsNoPOE {
 		t.Errorf("expired: %s", r.Text())
 	}
 
 	// Revocation unknown: INDETERMINATE / TRY_LATER, never passed.
-	v = p.verifier()
+	v = verifier(p)
 	v.CRL = failingCRL{}
 	if r := v.Verify(ctx, g); r.Indication != Indeterminate || r.SubIndication != TryLater {
 		t.Errorf("CRL unavailable: %s", r.Text())
@@ -157,7 +142,7 @@ func TestRevocationValidityAndUsage(t *testing.T) {
 		t.Errorf("no CRL source: %s", r.Text())
 	}
 	// A CRL of another CA does not count.
-	v.CRL = staticCRL{newPKI(t, "other")}
+	v.CRL = staticCRL{verifytest.NewPKI(t, "other")}
 	if r := v.Verify(ctx, g); r.Indication != Indeterminate {
 		t.Errorf("foreign CRL: %s", r.Text())
 	}
@@ -170,9 +155,9 @@ func (failingCRL) CRL(context.Context) (*x509.RevocationList, error) {
 }
 
 func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
-	p := newPKI(t, "pakn")
-	g := p.genuine(t)
-	v := p.verifier()
+	p := verifytest.NewPKI(t, "pakn")
+	g := p.Genuine(t)
+	v := verifier(p)
 	v.Register = func(context.Context, string) (*Register, error) { panic("register exploded") }
 	r := v.Verify(context.Background(), g)
 	if r.Indication != TotalFailed || r.SubIndication != FormatFailure || strings.Contains(r.Text(), "exploded") {
@@ -192,7 +177,7 @@ func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
 }
 
 func TestCachedCRL(t *testing.T) {
-	p := newPKI(t, "pakn")
+	p := verifytest.NewPKI(t, "pakn")
 	now := time.Now()
 	calls := 0
 	fail := false
@@ -201,7 +186,7 @@ func TestCachedCRL(t *testing.T) {
 		if fail {
 			return nil, errors.New("down")
 		}
-		return p.crl.Raw, nil
+		return p.CRL.Raw, nil
 	}}
 	ctx := context.Background()
 	for range 3 {
@@ -217,7 +202,7 @@ func TestCachedCRL(t *testing.T) {
 	if _, err := c.CRL(ctx); err != nil || calls != 2 {
 		t.Fatalf("a failed refresh keeps a current list: %v (%d)", err, calls)
 	}
-	now = p.crl.NextUpdate.Add(time.Minute)
+	now = p.CRL.NextUpdate.Add(time.Minute)
 	if _, err := c.CRL(ctx); err == nil {
 		t.Fatal("a list past its NextUpdate was used")
 	}
@@ -227,27 +212,27 @@ func TestCachedCRL(t *testing.T) {
 }
 
 func TestAnchors(t *testing.T) {
-	p := newPKI(t, "pakn")
+	p := verifytest.NewPKI(t, "pakn")
 	pemOf := func(c *x509.Certificate) []byte {
-		return []byte("-----BEGIN CERTIFICATE-----\n" + b64(c.Raw) + "\n-----END CERTIFICATE-----\n")
+		return []byte("-----BEGIN CERTIFICATE-----\n" + verifytest.B64(c.Raw) + "\n-----END CERTIFICATE-----\n")
 	}
-	roots, inter, err := Anchors(pemOf(p.root), pemOf(p.issuing))
+	roots, inter, err := Anchors(pemOf(p.Root), pemOf(p.Issuing))
 	if err != nil || len(inter) != 1 || roots == nil {
 		t.Fatalf("anchors: %v %d", err, len(inter))
 	}
-	if _, _, err := Anchors(pemOf(p.issuing)); err == nil {
+	if _, _, err := Anchors(pemOf(p.Issuing)); err == nil {
 		t.Fatal("an intermediate alone was accepted as anchors")
 	}
-	leaf, _ := p.signer(t, "x", nil)
-	if _, _, err := Anchors(pemOf(p.root), pemOf(leaf)); err == nil {
+	leaf, _ := p.Signer(t, "x", nil)
+	if _, _, err := Anchors(pemOf(p.Root), pemOf(leaf)); err == nil {
 		t.Fatal("a leaf was accepted as an anchor")
 	}
 }
 
 func TestPdfsigAgreesOnGenuineReplies(t *testing.T) {
-	p := newPKI(t, "pakn")
-	g := p.genuine(t)
-	pdftest.RequireValid(t, g, p.root)
+	p := verifytest.NewPKI(t, "pakn")
+	g := p.Genuine(t)
+	pdftest.RequireValid(t, g, p.Root)
 	if _, err := exec.LookPath("pdfsig"); err != nil {
 		t.Fatal(err)
 	}

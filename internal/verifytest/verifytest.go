@@ -1,9 +1,11 @@
-package verify
+// Package verifytest makes signed replies and a corpus of hostile
+// documents for the verifier's tests: a test PKI shaped like pakn's Vault
+// PKI, genuine replies, and every attack the verifier must refuse.
+package verifytest
 
 import (
 	"bytes"
 	"compress/zlib"
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -28,13 +30,14 @@ import (
 
 // pki is a test CA shaped like pakn's Vault PKI: a root, an issuing CA, and
 // signer certificates with the official-signer role's usages.
-type pki struct {
-	root, issuing       *x509.Certificate
-	rootKey, issuingKey crypto.Signer
-	crl                 *x509.RevocationList
+type PKI struct {
+	Root, Issuing       *x509.Certificate
+	RootKey, IssuingKey crypto.Signer
+	CRL                 *x509.RevocationList // the issuing CA's current list
 	revoked             []x509.RevocationListEntry
 }
 
+// serials gives every test certificate its own serial number.
 var serials atomicSerial
 
 type atomicSerial struct {
@@ -49,7 +52,8 @@ func (a *atomicSerial) next() *big.Int {
 	return big.NewInt(time.Now().UnixNano() + a.n)
 }
 
-func ecKey(t testing.TB) *ecdsa.PrivateKey {
+// ECKey makes an ECDSA P-256 key.
+func ECKey(t testing.TB) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +61,8 @@ func ecKey(t testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
+// MustCert issues tmpl under parent.
+func MustCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
 	t.Helper()
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
 	if err != nil {
@@ -76,56 +81,45 @@ func caTemplate(cn string, pathLen int) *x509.Certificate {
 		BasicConstraintsValid: true, MaxPathLen: pathLen, MaxPathLenZero: pathLen == 0, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 }
 
-func newPKI(t testing.TB, name string) *pki {
+func NewPKI(t testing.TB, name string) *PKI {
 	t.Helper()
-	p := &pki{rootKey: ecKey(t), issuingKey: ecKey(t)}
+	p := &PKI{RootKey: ECKey(t), IssuingKey: ECKey(t)}
 	rt := caTemplate(name+" root", 1)
-	p.root = mustCert(t, rt, rt, p.rootKey.Public(), p.rootKey)
-	p.issuing = mustCert(t, caTemplate(name+" issuing CA", 0), p.root, p.issuingKey.Public(), p.rootKey)
+	p.Root = MustCert(t, rt, rt, p.RootKey.Public(), p.RootKey)
+	p.Issuing = MustCert(t, caTemplate(name+" issuing CA", 0), p.Root, p.IssuingKey.Public(), p.RootKey)
 	p.makeCRL(t)
 	return p
 }
 
-func (p *pki) makeCRL(t testing.TB) {
+func (p *PKI) makeCRL(t testing.TB) {
 	t.Helper()
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: serials.next(), ThisUpdate: time.Now().Add(-time.Minute),
-		NextUpdate: time.Now().Add(72 * time.Hour), RevokedCertificateEntries: p.revoked}, p.issuing, p.issuingKey)
+		NextUpdate: time.Now().Add(72 * time.Hour), RevokedCertificateEntries: p.revoked}, p.Issuing, p.IssuingKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.crl, err = x509.ParseRevocationList(der); err != nil {
+	if p.CRL, err = x509.ParseRevocationList(der); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (p *pki) revoke(t testing.TB, c *x509.Certificate, at time.Time) {
+func (p *PKI) Revoke(t testing.TB, c *x509.Certificate, at time.Time) {
 	p.revoked = append(p.revoked, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: at})
 	p.makeCRL(t)
 }
 
 // signer issues a signer certificate; mod may change the template.
-func (p *pki) signer(t testing.TB, cn string, mod func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
+func (p *PKI) Signer(t testing.TB, cn string, mod func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
-	k := ecKey(t)
+	k := ECKey(t)
 	tmpl := &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: cn, Organization: []string{"pakn"}, Country: []string{"VN"}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidDocumentSigning}}
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 36}}}
 	if mod != nil {
 		mod(tmpl)
 	}
-	return mustCert(t, tmpl, p.issuing, k.Public(), p.issuingKey), k
-}
-
-type staticCRL struct{ p *pki }
-
-func (s staticCRL) CRL(context.Context) (*x509.RevocationList, error) { return s.p.crl, nil }
-
-// verifier trusts only p's root.
-func (p *pki) verifier() *Verifier {
-	pool := x509.NewCertPool()
-	pool.AddCert(p.root)
-	return &Verifier{Roots: pool, CRL: staticCRL{p}}
+	return MustCert(t, tmpl, p.Issuing, k.Public(), p.IssuingKey), k
 }
 
 var renderOnce struct {
@@ -135,7 +129,7 @@ var renderOnce struct {
 }
 
 // reply renders a reply (once per test binary) for signing.
-func reply(t testing.TB, text string) []byte {
+func Reply(t testing.TB, text string) []byte {
 	t.Helper()
 	d := pdfrender.Document{ParentAgency: "Ủy ban nhân dân thành phố Hà Nội", Agency: "Sở Tư pháp", Number: "1/STP-HN-PAKN", Place: "Hà Nội",
 		Date: time.Date(2026, 11, 2, 3, 0, 0, 0, time.UTC), Subject: "V/v trả lời phản ánh, kiến nghị", Recipient: "Bà Nguyễn Thị Hồng Nhung",
@@ -158,7 +152,7 @@ func reply(t testing.TB, text string) []byte {
 	return doc
 }
 
-func sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificate) []byte {
+func Sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
 	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi"})
 	if err != nil {
@@ -168,15 +162,15 @@ func sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificat
 }
 
 // genuine is a reply signed by a signer of p.
-func (p *pki) genuine(t testing.TB) []byte {
-	cert, key := p.signer(t, "Lê Hoàng Cường", nil)
-	return sign(t, reply(t, ""), key, cert, p.issuing)
+func (p *PKI) Genuine(t testing.TB) []byte {
+	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
+	return Sign(t, Reply(t, ""), key, cert, p.Issuing)
 }
 
 var byteRangeRE = regexp.MustCompile(`/ByteRange\s*\[([^\]]*)\]( *)`)
 
 // withByteRange rewrites the /ByteRange numbers in place (same length).
-func withByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
+func WithByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
 	t.Helper()
 	m := byteRangeRE.FindSubmatchIndex(pdf)
 	if m == nil {
@@ -197,7 +191,7 @@ func withByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
 	return out
 }
 
-func byteRange(t testing.TB, pdf []byte) []int64 {
+func ByteRange(t testing.TB, pdf []byte) []int64 {
 	t.Helper()
 	m := byteRangeRE.FindSubmatch(pdf)
 	if m == nil {
@@ -214,7 +208,7 @@ func byteRange(t testing.TB, pdf []byte) []int64 {
 // appendUpdate adds an incremental update that gives the first page new
 // content and a font of its own, as an attacker editing a signed reply
 // would. With loop, the update's /Prev points at itself.
-func appendUpdate(t testing.TB, pdf []byte, trailerExtra string, loop bool) []byte {
+func AppendUpdate(t testing.TB, pdf []byte, trailerExtra string, loop bool) []byte {
 	t.Helper()
 	page := regexp.MustCompile(`(\d+) 0 obj\s*<<\s*/Type /Page\s*/Parent (\d+ 0 R)`).FindSubmatch(pdf)
 	startxref := regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`).FindSubmatch(pdf)
@@ -248,7 +242,7 @@ var bomb struct {
 }
 
 // flateBomb is a PDF (unsigned) whose one stream inflates to 256 MiB.
-func flateBomb(t testing.TB) []byte {
+func FlateBomb(t testing.TB) []byte {
 	t.Helper()
 	bomb.Do(func() {
 		var z bytes.Buffer
@@ -270,68 +264,109 @@ func flateBomb(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-// hostile is the corpus of attacks on p's genuine reply; none may pass.
-func (p *pki) hostile(t testing.TB) map[string][]byte {
+// Corpus is what the hostile documents are made from: a genuine reply,
+// another genuine reply with different content (both signed under the
+// trust anchors in use), the certificate that signed the first, and a
+// trusted certificate unrelated to a rogue signer.
+type Corpus struct {
+	Genuine, Other []byte
+	Signer         *x509.Certificate
+	Trusted        *x509.Certificate
+}
+
+// Corpus makes a Corpus from p.
+func (p *PKI) Corpus(t testing.TB) Corpus {
 	t.Helper()
-	g := p.genuine(t)
-	br := byteRange(t, g)
+	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
+	oc, ok := p.Signer(t, "Lê Hoàng Cường", nil)
+	return Corpus{Genuine: Sign(t, Reply(t, ""), key, cert, p.Issuing),
+		Other: Sign(t, Reply(t, "Một văn bản khác, ký bởi cùng người ký."), ok, oc, p.Issuing), Signer: cert, Trusted: p.Issuing}
+}
+
+// Expected is the sub-indication each hostile document must get.
+var Expected = map[string]string{
+	"one byte flipped inside the signed range":        "HASH_FAILURE",
+	"one byte flipped in the second signed range":     "HASH_FAILURE",
+	"incremental update changing the page text":       "SIG_CONSTRAINTS_FAILURE",
+	"byte range with a negative value":                "FORMAT_FAILURE",
+	"byte range overlapping":                          "FORMAT_FAILURE",
+	"byte range not covering the gap exactly":         "FORMAT_FAILURE",
+	"byte range past the end":                         "FORMAT_FAILURE",
+	"byte range not starting at zero":                 "FORMAT_FAILURE",
+	"byte range of three values":                      "FORMAT_FAILURE",
+	"contents from another document's signature":      "HASH_FAILURE",
+	"self-signed certificate with a signer's name":    "NO_CERTIFICATE_CHAIN_FOUND",
+	"trusted certificate next to an untrusted signer": "NO_CERTIFICATE_CHAIN_FOUND",
+	"truncated":                       "FORMAT_FAILURE",
+	"truncated before the end marker": "FORMAT_FAILURE",
+	"empty":                           "FORMAT_FAILURE",
+	"not a PDF":                       "FORMAT_FAILURE",
+	"flate bomb":                      "SIGNED_DATA_NOT_FOUND",
+	"genuine reply with a flate bomb appended": "SIG_CONSTRAINTS_FAILURE",
+	"huge /Size in an appended trailer":        "SIG_CONSTRAINTS_FAILURE",
+	"/Prev loop in an appended trailer":        "SIG_CONSTRAINTS_FAILURE",
+	"garbage /ByteRange":                       "FORMAT_FAILURE",
+	"unterminated dictionary":                  "FORMAT_FAILURE",
+	"deep nesting":                             "FORMAT_FAILURE",
+}
+
+// Hostile is the corpus of attacks built from c; none may pass.
+func Hostile(t testing.TB, c Corpus) map[string][]byte {
+	t.Helper()
+	g := c.Genuine
+	br := ByteRange(t, g)
 	flip := bytes.Clone(g)
 	flip[br[1]/2] ^= 0x01
 	flipTail := bytes.Clone(g)
 	flipTail[len(flipTail)-20] ^= 0x20
 
-	// /Contents taken from another document's signature (same key type, same size).
-	oc, ok := p.signer(t, "Lê Hoàng Cường", nil)
-	other := sign(t, reply(t, "Một văn bản khác, ký bởi cùng người ký."), ok, oc, p.issuing)
-	swapped := withCMS(t, g, cmsOf(t, other))
-
 	// A self-signed certificate with the real signer's subject.
-	real, _ := p.signer(t, "Lê Hoàng Cường", nil)
-	fakeKey := ecKey(t)
-	ft := *real
-	ft.SerialNumber, ft.Subject = real.SerialNumber, real.Subject
+	fakeKey := ECKey(t)
+	ft := *c.Signer
 	ft.AuthorityKeyId, ft.PublicKey = nil, fakeKey.Public()
 	ft.IsCA, ft.BasicConstraintsValid = true, true
 	ft.KeyUsage |= x509.KeyUsageCertSign
-	fake := mustCert(t, &ft, &ft, fakeKey.Public(), fakeKey)
-	selfSigned := sign(t, reply(t, ""), fakeKey, fake)
+	fake := MustCert(t, &ft, &ft, fakeKey.Public(), fakeKey)
+	selfSigned := Sign(t, Reply(t, ""), fakeKey, fake)
 
 	// An untrusted signer next to a trusted, unrelated certificate.
-	rogue := newPKI(t, "rogue")
-	rc, rk := rogue.signer(t, "Lê Hoàng Cường", nil)
-	untrusted := embedCert(t, sign(t, reply(t, ""), rk, rc, rogue.issuing), p.issuing)
+	rogue := NewPKI(t, "rogue")
+	rc, rk := rogue.Signer(t, c.Signer.Subject.CommonName, nil)
+	untrusted := EmbedCert(t, Sign(t, Reply(t, ""), rk, rc, rogue.Issuing), c.Trusted)
 
-	mod := appendUpdate(t, g, "", false)
-	prevLoop := appendUpdate(t, g, "", true)
-
-	return map[string][]byte{
+	out := map[string][]byte{
 		"one byte flipped inside the signed range":        flip,
 		"one byte flipped in the second signed range":     flipTail,
-		"incremental update changing the page text":       mod,
-		"byte range with a negative value":                withByteRange(t, g, 0, br[1], -1, br[3]),
-		"byte range overlapping":                          withByteRange(t, g, 0, br[2]+10, br[2], br[3]),
-		"byte range not covering the gap exactly":         withByteRange(t, g, 0, br[1]-2, br[2], br[3]),
-		"byte range past the end":                         withByteRange(t, g, 0, br[1], br[2], br[3]+5000),
-		"byte range not starting at zero":                 withByteRange(t, g, 1, br[1]-1, br[2], br[3]),
-		"byte range of three values":                      withByteRange(t, g, 0, br[1], br[2]),
-		"contents from another document's signature":      swapped,
+		"incremental update changing the page text":       AppendUpdate(t, g, "", false),
+		"byte range with a negative value":                WithByteRange(t, g, 0, br[1], -1, br[3]),
+		"byte range overlapping":                          WithByteRange(t, g, 0, br[2]+10, br[2], br[3]),
+		"byte range not covering the gap exactly":         WithByteRange(t, g, 0, br[1]-2, br[2], br[3]),
+		"byte range past the end":                         WithByteRange(t, g, 0, br[1], br[2], br[3]+5000),
+		"byte range not starting at zero":                 WithByteRange(t, g, 1, br[1]-1, br[2], br[3]),
+		"byte range of three values":                      WithByteRange(t, g, 0, br[1], br[2]),
+		"contents from another document's signature":      WithCMS(t, g, CMSOf(t, c.Other)),
 		"self-signed certificate with a signer's name":    selfSigned,
 		"trusted certificate next to an untrusted signer": untrusted,
 		"truncated":                       g[:len(g)/2],
 		"truncated before the end marker": g[:len(g)-7],
 		"empty":                           {},
 		"not a PDF":                       []byte("GIF89a this is not a document at all %%EOF"),
-		"flate bomb":                      flateBomb(t),
-		"genuine reply with a flate bomb appended": append(bytes.Clone(g), flateBomb(t)...),
-		"huge /Size in an appended trailer":        appendUpdate(t, g, "/XSize 999999999999999 ", false),
-		"/Prev loop in an appended trailer":        prevLoop,
+		"flate bomb":                      FlateBomb(t),
+		"genuine reply with a flate bomb appended": append(bytes.Clone(g), FlateBomb(t)...),
+		"huge /Size in an appended trailer":        AppendUpdate(t, g, "/XSize 999999999999999 ", false),
+		"/Prev loop in an appended trailer":        AppendUpdate(t, g, "", true),
 		"garbage /ByteRange":                       bytes.Replace(bytes.Clone(g), []byte("/ByteRange"), []byte("/ByteRange[(x)] /Z"), 1),
 		"unterminated dictionary":                  []byte("%PDF-1.7\n1 0 obj << /ByteRange [0 1 2 3] /Contents <00"),
 		"deep nesting":                             []byte("%PDF-1.7\n1 0 obj << /ByteRange " + strings.Repeat("[", 100000) + "\n%%EOF"),
 	}
+	if len(out) != len(Expected) {
+		t.Fatalf("%d hostile documents, %d expectations", len(out), len(Expected))
+	}
+	return out
 }
 
-func b64(b []byte) string {
+// B64 wraps base64 at 64 columns, as PEM does.
+func B64(b []byte) string {
 	s := base64.StdEncoding.EncodeToString(b)
 	var out []string
 	for len(s) > 64 {
@@ -342,9 +377,9 @@ func b64(b []byte) string {
 }
 
 // cmsOf returns the DER of the signature's CMS, without the zero padding.
-func cmsOf(t testing.TB, pdf []byte) []byte {
+func CMSOf(t testing.TB, pdf []byte) []byte {
 	t.Helper()
-	br := byteRange(t, pdf)
+	br := ByteRange(t, pdf)
 	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
 	if err != nil {
 		t.Fatal(err)
@@ -358,9 +393,9 @@ func cmsOf(t testing.TB, pdf []byte) []byte {
 
 // withCMS writes der as the signature's /Contents, zero-padded, keeping
 // the file's layout.
-func withCMS(t testing.TB, pdf, der []byte) []byte {
+func WithCMS(t testing.TB, pdf, der []byte) []byte {
 	t.Helper()
-	br := byteRange(t, pdf)
+	br := ByteRange(t, pdf)
 	h := hex.EncodeToString(der)
 	width := int(br[2] - br[1] - 2)
 	if len(h) > width {
@@ -373,13 +408,23 @@ func withCMS(t testing.TB, pdf, der []byte) []byte {
 
 // embedCert adds cert to the certificates of the signature's CMS (which
 // the signature does not cover), keeping the file's layout.
-func embedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
+func EmbedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
 	t.Helper()
-	var ci contentInfo
-	if _, err := asn1.Unmarshal(cmsOf(t, pdf), &ci); err != nil {
+	var ci struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(CMSOf(t, pdf), &ci); err != nil {
 		t.Fatal(err)
 	}
-	var sd signedData
+	var sd struct {
+		Version          int
+		DigestAlgorithms asn1.RawValue
+		EncapContentInfo asn1.RawValue
+		Certificates     asn1.RawValue `asn1:"optional,tag:0"`
+		CRLs             asn1.RawValue `asn1:"optional,tag:1"`
+		SignerInfos      asn1.RawValue
+	}
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
 		t.Fatal(err)
 	}
@@ -391,9 +436,9 @@ func embedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
 	outer, err := asn1.Marshal(struct {
 		ContentType asn1.ObjectIdentifier
 		Content     asn1.RawValue
-	}{oidSignedData, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: inner}})
+	}{ci.ContentType, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: inner}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return withCMS(t, pdf, outer)
+	return WithCMS(t, pdf, outer)
 }

@@ -1,0 +1,99 @@
+package desk
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/guard"
+	"pakn/internal/postgres"
+	"pakn/internal/verify"
+)
+
+// registerBySHA answers the verifier's register look-ups.
+func (s *Service) registerBySHA(ctx context.Context, sum string) (*verify.Register, error) {
+	e, err := s.replies.Register(ctx, s.db, "sha256", sum)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &verify.Register{Found: true, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
+		AgencyName: e.AgencyName, SignedAt: e.SignedAt, SignerName: e.SignerName, Status: "current", SupersededBy: e.SupersededBy}
+	if e.SupersededBy != "" {
+		r.Status = "superseded"
+	}
+	return r, nil
+}
+
+// VerifyDocument checks a PDF someone holds and records the verification in
+// the audit log (time, client address as a keyed hash, the document's
+// SHA-256 and size, the indication, the matched reply) before answering: if
+// the event cannot be written, the answer is 503 and no report is given.
+func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Principal, doc []byte) (*verify.Report, error) {
+	if s.verifier == nil {
+		return nil, apperr.New(apperr.Unavailable, "Chức năng kiểm tra chưa được cấu hình. / Verification is not configured.")
+	}
+	rep := s.verifier.Verify(ctx, doc)
+	det := map[string]any{"sha256": rep.SHA256, "size": rep.Size, "indication": rep.Indication, "sub_indication": rep.SubIndication}
+	if rep.Register != nil && rep.Register.Found {
+		det["reply"] = rep.Register.ReplyID
+	}
+	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		return s.audit.Append(ctx, tx, guard.Event(m, p, "verification.check", "document", rep.SHA256, audit.Success, details(det)))
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification",
+			"Không ghi được nhật ký kiểm tra; hãy thử lại sau. / The verification could not be recorded; try again later.")
+	}
+	return rep, nil
+}
+
+// RegisterEntry is the public register's entry for one issued reply.
+type RegisterEntry struct {
+	ReplyID      string `json:"reply_id"`
+	TrackingCode string `json:"tracking_code"`
+	Number       string `json:"number"`
+	Agency       string `json:"agency"`
+	AgencyName   string `json:"agency_name"`
+	SignedAt     string `json:"signed_at"`
+	SignerName   string `json:"signer_name"`
+	SignerTitle  string `json:"signer_title"`
+	SHA256       string `json:"sha256"`
+	Size         int    `json:"size"`
+	Status       string `json:"status"` // current, superseded or revoked
+	SupersededBy string `json:"superseded_by,omitempty"`
+	Published    bool   `json:"published"`
+}
+
+// Register returns the register's entry for a signed reply (what the QR
+// code of a reply leads to): agency, date, signer, SHA-256 and whether it is
+// current, superseded, or signed with a since-revoked key. Drafts and
+// unknown ids are not found.
+func (s *Service) Register(ctx context.Context, replyID string) (*RegisterEntry, error) {
+	if !uuidLike(replyID) {
+		return nil, errReplyNotFound
+	}
+	e, err := s.replies.Register(ctx, s.db, "id", replyID)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil, errReplyNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &RegisterEntry{ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency, AgencyName: e.AgencyName,
+		SignedAt: e.SignedAt.In(vnZone).Format("02/01/2006 15:04 (UTC+7)"), SignerName: e.SignerName, SignerTitle: e.SignerTitle,
+		SHA256: e.SHA256, Size: e.Size, Status: "current", SupersededBy: e.SupersededBy, Published: e.Published}
+	switch {
+	case e.SignerStatus == "revoked":
+		out.Status = "revoked"
+	case e.SupersededBy != "":
+		out.Status = "superseded"
+	}
+	return out, nil
+}
