@@ -99,8 +99,8 @@ type Config struct {
 	Now      func() time.Time
 	Audit    *postgres.AuditStore
 	Guard    *guard.Guard
-	Keys     KeyRing   // signers' keys; nil disables signing (503)
-	Docs     Documents // signed replies
+	Keys     KeyRing          // signers' keys; nil disables signing (503)
+	Docs     Documents        // signed replies
 	Verifier *verify.Verifier // public verification; its register is this desk's
 }
 

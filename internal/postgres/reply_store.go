@@ -329,15 +329,15 @@ func (s *ReplyStore) AgencyHeading(ctx context.Context, q Querier, code string) 
 // RegisterEntry is what the register of issued replies says of one reply.
 type RegisterEntry struct {
 	ReplyID, PetitionID, TrackingCode string
-	Number, Agency, AgencyName       string
-	SHA256                           string
-	Size                             int
-	SignedAt                         time.Time
-	SignerName, SignerTitle          string
-	SignerStatus                     string // active, retired or revoked
-	CertSerial                       string
-	SupersededBy                     string
-	Published                        bool
+	Number, Agency, AgencyName        string
+	SHA256                            string
+	Size                              int
+	SignedAt                          time.Time
+	SignerName, SignerTitle           string
+	SignerStatus                      string // active, retired or revoked
+	CertSerial                        string
+	SupersededBy                      string
+	Published                         bool
 }
 
 const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
