@@ -28,10 +28,11 @@ type Checker func(ctx context.Context) error
 type RateLimits struct {
 	Login  int // sign-in attempts per minute
 	Public int // other public requests per minute
+	Verify int // verifications per minute
 }
 
 // DefaultRateLimits are the limits paknd uses unless configured otherwise.
-var DefaultRateLimits = RateLimits{Login: 20, Public: 300}
+var DefaultRateLimits = RateLimits{Login: 20, Public: 300, Verify: 60}
 
 // Deps is what the HTTP layer needs from the rest of paknd.
 type Deps struct {
@@ -68,6 +69,9 @@ func New(d Deps) *Server {
 	if d.RateLimits == (RateLimits{}) {
 		d.RateLimits = DefaultRateLimits
 	}
+	if d.RateLimits.Verify == 0 {
+		d.RateLimits.Verify = DefaultRateLimits.Verify
+	}
 	s := &Server{log: d.Log, ready: d.Ready, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
 		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies}
 	csrf := http.NewCrossOriginProtection()
@@ -92,11 +96,18 @@ func New(d Deps) *Server {
 	if s.identity != nil {
 		public := s.rateLimit(d.RateLimits.Public)
 		secret := s.rateLimit(d.RateLimits.Login) // endpoints that take a password or lookup secret
+		verifyLimit := s.rateLimit(d.RateLimits.Verify)
+		if s.desk != nil {
+			// Where a reply's QR code leads, and its upload form.
+			r.With(s.authenticate, public, limit).Get("/verify/{id}", s.verifyReplyPage)
+			r.With(s.authenticate, verifyLimit, limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verify/{id}", s.verifyReplyUpload)
+		}
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Use(s.authenticate)
 			if s.desk != nil {
-				// The one route with a larger body: five 10 MB attachments.
+				// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
 				r.With(public, limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+				r.With(verifyLimit, limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
 			}
 			r.Group(func(r chi.Router) {
 				r.Use(limit)
@@ -159,6 +170,7 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/replies/{id}/pdf", s.replyPDF)
 	r.With(secret).Post("/petitions/reply", s.petitionerReplyPDF)
 	r.With(public).Get("/register/replies/{id}/pdf", s.publishedReplyPDF)
+	r.With(public).Get("/register/replies/{id}", s.registerEntry)
 	r.Get("/reports/deadlines", s.deadlineReport)
 }
 

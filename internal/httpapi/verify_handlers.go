@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"pakn/internal/apperr"
+	"pakn/internal/desk"
+	"pakn/internal/verify"
+)
+
+// VerifyUploadLimit bounds a verification request: the 20 MB document and,
+// for a form, its multipart framing.
+const VerifyUploadLimit = verify.MaxSize + 64<<10
+
+// readDocument reads the PDF to verify: the body itself (application/pdf)
+// or the multipart field "file", through a limit of verify.MaxSize.
+func readDocument(r *http.Request) ([]byte, error) {
+	tooLarge := apperr.New(apperr.TooLarge, "Tệp lớn hơn 20 MB. / The file is larger than 20 MB.")
+	read := func(rd io.Reader) ([]byte, error) {
+		b, err := io.ReadAll(io.LimitReader(rd, verify.MaxSize+1))
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || len(b) > verify.MaxSize {
+			return nil, tooLarge
+		}
+		if err != nil {
+			return nil, apperr.Wrap(err, apperr.Invalid, "read document", "Không đọc được tệp. / The file could not be read.")
+		}
+		return b, nil
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		mt = ""
+	}
+	switch mt {
+	case "application/pdf":
+		return read(r.Body)
+	case "multipart/form-data":
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+		}
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nil, apperr.New(apperr.Invalid, "Thiếu trường file. / The form has no file field.")
+			}
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge
+			}
+			if err != nil {
+				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+			}
+			if part.FormName() == "file" {
+				return read(part)
+			}
+			if _, err := io.Copy(io.Discard, io.LimitReader(part, 1<<10)); err != nil {
+				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+			}
+		}
+	}
+	return nil, apperr.New(apperr.UnsupportedMedia, "Gửi tệp PDF (application/pdf) hoặc biểu mẫu multipart/form-data có trường file. / Send the PDF as application/pdf or as the multipart field file.")
+}
+
+// verifyStatus is the HTTP status of a report: a file that is not a
+// well-formed signed PDF is unprocessable; every other verdict is a
+// successful verification.
+func verifyStatus(rep *verify.Report) int {
+	if rep.SubIndication == verify.FormatFailure {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}
+
+// createVerification checks an uploaded PDF and answers the report (JSON).
+func (s *Server) createVerification(w http.ResponseWriter, r *http.Request) {
+	doc, err := readDocument(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rep, err := s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, verifyStatus(rep), rep)
+}
+
+// registerEntry answers the register's entry for a reply as JSON.
+func (s *Server) registerEntry(w http.ResponseWriter, r *http.Request) {
+	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// pageData is what the verification pages show.
+type pageData struct {
+	Nonce   string
+	Entry   *desk.RegisterEntry
+	Report  *verify.Report
+	Matches bool   // the uploaded file is this reply's
+	Problem string // an error to show instead of a report
+}
+
+// page writes an HTML page with a CSP that allows its own style (by nonce)
+// and posting its form to this site only.
+func (s *Server) page(w http.ResponseWriter, status int, d pageData) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	d.Nonce = base64.RawStdEncoding.EncodeToString(b)
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+d.Nonce+"'; img-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := verifyPage.Execute(w, d); err != nil {
+		s.log.Error("render verification page", "err", err)
+	}
+}
+
+// verifyReplyPage is where a reply's QR code leads: what the register knows
+// of the reply and a form to upload the PDF one holds.
+func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
+	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		status := http.StatusInternalServerError
+		if apperr.CodeOf(err) == apperr.NotFound {
+			status = http.StatusNotFound
+		} else {
+			s.log.Error("register", "err", err, "request_id", RequestID(r.Context()))
+		}
+		s.page(w, status, pageData{Problem: apperr.MessageOf(err)})
+		return
+	}
+	s.page(w, http.StatusOK, pageData{Entry: e})
+}
+
+// verifyReplyUpload checks the PDF uploaded from a reply's page.
+func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
+	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		status := http.StatusNotFound
+		if apperr.CodeOf(err) != apperr.NotFound {
+			status = http.StatusServiceUnavailable
+		}
+		s.page(w, status, pageData{Problem: apperr.MessageOf(err)})
+		return
+	}
+	doc, err := readDocument(r)
+	if err == nil {
+		var rep *verify.Report
+		if rep, err = s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc); err == nil {
+			s.page(w, verifyStatus(rep), pageData{Entry: e, Report: rep, Matches: rep.SHA256 == e.SHA256})
+			return
+		}
+	}
+	status := http.StatusBadRequest
+	switch apperr.CodeOf(err) {
+	case apperr.TooLarge:
+		status = http.StatusRequestEntityTooLarge
+	case apperr.UnsupportedMedia:
+		status = http.StatusUnsupportedMediaType
+	case apperr.Unavailable:
+		status = http.StatusServiceUnavailable
+	}
+	s.page(w, status, pageData{Entry: e, Problem: apperr.MessageOf(err)})
+}
+
+var verifyPage = template.Must(template.New("verify").Parse(`<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kiểm tra văn bản trả lời / Verify a reply</title>
+<style nonce="{{.Nonce}}">
+body { font-family: "Times New Roman", "Liberation Serif", serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; }
+h1 { font-size: 1.4rem; } dt { font-weight: bold; } dd { margin: 0 0 .5rem 0; word-break: break-all; }
+.ok { color: #0a5d00; } .bad { color: #a00000; } .warn { color: #8a5a00; }
+table { border-collapse: collapse; width: 100%; } td { border-top: 1px solid #ccc; padding: .2rem .4rem; vertical-align: top; }
+</style>
+</head>
+<body>
+<h1>Kiểm tra văn bản trả lời phản ánh, kiến nghị<br><small>Verify a reply to a petition</small></h1>
+{{if .Problem}}<p class="bad">{{.Problem}}</p>{{end}}
+{{with .Entry}}
+<h2>Sổ đăng ký / Register</h2>
+<dl>
+<dt>Văn bản số / Number</dt><dd>{{.Number}}</dd>
+<dt>Cơ quan ban hành / Issued by</dt><dd>{{.AgencyName}} ({{.Agency}})</dd>
+<dt>Ngày ký / Signed</dt><dd>{{.SignedAt}}</dd>
+<dt>Người ký / Signer</dt><dd>{{.SignerName}}, {{.SignerTitle}}</dd>
+<dt>Mã tra cứu / Tracking code</dt><dd>{{.TrackingCode}}</dd>
+<dt>SHA-256</dt><dd>{{.SHA256}} ({{.Size}} bytes)</dd>
+<dt>Tình trạng / Status</dt><dd>{{if eq .Status "current"}}<span class="ok">Hiện hành / Current</span>{{else if eq .Status "superseded"}}<span class="warn">Đã được thay thế bằng văn bản đính chính / Superseded by a correction</span>{{else}}<span class="bad">Khóa ký đã bị thu hồi / The signing key was revoked</span>{{end}}</dd>
+</dl>
+{{end}}
+{{with .Report}}
+<h2>Kết quả kiểm tra / Result</h2>
+<p class="{{if eq .Indication "TOTAL_PASSED"}}ok{{else}}bad{{end}}"><strong>{{.Indication}}{{if .SubIndication}} / {{.SubIndication}}{{end}}</strong></p>
+<p>{{.SummaryVI}}<br>{{.SummaryEN}}</p>
+{{if $.Matches}}<p class="ok">Tệp này đúng là văn bản của trang này. / This file is this page's reply.</p>{{else}}<p class="bad">Tệp này không phải là văn bản của trang này (SHA-256 khác). / This file is not this page's reply (different SHA-256).</p>{{end}}
+<p>SHA-256 {{.SHA256}}</p>
+{{range .Signatures}}
+<table>{{range .Checks}}<tr><td>{{.Result}}</td><td>{{.Name}}</td><td>{{.Detail}}</td></tr>{{end}}</table>
+{{end}}
+{{end}}
+{{if .Entry}}
+<h2>Kiểm tra tệp bạn có / Check the file you hold</h2>
+<form method="post" enctype="multipart/form-data">
+<input type="file" name="file" accept="application/pdf" required>
+<button type="submit">Kiểm tra / Verify</button>
+</form>
+<p><small>Tối đa 20 MB. Mỗi lần kiểm tra được ghi vào nhật ký kiểm toán. / At most 20 MB. Every verification is recorded in the audit log.</small></p>
+{{end}}
+</body>
+</html>
+`))
