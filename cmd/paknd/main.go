@@ -28,8 +28,8 @@ import (
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
 	"pakn/internal/signing"
-	"pakn/internal/verify"
 	"pakn/internal/vault"
+	"pakn/internal/verify"
 
 	"github.com/jackc/pgx/v5"
 )
