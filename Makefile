@@ -1,5 +1,5 @@
 # pakn — the two commands that matter are `make run` and `make test`.
-.PHONY: run test vault build bench clean-data
+.PHONY: run test vault build bench fuzz clean-data
 
 run: ## bring up PostgreSQL + Vault, migrate, bootstrap, seed, serve on 127.0.0.1:8080
 	tools/run.sh
@@ -14,8 +14,11 @@ build:
 	go build -o bin/paknd ./cmd/paknd
 	go build -o bin/pakn ./cmd/pakn
 
-bench: ## durable submissions vs pgbench insert-only, audit verification; on a fresh fsync-on cluster
+bench: ## durable submissions vs pgbench, audit verification, signing through Vault, verification vs pdfsig
 	tools/bench.sh
+
+fuzz: ## every Fuzz target for FUZZTIME each (default 5m); TARGET=FuzzVerify for one
+	FUZZTIME=$(FUZZTIME) TARGET=$(TARGET) tools/fuzz.sh
 
 clean-data: ## delete local state (database, Vault, dev keys) — irreversible
 	-tools/stack.sh vault-down .data/vault

@@ -27,3 +27,6 @@ go vet ./...
 (cd tools/vault && go vet ./...)
 echo "test: go test -race" >&2
 go test -race -count=1 -timeout 30m ${PAKN_TEST_FLAGS:-} ./...
+# The verifier takes hostile input: fuzz it briefly on every run (make fuzz for longer).
+echo "test: fuzzing FuzzVerify for ${PAKN_FUZZTIME:-20s}" >&2
+go test -run '^$' -fuzz '^FuzzVerify$' -fuzztime "${PAKN_FUZZTIME:-20s}" -fuzzminimizetime 5s ./internal/verify

@@ -32,6 +32,7 @@ import (
 const (
 	exitOK     = 0
 	exitBroken = 1 // the audit chain is broken
+	exitFailed = 1 // a verified document is not TOTAL_PASSED
 	exitError  = 2 // usage or operational error
 )
 
@@ -64,6 +65,9 @@ commands:
   signer provision|rotate|revoke|list -username NAME ...
                             manage signers' Vault keys and certificates (VAULT_ADDR, VAULT_TOKEN of an
                             operator, PAKN_DATABASE_URL); revoking also revokes the certificate in Vault PKI
+  verify [-certs DIR] [-crl FILE] [-json] FILE.pdf
+                            check a reply PDF offline against certs/ and the issuing CA's CRL (-crl, or VAULT_ADDR);
+                            exit 0 only for TOTAL_PASSED
   audit verify [-anchor SEQ:HASH]
                             check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
   audit export [-after SEQ] write audit events as JSON lines to standard output
@@ -99,6 +103,8 @@ func run(ctx context.Context, args []string, e env) int {
 		default:
 			err = fmt.Errorf("unknown audit subcommand %q: use verify or export", args[1])
 		}
+	case "verify":
+		return cmdVerify(ctx, args[1:], e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK

@@ -112,6 +112,51 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdftest.RequireValid(t, pdf, root)
+
+	// pakn verify: offline, against certs/ and the issuing CA's CRL from Vault (or a file).
+	file := filepath.Join(t.TempDir(), "reply.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certs := filepath.Join(dir, "certs")
+	code, stdout, errs = cli(t, map[string]string{"VAULT_ADDR": v.Addr}, "verify", "-certs", certs, file)
+	if code != 0 || !strings.HasPrefix(stdout, "TOTAL_PASSED\n") || !strings.Contains(stdout, "Lê Hoàng Cường") {
+		t.Fatalf("pakn verify: %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, _ = cli(t, map[string]string{"VAULT_ADDR": v.Addr, "PAKN_DATABASE_URL": db.AppURL}, "verify", "-json", "-certs", certs, file)
+	if code != 0 || !strings.Contains(stdout, `"found": true`) || !strings.Contains(stdout, `"number": "1/STP-HN-PAKN"`) {
+		t.Fatalf("pakn verify with the register: %d\n%s", code, stdout)
+	}
+	s, err := v.Root().Logical().Read(vault.IssuingMount + "/cert/crl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl := filepath.Join(t.TempDir(), "crl.pem")
+	if err := os.WriteFile(crl, []byte(s.Data["certificate"].(string)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := cli(t, map[string]string{}, "verify", "-certs", certs, "-crl", crl, file); code != 0 {
+		t.Fatalf("pakn verify -crl: %d\n%s", code, stdout)
+	}
+	// No revocation source: not a pass.
+	if code, stdout, _ := cli(t, map[string]string{}, "verify", "-certs", certs, file); code != 1 || !strings.HasPrefix(stdout, "INDETERMINATE / TRY_LATER") {
+		t.Fatalf("without a CRL: %d\n%s", code, stdout)
+	}
+	tampered := append([]byte(nil), pdf...)
+	tampered[100] ^= 1
+	if err := os.WriteFile(file, tampered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := cli(t, map[string]string{"VAULT_ADDR": v.Addr}, "verify", "-certs", certs, file); code != 1 || !strings.Contains(stdout, "HASH_FAILURE") {
+		t.Fatalf("tampered: %d\n%s", code, stdout)
+	}
+	if code, _, _ := cli(t, map[string]string{}, "verify", "-certs", certs, "/nonexistent.pdf"); code != 2 {
+		t.Fatalf("missing file: %d", code)
+	}
+	if code, _, errs := cli(t, map[string]string{}, "verify", "-certs", t.TempDir(), file); code != 2 || !strings.Contains(errs, "no *.pem") {
+		t.Fatalf("no anchors: %d %s", code, errs)
+	}
+
 	// Idempotent: a second seed keeps the one demo reply.
 	if code, stdout, _ := cli(t, vars, args...); code != 0 || !strings.Contains(stdout, "demo signed reply already present") {
 		t.Fatalf("second seed: %d %s", code, stdout)

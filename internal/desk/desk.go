@@ -133,7 +133,7 @@ func New(c Config) *Service {
 		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs}
 	if c.Verifier != nil {
 		v := *c.Verifier
-		v.Register = s.registerBySHA
+		v.Register = RegisterLookup(c.DB)
 		s.verifier = &v
 	}
 	return s

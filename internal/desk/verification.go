@@ -14,21 +14,25 @@ import (
 	"pakn/internal/verify"
 )
 
-// registerBySHA answers the verifier's register look-ups.
-func (s *Service) registerBySHA(ctx context.Context, sum string) (*verify.Register, error) {
-	e, err := s.replies.Register(ctx, s.db, "sha256", sum)
-	if errors.Is(err, postgres.ErrNotFound) {
-		return nil, nil
+// RegisterLookup is the verifier's view of the register of issued replies
+// in db: a reply found by the SHA-256 of its PDF, current or superseded.
+func RegisterLookup(db postgres.Querier) verify.RegisterLookup {
+	store := &postgres.ReplyStore{}
+	return func(ctx context.Context, sum string) (*verify.Register, error) {
+		e, err := store.Register(ctx, db, "sha256", sum)
+		if errors.Is(err, postgres.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r := &verify.Register{Found: true, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
+			AgencyName: e.AgencyName, SignedAt: e.SignedAt, SignerName: e.SignerName, Status: "current", SupersededBy: e.SupersededBy}
+		if e.SupersededBy != "" {
+			r.Status = "superseded"
+		}
+		return r, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	r := &verify.Register{Found: true, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
-		AgencyName: e.AgencyName, SignedAt: e.SignedAt, SignerName: e.SignerName, Status: "current", SupersededBy: e.SupersededBy}
-	if e.SupersededBy != "" {
-		r.Status = "superseded"
-	}
-	return r, nil
 }
 
 // VerifyDocument checks a PDF someone holds and records the verification in
