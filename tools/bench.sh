@@ -3,8 +3,9 @@
 # and a real Vault, runs pakn's submission benchmark and pgbench's
 # insert-only load on the same server in the same run, alternating them
 # PAKN_BENCH_ROUNDS times (3), and prints their medians side by side; then
-# signs the same reply through Vault and with an in-process key, as many
-# rounds, and prints both rates and the Vault calls per signature.
+# signs the same reply through Vault and with an in-process key, and
+# verifies one reply in-process, over HTTP and with pdfsig, as many rounds,
+# and prints the medians.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -60,9 +61,21 @@ pakn=$(median "$tmp/pakn.txt")
 tps=$(median "$tmp/pgb.txt")
 verify=$(awk '/^BenchmarkVerifyChain/ { for (i = 1; i <= NF; i++) if ($(i+1) == "events/s") print $i }' "$tmp/audit.txt")
 ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
+# Verification: in-process, over HTTP at 8 concurrent requests, and pdfsig once per file, on one reply.
+echo "bench: verification in-process, over HTTP (8 concurrent) and pdfsig per file, $ROUNDS rounds" >&2
+go test -run '^$' -bench 'BenchmarkVerification$' -benchtime "${SECONDS_EACH}s" -count "$ROUNDS" ./internal/httpapi | tee "$tmp/verify.txt" >&2
+vmetric() { awk -v name="$1" -v unit="$2" '$1 ~ name { for (i = 1; i <= NF; i++) if ($(i+1) == unit) print $i }' "$tmp/verify.txt"; }
+vmetric 'BenchmarkVerification/in-process' 'verifications/s' >"$tmp/v-local.txt"
+vmetric 'BenchmarkVerification/http-8' 'verifications/s' >"$tmp/v-http.txt"
+vmetric 'BenchmarkVerification/http-8' 'p50-ms' >"$tmp/v-p50.txt"
+vmetric 'BenchmarkVerification/http-8' 'p99-ms' >"$tmp/v-p99.txt"
+vmetric 'BenchmarkVerification/pdfsig' 'verifications/s' >"$tmp/v-pdfsig.txt"
 sv=$(median "$tmp/sign-vault.txt")
 sl=$(median "$tmp/sign-local.txt")
 sratio=$(awk -v a="$sv" -v b="$sl" 'BEGIN { printf "%.0f", 100 * a / b }')
+vl=$(median "$tmp/v-local.txt"); vh=$(median "$tmp/v-http.txt"); vp=$(median "$tmp/v-pdfsig.txt")
+p50=$(median "$tmp/v-p50.txt"); p99=$(median "$tmp/v-p99.txt")
+vratio=$(awk -v a="$vh" -v b="$vp" 'BEGIN { printf "%.1f", a / b }')
 cat <<OUT
 
   durable petition submissions   median $pakn petitions/s of $(paste -sd' ' "$tmp/pakn.txt")
@@ -76,4 +89,9 @@ cat <<OUT
                                  (ECDSA P-256 both; 64 concurrent signers; Vault on the same machine)
   ratio of medians               $sratio% of the in-process rate (target: at least 50%)
   Vault calls per signature      $calls (target: exactly 1)
+  verification in-process        median $vl verifications/s of $(paste -sd' ' "$tmp/v-local.txt")
+  verification over HTTP         median $vh verifications/s of $(paste -sd' ' "$tmp/v-http.txt")
+                                 (8 concurrent requests, each audited; p50 $p50 ms, p99 $p99 ms)
+  pdfsig, once per file          median $vp verifications/s of $(paste -sd' ' "$tmp/v-pdfsig.txt")
+  HTTP / pdfsig                  ${vratio}x (target: at least 10x)
 OUT

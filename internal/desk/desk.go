@@ -101,7 +101,7 @@ type Config struct {
 	Guard    *guard.Guard
 	Keys     KeyRing          // signers' keys; nil disables signing (503)
 	Docs     Documents        // signed replies
-	Verifier *verify.Verifier // public verification; its register is this desk's
+	Verifier *verify.Verifier // public verification; New sets its Register to this desk's
 }
 
 // DefaultRouting sends regulations to the Department of Justice (the focal
@@ -132,9 +132,8 @@ func New(c Config) *Service {
 	s := &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
 		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs}
 	if c.Verifier != nil {
-		v := *c.Verifier
-		v.Register = RegisterLookup(c.DB)
-		s.verifier = &v
+		c.Verifier.Register = RegisterLookup(c.DB)
+		s.verifier = c.Verifier
 	}
 	return s
 }

@@ -39,7 +39,7 @@ var apiHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
 
 // stack is a real API over a real database and Vault.
 type stack struct {
-	t       *testing.T
+	t       testing.TB
 	db      *pgtest.DB
 	ids     *identity.Service
 	box     *vault.TransitBox
@@ -56,7 +56,7 @@ type stack struct {
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
 
-func newStack(t *testing.T, limits RateLimits, trusted ...netip.Prefix) *stack {
+func newStack(t testing.TB, limits RateLimits, trusted ...netip.Prefix) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/digitorus/pkcs7"
@@ -143,6 +144,73 @@ type Verifier struct {
 	Register      RegisterLookup // nil: no register match
 	Now           func() time.Time
 	Timeout       time.Duration // per verification; 10 s when zero
+
+	cache proofs // signatures already checked between certificates and on CRLs
+}
+
+// proofs remembers checks that do not depend on time: that a certificate
+// chains by valid signatures to an anchor (the validity periods are checked
+// again at every verification), and that a CRL is signed by its issuer. The
+// signer's own signature is always checked.
+type proofs struct {
+	mu     sync.Mutex
+	chains map[[32]byte][]*x509.Certificate // leaf DER hash -> leaf..anchor
+	crls   map[[64]byte]bool                // CRL and issuer DER hashes
+}
+
+const maxProofs = 4096
+
+func (c *proofs) chain(leaf *x509.Certificate) []*x509.Certificate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.chains[sha256.Sum256(leaf.Raw)]
+}
+
+func (c *proofs) addChain(chain []*x509.Certificate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.chains == nil || len(c.chains) >= maxProofs {
+		c.chains = map[[32]byte][]*x509.Certificate{}
+	}
+	c.chains[sha256.Sum256(chain[0].Raw)] = chain
+}
+
+func (c *proofs) crlSigned(crl *x509.RevocationList, issuer *x509.Certificate) bool {
+	k := crlKey(crl, issuer)
+	c.mu.Lock()
+	ok := c.crls[k]
+	c.mu.Unlock()
+	if ok {
+		return true
+	}
+	if crl.CheckSignatureFrom(issuer) != nil {
+		return false
+	}
+	c.mu.Lock()
+	if c.crls == nil || len(c.crls) >= maxProofs {
+		c.crls = map[[64]byte]bool{}
+	}
+	c.crls[k] = true
+	c.mu.Unlock()
+	return true
+}
+
+func crlKey(crl *x509.RevocationList, issuer *x509.Certificate) (k [64]byte) {
+	a, b := sha256.Sum256(crl.Raw), sha256.Sum256(issuer.Raw)
+	copy(k[:32], a[:])
+	copy(k[32:], b[:])
+	return k
+}
+
+// validAt reports whether every certificate of chain is within its validity
+// period at t, and if not, the first one that is not.
+func validAt(chain []*x509.Certificate, t time.Time) *x509.Certificate {
+	for _, c := range chain {
+		if t.Before(c.NotBefore) || t.After(c.NotAfter) {
+			return c
+		}
+	}
+	return nil
 }
 
 // Anchors reads PEM certificates: self-signed CA certificates become roots,
@@ -408,8 +476,16 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 			inter.AddCert(ic) // document certificates may only be intermediates, never anchors
 		}
 	}
-	chains, err := cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: vt,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	var chains [][]*x509.Certificate
+	if known := v.cache.chain(cert); known != nil && validAt(known, vt) == nil {
+		chains = [][]*x509.Certificate{known}
+	} else {
+		chains, err = cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: vt,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err == nil {
+			v.cache.addChain(chains[0])
+		}
+	}
 	if err != nil {
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
@@ -440,7 +516,7 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	if err != nil {
 		return set(Indeterminate, TryLater, "revocation", "the issuing CA's revocation list is unavailable; try again later")
 	}
-	if err := crl.CheckSignatureFrom(issuer); err != nil {
+	if !v.cache.crlSigned(crl, issuer) {
 		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
 			return set(Indeterminate, TryLater, "revocation", "no revocation list of the signer's issuing CA is available")
 		}
