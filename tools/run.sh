@@ -93,7 +93,10 @@ cat >&2 <<MSG
     public register  $base/api/v1/register/replies/$reply_id/pdf  (saved as .data/demo-reply.pdf)
     petitioner       curl -o reply.pdf -H 'Content-Type: application/json' -X POST $base/api/v1/petitions/reply \\
                        -d '{"tracking_code":"$(demo tracking_code)","lookup_secret":"$(demo lookup_secret)"}'
-    check it         tools/pdfsig.sh .data/demo-reply.pdf   (poppler's pdfsig, trusting only certs/pakn-root-ca.pem)
+    verify page      $base/verify/$reply_id   (where its QR code leads; upload the PDF there)
+    verify (API)     curl -H 'Content-Type: application/pdf' --data-binary @.data/demo-reply.pdf $base/api/v1/verifications
+    verify (CLI)     VAULT_ADDR=$VAULT_ADDR bin/pakn verify .data/demo-reply.pdf
+    pdfsig           tools/pdfsig.sh .data/demo-reply.pdf   (poppler, trusting only certs/pakn-root-ca.pem)
     SHA-256          $(demo sha256)
 
   Press Ctrl-C to stop; data is kept in .data/.
