@@ -74,6 +74,7 @@ func newStack(t *testing.T) *stack {
 		"PAKN_VAULT_ROLE_ID":        strings.TrimSpace(string(roleID)),
 		"PAKN_VAULT_SECRET_ID_FILE": filepath.Join(dir, "creds", vault.SecretIDFile),
 		"PAKN_AUDIT_KEY_FILE":       key,
+		"PAKN_TRUST_ANCHORS_DIR":    filepath.Join(dir, "certs"),
 		"PAKN_LOG_LEVEL":            "debug",
 	}, secrets: []string{strings.TrimSpace(string(secretID)), v.RootToken, keyHex, passwordOf(db.AppURL), passwordOf(db.OwnerURL)}}
 }

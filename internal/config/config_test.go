@@ -25,6 +25,7 @@ func TestLoad(t *testing.T) {
 		"PAKN_VAULT_ROLE_ID":        "role",
 		"PAKN_VAULT_SECRET_ID_FILE": "/run/secrets/secret-id",
 		"PAKN_AUDIT_KEY_FILE":       goodKey,
+		"PAKN_TRUST_ANCHORS_DIR":    t.TempDir(),
 	}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -59,7 +60,7 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{name: "everything missing", env: map[string]string{}, want: []string{
-			"PAKN_DATABASE_URL: required", "VAULT_ADDR: required", "Vault login", "PAKN_AUDIT_KEY_FILE: required"}},
+			"PAKN_DATABASE_URL: required", "VAULT_ADDR: required", "Vault login", "PAKN_AUDIT_KEY_FILE: required", "PAKN_TRUST_ANCHORS_DIR"}},
 		{name: "token without dev", env: with("PAKN_VAULT_ROLE_ID", "", "VAULT_TOKEN", "root"), want: []string{"only with PAKN_DEV=true"}},
 		{name: "token and approle", env: with("VAULT_TOKEN", "root"), want: []string{"both set"}},
 		{name: "approle without secret", env: with("PAKN_VAULT_SECRET_ID_FILE", ""), want: []string{"PAKN_VAULT_SECRET_ID_FILE: required"}},
@@ -97,6 +98,13 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{name: "public URL needed off loopback", env: with("PAKN_ADDR", "0.0.0.0:8080"), want: []string{"PAKN_PUBLIC_URL: required"}},
+		{name: "verification settings", env: with("PAKN_TRUST_SYSTEM_ROOTS", "true", "PAKN_RATE_VERIFY", "30"), check: func(t *testing.T, c *Config) {
+			if !c.TrustSystemRoots || c.RateVerify != 30 || c.TrustAnchorsDir == "" {
+				t.Errorf("system roots %v, rate %d, anchors %q", c.TrustSystemRoots, c.RateVerify, c.TrustAnchorsDir)
+			}
+		}},
+		{name: "bad verification settings", env: with("PAKN_TRUST_ANCHORS_DIR", "/nonexistent", "PAKN_TRUST_SYSTEM_ROOTS", "maybe", "PAKN_RATE_VERIFY", "0"),
+			want: []string{"PAKN_TRUST_SYSTEM_ROOTS", "PAKN_RATE_VERIFY", "PAKN_TRUST_ANCHORS_DIR"}},
 		{name: "bad public URL, place, TSA", env: with("PAKN_PUBLIC_URL", "http://pakn.example", "PAKN_DOC_PLACE", "X", "PAKN_TSA_URL", "tsa"),
 			want: []string{"must point at https", "PAKN_DOC_PLACE", "PAKN_TSA_URL"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),
