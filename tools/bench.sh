@@ -72,7 +72,7 @@ vmetric 'BenchmarkVerification/http-8' 'p99-ms' >"$tmp/v-p99.txt"
 vmetric 'BenchmarkVerification/pdfsig' 'verifications/s' >"$tmp/v-pdfsig.txt"
 sv=$(median "$tmp/sign-vault.txt")
 sl=$(median "$tmp/sign-local.txt")
-sratio=$(awk -v a="$sv" -v b="$sl" 'BEGIN { printf "%.0f", 100 * a / b }')
+sratio=$(awk -v a="$sv" -v b="$sl" 'BEGIN { printf "%.1f", 100 * a / b }')
 vl=$(median "$tmp/v-local.txt"); vh=$(median "$tmp/v-http.txt"); vp=$(median "$tmp/v-pdfsig.txt")
 p50=$(median "$tmp/v-p50.txt"); p99=$(median "$tmp/v-p99.txt")
 vratio=$(awk -v a="$vh" -v b="$vp" 'BEGIN { printf "%.1f", a / b }')
