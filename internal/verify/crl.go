@@ -70,7 +70,9 @@ func ParseCRL(b []byte) (*x509.RevocationList, error) {
 }
 
 // LoadAnchors reads every *.pem file of dir (pakn's certs/) as trust
-// anchors (see Anchors); with system, the machine's roots are trusted too.
+// anchors: self-signed CA certificates are roots, other CA certificates
+// configured intermediates, anything else is refused; with system, the
+// machine's roots are trusted too.
 func LoadAnchors(dir string, system bool) (*x509.CertPool, []*x509.Certificate, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.pem"))
 	if err != nil {

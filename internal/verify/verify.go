@@ -213,20 +213,9 @@ func validAt(chain []*x509.Certificate, t time.Time) *x509.Certificate {
 	return nil
 }
 
-// Anchors reads PEM certificates: self-signed CA certificates become roots,
-// other CA certificates configured intermediates.
-func Anchors(pemData ...[]byte) (*x509.CertPool, []*x509.Certificate, error) {
-	rootCerts, inter, err := splitAnchors(pemData...)
-	if err != nil {
-		return nil, nil, err
-	}
-	roots := x509.NewCertPool()
-	for _, c := range rootCerts {
-		roots.AddCert(c)
-	}
-	return roots, inter, nil
-}
-
+// splitAnchors reads PEM certificates: self-signed CA certificates are
+// roots, other CA certificates configured intermediates; anything else is
+// refused.
 func splitAnchors(pemData ...[]byte) (roots, inter []*x509.Certificate, err error) {
 	for _, data := range pemData {
 		for len(data) > 0 {

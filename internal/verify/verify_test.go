@@ -6,7 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -214,22 +217,50 @@ func TestCachedCRL(t *testing.T) {
 	}
 }
 
-func TestAnchors(t *testing.T) {
+func TestLoadAnchors(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
-	pemOf := func(c *x509.Certificate) []byte {
-		return []byte("-----BEGIN CERTIFICATE-----\n" + verifytest.B64(c.Raw) + "\n-----END CERTIFICATE-----\n")
+	leaf, _ := p.Signer(t, "x", nil)
+	write := func(certs ...*x509.Certificate) string {
+		dir := t.TempDir()
+		for i, c := range certs {
+			pem := "-----BEGIN CERTIFICATE-----\n" + verifytest.B64(c.Raw) + "\n-----END CERTIFICATE-----\n"
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.pem", i)), []byte(pem), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
 	}
-	roots, inter, err := Anchors(pemOf(p.Root), pemOf(p.Issuing))
+	roots, inter, err := LoadAnchors(write(p.Root, p.Issuing), false)
 	if err != nil || len(inter) != 1 || roots == nil {
 		t.Fatalf("anchors: %v %d", err, len(inter))
 	}
-	if _, _, err := Anchors(pemOf(p.Issuing)); err == nil {
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: poolOf(inter), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Fatalf("the loaded anchors do not verify a signer: %v", err)
+	}
+	if _, _, err := LoadAnchors(write(p.Issuing), false); err == nil {
 		t.Fatal("an intermediate alone was accepted as anchors")
 	}
-	leaf, _ := p.Signer(t, "x", nil)
-	if _, _, err := Anchors(pemOf(p.Root), pemOf(leaf)); err == nil {
+	if _, _, err := LoadAnchors(write(p.Root, leaf), false); err == nil {
 		t.Fatal("a leaf was accepted as an anchor")
 	}
+	if _, _, err := LoadAnchors(t.TempDir(), false); err == nil {
+		t.Fatal("an empty folder was accepted")
+	}
+	sys, _, err := LoadAnchors(write(p.Root), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: sys, Intermediates: poolOf([]*x509.Certificate{p.Issuing}), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Fatalf("with the system roots, ours are still trusted: %v", err)
+	}
+}
+
+func poolOf(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
 }
 
 func TestPdfsigAgreesOnGenuineReplies(t *testing.T) {
