@@ -577,7 +577,7 @@ func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
 	for _, ic := range v.Intermediates {
 		inter.AddCert(ic)
 	}
-	for _, ic := range p7.Certificates {
+	for _, ic := range append(p7.Certificates, c.certs...) { // the token's and the signature's certificates, as intermediates only
 		if ic != tsa && ic.IsCA {
 			inter.AddCert(ic)
 		}

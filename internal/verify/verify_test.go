@@ -271,3 +271,42 @@ func TestPdfsigAgreesOnGenuineReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTimestampGivesProofOfExistence(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	ctx := context.Background()
+	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
+	doc := verifytest.SignStamped(t, verifytest.Reply(t, ""), p.TSA(t), key, cert, p.Issuing)
+
+	r := verifier(p).Verify(ctx, doc)
+	s := r.Signatures[0]
+	if r.Indication != TotalPassed || s.TimestampTime == nil || time.Since(*s.TimestampTime) > time.Minute || !s.ValidationTime.Equal(*s.TimestampTime) {
+		t.Fatalf("time-stamped reply: %s", r.Text())
+	}
+	// Years later, the certificate has expired: the time-stamp proves it was signed while valid.
+	v := verifier(p)
+	v.Now = func() time.Time { return cert.NotAfter.Add(24 * time.Hour) }
+	if r := v.Verify(ctx, doc); r.Indication != TotalPassed {
+		t.Fatalf("expired certificate with a time-stamp: %s", r.Text())
+	}
+	// Revoked after the time-stamp: still valid, with a warning.
+	p.Revoke(t, cert, time.Now().Add(time.Second))
+	v = verifier(p)
+	v.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	r = v.Verify(ctx, doc)
+	warned := false
+	for _, c := range r.Signatures[0].Checks {
+		warned = warned || (c.Name == "revocation" && c.Result == Warning)
+	}
+	if r.Indication != TotalPassed || !warned {
+		t.Fatalf("revoked after the time-stamp: %s", r.Text())
+	}
+	// A TSA the anchors do not trust proves nothing: the current time is used.
+	other := verifytest.NewPKI(t, "other")
+	doc2 := verifytest.SignStamped(t, verifytest.Reply(t, ""), other.TSA(t), key, cert, p.Issuing)
+	v = verifier(p)
+	v.Now = func() time.Time { return cert.NotAfter.Add(24 * time.Hour) }
+	if r := v.Verify(ctx, doc2); r.SubIndication != OutOfBoundsNoPOE || r.Signatures[0].TimestampTime != nil {
+		t.Fatalf("untrusted TSA: %s", r.Text())
+	}
+}

@@ -16,7 +16,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +29,8 @@ import (
 
 	"pakn/internal/pdfrender"
 	"pakn/internal/signing"
+
+	"github.com/digitorus/timestamp"
 )
 
 // pki is a test CA shaped like pakn's Vault PKI: a root, an issuing CA, and
@@ -441,4 +446,43 @@ func EmbedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
 		t.Fatal(err)
 	}
 	return WithCMS(t, pdf, outer)
+}
+
+// TSA starts an RFC 3161 time-stamping authority on loopback whose
+// certificate p's issuing CA issues (timeStamping EKU); it stops with t.
+func (p *PKI) TSA(t testing.TB) string {
+	t.Helper()
+	key := ECKey(t)
+	cert := MustCert(t, &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: "pakn test TSA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}, p.Issuing, key.Public(), p.IssuingKey)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		req, err := timestamp.ParseRequest(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: time.Now(),
+			Nonce: req.Nonce, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, AddTSACertificate: true}
+		resp, err := ts.CreateResponseWithOpts(cert, key, crypto.SHA256)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		_, _ = w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// SignStamped signs doc like Sign, with a time-stamp from the TSA at tsaURL.
+func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, chain ...*x509.Certificate) []byte {
+	t.Helper()
+	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", TSAURL: tsaURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
