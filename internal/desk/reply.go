@@ -377,7 +377,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, pet *postgres.StoredPeti
 		Paragraphs: c.Paragraphs(reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}),
 		CC:         []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
 		OnBehalf:   signer.OnBehalf, SignerTitle: signer.Title, SignerName: signer.FullName,
-		VerifyURL: url, ShortCode: pet.TrackingCode + " / " + number, TrackingCode: pet.TrackingCode, ReplyID: r.ID,
+		VerifyURL: url, ShortCode: reply.ShortCode(r.ID), TrackingCode: pet.TrackingCode, ReplyID: r.ID,
 	}
 	unsigned, err := pdfrender.Render(d)
 	if err != nil {

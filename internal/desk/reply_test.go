@@ -147,7 +147,7 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	for _, want := range []string{"Nguyễn Thị Hồng Nhung, phường Điện Biên, quận Ba Đình", "Số: 1/STP-HN-PAKN", "SỞ TƯ PHÁP",
 		"ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Nghị định số 01/2021/NĐ-CP, Điều 87",
 		"Giải thích, hướng dẫn quy định hiện hành", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Lê Hoàng Cường", rc.TrackingCode,
-		"https://pakn.example.vn/verify/" + r.ID} {
+		"https://pakn.example.vn/verify/" + r.ID, "mã kiểm tra " + reply.ShortCode(r.ID)} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}

@@ -11,6 +11,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/guard"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
 	"pakn/internal/verify"
 )
 
@@ -61,6 +62,7 @@ func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Pri
 // RegisterEntry is the public register's entry for one issued reply.
 type RegisterEntry struct {
 	ReplyID      string `json:"reply_id"`
+	ShortCode    string `json:"short_code"`
 	TrackingCode string `json:"tracking_code"`
 	Number       string `json:"number"`
 	Agency       string `json:"agency"`
@@ -75,22 +77,27 @@ type RegisterEntry struct {
 	Published    bool   `json:"published"`
 }
 
-// Register returns the register's entry for a signed reply (what the QR
-// code of a reply leads to): agency, date, signer, SHA-256 and whether it is
+// Register returns the register's entry for a signed reply, by id or by the
+// short code printed on it (what the QR code of a reply leads to): agency, date, signer, SHA-256 and whether it is
 // current, superseded, or signed with a since-revoked key. Drafts and
 // unknown ids are not found.
-func (s *Service) Register(ctx context.Context, replyID string) (*RegisterEntry, error) {
-	if !uuidLike(replyID) {
-		return nil, errReplyNotFound
+func (s *Service) Register(ctx context.Context, idOrCode string) (*RegisterEntry, error) {
+	by, value := "id", idOrCode
+	if !uuidLike(idOrCode) {
+		code, ok := reply.ParseShortCode(idOrCode)
+		if !ok {
+			return nil, errReplyNotFound
+		}
+		by, value = "short", code
 	}
-	e, err := s.replies.Register(ctx, s.db, "id", replyID)
+	e, err := s.replies.Register(ctx, s.db, by, value)
 	if errors.Is(err, postgres.ErrNotFound) {
 		return nil, errReplyNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &RegisterEntry{ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency, AgencyName: e.AgencyName,
+	out := &RegisterEntry{ReplyID: e.ReplyID, ShortCode: reply.ShortCode(e.ReplyID), TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency, AgencyName: e.AgencyName,
 		SignedAt: e.SignedAt.In(vnZone).Format("02/01/2006 15:04 (UTC+7)"), SignerName: e.SignerName, SignerTitle: e.SignerTitle,
 		SHA256: e.SHA256, Size: e.Size, Status: "current", SupersededBy: e.SupersededBy, Published: e.Published}
 	switch {

@@ -289,6 +289,14 @@ func TestVerifyPage(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	// The short code printed on the reply leads to the same page, however it is typed.
+	code := reply.ShortCode(signedID)
+	if resp, page := s.do(request{method: "GET", path: "/verify/" + strings.ToLower(code)}); resp.StatusCode != 200 || !strings.Contains(page, code) || !strings.Contains(page, "1/STP-HN-PAKN") {
+		t.Fatalf("short code %s: %d", code, resp.StatusCode)
+	}
+	if resp, _ := s.do(request{method: "GET", path: "/verify/0000-0000-0000"}); resp.StatusCode != 404 {
+		t.Fatalf("unknown short code: %d", resp.StatusCode)
+	}
 	if resp, _ := s.do(request{method: "GET", path: "/verify/00000000-0000-4000-8000-000000000000"}); resp.StatusCode != 404 {
 		t.Fatalf("unknown reply: %d", resp.StatusCode)
 	}

@@ -198,6 +198,7 @@ table { border-collapse: collapse; width: 100%; } td { border-top: 1px solid #cc
 <h2>Sổ đăng ký / Register</h2>
 <dl>
 <dt>Văn bản số / Number</dt><dd>{{.Number}}</dd>
+<dt>Mã kiểm tra / Verification code</dt><dd>{{.ShortCode}}</dd>
 <dt>Cơ quan ban hành / Issued by</dt><dd>{{.AgencyName}} ({{.Agency}})</dd>
 <dt>Ngày ký / Signed</dt><dd>{{.SignedAt}}</dd>
 <dt>Người ký / Signer</dt><dd>{{.SignerName}}, {{.SignerTitle}}</dd>

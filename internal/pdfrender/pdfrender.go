@@ -44,7 +44,7 @@ type Document struct {
 	SignerTitle   string    // "PHÓ GIÁM ĐỐC"
 	SignerName    string    // full name
 	VerifyURL     string    // the QR code's target
-	ShortCode     string    // a short code printed beside the QR code
+	ShortCode     string    // a short verification code printed beside the QR code (also accepted at /verify/{code})
 	TrackingCode  string    // metadata
 	ReplyID       string    // metadata
 }
@@ -357,7 +357,7 @@ func footer(pdf *fpdf.Fpdf, d Document) {
 	pdf.SetFont(family, "", 9.5)
 	w := pageW - marginR - (marginL - 8 + size + 3)
 	pdf.MultiCell(w, 4.4, "Kiểm tra tính xác thực của văn bản này: quét mã QR hoặc truy cập "+d.VerifyURL+
-		"; mã kiểm tra: "+d.ShortCode+". Văn bản được ký số; bản in không thay thế tệp đã ký.", "", "L", false)
+		" (mã kiểm tra "+d.ShortCode+", mã phản ánh "+d.TrackingCode+"). Văn bản được ký số; bản in không thay thế tệp đã ký.", "", "L", false)
 	pdf.SetXY(marginL, pageH-margin+7)
 	pdf.SetFont(family, "", 9)
 	pdf.CellFormat(textW, 4, fmt.Sprintf("%d/{nb}", pdf.PageNo()), "", 0, "R", false, 0, "")

@@ -346,12 +346,16 @@ const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.numb
 	FROM signed_replies d JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
 	JOIN signers s ON s.id = d.signer_id `
 
-// Register finds an issued reply by reply id (by = "id") or by the SHA-256
-// of its PDF (by = "sha256"), or ErrNotFound.
+// Register finds an issued reply by reply id (by = "id"), by its short
+// code, the id's last 12 hex digits (by = "short"), or by the SHA-256 of
+// its PDF (by = "sha256"), or ErrNotFound.
 func (s *ReplyStore) Register(ctx context.Context, q Querier, by, value string) (*RegisterEntry, error) {
 	col := "d.reply_id::text"
-	if by == "sha256" {
+	switch by {
+	case "sha256":
 		col = "d.sha256"
+	case "short":
+		col = "right(d.reply_id::text, 12)"
 	}
 	var e RegisterEntry
 	err := q.QueryRow(ctx, registerQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,

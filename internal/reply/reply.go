@@ -196,3 +196,28 @@ func (c *Content) Paragraphs(l Letter) []string {
 	out = append(out, fmt.Sprintf("%s trân trọng thông báo để %s được biết./.", l.AgencyName, Salutation(l.Petitioner)))
 	return out
 }
+
+// ShortCode is the verification code printed on a reply: the last 12 hex
+// digits of its id (random bits), grouped as XXXX-XXXX-XXXX.
+func ShortCode(replyID string) string {
+	if len(replyID) < 12 {
+		return ""
+	}
+	t := strings.ToUpper(replyID[len(replyID)-12:])
+	return t[0:4] + "-" + t[4:8] + "-" + t[8:12]
+}
+
+// ParseShortCode reads a short code as typed (case and dashes ignored) and
+// returns the id's last 12 hex digits, or ok=false.
+func ParseShortCode(s string) (string, bool) {
+	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "-", ""))
+	if len(s) != 12 {
+		return "", false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return "", false
+		}
+	}
+	return s, true
+}

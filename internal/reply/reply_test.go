@@ -96,3 +96,16 @@ func TestParagraphs(t *testing.T) {
 		t.Error(Number(15, "STP-HN"))
 	}
 }
+
+func TestShortCode(t *testing.T) {
+	id := "0190f3c2-7a1b-7c2d-8e3f-0123456789ab"
+	if c := ShortCode(id); c != "0123-4567-89AB" {
+		t.Fatalf("ShortCode = %q", c)
+	}
+	for in, want := range map[string]string{"0123-4567-89AB": "0123456789ab", " 0123456789ab ": "0123456789ab", "0123-4567-89ag": "", "0123": ""} {
+		got, ok := ParseShortCode(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("ParseShortCode(%q) = %q %v", in, got, ok)
+		}
+	}
+}
