@@ -62,7 +62,14 @@ type Server struct {
 	agencies func(context.Context) ([]agency.Agency, error)
 	clients  *audit.ClientHasher
 	trusted  []netip.Prefix
+	// verifySlots bounds the verifications in progress, each holding up to
+	// 20 MB: memory stays bounded whatever the number of clients.
+	verifySlots chan struct{}
 }
+
+// MaxConcurrentVerifications is how many documents are read and verified
+// at once; further requests wait for a slot.
+const MaxConcurrentVerifications = 16
 
 // New builds the HTTP API.
 func New(d Deps) *Server {
@@ -73,7 +80,8 @@ func New(d Deps) *Server {
 		d.RateLimits.Verify = DefaultRateLimits.Verify
 	}
 	s := &Server{log: d.Log, ready: d.Ready, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
-		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies}
+		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies,
+		verifySlots: make(chan struct{}, MaxConcurrentVerifications)}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusForbidden, "cross_origin", "Yêu cầu từ trang khác bị từ chối. / Cross-origin request refused.")

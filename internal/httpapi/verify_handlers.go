@@ -80,8 +80,23 @@ func verifyStatus(rep *verify.Report) int {
 	return http.StatusOK
 }
 
+// slot waits for a verification slot; false when the client gave up first.
+func (s *Server) slot(r *http.Request) (release func(), ok bool) {
+	select {
+	case s.verifySlots <- struct{}{}:
+		return func() { <-s.verifySlots }, true
+	case <-r.Context().Done():
+		return nil, false
+	}
+}
+
 // createVerification checks an uploaded PDF and answers the report (JSON).
 func (s *Server) createVerification(w http.ResponseWriter, r *http.Request) {
+	release, ok := s.slot(r)
+	if !ok {
+		return
+	}
+	defer release()
 	doc, err := readDocument(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
@@ -158,6 +173,11 @@ func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 		s.page(w, status, pageData{Problem: apperr.MessageOf(err)})
 		return
 	}
+	release, ok := s.slot(r)
+	if !ok {
+		return
+	}
+	defer release()
 	doc, err := readDocument(r)
 	if err == nil {
 		var rep *verify.Report
