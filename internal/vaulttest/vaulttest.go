@@ -32,7 +32,9 @@ type Server struct {
 	t         testing.TB
 }
 
-// Start starts a Vault for t and stops it when t ends.
+// Start starts a Vault for t and stops it when t ends. With PAKN_VAULT_CPUS
+// set (a taskset CPU list), Vault runs on those CPUs only, as benchmarks
+// that model Vault on its own machine want.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := os.Getenv("PAKN_VAULT_BIN")
@@ -53,8 +55,14 @@ func (s *Server) start(addr string) {
 	t.Helper()
 	addrFile := filepath.Join(s.dir, "addr")
 	_ = os.Remove(addrFile)
-	s.cmd = exec.Command(s.bin, "-addr", addr, "-storage", "file", "-data", filepath.Join(s.dir, "storage"),
-		"-init-file", filepath.Join(s.dir, "init.json"), "-addr-file", addrFile)
+	args := []string{"-addr", addr, "-storage", "file", "-data", filepath.Join(s.dir, "storage"),
+		"-init-file", filepath.Join(s.dir, "init.json"), "-addr-file", addrFile}
+	if cpus := os.Getenv("PAKN_VAULT_CPUS"); cpus != "" {
+		// Benchmarks pin Vault to its own CPUs, as if it ran on its own machine.
+		s.cmd = exec.Command("taskset", append([]string{"-c", cpus, s.bin}, args...)...)
+	} else {
+		s.cmd = exec.Command(s.bin, args...)
+	}
 	logf, err := os.Create(filepath.Join(s.dir, "vault.log"))
 	if err != nil {
 		t.Fatal(err)
