@@ -9,7 +9,6 @@ import (
 
 // sigDict is one signature dictionary found in a file.
 type sigDict struct {
-	Offset        int64   // where its object starts
 	ByteRange     []int64 // as written
 	ContentsStart int64   // offset of '<' of the /Contents hex string
 	ContentsEnd   int64   // offset just past its '>'
@@ -36,7 +35,7 @@ func findSignatures(data []byte) []sigDict {
 		from = at + len(key)
 		start := objectStart(data, at)
 		if start < 0 {
-			out = append(out, sigDict{Offset: int64(at), Err: errors.New("a /ByteRange outside any indirect object")})
+			out = append(out, sigDict{Err: fmt.Errorf("a /ByteRange at byte %d outside any indirect object", at)})
 			continue
 		}
 		if seen[int64(start)] {
@@ -106,7 +105,7 @@ func isDelim(c byte) bool {
 
 // parseSigObject parses the dictionary that starts the object body at start.
 func parseSigObject(data []byte, start int) sigDict {
-	d := sigDict{Offset: int64(start)}
+	var d sigDict
 	p := &lexer{data: data, pos: start, budget: maxTokens}
 	v, err := p.value(0)
 	if err != nil {

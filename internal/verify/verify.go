@@ -42,19 +42,18 @@ const (
 
 // The sub-indications used.
 const (
-	FormatFailure            = "FORMAT_FAILURE"
-	HashFailure              = "HASH_FAILURE"
-	SigCryptoFailure         = "SIG_CRYPTO_FAILURE"
-	SigConstraintsFailure    = "SIG_CONSTRAINTS_FAILURE"
-	ChainConstraintsFailure  = "CHAIN_CONSTRAINTS_FAILURE"
-	NoSigningCertificate     = "NO_SIGNING_CERTIFICATE_FOUND"
-	NoCertificateChain       = "NO_CERTIFICATE_CHAIN_FOUND"
-	Revoked                  = "REVOKED"
-	OutOfBoundsNoPOE         = "OUT_OF_BOUNDS_NO_POE"
-	NotYetValid              = "NOT_YET_VALID"
-	TryLater                 = "TRY_LATER"
-	SignedDataNotFound       = "SIGNED_DATA_NOT_FOUND"
-	CryptoConstraintsFailure = "CRYPTO_CONSTRAINTS_FAILURE"
+	FormatFailure           = "FORMAT_FAILURE"
+	HashFailure             = "HASH_FAILURE"
+	SigCryptoFailure        = "SIG_CRYPTO_FAILURE"
+	SigConstraintsFailure   = "SIG_CONSTRAINTS_FAILURE"
+	ChainConstraintsFailure = "CHAIN_CONSTRAINTS_FAILURE"
+	NoSigningCertificate    = "NO_SIGNING_CERTIFICATE_FOUND"
+	NoCertificateChain      = "NO_CERTIFICATE_CHAIN_FOUND"
+	Revoked                 = "REVOKED"
+	OutOfBoundsNoPOE        = "OUT_OF_BOUNDS_NO_POE"
+	NotYetValid             = "NOT_YET_VALID"
+	TryLater                = "TRY_LATER"
+	SignedDataNotFound      = "SIGNED_DATA_NOT_FOUND"
 )
 
 // Check results.
