@@ -35,6 +35,7 @@ type env struct {
 	clock *testclock.Clock
 	m     audit.Meta
 	vault *vaulttest.Server
+	vc    *vault.Client
 	root  *x509.Certificate // the bootstrapped root CA
 }
 
@@ -82,7 +83,7 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}, vault: vs, root: root}
+	return &env{db: db, svc: svc, clock: c, m: audit.Meta{RequestID: "r", ClientHash: "c"}, vault: vs, vc: vc, root: root}
 }
 
 // roleIDs are the account ids of the test principals, one per role.

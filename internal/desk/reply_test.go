@@ -2,8 +2,10 @@ package desk_test
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
+	"time"
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
@@ -11,6 +13,10 @@ import (
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
 	"pakn/internal/reply"
+	"pakn/internal/signing"
+	"pakn/internal/vault"
+	"pakn/internal/verify"
+	"pakn/internal/verifytest"
 )
 
 // approved takes a new petition to an approved reply; it returns the
@@ -283,4 +289,50 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 	}
 	_, pdf, _ := e.svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
 	pdftest.RequireValid(t, pdf, e.root)
+}
+
+// With a time-stamping authority configured, signatures carry its token
+// (through the relay that gives pdfsign's TSA client a timeout).
+func TestSigningWithATimestampAuthority(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tsaPKI := verifytest.NewPKI(t, "tsa")
+	relay, err := signing.NewTSARelay(tsaPKI.TSA(t), 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	svc := desk.New(desk.Config{DB: e.db.Pool, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc,
+		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: relay.URL()}})
+	_, r, _ := e.approved(t)
+	signed, err := svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !signed.Document.Timestamped {
+		t.Fatal("the document is not marked time-stamped")
+	}
+	_, pdf, err := svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.RequireValid(t, pdf, e.root)
+	roots := x509.NewCertPool()
+	roots.AddCert(e.root)
+	roots.AddCert(tsaPKI.Root)
+	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: vaultCRL{e}}).Verify(ctx, pdf)
+	if rep.Indication != verify.TotalPassed || rep.Signatures[0].TimestampTime == nil {
+		t.Fatalf("time-stamped reply: %s", rep.Text())
+	}
+}
+
+// vaultCRL reads the issuing CA's CRL from the test's Vault.
+type vaultCRL struct{ e *env }
+
+func (c vaultCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
+	b, err := c.e.vc.IssuingCRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return verify.ParseCRL(b)
 }
