@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,26 +43,27 @@ var errReplyNotFound = apperr.New(apperr.NotFound, "Không tìm thấy văn bả
 
 var vnZone = time.FixedZone("ICT", 7*3600)
 
-// staffReply loads a reply for an action of p on its petition; another
+// staffReply loads a reply and its petition for an action of p; another
 // agency's reply is answered as missing and the attempt audited.
-func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, error) {
+func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, *postgres.StoredPetition, error) {
 	if !uuidLike(id) {
-		return nil, errReplyNotFound
+		return nil, nil, errReplyNotFound
 	}
 	r, err := s.replies.Reply(ctx, s.db, id, false)
 	if errors.Is(err, postgres.ErrNotFound) {
-		return nil, errReplyNotFound
+		return nil, nil, errReplyNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := s.staffPetition(ctx, m, p, a, r.PetitionID); err != nil {
+	rec, err := s.staffPetition(ctx, m, p, a, r.PetitionID)
+	if err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound {
-			return nil, errReplyNotFound
+			return nil, nil, errReplyNotFound
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return r, nil
+	return r, rec, nil
 }
 
 func uuidLike(s string) bool {
@@ -111,6 +111,19 @@ func (s *Service) advance(ctx context.Context, tx pgx.Tx, p access.Principal, pe
 	}
 	return s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
 		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: false, Note: note})
+}
+
+// lockReply locks the reply's petition, then the reply itself, in tx.
+func (s *Service) lockReply(ctx context.Context, tx pgx.Tx, p access.Principal, r *reply.Reply) (*postgres.StoredPetition, *reply.Reply, error) {
+	pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pet, cur, nil
 }
 
 // lockPetition loads and locks the petition in tx, checking it is still
@@ -196,7 +209,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 // ReviewReply approves a draft or sends it back with a comment. Whoever
 // drafted a reply cannot review it.
 func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Principal, replyID string, approve bool, comment string) (*reply.Reply, error) {
-	r, err := s.staffReply(ctx, m, p, access.PetitionReview, replyID)
+	r, _, err := s.staffReply(ctx, m, p, access.PetitionReview, replyID)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +223,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 		t, st = petition.SendBack, reply.SentBack
 	}
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
-		if err != nil {
-			return err
-		}
-		cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+		pet, cur, err := s.lockReply(ctx, tx, p, r)
 		if err != nil {
 			return err
 		}
@@ -251,7 +260,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 // stored, and the reply stays approved for a retry. Signing a reply that
 // is already signed returns it unchanged: one approved reply, one document.
 func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, error) {
-	r, err := s.staffReply(ctx, m, p, access.PetitionSign, replyID)
+	r, rec, err := s.staffReply(ctx, m, p, access.PetitionSign, replyID)
 	if err != nil {
 		return nil, err
 	}
@@ -275,25 +284,13 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.store.Get(ctx, s.db, "id", r.PetitionID, false)
+	who, err := s.petitioner(ctx, rec)
 	if err != nil {
-		return nil, err
-	}
-	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
-	if err != nil {
-		return nil, err
-	}
-	var who petition.Petitioner
-	if err := json.Unmarshal(plain, &who); err != nil {
 		return nil, err
 	}
 	var out *reply.Reply
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
-		if err != nil {
-			return err
-		}
-		cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+		pet, cur, err := s.lockReply(ctx, tx, p, r)
 		if err != nil {
 			return err
 		}
@@ -305,7 +302,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			return replyConflict(cur, "sign")
 		}
 		now := s.now()
-		doc, err := s.issue(ctx, tx, pet, cur, who, signer, key, now)
+		doc, err := s.issue(ctx, tx, pet, cur, *who, signer, key, now)
 		if err != nil {
 			return err
 		}
@@ -405,12 +402,13 @@ func (s *Service) Replies(ctx context.Context, m audit.Meta, p access.Principal,
 
 // Reply returns one reply for staff.
 func (s *Service) Reply(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, error) {
-	return s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+	r, _, err := s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+	return r, err
 }
 
 // ReplyPDF returns a signed reply's PDF to staff; the download is audited.
 func (s *Service) ReplyPDF(ctx context.Context, m audit.Meta, p access.Principal, replyID string) (*reply.Reply, []byte, error) {
-	r, err := s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+	r, _, err := s.staffReply(ctx, m, p, access.PetitionRead, replyID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -142,12 +142,8 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	if err != nil {
 		return nil, err
 	}
-	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
+	who, err := s.petitioner(ctx, rec)
 	if err != nil {
-		return nil, err
-	}
-	var who petition.Petitioner
-	if err := json.Unmarshal(plain, &who); err != nil {
 		return nil, err
 	}
 	events, err := s.timeline(ctx, &rec.Petition, false)
@@ -159,7 +155,7 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 		return nil, err
 	}
 	d := &Detail{Summary: s.summary(&rec.Petition, s.now()), Body: rec.Body, ProcedureRef: rec.ProcedureRef, LegalRef: rec.LegalRef,
-		Petitioner: who, EnteredBy: rec.EnteredBy, RejectReason: rec.RejectReason, DuplicateOf: rec.DuplicateOf,
+		Petitioner: *who, EnteredBy: rec.EnteredBy, RejectReason: rec.RejectReason, DuplicateOf: rec.DuplicateOf,
 		Allowed: petition.Allowed(rec.State), Timeline: events, Attachments: atts}
 	if d.Allowed == nil {
 		d.Allowed = []petition.Transition{}
@@ -171,6 +167,19 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
 	})
 	return d, err
+}
+
+// petitioner opens a petition's sealed personal data.
+func (s *Service) petitioner(ctx context.Context, rec *postgres.StoredPetition) (*petition.Petitioner, error) {
+	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
+	if err != nil {
+		return nil, err
+	}
+	var who petition.Petitioner
+	if err := json.Unmarshal(plain, &who); err != nil {
+		return nil, err
+	}
+	return &who, nil
 }
 
 // Attachment returns one attachment's description and content; the reading
@@ -282,23 +291,14 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note", VI: "Ghi chú tối đa 2.000 ký tự.", EN: "A note has at most 2,000 characters."}})
 	}
 	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		rec, err := s.store.Get(ctx, tx, "id", id, true)
+		rec, err := s.lockPetition(ctx, tx, p, id) // it may have moved to another agency meanwhile
 		if err != nil {
 			return err
-		}
-		if p.Kind == access.Staff && rec.Agency != p.Agency {
-			return errNotFound // moved to another agency meanwhile
 		}
 		now := s.now()
 		next, ok := petition.Next(rec.State, t)
 		if !ok {
-			allowed := petition.Allowed(rec.State)
-			if allowed == nil {
-				allowed = []petition.Transition{}
-			}
-			e := apperr.New(apperr.Conflict, "Không thể %s khi phản ánh đang ở trạng thái %s. / Cannot %s a petition that is %s.", t, rec.State, t, rec.State)
-			e.Extra = map[string]any{"state": rec.State, "allowed_transitions": allowed}
-			return e
+			return stateConflict(rec.State, t)
 		}
 		pet := rec.Petition
 		from, fromAgency := pet.State, pet.Agency
@@ -425,12 +425,9 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 			VI: "Thông báo có 5–2.000 ký tự.", EN: "The message has 5–2,000 characters."}})
 	}
 	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		rec, err := s.store.Get(ctx, tx, "id", id, true)
+		rec, err := s.lockPetition(ctx, tx, p, id)
 		if err != nil {
 			return err
-		}
-		if rec.Agency != p.Agency {
-			return errNotFound
 		}
 		if rec.State == petition.Rejected || rec.State == petition.Closed {
 			return apperr.New(apperr.Conflict, "Phản ánh đã kết thúc. / The petition is finished.")
