@@ -145,18 +145,22 @@ func (s *Server) page(w http.ResponseWriter, status int, d pageData) {
 	}
 }
 
+// pageError shows err on the verification page, with the status the one
+// error mapping (statusOf) gives it; internal causes are logged, not shown.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e *desk.RegisterEntry) {
+	status := statusOf(apperr.CodeOf(err))
+	if status >= http.StatusInternalServerError {
+		s.log.Error("verification page", "err", err, "request_id", RequestID(r.Context()))
+	}
+	s.page(w, status, pageData{Entry: e, Problem: apperr.MessageOf(err)})
+}
+
 // verifyReplyPage is where a reply's QR code leads: what the register knows
 // of the reply and a form to upload the PDF one holds.
 func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
 	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		status := http.StatusInternalServerError
-		if apperr.CodeOf(err) == apperr.NotFound {
-			status = http.StatusNotFound
-		} else {
-			s.log.Error("register", "err", err, "request_id", RequestID(r.Context()))
-		}
-		s.page(w, status, pageData{Problem: apperr.MessageOf(err)})
+		s.pageError(w, r, err, nil)
 		return
 	}
 	s.page(w, http.StatusOK, pageData{Entry: e})
@@ -166,11 +170,7 @@ func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		status := http.StatusNotFound
-		if apperr.CodeOf(err) != apperr.NotFound {
-			status = http.StatusServiceUnavailable
-		}
-		s.page(w, status, pageData{Problem: apperr.MessageOf(err)})
+		s.pageError(w, r, err, nil)
 		return
 	}
 	release, ok := s.slot(r)
@@ -179,23 +179,16 @@ func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	doc, err := readDocument(r)
-	if err == nil {
-		var rep *verify.Report
-		if rep, err = s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc); err == nil {
-			s.page(w, verifyStatus(rep), pageData{Entry: e, Report: rep, Matches: rep.SHA256 == e.SHA256})
-			return
-		}
+	if err != nil {
+		s.pageError(w, r, err, e)
+		return
 	}
-	status := http.StatusBadRequest
-	switch apperr.CodeOf(err) {
-	case apperr.TooLarge:
-		status = http.StatusRequestEntityTooLarge
-	case apperr.UnsupportedMedia:
-		status = http.StatusUnsupportedMediaType
-	case apperr.Unavailable:
-		status = http.StatusServiceUnavailable
+	rep, err := s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc)
+	if err != nil {
+		s.pageError(w, r, err, e)
+		return
 	}
-	s.page(w, status, pageData{Entry: e, Problem: apperr.MessageOf(err)})
+	s.page(w, verifyStatus(rep), pageData{Entry: e, Report: rep, Matches: rep.SHA256 == e.SHA256})
 }
 
 var verifyPage = template.Must(template.New("verify").Parse(`<!doctype html>
