@@ -17,6 +17,7 @@ import (
 	"pakn/internal/guard"
 	"pakn/internal/postgres"
 	"pakn/internal/vault"
+	"pakn/internal/verify"
 )
 
 const signerUsage = `usage:
@@ -73,7 +74,7 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 	if sub == "list" {
 		for _, g := range rows {
 			fmt.Fprintf(e.stdout, "%s v%d %s %-8s %s, %s; certificate %s valid until %s\n", g.KeyName, g.KeyVersion, g.KeyType, g.Status,
-				g.FullName, g.Title, postgres.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+				g.FullName, g.Title, verify.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
 		}
 		return nil
 	}
@@ -134,14 +135,14 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 				return err
 			}
 			d, _ := json.Marshal(map[string]any{"account": acct.ID, "key": g.KeyName, "key_version": g.KeyVersion,
-				"serial": postgres.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
+				"serial": verify.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
 			return audits.Append(ctx, tx, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", g.ID, audit.Success, d))
 		})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %s v%d for %s (%s), certificate %s valid until %s\n", sub, g.KeyName, g.KeyVersion, g.FullName, g.Title,
-			postgres.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+			verify.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
 		return nil
 	case "revoke":
 		var target *postgres.Signer
@@ -154,7 +155,7 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		if target == nil {
 			return fmt.Errorf("%s has no such key version (pakn signer list -username %s)", acct.Username, acct.Username)
 		}
-		serial := postgres.SerialHex(target.Certificate)
+		serial := verify.SerialHex(target.Certificate)
 		// Audit before act: the row is revoked (paknd stops signing with it) with its event, then the CA revokes the certificate.
 		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
 			if err := store.RevokeSigner(ctx, tx, target.ID, time.Now()); err != nil {

@@ -183,7 +183,7 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vault.RevokeCertificate(ctx, s.vault.Root(), postgres.SerialHex(g.Certificate)); err != nil {
+	if err := vault.RevokeCertificate(ctx, s.vault.Root(), verify.SerialHex(g.Certificate)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // the revocation time must be strictly before the validation time

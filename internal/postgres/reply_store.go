@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/reply"
+	"pakn/internal/verify"
 )
 
 // ReplyStore keeps replies, their signed documents, the document number
@@ -259,7 +260,7 @@ func (s *ReplyStore) AddSigner(ctx context.Context, tx pgx.Tx, g *Signer, now ti
 	err := tx.QueryRow(ctx, `INSERT INTO signers (account_id, full_name, title, on_behalf, key_name, key_version, key_type, certificate,
 		chain_pem, serial, not_after, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12) RETURNING id`,
 		g.AccountID, g.FullName, g.Title, g.OnBehalf, g.KeyName, g.KeyVersion, g.KeyType, g.Certificate.Raw, g.ChainPEM,
-		SerialHex(g.Certificate), g.Certificate.NotAfter, now).Scan(&g.ID)
+		verify.SerialHex(g.Certificate), g.Certificate.NotAfter, now).Scan(&g.ID)
 	if err != nil {
 		return uniqueConflict(err, "add signer")
 	}
@@ -274,20 +275,6 @@ func (s *ReplyStore) RevokeSigner(ctx context.Context, tx pgx.Tx, id string, now
 		return fmt.Errorf("revoke signer: %w", err)
 	}
 	return nil
-}
-
-// SerialHex writes a certificate's serial number as Vault does: lower-case
-// hex byte pairs separated by colons.
-func SerialHex(c *x509.Certificate) string {
-	b := c.SerialNumber.Bytes()
-	out := make([]byte, 0, len(b)*3)
-	for i, x := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
-	}
-	return string(out)
 }
 
 // parseChain reads a PEM certificate chain (at least one certificate).

@@ -455,20 +455,11 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	s.ValidationTime = vt.UTC()
 
 	// The signer's own certificate must chain to a configured anchor.
-	inter := x509.NewCertPool()
-	for _, ic := range v.Intermediates {
-		inter.AddCert(ic)
-	}
-	for _, ic := range c.certs {
-		if ic != cert && ic.IsCA {
-			inter.AddCert(ic) // document certificates may only be intermediates, never anchors
-		}
-	}
 	var chains [][]*x509.Certificate
 	if known := v.cache.chain(cert); known != nil && validAt(known, vt) == nil {
 		chains = [][]*x509.Certificate{known}
 	} else {
-		chains, err = cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: vt,
+		chains, err = cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(cert, c.certs), CurrentTime: vt,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 		if err == nil {
 			v.cache.addChain(chains[0])
@@ -525,6 +516,24 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	return s
 }
 
+// intermediates is the pool to build leaf's path with: the configured
+// intermediates and the CA certificates the document carries, which may
+// help build a path but are never anchors.
+func (v *Verifier) intermediates(leaf *x509.Certificate, carried ...[]*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range v.Intermediates {
+		pool.AddCert(c)
+	}
+	for _, certs := range carried {
+		for _, c := range certs {
+			if c != leaf && c.IsCA {
+				pool.AddCert(c)
+			}
+		}
+	}
+	return pool
+}
+
 // usageFits checks key usage and extended key usage for document signing:
 // digitalSignature or nonRepudiation; no EKU, emailProtection, or
 // documentSigning (1.3.6.1.5.5.7.3.36), or anyExtendedKeyUsage.
@@ -572,16 +581,7 @@ func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
 	if tsa == nil {
 		return nil, "time-stamp token has no single signer"
 	}
-	inter := x509.NewCertPool()
-	for _, ic := range v.Intermediates {
-		inter.AddCert(ic)
-	}
-	for _, ic := range append(p7.Certificates, c.certs...) { // the token's and the signature's certificates, as intermediates only
-		if ic != tsa && ic.IsCA {
-			inter.AddCert(ic)
-		}
-	}
-	if _, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: inter, CurrentTime: ts.Time,
+	if _, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(tsa, p7.Certificates, c.certs), CurrentTime: ts.Time,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
 		return nil, "time-stamping authority not trusted"
 	}
@@ -592,7 +592,7 @@ func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
 func describe(c *x509.Certificate) *Certificate {
 	sum := sha256.Sum256(c.Raw)
 	d := &Certificate{Subject: c.Subject.String(), CommonName: c.Subject.CommonName, Issuer: c.Issuer.String(),
-		Serial: serialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyAlgorithm: keyAlgorithm(c),
+		Serial: SerialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyAlgorithm: keyAlgorithm(c),
 		SHA256: hex.EncodeToString(sum[:])}
 	if len(c.Subject.Organization) > 0 {
 		d.Organization = c.Subject.Organization[0]
@@ -610,8 +610,9 @@ func keyAlgorithm(c *x509.Certificate) string {
 	return c.PublicKeyAlgorithm.String()
 }
 
-// serialHex writes a serial number as Vault does: hex pairs and colons.
-func serialHex(c *x509.Certificate) string {
+// SerialHex writes a certificate's serial number as Vault does: lower-case
+// hex byte pairs separated by colons.
+func SerialHex(c *x509.Certificate) string {
 	b := c.SerialNumber.Bytes()
 	out := make([]byte, 0, len(b)*3)
 	for i, x := range b {
