@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/access"
@@ -74,16 +73,8 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		if err != nil {
 			return err
 		}
-		g := postgres.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc",
-			KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}
-		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-			if err := store.AddSigner(ctx, tx, &g, time.Now()); err != nil {
-				return err
-			}
-			return (&postgres.AuditStore{}).Append(ctx, tx, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision",
-				ObjectType: "signer", ObjectID: g.ID, Outcome: audit.Success})
-		})
-		if err != nil {
+		g := postgres.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyType: "ecdsa-p256"}
+		if err := storeSigner(ctx, pool, &g, ps, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision"}); err != nil {
 			return err
 		}
 	} else if err != nil {

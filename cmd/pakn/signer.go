@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
@@ -129,16 +130,7 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		g.KeyName, g.KeyVersion, g.Certificate, g.ChainPEM = ps.Key, ps.Version, ps.Certificate, ps.ChainPEM
-		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-			if err := store.AddSigner(ctx, tx, &g, time.Now()); err != nil {
-				return err
-			}
-			d, _ := json.Marshal(map[string]any{"account": acct.ID, "key": g.KeyName, "key_version": g.KeyVersion,
-				"serial": verify.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
-			return audits.Append(ctx, tx, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", g.ID, audit.Success, d))
-		})
-		if err != nil {
+		if err := storeSigner(ctx, pool, &g, ps, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", "", audit.Success, nil)); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %s v%d for %s (%s), certificate %s valid until %s\n", sub, g.KeyName, g.KeyVersion, g.FullName, g.Title,
@@ -174,6 +166,21 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		return nil
 	}
 	return fmt.Errorf("unknown signer subcommand %q\n%s", sub, signerUsage)
+}
+
+// storeSigner records the key version ps as g's account's active signer
+// (retiring the previous one) with the audit event ev, in one transaction.
+func storeSigner(ctx context.Context, pool *pgxpool.Pool, g *postgres.Signer, ps *vault.ProvisionedSigner, ev *audit.Event) error {
+	g.KeyName, g.KeyVersion, g.Certificate, g.ChainPEM = ps.Key, ps.Version, ps.Certificate, ps.ChainPEM
+	return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := (&postgres.ReplyStore{}).AddSigner(ctx, tx, g, time.Now()); err != nil {
+			return err
+		}
+		ev.ObjectType, ev.ObjectID, ev.Outcome = "signer", g.ID, audit.Success
+		ev.Details, _ = json.Marshal(map[string]any{"account": g.AccountID, "key": g.KeyName, "key_version": g.KeyVersion,
+			"serial": verify.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
+		return (&postgres.AuditStore{}).Append(ctx, tx, ev)
+	})
 }
 
 func orElse(a, b string) string {
