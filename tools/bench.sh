@@ -84,12 +84,11 @@ ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
 # Verification: in-process, over HTTP at 8 concurrent requests, and pdfsig once per file, on one reply.
 echo "bench: verification in-process, over HTTP (8 concurrent) and pdfsig per file, $ROUNDS rounds" >&2
 go test -run '^$' -bench 'BenchmarkVerification$' -benchtime "${SECONDS_EACH}s" -count "$ROUNDS" ./internal/httpapi | tee "$tmp/verify.txt" >&2
-vmetric() { awk -v name="$1" -v unit="$2" '$1 ~ name { for (i = 1; i <= NF; i++) if ($(i+1) == unit) print $i }' "$tmp/verify.txt"; }
-vmetric 'BenchmarkVerification/in-process' 'verifications/s' >"$tmp/v-local.txt"
-vmetric 'BenchmarkVerification/http-8' 'verifications/s' >"$tmp/v-http.txt"
-vmetric 'BenchmarkVerification/http-8' 'p50-ms' >"$tmp/v-p50.txt"
-vmetric 'BenchmarkVerification/http-8' 'p99-ms' >"$tmp/v-p99.txt"
-vmetric 'BenchmarkVerification/pdfsig' 'verifications/s' >"$tmp/v-pdfsig.txt"
+metric 'BenchmarkVerification/in-process' 'verifications/s' "$tmp/verify.txt" >"$tmp/v-local.txt"
+metric 'BenchmarkVerification/http-8' 'verifications/s' "$tmp/verify.txt" >"$tmp/v-http.txt"
+metric 'BenchmarkVerification/http-8' 'p50-ms' "$tmp/verify.txt" >"$tmp/v-p50.txt"
+metric 'BenchmarkVerification/http-8' 'p99-ms' "$tmp/verify.txt" >"$tmp/v-p99.txt"
+metric 'BenchmarkVerification/pdfsig' 'verifications/s' "$tmp/verify.txt" >"$tmp/v-pdfsig.txt"
 sv=$(median "$tmp/sign-vault.txt")
 sl=$(median "$tmp/sign-local.txt")
 sratio=$(median "$tmp/sign-ratio.txt")

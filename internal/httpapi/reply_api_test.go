@@ -14,9 +14,10 @@ import (
 	"pakn/internal/vault"
 )
 
-func (s *stack) rootCA() *x509.Certificate {
+// caCert reads one of the bootstrapped CA certificates from certs/.
+func (s *stack) caCert(file string) *x509.Certificate {
 	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.certs, vault.RootCAFile))
+	b, err := os.ReadFile(filepath.Join(s.certs, file))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -27,6 +28,8 @@ func (s *stack) rootCA() *x509.Certificate {
 	}
 	return c
 }
+
+func (s *stack) rootCA() *x509.Certificate { return s.caCert(vault.RootCAFile) }
 
 func TestReplyOverHTTP(t *testing.T) {
 	s := newStack(t, RateLimits{Login: 1000, Public: 1000})

@@ -5,13 +5,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,19 +33,7 @@ func (s *stack) signedPDF(replyID string) []byte {
 	return b
 }
 
-func (s *stack) issuingCA() *x509.Certificate {
-	s.t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.certs, vault.IssuingCAFile))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return c
-}
+func (s *stack) issuingCA() *x509.Certificate { return s.caCert(vault.IssuingCAFile) }
 
 // corpus builds the hostile documents from replies signed through Vault.
 func (s *stack) corpus(draftID, signedID string) (verifytest.Corpus, map[string][]byte) {

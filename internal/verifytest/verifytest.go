@@ -86,6 +86,7 @@ func caTemplate(cn string, pathLen int) *x509.Certificate {
 		BasicConstraintsValid: true, MaxPathLen: pathLen, MaxPathLenZero: pathLen == 0, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 }
 
+// NewPKI makes a root and an issuing CA named after name, and an empty CRL.
 func NewPKI(t testing.TB, name string) *PKI {
 	t.Helper()
 	p := &PKI{RootKey: ECKey(t), IssuingKey: ECKey(t)}
@@ -108,12 +109,13 @@ func (p *PKI) makeCRL(t testing.TB) {
 	}
 }
 
+// Revoke puts c on p's CRL as revoked at at.
 func (p *PKI) Revoke(t testing.TB, c *x509.Certificate, at time.Time) {
 	p.revoked = append(p.revoked, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: at})
 	p.makeCRL(t)
 }
 
-// signer issues a signer certificate; mod may change the template.
+// Signer issues a signer certificate and its key; mod may change the template.
 func (p *PKI) Signer(t testing.TB, cn string, mod func(*x509.Certificate)) (*x509.Certificate, crypto.Signer) {
 	t.Helper()
 	k := ECKey(t)
@@ -133,7 +135,8 @@ var renderOnce struct {
 	err error
 }
 
-// reply renders a reply (once per test binary) for signing.
+// Reply renders a reply with text as its body (the default one, once per
+// test binary, when text is "") for signing.
 func Reply(t testing.TB, text string) []byte {
 	t.Helper()
 	d := pdfrender.Document{ParentAgency: "Ủy ban nhân dân thành phố Hà Nội", Agency: "Sở Tư pháp", Number: "1/STP-HN-PAKN", Place: "Hà Nội",
@@ -157,16 +160,13 @@ func Reply(t testing.TB, text string) []byte {
 	return doc
 }
 
+// Sign signs doc with key, embedding chain (the signer's certificate first).
 func Sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
-	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return SignStamped(t, doc, "", key, chain...)
 }
 
-// genuine is a reply signed by a signer of p.
+// Genuine is a reply signed by a signer of p.
 func (p *PKI) Genuine(t testing.TB) []byte {
 	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
 	return Sign(t, Reply(t, ""), key, cert, p.Issuing)
@@ -174,7 +174,7 @@ func (p *PKI) Genuine(t testing.TB) []byte {
 
 var byteRangeRE = regexp.MustCompile(`/ByteRange\s*\[([^\]]*)\]( *)`)
 
-// withByteRange rewrites the /ByteRange numbers in place (same length).
+// WithByteRange rewrites the /ByteRange numbers in place (same length).
 func WithByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
 	t.Helper()
 	m := byteRangeRE.FindSubmatchIndex(pdf)
@@ -196,6 +196,7 @@ func WithByteRange(t testing.TB, pdf []byte, vals ...int64) []byte {
 	return out
 }
 
+// ByteRange reads the first signature's /ByteRange.
 func ByteRange(t testing.TB, pdf []byte) []int64 {
 	t.Helper()
 	m := byteRangeRE.FindSubmatch(pdf)
@@ -210,7 +211,7 @@ func ByteRange(t testing.TB, pdf []byte) []int64 {
 	return out
 }
 
-// appendUpdate adds an incremental update that gives the first page new
+// AppendUpdate adds an incremental update that gives the first page new
 // content and a font of its own, as an attacker editing a signed reply
 // would. With loop, the update's /Prev points at itself.
 func AppendUpdate(t testing.TB, pdf []byte, trailerExtra string, loop bool) []byte {
@@ -246,7 +247,7 @@ var bomb struct {
 	z []byte
 }
 
-// flateBomb is a PDF (unsigned) whose one stream inflates to 256 MiB.
+// FlateBomb is a PDF (unsigned) whose one stream inflates to 256 MiB.
 func FlateBomb(t testing.TB) []byte {
 	t.Helper()
 	bomb.Do(func() {
@@ -381,7 +382,7 @@ func B64(b []byte) string {
 	return strings.Join(append(out, s), "\n")
 }
 
-// cmsOf returns the DER of the signature's CMS, without the zero padding.
+// CMSOf returns the DER of the signature's CMS, without the zero padding.
 func CMSOf(t testing.TB, pdf []byte) []byte {
 	t.Helper()
 	br := ByteRange(t, pdf)
@@ -396,7 +397,7 @@ func CMSOf(t testing.TB, pdf []byte) []byte {
 	return v.FullBytes
 }
 
-// withCMS writes der as the signature's /Contents, zero-padded, keeping
+// WithCMS writes der as the signature's /Contents, zero-padded, keeping
 // the file's layout.
 func WithCMS(t testing.TB, pdf, der []byte) []byte {
 	t.Helper()
@@ -411,7 +412,7 @@ func WithCMS(t testing.TB, pdf, der []byte) []byte {
 	return out
 }
 
-// embedCert adds cert to the certificates of the signature's CMS (which
+// EmbedCert adds cert to the certificates of the signature's CMS (which
 // the signature does not cover), keeping the file's layout.
 func EmbedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
 	t.Helper()
@@ -477,7 +478,8 @@ func (p *PKI) TSA(t testing.TB) string {
 	return srv.URL
 }
 
-// SignStamped signs doc like Sign, with a time-stamp from the TSA at tsaURL.
+// SignStamped signs doc like Sign, with a time-stamp from the TSA at tsaURL
+// (none when it is "").
 func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
 	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", TSAURL: tsaURL})
