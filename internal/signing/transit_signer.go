@@ -46,6 +46,7 @@ type TransitSigner struct {
 	cert    *x509.Certificate
 	timeout time.Duration
 	calls   atomic.Int64
+	match   matchKey // this key version with this certificate
 }
 
 // NewTransitSigner returns a signer for version of the Transit key at
@@ -74,7 +75,8 @@ func NewTransitSigner(api *vaultapi.Client, mount, key string, version int, cert
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &TransitSigner{api: api, http: hc, mount: mount, key: key, version: version, cert: cert, timeout: timeout}, nil
+	return &TransitSigner{api: api, http: hc, mount: mount, key: key, version: version, cert: cert, timeout: timeout,
+		match: matchKey{mount + "/" + key, version, sha256.Sum256(cert.Raw)}}, nil
 }
 
 // Public returns the certificate's public key.
@@ -126,8 +128,7 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, err
 	}
-	match := matchKey{s.mount + "/" + s.key, s.version, sha256.Sum256(s.cert.Raw)}
-	if _, known := matched.Load(match); known {
+	if _, known := matched.Load(s.match); known {
 		return sig, nil
 	}
 	if isRSA {
@@ -138,7 +139,7 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?): %w", s.key, s.version, err)
 	}
-	matched.Store(match, true)
+	matched.Store(s.match, true)
 	return sig, nil
 }
 
