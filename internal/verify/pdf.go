@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,73 +18,104 @@ type sigDict struct {
 	Err           error // why it could not be read; such a signature fails
 }
 
+// MaxSignatures is how many signature dictionaries a document may hold;
+// a document with more is refused as malformed ("too many signatures")
+// without examining any of them.
+const MaxSignatures = 8
+
+// errTooManySignatures refuses a document with more than MaxSignatures
+// signature dictionaries.
+var errTooManySignatures = fmt.Errorf("too many signatures (more than %d)", MaxSignatures)
+
 // findSignatures returns every signature dictionary in data: each object
 // holding a /ByteRange key. It does not follow cross-reference tables or
 // inflate streams, so /Prev loops, huge /Size values and Flate bombs have
 // nothing to act on; a signature it cannot read is returned with Err set,
 // never skipped.
-func findSignatures(data []byte) []sigDict {
+//
+// Its cost is linear in len(data) whatever the input: one forward pass
+// finds both the "N G obj" headers and the /ByteRange keys (each search
+// starts where the last one of its kind ended, never from either end of
+// the file), an object holding the key many times is parsed once, and
+// after MaxSignatures dictionaries it stops with errTooManySignatures. It
+// checks ctx as it goes and returns ctx's error when it ends early.
+func findSignatures(ctx context.Context, data []byte) ([]sigDict, error) {
 	var out []sigDict
-	seen := map[int64]bool{}
-	key := []byte("/ByteRange")
-	for from := 0; ; {
+	key, objKey := []byte("/ByteRange"), []byte("obj")
+	cur := -1 // where the body of the indirect object around the scan position starts; -1 outside any
+	seen := -1
+	nextObj := bytes.Index(data, objKey)
+	for from, n := 0, 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		i := bytes.Index(data[from:], key)
 		if i < 0 {
-			break
+			return out, nil
 		}
 		at := from + i
 		from = at + len(key)
-		start := objectStart(data, at)
-		if start < 0 {
+		// Every "obj" before the key, in order: "endobj" closes the current
+		// object, "N G obj" opens one.
+		for m := 0; nextObj >= 0 && nextObj < at; m++ {
+			if m%1024 == 1023 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			switch {
+			case nextObj >= 3 && bytes.Equal(data[nextObj-3:nextObj], []byte("end")):
+				cur = -1
+			case objectHeader(data, nextObj):
+				cur = nextObj + len(objKey)
+			}
+			j := bytes.Index(data[nextObj+len(objKey):], objKey)
+			if j < 0 {
+				nextObj = -1
+			} else {
+				nextObj += len(objKey) + j
+			}
+		}
+		if cur == seen && cur >= 0 {
+			continue // this object's dictionary is already read
+		}
+		if len(out) == MaxSignatures {
+			return nil, errTooManySignatures
+		}
+		if cur < 0 {
 			out = append(out, sigDict{Err: fmt.Errorf("a /ByteRange at byte %d outside any indirect object", at)})
 			continue
 		}
-		if seen[int64(start)] {
-			continue
-		}
-		seen[int64(start)] = true
-		out = append(out, parseSigObject(data, start))
+		seen = cur
+		out = append(out, parseSigObject(ctx, data, cur))
 	}
-	return out
 }
 
-// objectStart finds the "N G obj" that the byte at pos belongs to: the
-// nearest one before it with no "endobj" in between.
-func objectStart(data []byte, pos int) int {
-	head := data[:pos]
-	o := bytes.LastIndex(head, []byte("obj"))
-	for o >= 0 {
-		// skip "endobj"
-		if o >= 3 && bytes.Equal(head[o-3:o], []byte("end")) {
-			return -1
-		}
-		// "N G obj": walk back over whitespace, digits, whitespace, digits.
-		j := o
-		j = skipBackSpace(head, j)
-		g := j
-		for j > 0 && isDigit(head[j-1]) {
-			j--
-		}
-		if j == g {
-			o = bytes.LastIndex(head[:o], []byte("obj"))
-			continue
-		}
-		j2 := skipBackSpace(head, j)
-		if j2 == j {
-			o = bytes.LastIndex(head[:o], []byte("obj"))
-			continue
-		}
-		n := j2
-		for j2 > 0 && isDigit(head[j2-1]) {
-			j2--
-		}
-		if j2 == n {
-			o = bytes.LastIndex(head[:o], []byte("obj"))
-			continue
-		}
-		return o + 3
+// objectHeader reports whether the "obj" at o ends an "N G obj" header:
+// two unsigned integers separated and followed by white space. It looks
+// back over at most a few dozen bytes, so headers cost nothing in total.
+func objectHeader(data []byte, o int) bool {
+	const maxBack = 64 // white space and digits looked at before "obj"
+	lo := max(0, o-maxBack)
+	head := data[lo:o]
+	j := skipBackSpace(head, len(head))
+	if j == len(head) {
+		return false
 	}
-	return -1
+	g := j
+	for j > 0 && isDigit(head[j-1]) {
+		j--
+	}
+	if j == g {
+		return false
+	}
+	j2 := skipBackSpace(head, j)
+	if j2 == j {
+		return false
+	}
+	n := j2
+	for j2 > 0 && isDigit(head[j2-1]) {
+		j2--
+	}
+	return j2 < n
 }
 
 func skipBackSpace(b []byte, j int) int {
@@ -104,9 +136,9 @@ func isDelim(c byte) bool {
 }
 
 // parseSigObject parses the dictionary that starts the object body at start.
-func parseSigObject(data []byte, start int) sigDict {
+func parseSigObject(ctx context.Context, data []byte, start int) sigDict {
 	var d sigDict
-	p := &lexer{data: data, pos: start, budget: maxTokens}
+	p := &lexer{ctx: ctx, data: data, pos: start, budget: maxTokens}
 	v, err := p.value(0)
 	if err != nil {
 		d.Err = fmt.Errorf("signature dictionary at %d: %w", start, err)
@@ -120,6 +152,10 @@ func parseSigObject(data []byte, start int) sigDict {
 	br, ok := dict.entries["ByteRange"].(pdfArray)
 	if !ok {
 		d.Err = errors.New("/ByteRange is not an array")
+		return d
+	}
+	if len(br) > 4 {
+		d.Err = fmt.Errorf("/ByteRange has %d values; four are required", len(br))
 		return d
 	}
 	for _, e := range br {
@@ -163,11 +199,13 @@ type (
 
 // Bounds of the dictionary parser: nesting and tokens.
 const (
-	maxDepth  = 32
-	maxTokens = 100000
+	maxDepth   = 32
+	maxTokens  = 100000
+	tokenCheck = 1024 // tokens between two checks of the context
 )
 
 type lexer struct {
+	ctx    context.Context // checked every tokenCheck tokens
 	data   []byte
 	pos    int
 	budget int
@@ -198,6 +236,9 @@ func (l *lexer) value(depth int) (any, error) {
 	}
 	if l.budget--; l.budget < 0 {
 		return nil, errors.New("dictionary too large")
+	}
+	if l.budget%tokenCheck == 0 && l.ctx.Err() != nil {
+		return nil, l.ctx.Err()
 	}
 	l.skip()
 	if l.pos >= len(l.data) {
@@ -250,7 +291,7 @@ func (l *lexer) value(depth int) (any, error) {
 		case "R":
 			return pdfName("\x00R"), nil // folded into a reference by the caller
 		}
-		return nil, fmt.Errorf("unexpected %q at %d", w, l.pos)
+		return nil, fmt.Errorf("unexpected %s at %d", quote(w), l.pos)
 	}
 }
 
@@ -305,7 +346,7 @@ func (l *lexer) dict(depth int) (any, error) {
 			}
 		}
 		if _, dup := d.entries[k]; dup {
-			return nil, fmt.Errorf("key /%s twice in one dictionary", k)
+			return nil, fmt.Errorf("key /%s twice in one dictionary", quote(k)[1:len(quote(k))-1])
 		}
 		d.entries[k] = v
 	}
@@ -410,5 +451,15 @@ func (l *lexer) number() (any, error) {
 	if f, err := strconv.ParseFloat(w, 64); err == nil {
 		return pdfReal(f), nil
 	}
-	return nil, fmt.Errorf("bad number %q", w)
+	return nil, fmt.Errorf("bad number %s", quote(w))
+}
+
+// quote quotes a word of the document for a report, cut to a few dozen
+// bytes: a report's size must not grow with the input.
+func quote(w string) string {
+	const maxQuoted = 32
+	if len(w) > maxQuoted {
+		return strconv.Quote(w[:maxQuoted]) + "…"
+	}
+	return strconv.Quote(w)
 }

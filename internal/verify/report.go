@@ -3,6 +3,7 @@ package verify
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // summarize writes the one-sentence summaries in Vietnamese and English.
@@ -25,6 +26,31 @@ func (r *Report) summarize() {
 		}
 	}
 	r.SummaryVI, r.SummaryEN = vi, en
+}
+
+// maxDetail bounds a check's detail, in bytes: a report's size must not
+// grow with its input.
+const maxDetail = 240
+
+// bound cuts every check's detail to maxDetail bytes (at a character
+// boundary). With at most MaxSignatures signatures of a fixed set of checks
+// each, a report's size is bounded whatever the document.
+func (r *Report) bound() {
+	cut := func(cs []Check) {
+		for i := range cs {
+			if d := cs[i].Detail; len(d) > maxDetail {
+				n := maxDetail
+				for n > 0 && !utf8.RuneStart(d[n]) {
+					n--
+				}
+				cs[i].Detail = d[:n] + "…"
+			}
+		}
+	}
+	cut(r.Checks)
+	for i := range r.Signatures {
+		cut(r.Signatures[i].Checks)
+	}
 }
 
 // sentences gives the summary for an indication and sub-indication.
@@ -57,6 +83,9 @@ func sentences(ind, sub string) (vi, en string) {
 	case TryLater:
 		return "Chưa thể kết luận: không kiểm tra được tình trạng thu hồi; hãy thử lại sau.",
 			"No conclusion yet: revocation could not be checked; try again later."
+	case TimeLimitExceeded:
+		return "Chưa thể kết luận: việc kiểm tra mất quá nhiều thời gian nên đã dừng lại; tệp chưa được đánh giá. Hãy thử lại sau.",
+			"No conclusion: the verification took too long and was stopped, so the file was not judged either way. Try again later."
 	case SignedDataNotFound:
 		return "Tệp không có chữ ký số.", "The file carries no signature."
 	case FormatFailure:

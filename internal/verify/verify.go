@@ -22,7 +22,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,7 +55,11 @@ const (
 	OutOfBoundsNoPOE        = "OUT_OF_BOUNDS_NO_POE"
 	NotYetValid             = "NOT_YET_VALID"
 	TryLater                = "TRY_LATER"
-	SignedDataNotFound      = "SIGNED_DATA_NOT_FOUND"
+	// TimeLimitExceeded is pakn's own sub-indication (ETSI has none for it):
+	// the verification was stopped at its time limit, so the document was
+	// not judged either way.
+	TimeLimitExceeded  = "TIME_LIMIT_EXCEEDED"
+	SignedDataNotFound = "SIGNED_DATA_NOT_FOUND"
 )
 
 // Check results.
@@ -243,49 +249,77 @@ func splitAnchors(pemData ...[]byte) (roots, inter []*x509.Certificate, err erro
 	return roots, inter, nil
 }
 
-// Verify checks doc and returns the report. It never panics and returns
-// within the Verifier's time limit (a report of INDETERMINATE / TRY_LATER
-// when the limit is reached).
-func (v *Verifier) Verify(ctx context.Context, doc []byte) *Report {
+// Verify checks doc and returns the report. It never panics, and it does
+// all its work in the calling goroutine, checking ctx and the Verifier's
+// time limit as it goes: when it returns, the work for doc has stopped. A
+// verification cut short by the limit (or by ctx) answers INDETERMINATE /
+// TIME_LIMIT_EXCEEDED, whatever it had found until then.
+func (v *Verifier) Verify(ctx context.Context, doc []byte) (rep *Report) {
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
 	}
-	sum := sha256.Sum256(doc)
-	base := Report{SHA256: hex.EncodeToString(sum[:]), Size: len(doc), VerifiedAt: now().UTC(), Signatures: []Signature{}, Checks: []Check{}}
 	timeout := v.Timeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	done := make(chan *Report, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				r := base
-				r.Checks = append(r.Checks, Check{"parse", Failed, "the document could not be parsed"})
-				r.Indication, r.SubIndication = TotalFailed, FormatFailure
-				r.summarize()
-				// The panic's value may echo attacker bytes: it is not reported.
-				done <- &r
-			}
-		}()
-		r := base
-		v.verify(ctx, doc, &r, now())
-		r.summarize()
-		done <- &r
+	base := Report{Size: len(doc), VerifiedAt: now().UTC(), Signatures: []Signature{}, Checks: []Check{}}
+	defer func() {
+		if p := recover(); p != nil {
+			r := base
+			r.Checks = append(r.Checks, Check{"parse", Failed, "the document could not be parsed"})
+			r.Indication, r.SubIndication = TotalFailed, FormatFailure
+			// The panic's value may echo attacker bytes: it is not reported.
+			rep = &r
+		}
+		if ctx.Err() != nil {
+			r := base
+			r.Checks = append(r.Checks, Check{"time_limit", Failed,
+				fmt.Sprintf("the verification was stopped after %s, before it could reach a conclusion", timeout)})
+			r.Indication, r.SubIndication = Indeterminate, TimeLimitExceeded
+			rep = &r
+		}
+		rep.bound()
+		rep.summarize()
 	}()
-	select {
-	case r := <-done:
-		return r
-	case <-ctx.Done():
-		r := base
-		r.Checks = append(r.Checks, Check{"time_limit", Failed, "verification took too long"})
-		r.Indication, r.SubIndication = Indeterminate, TryLater
-		r.summarize()
-		return &r
+	sum, err := sha256Of(ctx, doc)
+	if err != nil {
+		return &base
 	}
+	base.SHA256 = hex.EncodeToString(sum)
+	r := base
+	v.verify(ctx, doc, &r, now())
+	return &r
+}
+
+// DefaultTimeout is a verification's time limit when the Verifier sets none.
+const DefaultTimeout = 10 * time.Second
+
+// hashChunk is how many bytes are hashed between two checks of the context.
+const hashChunk = 1 << 20
+
+// sha256Of hashes data, checking ctx between chunks.
+func sha256Of(ctx context.Context, data []byte) ([]byte, error) {
+	h := sha256.New()
+	if err := hashInto(ctx, h, data); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// hashInto writes data into h chunk by chunk, checking ctx between chunks.
+func hashInto(ctx context.Context, h hash.Hash, data []byte) error {
+	for len(data) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(len(data), hashChunk)
+		h.Write(data[:n])
+		data = data[n:]
+	}
+	return nil
 }
 
 func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.Time) {
@@ -313,7 +347,14 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 	}
 	r.Checks = append(r.Checks, Check{"format", Passed, "PDF header and end-of-file marker present"})
 
-	sigs := findSignatures(doc)
+	sigs, err := findSignatures(ctx, doc)
+	if errors.Is(err, errTooManySignatures) {
+		fail("signatures", "too many signatures: a reply has one, and at most "+strconv.Itoa(MaxSignatures)+" are examined")
+		return
+	}
+	if err != nil {
+		return // the time limit: Verify says so
+	}
 	if len(sigs) == 0 {
 		r.Checks = append(r.Checks, Check{"signatures", Failed, "the document has no signature"})
 		r.Indication, r.SubIndication = TotalFailed, SignedDataNotFound
@@ -422,8 +463,9 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 
 	// The message digest over the signed ranges.
 	h := c.digest.New()
-	h.Write(doc[br[0] : br[0]+br[1]])
-	h.Write(doc[br[2] : br[2]+br[3]])
+	if hashInto(ctx, h, doc[br[0]:br[0]+br[1]]) != nil || hashInto(ctx, h, doc[br[2]:br[2]+br[3]]) != nil {
+		return s // the time limit: Verify says so
+	}
 	if !bytes.Equal(h.Sum(nil), c.messageDigest) {
 		return set(TotalFailed, HashFailure, "message_digest", "the signed bytes do not match the signature's message digest: the document was altered")
 	}

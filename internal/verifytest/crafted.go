@@ -1,0 +1,100 @@
+package verifytest
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Crafted returns makers of documents of about size bytes each (made one at
+// a time, so that twenty megabytes each do not all sit in memory at once) whose cost would grow
+// faster than their size in a naive scanner or parser: the tokens the
+// scanner looks for repeated, thousands of signature dictionaries, huge
+// arrays and strings, deep nesting. Each has a PDF header and an end
+// marker, so it reaches the signature scan. The verifier must answer each
+// with a definite verdict (none is genuine) in time linear in its size.
+func Crafted(size int) map[string]func() []byte {
+	doc := func(body func(b *bytes.Buffer)) func() []byte {
+		return func() []byte {
+			var b bytes.Buffer
+			b.Grow(size + 128)
+			b.WriteString("%PDF-1.7\n")
+			body(&b)
+			b.WriteString("\n%%EOF\n")
+			return b.Bytes()
+		}
+	}
+	fill := func(b *bytes.Buffer, unit string) {
+		for b.Len() < size {
+			b.WriteString(unit)
+		}
+	}
+	return map[string]func() []byte{
+		// One object repeating the key the scanner looks for (the 1.1 MB attack, at full size).
+		"one object repeating /ByteRange": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< ")
+			fill(b, "/ByteRange ")
+		}),
+		// The key repeated outside any object, between "endobj"s.
+		"/ByteRange outside objects": doc(func(b *bytes.Buffer) { fill(b, "endobj /ByteRange ") }),
+		// Many "obj" words without a header before each /ByteRange: a backward search would walk them all, each time.
+		"obj words before each /ByteRange": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n")
+			fill(b, strings.Repeat("obj ", 256)+"/ByteRange ")
+		}),
+		// Thousands of small signature dictionaries.
+		"thousands of signature dictionaries": doc(func(b *bytes.Buffer) {
+			fill(b, "9 0 obj\n<< /Type /Sig /ByteRange [0 10 20 30] /Contents <00> /SubFilter /adbe.pkcs7.detached >>\nendobj\n")
+		}),
+		// Thousands of objects, each holding the key in an unterminated dictionary.
+		"thousands of unterminated dictionaries": doc(func(b *bytes.Buffer) { fill(b, "9 0 obj << /ByteRange [0 1 2 3 ") }),
+		// One huge /ByteRange array.
+		"huge /ByteRange array": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [")
+			fill(b, "0 ")
+		}),
+		// One huge hex string as /Contents, then a /ByteRange.
+		"huge /Contents hex string": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /Contents <")
+			fill(b, "00")
+			b.WriteString("> /ByteRange [0 1 2 3] /SubFilter /adbe.pkcs7.detached >>\nendobj")
+		}),
+		// Hex strings opened again and again: each search for '>' must not restart.
+		"many unterminated hex strings": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K [")
+			fill(b, "<0")
+		}),
+		// A huge literal string.
+		"huge literal string": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /T (")
+			fill(b, "a(b)c\\)")
+		}),
+		// One huge name and one huge number, echoed in error messages by a naive parser.
+		"huge name": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /")
+			fill(b, "N")
+		}),
+		"huge number": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K 1")
+			fill(b, "0")
+		}),
+		// Deep nesting of arrays and of dictionaries.
+		"deep array nesting": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange ")
+			fill(b, "[")
+		}),
+		"deep dictionary nesting": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] ")
+			fill(b, "/K 1 << ")
+		}),
+		// A comment as long as the file, and white space before an object header.
+		"huge comment": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] %")
+			fill(b, "x")
+		}),
+		"huge white space before obj": doc(func(b *bytes.Buffer) {
+			b.WriteString("1 0")
+			fill(b, " ")
+			b.WriteString("obj << /ByteRange [0 1 2 3] >> endobj")
+		}),
+	}
+}
