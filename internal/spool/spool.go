@@ -1,0 +1,134 @@
+// Package spool holds uploaded files while they are checked and stored:
+// small ones in memory, larger ones in temporary files that are unlinked as
+// soon as they are created, so an upload is never held whole in memory and
+// nothing is left on disk when the process ends, however it ends.
+package spool
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// DefaultMemLimit is how much of an upload is kept in memory before it
+// goes to a file.
+const DefaultMemLimit = 256 << 10
+
+// ErrTooLarge is returned when an upload is longer than its limit.
+var ErrTooLarge = errors.New("spool: upload longer than its limit")
+
+// Spool takes uploads.
+type Spool struct {
+	Dir      string // where temporary files go; the system's temporary folder when empty
+	MemLimit int    // bytes kept in memory before a file is used; DefaultMemLimit when zero
+}
+
+// File is one upload held by a Spool: read-only, with its size and
+// SHA-256. Close it to free its memory or file.
+type File struct {
+	mem  []byte
+	f    *os.File
+	size int64
+	sum  [sha256.Size]byte
+}
+
+// Take reads r to its end into a File. It returns ErrTooLarge, having read
+// at most limit+1 bytes, when r holds more than limit bytes, and r's own
+// error (such as *http.MaxBytesError) when reading fails.
+func (s *Spool) Take(r io.Reader, limit int64) (*File, error) {
+	memLimit := s.MemLimit
+	if memLimit <= 0 {
+		memLimit = DefaultMemLimit
+	}
+	h := sha256.New()
+	in := io.TeeReader(io.LimitReader(r, limit+1), h)
+	var head bytes.Buffer
+	n, err := io.Copy(&head, io.LimitReader(in, int64(memLimit)+1))
+	if err != nil {
+		return nil, err
+	}
+	out := &File{}
+	if n <= int64(memLimit) {
+		out.mem, out.size = head.Bytes(), n
+	} else {
+		f, err := os.CreateTemp(s.Dir, "pakn-upload-*")
+		if err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		// Unlinked at once: the open file lives until Close, and no crash leaves it behind.
+		if err := os.Remove(f.Name()); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		out.f = f
+		if _, err := f.Write(head.Bytes()); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		rest, err := io.Copy(f, in)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		out.size = n + rest
+	}
+	if out.size > limit {
+		out.Close()
+		return nil, ErrTooLarge
+	}
+	copy(out.sum[:], h.Sum(nil))
+	return out, nil
+}
+
+// Size is the upload's length in bytes.
+func (f *File) Size() int64 { return f.size }
+
+// SHA256 is the upload's SHA-256.
+func (f *File) SHA256() [sha256.Size]byte { return f.sum }
+
+// ReadAt implements io.ReaderAt.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f.f != nil {
+		return f.f.ReadAt(p, off)
+	}
+	if off >= int64(len(f.mem)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.mem[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Reader reads the upload from its start.
+func (f *File) Reader() io.Reader { return io.NewSectionReader(f, 0, f.size) }
+
+// Bytes returns the whole upload in memory (read from its file, if it has one).
+func (f *File) Bytes() ([]byte, error) {
+	if f.f == nil {
+		return f.mem, nil
+	}
+	b := make([]byte, f.size)
+	if _, err := f.f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return b, nil
+}
+
+// InMemory reports whether the upload is held in memory rather than in a file.
+func (f *File) InMemory() bool { return f.f == nil }
+
+// Close frees the upload's memory or file. It may be called more than once.
+func (f *File) Close() error {
+	f.mem = nil
+	if f.f == nil {
+		return nil
+	}
+	err := f.f.Close()
+	f.f = nil
+	return err
+}

@@ -1,0 +1,83 @@
+package spool
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"os"
+	"testing"
+)
+
+func TestTake(t *testing.T) {
+	dir := t.TempDir()
+	s := &Spool{Dir: dir, MemLimit: 16}
+	for _, tc := range []struct {
+		name     string
+		size     int
+		limit    int64
+		inMemory bool
+		tooLarge bool
+	}{
+		{"empty", 0, 10, true, false},
+		{"small stays in memory", 16, 100, true, false},
+		{"one byte past memory goes to a file", 17, 100, false, false},
+		{"exactly the limit", 100, 100, false, false},
+		{"one byte over the limit", 101, 100, false, true},
+		{"over the limit while still in memory", 11, 10, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := bytes.Repeat([]byte("pakn"), tc.size/4+1)[:tc.size]
+			f, err := s.Take(bytes.NewReader(data), tc.limit)
+			if tc.tooLarge {
+				if !errors.Is(err, ErrTooLarge) {
+					t.Fatalf("err %v, want ErrTooLarge", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.Size() != int64(tc.size) || f.InMemory() != tc.inMemory || f.SHA256() != sha256.Sum256(data) {
+				t.Fatalf("size %d in memory %v", f.Size(), f.InMemory())
+			}
+			got, err := f.Bytes()
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("Bytes: %v", err)
+			}
+			got, err = io.ReadAll(f.Reader())
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("Reader: %v", err)
+			}
+			if tc.size > 3 {
+				p := make([]byte, 3)
+				if n, err := f.ReadAt(p, int64(tc.size-3)); n != 3 || (err != nil && err != io.EOF) || !bytes.Equal(p, data[tc.size-3:]) {
+					t.Fatalf("ReadAt: %d %v", n, err)
+				}
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal("second Close:", err)
+			}
+		})
+	}
+	// Files are unlinked as soon as they are made: nothing is ever left in the folder.
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Fatalf("left in the spool folder: %v %v", ents, err)
+	}
+}
+
+type failing struct{ err error }
+
+func (f failing) Read([]byte) (int, error) { return 0, f.err }
+
+func TestTakePassesReadErrorsOn(t *testing.T) {
+	want := errors.New("client went away")
+	s := &Spool{Dir: t.TempDir(), MemLimit: 4}
+	if _, err := s.Take(io.MultiReader(bytes.NewReader([]byte("0123456789")), failing{want}), 100); !errors.Is(err, want) {
+		t.Fatalf("err %v", err)
+	}
+}
