@@ -102,11 +102,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		return err
 	}
 	ids := identity.New(identity.Config{
-		DB:     pool,
-		Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
-		Box:    vault.NewTransitBox(vc, vault.MFAKey),
-		Audit:  store,
-		Issuer: "pakn",
+		DB:      pool,
+		Hasher:  auth.NewPasswordHasher(auth.DefaultArgon2, 4),
+		Box:     vault.NewTransitBox(vc, vault.MFAKey),
+		Audit:   store,
+		Issuer:  "pakn",
+		KeyHash: clients.Hash,
 	})
 	agencies := &postgres.AgencyStore{Audit: store}
 	roots, inter, err := verify.LoadAnchors(cfg.TrustAnchorsDir, cfg.TrustSystemRoots)
@@ -132,12 +133,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		},
 		Identity: ids,
 		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier}),
+			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes}),
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
 		Clients:        clients,
 		TrustedProxies: cfg.TrustedProxies,
-		RateLimits:     httpapi.RateLimits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify},
+		Limits: httpapi.Limits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify, Submit: cfg.RateSubmit,
+			VerifyPerClient: cfg.VerifyPerClient, UploadsPerClient: cfg.UploadsPerClient, DailyAttachmentBytes: cfg.DailyAttachBytes,
+			UploadBytes: cfg.UploadBudget, VerifyMemory: cfg.VerifyMemory},
+		SpoolDir:     cfg.SpoolDir,
+		MetricsToken: cfg.MetricsToken,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,
@@ -153,6 +158,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	// /metrics on a listener of its own (loopback by default), for the monitoring system only.
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "off" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		metricsSrv = &http.Server{Handler: api.MetricsHandler(), ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
+			WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, MaxHeaderBytes: 8 << 10,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "err", err)
+			}
+		}()
+		log.Info("metrics serving", "addr", mln.Addr().String())
 	}
 
 	vctx, vcancel := context.WithCancel(ctx)
@@ -178,6 +201,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -67,6 +67,7 @@ func newStack(t *testing.T) *stack {
 	}
 	return &stack{db: db, v: v, env: map[string]string{
 		"PAKN_ADDR":                 "127.0.0.1:0",
+		"PAKN_METRICS_ADDR":         "127.0.0.1:0",
 		"PAKN_DATABASE_URL":         db.AppURL,
 		"PAKN_DATABASE_OWNER_URL":   db.OwnerURL,
 		"PAKN_MIGRATE":              "true",
@@ -112,6 +113,19 @@ func (s *stack) start(t *testing.T) (base string, logs *syncBuffer, stop func() 
 	return "", nil, nil
 }
 
+// logAddr returns the addr of the first log line with message msg.
+func logAddr(t *testing.T, logs *syncBuffer, msg string) string {
+	t.Helper()
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == msg {
+			return l.Addr
+		}
+	}
+	t.Fatalf("no %q in the logs:\n%s", msg, logs)
+	return ""
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -133,15 +147,28 @@ func TestPakndServesReadinessAndShutsDownCleanly(t *testing.T) {
 	if code, _ := get(t, base+"/healthz"); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
-	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, `pakn_http_requests_total{code="200",method="GET",route="/readyz"} 1`) {
+	// Metrics: only on their own (loopback) listener; the public address does not serve them.
+	if code, _ := get(t, base+"/metrics"); code != 404 {
+		t.Fatalf("metrics on the public address: %d", code)
+	}
+	metrics := "http://" + logAddr(t, logs, "metrics serving")
+	if code, body := get(t, metrics+"/metrics"); code != 200 || !strings.Contains(body, `pakn_http_requests_total{code="200",method="GET",route="/readyz"} 1`) {
 		t.Fatalf("metrics: %d", code)
 	}
 
-	// Vault sealed: not ready, and says which dependency.
+	// Vault sealed: not ready (once the one-second cache of the checks has passed), and says which dependency.
 	if err := s.v.Root().Sys().Seal(); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, `"vault":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) {
+	var code int
+	var body string
+	for range 50 {
+		if code, body = get(t, base+"/readyz"); code == 503 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 503 || !strings.Contains(body, `"vault":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) {
 		t.Fatalf("readyz with Vault sealed: %d %s", code, body)
 	}
 

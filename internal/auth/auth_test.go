@@ -157,24 +157,45 @@ func TestSecretsAndOneTimePasswords(t *testing.T) {
 }
 
 func TestThrottlePolicy(t *testing.T) {
-	p := AccountThrottle
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		p      ThrottlePolicy
+		fails  int
+		delays []time.Duration // the wait after each failure
+		locks  bool            // the last failure locks
+	}{
+		// A sign-in name or an account is slowed, never locked, however many the failures.
+		{"account", AccountThrottle, 12, []time.Duration{0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second,
+			16 * time.Second, 32 * time.Second, time.Minute, time.Minute, time.Minute, time.Minute}, false},
+		// An address is locked for 15 minutes at the 50th.
+		{"address", AddressThrottle, 50, nil, true},
+		// A session's codes: slowed from the 2nd, at most 30 s.
+		{"session codes", SessionCodeThrottle, 7, []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second,
+			8 * time.Second, 16 * time.Second, 30 * time.Second}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var th Throttle
+			locked := false
+			for i := 1; i <= tt.fails; i++ {
+				if th, locked = tt.p.Fail(th, now); locked && i < tt.fails {
+					t.Fatalf("locked at failure %d", i)
+				}
+				w, isLock := tt.p.Wait(th, now)
+				if tt.delays != nil && (w != tt.delays[i-1] || isLock) {
+					t.Fatalf("failure %d: wait %v (lock %v), want %v", i, w, isLock, tt.delays[i-1])
+				}
+			}
+			if locked != tt.locks {
+				t.Fatalf("locked %v, want %v", locked, tt.locks)
+			}
+		})
+	}
+	p := AddressThrottle
 	var th Throttle
-	var delays []time.Duration
-	locked := false
-	for i := 1; i <= 10; i++ {
-		th, locked = p.Fail(th, now)
-		w, _ := p.Wait(th, now)
-		delays = append(delays, w)
-	}
-	want := []time.Duration{0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute, 15 * time.Minute}
-	for i := range want {
-		if delays[i] != want[i] {
-			t.Fatalf("delays %v, want %v", delays, want)
-		}
-	}
-	if !locked {
-		t.Fatal("10th failure did not lock")
+	for range p.LockAfter {
+		th, _ = p.Fail(th, now)
 	}
 	if w, isLock := p.Wait(th, now.Add(14*time.Minute)); !isLock || w != time.Minute {
 		t.Fatalf("during lock-out: %v %v", w, isLock)
@@ -183,8 +204,8 @@ func TestThrottlePolicy(t *testing.T) {
 		t.Fatalf("after lock-out: wait %v", w)
 	}
 	// Failures long ago are forgotten.
-	th = Throttle{Failures: 9, LastFailure: now}
-	th, locked = p.Fail(th, now.Add(16*time.Minute))
+	th = Throttle{Failures: 49, LastFailure: now}
+	th, locked := p.Fail(th, now.Add(16*time.Minute))
 	if locked || th.Failures != 1 {
 		t.Fatalf("old failures not forgotten: %+v", th)
 	}

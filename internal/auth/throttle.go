@@ -13,18 +13,30 @@ type Throttle struct {
 // ThrottlePolicy turns failures into delays and lock-outs.
 type ThrottlePolicy struct {
 	FreeFailures int           // failures before any delay
-	LockAfter    int           // failures that lock
+	LockAfter    int           // failures that lock; never when zero
 	LockFor      time.Duration // how long a lock-out lasts; also how long failures are remembered
 	MaxDelay     time.Duration // the longest progressive delay
 }
 
-// The policies pakn uses. An account is locked for 15 minutes after 10
-// failures, with delays doubling from 1 s after the 3rd; an address, which
-// may be a shared office gateway, after 50, delays from the 10th.
+// The policies pakn uses.
+//
+// A sign-in name (whether or not an account has it) and an account's codes
+// are slowed, never locked: delays double from 1 s after the 3rd failure up
+// to a minute, so nobody can lock a signer out by guessing at their name,
+// and the guesser gets a guess a minute at best. The guesser's address
+// (which may be a shared office gateway) is locked for 15 minutes after 50
+// failures, with delays from the 10th. In one session, codes are slowed
+// from the 2nd wrong one, and MaxSessionCodeFailures wrong codes end it.
 var (
-	AccountThrottle = ThrottlePolicy{FreeFailures: 3, LockAfter: 10, LockFor: 15 * time.Minute, MaxDelay: time.Minute}
-	AddressThrottle = ThrottlePolicy{FreeFailures: 10, LockAfter: 50, LockFor: 15 * time.Minute, MaxDelay: time.Minute}
+	AccountThrottle     = ThrottlePolicy{FreeFailures: 3, LockFor: 15 * time.Minute, MaxDelay: time.Minute}
+	AddressThrottle     = ThrottlePolicy{FreeFailures: 10, LockAfter: 50, LockFor: 15 * time.Minute, MaxDelay: time.Minute}
+	SessionCodeThrottle = ThrottlePolicy{FreeFailures: 2, LockFor: AbsoluteTimeout, MaxDelay: 30 * time.Second}
 )
+
+// MaxSessionCodeFailures is how many wrong codes (step-up, MFA
+// confirmation) end a session: a stolen session cannot try codes until one
+// works.
+const MaxSessionCodeFailures = 5
 
 // Wait returns how long the holder of t must wait before the next attempt
 // (0 when it may try now) and whether that is because of a lock-out.
@@ -45,7 +57,7 @@ func (p ThrottlePolicy) Fail(t Throttle, now time.Time) (Throttle, bool) {
 	}
 	t.Failures++
 	t.LastFailure = now
-	if t.Failures >= p.LockAfter {
+	if p.LockAfter > 0 && t.Failures >= p.LockAfter {
 		t.LockedUntil = now.Add(p.LockFor)
 		t.Failures = 0
 		return t, true

@@ -56,6 +56,17 @@ type Config struct {
 	TrustAnchorsDir   string                // PEM trust anchors for verification (pakn's certs/)
 	TrustSystemRoots  bool                  // also trust the machine's roots (off unless configured)
 	RateVerify        int                   // verifications per minute per client address
+	RateSubmit        int                   // anonymous submissions per minute per client
+	VerifyPerClient   int                   // verifications one client has running at once
+	UploadsPerClient  int                   // anonymous submissions one client sends at once
+	DailyAttachBytes  int64                 // attachment bytes one client may send per day
+	UploadBudget      int64                 // bytes of uploads being received at once, all clients
+	VerifyMemory      int64                 // bytes of documents being verified at once
+	IntakeQueueBytes  int64                 // bytes of submissions admitted and not yet written
+	SpoolDir          string                // where uploads wait on disk; the system's temporary folder when empty
+	MetricsAddr       string                // listen address of /metrics alone; "off" for none
+	MetricsTokenFile  string                // file with a bearer token that also serves /metrics on Addr
+	MetricsToken      string                // loaded from MetricsTokenFile
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -91,6 +102,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", &c.TSATimeout},
 		}
 		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile, systemRoots, rateVerify string
+		rateSubmit, verifyPerClient, uploadsPerClient, dailyAttach, uploadBudget, verifyMemory, queueBytes  string
 	)
 	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
@@ -115,6 +127,16 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&c.TrustAnchorsDir, "trust-anchors-dir", env("PAKN_TRUST_ANCHORS_DIR", "certs"), "folder of PEM trust anchors for verifying replies (PAKN_TRUST_ANCHORS_DIR)")
 	fs.StringVar(&systemRoots, "trust-system-roots", env("PAKN_TRUST_SYSTEM_ROOTS", "false"), "also trust the machine's root certificates when verifying (PAKN_TRUST_SYSTEM_ROOTS)")
 	fs.StringVar(&rateVerify, "rate-verify", env("PAKN_RATE_VERIFY", "60"), "verifications per minute per client address (PAKN_RATE_VERIFY)")
+	fs.StringVar(&rateSubmit, "rate-submit", env("PAKN_RATE_SUBMIT", "10"), "anonymous submissions per minute per client (PAKN_RATE_SUBMIT)")
+	fs.StringVar(&verifyPerClient, "verify-per-client", env("PAKN_VERIFY_PER_CLIENT", "2"), "verifications one client may have running at once (PAKN_VERIFY_PER_CLIENT)")
+	fs.StringVar(&uploadsPerClient, "uploads-per-client", env("PAKN_UPLOADS_PER_CLIENT", "2"), "anonymous submissions one client may be sending at once (PAKN_UPLOADS_PER_CLIENT)")
+	fs.StringVar(&dailyAttach, "daily-attachment-bytes", env("PAKN_DAILY_ATTACHMENT_BYTES", "209715200"), "attachment bytes one client may send per day (PAKN_DAILY_ATTACHMENT_BYTES)")
+	fs.StringVar(&uploadBudget, "upload-budget-bytes", env("PAKN_UPLOAD_BUDGET_BYTES", "1073741824"), "bytes of uploads all clients may be sending at once, held on disk (PAKN_UPLOAD_BUDGET_BYTES)")
+	fs.StringVar(&verifyMemory, "verify-memory-bytes", env("PAKN_VERIFY_MEMORY_BYTES", "67108864"), "bytes of documents verified at once, held in memory (PAKN_VERIFY_MEMORY_BYTES)")
+	fs.StringVar(&queueBytes, "intake-queue-bytes", env("PAKN_INTAKE_QUEUE_BYTES", "268435456"), "bytes of submissions admitted and not yet written (PAKN_INTAKE_QUEUE_BYTES)")
+	fs.StringVar(&c.SpoolDir, "spool-dir", env("PAKN_SPOOL_DIR", ""), "folder where uploads wait on disk; the system's temporary folder when empty (PAKN_SPOOL_DIR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PAKN_METRICS_ADDR", "127.0.0.1:9464"), "listen address of /metrics alone, or off (PAKN_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("PAKN_METRICS_TOKEN_FILE", ""), "file with a bearer token that also serves /metrics on the main address (PAKN_METRICS_TOKEN_FILE)")
 	fs.StringVar(&c.TSAURL, "tsa-url", env("PAKN_TSA_URL", ""), "RFC 3161 time-stamping authority for signed replies; none when empty (PAKN_TSA_URL)")
 	for _, d := range durs {
 		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
@@ -170,12 +192,56 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	for _, r := range []struct {
 		name, v string
 		dst     *int
-	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}, {"PAKN_RATE_VERIFY", rateVerify, &c.RateVerify}} {
+	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}, {"PAKN_RATE_VERIFY", rateVerify, &c.RateVerify},
+		{"PAKN_RATE_SUBMIT", rateSubmit, &c.RateSubmit}, {"PAKN_VERIFY_PER_CLIENT", verifyPerClient, &c.VerifyPerClient},
+		{"PAKN_UPLOADS_PER_CLIENT", uploadsPerClient, &c.UploadsPerClient}} {
 		n, err := strconv.Atoi(r.v)
 		if err != nil || n < 1 || n > 100000 {
 			p = append(p, fmt.Sprintf("%s: %q must be a whole number from 1 to 100000", r.name, r.v))
 		}
 		*r.dst = n
+	}
+	for _, b := range []struct {
+		name, v  string
+		min, max int64
+		dst      *int64
+	}{
+		{"PAKN_DAILY_ATTACHMENT_BYTES", dailyAttach, 10 << 20, 1 << 40, &c.DailyAttachBytes},
+		{"PAKN_UPLOAD_BUDGET_BYTES", uploadBudget, 64 << 20, 1 << 40, &c.UploadBudget},
+		{"PAKN_VERIFY_MEMORY_BYTES", verifyMemory, 21 << 20, 16 << 30, &c.VerifyMemory},
+		{"PAKN_INTAKE_QUEUE_BYTES", queueBytes, 64 << 20, 16 << 30, &c.IntakeQueueBytes},
+	} {
+		n, err := strconv.ParseInt(b.v, 10, 64)
+		if err != nil || n < b.min || n > b.max {
+			p = append(p, fmt.Sprintf("%s: %q must be a whole number of bytes from %d to %d", b.name, b.v, b.min, b.max))
+		}
+		*b.dst = n
+	}
+	if c.SpoolDir != "" {
+		if st, err := os.Stat(c.SpoolDir); err != nil || !st.IsDir() {
+			p = append(p, fmt.Sprintf("PAKN_SPOOL_DIR: %q is not a folder", c.SpoolDir))
+		}
+	}
+	if c.MetricsAddr != "off" {
+		if host, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			p = append(p, fmt.Sprintf("PAKN_METRICS_ADDR: %q is not host:port (or off)", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && port != "0" {
+			p = append(p, "PAKN_METRICS_ADDR: must differ from PAKN_ADDR (to serve /metrics on the main address, set PAKN_METRICS_TOKEN_FILE)")
+		} else if host == "" {
+			// Metrics describe traffic and the process: beyond loopback only on purpose, on a named interface.
+			p = append(p, "PAKN_METRICS_ADDR: give a host; an empty host listens on every interface")
+		}
+	}
+	if c.MetricsTokenFile != "" {
+		tok, err := ReadSecretFile(c.MetricsTokenFile)
+		switch {
+		case err != nil:
+			p = append(p, "PAKN_METRICS_TOKEN_FILE: "+err.Error())
+		case len(tok) < 32:
+			p = append(p, "PAKN_METRICS_TOKEN_FILE: the token must be at least 32 characters")
+		default:
+			c.MetricsToken = tok
+		}
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		p = append(p, "PAKN_TLS_CERT_FILE and PAKN_TLS_KEY_FILE go together: set both or neither")

@@ -107,6 +107,29 @@ func TestLoad(t *testing.T) {
 			want: []string{"PAKN_TRUST_SYSTEM_ROOTS", "PAKN_RATE_VERIFY", "PAKN_TRUST_ANCHORS_DIR"}},
 		{name: "bad public URL, place, TSA", env: with("PAKN_PUBLIC_URL", "http://pakn.example", "PAKN_DOC_PLACE", "X", "PAKN_TSA_URL", "tsa"),
 			want: []string{"must point at https", "PAKN_DOC_PLACE", "PAKN_TSA_URL"}},
+		{name: "resource bounds by default", env: base, check: func(t *testing.T, c *Config) {
+			if c.RateSubmit != 10 || c.VerifyPerClient != 2 || c.UploadsPerClient != 2 || c.DailyAttachBytes != 200<<20 ||
+				c.UploadBudget != 1<<30 || c.VerifyMemory != 64<<20 || c.IntakeQueueBytes != 256<<20 || c.SpoolDir != "" ||
+				c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
+				t.Errorf("defaults %+v", c)
+			}
+		}},
+		{name: "resource bounds and metrics", env: with("PAKN_RATE_SUBMIT", "5", "PAKN_VERIFY_PER_CLIENT", "3", "PAKN_UPLOADS_PER_CLIENT", "1",
+			"PAKN_DAILY_ATTACHMENT_BYTES", "104857600", "PAKN_UPLOAD_BUDGET_BYTES", "536870912", "PAKN_VERIFY_MEMORY_BYTES", "33554432",
+			"PAKN_INTAKE_QUEUE_BYTES", "134217728", "PAKN_SPOOL_DIR", t.TempDir(), "PAKN_METRICS_ADDR", "off",
+			"PAKN_METRICS_TOKEN_FILE", keyFile(t, strings.Repeat("m", 40))), check: func(t *testing.T, c *Config) {
+			if c.RateSubmit != 5 || c.VerifyPerClient != 3 || c.UploadsPerClient != 1 || c.DailyAttachBytes != 100<<20 ||
+				c.UploadBudget != 512<<20 || c.VerifyMemory != 32<<20 || c.IntakeQueueBytes != 128<<20 || c.SpoolDir == "" ||
+				c.MetricsAddr != "off" || c.MetricsToken != strings.Repeat("m", 40) {
+				t.Errorf("settings %+v", c)
+			}
+		}},
+		{name: "bad resource bounds and metrics", env: with("PAKN_RATE_SUBMIT", "0", "PAKN_VERIFY_PER_CLIENT", "x", "PAKN_DAILY_ATTACHMENT_BYTES", "10",
+			"PAKN_VERIFY_MEMORY_BYTES", "1048576", "PAKN_SPOOL_DIR", "/nonexistent", "PAKN_METRICS_ADDR", ":9464",
+			"PAKN_METRICS_TOKEN_FILE", keyFile(t, "short")),
+			want: []string{"PAKN_RATE_SUBMIT", "PAKN_VERIFY_PER_CLIENT", "PAKN_DAILY_ATTACHMENT_BYTES", "PAKN_VERIFY_MEMORY_BYTES",
+				"PAKN_SPOOL_DIR", "PAKN_METRICS_ADDR: give a host", "PAKN_METRICS_TOKEN_FILE"}},
+		{name: "metrics on the main address", env: with("PAKN_METRICS_ADDR", "127.0.0.1:8080"), want: []string{"must differ from PAKN_ADDR"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),
 			want: []string{"PAKN_TRUSTED_PROXIES", "PAKN_RATE_PUBLIC", "go together"}},
 	}

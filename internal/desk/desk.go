@@ -102,6 +102,9 @@ type Config struct {
 	Keys     KeyRing          // signers' keys; nil disables signing (503)
 	Docs     Documents        // signed replies
 	Verifier *verify.Verifier // public verification; New sets its Register to this desk's
+	// QueueBytes bounds the submissions admitted and not yet written, in
+	// bytes of content and attachments (DefaultQueueBytes when zero).
+	QueueBytes int64
 }
 
 // DefaultRouting sends regulations to the Department of Justice (the focal
@@ -130,7 +133,8 @@ func New(c Config) *Service {
 		c.Routing = DefaultRouting
 	}
 	s := &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
-		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs}
+		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs,
+		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}}
 	if c.Verifier != nil {
 		c.Verifier.Register = RegisterLookup(c.DB)
 		s.verifier = c.Verifier
@@ -175,10 +179,11 @@ func details(v map[string]any) []byte {
 	return b
 }
 
-// FileIn is an uploaded file.
+// FileIn is an uploaded file: its name as sent and its content, read where
+// it lies (a spooled upload, or memory).
 type FileIn struct {
-	Name string
-	Data []byte
+	Name    string
+	Content petition.Content
 }
 
 // Receipt is what a petitioner gets back: keep both the code and the secret.
@@ -230,12 +235,12 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	var atts []*petition.Attachment
 	for i, f := range files {
 		field := fmt.Sprintf("attachments[%d]", i)
-		a, fe := petition.NewAttachment(field, f.Name, f.Data)
+		a, fe := petition.NewAttachment(field, f.Name, f.Content)
 		if fe != nil {
 			code := apperr.UnsupportedMedia
-			if len(f.Data) > petition.MaxAttachmentSize {
+			if f.Content.Size() > petition.MaxAttachmentSize {
 				code = apperr.TooLarge
-			} else if len(f.Data) == 0 {
+			} else if f.Content.Size() == 0 {
 				code = apperr.Invalid
 			}
 			return nil, fieldErrors(code, fe.VI+" / "+fe.EN, []petition.FieldError{*fe})
@@ -261,7 +266,11 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	if p.Kind == access.Staff {
 		enteredBy = p.ID
 	}
-	j := &job{m: m, p: p, key: key, hash: hash, personal: personal, atts: atts, done: make(chan struct{}),
+	size := int64(jobOverhead + len(personal) + len(sub.Title) + len(sub.Body) + len(sub.ProcedureRef) + len(sub.LegalRef))
+	for _, a := range atts {
+		size += a.Size
+	}
+	j := &job{ctx: ctx, size: size, m: m, p: p, key: key, hash: hash, personal: personal, atts: atts, done: make(chan struct{}),
 		rec: &postgres.StoredPetition{Petition: petition.Petition{
 			ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
 			Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
@@ -270,7 +279,9 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	if err := j.draw(); err != nil {
 		return nil, err
 	}
-	s.intake.enqueue(s, j)
+	if err := s.intake.submit(s, j); err != nil {
+		return nil, err
+	}
 	select {
 	case <-j.done:
 	case <-ctx.Done():

@@ -1,9 +1,12 @@
 package desk_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -486,17 +489,17 @@ func TestAttachments(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	exe := append([]byte("MZ\x90\x00\x03"), make([]byte, 512)...)
-	_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "hoa-don.pdf", Data: exe}})
+	_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "hoa-don.pdf", Content: bytes.NewReader(exe)}})
 	ae := wantCode(t, err, apperr.UnsupportedMedia)
 	if len(ae.Fields) != 1 || ae.Fields[0].Field != "attachments[0]" {
 		t.Fatalf("fields %+v", ae.Fields)
 	}
 	big := append([]byte("%PDF-1.4\n"), make([]byte, petition.MaxAttachmentSize)...)
-	_, err = e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Data: big}})
+	_, err = e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(big)}})
 	wantCode(t, err, apperr.TooLarge)
 	six := make([]desk.FileIn, 6)
 	for i := range six {
-		six[i] = desk.FileIn{Name: "a.pdf", Data: []byte("%PDF-1.4 x")}
+		six[i] = desk.FileIn{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.4 x"))}
 	}
 	_, err = e.svc.Submit(ctx, e.m, anon, "", submission(), six)
 	wantCode(t, err, apperr.Invalid)
@@ -506,18 +509,38 @@ func TestAttachments(t *testing.T) {
 		t.Fatalf("%d petitions stored from refused submissions", n)
 	}
 	png := []byte("\x89PNG\r\n\x1a\n rest of image")
-	r, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "ảnh chụp.png", Data: png}, {Name: "đơn.pdf", Data: []byte("%PDF-1.7 đơn")}})
+	// A scan of several storage chunks, one byte past a chunk's end: stored and read back chunk by chunk, whole.
+	scan := make([]byte, 2*postgres.AttachmentChunk+1)
+	copy(scan, "%PDF-1.7 scan ")
+	for i := 16; i < len(scan); i++ {
+		scan[i] = byte(i * 7)
+	}
+	r, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "ảnh chụp.png", Content: bytes.NewReader(png)},
+		{Name: "đơn.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 đơn"))}, {Name: "scan.pdf", Content: bytes.NewReader(scan)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	official := staff("STP-HN", access.Official)
 	d, err := e.svc.Get(ctx, e.m, official, e.id(t, r.TrackingCode))
-	if err != nil || len(d.Attachments) != 2 || d.Attachments[0].MediaType != petition.TypePNG || d.Attachments[0].Name != "ảnh chụp.png" {
+	if err != nil || len(d.Attachments) != 3 || d.Attachments[0].MediaType != petition.TypePNG || d.Attachments[0].Name != "ảnh chụp.png" {
 		t.Fatalf("attachments %+v %v", d.Attachments, err)
 	}
-	info, data, err := e.svc.Attachment(ctx, e.m, official, d.ID, d.Attachments[1].ID)
-	if err != nil || string(data) != "%PDF-1.7 đơn" || info.MediaType != petition.TypePDF {
-		t.Fatalf("download %+v %q %v", info, data, err)
+	for i, want := range [][]byte{png, []byte("%PDF-1.7 đơn"), scan} {
+		info, content, err := e.svc.Attachment(ctx, e.m, official, d.ID, d.Attachments[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := content(&got); err != nil || !bytes.Equal(got.Bytes(), want) || info.Size != int64(len(want)) {
+			t.Fatalf("download %d: %+v, %d bytes, %v", i, info, got.Len(), err)
+		}
+		if sum := sha256.Sum256(want); info.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("download %d: sha256 %s", i, info.SHA256)
+		}
+	}
+	var chunks int
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM petition_attachment_chunks c JOIN petition_attachments a ON a.id = c.attachment_id WHERE a.petition_id = $1", d.ID).Scan(&chunks); err != nil || chunks != 5 {
+		t.Fatalf("%d chunks stored (want 1 + 1 + 3), %v", chunks, err)
 	}
 }
 

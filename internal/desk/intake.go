@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/access"
+	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
@@ -18,14 +19,24 @@ import (
 	"pakn/internal/postgres"
 )
 
-// Submissions are written by group commit: concurrent submissions are
-// combined into one transaction, so the audit chain's serialisation and the
+// Submissions without attachments are written by group commit: concurrent
+// submissions are combined into one transaction, so the audit chain's serialisation and the
 // commit's flush are paid once per group, not once per petition. A few
 // writers run at once: each inserts its group's petitions first, in
 // parallel with the others, and takes the chain lock only to append the
 // audit events and commit. Every petition still commits together with its
 // own audit event, and no caller is answered before the commit. If a
 // combined transaction fails, each submission is retried in its own.
+//
+// Submissions with attachments are written one per transaction by at most
+// maxFileWriters at once, their files streamed from the spool into
+// PostgreSQL chunk by chunk: a large upload neither waits in nor slows a
+// group of small ones, and is never held whole in memory.
+//
+// The work admitted and not yet written is bounded in bytes (QueueBytes):
+// past it a submission is refused at once with 503 and Retry-After, before
+// anything is written. A job whose client went away before its turn is
+// dropped, not written.
 
 // maxGroup bounds how many submissions share one transaction.
 const maxGroup = 128
@@ -33,11 +44,27 @@ const maxGroup = 128
 // maxWriters bounds the groups written at once.
 const maxWriters = 2
 
+// maxFileWriters bounds the submissions with attachments written at once.
+const maxFileWriters = 2
+
 // groupTimeout bounds the work of one group, whoever's request started it.
 const groupTimeout = 30 * time.Second
 
+// DefaultQueueBytes bounds the submissions admitted and not yet written,
+// in bytes of content and attachments, unless configured otherwise.
+const DefaultQueueBytes = 256 << 20
+
+// queueRetryAfter is what a submission refused by a full queue is told.
+const queueRetryAfter = 30 * time.Second
+
+// jobOverhead is counted for every job besides its content: the records,
+// the sealed data and the receipt.
+const jobOverhead = 4 << 10
+
 // job is one submission on its way to the database.
 type job struct {
+	ctx      context.Context // the submitter's: once it is done, the job is dropped unwritten
+	size     int64           // bytes counted against the queue's bound
 	m        audit.Meta
 	p        access.Principal
 	key      string
@@ -78,9 +105,75 @@ func (j *job) auditEvent() *audit.Event {
 
 // intake queues jobs and runs writers while there is work.
 type intake struct {
+	maxBytes int64 // bound of admitted bytes; DefaultQueueBytes when zero
+
 	mu      sync.Mutex
 	queue   []*job
 	writers int
+	bytes   int64         // admitted and not yet finished
+	files   chan struct{} // places of the writers of submissions with attachments
+}
+
+var errQueueFull = &apperr.Error{Code: apperr.Unavailable, RetryAfter: queueRetryAfter,
+	Message: "Hệ thống đang nhận quá nhiều hồ sơ; hãy gửi lại sau ít phút (với cùng Idempotency-Key). / Too many submissions are being received; send again in a few minutes (with the same Idempotency-Key)."}
+
+// admit counts j against the bound, or refuses it when the bound is reached.
+func (in *intake) admit(j *job) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	max := in.maxBytes
+	if max <= 0 {
+		max = DefaultQueueBytes
+	}
+	if in.bytes+j.size > max {
+		return errQueueFull
+	}
+	in.bytes += j.size
+	return nil
+}
+
+// finish releases what admit counted for j and its caller.
+func (in *intake) finish(j *job) {
+	in.mu.Lock()
+	in.bytes -= j.size
+	in.mu.Unlock()
+	close(j.done)
+}
+
+// Queued is how many bytes of submissions are admitted and not yet written.
+func (s *Service) Queued() int64 {
+	s.intake.mu.Lock()
+	defer s.intake.mu.Unlock()
+	return s.intake.bytes
+}
+
+// submit writes j: by group commit when it has no attachments, else in its
+// own transaction once a file writer's place is free. It returns when j is
+// written, refused or dropped (j.done closed, j.err set).
+func (in *intake) submit(s *Service, j *job) error {
+	if err := in.admit(j); err != nil {
+		return err
+	}
+	if len(j.atts) == 0 {
+		in.enqueue(s, j)
+		return nil
+	}
+	go func() {
+		defer in.finish(j)
+		select {
+		case in.files <- struct{}{}:
+			defer func() { <-in.files }()
+		case <-j.ctx.Done():
+			j.err = j.ctx.Err()
+			return
+		}
+		ctx, cancel := context.WithTimeout(j.ctx, groupTimeout)
+		defer cancel()
+		if j.err = s.sealOne(ctx, j); j.err == nil {
+			j.err = s.writeOne(ctx, j)
+		}
+	}()
+	return nil
 }
 
 // enqueue hands j to the writers, starting one if fewer than maxWriters run.
@@ -94,7 +187,8 @@ func (in *intake) enqueue(s *Service, j *job) {
 	in.mu.Unlock()
 }
 
-// drain writes queued jobs group by group until the queue is empty.
+// drain writes queued jobs group by group until the queue is empty. Jobs
+// whose submitter went away are dropped, unwritten.
 func (in *intake) drain(s *Service) {
 	for {
 		in.mu.Lock()
@@ -104,10 +198,21 @@ func (in *intake) drain(s *Service) {
 			in.mu.Unlock()
 			return
 		}
-		group := in.queue[:n:n]
+		taken := in.queue[:n:n]
 		in.queue = in.queue[n:]
 		in.mu.Unlock()
-		s.writeGroup(group)
+		group := taken[:0:0]
+		for _, j := range taken {
+			if err := j.ctx.Err(); err != nil {
+				j.err = err
+				in.finish(j)
+				continue
+			}
+			group = append(group, j)
+		}
+		if len(group) > 0 {
+			s.writeGroup(group)
+		}
 	}
 }
 
@@ -115,15 +220,23 @@ func (in *intake) drain(s *Service) {
 // jobs (they hold the lookup secret).
 func (s *Service) seal(ctx context.Context, group []*job) error {
 	for _, j := range group {
-		var err error
-		if j.rec.PetitionerEnc, err = s.box.Seal(ctx, j.rec.ID, j.personal); err != nil {
+		if err := s.sealOne(ctx, j); err != nil {
 			return err
 		}
-		if j.key != "" {
-			b, _ := json.Marshal(j.receipt)
-			if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// sealOne encrypts j's personal data, and its receipt when it is keyed.
+func (s *Service) sealOne(ctx context.Context, j *job) error {
+	var err error
+	if j.rec.PetitionerEnc, err = s.box.Seal(ctx, j.rec.ID, j.personal); err != nil {
+		return err
+	}
+	if j.key != "" {
+		b, _ := json.Marshal(j.receipt)
+		if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -136,7 +249,7 @@ func (s *Service) writeGroup(group []*job) {
 	defer cancel()
 	defer func() {
 		for _, j := range group {
-			close(j.done)
+			s.intake.finish(j)
 		}
 	}()
 	if err := s.seal(ctx, group); err != nil {
@@ -198,11 +311,6 @@ func (s *Service) writeTogether(ctx context.Context, group []*job) (err error) {
 		claims = 1
 	}
 	s.store.QueueInsertMany(b, recs)
-	for _, j := range group {
-		for i, a := range j.atts {
-			s.store.QueueAttachment(b, j.rec.ID, i, a)
-		}
-	}
 	if len(keys) > 0 {
 		s.store.QueueSaveKeyResults(b, keys, keyIDs, receipts)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -182,14 +183,15 @@ func (s *Service) petitioner(ctx context.Context, rec *postgres.StoredPetition) 
 	return &who, nil
 }
 
-// Attachment returns one attachment's description and content; the reading
-// is audited.
-func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*postgres.AttachmentInfo, []byte, error) {
+// Attachment returns one attachment's description and a function that
+// writes its content, chunk by chunk as it is read from the database; the
+// reading is audited before anything is returned.
+func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*postgres.AttachmentInfo, func(io.Writer) error, error) {
 	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	info, data, err := s.store.Attachment(ctx, s.db, rec.ID, attID)
+	info, err := s.store.Attachment(ctx, s.db, rec.ID, attID)
 	if errors.Is(err, postgres.ErrNotFound) {
 		return nil, nil, apperr.New(apperr.NotFound, "Không tìm thấy tệp. / No such attachment.")
 	}
@@ -200,7 +202,10 @@ func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Princip
 		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
 			details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
 	})
-	return info, data, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return info, func(w io.Writer) error { return s.store.CopyAttachment(ctx, s.db, info.ID, w) }, nil
 }
 
 // TransitionInput carries what a transition needs.

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -56,7 +57,7 @@ type stack struct {
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
 
-func newStack(t testing.TB, limits RateLimits, trusted ...netip.Prefix) *stack {
+func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
@@ -84,7 +85,7 @@ func newStack(t testing.TB, limits RateLimits, trusted ...netip.Prefix) *stack {
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
 		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()}, Desk: dk,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx, db.Pool) },
-		Clients:  clients, TrustedProxies: trusted, RateLimits: limits,
+		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -206,7 +207,6 @@ var expected = map[string]string{
 	"GET /":                                     "all",
 	"GET /healthz":                              "all",
 	"GET /readyz":                               "all",
-	"GET /metrics":                              "all",
 	"POST /api/v1/auth/login":                   "all",
 	"POST /api/v1/auth/logout":                  "staff",
 	"GET /api/v1/auth/session":                  "staff",
@@ -279,7 +279,7 @@ func allowedFor(rule, who string) bool {
 }
 
 func TestEveryRouteForEveryRole(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000})
 	routes := map[string]bool{}
 	for _, r := range s.api.Routes() {
 		routes[r[0]+" "+r[1]] = true
@@ -351,7 +351,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 }
 
 func TestOtherAgencysObjectsAreInvisibleAndAudited(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	admin := s.session(s.byRole[access.Admin])
 	for _, r := range []request{
 		{method: "GET", path: "/api/v1/accounts/" + s.foreign.ID},
@@ -393,9 +393,12 @@ func problemDetail(body string) string {
 }
 
 func TestForgedForwardedForDoesNotBypassRateLimit(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 3, Public: 1000})
+	s := newStack(t, Limits{Login: 3, Public: 1000})
+	// Each attempt names another account, so only the per-address limit is at work.
+	n := 0
 	login := func(xff string) int {
-		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"username":"x","password":"y"}`,
+		n++
+		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: fmt.Sprintf(`{"username":"x%d","password":"y"}`, n),
 			header: map[string]string{"X-Forwarded-For": xff}})
 		return resp.StatusCode
 	}
@@ -409,9 +412,9 @@ func TestForgedForwardedForDoesNotBypassRateLimit(t *testing.T) {
 	}
 
 	// Behind a trusted proxy the forwarded address is the client.
-	p := newStack(t, RateLimits{Login: 3, Public: 1000}, netip.MustParsePrefix("127.0.0.0/8"))
+	p := newStack(t, Limits{Login: 3, Public: 1000}, netip.MustParsePrefix("127.0.0.0/8"))
 	for i := 0; i < 5; i++ {
-		resp, _ := p.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"username":"x","password":"y"}`,
+		resp, _ := p.do(request{method: "POST", path: "/api/v1/auth/login", body: fmt.Sprintf(`{"username":"y%d","password":"y"}`, i),
 			header: map[string]string{"X-Forwarded-For": "203.0.113." + string(rune('1'+i))}})
 		if resp.StatusCode == 429 {
 			t.Fatalf("distinct clients behind a trusted proxy were limited together (request %d)", i)
@@ -463,7 +466,7 @@ func FuzzRealClient(f *testing.F) {
 }
 
 func TestSecurityHeadersOnEveryRoute(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	paths := []string{"/does-not-exist"}
 	methods := []string{"GET"}
 	for _, r := range s.api.Routes() {
@@ -510,7 +513,7 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 }
 
 func TestCrossSiteStateChangesAreRefused(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	cookie := s.session(s.byRole[access.Admin])
 	tests := []struct {
 		name   string
@@ -553,7 +556,7 @@ func TestCrossSiteStateChangesAreRefused(t *testing.T) {
 }
 
 func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	planted := strings.Repeat("A", 43) // an attacker's chosen value
 	resp, body := s.do(request{method: "POST", path: "/api/v1/auth/login", cookie: planted,
 		body: `{"username":"demo-official","password":"` + loginPassword + `"}`})
@@ -596,7 +599,7 @@ func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
 }
 
 func TestStepUpGatesSensitiveActions(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	ctx := context.Background()
 	secret, hash, _ := auth.NewSecret()
 	old := time.Now().Add(-10 * time.Minute)
@@ -628,7 +631,7 @@ func (s *stack) petition() (id, attachment string) {
 		Category:   petition.CatRegulation,
 	}
 	r, err := s.desk.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub,
-		[]desk.FileIn{{Name: "ảnh.png", Data: []byte("\x89PNG\r\n\x1a\n image")}})
+		[]desk.FileIn{{Name: "ảnh.png", Content: bytes.NewReader([]byte("\x89PNG\r\n\x1a\n image"))}})
 	if err != nil {
 		s.t.Fatal(err)
 	}

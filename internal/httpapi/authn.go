@@ -28,7 +28,7 @@ func authnOf(ctx context.Context) *identity.Authn {
 func (s *Server) meta(r *http.Request) audit.Meta {
 	m := audit.Meta{RequestID: RequestID(r.Context())}
 	if s.clients != nil {
-		m.ClientHash = s.clients.Hash(clientAddr(r.Context()))
+		m.ClientHash = s.clients.Hash(clientKey(r.Context()))
 	}
 	return m
 }

@@ -8,10 +8,28 @@ import (
 	"strings"
 )
 
-// clientAddr returns the client address resolved by withClientAddr.
-func clientAddr(ctx context.Context) string {
+// clientKey returns the client resolved by withClientAddr: its IPv4
+// address, or its IPv6 /64 network. Rate limits, per-client quotas and
+// sign-in throttles are kept per key, and the audit log records the key's
+// keyed hash: a client rotating addresses inside one /64 (which one
+// subscriber usually holds whole) is one client.
+func clientKey(ctx context.Context) string {
 	a, _ := ctx.Value(clientAddrKey).(string)
 	return a
+}
+
+// keyOf is the key of a client address: the address itself for IPv4 (and
+// IPv4-mapped IPv6), its /64 network for IPv6; anything unparsable as is.
+func keyOf(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
 
 // realClient returns the address of the client that sent r: the peer's
@@ -55,10 +73,11 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// withClientAddr stores the real client address in the request context.
+// withClientAddr stores the real client's key (see clientKey) in the
+// request context.
 func (s *Server) withClientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), clientAddrKey, realClient(r, s.trusted))
+		ctx := context.WithValue(r.Context(), clientAddrKey, keyOf(realClient(r, s.trusted)))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

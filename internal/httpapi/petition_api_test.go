@@ -13,7 +13,7 @@ import (
 )
 
 func TestOpenAPIDocumentMatchesRouter(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 	resp, body := s.do(request{method: "GET", path: "/api/v1/openapi.json"})
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("openapi.json: %d", resp.StatusCode)
@@ -89,7 +89,7 @@ func multipartBody(t *testing.T, petitionPart string, files map[string][]byte) (
 }
 
 func TestPetitionOverHTTP(t *testing.T) {
-	s := newStack(t, DefaultRateLimits)
+	s := newStack(t, DefaultLimits)
 
 	// Body limits: 1 MiB on ordinary routes (this stack), more only for submissions.
 	big := `{"username":"` + strings.Repeat("a", 2<<20) + `"}`

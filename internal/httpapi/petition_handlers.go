@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,20 +11,52 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/deadline"
 	"pakn/internal/desk"
 	"pakn/internal/petition"
+	"pakn/internal/quota"
 	"pakn/internal/reply"
+	"pakn/internal/spool"
 )
 
 // UploadLimit bounds a petition submission: five 10 MB files and the form.
 const UploadLimit = petition.MaxAttachments*petition.MaxAttachmentSize + 1<<20
 
+// errDailyAttachments refuses attachments past a client's daily volume.
+func (s *Server) errDailyAttachments() error {
+	mb := s.limits.DailyAttachmentBytes >> 20
+	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: s.attachments.UntilTomorrow(),
+		Message: fmt.Sprintf("Địa chỉ của bạn đã gửi quá %d MB tệp đính kèm hôm nay; hãy gửi lại vào ngày mai, hoặc gửi không kèm tệp. / Your address has sent more than %d MB of attachments today; send again tomorrow, or without attachments.", mb, mb)}
+}
+
+var errSubmitBusy = &apperr.Error{Code: apperr.RateLimited, RetryAfter: busyClientRetry,
+	Message: "Bạn đang gửi quá nhiều hồ sơ cùng lúc; hãy đợi hồ sơ trước gửi xong. / You are sending too many submissions at once; wait for the previous one to finish."}
+
+// dailyCounter counts the bytes read through it against a client's daily
+// attachment volume, failing once it is spent.
+type dailyCounter struct {
+	r     io.Reader
+	daily *quota.Daily
+	key   string
+	over  error
+}
+
+func (c *dailyCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 && !c.daily.Add(c.key, int64(n)) {
+		return n, c.over
+	}
+	return n, err
+}
+
 // readSubmission reads a submission as JSON, or as multipart/form-data with
-// a "petition" part (JSON) and up to five "attachments" parts, streaming
-// each part through its own limit.
-func readSubmission(r *http.Request) (petition.Submission, []desk.FileIn, error) {
+// a "petition" part (JSON) and up to five "attachments" parts, each part
+// streamed through its own limit into the spool (never held whole in
+// memory). When daily is not nil, attachment bytes count against the
+// client's daily volume. The caller closes the files' contents.
+func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.Submission, []desk.FileIn, error) {
 	var sub petition.Submission
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -41,6 +74,10 @@ func readSubmission(r *http.Request) (petition.Submission, []desk.FileIn, error)
 		return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
 	}
 	var files []desk.FileIn
+	fail := func(err error) (petition.Submission, []desk.FileIn, error) {
+		closeFiles(files)
+		return sub, nil, err
+	}
 	gotPetition := false
 	for {
 		part, err := mr.NextPart()
@@ -50,52 +87,98 @@ func readSubmission(r *http.Request) (petition.Submission, []desk.FileIn, error)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return sub, nil, err
+				return fail(err)
 			}
-			return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+			return fail(apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed."))
 		}
 		switch part.FormName() {
 		case "petition":
 			if gotPetition {
-				return sub, nil, apperr.New(apperr.Invalid, "Chỉ một phần petition. / Only one petition part.")
+				return fail(apperr.New(apperr.Invalid, "Chỉ một phần petition. / Only one petition part."))
 			}
 			gotPetition = true
 			dec := json.NewDecoder(io.LimitReader(part, 1<<20))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&sub); err != nil {
-				return sub, nil, apperr.Wrap(err, apperr.Invalid, "decode petition", "Phần petition không phải JSON hợp lệ. / The petition part is not valid JSON: "+jsonProblem(err))
+				return fail(apperr.Wrap(err, apperr.Invalid, "decode petition", "Phần petition không phải JSON hợp lệ. / The petition part is not valid JSON: "+jsonProblem(err)))
 			}
 		case "attachments":
 			if len(files) == petition.MaxAttachments {
 				e := apperr.New(apperr.Invalid, "Tối đa 5 tệp đính kèm. / At most 5 attachments.")
 				e.Fields = []apperr.Field{{Field: "attachments", VI: "Tối đa 5 tệp đính kèm.", EN: "At most 5 attachments."}}
-				return sub, nil, e
+				return fail(e)
 			}
-			data, err := io.ReadAll(io.LimitReader(part, petition.MaxAttachmentSize+1))
-			if err != nil {
+			var in io.Reader = part
+			if daily != nil {
+				if daily.daily.Left(daily.key) == 0 {
+					return fail(daily.over)
+				}
+				daily.r, in = part, daily
+			}
+			f, err := s.spool.Take(in, petition.MaxAttachmentSize)
+			switch {
+			case errors.Is(err, spool.ErrTooLarge):
+				e := apperr.New(apperr.TooLarge, "Mỗi tệp đính kèm tối đa 10 MB. / Each attachment may be at most 10 MB.")
+				e.Fields = []apperr.Field{{Field: fmt.Sprintf("attachments[%d]", len(files)), VI: "Mỗi tệp đính kèm tối đa 10 MB.", EN: "Each attachment may be at most 10 MB."}}
+				return fail(e)
+			case daily != nil && errors.Is(err, daily.over):
+				return fail(err)
+			case err != nil:
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return sub, nil, err
+					return fail(err)
 				}
-				return sub, nil, apperr.Wrap(err, apperr.Invalid, "read attachment", "Không đọc được tệp. / The file could not be read.")
+				return fail(apperr.Wrap(err, apperr.Invalid, "read attachment", "Không đọc được tệp. / The file could not be read."))
 			}
-			files = append(files, desk.FileIn{Name: part.FileName(), Data: data})
+			files = append(files, desk.FileIn{Name: part.FileName(), Content: f})
 		default:
-			return sub, nil, apperr.New(apperr.Invalid, "Phần biểu mẫu không xác định: %q / Unknown form part: %q", part.FormName(), part.FormName())
+			return fail(apperr.New(apperr.Invalid, "Phần biểu mẫu không xác định: %q / Unknown form part: %q", part.FormName(), part.FormName()))
 		}
 	}
 	if !gotPetition {
-		return sub, nil, apperr.New(apperr.Invalid, "Thiếu phần petition. / The petition part is missing.")
+		return fail(apperr.New(apperr.Invalid, "Thiếu phần petition. / The petition part is missing."))
 	}
 	return sub, files, nil
 }
 
+// closeFiles frees the spooled files of a submission.
+func closeFiles(files []desk.FileIn) {
+	for _, f := range files {
+		if c, ok := f.Content.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// submitPetition receives a petition. An anonymous client may send at most
+// UploadsPerClient at once (429) and DailyAttachmentBytes of attachments a
+// day (429 once spent); every submission's declared length must fit the
+// budget of bytes being received (503). Attachments are spooled, not held
+// in memory, and the submission is refused or stored whole.
 func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
-	sub, files, err := readSubmission(r)
+	var daily *dailyCounter
+	if authnOf(r.Context()).Principal.Kind == access.Anonymous {
+		key := clientKey(r.Context())
+		release, ok := s.submitting.Acquire(key)
+		if !ok {
+			writeError(w, r, s.log, errSubmitBusy)
+			return
+		}
+		defer release()
+		daily = &dailyCounter{daily: &s.attachments, key: key, over: s.errDailyAttachments()}
+	}
+	releaseUpload, err := s.reserveUpload(r, UploadLimit)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
+	defer releaseUpload()
+	sub, files, err := s.readSubmission(r, daily)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	defer closeFiles(files)
 	rc, err := s.desk.Submit(r.Context(), s.meta(r), authnOf(r.Context()).Principal, r.Header.Get("Idempotency-Key"), sub, files)
 	if err != nil {
 		writeError(w, r, s.log, err)
@@ -187,17 +270,20 @@ func (s *Server) getPetition(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
-	info, data, err := s.desk.Attachment(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), chi.URLParam(r, "attachment"))
+	info, content, err := s.desk.Attachment(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), chi.URLParam(r, "attachment"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
 	w.Header().Set("Content-Type", info.MediaType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": info.Name}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-SHA256", info.SHA256)
-	_, _ = w.Write(data)
+	if err := content(w); err != nil {
+		// The status is sent: the client sees a body shorter than Content-Length.
+		s.log.ErrorContext(r.Context(), "send attachment", "err", err, "request_id", RequestID(r.Context()))
+	}
 }
 
 func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {

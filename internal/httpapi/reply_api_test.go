@@ -32,7 +32,7 @@ func (s *stack) caCert(file string) *x509.Certificate {
 func (s *stack) rootCA() *x509.Certificate { return s.caCert(vault.RootCAFile) }
 
 func TestReplyOverHTTP(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000})
 	draftID, signedID, rc := s.replies()
 	official, reviewer, signer := s.session(s.byRole[access.Official]), s.session(s.byRole[access.Reviewer]), s.session(s.byRole[access.Signer])
 
@@ -86,7 +86,7 @@ func TestReplyOverHTTP(t *testing.T) {
 }
 
 func TestSignWithVaultSealedAnswers503(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000})
 	draftID, _, _ := s.replies()
 	resp, body := s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/approve", body: "{}", cookie: s.session(s.byRole[access.Reviewer])})
 	if resp.StatusCode != 200 {

@@ -13,26 +13,58 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httprate"
+	"golang.org/x/sync/semaphore"
 
+	"pakn/internal/access"
 	"pakn/internal/agency"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/desk"
 	"pakn/internal/identity"
+	"pakn/internal/quota"
+	"pakn/internal/spool"
 )
 
 // Checker reports whether a dependency can serve; nil means ready.
 type Checker func(ctx context.Context) error
 
-// RateLimits are per-client-address request limits of the public endpoints.
-type RateLimits struct {
-	Login  int // sign-in attempts per minute
-	Public int // other public requests per minute
-	Verify int // verifications per minute
+// Limits bound what clients may make pakn do. A client is an IPv4 address
+// or an IPv6 /64 network (one subscriber's usual share), as resolved by
+// clientKey. A zero field takes DefaultLimits' value.
+type Limits struct {
+	Login  int // sign-in attempts per minute per client
+	Public int // other public requests per minute per client
+	Verify int // verifications per minute per client
+	Submit int // anonymous submissions per minute per client
+
+	VerifyPerClient      int   // verifications one client has running at once
+	UploadsPerClient     int   // anonymous submissions one client is sending at once
+	DailyAttachmentBytes int64 // attachment bytes one client may send per day (anonymous)
+	UploadBytes          int64 // bytes of uploads all clients are sending at once (held on disk)
+	VerifyMemory         int64 // bytes of documents being verified at once (held in memory)
 }
 
-// DefaultRateLimits are the limits paknd uses unless configured otherwise.
-var DefaultRateLimits = RateLimits{Login: 20, Public: 300, Verify: 60}
+// DefaultLimits are the limits paknd uses unless configured otherwise.
+var DefaultLimits = Limits{Login: 20, Public: 300, Verify: 60, Submit: 10,
+	VerifyPerClient: 2, UploadsPerClient: 2, DailyAttachmentBytes: 200 << 20, UploadBytes: 1 << 30, VerifyMemory: 64 << 20}
+
+// withDefaults fills l's zero fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	for _, f := range []struct{ v, def *int }{{&l.Login, &d.Login}, {&l.Public, &d.Public}, {&l.Verify, &d.Verify},
+		{&l.Submit, &d.Submit}, {&l.VerifyPerClient, &d.VerifyPerClient}, {&l.UploadsPerClient, &d.UploadsPerClient}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	for _, f := range []struct{ v, def *int64 }{{&l.DailyAttachmentBytes, &d.DailyAttachmentBytes},
+		{&l.UploadBytes, &d.UploadBytes}, {&l.VerifyMemory, &d.VerifyMemory}} {
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	return l
+}
 
 // Deps is what the HTTP layer needs from the rest of paknd.
 type Deps struct {
@@ -46,13 +78,20 @@ type Deps struct {
 	Desk           *desk.Service
 	Clients        *audit.ClientHasher // keyed hashes of client addresses for the audit log
 	TrustedProxies []netip.Prefix      // peers whose X-Forwarded-For is believed
-	RateLimits     RateLimits
+	Limits         Limits
+	SpoolDir       string // where uploads wait on disk; the system's temporary folder when empty
+	// MetricsToken, when set, serves /metrics on this listener to requests
+	// bearing it; otherwise /metrics is only on the separate metrics
+	// listener (see MetricsHandler).
+	MetricsToken string
+	// ReadyCache is how long /readyz reuses its dependency checks
+	// (DefaultReadyCache when zero).
+	ReadyCache time.Duration
 }
 
 // Server is pakn's HTTP API.
 type Server struct {
 	log      *slog.Logger
-	ready    map[string]Checker
 	metrics  *metrics
 	router   chi.Router
 	identity *identity.Service
@@ -62,26 +101,41 @@ type Server struct {
 	agencies func(context.Context) ([]agency.Agency, error)
 	clients  *audit.ClientHasher
 	trusted  []netip.Prefix
-	// verifySlots bounds the verifications in progress, each holding up to
-	// 20 MB: memory stays bounded whatever the number of clients.
-	verifySlots chan struct{}
+	limits   Limits
+	ready    readiness
+
+	spool *spool.Spool
+	// Verifications: at most VerifyPerClient per client, their documents
+	// received into the spool within the upload budget before a slot is
+	// taken; then at most MaxConcurrentVerifications at once, holding at
+	// most VerifyMemory bytes of documents in memory.
+	verifying   quota.PerClient
+	uploads     quota.Budget
+	verifySlots *semaphore.Weighted
+	verifyBytes *semaphore.Weighted
+	// Anonymous submissions: at most UploadsPerClient per client at once,
+	// and DailyAttachmentBytes of attachments per client and day.
+	submitting  quota.PerClient
+	attachments quota.Daily
 }
 
-// MaxConcurrentVerifications is how many documents are read and verified
-// at once; further requests wait for a slot.
+// MaxConcurrentVerifications is how many documents are verified at once;
+// further requests wait, their documents in the spool, for a slot.
 const MaxConcurrentVerifications = 16
 
 // New builds the HTTP API.
 func New(d Deps) *Server {
-	if d.RateLimits == (RateLimits{}) {
-		d.RateLimits = DefaultRateLimits
-	}
-	if d.RateLimits.Verify == 0 {
-		d.RateLimits.Verify = DefaultRateLimits.Verify
-	}
-	s := &Server{log: d.Log, ready: d.Ready, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
-		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies,
-		verifySlots: make(chan struct{}, MaxConcurrentVerifications)}
+	l := d.Limits.withDefaults()
+	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
+		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies, limits: l,
+		ready:       readiness{checks: d.Ready, ttl: d.ReadyCache},
+		spool:       &spool.Spool{Dir: d.SpoolDir},
+		verifying:   quota.PerClient{Max: l.VerifyPerClient},
+		uploads:     quota.Budget{Max: l.UploadBytes},
+		verifySlots: semaphore.NewWeighted(MaxConcurrentVerifications),
+		verifyBytes: semaphore.NewWeighted(l.VerifyMemory),
+		submitting:  quota.PerClient{Max: l.UploadsPerClient},
+		attachments: quota.Daily{Max: l.DailyAttachmentBytes}}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusForbidden, "cross_origin", "Yêu cầu từ trang khác bị từ chối. / Cross-origin request refused.")
@@ -99,12 +153,15 @@ func New(d Deps) *Server {
 	r.With(limit).Get("/", s.index)
 	r.With(limit).Get("/healthz", s.healthz)
 	r.With(limit).Get("/readyz", s.readyz)
-	r.With(limit).Method(http.MethodGet, "/metrics", s.metrics.handler())
+	if d.MetricsToken != "" {
+		r.With(limit, bearerOnly(d.MetricsToken)).Method(http.MethodGet, "/metrics", s.metrics.handler())
+	}
 
 	if s.identity != nil {
-		public := s.rateLimit(d.RateLimits.Public)
-		secret := s.rateLimit(d.RateLimits.Login) // endpoints that take a password or lookup secret
-		verifyLimit := s.rateLimit(d.RateLimits.Verify)
+		public := s.rateLimit(l.Public)
+		secret := s.rateLimit(l.Login) // endpoints that take a password, a code or a lookup secret
+		verifyLimit := s.rateLimit(l.Verify)
+		submitLimit := s.anonymousOnly(s.rateLimit(l.Submit))
 		if s.desk != nil {
 			// Where a reply's QR code leads, and its upload form.
 			r.With(s.authenticate, public, limit).Get("/verify/{id}", s.verifyReplyPage)
@@ -114,7 +171,7 @@ func New(d Deps) *Server {
 			r.Use(s.authenticate)
 			if s.desk != nil {
 				// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
-				r.With(public, limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+				r.With(public, submitLimit, limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
 				r.With(verifyLimit, limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
 			}
 			r.Group(func(r chi.Router) {
@@ -135,8 +192,8 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/auth/session", s.currentSession)
 	r.Post("/auth/password", s.changePassword)
 	r.Post("/auth/mfa/enrol", s.startMFA)
-	r.Post("/auth/mfa/confirm", s.confirmMFA)
-	r.Post("/auth/step-up", s.stepUp)
+	r.With(secret).Post("/auth/mfa/confirm", s.confirmMFA)
+	r.With(secret).Post("/auth/step-up", s.stepUp)
 
 	r.With(public).Get("/agencies", s.listAgencies)
 
@@ -182,13 +239,32 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/reports/deadlines", s.deadlineReport)
 }
 
-// rateLimit limits requests per minute per real client address.
+// rateLimit limits requests per minute per client (clientKey). The answer
+// beyond it is 429 with Retry-After.
 func (s *Server) rateLimit(perMinute int) func(http.Handler) http.Handler {
 	return httprate.Limit(perMinute, time.Minute,
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientAddr(r.Context()), nil }),
+		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientKey(r.Context()), nil }),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			if w.Header().Get("Retry-After") == "" {
+				w.Header().Set("Retry-After", "60")
+			}
 			writeProblem(w, r, http.StatusTooManyRequests, "rate_limited", "Quá nhiều yêu cầu; hãy thử lại sau. / Too many requests; try again later.")
 		}))
+}
+
+// anonymousOnly applies limit to anonymous requests only: staff and
+// integrations are identified and accountable.
+func (s *Server) anonymousOnly(limit func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		limited := limit(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if authnOf(r.Context()).Principal.Kind == access.Anonymous {
+				limited.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // ServeHTTP implements http.Handler.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,9 +204,15 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
 	}
 	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/missing/123", nil))
+	// On the metrics listener's handler; not on the public router.
 	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	s.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
+	pub := httptest.NewRecorder()
+	s.ServeHTTP(pub, httptest.NewRequest("GET", "/metrics", nil))
+	if pub.Code != 404 {
+		t.Fatalf("/metrics on the public router: %d", pub.Code)
+	}
 	for _, want := range []string{
 		`pakn_http_requests_total{code="200",method="GET",route="/healthz"} 3`,
 		`pakn_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
@@ -217,5 +224,69 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	}
 	if strings.Contains(body, "/missing/123") {
 		t.Error("raw paths leak into metric labels")
+	}
+}
+
+// With a configured token, the public router serves /metrics to requests
+// bearing it, and to nobody else.
+func TestMetricsWithBearerToken(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef-metrics"
+	s := New(Deps{Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxBodyBytes: 1024, MetricsToken: token})
+	for _, tt := range []struct {
+		auth string
+		want int
+	}{
+		{"", 404},
+		{"Bearer wrong", 404},
+		{"Bearer " + token + "x", 404},
+		{"Basic " + token, 404},
+		{"Bearer " + token, 200},
+	} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tt.want || (tt.want == 200 && !strings.Contains(rec.Body.String(), "pakn_http_requests_total")) {
+			t.Errorf("Authorization %q: %d, want %d", tt.auth, rec.Code, tt.want)
+		}
+	}
+}
+
+// /readyz checks each dependency at most once per cache period, however
+// many probes arrive, at once or one after another.
+func TestReadinessChecksAreCached(t *testing.T) {
+	var mu sync.Mutex
+	calls := map[string]int{}
+	count := func(name string) Checker {
+		return func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[name]++
+			return nil
+		}
+	}
+	s := New(Deps{Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxBodyBytes: 1024, ReadyCache: time.Hour,
+		Ready: map[string]Checker{"database": count("database"), "vault": count("vault")}})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != 200 {
+				t.Errorf("readyz %d", rec.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if calls["database"] != 1 || calls["vault"] != 1 {
+		t.Fatalf("50 probes made %v checks, want one each", calls)
+	}
+	// Once the period has passed, the next probe checks again.
+	s.ready.ttl = time.Nanosecond
+	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/readyz", nil))
+	if calls["database"] != 2 || calls["vault"] != 2 {
+		t.Fatalf("after the period: %v", calls)
 	}
 }

@@ -84,7 +84,7 @@ func fileForm(t *testing.T, field string, doc []byte) (string, string) {
 }
 
 func TestVerificationEndpoint(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000, Verify: 100000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
 	_, signedID, _ := s.replies()
 	genuine := s.signedPDF(signedID)
 
@@ -133,7 +133,7 @@ func TestVerificationEndpoint(t *testing.T) {
 }
 
 func TestVerificationSupersededAndRevoked(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000, Verify: 100000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
 	_, signedID, _ := s.replies()
 	genuine := s.signedPDF(signedID)
 	ctx := context.Background()
@@ -184,7 +184,7 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 }
 
 func TestHostileCorpusOverHTTP(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000, Verify: 100000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
 	draftID, signedID, _ := s.replies()
 	c, corpus := s.corpus(draftID, signedID)
 	for name, doc := range corpus {
@@ -201,12 +201,14 @@ func TestHostileCorpusOverHTTP(t *testing.T) {
 		}
 	}
 
-	// Genuine requests keep being answered correctly while the corpus is fed concurrently.
+	// Genuine requests keep being answered correctly while the corpus is fed
+	// concurrently, by four attackers at addresses of their own.
 	var wg sync.WaitGroup
 	errs := make(chan error, 1000)
 	stop := make(chan struct{})
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
+		attacker := clientFrom(fmt.Sprintf("127.0.0.%d", 10+w))
 		go func() {
 			defer wg.Done()
 			for {
@@ -216,7 +218,7 @@ func TestHostileCorpusOverHTTP(t *testing.T) {
 						return
 					default:
 					}
-					resp, err := http.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(doc))
+					resp, err := attacker.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(doc))
 					if err != nil {
 						errs <- err
 						return
@@ -231,8 +233,9 @@ func TestHostileCorpusOverHTTP(t *testing.T) {
 			}
 		}()
 	}
+	citizen := clientFrom("127.0.0.2")
 	for i := 0; i < 40; i++ {
-		resp, err := http.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(c.Genuine))
+		resp, err := citizen.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(c.Genuine))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +255,7 @@ func TestHostileCorpusOverHTTP(t *testing.T) {
 }
 
 func TestVerificationIsRateLimited(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000, Verify: 2})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2})
 	for i, want := range []int{415, 415, 429} {
 		resp, _ := s.do(request{method: "POST", path: "/api/v1/verifications", body: "x", contentType: "text/plain"})
 		if resp.StatusCode != want {
@@ -262,7 +265,7 @@ func TestVerificationIsRateLimited(t *testing.T) {
 }
 
 func TestVerifyPage(t *testing.T) {
-	s := newStack(t, RateLimits{Login: 1000, Public: 1000, Verify: 100000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
 	_, signedID, rc := s.replies()
 	genuine := s.signedPDF(signedID)
 	resp, page := s.do(request{method: "GET", path: "/verify/" + signedID})

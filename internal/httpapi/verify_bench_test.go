@@ -24,7 +24,7 @@ import (
 // p50 and p99 latency; and poppler's pdfsig run once per file, as a
 // citizen's tool would. `make bench` prints the three side by side.
 func BenchmarkVerification(b *testing.B) {
-	s := newStack(b, RateLimits{Login: 1000, Public: 1000, Verify: 1 << 30})
+	s := newStack(b, Limits{Login: 1000, Public: 1000, Verify: 1 << 30})
 	_, signedID, _ := s.replies()
 	doc := s.signedPDF(signedID)
 	roots, inter, err := verify.LoadAnchors(s.certs, false)

@@ -6,13 +6,18 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"pakn/internal/apperr"
 	"pakn/internal/desk"
+	"pakn/internal/spool"
 	"pakn/internal/verify"
 )
 
@@ -20,20 +25,23 @@ import (
 // for a form, its multipart framing.
 const VerifyUploadLimit = verify.MaxSize + 64<<10
 
-// readDocument reads the PDF to verify: the body itself (application/pdf)
-// or the multipart field "file", through a limit of verify.MaxSize.
-func readDocument(r *http.Request) ([]byte, error) {
-	tooLarge := apperr.New(apperr.TooLarge, "Tệp lớn hơn 20 MB. / The file is larger than 20 MB.")
-	read := func(rd io.Reader) ([]byte, error) {
-		b, err := io.ReadAll(io.LimitReader(rd, verify.MaxSize+1))
+// errTooLargeDocument answers a document over verify.MaxSize.
+var errTooLargeDocument = apperr.New(apperr.TooLarge, "Tệp lớn hơn 20 MB. / The file is larger than 20 MB.")
+
+// readDocument reads the PDF to verify into the spool: the body itself
+// (application/pdf) or the multipart field "file", through a limit of
+// verify.MaxSize.
+func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
+	read := func(rd io.Reader) (*spool.File, error) {
+		f, err := s.spool.Take(rd, verify.MaxSize)
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || len(b) > verify.MaxSize {
-			return nil, tooLarge
+		if errors.As(err, &mbe) || errors.Is(err, spool.ErrTooLarge) {
+			return nil, errTooLargeDocument
 		}
 		if err != nil {
 			return nil, apperr.Wrap(err, apperr.Invalid, "read document", "Không đọc được tệp. / The file could not be read.")
 		}
-		return b, nil
+		return f, nil
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -54,7 +62,7 @@ func readDocument(r *http.Request) ([]byte, error) {
 			}
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, tooLarge
+				return nil, errTooLargeDocument
 			}
 			if err != nil {
 				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
@@ -80,29 +88,79 @@ func verifyStatus(rep *verify.Report) int {
 	return http.StatusOK
 }
 
-// slot waits for a verification slot; false when the client gave up first.
-func (s *Server) slot(r *http.Request) (release func(), ok bool) {
-	select {
-	case s.verifySlots <- struct{}{}:
-		return func() { <-s.verifySlots }, true
-	case <-r.Context().Done():
-		return nil, false
+// Retry-After values of refusals by the bounds.
+const (
+	busyClientRetry = 5 * time.Second  // this client already has its share running
+	fullRetry       = 30 * time.Second // the service holds as much as it may
+)
+
+var (
+	errVerifyBusy = &apperr.Error{Code: apperr.RateLimited, RetryAfter: busyClientRetry,
+		Message: "Bạn đang có quá nhiều yêu cầu kiểm tra cùng lúc; hãy đợi kết quả rồi thử lại. / You have too many verifications running at once; wait for their results and try again."}
+	errUploadsFull = &apperr.Error{Code: apperr.Unavailable, RetryAfter: fullRetry,
+		Message: "Hệ thống đang nhận quá nhiều tệp; hãy thử lại sau ít phút. / Too many files are being received; try again in a few minutes."}
+)
+
+// reserveUpload takes the request's declared length (or, when it declares
+// none, the route's limit) from the budget of bytes being received; the
+// release function gives it back.
+func (s *Server) reserveUpload(r *http.Request, routeLimit int64) (release func(), err error) {
+	n := r.ContentLength
+	if n < 0 || n > routeLimit {
+		n = routeLimit
 	}
+	if !s.uploads.Take(n) {
+		return nil, errUploadsFull
+	}
+	var once sync.Once
+	return func() { once.Do(func() { s.uploads.Give(n) }) }, nil
+}
+
+// verifyUpload runs one verification as the bounds require: at most
+// VerifyPerClient per client (else 429), the document received into the
+// spool within the upload budget (else 503) before any slot is taken, so
+// slow uploads hold no slot; then a slot and the document's bytes of the
+// verification memory, waited for; the verification audited before the
+// answer. When it returns, the work for the document has stopped.
+func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
+	releaseClient, ok := s.verifying.Acquire(clientKey(r.Context()))
+	if !ok {
+		return nil, errVerifyBusy
+	}
+	defer releaseClient()
+	releaseUpload, err := s.reserveUpload(r, VerifyUploadLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseUpload()
+	f, err := s.readDocument(r)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+
+	ctx := r.Context()
+	weight := min(max(f.Size(), 64<<10), s.limits.VerifyMemory)
+	if err := s.verifySlots.Acquire(ctx, 1); err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification slot", "Hết thời gian chờ. / Timed out.")
+	}
+	defer s.verifySlots.Release(1)
+	if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", "Hết thời gian chờ. / Timed out.")
+	}
+	defer s.verifyBytes.Release(weight)
+	doc, err := f.Bytes()
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", "")
+	}
+	f.Close() // the document is in memory now: its file is not needed
+	releaseUpload()
+	return s.desk.VerifyDocument(ctx, s.meta(r), authnOf(ctx).Principal, doc)
 }
 
 // createVerification checks an uploaded PDF and answers the report (JSON).
 func (s *Server) createVerification(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.slot(r)
-	if !ok {
-		return
-	}
-	defer release()
-	doc, err := readDocument(r)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	rep, err := s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc)
+	rep, err := s.verifyUpload(r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -149,6 +207,9 @@ func (s *Server) page(w http.ResponseWriter, status int, d pageData) {
 // error mapping (statusOf) gives it; internal causes are logged, not shown.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e *desk.RegisterEntry) {
 	status := statusOf(apperr.CodeOf(err))
+	if ra := apperr.RetryAfterOf(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+	}
 	if status >= http.StatusInternalServerError {
 		s.log.Error("verification page", "err", err, "request_id", RequestID(r.Context()))
 	}
@@ -173,17 +234,7 @@ func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err, nil)
 		return
 	}
-	release, ok := s.slot(r)
-	if !ok {
-		return
-	}
-	defer release()
-	doc, err := readDocument(r)
-	if err != nil {
-		s.pageError(w, r, err, e)
-		return
-	}
-	rep, err := s.desk.VerifyDocument(r.Context(), s.meta(r), authnOf(r.Context()).Principal, doc)
+	rep, err := s.verifyUpload(r)
 	if err != nil {
 		s.pageError(w, r, err, e)
 		return

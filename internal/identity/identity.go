@@ -6,6 +6,8 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -39,6 +41,7 @@ type Service struct {
 	box    SecretBox
 	now    func() time.Time
 	issuer string
+	keyOf  func(string) string
 }
 
 // Config holds the Service's dependencies.
@@ -50,6 +53,10 @@ type Config struct {
 	Issuer string           // shown in authenticator apps; "pakn" when empty
 	Guard  *guard.Guard     // built from DB when nil
 	Audit  *postgres.AuditStore
+	// KeyHash is a keyed hash (paknd uses the audit log's client hasher)
+	// under which sign-in names are throttled, so the throttle table holds
+	// no name a person typed (it may be a mistyped password). SHA-256 when nil.
+	KeyHash func(string) string
 }
 
 // New returns the identity service.
@@ -66,8 +73,11 @@ func New(c Config) *Service {
 	if c.Guard == nil {
 		c.Guard = &guard.Guard{DB: c.DB, Audit: c.Audit, Now: c.Now}
 	}
+	if c.KeyHash == nil {
+		c.KeyHash = func(v string) string { sum := sha256.Sum256([]byte(v)); return hex.EncodeToString(sum[:]) }
+	}
 	return &Service{db: c.DB, store: &postgres.IdentityStore{}, audit: c.Audit, guard: c.Guard,
-		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer}
+		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer, keyOf: c.KeyHash}
 }
 
 // Guard returns the policy enforcement point the service uses.
@@ -133,9 +143,12 @@ type LoginResult struct {
 }
 
 // Login checks credentials and opens a new session (always a new token, so a
-// token planted before login is worthless). Failures are counted per account
-// and per client address; too many give progressive delays, then a
-// temporary lock-out.
+// token planted before login is worthless). Failures are counted per
+// sign-in name (whether or not an account has it, so a throttled answer
+// does not tell whether a name exists) and per client address. A name is
+// slowed by progressive delays, never locked, so nobody can lock a signer
+// out by guessing at their name; an address is locked for a while after
+// many failures, which stops the guesser.
 func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*LoginResult, error) {
 	now := s.now()
 	username := strings.ToLower(strings.TrimSpace(in.Username))
@@ -143,44 +156,46 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		return nil, errBadLogin
 	}
 	anon := access.Principal{Kind: access.Anonymous}
-
-	if m.ClientHash != "" {
-		var wait time.Duration
-		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-			t, err := s.store.AddressThrottle(ctx, tx, m.ClientHash)
-			if err != nil {
-				return err
-			}
-			if wait, _ = auth.AddressThrottle.Wait(t, now); wait > 0 {
-				return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", "", audit.Denied, details("reason", "client address throttled")))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if wait > 0 {
-			return nil, rateLimited(wait)
-		}
-	}
-
 	cred, err := s.store.Credentials(ctx, s.db, "username", username, false)
 	if err != nil && !errors.Is(err, postgres.ErrNotFound) {
 		return nil, err
 	}
+	objID := ""
 	if cred != nil {
-		if wait, locked := auth.AccountThrottle.Wait(cred.Throttle, now); wait > 0 {
-			reason := "account throttled"
-			if locked {
-				reason = "account locked"
+		objID = cred.ID
+	}
+	name := s.nameKey(username)
+	var wait time.Duration
+	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		reason := ""
+		if m.ClientHash != "" {
+			t, err := s.store.KeyThrottle(ctx, tx, m.ClientHash)
+			if err != nil {
+				return err
 			}
-			if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-				return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", cred.ID, audit.Denied, details("reason", reason)))
-			}); err != nil {
-				return nil, err
+			if wait, _ = auth.AddressThrottle.Wait(t, now); wait > 0 {
+				reason = "client address throttled"
 			}
-			return nil, rateLimited(wait)
 		}
+		if wait == 0 {
+			t, err := s.store.KeyThrottle(ctx, tx, name)
+			if err != nil {
+				return err
+			}
+			if wait, _ = auth.AccountThrottle.Wait(t, now); wait > 0 {
+				reason = "sign-in name throttled"
+			}
+		}
+		if wait == 0 {
+			return nil
+		}
+		return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", objID, audit.Denied, details("reason", reason)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, rateLimited(wait)
 	}
 	hash := ""
 	if cred != nil && !cred.Disabled {
@@ -198,7 +213,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		case cred.Disabled:
 			reason = "account disabled"
 		}
-		return nil, s.failed(ctx, m, anon, cred, "auth.login", reason, errBadLogin)
+		return nil, s.failed(ctx, m, anon, failure{action: "auth.login", reason: reason, object: objID, name: name}, errBadLogin)
 	}
 	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
 		return nil, apperr.New(apperr.MFARequired, "Hãy nhập mã xác thực từ ứng dụng hoặc một mã khôi phục. / Enter the code from your authenticator app or a recovery code.")
@@ -230,8 +245,11 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		if err := s.store.SetThrottle(ctx, tx, c.ID, auth.Throttle{}); err != nil {
 			return err
 		}
+		if err := s.store.SetKeyThrottle(ctx, tx, name, auth.Throttle{}); err != nil {
+			return err
+		}
 		if m.ClientHash != "" {
-			if err := s.store.SetAddressThrottle(ctx, tx, m.ClientHash, auth.Throttle{}); err != nil {
+			if err := s.store.SetKeyThrottle(ctx, tx, m.ClientHash, auth.Throttle{}); err != nil {
 				return err
 			}
 		}
@@ -242,7 +260,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		return s.audit.Append(ctx, tx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
 	})
 	if errors.Is(err, errSecondFactor) {
-		return nil, s.failed(ctx, m, anon, cred, "auth.mfa", "wrong or reused code", errBadCode)
+		return nil, s.failed(ctx, m, anon, failure{action: "auth.mfa", reason: "wrong or reused code", object: objID, name: name}, errBadCode)
 	}
 	if err != nil {
 		return nil, err
@@ -294,54 +312,6 @@ func (s *Service) secondFactor(ctx context.Context, tx pgx.Tx, c *auth.Credentia
 		return "", err
 	}
 	return "totp", nil
-}
-
-// failed records a failed authentication: the account's and the address's
-// failure counts, the event, and a lock-out event when one starts. It
-// returns answer, or the storage error.
-func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, cred *auth.Credentials, action, reason string, answer error) error {
-	now := s.now()
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		objID := ""
-		if cred != nil {
-			objID = cred.ID
-			c, err := s.store.Credentials(ctx, tx, "id", cred.ID, true)
-			if err != nil {
-				return err
-			}
-			t, locked := auth.AccountThrottle.Fail(c.Throttle, now)
-			if err := s.store.SetThrottle(ctx, tx, c.ID, t); err != nil {
-				return err
-			}
-			if locked {
-				if err := s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.lockout", "account", c.ID, audit.Success,
-					details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
-					return err
-				}
-			}
-		}
-		if m.ClientHash != "" {
-			t, err := s.store.AddressThrottle(ctx, tx, m.ClientHash)
-			if err != nil {
-				return err
-			}
-			t, locked := auth.AddressThrottle.Fail(t, now)
-			if err := s.store.SetAddressThrottle(ctx, tx, m.ClientHash, t); err != nil {
-				return err
-			}
-			if locked {
-				if err := s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
-					details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
-					return err
-				}
-			}
-		}
-		return s.audit.Append(ctx, tx, guard.Event(m, actor, action, "account", objID, audit.Failure, details("reason", reason)))
-	})
-	if err != nil {
-		return err
-	}
-	return answer
 }
 
 // Authenticate resolves a session token. Ended, idle (30 min) and old (12 h)
@@ -419,6 +389,9 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 	if a.Account == nil {
 		return apperr.New(apperr.Forbidden, "integration tokens have no password")
 	}
+	if err := s.mayTry(ctx, m, a, "auth.password_change"); err != nil {
+		return err
+	}
 	c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
 	if err != nil {
 		return err
@@ -428,7 +401,7 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 		return apperr.Wrap(err, apperr.Internal, "verify password", "")
 	}
 	if !ok {
-		return s.failed(ctx, m, a.Principal, c, "auth.password_change", "wrong current password",
+		return s.failed(ctx, m, a.Principal, failure{action: "auth.password_change", reason: "wrong current password", object: c.ID, account: c.ID},
 			apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."))
 	}
 	if err := checkNewPassword(next, c.Username); err != nil {
@@ -506,6 +479,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	if a.Account == nil || a.Session == nil {
 		return nil, apperr.New(apperr.Forbidden, "only a staff session can enrol")
 	}
+	if err := s.mayTry(ctx, m, a, "auth.mfa_enrol"); err != nil {
+		return nil, err
+	}
 	codes, hashes, err := auth.NewRecoveryCodes()
 	if err != nil {
 		return nil, err
@@ -528,11 +504,13 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
+		if err := s.codesAccepted(ctx, tx, a); err != nil {
+			return err
+		}
 		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
 	})
 	if errors.Is(err, errSecondFactor) {
-		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
-		return nil, s.failed(ctx, m, a.Principal, c, "auth.mfa_enrol", "wrong or reused code", errWrongCode)
+		return nil, s.failed(ctx, m, a.Principal, s.codeFailure(a, "auth.mfa_enrol"), errWrongCode)
 	}
 	if err != nil {
 		return nil, err
@@ -545,6 +523,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
 	if a.Account == nil || a.Session == nil {
 		return apperr.New(apperr.Forbidden, "only a staff session can step up")
+	}
+	if err := s.mayTry(ctx, m, a, "auth.step_up"); err != nil {
+		return err
 	}
 	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		now := s.now()
@@ -562,11 +543,13 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
+		if err := s.codesAccepted(ctx, tx, a); err != nil {
+			return err
+		}
 		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
 	})
 	if errors.Is(err, errSecondFactor) {
-		c, _ := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
-		return s.failed(ctx, m, a.Principal, c, "auth.step_up", "wrong or reused code", errWrongCode)
+		return s.failed(ctx, m, a.Principal, s.codeFailure(a, "auth.step_up"), errWrongCode)
 	}
 	return err
 }

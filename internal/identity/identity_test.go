@@ -2,6 +2,8 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,21 @@ func (e *env) create(t *testing.T, username, agency string, roles ...access.Role
 		t.Fatalf("created account lacks id or time: %+v", a)
 	}
 	return a, pw
+}
+
+// wrongCode is the i-th six-digit code that no step near at accepts.
+func wrongCode(t *testing.T, secret string, at time.Time, i int) string {
+	t.Helper()
+	for n := i; ; n += 7919 {
+		c := fmt.Sprintf("%06d", n%1000000)
+		ok := true
+		for _, d := range []time.Duration{-time.Minute, -30 * time.Second, 0, 30 * time.Second, time.Minute} {
+			ok = ok && c != code(t, secret, at.Add(d))
+		}
+		if ok {
+			return c
+		}
+	}
 }
 
 func code(t *testing.T, secret string, at time.Time) string {
@@ -266,37 +283,184 @@ func TestLogoutEndsSessionOnServer(t *testing.T) {
 	}
 }
 
-func TestLoginThrottlingAndLockout(t *testing.T) {
+// A sign-in name is slowed, never locked, and answers the same whether or
+// not an account has it; each attempt comes from another address here, so
+// only the name's own throttle is at work.
+func TestLoginThrottlingSlowsNamesAndNeverLocksThem(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	_, pw := e.create(t, "official1", "STP-HN", access.Official)
-	bad := identity.LoginInput{Username: "official1", Password: "wrong password 123"}
-	for i := 1; i <= 3; i++ {
-		_, err := e.svc.Login(ctx, e.m, bad)
-		wantCode(t, err, apperr.Unauthenticated)
+	type answer struct {
+		code  apperr.Code
+		retry time.Duration
 	}
-	// After the free failures, attempts must wait (progressive delay).
-	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
-	wantCode(t, err, apperr.RateLimited)
-	if ra := apperr.RetryAfterOf(err); ra <= 0 || ra > time.Minute {
-		t.Fatalf("retry after %v", ra)
+	attempt := func(i int, username, password string) answer {
+		m := audit.Meta{RequestID: "req", ClientHash: fmt.Sprintf("client-%d-%d", len(username), i)}
+		_, err := e.svc.Login(ctx, m, identity.LoginInput{Username: username, Password: password})
+		return answer{apperr.CodeOf(err), apperr.RetryAfterOf(err)}
 	}
-	for i := 4; i <= 10; i++ {
-		e.clock.Add(time.Minute)
-		_, err := e.svc.Login(ctx, e.m, bad)
-		wantCode(t, err, apperr.Unauthenticated)
+	// Twenty guesses at a name that exists and at one that does not, in step.
+	var real, none []answer
+	start := e.clock.Now()
+	for i := range 20 {
+		real = append(real, attempt(i, "official1", "wrong password 123"))
+		none = append(none, attempt(i, "nosuchname", "wrong password 123"))
+		// The guesser retries at once, then again after the wait it was told.
+		real = append(real, attempt(100+i, "official1", "wrong password 123"))
+		none = append(none, attempt(100+i, "nosuchname", "wrong password 123"))
+		e.clock.Set(e.clock.Now().Add(max(real[len(real)-1].retry, real[len(real)-2].retry)))
 	}
-	// Ten failures lock the account for 15 minutes, even with the right password.
+	if !slices.Equal(real, none) {
+		t.Fatalf("a name that exists answers differently:\n%v\n%v", real, none)
+	}
+	limited := 0
+	for _, a := range real {
+		switch {
+		case a.code == apperr.RateLimited && a.retry > 0 && a.retry <= time.Minute:
+			limited++
+		case a.code == apperr.Unauthenticated:
+		default:
+			t.Fatalf("answer %+v", a)
+		}
+	}
+	if limited < 15 {
+		t.Fatalf("only %d of %d guesses were slowed down", limited, len(real))
+	}
+	if e.clock.Now().Sub(start) < 10*time.Minute {
+		t.Fatalf("twenty guesses took the guesser only %s", e.clock.Now().Sub(start))
+	}
+	// The real user waits at most a minute, then signs in: the name is never locked.
 	e.clock.Add(time.Minute)
-	_, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
-	wantCode(t, err, apperr.RateLimited)
-	e.clock.Add(15 * time.Minute)
-	if _, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
-		t.Fatalf("login after the lock-out: %v", err)
+	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-home"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
+		t.Fatalf("login after the guesses: %v", err)
 	}
 	var lockouts int
-	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout'").Scan(&lockouts); err != nil || lockouts != 1 {
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout'").Scan(&lockouts); err != nil || lockouts != 0 {
+		t.Fatalf("%d lock-out events (%v), want none", lockouts, err)
+	}
+	// The throttle table holds no name as typed.
+	var typed int
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM login_throttle WHERE client_hash LIKE '%nosuchname%'").Scan(&typed); err != nil || typed != 0 {
+		t.Fatalf("%d throttle rows name the typed name (%v)", typed, err)
+	}
+}
+
+// One address guessing is locked out for 15 minutes after 50 failures,
+// even for the right password; other addresses are not.
+func TestAddressLockout(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	for i := range auth.AddressThrottle.LockAfter {
+		_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: fmt.Sprintf("guess%d", i), Password: "guess guess guess"})
+		if c := apperr.CodeOf(err); c != apperr.Unauthenticated && c != apperr.RateLimited {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		e.clock.Add(time.Minute) // past any delay, so every guess is counted
+	}
+	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	wantCode(t, err, apperr.RateLimited)
+	if ra := apperr.RetryAfterOf(err); ra < 14*time.Minute {
+		t.Fatalf("locked for %s", ra)
+	}
+	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-b"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	var lockouts int
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout' AND object_type = 'client'").Scan(&lockouts); err != nil || lockouts != 1 {
 		t.Fatalf("%d lock-out events (%v), want 1", lockouts, err)
+	}
+}
+
+// Step-up with a stolen session: wrong codes are slowed down, and the
+// fifth ends the session (audited), so codes cannot be tried until one works.
+func TestStepUpBruteForceEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
+	secret, _ := e.onboard(t, "signer1", pw)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(30 * time.Second)
+	tries := 0
+	for i := range 6 {
+		c := wrongCode(t, secret, e.clock.Now(), i)
+		err := e.svc.StepUp(ctx, e.m, res.Authn, c, "")
+		if apperr.CodeOf(err) == apperr.RateLimited {
+			// Slowed down: an immediate retry is refused without trying the code.
+			if ra := apperr.RetryAfterOf(err); ra <= 0 || ra > time.Minute {
+				t.Fatalf("retry after %s", ra)
+			}
+			e.clock.Add(apperr.RetryAfterOf(err))
+			err = e.svc.StepUp(ctx, e.m, res.Authn, c, "")
+		}
+		tries++
+		if apperr.CodeOf(err) == apperr.Unauthenticated {
+			break
+		}
+		wantCode(t, err, apperr.Invalid)
+	}
+	if tries != auth.MaxSessionCodeFailures {
+		t.Fatalf("the session ended after %d wrong codes, want %d", tries, auth.MaxSessionCodeFailures)
+	}
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("the session survived five wrong codes")
+	}
+	var ended, denied int
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.session_end' AND details->>'reason' = 'too many wrong codes'").Scan(&ended)
+	_ = e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.step_up' AND outcome = 'denied'").Scan(&denied)
+	if ended != 1 || denied == 0 {
+		t.Fatalf("%d session-end events, %d slowed-down refusals audited", ended, denied)
+	}
+	// The account is slowed, not locked: after the wait, a new session and a right code step up.
+	e.clock.Add(time.Minute)
+	res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(30 * time.Second)
+	if err := e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now()), ""); err != nil {
+		t.Fatalf("right code after the wait: %v", err)
+	}
+}
+
+// MFA confirmation is throttled the same way.
+func TestMFAConfirmationBruteForceEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "auditor1", "STP-HN", access.Auditor)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ChangePassword(ctx, e.m, res.Authn, pw, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: goodPassword}); err != nil {
+		t.Fatal(err)
+	}
+	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; ; i++ {
+		_, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, wrongCode(t, enr.Secret, e.clock.Now(), i))
+		if apperr.CodeOf(err) == apperr.RateLimited {
+			e.clock.Add(apperr.RetryAfterOf(err))
+			_, err = e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, wrongCode(t, enr.Secret, e.clock.Now(), i))
+		}
+		if apperr.CodeOf(err) == apperr.Unauthenticated {
+			if i != auth.MaxSessionCodeFailures {
+				t.Fatalf("ended after %d codes", i)
+			}
+			break
+		}
+		wantCode(t, err, apperr.Invalid)
+	}
+	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
+		t.Fatal("the session survived")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 )
 
 // Attachment limits.
@@ -23,19 +24,32 @@ const (
 	TypeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 
+// Content is a file's bytes, read where they lie (in memory or in a
+// spooled file) rather than loaded whole: *bytes.Reader is one.
+type Content interface {
+	io.ReaderAt
+	Size() int64
+}
+
 // Attachment is a file sent with a petition.
 type Attachment struct {
 	Name      string // as sent, cleaned; never trusted for the type
 	MediaType string // detected from the content
 	Size      int64
-	SHA256    string // hex
-	Data      []byte
+	SHA256    string  // hex
+	Content   Content // the bytes; stored as they are read, never loaded whole
 }
 
-// DetectType returns the media type of data, judged by its content (magic
+// DetectType returns the media type of c, judged by its content (magic
 // bytes, and for Office files the package parts), or "" when it is none of
 // PDF, JPEG, PNG, DOCX or XLSX.
-func DetectType(data []byte) string {
+func DetectType(c Content) string {
+	data := make([]byte, 8)
+	n, err := c.ReadAt(data, 0)
+	if err != nil && err != io.EOF {
+		return ""
+	}
+	data = data[:n]
 	switch {
 	case bytes.HasPrefix(data, []byte("%PDF-")):
 		return TypePDF
@@ -44,14 +58,15 @@ func DetectType(data []byte) string {
 	case bytes.HasPrefix(data, []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}):
 		return TypePNG
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		return officeType(data)
+		return officeType(c)
 	}
 	return ""
 }
 
-// officeType tells DOCX from XLSX by their required parts.
-func officeType(data []byte) string {
-	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+// officeType tells DOCX from XLSX by their required parts (reading only the
+// zip's central directory).
+func officeType(c Content) string {
+	z, err := zip.NewReader(c, c.Size())
 	if err != nil || len(z.File) > maxZipEntries {
 		return ""
 	}
@@ -77,22 +92,25 @@ func officeType(data []byte) string {
 
 // NewAttachment checks a file and describes it. It returns a field error
 // when the file is empty, too large, or not of an accepted type.
-func NewAttachment(field, name string, data []byte) (*Attachment, *FieldError) {
+func NewAttachment(field, name string, c Content) (*Attachment, *FieldError) {
 	name = Clean(name, false)
 	if len([]rune(name)) > 200 {
 		name = string([]rune(name)[:200])
 	}
-	if len(data) == 0 {
+	if c.Size() == 0 {
 		return nil, &FieldError{field, "Tệp đính kèm rỗng.", "The attachment is empty."}
 	}
-	if len(data) > MaxAttachmentSize {
+	if c.Size() > MaxAttachmentSize {
 		return nil, &FieldError{field, "Mỗi tệp đính kèm tối đa 10 MB.", "Each attachment may be at most 10 MB."}
 	}
-	t := DetectType(data)
+	t := DetectType(c)
 	if t == "" {
 		return nil, &FieldError{field, "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX (theo nội dung tệp).",
 			"Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (judged by their content)."}
 	}
-	sum := sha256.Sum256(data)
-	return &Attachment{Name: name, MediaType: t, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Data: data}, nil
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(c, 0, c.Size())); err != nil {
+		return nil, &FieldError{field, "Không đọc được tệp đính kèm.", "The attachment could not be read."}
+	}
+	return &Attachment{Name: name, MediaType: t, Size: c.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Content: c}, nil
 }

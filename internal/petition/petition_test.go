@@ -227,17 +227,17 @@ func TestDetectType(t *testing.T) {
 		{"empty", nil, ""},
 	}
 	for _, tt := range tests {
-		if got := DetectType(tt.data); got != tt.want {
+		if got := DetectType(bytes.NewReader(tt.data)); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	if _, fe := NewAttachment("attachments[0]", "hoa-don.pdf", append([]byte("MZ"), make([]byte, 64)...)); fe == nil {
+	if _, fe := NewAttachment("attachments[0]", "hoa-don.pdf", bytes.NewReader(append([]byte("MZ"), make([]byte, 64)...))); fe == nil {
 		t.Fatal("an executable named .pdf was accepted")
 	}
-	if _, fe := NewAttachment("attachments[0]", "big.pdf", append([]byte("%PDF-"), make([]byte, MaxAttachmentSize)...)); fe == nil {
+	if _, fe := NewAttachment("attachments[0]", "big.pdf", bytes.NewReader(append([]byte("%PDF-"), make([]byte, MaxAttachmentSize)...))); fe == nil {
 		t.Fatal("an 10 MB + 5 B file was accepted")
 	}
-	a, fe := NewAttachment("attachments[0]", "đơn.pdf", []byte("%PDF-1.4 x"))
+	a, fe := NewAttachment("attachments[0]", "đơn.pdf", bytes.NewReader([]byte("%PDF-1.4 x")))
 	if fe != nil || a.MediaType != TypePDF || len(a.SHA256) != 64 || a.Name != "đơn.pdf" {
 		t.Fatalf("%+v %v", a, fe)
 	}
@@ -248,7 +248,7 @@ func FuzzDetectType(f *testing.F) {
 	f.Add(zipWith(f, "[Content_Types].xml", "word/document.xml"))
 	f.Add([]byte("PK\x03\x04garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		switch DetectType(data) {
+		switch DetectType(bytes.NewReader(data)) {
 		case "", TypePDF, TypeJPEG, TypePNG, TypeDOCX, TypeXLSX:
 		default:
 			t.Fatal("unknown type")

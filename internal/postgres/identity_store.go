@@ -327,32 +327,35 @@ func (s *IdentityStore) TouchToken(ctx context.Context, q Querier, id string, no
 	return err
 }
 
-// AddressThrottle loads and locks the failure record of a client address.
-func (s *IdentityStore) AddressThrottle(ctx context.Context, tx pgx.Tx, clientHash string) (auth.Throttle, error) {
+// KeyThrottle loads and locks the failure record kept under key: a client
+// address's keyed hash, a sign-in name's ("name:…") or a session's
+// ("session:…"); a zero record when there is none.
+func (s *IdentityStore) KeyThrottle(ctx context.Context, tx pgx.Tx, key string) (auth.Throttle, error) {
 	var t auth.Throttle
 	err := tx.QueryRow(ctx, `SELECT failures, last_failure, coalesce(next_attempt, 'epoch'), coalesce(locked_until, 'epoch')
-		FROM login_throttle WHERE client_hash = $1 FOR UPDATE`, clientHash).Scan(&t.Failures, &t.LastFailure, &t.NextAttempt, &t.LockedUntil)
+		FROM login_throttle WHERE client_hash = $1 FOR UPDATE`, key).Scan(&t.Failures, &t.LastFailure, &t.NextAttempt, &t.LockedUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.Throttle{}, nil
 	}
 	if err != nil {
-		return t, fmt.Errorf("load address throttle: %w", err)
+		return t, fmt.Errorf("load throttle: %w", err)
 	}
 	return unEpoch(t), nil
 }
 
-// SetAddressThrottle stores (or, for a zero record, deletes) an address's record.
-func (s *IdentityStore) SetAddressThrottle(ctx context.Context, tx pgx.Tx, clientHash string, t auth.Throttle) error {
+// SetKeyThrottle stores (or, for a zero record, deletes) the record kept
+// under key (see KeyThrottle).
+func (s *IdentityStore) SetKeyThrottle(ctx context.Context, tx pgx.Tx, key string, t auth.Throttle) error {
 	var err error
 	if t == (auth.Throttle{}) {
-		_, err = tx.Exec(ctx, "DELETE FROM login_throttle WHERE client_hash = $1", clientHash)
+		_, err = tx.Exec(ctx, "DELETE FROM login_throttle WHERE client_hash = $1", key)
 	} else {
 		_, err = tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure, next_attempt, locked_until)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_hash) DO UPDATE SET failures = $2, last_failure = $3,
-			next_attempt = $4, locked_until = $5`, clientHash, t.Failures, t.LastFailure, nullTime(t.NextAttempt), nullTime(t.LockedUntil))
+			next_attempt = $4, locked_until = $5`, key, t.Failures, t.LastFailure, nullTime(t.NextAttempt), nullTime(t.LockedUntil))
 	}
 	if err != nil {
-		return fmt.Errorf("set address throttle: %w", err)
+		return fmt.Errorf("set throttle: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -161,22 +162,60 @@ func (s *PetitionStore) Events(ctx context.Context, q Querier, petitionID string
 	})
 }
 
-const insertAttachmentSQL = `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256, data)
-	VALUES ($1, $2, $3, $4, $5, $6, $7)`
+// AttachmentChunk is the size of the chunks attachments are stored in.
+const AttachmentChunk = 512 << 10
 
-// QueueAttachment queues the insert of an attachment on b (see AddAttachment).
-func (s *PetitionStore) QueueAttachment(b *pgx.Batch, petitionID string, pos int, a *petition.Attachment) {
-	b.Queue(insertAttachmentSQL, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
-}
-
-// AddAttachment stores an attachment at a position.
+// AddAttachment stores an attachment at a position: its row, then its
+// content in chunks copied from a.Content as it is read, so no more than a
+// chunk of it is in memory at once.
 func (s *PetitionStore) AddAttachment(ctx context.Context, tx pgx.Tx, petitionID string, pos int, a *petition.Attachment) error {
-	_, err := tx.Exec(ctx, insertAttachmentSQL, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256, a.Data)
+	var id string
+	err := tx.QueryRow(ctx, `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("add attachment: %w", err)
 	}
+	src := &chunkSource{id: id, r: io.NewSectionReader(a.Content, 0, a.Size), buf: make([]byte, AttachmentChunk), seq: -1}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"petition_attachment_chunks"}, []string{"attachment_id", "seq", "data"}, src)
+	if err != nil {
+		return fmt.Errorf("add attachment content: %w", err)
+	}
+	if want := (a.Size + AttachmentChunk - 1) / AttachmentChunk; n != want {
+		return fmt.Errorf("add attachment content: %d chunks written, %d expected", n, want)
+	}
 	return nil
 }
+
+// chunkSource feeds an attachment's content to COPY one chunk at a time.
+type chunkSource struct {
+	id  string
+	r   io.Reader
+	buf []byte
+	n   int
+	seq int
+	err error
+}
+
+func (c *chunkSource) Next() bool {
+	c.n, c.err = io.ReadFull(c.r, c.buf)
+	if errors.Is(c.err, io.ErrUnexpectedEOF) {
+		c.err = nil
+	}
+	if c.n == 0 {
+		if errors.Is(c.err, io.EOF) {
+			c.err = nil
+		}
+		return false
+	}
+	c.seq++
+	return c.err == nil
+}
+
+// Values gives the current chunk; pgx encodes it before the next Next, so
+// the one buffer is reused.
+func (c *chunkSource) Values() ([]any, error) { return []any{c.id, c.seq, c.buf[:c.n]}, nil }
+
+func (c *chunkSource) Err() error { return c.err }
 
 // AttachmentInfo describes a stored attachment.
 type AttachmentInfo struct {
@@ -200,19 +239,41 @@ func (s *PetitionStore) Attachments(ctx context.Context, q Querier, petitionID s
 	})
 }
 
-// Attachment loads one attachment with its content.
-func (s *PetitionStore) Attachment(ctx context.Context, q Querier, petitionID, id string) (*AttachmentInfo, []byte, error) {
+// Attachment describes one attachment of a petition.
+func (s *PetitionStore) Attachment(ctx context.Context, q Querier, petitionID, id string) (*AttachmentInfo, error) {
 	var a AttachmentInfo
-	var data []byte
-	err := q.QueryRow(ctx, `SELECT id, name, media_type, sha256, size, data FROM petition_attachments
-		WHERE petition_id = $1 AND id::text = $2`, petitionID, id).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size, &data)
+	err := q.QueryRow(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments
+		WHERE petition_id = $1 AND id::text = $2`, petitionID, id).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("load attachment: %w", err)
+		return nil, fmt.Errorf("load attachment: %w", err)
 	}
-	return &a, data, nil
+	return &a, nil
+}
+
+// CopyAttachment writes an attachment's content to w chunk by chunk, as
+// the rows arrive: at most a chunk of it is in memory at once.
+func (s *PetitionStore) CopyAttachment(ctx context.Context, q Querier, id string, w io.Writer) error {
+	rows, err := q.Query(ctx, `SELECT data FROM petition_attachment_chunks WHERE attachment_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return fmt.Errorf("read attachment: %w", err)
+	}
+	defer rows.Close()
+	var chunk []byte
+	for rows.Next() {
+		if err := rows.Scan(&chunk); err != nil {
+			return fmt.Errorf("read attachment: %w", err)
+		}
+		if _, err := w.Write(chunk); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read attachment: %w", err)
+	}
+	return nil
 }
 
 // Filter selects petitions for a list.

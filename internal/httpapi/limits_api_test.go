@@ -1,0 +1,261 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"pakn/internal/verify"
+	"pakn/internal/verifytest"
+)
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address ip (any of 127.0.0.0/8 works on Linux), so tests can play
+// several clients against one test server.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}, Timeout: 2 * time.Minute}
+}
+
+func TestKeyOf(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"::1", "::/64"},
+		{"not an address", "not an address"},
+	} {
+		if got := keyOf(tt.in); got != tt.want {
+			t.Errorf("keyOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// An IPv6 client rotating its address inside one /64 is limited as one
+// client; another /64 is not.
+func TestIPv6ClientRotatingInsideA64IsOneClient(t *testing.T) {
+	s := newStack(t, Limits{Login: 3, Public: 1000}, netip.MustParsePrefix("127.0.0.0/8"))
+	login := func(i int, xff string) int {
+		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: fmt.Sprintf(`{"username":"guess%d","password":"y"}`, i),
+			header: map[string]string{"X-Forwarded-For": xff}})
+		return resp.StatusCode
+	}
+	for i := range 3 {
+		if code := login(i, fmt.Sprintf("2001:db8:aa:bb:%x::%x", i*977, i+1)); code == 429 {
+			t.Fatalf("request %d limited too early", i)
+		}
+	}
+	resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: `{"username":"guess9","password":"y"}`,
+		header: map[string]string{"X-Forwarded-For": "2001:db8:aa:bb:dead:beef:1:2"}})
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a fresh address in the same /64: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if code := login(10, "2001:db8:aa:cc::1"); code == 429 {
+		t.Fatal("another /64 was limited with the first")
+	}
+}
+
+// Sixteen slow uploads from one address: two are admitted (and hold no
+// verification slot while they upload), fourteen are refused at once with
+// 429 and Retry-After, and a citizen at another address is answered while
+// the two still upload.
+func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
+	_, signedID, _ := s.replies()
+	genuine := s.signedPDF(signedID)
+
+	attacker := clientFrom("127.0.0.3")
+	var writers []*io.PipeWriter
+	type answer struct {
+		code  int
+		retry string
+		err   error
+	}
+	answers := make(chan answer, 16)
+	for range 16 {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		req, _ := http.NewRequest("POST", s.srv.URL+"/api/v1/verifications", pr)
+		req.Header.Set("Content-Type", "application/pdf")
+		req.ContentLength = verify.MaxSize
+		go func() {
+			resp, err := attacker.Do(req)
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			answers <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
+		}()
+		go func() { _, _ = pw.Write([]byte("%PDF-1.7\n")) }() // a first trickle, then nothing
+	}
+	for i := range 14 {
+		select {
+		case a := <-answers:
+			if a.err != nil || a.code != 429 || a.retry == "" {
+				t.Fatalf("slow upload %d: %+v", i, a)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %d of 14 excess uploads were refused", i)
+		}
+	}
+	resp, err := clientFrom("127.0.0.4").Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep verify.Report
+	_ = json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || rep.Indication != verify.TotalPassed {
+		t.Fatalf("the citizen's verification: %d %s", resp.StatusCode, rep.Indication)
+	}
+	select {
+	case a := <-answers:
+		t.Fatalf("a slow upload finished before its client did: %+v", a)
+	default:
+	}
+	// The two slow uploads end; the attacker's address may verify again.
+	for _, pw := range writers {
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	for range 2 {
+		<-answers
+	}
+	resp, err = attacker.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("after its uploads ended, the address got %d", resp.StatusCode)
+	}
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Crafted 20 MB inputs over HTTP get definite verdicts, and the server does
+// no more work for them once it has answered.
+func TestCraftedInputsOverHTTP(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
+	for _, name := range []string{"one object repeating /ByteRange", "thousands of signature dictionaries", "obj words before each /ByteRange"} {
+		doc := verifytest.Crafted(verify.MaxSize - 1024)[name]()
+		resp, rep := s.verify(doc)
+		if resp.StatusCode != 422 || rep.SubIndication != verify.FormatFailure {
+			t.Fatalf("%s: %d %s / %s", name, resp.StatusCode, rep.Indication, rep.SubIndication)
+		}
+	}
+	start := cpuTime(t)
+	time.Sleep(500 * time.Millisecond)
+	if used := cpuTime(t) - start; used > 200*time.Millisecond {
+		t.Fatalf("the process used %s of CPU in the half second after its answers", used)
+	}
+}
+
+// Anonymous submissions: ten a minute per client, two at once, and a daily
+// attachment volume; each refusal is 429 with Retry-After. Staff are not
+// held to the anonymous bounds.
+func TestSubmissionBounds(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Submit: 4, DailyAttachmentBytes: 3 << 20})
+	submit := func(c *http.Client, body, ct string) (int, string) {
+		resp, err := c.Post(s.srv.URL+"/api/v1/petitions", ct, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("429 without Retry-After: %s", b)
+		}
+		return resp.StatusCode, string(b)
+	}
+	// A flood from one address: four a minute here, the fifth refused.
+	flood := clientFrom("127.0.0.5")
+	for i := range 4 {
+		if code, b := submit(flood, petitionJSON, "application/json"); code != 201 {
+			t.Fatalf("submission %d: %d %s", i, code, b)
+		}
+	}
+	if code, _ := submit(flood, petitionJSON, "application/json"); code != 429 {
+		t.Fatalf("fifth submission in a minute: %d", code)
+	}
+
+	// The daily attachment volume (3 MB here): two 1.2 MB scans pass, the third is refused, mid-upload.
+	scan := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 1200<<10)...)
+	day := clientFrom("127.0.0.6")
+	for i, want := range []int{201, 201, 429} {
+		body, ct := multipartBody(t, petitionJSON, map[string][]byte{"scan.pdf": scan})
+		code, b := submit(day, body, ct)
+		if code != want {
+			t.Fatalf("submission %d with a scan: %d %s", i, code, b)
+		}
+		if want == 429 && !strings.Contains(b, "hôm nay") {
+			t.Fatalf("the refusal does not say why: %s", b)
+		}
+	}
+	// Without attachments the same client may still submit.
+	if code, b := submit(day, petitionJSON, "application/json"); code != 201 {
+		t.Fatalf("submission without attachments after the volume is spent: %d %s", code, b)
+	}
+	var stored int
+	if err := s.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM petitions").Scan(&stored); err != nil || stored != 4+2+1 {
+		t.Fatalf("%d petitions stored, want 7 (%v)", stored, err)
+	}
+
+	// Two at once per client: a third concurrent upload is refused at once.
+	slow := clientFrom("127.0.0.7")
+	var writers []*io.PipeWriter
+	codes := make(chan int, 3)
+	for range 3 {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		req, _ := http.NewRequest("POST", s.srv.URL+"/api/v1/petitions", pr)
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		req.ContentLength = 20 << 20
+		go func() {
+			resp, err := slow.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+		go func() { _, _ = pw.Write([]byte("--x\r\n")) }()
+	}
+	select {
+	case code := <-codes:
+		if code != 429 {
+			t.Fatalf("third concurrent upload: %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the third concurrent upload was not refused")
+	}
+	for _, pw := range writers {
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { <-codes; <-codes })
+	wg.Wait()
+}
