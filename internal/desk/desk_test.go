@@ -42,9 +42,9 @@ type env struct {
 	root  *x509.Certificate // the bootstrapped root CA
 }
 
-func newEnv(t *testing.T) *env { return newEnvTB(t) }
+func newEnv(t *testing.T, opts ...func(*desk.Config)) *env { return newEnvTB(t, opts...) }
 
-func newEnvTB(t testing.TB) *env {
+func newEnvTB(t testing.TB, opts ...func(*desk.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.New(t)
@@ -56,8 +56,12 @@ func newEnvTB(t testing.TB) *env {
 		}
 	}
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
-	svc := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc,
-		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
+	cfg := desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc,
+		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc := desk.New(cfg)
 	// Real accounts behind the test principals, and a Vault key and certificate for the signer.
 	for _, r := range access.AllRoles {
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO accounts (id, username, display_name, agency_code, password_hash) VALUES ($1, $2, $3, 'STP-HN', 'x')`,

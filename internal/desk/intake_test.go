@@ -1,0 +1,128 @@
+package desk_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/desk"
+)
+
+// gate is attachment content whose third pass waits until it is opened:
+// the type and the hash are read at submission (two passes from the
+// start), the store's reads wait, holding the submission in its writer.
+type gate struct {
+	*bytes.Reader
+	open   chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	starts int
+}
+
+func newGate(data []byte) *gate { return &gate{Reader: bytes.NewReader(data), open: make(chan struct{})} }
+
+func (g *gate) ReadAt(p []byte, off int64) (int, error) {
+	g.mu.Lock()
+	if off == 0 {
+		g.starts++
+	}
+	wait := g.starts > 2
+	g.mu.Unlock()
+	if wait {
+		<-g.open
+	}
+	return g.Reader.ReadAt(p, off)
+}
+
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+
+func countPetitions(t *testing.T, e *env) int {
+	t.Helper()
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM petitions").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The intake holds at most QueueBytes of submissions not yet written: past
+// it a submission is refused at once with 503 and Retry-After, and nothing
+// of it is stored; once the queue drains, submissions are taken again.
+func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
+	const bound = 3 << 20
+	e := newEnv(t, func(c *desk.Config) { c.QueueBytes = bound })
+	ctx := context.Background()
+	anon := access.Principal{Kind: access.Anonymous}
+	scan := func() []byte { return append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...) }
+
+	// Two 1 MB scans held in the writers fill two thirds of the bound.
+	var gates []*gate
+	var wg sync.WaitGroup
+	for range 2 {
+		g := newGate(scan())
+		gates = append(gates, g)
+		wg.Go(func() {
+			if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
+				t.Errorf("held submission: %v", err)
+			}
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.svc.Queued() < 2<<20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A third scan does not fit: refused at once, nothing stored.
+	_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
+	ae := wantCode(t, err, apperr.Unavailable)
+	if ae.RetryAfter <= 0 {
+		t.Fatal("no Retry-After")
+	}
+	// A small one still fits.
+	if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), nil); err != nil {
+		t.Fatalf("small submission beside a full queue of files: %v", err)
+	}
+	for _, g := range gates {
+		g.release()
+	}
+	wg.Wait()
+	if n := countPetitions(t, e); n != 3 {
+		t.Fatalf("%d petitions stored, want 3 (two scans, one small; the refused one not)", n)
+	}
+	if q := e.svc.Queued(); q != 0 {
+		t.Fatalf("%d bytes still counted after every submission ended", q)
+	}
+	if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}}); err != nil {
+		t.Fatalf("after the queue drained: %v", err)
+	}
+}
+
+// A submission whose submitter went away before its turn is dropped, not
+// written, in the group commit and among the file writers alike.
+func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
+	e := newEnv(t)
+	anon := access.Principal{Kind: access.Anonymous}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, files := range [][]desk.FileIn{nil, {{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}}} {
+		_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), files)
+		wantCode(t, err, apperr.Unavailable)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.svc.Queued() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if q := e.svc.Queued(); q != 0 {
+		t.Fatalf("%d bytes still queued", q)
+	}
+	if n := countPetitions(t, e); n != 0 {
+		t.Fatalf("%d petitions written for clients that went away", n)
+	}
+	var events int
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events WHERE action = 'petition.submit'").Scan(&events); err != nil || events != 0 {
+		t.Fatalf("%d submit events (%v)", events, err)
+	}
+}
