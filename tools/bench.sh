@@ -81,6 +81,32 @@ pakn=$(median "$tmp/pakn.txt")
 tps=$(median "$tmp/pgb.txt")
 verify=$(awk '/^BenchmarkVerifyChain/ { for (i = 1; i <= NF; i++) if ($(i+1) == "events/s") print $i }' "$tmp/audit.txt")
 ratio=$(awk -v a="$pakn" -v b="$tps" 'BEGIN { printf "%.0f", 100 * a / b }')
+# Hostile inputs: the verifier's time per MB on a genuine reply and on each
+# crafted 20 MB input (medians of the rounds; the worst crafted input is
+# compared with the genuine reply), and the genuine rate over HTTP while
+# attackers held to the production limits feed crafted inputs (per-round
+# pairs with the undisturbed rate).
+echo "bench: verification time per MB, genuine reply and crafted 20 MB inputs, $ROUNDS rounds" >&2
+go test -run '^$' -bench 'BenchmarkVerifyPerMB$' -benchtime 2s -count "$ROUNDS" ./internal/verify | tee "$tmp/permb.txt" >&2
+metric 'BenchmarkVerifyPerMB/genuine' 'ms/MB' "$tmp/permb.txt" >"$tmp/permb-genuine.txt"
+# name<TAB>ms/MB<TAB>ms/op for each crafted run; the worst median ms/MB and the slowest median ms/op.
+awk '$1 ~ /^BenchmarkVerifyPerMB\/crafted\// { n = $1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkVerifyPerMB\/crafted\//, "", n)
+  for (i = 1; i <= NF; i++) { if ($(i+1) == "ms/MB") mb = $i; if ($(i+1) == "ms/op") op = $i }
+  print n "\t" mb "\t" op }' "$tmp/permb.txt" >"$tmp/permb-crafted.tsv"
+cut -f1 "$tmp/permb-crafted.tsv" | sort -u >"$tmp/permb-names.txt"
+: >"$tmp/permb-medians.tsv"
+while IFS= read -r name; do
+  awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$tmp/permb-crafted.tsv" >"$tmp/one-mb.txt"
+  awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$tmp/permb-crafted.tsv" >"$tmp/one-op.txt"
+  printf '%s\t%s\t%s\n' "$name" "$(median "$tmp/one-mb.txt")" "$(median "$tmp/one-op.txt")" >>"$tmp/permb-medians.tsv"
+done <"$tmp/permb-names.txt"
+echo "bench: genuine verifications over HTTP undisturbed and under attack, $ROUNDS rounds" >&2
+go test -run '^$' -bench 'BenchmarkVerificationUnderAttack$' -benchtime "${SECONDS_EACH}s" -count "$ROUNDS" ./internal/httpapi | tee "$tmp/attack.txt" >&2
+metric 'BenchmarkVerificationUnderAttack/undisturbed' 'verifications/s' "$tmp/attack.txt" >"$tmp/a-calm.txt"
+metric 'BenchmarkVerificationUnderAttack/attacked' 'verifications/s' "$tmp/attack.txt" >"$tmp/a-attacked.txt"
+metric 'BenchmarkVerificationUnderAttack/attacked' 'hostile-verdicts' "$tmp/attack.txt" >"$tmp/a-verdicts.txt"
+paste "$tmp/a-attacked.txt" "$tmp/a-calm.txt" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' >"$tmp/a-ratio.txt"
+
 # Verification: in-process, over HTTP at 8 concurrent requests, and pdfsig once per file, on one reply.
 echo "bench: verification in-process, over HTTP (8 concurrent) and pdfsig per file, $ROUNDS rounds" >&2
 go test -run '^$' -bench 'BenchmarkVerification$' -benchtime "${SECONDS_EACH}s" -count "$ROUNDS" ./internal/httpapi | tee "$tmp/verify.txt" >&2
@@ -96,6 +122,13 @@ shratio=$(median "$tmp/shared-ratio.txt")
 vl=$(median "$tmp/v-local.txt"); vh=$(median "$tmp/v-http.txt"); vp=$(median "$tmp/v-pdfsig.txt")
 p50=$(median "$tmp/v-p50.txt"); p99=$(median "$tmp/v-p99.txt")
 vratio=$(awk -v a="$vh" -v b="$vp" 'BEGIN { printf "%.1f", a / b }')
+gmb=$(median "$tmp/permb-genuine.txt")
+worst=$(sort -t"$(printf '\t')" -k2,2 -g "$tmp/permb-medians.tsv" | tail -1)
+worst_name=$(printf '%s' "$worst" | cut -f1); worst_mb=$(printf '%s' "$worst" | cut -f2)
+slowest=$(sort -t"$(printf '\t')" -k3,3 -g "$tmp/permb-medians.tsv" | tail -1)
+slowest_name=$(printf '%s' "$slowest" | cut -f1); slowest_ms=$(printf '%s' "$slowest" | cut -f3)
+mbratio=$(awk -v a="$worst_mb" -v b="$gmb" 'BEGIN { printf "%.2f", a / b }')
+acalm=$(median "$tmp/a-calm.txt"); aatt=$(median "$tmp/a-attacked.txt"); aratio=$(median "$tmp/a-ratio.txt")
 cat <<OUT
 
   durable petition submissions   median $pakn petitions/s of $(paste -sd' ' "$tmp/pakn.txt")
@@ -115,4 +148,11 @@ cat <<OUT
                                  (8 concurrent requests, each audited; p50 $p50 ms, p99 $p99 ms)
   pdfsig, once per file          median $vp verifications/s of $(paste -sd' ' "$tmp/v-pdfsig.txt")
   HTTP / pdfsig                  ${vratio}x (target: at least 10x)
+  verification per MB, genuine   median $gmb ms/MB of $(paste -sd' ' "$tmp/permb-genuine.txt")
+  worst crafted 20 MB input      $worst_mb ms/MB ($worst_name): ${mbratio}x the genuine reply's (target: at most 2x)
+  slowest crafted 20 MB input    $slowest_ms ms ($slowest_name; target: under 2000 ms)
+  genuine over HTTP, undisturbed median $acalm verifications/s of $(paste -sd' ' "$tmp/a-calm.txt")
+  the same, under attack         median $aatt verifications/s of $(paste -sd' ' "$tmp/a-attacked.txt")
+                                 (four attackers at production limits feeding crafted 20 MB inputs; verdicts given to them: $(paste -sd' ' "$tmp/a-verdicts.txt"))
+  attacked / undisturbed, per round median $aratio% of $(paste -sd' ' "$tmp/a-ratio.txt") (target: at least 80%)
 OUT

@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		TrustedProxies: cfg.TrustedProxies,
 		Limits: httpapi.Limits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify, Submit: cfg.RateSubmit,
 			VerifyPerClient: cfg.VerifyPerClient, UploadsPerClient: cfg.UploadsPerClient, DailyAttachmentBytes: cfg.DailyAttachBytes,
-			UploadBytes: cfg.UploadBudget, VerifyMemory: cfg.VerifyMemory},
+			UploadBytes: cfg.UploadBudget, VerifyMemory: cfg.VerifyMemory, Exempt: cfg.RateExempt},
 		SpoolDir:     cfg.SpoolDir,
 		MetricsToken: cfg.MetricsToken,
 	})

@@ -67,6 +67,7 @@ type Config struct {
 	MetricsAddr       string                // listen address of /metrics alone; "off" for none
 	MetricsTokenFile  string                // file with a bearer token that also serves /metrics on Addr
 	MetricsToken      string                // loaded from MetricsTokenFile
+	RateExempt        []netip.Prefix        // clients free of the per-client limits (own load generators, monitoring)
 }
 
 // Problems is the list of everything wrong with a configuration.
@@ -101,8 +102,8 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
 			{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", &c.TSATimeout},
 		}
-		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile, systemRoots, rateVerify string
-		rateSubmit, verifyPerClient, uploadsPerClient, dailyAttach, uploadBudget, verifyMemory, queueBytes  string
+		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile, systemRoots, rateVerify        string
+		rateSubmit, verifyPerClient, uploadsPerClient, dailyAttach, uploadBudget, verifyMemory, queueBytes, exempt string
 	)
 	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
@@ -134,6 +135,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.StringVar(&uploadBudget, "upload-budget-bytes", env("PAKN_UPLOAD_BUDGET_BYTES", "1073741824"), "bytes of uploads all clients may be sending at once, held on disk (PAKN_UPLOAD_BUDGET_BYTES)")
 	fs.StringVar(&verifyMemory, "verify-memory-bytes", env("PAKN_VERIFY_MEMORY_BYTES", "67108864"), "bytes of documents verified at once, held in memory (PAKN_VERIFY_MEMORY_BYTES)")
 	fs.StringVar(&queueBytes, "intake-queue-bytes", env("PAKN_INTAKE_QUEUE_BYTES", "268435456"), "bytes of submissions admitted and not yet written (PAKN_INTAKE_QUEUE_BYTES)")
+	fs.StringVar(&exempt, "rate-exempt", env("PAKN_RATE_EXEMPT", ""), "comma-separated CIDRs of clients free of the per-client limits: your own load generators and monitoring, never the public (PAKN_RATE_EXEMPT)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", env("PAKN_SPOOL_DIR", ""), "folder where uploads wait on disk; the system's temporary folder when empty (PAKN_SPOOL_DIR)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PAKN_METRICS_ADDR", "127.0.0.1:9464"), "listen address of /metrics alone, or off (PAKN_METRICS_ADDR)")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("PAKN_METRICS_TOKEN_FILE", ""), "file with a bearer token that also serves /metrics on the main address (PAKN_METRICS_TOKEN_FILE)")
@@ -173,22 +175,8 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		p = append(p, fmt.Sprintf("PAKN_MAX_BODY_BYTES: %q must be a whole number from 1024 to %d", maxBody, 64<<20))
 	}
 	c.MaxBodyBytes = n
-	for _, part := range strings.Split(proxies, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		pfx, err := netip.ParsePrefix(part)
-		if err != nil {
-			if a, aerr := netip.ParseAddr(part); aerr == nil {
-				pfx, err = a.Prefix(a.BitLen())
-			}
-		}
-		if err != nil {
-			p = append(p, fmt.Sprintf("PAKN_TRUSTED_PROXIES: %q is not an address or CIDR", part))
-			continue
-		}
-		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
-	}
+	c.TrustedProxies = prefixes(&p, "PAKN_TRUSTED_PROXIES", proxies)
+	c.RateExempt = prefixes(&p, "PAKN_RATE_EXEMPT", exempt)
 	for _, r := range []struct {
 		name, v string
 		dst     *int
@@ -334,6 +322,29 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		return nil, p
 	}
 	return &c, nil
+}
+
+// prefixes parses a comma-separated list of addresses and CIDRs, adding a
+// problem for each one that is neither.
+func prefixes(p *Problems, name, list string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, part := range strings.Split(list, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(part)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(part); aerr == nil {
+				pfx, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			*p = append(*p, fmt.Sprintf("%s: %q is not an address or CIDR", name, part))
+			continue
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
 }
 
 // ReadSecretFile returns the trimmed contents of a file holding one secret.

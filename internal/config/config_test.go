@@ -117,7 +117,10 @@ func TestLoad(t *testing.T) {
 		{name: "resource bounds and metrics", env: with("PAKN_RATE_SUBMIT", "5", "PAKN_VERIFY_PER_CLIENT", "3", "PAKN_UPLOADS_PER_CLIENT", "1",
 			"PAKN_DAILY_ATTACHMENT_BYTES", "104857600", "PAKN_UPLOAD_BUDGET_BYTES", "536870912", "PAKN_VERIFY_MEMORY_BYTES", "33554432",
 			"PAKN_INTAKE_QUEUE_BYTES", "134217728", "PAKN_SPOOL_DIR", t.TempDir(), "PAKN_METRICS_ADDR", "off",
-			"PAKN_METRICS_TOKEN_FILE", keyFile(t, strings.Repeat("m", 40))), check: func(t *testing.T, c *Config) {
+			"PAKN_METRICS_TOKEN_FILE", keyFile(t, strings.Repeat("m", 40)), "PAKN_RATE_EXEMPT", "127.0.0.1, 10.1.0.0/16"), check: func(t *testing.T, c *Config) {
+			if len(c.RateExempt) != 2 || c.RateExempt[0].String() != "127.0.0.1/32" || c.RateExempt[1].String() != "10.1.0.0/16" {
+				t.Errorf("exempt %v", c.RateExempt)
+			}
 			if c.RateSubmit != 5 || c.VerifyPerClient != 3 || c.UploadsPerClient != 1 || c.DailyAttachBytes != 100<<20 ||
 				c.UploadBudget != 512<<20 || c.VerifyMemory != 32<<20 || c.IntakeQueueBytes != 128<<20 || c.SpoolDir == "" ||
 				c.MetricsAddr != "off" || c.MetricsToken != strings.Repeat("m", 40) {
@@ -126,8 +129,8 @@ func TestLoad(t *testing.T) {
 		}},
 		{name: "bad resource bounds and metrics", env: with("PAKN_RATE_SUBMIT", "0", "PAKN_VERIFY_PER_CLIENT", "x", "PAKN_DAILY_ATTACHMENT_BYTES", "10",
 			"PAKN_VERIFY_MEMORY_BYTES", "1048576", "PAKN_SPOOL_DIR", "/nonexistent", "PAKN_METRICS_ADDR", ":9464",
-			"PAKN_METRICS_TOKEN_FILE", keyFile(t, "short")),
-			want: []string{"PAKN_RATE_SUBMIT", "PAKN_VERIFY_PER_CLIENT", "PAKN_DAILY_ATTACHMENT_BYTES", "PAKN_VERIFY_MEMORY_BYTES",
+			"PAKN_METRICS_TOKEN_FILE", keyFile(t, "short"), "PAKN_RATE_EXEMPT", "everyone"),
+			want: []string{"PAKN_RATE_EXEMPT", "PAKN_RATE_SUBMIT", "PAKN_VERIFY_PER_CLIENT", "PAKN_DAILY_ATTACHMENT_BYTES", "PAKN_VERIFY_MEMORY_BYTES",
 				"PAKN_SPOOL_DIR", "PAKN_METRICS_ADDR: give a host", "PAKN_METRICS_TOKEN_FILE"}},
 		{name: "metrics on the main address", env: with("PAKN_METRICS_ADDR", "127.0.0.1:8080"), want: []string{"must differ from PAKN_ADDR"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),

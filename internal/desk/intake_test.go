@@ -23,7 +23,9 @@ type gate struct {
 	starts int
 }
 
-func newGate(data []byte) *gate { return &gate{Reader: bytes.NewReader(data), open: make(chan struct{})} }
+func newGate(data []byte) *gate {
+	return &gate{Reader: bytes.NewReader(data), open: make(chan struct{})}
+}
 
 func (g *gate) ReadAt(p []byte, off int64) (int, error) {
 	g.mu.Lock()

@@ -53,6 +53,7 @@ type stack struct {
 	foreign *auth.Account // an account of another agency
 	vault   *vaulttest.Server
 	certs   string // the bootstrapped CA chain's folder
+	deps    Deps   // what api was built with
 }
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
@@ -80,17 +81,18 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		Verifier: &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond}}})
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
-	api := New(Deps{
+	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
 		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()}, Desk: dk,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx, db.Pool) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
-	})
+	}
+	api := New(deps)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{},
-		vault: vs, certs: filepath.Join(dir, "certs")}
+		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}

@@ -14,8 +14,8 @@ import (
 // keyed hash: a client rotating addresses inside one /64 (which one
 // subscriber usually holds whole) is one client.
 func clientKey(ctx context.Context) string {
-	a, _ := ctx.Value(clientAddrKey).(string)
-	return a
+	c, _ := ctx.Value(clientAddrKey).(client)
+	return c.key
 }
 
 // keyOf is the key of a client address: the address itself for IPv4 (and
@@ -73,11 +73,29 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	return false
 }
 
-// withClientAddr stores the real client's key (see clientKey) in the
-// request context.
+// client is the real client of a request, as withClientAddr resolved it.
+type client struct {
+	key    string // see clientKey
+	exempt bool   // within Limits.Exempt: no per-client limits
+}
+
+// clientExempt reports whether the request's client is exempt from the
+// per-client limits (Limits.Exempt).
+func clientExempt(ctx context.Context) bool {
+	c, _ := ctx.Value(clientAddrKey).(client)
+	return c.exempt
+}
+
+// withClientAddr stores the real client (see clientKey) in the request
+// context.
 func (s *Server) withClientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), clientAddrKey, keyOf(realClient(r, s.trusted)))
+		addr := realClient(r, s.trusted)
+		c := client{key: keyOf(addr)}
+		if a, err := netip.ParseAddr(addr); err == nil {
+			c.exempt = isTrusted(a.Unmap(), s.limits.Exempt)
+		}
+		ctx := context.WithValue(r.Context(), clientAddrKey, c)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -83,7 +83,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if ra := apperr.RetryAfterOf(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500 && apperr.RetryAfterOf(err) > 0:
+		// A bound refused the request (a full queue or budget): expected under load, not a fault.
+		log.WarnContext(r.Context(), "request refused by a bound", "code", string(code), "request_id", RequestID(r.Context()))
+	case status >= 500:
 		log.ErrorContext(r.Context(), "request failed", "err", err, "code", string(code), "request_id", RequestID(r.Context()))
 	}
 	p := Problem{Code: string(code), Detail: apperr.MessageOf(err)}

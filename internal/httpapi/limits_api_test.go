@@ -259,3 +259,28 @@ func TestSubmissionBounds(t *testing.T) {
 	wg.Go(func() { <-codes; <-codes })
 	wg.Wait()
 }
+
+// Clients listed in Limits.Exempt (the operators' own load generators) are
+// free of the per-client limits; everyone else is not.
+func TestExemptClientsByConfiguration(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.5/32")}})
+	post := func(c *http.Client) int {
+		resp, err := c.Post(s.srv.URL+"/api/v1/verifications", "text/plain", strings.NewReader("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	exempt, other := clientFrom("127.0.0.5"), clientFrom("127.0.0.6")
+	for i := range 5 {
+		if code := post(exempt); code != 415 {
+			t.Fatalf("exempt client, request %d: %d", i, code)
+		}
+	}
+	for i, want := range []int{415, 415, 429} {
+		if code := post(other); code != want {
+			t.Fatalf("other client, request %d: %d, want %d", i, code, want)
+		}
+	}
+}

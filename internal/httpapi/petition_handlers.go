@@ -157,7 +157,7 @@ func closeFiles(files []desk.FileIn) {
 // in memory, and the submission is refused or stored whole.
 func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
 	var daily *dailyCounter
-	if authnOf(r.Context()).Principal.Kind == access.Anonymous {
+	if authnOf(r.Context()).Principal.Kind == access.Anonymous && !clientExempt(r.Context()) {
 		key := clientKey(r.Context())
 		release, ok := s.submitting.Acquire(key)
 		if !ok {

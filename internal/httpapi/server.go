@@ -34,7 +34,7 @@ type Checker func(ctx context.Context) error
 type Limits struct {
 	Login  int // sign-in attempts per minute per client
 	Public int // other public requests per minute per client
-	Verify int // verifications per minute per client
+	Verify int // verifications per minute per client, a document counting once per started MiB
 	Submit int // anonymous submissions per minute per client
 
 	VerifyPerClient      int   // verifications one client has running at once
@@ -42,6 +42,11 @@ type Limits struct {
 	DailyAttachmentBytes int64 // attachment bytes one client may send per day (anonymous)
 	UploadBytes          int64 // bytes of uploads all clients are sending at once (held on disk)
 	VerifyMemory         int64 // bytes of documents being verified at once (held in memory)
+
+	// Exempt lists clients free of every per-client limit above (rates,
+	// places, daily volume) but not of the global budgets: for the
+	// operators' own load generators and monitoring, never for the public.
+	Exempt []netip.Prefix
 }
 
 // DefaultLimits are the limits paknd uses unless configured otherwise.
@@ -160,7 +165,9 @@ func New(d Deps) *Server {
 	if s.identity != nil {
 		public := s.rateLimit(l.Public)
 		secret := s.rateLimit(l.Login) // endpoints that take a password, a code or a lookup secret
-		verifyLimit := s.rateLimit(l.Verify)
+		verifyLimit := func(next http.Handler) http.Handler {
+			return weighBySize(l.Verify, VerifyUploadLimit)(s.rateLimit(l.Verify)(next))
+		}
 		submitLimit := s.anonymousOnly(s.rateLimit(l.Submit))
 		if s.desk != nil {
 			// Where a reply's QR code leads, and its upload form.
@@ -242,7 +249,7 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 // rateLimit limits requests per minute per client (clientKey). The answer
 // beyond it is 429 with Retry-After.
 func (s *Server) rateLimit(perMinute int) func(http.Handler) http.Handler {
-	return httprate.Limit(perMinute, time.Minute,
+	limit := httprate.Limit(perMinute, time.Minute,
 		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientKey(r.Context()), nil }),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			if w.Header().Get("Retry-After") == "" {
@@ -250,6 +257,35 @@ func (s *Server) rateLimit(perMinute int) func(http.Handler) http.Handler {
 			}
 			writeProblem(w, r, http.StatusTooManyRequests, "rate_limited", "Quá nhiều yêu cầu; hãy thử lại sau. / Too many requests; try again later.")
 		}))
+	return func(next http.Handler) http.Handler {
+		limited := limit(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if clientExempt(r.Context()) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			limited.ServeHTTP(w, r)
+		})
+	}
+}
+
+// weighBySize charges a request to the rate limit that follows it by its
+// size: one unit per started MiB of its declared length (of the route's
+// limit when it declares none; Go's server reads no more than a declared
+// length), at most the minute's whole allowance. A citizen checking
+// replies of a few hundred kilobytes has perMinute checks a minute; a
+// client sending 20 MB documents has three.
+func weighBySize(perMinute int, routeLimit int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := r.ContentLength
+			if n < 0 || n > routeLimit {
+				n = routeLimit
+			}
+			units := min(max(1, int((n+1<<20-1)>>20)), perMinute)
+			next.ServeHTTP(w, r.WithContext(httprate.WithIncrement(r.Context(), units)))
+		})
+	}
 }
 
 // anonymousOnly applies limit to anonymous requests only: staff and

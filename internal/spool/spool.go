@@ -6,7 +6,6 @@ package spool
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -26,13 +25,12 @@ type Spool struct {
 	MemLimit int    // bytes kept in memory before a file is used; DefaultMemLimit when zero
 }
 
-// File is one upload held by a Spool: read-only, with its size and
-// SHA-256. Close it to free its memory or file.
+// File is one upload held by a Spool: read-only, with its size. Close it
+// to free its memory or file.
 type File struct {
 	mem  []byte
 	f    *os.File
 	size int64
-	sum  [sha256.Size]byte
 }
 
 // Take reads r to its end into a File. It returns ErrTooLarge, having read
@@ -43,8 +41,7 @@ func (s *Spool) Take(r io.Reader, limit int64) (*File, error) {
 	if memLimit <= 0 {
 		memLimit = DefaultMemLimit
 	}
-	h := sha256.New()
-	in := io.TeeReader(io.LimitReader(r, limit+1), h)
+	in := io.LimitReader(r, limit+1)
 	var head bytes.Buffer
 	n, err := io.Copy(&head, io.LimitReader(in, int64(memLimit)+1))
 	if err != nil {
@@ -79,15 +76,11 @@ func (s *Spool) Take(r io.Reader, limit int64) (*File, error) {
 		out.Close()
 		return nil, ErrTooLarge
 	}
-	copy(out.sum[:], h.Sum(nil))
 	return out, nil
 }
 
 // Size is the upload's length in bytes.
 func (f *File) Size() int64 { return f.size }
-
-// SHA256 is the upload's SHA-256.
-func (f *File) SHA256() [sha256.Size]byte { return f.sum }
 
 // ReadAt implements io.ReaderAt.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {

@@ -2,7 +2,6 @@ package spool
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -39,7 +38,7 @@ func TestTake(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if f.Size() != int64(tc.size) || f.InMemory() != tc.inMemory || f.SHA256() != sha256.Sum256(data) {
+			if f.Size() != int64(tc.size) || f.InMemory() != tc.inMemory {
 				t.Fatalf("size %d in memory %v", f.Size(), f.InMemory())
 			}
 			got, err := f.Bytes()

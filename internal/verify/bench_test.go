@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"pakn/internal/verifytest"
@@ -18,4 +19,36 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+}
+
+// BenchmarkVerifyPerMB measures the verifier's time per megabyte on a
+// genuine reply and on each crafted input of 20 MB (verifytest.Crafted):
+// `make bench` prints the worst crafted input's time per MB beside the
+// genuine reply's (target: at most twice), and the slowest crafted input's
+// time (target: under 2 s).
+func BenchmarkVerifyPerMB(b *testing.B) {
+	p := verifytest.NewPKI(b, "pakn")
+	v := verifier(p)
+	run := func(b *testing.B, doc []byte) {
+		for b.Loop() {
+			if r := v.Verify(context.Background(), doc); r.Indication == TotalPassed && len(doc) > 1<<20 || r.SubIndication == TimeLimitExceeded {
+				b.Fatal(r.Text())
+			}
+		}
+		mb := float64(len(doc)) / (1 << 20)
+		perOp := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(perOp*1000/mb, "ms/MB")
+		b.ReportMetric(perOp*1000, "ms/op")
+	}
+	b.Run("genuine", func(b *testing.B) { run(b, p.Genuine(b)) })
+	makers := verifytest.Crafted(MaxSize - 1024)
+	names := make([]string, 0, len(makers))
+	for n := range makers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		doc := makers[name]()
+		b.Run("crafted/"+name, func(b *testing.B) { run(b, doc) })
+	}
 }

@@ -276,11 +276,14 @@ func (l *lexer) value(depth int) (any, error) {
 	case c == '(':
 		return l.literal()
 	case c == '/':
-		return l.name(), nil
+		return l.name()
 	case c == '+' || c == '-' || c == '.' || isDigit(c):
 		return l.number()
 	default:
-		w := l.word()
+		w, err := l.word()
+		if err != nil {
+			return nil, err
+		}
 		switch w {
 		case "true":
 			return pdfBool(true), nil
@@ -323,7 +326,11 @@ func (l *lexer) dict(depth int) (any, error) {
 		if l.data[l.pos] != '/' {
 			return nil, fmt.Errorf("dictionary key expected at %d", l.pos)
 		}
-		k := string(l.name())
+		kn, err := l.name()
+		if err != nil {
+			return nil, err
+		}
+		k := string(kn)
 		v, err := l.value(depth + 1)
 		if err != nil {
 			return nil, err
@@ -423,28 +430,44 @@ func (l *lexer) literal() (any, error) {
 	return nil, errEOF
 }
 
-func (l *lexer) name() pdfName {
+// maxWord bounds a name, number or keyword: PDF names are at most 127
+// bytes, and no number or keyword of a signature dictionary is longer. A
+// longer one is refused as soon as it is seen, not read to its end.
+const maxWord = 127
+
+var errLongWord = fmt.Errorf("a name, number or keyword longer than %d bytes", maxWord)
+
+func (l *lexer) name() (pdfName, error) {
 	l.pos++ // '/'
 	start := l.pos
 	for l.pos < len(l.data) && !isDelim(l.data[l.pos]) {
+		if l.pos-start == maxWord {
+			return "", errLongWord
+		}
 		l.pos++
 	}
-	return pdfName(l.data[start:l.pos])
+	return pdfName(l.data[start:l.pos]), nil
 }
 
-func (l *lexer) word() string {
+func (l *lexer) word() (string, error) {
 	start := l.pos
 	for l.pos < len(l.data) && !isDelim(l.data[l.pos]) {
+		if l.pos-start == maxWord {
+			return "", errLongWord
+		}
 		l.pos++
 	}
 	if l.pos == start { // a lone delimiter
 		l.pos++
 	}
-	return string(l.data[start:l.pos])
+	return string(l.data[start:l.pos]), nil
 }
 
 func (l *lexer) number() (any, error) {
-	w := l.word()
+	w, err := l.word()
+	if err != nil {
+		return nil, err
+	}
 	if n, err := strconv.ParseInt(w, 10, 64); err == nil {
 		return pdfInt(n), nil
 	}
