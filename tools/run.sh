@@ -51,6 +51,7 @@ fi
 VAULT_TOKEN=$VAULT_TOKEN "$PAKN" bootstrap -certs-dir "$ROOT/certs" -creds-dir "$DATA/vault/creds" \
   ${vault_audit_log:+-vault-audit-log "$vault_audit_log"}
 export PAKN_ADDR=${PAKN_ADDR:-127.0.0.1:8080}
+export PAKN_METRICS_ADDR=${PAKN_METRICS_ADDR:-127.0.0.1:9464}
 base="http://$PAKN_ADDR"
 # The demo reply is signed through Vault with paknd's own AppRole login.
 VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
@@ -84,7 +85,7 @@ cat >&2 <<MSG
     API            $base/
     health         $base/healthz
     readiness      $base/readyz
-    metrics        $base/metrics
+    metrics        http://$PAKN_METRICS_ADDR/metrics  (its own loopback listener, for monitoring)
     Vault          $VAULT_ADDR (development server; root token in .data/vault/init.json)
     trust anchors  certs/pakn-root-ca.pem, certs/pakn-issuing-ca.pem
     audit check    set -a; . .data/pg/env; set +a; bin/pakn audit verify

@@ -165,8 +165,9 @@ func New(d Deps) *Server {
 	if s.identity != nil {
 		public := s.rateLimit(l.Public)
 		secret := s.rateLimit(l.Login) // endpoints that take a password, a code or a lookup secret
+		verifyRate := s.rateLimit(l.Verify) // one count for the API and the page together
 		verifyLimit := func(next http.Handler) http.Handler {
-			return weighBySize(l.Verify, VerifyUploadLimit)(s.rateLimit(l.Verify)(next))
+			return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))
 		}
 		submitLimit := s.anonymousOnly(s.rateLimit(l.Submit))
 		if s.desk != nil {
