@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +41,43 @@ func TestKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// stalled is an upload that sends its first bytes and then nothing until
+// it is let go; its answer arrives on answers.
+type stalled struct {
+	pw *io.PipeWriter
+}
+
+// stalledAnswer is what a stalled upload was answered.
+type stalledAnswer struct {
+	code  int
+	retry string
+	err   error
+}
+
+// stall starts a POST of ct to url from c, declaring length bytes, sending
+// first and then stalling.
+func stall(c *http.Client, url, ct string, length int64, first string, answers chan<- stalledAnswer) *stalled {
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", url, pr)
+	req.Header.Set("Content-Type", ct)
+	req.ContentLength = length
+	go func() {
+		resp, err := c.Do(req)
+		if err != nil {
+			answers <- stalledAnswer{err: err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		answers <- stalledAnswer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
+	}()
+	go func() { _, _ = pw.Write([]byte(first)) }()
+	return &stalled{pw: pw}
+}
+
+// release ends the upload with an error, as a client that gives up.
+func (u *stalled) release() { u.pw.CloseWithError(io.ErrUnexpectedEOF) }
 
 // An IPv6 client rotating its address inside one /64 is limited as one
 // client; another /64 is not.
@@ -78,30 +113,10 @@ func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
 	genuine := s.signedPDF(signedID)
 
 	attacker := clientFrom("127.0.0.3")
-	var writers []*io.PipeWriter
-	type answer struct {
-		code  int
-		retry string
-		err   error
-	}
-	answers := make(chan answer, 16)
+	var uploads []*stalled
+	answers := make(chan stalledAnswer, 16)
 	for range 16 {
-		pr, pw := io.Pipe()
-		writers = append(writers, pw)
-		req, _ := http.NewRequest("POST", s.srv.URL+"/api/v1/verifications", pr)
-		req.Header.Set("Content-Type", "application/pdf")
-		req.ContentLength = verify.MaxSize
-		go func() {
-			resp, err := attacker.Do(req)
-			if err != nil {
-				answers <- answer{err: err}
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			answers <- answer{code: resp.StatusCode, retry: resp.Header.Get("Retry-After")}
-		}()
-		go func() { _, _ = pw.Write([]byte("%PDF-1.7\n")) }() // a first trickle, then nothing
+		uploads = append(uploads, stall(attacker, s.srv.URL+"/api/v1/verifications", "application/pdf", verify.MaxSize, "%PDF-1.7\n", answers))
 	}
 	for i := range 14 {
 		select {
@@ -129,8 +144,8 @@ func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
 	default:
 	}
 	// The two slow uploads end; the attacker's address may verify again.
-	for _, pw := range writers {
-		pw.CloseWithError(io.ErrUnexpectedEOF)
+	for _, u := range uploads {
+		u.release()
 	}
 	for range 2 {
 		<-answers
@@ -145,16 +160,6 @@ func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
 	}
 }
 
-// cpuTime is the CPU time this process has used so far.
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // Crafted 20 MB inputs over HTTP get definite verdicts, and the server does
 // no more work for them once it has answered.
 func TestCraftedInputsOverHTTP(t *testing.T) {
@@ -166,9 +171,9 @@ func TestCraftedInputsOverHTTP(t *testing.T) {
 			t.Fatalf("%s: %d %s / %s", name, resp.StatusCode, rep.Indication, rep.SubIndication)
 		}
 	}
-	start := cpuTime(t)
+	start := verifytest.CPUTime(t)
 	time.Sleep(500 * time.Millisecond)
-	if used := cpuTime(t) - start; used > 200*time.Millisecond {
+	if used := verifytest.CPUTime(t) - start; used > 200*time.Millisecond {
 		t.Fatalf("the process used %s of CPU in the half second after its answers", used)
 	}
 }
@@ -225,62 +230,22 @@ func TestSubmissionBounds(t *testing.T) {
 
 	// Two at once per client: a third concurrent upload is refused at once.
 	slow := clientFrom("127.0.0.7")
-	var writers []*io.PipeWriter
-	codes := make(chan int, 3)
+	var uploads []*stalled
+	answers := make(chan stalledAnswer, 3)
 	for range 3 {
-		pr, pw := io.Pipe()
-		writers = append(writers, pw)
-		req, _ := http.NewRequest("POST", s.srv.URL+"/api/v1/petitions", pr)
-		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
-		req.ContentLength = 20 << 20
-		go func() {
-			resp, err := slow.Do(req)
-			if err != nil {
-				codes <- 0
-				return
-			}
-			resp.Body.Close()
-			codes <- resp.StatusCode
-		}()
-		go func() { _, _ = pw.Write([]byte("--x\r\n")) }()
+		uploads = append(uploads, stall(slow, s.srv.URL+"/api/v1/petitions", "multipart/form-data; boundary=x", 20<<20, "--x\r\n", answers))
 	}
 	select {
-	case code := <-codes:
-		if code != 429 {
-			t.Fatalf("third concurrent upload: %d", code)
+	case a := <-answers:
+		if a.code != 429 || a.retry == "" {
+			t.Fatalf("third concurrent upload: %+v", a)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the third concurrent upload was not refused")
 	}
-	for _, pw := range writers {
-		pw.CloseWithError(io.ErrUnexpectedEOF)
+	for _, u := range uploads {
+		u.release()
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { <-codes; <-codes })
-	wg.Wait()
-}
-
-// Clients listed in Limits.Exempt (the operators' own load generators) are
-// free of the per-client limits; everyone else is not.
-func TestExemptClientsByConfiguration(t *testing.T) {
-	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.5/32")}})
-	post := func(c *http.Client) int {
-		resp, err := c.Post(s.srv.URL+"/api/v1/verifications", "text/plain", strings.NewReader("x"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	exempt, other := clientFrom("127.0.0.5"), clientFrom("127.0.0.6")
-	for i := range 5 {
-		if code := post(exempt); code != 415 {
-			t.Fatalf("exempt client, request %d: %d", i, code)
-		}
-	}
-	for i, want := range []int{415, 415, 429} {
-		if code := post(other); code != want {
-			t.Fatalf("other client, request %d: %d, want %d", i, code, want)
-		}
-	}
+	<-answers
+	<-answers
 }

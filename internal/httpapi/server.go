@@ -164,7 +164,7 @@ func New(d Deps) *Server {
 
 	if s.identity != nil {
 		public := s.rateLimit(l.Public)
-		secret := s.rateLimit(l.Login) // endpoints that take a password, a code or a lookup secret
+		secret := s.rateLimit(l.Login)      // endpoints that take a password, a code or a lookup secret
 		verifyRate := s.rateLimit(l.Verify) // one count for the API and the page together
 		verifyLimit := func(next http.Handler) http.Handler {
 			return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	"pakn/internal/verifytest"
@@ -42,12 +41,7 @@ func BenchmarkVerifyPerMB(b *testing.B) {
 	}
 	b.Run("genuine", func(b *testing.B) { run(b, p.Genuine(b)) })
 	makers := verifytest.Crafted(MaxSize - 1024)
-	names := make([]string, 0, len(makers))
-	for n := range makers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range makers.Names() {
 		doc := makers[name]()
 		b.Run("crafted/"+name, func(b *testing.B) { run(b, doc) })
 	}

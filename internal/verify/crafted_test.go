@@ -4,24 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
-	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"pakn/internal/verifytest"
 )
-
-// cpuTime is the CPU time this process has used so far.
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // Inputs built to make a naive scanner or parser quadratic, at the largest
 // size accepted: each gets a definite verdict (none passes, none is cut by
@@ -30,12 +18,7 @@ func TestCraftedInputsGetDefiniteVerdicts(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	v := verifier(p)
 	makers := verifytest.Crafted(MaxSize - 1024)
-	names := make([]string, 0, len(makers))
-	for n := range makers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range makers.Names() {
 		t.Run(name, func(t *testing.T) {
 			doc := makers[name]()
 			if len(doc) > MaxSize {
@@ -89,9 +72,9 @@ func TestTimeLimitStopsTheWork(t *testing.T) {
 	if after := runtime.NumGoroutine(); after > before {
 		t.Fatalf("%d goroutines before, %d after", before, after)
 	}
-	start := cpuTime(t)
+	start := verifytest.CPUTime(t)
 	time.Sleep(500 * time.Millisecond)
-	if used := cpuTime(t) - start; used > 150*time.Millisecond {
+	if used := verifytest.CPUTime(t) - start; used > 150*time.Millisecond {
 		t.Fatalf("the process used %s of CPU in the half second after the answers", used)
 	}
 }

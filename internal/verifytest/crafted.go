@@ -2,8 +2,37 @@ package verifytest
 
 import (
 	"bytes"
+	"slices"
 	"strings"
+	"syscall"
+	"testing"
+	"time"
 )
+
+// CraftedSet maps the name of a crafted input to its maker.
+type CraftedSet map[string]func() []byte
+
+// Names lists the set's names in order.
+func (c CraftedSet) Names() []string {
+	names := make([]string, 0, len(c))
+	for n := range c {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// CPUTime is the CPU time this process has used so far: a test reads it
+// before and after a pause to show that no work goes on for an answered
+// request.
+func CPUTime(t testing.TB) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // Crafted returns makers of documents of about size bytes each (made one at
 // a time, so that twenty megabytes each do not all sit in memory at once) whose cost would grow
@@ -12,7 +41,7 @@ import (
 // arrays and strings, deep nesting. Each has a PDF header and an end
 // marker, so it reaches the signature scan. The verifier must answer each
 // with a definite verdict (none is genuine) in time linear in its size.
-func Crafted(size int) map[string]func() []byte {
+func Crafted(size int) CraftedSet {
 	doc := func(body func(b *bytes.Buffer)) func() []byte {
 		return func() []byte {
 			var b bytes.Buffer
@@ -28,7 +57,7 @@ func Crafted(size int) map[string]func() []byte {
 			b.WriteString(unit)
 		}
 	}
-	return map[string]func() []byte{
+	return CraftedSet{
 		// One object repeating the key the scanner looks for (the 1.1 MB attack, at full size).
 		"one object repeating /ByteRange": doc(func(b *bytes.Buffer) {
 			b.WriteString("1 0 obj\n<< ")
