@@ -26,7 +26,6 @@ type Credentials struct {
 	PasswordHash  string
 	TOTPSecretEnc string // Vault ciphertext, "" when never enrolled
 	TOTPLastStep  int64
-	Throttle      Throttle
 }
 
 // Session is a signed-in staff session (its token is never stored).

@@ -177,6 +177,13 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	c.MaxBodyBytes = n
 	c.TrustedProxies = prefixes(&p, "PAKN_TRUSTED_PROXIES", proxies)
 	c.RateExempt = prefixes(&p, "PAKN_RATE_EXEMPT", exempt)
+	for _, e := range c.RateExempt {
+		for _, t := range c.TrustedProxies {
+			if e.Overlaps(t) {
+				p = append(p, fmt.Sprintf("PAKN_RATE_EXEMPT: %s overlaps the trusted proxy %s, which speaks for the public", e, t))
+			}
+		}
+	}
 	for _, r := range []struct {
 		name, v string
 		dst     *int

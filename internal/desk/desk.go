@@ -285,6 +285,10 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	select {
 	case <-j.done:
 	case <-ctx.Done():
+		if len(files) > 0 {
+			// Its writer stops with ctx; the caller frees the files once nothing reads them.
+			<-j.done
+		}
 		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", "Hết thời gian chờ; gửi lại với cùng Idempotency-Key. / Timed out; retry with the same Idempotency-Key.")
 	}
 	if j.err != nil {

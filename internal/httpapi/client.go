@@ -92,7 +92,9 @@ func (s *Server) withClientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := realClient(r, s.trusted)
 		c := client{key: keyOf(addr)}
-		if a, err := netip.ParseAddr(addr); err == nil {
+		// A trusted proxy's own address stands for clients whose forwarded address
+		// was unreadable: never exempt, whatever the configuration says.
+		if a, err := netip.ParseAddr(addr); err == nil && !isTrusted(a.Unmap(), s.trusted) {
 			c.exempt = isTrusted(a.Unmap(), s.limits.Exempt)
 		}
 		ctx := context.WithValue(r.Context(), clientAddrKey, c)

@@ -22,7 +22,7 @@ func decodeJSON(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
 			return err
 		}
 		return apperr.Wrap(err, apperr.Invalid, "decode json", "Dữ liệu JSON không hợp lệ. / The JSON body is malformed: "+jsonProblem(err))

@@ -249,3 +249,56 @@ func TestSubmissionBounds(t *testing.T) {
 	<-answers
 	<-answers
 }
+
+// The upload budget counts bytes as they arrive: stalled uploads that
+// declare 20 MB each hold only what they sent, and an upload that does not
+// fit what is left is refused with 503 and Retry-After, nothing kept.
+func TestUploadBudgetCountsBytesAsTheyArrive(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000, UploadBytes: 8 << 20})
+	_, signedID, _ := s.replies()
+	genuine := s.signedPDF(signedID)
+	var uploads []*stalled
+	answers := make(chan stalledAnswer, 10)
+	for i := range 10 { // 10 × 20 MB declared: far more than the 8 MB budget
+		uploads = append(uploads, stall(clientFrom(fmt.Sprintf("127.0.3.%d", 10+i)), s.srv.URL+"/api/v1/verifications", "application/pdf", verify.MaxSize, "%PDF-1.7\n", answers))
+	}
+	time.Sleep(200 * time.Millisecond) // they are under way
+	resp, err := clientFrom("127.0.3.99").Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a citizen's verification beside ten stalled uploads: %d", resp.StatusCode)
+	}
+	for _, u := range uploads {
+		u.release()
+	}
+	for range uploads {
+		<-answers
+	}
+	// A document larger than the whole budget: refused while it arrives.
+	big := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("0"), 9<<20)...)
+	resp, err = clientFrom("127.0.3.98").Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("an upload over the budget: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if used := s.api.uploads.Used(); used != 0 {
+		t.Fatalf("%d bytes of the budget still held after every request ended", used)
+	}
+}
+
+// A petition sent as JSON is at most 1 MiB, whatever the route allows for
+// files.
+func TestJSONPetitionIsSmall(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000})
+	body := `{"title":"` + strings.Repeat("x", 2<<20) + `"}`
+	resp, _ := s.do(request{method: "POST", path: "/api/v1/petitions", body: body})
+	if resp.StatusCode != 413 {
+		t.Fatalf("a 2 MiB JSON petition: %d", resp.StatusCode)
+	}
+}

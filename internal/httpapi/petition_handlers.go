@@ -24,6 +24,10 @@ import (
 // UploadLimit bounds a petition submission: five 10 MB files and the form.
 const UploadLimit = petition.MaxAttachments*petition.MaxAttachmentSize + 1<<20
 
+// petitionJSONLimit bounds a petition sent as JSON, or as the form's
+// petition part.
+const petitionJSONLimit = 1 << 20
+
 // errDailyAttachments refuses attachments past a client's daily volume.
 func (s *Server) errDailyAttachments() error {
 	mb := s.limits.DailyAttachmentBytes >> 20
@@ -64,6 +68,8 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 	}
 	switch mt {
 	case "application/json":
+		// A petition without files is small, whatever the route allows for uploads.
+		r.Body = http.MaxBytesReader(nil, r.Body, petitionJSONLimit)
 		return sub, nil, decodeJSON(r, &sub)
 	case "multipart/form-data":
 	default:
@@ -86,7 +92,7 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
+			if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
 				return fail(err)
 			}
 			return fail(apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed."))
@@ -97,9 +103,12 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 				return fail(apperr.New(apperr.Invalid, "Chỉ một phần petition. / Only one petition part."))
 			}
 			gotPetition = true
-			dec := json.NewDecoder(io.LimitReader(part, 1<<20))
+			dec := json.NewDecoder(io.LimitReader(part, petitionJSONLimit))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&sub); err != nil {
+				if apperr.As(err) != nil {
+					return fail(err)
+				}
 				return fail(apperr.Wrap(err, apperr.Invalid, "decode petition", "Phần petition không phải JSON hợp lệ. / The petition part is not valid JSON: "+jsonProblem(err)))
 			}
 		case "attachments":
@@ -125,7 +134,7 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 				return fail(err)
 			case err != nil:
 				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
+				if errors.As(err, &mbe) || apperr.As(err) != nil {
 					return fail(err)
 				}
 				return fail(apperr.Wrap(err, apperr.Invalid, "read attachment", "Không đọc được tệp. / The file could not be read."))
@@ -167,18 +176,14 @@ func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
 		defer release()
 		daily = &dailyCounter{daily: &s.attachments, key: key, over: s.errDailyAttachments()}
 	}
-	releaseUpload, err := s.reserveUpload(r, UploadLimit)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	defer releaseUpload()
+	body := s.budgeted(r)
+	defer body.release()
 	sub, files, err := s.readSubmission(r, daily)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	defer closeFiles(files)
+	defer closeFiles(files) // after Submit: the desk is done with them when it returns
 	rc, err := s.desk.Submit(r.Context(), s.meta(r), authnOf(r.Context()).Principal, r.Header.Get("Idempotency-Key"), sub, files)
 	if err != nil {
 		writeError(w, r, s.log, err)

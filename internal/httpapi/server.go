@@ -40,8 +40,8 @@ type Limits struct {
 	VerifyPerClient      int   // verifications one client has running at once
 	UploadsPerClient     int   // anonymous submissions one client is sending at once
 	DailyAttachmentBytes int64 // attachment bytes one client may send per day (anonymous)
-	UploadBytes          int64 // bytes of uploads all clients are sending at once (held on disk)
-	VerifyMemory         int64 // bytes of documents being verified at once (held in memory)
+	UploadBytes          int64 // bytes of uploads all clients have sent and not yet freed, counted as they arrive
+	VerifyMemory         int64 // memory for verifying documents over 1 MiB at once, each counted at 2 × its size + 2 MiB
 
 	// Exempt lists clients free of every per-client limit above (rates,
 	// places, daily volume) but not of the global budgets: for the
@@ -109,13 +109,13 @@ type Server struct {
 	limits   Limits
 	ready    readiness
 
-	spool *spool.Spool
+	spool   *spool.Spool
+	uploads quota.Budget // bytes of request bodies received and not yet freed
 	// Verifications: at most VerifyPerClient per client, their documents
-	// received into the spool within the upload budget before a slot is
-	// taken; then at most MaxConcurrentVerifications at once, holding at
-	// most VerifyMemory bytes of documents in memory.
+	// received into the spool before any place is taken; then a place in
+	// the small documents' lane (MaxConcurrentVerifications), or a large
+	// document's weight of VerifyMemory (see verifyUpload).
 	verifying   quota.PerClient
-	uploads     quota.Budget
 	verifySlots *semaphore.Weighted
 	verifyBytes *semaphore.Weighted
 	// Anonymous submissions: at most UploadsPerClient per client at once,
@@ -124,8 +124,9 @@ type Server struct {
 	attachments quota.Daily
 }
 
-// MaxConcurrentVerifications is how many documents are verified at once;
-// further requests wait, their documents in the spool, for a slot.
+// MaxConcurrentVerifications is how many documents of up to 1 MiB are
+// verified at once; further requests wait, their documents in the spool,
+// for a place.
 const MaxConcurrentVerifications = 16
 
 // New builds the HTTP API.

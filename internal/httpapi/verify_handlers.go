@@ -17,6 +17,7 @@ import (
 
 	"pakn/internal/apperr"
 	"pakn/internal/desk"
+	"pakn/internal/quota"
 	"pakn/internal/spool"
 	"pakn/internal/verify"
 )
@@ -37,6 +38,9 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.Is(err, spool.ErrTooLarge) {
 			return nil, errTooLargeDocument
+		}
+		if errors.Is(err, errUploadsFull) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, apperr.Wrap(err, apperr.Invalid, "read document", "Không đọc được tệp. / The file could not be read.")
@@ -63,6 +67,9 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return nil, errTooLargeDocument
+			}
+			if errors.Is(err, errUploadsFull) {
+				return nil, err
 			}
 			if err != nil {
 				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
@@ -101,25 +108,65 @@ var (
 		Message: "Hệ thống đang nhận quá nhiều tệp; hãy thử lại sau ít phút. / Too many files are being received; try again in a few minutes."}
 )
 
-// reserveUpload takes the request's declared length (or, when it declares
-// none, the route's limit) from the budget of bytes being received; the
-// release function gives it back.
-func (s *Server) reserveUpload(r *http.Request, routeLimit int64) (release func(), err error) {
-	n := r.ContentLength
-	if n < 0 || n > routeLimit {
-		n = routeLimit
-	}
-	if !s.uploads.Take(n) {
-		return nil, errUploadsFull
-	}
-	var once sync.Once
-	return func() { once.Do(func() { s.uploads.Give(n) }) }, nil
+// budgetedBody counts the bytes read from a request's body against the
+// budget of bytes being received (Limits.UploadBytes) as they arrive, and
+// fails the read with errUploadsFull once the budget is spent: a slow or
+// stalled upload holds only what it has sent.
+type budgetedBody struct {
+	io.ReadCloser
+	budget *quota.Budget
+	taken  int64
+	mu     sync.Mutex
 }
 
+func (b *budgetedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.mu.Lock()
+		ok := b.budget.Take(int64(n))
+		if ok {
+			b.taken += int64(n)
+		}
+		b.mu.Unlock()
+		if !ok {
+			return n, errUploadsFull
+		}
+	}
+	return n, err
+}
+
+// release gives back what the body took from the budget. Call it once the
+// request's spooled data is freed.
+func (b *budgetedBody) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.budget.Give(b.taken)
+	b.taken = 0
+}
+
+// budgeted makes r's body count against the upload budget.
+func (s *Server) budgeted(r *http.Request) *budgetedBody {
+	b := &budgetedBody{ReadCloser: r.Body, budget: &s.uploads}
+	r.Body = b
+	return b
+}
+
+// Verification lanes: documents of up to smallDocument have 16 places of
+// their own, so they never wait behind large ones; a larger document takes
+// its weight (verifyWeight) of Limits.VerifyMemory, waited for, before its
+// verification starts.
+const smallDocument = 1 << 20
+
+// verifyWeight is what a large document's verification may hold in memory
+// at most: the document, the signatures' decoded values and parsed
+// certificates (together at most its size), and the dictionaries' tokens.
+func verifyWeight(size int64) int64 { return 2*size + 2<<20 }
+
 // verifyUpload runs one verification as the bounds require: at most
-// VerifyPerClient per client (else 429), the document received into the
-// spool within the upload budget (else 503) before any slot is taken, so
-// slow uploads hold no slot; then a slot and the document's bytes of the
+// VerifyPerClient per client (else 429); the document received into the
+// spool, counted against the upload budget as it arrives (else 503),
+// before any place is taken, so slow uploads hold no place; then a place in
+// the small documents' lane, or a large document's weight of the
 // verification memory, waited for; the verification audited before the
 // answer. When it returns, the work for the document has stopped.
 func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
@@ -130,11 +177,8 @@ func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
 		}
 		defer releaseClient()
 	}
-	releaseUpload, err := s.reserveUpload(r, VerifyUploadLimit)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseUpload()
+	body := s.budgeted(r)
+	defer body.release()
 	f, err := s.readDocument(r)
 	if err != nil {
 		return nil, err
@@ -142,21 +186,24 @@ func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
 	defer f.Close()
 
 	ctx := r.Context()
-	weight := min(max(f.Size(), 64<<10), s.limits.VerifyMemory)
-	if err := s.verifySlots.Acquire(ctx, 1); err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification slot", "Hết thời gian chờ. / Timed out.")
+	if f.Size() <= smallDocument {
+		if err := s.verifySlots.Acquire(ctx, 1); err != nil {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification place", "Hết thời gian chờ. / Timed out.")
+		}
+		defer s.verifySlots.Release(1)
+	} else {
+		weight := min(verifyWeight(f.Size()), s.limits.VerifyMemory)
+		if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", "Hết thời gian chờ. / Timed out.")
+		}
+		defer s.verifyBytes.Release(weight)
 	}
-	defer s.verifySlots.Release(1)
-	if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", "Hết thời gian chờ. / Timed out.")
-	}
-	defer s.verifyBytes.Release(weight)
 	doc, err := f.Bytes()
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", "")
 	}
 	f.Close() // the document is in memory now: its file is not needed
-	releaseUpload()
+	body.release()
 	return s.desk.VerifyDocument(ctx, s.meta(r), authnOf(ctx).Principal, doc)
 }
 

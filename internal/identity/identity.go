@@ -143,12 +143,13 @@ type LoginResult struct {
 }
 
 // Login checks credentials and opens a new session (always a new token, so a
-// token planted before login is worthless). Failures are counted per
-// sign-in name (whether or not an account has it, so a throttled answer
-// does not tell whether a name exists) and per client address. A name is
-// slowed by progressive delays, never locked, so nobody can lock a signer
-// out by guessing at their name; an address is locked for a while after
-// many failures, which stops the guesser.
+// token planted before login is worthless). Each attempt is counted before
+// it is checked (see claim), per sign-in name and client, and per client
+// address. A name is slowed by progressive delays for the client guessing
+// at it, never locked, so nobody can lock a signer out by guessing at
+// their name, and a throttled answer does not tell whether the name
+// exists; an address is locked for a while after many failures, which
+// stops the guesser.
 func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*LoginResult, error) {
 	now := s.now()
 	username := strings.ToLower(strings.TrimSpace(in.Username))
@@ -164,38 +165,27 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	if cred != nil {
 		objID = cred.ID
 	}
-	name := s.nameKey(username)
-	var wait time.Duration
+	name := s.nameKey(username, m.ClientHash)
+	keys := []throttled{{name, auth.AccountThrottle}}
+	if m.ClientHash != "" {
+		keys = append(keys, throttled{m.ClientHash, auth.AddressThrottle})
+	}
+	var refused error
+	var claim *claimed
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		reason := ""
-		if m.ClientHash != "" {
-			t, err := s.store.KeyThrottle(ctx, tx, m.ClientHash)
-			if err != nil {
-				return err
-			}
-			if wait, _ = auth.AddressThrottle.Wait(t, now); wait > 0 {
-				reason = "client address throttled"
-			}
+		wait, c, err := s.claim(ctx, tx, keys, now)
+		if err != nil || wait == 0 {
+			claim = c
+			return err
 		}
-		if wait == 0 {
-			t, err := s.store.KeyThrottle(ctx, tx, name)
-			if err != nil {
-				return err
-			}
-			if wait, _ = auth.AccountThrottle.Wait(t, now); wait > 0 {
-				reason = "sign-in name throttled"
-			}
-		}
-		if wait == 0 {
-			return nil
-		}
-		return s.audit.Append(ctx, tx, guard.Event(m, anon, "auth.login", "account", objID, audit.Denied, details("reason", reason)))
+		refused, err = s.denied(ctx, tx, m, anon, "auth.login", objID, "throttled", wait)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if wait > 0 {
-		return nil, rateLimited(wait)
+	if refused != nil {
+		return nil, refused
 	}
 	hash := ""
 	if cred != nil && !cred.Disabled {
@@ -213,9 +203,18 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		case cred.Disabled:
 			reason = "account disabled"
 		}
-		return nil, s.failed(ctx, m, anon, failure{action: "auth.login", reason: reason, object: objID, name: name}, errBadLogin)
+		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.login", reason: reason, object: objID}, errBadLogin)
 	}
 	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
+		// The password was right: this step is not a failure.
+		if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+			if err := s.forgive(ctx, tx, name); err != nil {
+				return err
+			}
+			return s.uncount(ctx, tx, m.ClientHash)
+		}); err != nil {
+			return nil, err
+		}
 		return nil, apperr.New(apperr.MFARequired, "Hãy nhập mã xác thực từ ứng dụng hoặc một mã khôi phục. / Enter the code from your authenticator app or a recovery code.")
 	}
 
@@ -242,16 +241,11 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 				return err
 			}
 		}
-		if err := s.store.SetThrottle(ctx, tx, c.ID, auth.Throttle{}); err != nil {
+		if err := s.forgive(ctx, tx, name, accountKey(c.ID)); err != nil {
 			return err
 		}
-		if err := s.store.SetKeyThrottle(ctx, tx, name, auth.Throttle{}); err != nil {
+		if err := s.uncount(ctx, tx, m.ClientHash); err != nil {
 			return err
-		}
-		if m.ClientHash != "" {
-			if err := s.store.SetKeyThrottle(ctx, tx, m.ClientHash, auth.Throttle{}); err != nil {
-				return err
-			}
 		}
 		if err := s.store.CreateSession(ctx, tx, ss); err != nil {
 			return err
@@ -260,10 +254,10 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		return s.audit.Append(ctx, tx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
 	})
 	if errors.Is(err, errSecondFactor) {
-		return nil, s.failed(ctx, m, anon, failure{action: "auth.mfa", reason: "wrong or reused code", object: objID, name: name}, errBadCode)
+		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.mfa", reason: "wrong or reused code", object: objID}, errBadCode)
 	}
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.refund(ctx, claim))
 	}
 	return &LoginResult{Token: secret, ExpiresAt: ss.ExpiresAt,
 		Authn: &Authn{Principal: staff(acct, ss.MFAAt), Account: acct, Session: &ss}}, nil
@@ -389,22 +383,7 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 	if a.Account == nil {
 		return apperr.New(apperr.Forbidden, "integration tokens have no password")
 	}
-	if err := s.mayTry(ctx, m, a, "auth.password_change"); err != nil {
-		return err
-	}
-	c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
-	if err != nil {
-		return err
-	}
-	ok, err := s.hasher.Verify(c.PasswordHash, current)
-	if err != nil {
-		return apperr.Wrap(err, apperr.Internal, "verify password", "")
-	}
-	if !ok {
-		return s.failed(ctx, m, a.Principal, failure{action: "auth.password_change", reason: "wrong current password", object: c.ID, account: c.ID},
-			apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."))
-	}
-	if err := checkNewPassword(next, c.Username); err != nil {
+	if err := checkNewPassword(next, a.Account.Username); err != nil {
 		return err
 	}
 	if current == next {
@@ -414,16 +393,28 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 	if err != nil {
 		return err
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		now := s.now()
-		if err := s.store.SetPassword(ctx, tx, c.ID, hash, false, now); err != nil {
-			return err
-		}
-		if _, err := s.store.EndSessions(ctx, tx, c.ID, "password changed", now); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
-	})
+	return s.sessionAttempt(ctx, m, a, "auth.password_change", "wrong current password",
+		apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."), func(tx pgx.Tx) error {
+			c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+			if err != nil {
+				return err
+			}
+			ok, err := s.hasher.Verify(c.PasswordHash, current)
+			if err != nil {
+				return apperr.Wrap(err, apperr.Internal, "verify password", "")
+			}
+			if !ok {
+				return errWrongAnswer
+			}
+			now := s.now()
+			if err := s.store.SetPassword(ctx, tx, c.ID, hash, false, now); err != nil {
+				return err
+			}
+			if _, err := s.store.EndSessions(ctx, tx, c.ID, "password changed", now); err != nil {
+				return err
+			}
+			return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
+		})
 }
 
 func checkNewPassword(pw, username string) error {
@@ -474,28 +465,33 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 }
 
 // ConfirmEnrolment activates MFA with a first code and returns ten recovery
-// codes, shown once.
+// codes, shown once. Wrong codes are counted like step-up's.
 func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, code string) ([]string, error) {
 	if a.Account == nil || a.Session == nil {
 		return nil, apperr.New(apperr.Forbidden, "only a staff session can enrol")
 	}
-	if err := s.mayTry(ctx, m, a, "auth.mfa_enrol"); err != nil {
+	errNotStarted := apperr.New(apperr.Conflict, "Chưa bắt đầu đăng ký hoặc đã bật. / Enrolment not started, or already done.")
+	if c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false); err != nil {
 		return nil, err
+	} else if c.MFAEnabled || c.TOTPSecretEnc == "" {
+		return nil, errNotStarted // nothing to guess at: not counted
 	}
 	codes, hashes, err := auth.NewRecoveryCodes()
 	if err != nil {
 		return nil, err
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+	err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol", "wrong or reused code", errWrongCode, func(tx pgx.Tx) error {
 		now := s.now()
 		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
 		if err != nil {
 			return err
 		}
 		if c.MFAEnabled || c.TOTPSecretEnc == "" {
-			return apperr.New(apperr.Conflict, "Chưa bắt đầu đăng ký hoặc đã bật. / Enrolment not started, or already done.")
+			return errNotStarted
 		}
-		if _, err := s.secondFactor(ctx, tx, c, code, "", now); err != nil {
+		if _, err := s.secondFactor(ctx, tx, c, code, "", now); errors.Is(err, errSecondFactor) {
+			return errWrongAnswer
+		} else if err != nil {
 			return err
 		}
 		if err := s.store.ReplaceRecoveryCodes(ctx, tx, c.ID, hashes); err != nil {
@@ -504,14 +500,8 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		if err := s.codesAccepted(ctx, tx, a); err != nil {
-			return err
-		}
 		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
 	})
-	if errors.Is(err, errSecondFactor) {
-		return nil, s.failed(ctx, m, a.Principal, s.codeFailure(a, "auth.mfa_enrol"), errWrongCode)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -519,37 +509,37 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 }
 
 // StepUp verifies a fresh TOTP (or recovery) code in the session, which then
-// allows sensitive actions for five minutes.
+// allows sensitive actions for five minutes. Wrong codes slow the account
+// and the session down, and the fifth ends the session (see sessionAttempt).
 func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
 	if a.Account == nil || a.Session == nil {
 		return apperr.New(apperr.Forbidden, "only a staff session can step up")
 	}
-	if err := s.mayTry(ctx, m, a, "auth.step_up"); err != nil {
+	errNoMFA := apperr.New(apperr.Conflict, "Hãy đăng ký xác thực hai lớp trước. / Enrol two-factor authentication first.")
+	if c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false); err != nil {
 		return err
+	} else if !c.MFAEnabled {
+		return errNoMFA // nothing to guess at: not counted
 	}
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(tx pgx.Tx) error {
 		now := s.now()
 		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
 		if err != nil {
 			return err
 		}
 		if !c.MFAEnabled {
-			return apperr.New(apperr.Conflict, "Hãy đăng ký xác thực hai lớp trước. / Enrol two-factor authentication first.")
+			return errNoMFA
 		}
 		how, err := s.secondFactor(ctx, tx, c, code, recovery, now)
+		if errors.Is(err, errSecondFactor) {
+			return errWrongAnswer
+		}
 		if err != nil {
 			return err
 		}
 		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		if err := s.codesAccepted(ctx, tx, a); err != nil {
-			return err
-		}
 		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
 	})
-	if errors.Is(err, errSecondFactor) {
-		return s.failed(ctx, m, a.Principal, s.codeFailure(a, "auth.step_up"), errWrongCode)
-	}
-	return err
 }

@@ -24,15 +24,13 @@ type IdentityStore struct{}
 const credentialsColumns = `a.id, a.username, a.display_name, a.agency_code, a.must_change_password,
 	a.totp_enabled_at IS NOT NULL, a.disabled_at IS NOT NULL, a.created_at,
 	coalesce(array(SELECT role FROM account_roles r WHERE r.account_id = a.id ORDER BY role), '{}'),
-	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step,
-	a.failed_logins, coalesce(a.last_failed_login, 'epoch'), coalesce(a.next_login_at, 'epoch'), coalesce(a.locked_until, 'epoch')`
+	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step`
 
 func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
 	var c auth.Credentials
 	var roles []string
 	err := row.Scan(&c.ID, &c.Username, &c.DisplayName, &c.Agency, &c.MustChangePassword, &c.MFAEnabled,
-		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep,
-		&c.Throttle.Failures, &c.Throttle.LastFailure, &c.Throttle.NextAttempt, &c.Throttle.LockedUntil)
+		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -42,7 +40,6 @@ func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
 	for _, r := range roles {
 		c.Roles = append(c.Roles, access.Role(r))
 	}
-	c.Throttle = unEpoch(c.Throttle)
 	return &c, nil
 }
 
@@ -127,20 +124,10 @@ func (s *IdentityStore) RemoveRole(ctx context.Context, tx pgx.Tx, accountID str
 
 // SetPassword stores a new password hash.
 func (s *IdentityStore) SetPassword(ctx context.Context, tx pgx.Tx, accountID, hash string, mustChange bool, now time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4,
-		failed_logins = 0, next_login_at = NULL, locked_until = NULL WHERE id = $1`, accountID, hash, mustChange, now)
+	_, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4
+		WHERE id = $1`, accountID, hash, mustChange, now)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
-	}
-	return nil
-}
-
-// SetThrottle stores an account's login failure record.
-func (s *IdentityStore) SetThrottle(ctx context.Context, tx pgx.Tx, accountID string, t auth.Throttle) error {
-	_, err := tx.Exec(ctx, `UPDATE accounts SET failed_logins = $2, last_failed_login = $3, next_login_at = $4, locked_until = $5
-		WHERE id = $1`, accountID, t.Failures, nullTime(t.LastFailure), nullTime(t.NextAttempt), nullTime(t.LockedUntil))
-	if err != nil {
-		return fmt.Errorf("set throttle: %w", err)
 	}
 	return nil
 }
@@ -228,8 +215,14 @@ func (s *IdentityStore) TouchSession(ctx context.Context, q Querier, tokenHash [
 
 // SetSessionMFA records a fresh TOTP or recovery code in the session.
 func (s *IdentityStore) SetSessionMFA(ctx context.Context, tx pgx.Tx, tokenHash []byte, at time.Time) error {
-	_, err := tx.Exec(ctx, "UPDATE sessions SET mfa_at = $2 WHERE token_hash = $1", tokenHash, at)
-	return err
+	tag, err := tx.Exec(ctx, "UPDATE sessions SET mfa_at = $2 WHERE token_hash = $1 AND ended_at IS NULL", tokenHash, at)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound // ended meanwhile (by its fifth wrong code, say)
+	}
+	return nil
 }
 
 // EndSession ends one session.
@@ -327,11 +320,17 @@ func (s *IdentityStore) TouchToken(ctx context.Context, q Querier, id string, no
 	return err
 }
 
-// KeyThrottle loads and locks the failure record kept under key: a client
-// address's keyed hash, a sign-in name's ("name:…") or a session's
-// ("session:…"); a zero record when there is none.
+// KeyThrottle loads and locks the failure record kept under key (a client
+// address's keyed hash, or "name:", "account:" or "session:" and an id or
+// keyed hash); a zero record when there is none. The row is made first if
+// need be, so that concurrent attempts under one key wait for each other
+// rather than each reading "no failures".
 func (s *IdentityStore) KeyThrottle(ctx context.Context, tx pgx.Tx, key string) (auth.Throttle, error) {
 	var t auth.Throttle
+	if _, err := tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure) VALUES ($1, 0, 'epoch')
+		ON CONFLICT (client_hash) DO NOTHING`, key); err != nil {
+		return t, fmt.Errorf("load throttle: %w", err)
+	}
 	err := tx.QueryRow(ctx, `SELECT failures, last_failure, coalesce(next_attempt, 'epoch'), coalesce(locked_until, 'epoch')
 		FROM login_throttle WHERE client_hash = $1 FOR UPDATE`, key).Scan(&t.Failures, &t.LastFailure, &t.NextAttempt, &t.LockedUntil)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -94,6 +94,16 @@ type cms struct {
 	timestamp     []byte // the time-stamp token's ContentInfo, if any
 }
 
+// Bounds of a signature's CMS: its size (the lexer refuses a larger
+// /Contents), the certificates it may carry (counted before any is parsed)
+// and its time-stamp token. pdfsign's largest real CMS (RSA-4096 with its
+// chain and a time-stamp) is some 20 KB.
+const (
+	MaxCMSSize       = 1 << 20
+	maxCertificates  = 20
+	maxTimestampSize = 64 << 10
+)
+
 // parseCMS reads a PDF signature's /Contents (zero padding after the DER
 // value is allowed, nothing else).
 func parseCMS(b []byte) (*cms, error) {
@@ -120,12 +130,12 @@ func parseCMS(b []byte) (*cms, error) {
 	}
 	c := &cms{signer: sd.SignerInfos[0]}
 	if len(sd.Certificates.Bytes) > 0 {
+		if n, err := countDER(sd.Certificates.Bytes, maxCertificates+1); err != nil || n > maxCertificates {
+			return nil, fmt.Errorf("more than %d embedded certificates, or unreadable ones", maxCertificates)
+		}
 		certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("embedded certificates: %w", err)
-		}
-		if len(certs) > 20 {
-			return nil, errors.New("more than 20 embedded certificates")
 		}
 		c.certs = certs
 	}
@@ -185,11 +195,30 @@ func parseCMS(b []byte) (*cms, error) {
 				if _, err := asn1.Unmarshal(a.Values.Bytes, &tok); err != nil {
 					return nil, errors.New("time-stamp token unreadable")
 				}
+				if len(tok.FullBytes) > maxTimestampSize {
+					return nil, fmt.Errorf("time-stamp token larger than %d bytes", maxTimestampSize)
+				}
 				c.timestamp = tok.FullBytes
 			}
 		}
 	}
 	return c, nil
+}
+
+// countDER counts the DER values in b, stopping once it has seen limit:
+// only their headers are read.
+func countDER(b []byte, limit int) (int, error) {
+	n := 0
+	for len(b) > 0 && n < limit {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &v)
+		if err != nil {
+			return n, err
+		}
+		b = rest
+		n++
+	}
+	return n, nil
 }
 
 // signerCert finds the certificate the signer info names, among those the

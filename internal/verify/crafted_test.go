@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"bytes"
 	"context"
+	"encoding/asn1"
 	"encoding/json"
 	"runtime"
 	"strings"
@@ -76,5 +78,55 @@ func TestTimeLimitStopsTheWork(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if used := verifytest.CPUTime(t) - start; used > 150*time.Millisecond {
 		t.Fatalf("the process used %s of CPU in the half second after the answers", used)
+	}
+}
+
+// A CMS is refused before its certificates are parsed when it carries more
+// than twenty, and a time-stamp token above 64 KiB is refused unread.
+func TestCMSBoundsApplyBeforeParsing(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	der := verifytest.CMSOf(t, p.Genuine(t))
+	var ci contentInfo
+	if _, err := asn1.Unmarshal(der, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var sd signedData
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		t.Fatal(err)
+	}
+	remarshal := func(sd signedData) []byte {
+		sdDER, err := asn1.Marshal(sd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: 2, Tag: 0, IsCompound: true, Bytes: sdDER}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name  string
+		certs int
+		ok    bool
+	}{{"twenty certificates", 20, true}, {"twenty-one", 21, false}, {"two thousand", 2000, false}} {
+		many := sd
+		many.Certificates = asn1.RawValue{Class: 2, Tag: 0, IsCompound: true, Bytes: bytes.Repeat(p.Root.Raw, tt.certs)}
+		_, err := parseCMS(remarshal(many))
+		if (err == nil) != tt.ok || (!tt.ok && !strings.Contains(err.Error(), "more than 20")) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	// A time-stamp token of 64 KiB + 1 as the unsigned attribute.
+	tok, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagOctetString, Bytes: make([]byte, maxTimestampSize)})
+	un, err := asn1.MarshalWithParams([]attribute{{Type: oidTimeStampToken, Values: asn1.RawValue{Class: 0, Tag: 17, IsCompound: true, Bytes: tok}}}, "set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := sd
+	big.SignerInfos = append([]signerInfo(nil), sd.SignerInfos...)
+	big.SignerInfos[0].UnsignedAttrs = asn1.RawValue{FullBytes: append([]byte{0xA1}, un[1:]...)}
+	if _, err := parseCMS(remarshal(big)); err == nil || !strings.Contains(err.Error(), "time-stamp token larger") {
+		t.Fatalf("oversized time-stamp token: %v", err)
 	}
 }

@@ -37,10 +37,14 @@ var errTooManySignatures = fmt.Errorf("too many signatures (more than %d)", MaxS
 // finds both the "N G obj" headers and the /ByteRange keys (each search
 // starts where the last one of its kind ended, never from either end of
 // the file), an object holding the key many times is parsed once, and
-// after MaxSignatures dictionaries it stops with errTooManySignatures. It
-// checks ctx as it goes and returns ctx's error when it ends early.
+// after MaxSignatures dictionaries it stops with errTooManySignatures. The
+// dictionaries share one token budget, and one that starts inside another
+// is refused (errOverlap), so no byte is parsed twice. It checks ctx as it
+// goes and returns ctx's error when it ends early.
 func findSignatures(ctx context.Context, data []byte) ([]sigDict, error) {
 	var out []sigDict
+	budget := maxTokens // shared by every dictionary of the document
+	parsedTo := 0       // where the last dictionary read ended: the next must start after it
 	key, objKey := []byte("/ByteRange"), []byte("obj")
 	cur := -1 // where the body of the indirect object around the scan position starts; -1 outside any
 	seen := -1
@@ -84,10 +88,21 @@ func findSignatures(ctx context.Context, data []byte) ([]sigDict, error) {
 			out = append(out, sigDict{Err: fmt.Errorf("a /ByteRange at byte %d outside any indirect object", at)})
 			continue
 		}
+		if cur < parsedTo {
+			// An object header inside the dictionary before (commented out there, say):
+			// reading both would read the same bytes twice.
+			return nil, errOverlap
+		}
 		seen = cur
-		out = append(out, parseSigObject(ctx, data, cur))
+		d, end := parseSigObject(ctx, data, cur, &budget)
+		out = append(out, d)
+		parsedTo = end
 	}
 }
+
+// errOverlap refuses a document in which one signature dictionary starts
+// inside another.
+var errOverlap = errors.New("signature dictionaries overlap")
 
 // objectHeader reports whether the "obj" at o ends an "N G obj" header:
 // two unsigned integers separated and followed by white space. It looks
@@ -135,10 +150,17 @@ func isDelim(c byte) bool {
 	return isSpace(c) || c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' || c == '}' || c == '/' || c == '%'
 }
 
-// parseSigObject parses the dictionary that starts the object body at start.
-func parseSigObject(ctx context.Context, data []byte, start int) sigDict {
+// parseSigObject parses the dictionary that starts the object body at
+// start, spending tokens from budget, and returns it with where the parse
+// ended.
+func parseSigObject(ctx context.Context, data []byte, start int, budget *int) (sigDict, int) {
+	p := &lexer{ctx: ctx, data: data, pos: start, budget: budget}
+	d := readSigObject(p, start)
+	return d, p.pos
+}
+
+func readSigObject(p *lexer, start int) sigDict {
 	var d sigDict
-	p := &lexer{ctx: ctx, data: data, pos: start, budget: maxTokens}
 	v, err := p.value(0)
 	if err != nil {
 		d.Err = fmt.Errorf("signature dictionary at %d: %w", start, err)
@@ -197,18 +219,21 @@ type (
 	pdfNull struct{}
 )
 
-// Bounds of the dictionary parser: nesting and tokens.
+// Bounds of the dictionary parser: nesting, tokens (for all the
+// signature dictionaries of a document together; a real one has about
+// twenty) and the size of a hex string (a signature's CMS).
 const (
 	maxDepth   = 32
-	maxTokens  = 100000
+	maxTokens  = 20000
 	tokenCheck = 1024 // tokens between two checks of the context
+	maxHex     = MaxCMSSize
 )
 
 type lexer struct {
 	ctx    context.Context // checked every tokenCheck tokens
 	data   []byte
 	pos    int
-	budget int
+	budget *int // tokens left
 }
 
 var errEOF = errors.New("unexpected end of file")
@@ -234,10 +259,10 @@ func (l *lexer) value(depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("nesting too deep")
 	}
-	if l.budget--; l.budget < 0 {
+	if *l.budget--; *l.budget < 0 {
 		return nil, errors.New("dictionary too large")
 	}
-	if l.budget%tokenCheck == 0 && l.ctx.Err() != nil {
+	if *l.budget%tokenCheck == 0 && l.ctx.Err() != nil {
 		return nil, l.ctx.Err()
 	}
 	l.skip()
@@ -362,8 +387,13 @@ func (l *lexer) dict(depth int) (any, error) {
 func (l *lexer) hex() (any, error) {
 	start := l.pos
 	l.pos++
-	end := bytes.IndexByte(l.data[l.pos:], '>')
+	const maxRaw = 2*maxHex + 4096 // its digits and some white space
+	window := l.data[l.pos:min(len(l.data), l.pos+maxRaw+1)]
+	end := bytes.IndexByte(window, '>')
 	if end < 0 {
+		if len(window) > maxRaw {
+			return nil, fmt.Errorf("hex string at %d longer than %d bytes", start, maxHex)
+		}
 		return nil, errEOF
 	}
 	raw := l.data[l.pos : l.pos+end]

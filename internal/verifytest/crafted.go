@@ -2,6 +2,7 @@ package verifytest
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"syscall"
@@ -120,10 +121,51 @@ func Crafted(size int) CraftedSet {
 			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] %")
 			fill(b, "x")
 		}),
+		// Eight signature dictionaries sharing one /Contents: the headers after the
+		// first are comments inside it, so a parser that reads each would read it eight times.
+		"eight dictionaries sharing one /Contents": func() []byte { return sharedContents(8, size) },
 		"huge white space before obj": doc(func(b *bytes.Buffer) {
 			b.WriteString("1 0")
 			fill(b, " ")
 			b.WriteString("obj << /ByteRange [0 1 2 3] >> endobj")
 		}),
 	}
+}
+
+// sharedContents is n signature dictionaries whose headers after the first
+// are comments inside the first, all ending at one /Contents hex string
+// that fills the document to about size bytes, with byte ranges that point
+// exactly around it.
+func sharedContents(n, size int) []byte {
+	header := func(k, a, b, c int) string {
+		return fmt.Sprintf("%d 0 obj <</Type/Sig/SubFilter/adbe.pkcs7.detached/ByteRange[0 %010d %010d %010d]\n", k, a, b, c)
+	}
+	var head strings.Builder
+	head.WriteString("%PDF-1.7\n")
+	for k := 1; k <= n; k++ {
+		if k > 1 {
+			head.WriteString("%")
+		}
+		head.WriteString(header(k, 0, 0, 0))
+	}
+	head.WriteString("/Contents ")
+	tail := ">>\nendobj\n%%EOF\n"
+	hexLen := max(2, (size-head.Len()-len(tail)-2)/2*2)
+	start := head.Len()
+	end := start + 1 + hexLen + 1
+	total := end + len(tail)
+	var b bytes.Buffer
+	b.Grow(total)
+	b.WriteString("%PDF-1.7\n")
+	for k := 1; k <= n; k++ {
+		if k > 1 {
+			b.WriteString("%")
+		}
+		b.WriteString(header(k, start, end, total-end))
+	}
+	b.WriteString("/Contents <")
+	b.WriteString(strings.Repeat("0", hexLen))
+	b.WriteString(">")
+	b.WriteString(tail)
+	return b.Bytes()
 }
