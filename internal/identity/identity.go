@@ -170,6 +170,14 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	if m.ClientHash != "" {
 		keys = append(keys, throttled{m.ClientHash, auth.AddressThrottle})
 	}
+	// A second factor typed at sign-in counts for the account too, from
+	// wherever it comes: a stolen password gets a few codes per account,
+	// not a few per address.
+	codeKey := ""
+	if cred != nil && cred.MFAEnabled && (in.TOTP != "" || in.RecoveryCode != "") {
+		codeKey = accountKey(cred.ID)
+		keys = append(keys, throttled{codeKey, auth.AccountThrottle})
+	}
 	var refused error
 	var claim *claimed
 	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
@@ -203,15 +211,18 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		case cred.Disabled:
 			reason = "account disabled"
 		}
+		if codeKey != "" { // the code was not tried
+			ctx := context.WithoutCancel(ctx)
+			if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error { return s.settle(ctx, tx, nil, []string{codeKey}) }); err != nil {
+				return nil, err
+			}
+		}
 		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.login", reason: reason, object: objID}, errBadLogin)
 	}
 	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
 		// The password was right: this step is not a failure.
 		if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-			if err := s.forgive(ctx, tx, name); err != nil {
-				return err
-			}
-			return s.uncount(ctx, tx, m.ClientHash)
+			return s.settle(ctx, tx, []string{name}, []string{m.ClientHash, codeKey})
 		}); err != nil {
 			return nil, err
 		}
@@ -241,10 +252,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 				return err
 			}
 		}
-		if err := s.forgive(ctx, tx, name, accountKey(c.ID)); err != nil {
-			return err
-		}
-		if err := s.uncount(ctx, tx, m.ClientHash); err != nil {
+		if err := s.settle(ctx, tx, []string{name, codeKey}, []string{m.ClientHash}); err != nil {
 			return err
 		}
 		if err := s.store.CreateSession(ctx, tx, ss); err != nil {

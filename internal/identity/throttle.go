@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,15 +64,7 @@ type claimed struct {
 // charged a failure.
 func (s *Service) claim(ctx context.Context, tx pgx.Tx, keys []throttled, now time.Time) (time.Duration, *claimed, error) {
 	keys = slices.Clone(keys)
-	slices.SortFunc(keys, func(a, b throttled) int {
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(keys, func(a, b throttled) int { return strings.Compare(a.key, b.key) })
 	records := make([]auth.Throttle, len(keys))
 	var wait time.Duration
 	for i, k := range keys {
@@ -101,15 +94,38 @@ func (s *Service) claim(ctx context.Context, tx pgx.Tx, keys []throttled, now ti
 	return 0, c, nil
 }
 
-// forgive clears the keys of an attempt that proved right, where the right
-// answer proves the same person made the earlier attempts (the sign-in
-// name from one client, the account, the session).
-func (s *Service) forgive(ctx context.Context, tx pgx.Tx, keys ...string) error {
-	for _, k := range keys {
-		if k == "" {
+// settle ends an attempt that proved right: the forgiven keys are cleared
+// (the right answer proves the same person made the earlier attempts: the
+// sign-in name from one client, the account, the session) and one failure
+// is taken back from the others (the client address: a success there must
+// not wipe the failures of other attempts from it). Keys are taken in the
+// same order as claim takes them, so that attempts never wait for each
+// other in a cycle.
+func (s *Service) settle(ctx context.Context, tx pgx.Tx, forgiven, uncounted []string) error {
+	type step struct {
+		key     string
+		forgive bool
+	}
+	var steps []step
+	for _, k := range forgiven {
+		if k != "" {
+			steps = append(steps, step{k, true})
+		}
+	}
+	for _, k := range uncounted {
+		if k != "" {
+			steps = append(steps, step{k, false})
+		}
+	}
+	slices.SortFunc(steps, func(a, b step) int { return strings.Compare(a.key, b.key) })
+	for _, st := range steps {
+		if st.forgive {
+			if err := s.store.SetKeyThrottle(ctx, tx, st.key, auth.Throttle{}); err != nil {
+				return err
+			}
 			continue
 		}
-		if err := s.store.SetKeyThrottle(ctx, tx, k, auth.Throttle{}); err != nil {
+		if err := s.uncount(ctx, tx, st.key); err != nil {
 			return err
 		}
 	}
@@ -126,29 +142,20 @@ func (s *Service) refund(ctx context.Context, c *claimed) error {
 	for i, k := range c.keys {
 		keys[i] = k.key
 	}
-	return postgres.InTx(context.WithoutCancel(ctx), s.db, func(tx pgx.Tx) error { return s.uncount(ctx, tx, keys...) })
+	ctx = context.WithoutCancel(ctx) // the client may be gone: the refund is still due
+	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error { return s.settle(ctx, tx, nil, keys) })
 }
 
-// uncount takes one failure back from each key: what a right answer does
-// for the client address it came from (a success there must not wipe the
-// failures of other attempts from the same address).
-func (s *Service) uncount(ctx context.Context, tx pgx.Tx, keys ...string) error {
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		t, err := s.store.KeyThrottle(ctx, tx, k)
-		if err != nil {
-			return err
-		}
-		if t.Failures = max(0, t.Failures-1); t.Failures == 0 && !t.LockedUntil.After(s.now()) {
-			t = auth.Throttle{}
-		}
-		if err := s.store.SetKeyThrottle(ctx, tx, k, t); err != nil {
-			return err
-		}
+// uncount takes one failure back from key.
+func (s *Service) uncount(ctx context.Context, tx pgx.Tx, key string) error {
+	t, err := s.store.KeyThrottle(ctx, tx, key)
+	if err != nil {
+		return err
 	}
-	return nil
+	if t.Failures = max(0, t.Failures-1); t.Failures == 0 && !t.LockedUntil.After(s.now()) {
+		t = auth.Throttle{}
+	}
+	return s.store.SetKeyThrottle(ctx, tx, key, t)
 }
 
 // errSessionEndedByCodes answers the wrong code that ended a session.
@@ -169,6 +176,7 @@ type failure struct {
 // returns answer, the session-ended answer, or the storage error.
 func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, c *claimed, f failure, answer error) error {
 	now := s.now()
+	ctx = context.WithoutCancel(ctx) // a client that hangs up does not escape its failure's record
 	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		if c.lockedBy != "" && c.lockedBy == m.ClientHash {
 			t := c.counts[c.lockedBy]
@@ -183,20 +191,27 @@ func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Princip
 		if f.session == nil || c.counts[sessionKey(f.session)].Failures < auth.MaxSessionCodeFailures {
 			return nil
 		}
-		if err := s.forgive(ctx, tx, sessionKey(f.session)); err != nil {
-			return err
-		}
-		if err := s.store.EndSession(ctx, tx, f.session.Session.TokenHash, "too many wrong codes", now); err != nil {
-			return err
-		}
 		answer = errSessionEndedByCodes
-		return s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.session_end", "account", f.object, audit.Success,
-			details("reason", "too many wrong codes")))
+		return s.endSession(ctx, tx, m, actor, f.session, f.object, now)
 	})
 	if err != nil {
 		return err
 	}
 	return answer
+}
+
+// endSession ends a session that has had too many wrong answers, audited
+// (the sessions row first, then its throttle row: the order the
+// transactions that check answers take them in).
+func (s *Service) endSession(ctx context.Context, tx pgx.Tx, m audit.Meta, actor access.Principal, a *Authn, object string, now time.Time) error {
+	if err := s.store.EndSession(ctx, tx, a.Session.TokenHash, "too many wrong codes", now); err != nil {
+		return err
+	}
+	if err := s.store.SetKeyThrottle(ctx, tx, sessionKey(a), auth.Throttle{}); err != nil {
+		return err
+	}
+	return s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.session_end", "account", object, audit.Success,
+		details("reason", "too many wrong codes")))
 }
 
 // denied records an attempt refused because one of its keys must wait, and
@@ -234,7 +249,7 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 	var answer error
 	var c *claimed
 	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		ss, err := s.store.Session(ctx, tx, a.Session.TokenHash)
+		ss, err := s.store.LockSession(ctx, tx, a.Session.TokenHash)
 		if errors.Is(err, postgres.ErrNotFound) || (err == nil && ss.Ended) {
 			answer = errNoAuth
 			return nil
@@ -242,13 +257,20 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 		if err != nil {
 			return err
 		}
-		wait, cl, err := s.claim(ctx, tx, sessionKeys(m, a), s.now())
+		now := s.now()
+		wait, cl, err := s.claim(ctx, tx, sessionKeys(m, a), now)
 		if err != nil {
 			return err
 		}
 		if wait > 0 {
 			answer, err = s.denied(ctx, tx, m, a.Principal, action, a.Account.ID, "too many wrong answers; slowed down", wait)
 			return err
+		}
+		if cl.counts[sessionKey(a)].Failures > auth.MaxSessionCodeFailures {
+			// Earlier wrong answers whose records were lost (a crash between the
+			// check and its record): the count itself ends the session.
+			answer = errSessionEndedByCodes
+			return s.endSession(ctx, tx, m, a.Principal, a, a.Account.ID, now)
 		}
 		c = cl
 		return nil
@@ -263,10 +285,7 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 		if err := check(tx); err != nil {
 			return err
 		}
-		if err := s.forgive(ctx, tx, accountKey(a.Account.ID), sessionKey(a)); err != nil {
-			return err
-		}
-		return s.uncount(ctx, tx, m.ClientHash)
+		return s.settle(ctx, tx, []string{accountKey(a.Account.ID), sessionKey(a)}, []string{m.ClientHash})
 	})
 	switch {
 	case errors.Is(err, errWrongAnswer):

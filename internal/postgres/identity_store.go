@@ -207,6 +207,15 @@ func (s *IdentityStore) Session(ctx context.Context, q Querier, tokenHash []byte
 	return &ss, nil
 }
 
+// LockSession loads a session and locks its row until the transaction
+// ends: attempts to answer in one session then take their turns.
+func (s *IdentityStore) LockSession(ctx context.Context, tx pgx.Tx, tokenHash []byte) (*auth.Session, error) {
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM sessions WHERE token_hash = $1 FOR UPDATE", tokenHash); err != nil {
+		return nil, fmt.Errorf("lock session: %w", err)
+	}
+	return s.Session(ctx, tx, tokenHash)
+}
+
 // TouchSession records use of a live session.
 func (s *IdentityStore) TouchSession(ctx context.Context, q Querier, tokenHash []byte, now time.Time) error {
 	_, err := q.Exec(ctx, "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND ended_at IS NULL AND last_seen_at < $2", tokenHash, now)

@@ -26,7 +26,7 @@ type signedData struct {
 	EncapContentInfo encapContentInfo
 	Certificates     asn1.RawValue `asn1:"optional,tag:0"`
 	CRLs             asn1.RawValue `asn1:"optional,tag:1"`
-	SignerInfos      []signerInfo  `asn1:"set"`
+	SignerInfos      asn1.RawValue // a SET OF SignerInfo, counted before it is read
 }
 
 type encapContentInfo struct {
@@ -101,7 +101,10 @@ type cms struct {
 const (
 	MaxCMSSize       = 1 << 20
 	maxCertificates  = 20
-	maxTimestampSize = 64 << 10
+	maxTimestampSize = 16 << 10
+	maxNameSize      = 4 << 10 // a certificate's subject or issuer, DER
+	maxRSABits       = 4096
+	maxDERDepth      = 32 // of a time-stamp token (a real one nests about a dozen levels)
 )
 
 // parseCMS reads a PDF signature's /Contents (zero padding after the DER
@@ -125,10 +128,13 @@ func parseCMS(b []byte) (*cms, error) {
 	if !sd.EncapContentInfo.ContentType.Equal(oidData) || len(sd.EncapContentInfo.Content.Bytes) != 0 {
 		return nil, errors.New("not a detached signature of data")
 	}
-	if len(sd.SignerInfos) != 1 {
-		return nil, fmt.Errorf("%d signers; a reply has exactly one", len(sd.SignerInfos))
+	if n, err := countDER(sd.SignerInfos.Bytes, 2); err != nil || n != 1 || sd.SignerInfos.Tag != asn1.TagSet {
+		return nil, errors.New("a reply's signature has exactly one signer")
 	}
-	c := &cms{signer: sd.SignerInfos[0]}
+	c := &cms{}
+	if rest, err := asn1.Unmarshal(sd.SignerInfos.Bytes, &c.signer); err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("SignerInfo: %v", err)
+	}
 	if len(sd.Certificates.Bytes) > 0 {
 		if n, err := countDER(sd.Certificates.Bytes, maxCertificates+1); err != nil || n > maxCertificates {
 			return nil, fmt.Errorf("more than %d embedded certificates, or unreadable ones", maxCertificates)
@@ -136,6 +142,11 @@ func parseCMS(b []byte) (*cms, error) {
 		certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("embedded certificates: %w", err)
+		}
+		for _, cert := range certs {
+			if err := certAcceptable(cert); err != nil {
+				return nil, err
+			}
 		}
 		c.certs = certs
 	}
@@ -198,11 +209,52 @@ func parseCMS(b []byte) (*cms, error) {
 				if len(tok.FullBytes) > maxTimestampSize {
 					return nil, fmt.Errorf("time-stamp token larger than %d bytes", maxTimestampSize)
 				}
+				if err := shallowDER(tok.FullBytes, maxDERDepth); err != nil {
+					return nil, fmt.Errorf("time-stamp token: %v", err)
+				}
 				c.timestamp = tok.FullBytes
 			}
 		}
 	}
 	return c, nil
+}
+
+// certAcceptable refuses certificates whose handling would cost more than
+// their size: RSA moduli over 4096 bits or with an exponent over 2^32 (a
+// public-key operation grows with the square of the modulus), subjects or
+// issuers over 4 KiB (rendering a name grows with the square of its
+// entries). Real certificates are far below these bounds.
+func certAcceptable(c *x509.Certificate) error {
+	if len(c.RawSubject) > maxNameSize || len(c.RawIssuer) > maxNameSize {
+		return fmt.Errorf("a certificate's name is longer than %d bytes", maxNameSize)
+	}
+	if pub, ok := c.PublicKey.(*rsa.PublicKey); ok && (pub.N.BitLen() > maxRSABits || pub.E > 1<<32) {
+		return fmt.Errorf("an RSA key of %d bits (at most %d are accepted)", pub.N.BitLen(), maxRSABits)
+	}
+	return nil
+}
+
+// shallowDER checks that b is definite-length DER nested at most depth
+// levels, reading only the headers: the time-stamp library converts BER to
+// DER at a cost that grows with nesting times size.
+func shallowDER(b []byte, depth int) error {
+	for len(b) > 0 {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &v)
+		if err != nil {
+			return err
+		}
+		if v.IsCompound {
+			if depth == 0 {
+				return errors.New("nested too deeply")
+			}
+			if err := shallowDER(v.Bytes, depth-1); err != nil {
+				return err
+			}
+		}
+		b = rest
+	}
+	return nil
 }
 
 // countDER counts the DER values in b, stopping once it has seen limit:

@@ -3,9 +3,15 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/json"
+	"fmt"
+	"math/big"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,10 +129,68 @@ func TestCMSBoundsApplyBeforeParsing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var si signerInfo
+	if _, err := asn1.Unmarshal(sd.SignerInfos.Bytes, &si); err != nil {
+		t.Fatal(err)
+	}
+	signers := func(sis ...signerInfo) asn1.RawValue {
+		var b []byte
+		for _, s := range sis {
+			der, err := asn1.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = append(b, der...)
+		}
+		return asn1.RawValue{Tag: asn1.TagSet, IsCompound: true, Bytes: b}
+	}
 	big := sd
-	big.SignerInfos = append([]signerInfo(nil), sd.SignerInfos...)
-	big.SignerInfos[0].UnsignedAttrs = asn1.RawValue{FullBytes: append([]byte{0xA1}, un[1:]...)}
+	withToken := si
+	withToken.UnsignedAttrs = asn1.RawValue{FullBytes: append([]byte{0xA1}, un[1:]...)}
+	big.SignerInfos = signers(withToken)
 	if _, err := parseCMS(remarshal(big)); err == nil || !strings.Contains(err.Error(), "time-stamp token larger") {
 		t.Fatalf("oversized time-stamp token: %v", err)
+	}
+	// Thousands of signers are counted, not parsed.
+	many := sd
+	many.SignerInfos = signers(slices.Repeat([]signerInfo{si}, 2000)...)
+	if _, err := parseCMS(remarshal(many)); err == nil || !strings.Contains(err.Error(), "exactly one signer") {
+		t.Fatalf("2,000 signers: %v", err)
+	}
+	// A time-stamp token nested deeper than DER of a real one.
+	deep := []byte{0x04, 0x00}
+	for range 60 {
+		deep, _ = asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: deep})
+	}
+	un, _ = asn1.MarshalWithParams([]attribute{{Type: oidTimeStampToken, Values: asn1.RawValue{Class: 0, Tag: 17, IsCompound: true, Bytes: deep}}}, "set")
+	withToken.UnsignedAttrs = asn1.RawValue{FullBytes: append([]byte{0xA1}, un[1:]...)}
+	big.SignerInfos = signers(withToken)
+	if _, err := parseCMS(remarshal(big)); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+		t.Fatalf("deeply nested time-stamp token: %v", err)
+	}
+}
+
+// Certificates whose handling would cost more than their size are refused
+// before anything is done with them: huge RSA moduli, huge names.
+func TestCostlyCertificatesAreRefused(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	huge := new(big.Int).Lsh(big.NewInt(1), 16000)
+	huge.Add(huge, big.NewInt(1))
+	bigRSA := verifytest.MustCert(t, &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "x"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}, p.Issuing, &rsa.PublicKey{N: huge, E: 65537}, p.IssuingKey)
+	var ous []string
+	for i := range 600 {
+		ous = append(ous, fmt.Sprintf("đơn vị %d", i))
+	}
+	bigName := verifytest.MustCert(t, &x509.Certificate{SerialNumber: big.NewInt(78), Subject: pkix.Name{CommonName: "x", OrganizationalUnit: ous},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}, p.Issuing, verifytest.ECKey(t).Public(), p.IssuingKey)
+	for _, tt := range []struct {
+		cert *x509.Certificate
+		want string
+	}{{bigRSA, "RSA key of 16001 bits"}, {bigName, "name is longer"}, {p.Issuing, ""}} {
+		err := certAcceptable(tt.cert)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("want %q, got %v", tt.want, err)
+		}
 	}
 }

@@ -156,7 +156,7 @@ func isDelim(c byte) bool {
 func parseSigObject(ctx context.Context, data []byte, start int, budget *int) (sigDict, int) {
 	p := &lexer{ctx: ctx, data: data, pos: start, budget: budget}
 	d := readSigObject(p, start)
-	return d, p.pos
+	return d, max(p.pos, p.far)
 }
 
 func readSigObject(p *lexer, start int) sigDict {
@@ -233,10 +233,17 @@ type lexer struct {
 	ctx    context.Context // checked every tokenCheck tokens
 	data   []byte
 	pos    int
+	far    int  // the furthest byte read: a look-ahead may step back from it
 	budget *int // tokens left
 }
 
 var errEOF = errors.New("unexpected end of file")
+
+// back steps back to pos after a look-ahead, remembering how far it read.
+func (l *lexer) back(pos int) {
+	l.far = max(l.far, l.pos)
+	l.pos = pos
+}
 
 func (l *lexer) skip() {
 	for l.pos < len(l.data) {
@@ -368,13 +375,13 @@ func (l *lexer) dict(depth int) (any, error) {
 					if r, err := l.value(depth + 1); err == nil && r == pdfName("\x00R") {
 						v = pdfRef{int64(n), int64(gi)}
 					} else {
-						l.pos = save
+						l.back(save)
 					}
 				} else {
-					l.pos = save
+					l.back(save)
 				}
 			} else {
-				l.pos = save
+				l.back(save)
 			}
 		}
 		if _, dup := d.entries[k]; dup {
@@ -391,6 +398,7 @@ func (l *lexer) hex() (any, error) {
 	window := l.data[l.pos:min(len(l.data), l.pos+maxRaw+1)]
 	end := bytes.IndexByte(window, '>')
 	if end < 0 {
+		l.far = max(l.far, l.pos+len(window))
 		if len(window) > maxRaw {
 			return nil, fmt.Errorf("hex string at %d longer than %d bytes", start, maxHex)
 		}

@@ -38,19 +38,30 @@ const maxDetail = 240
 func (r *Report) bound() {
 	cut := func(cs []Check) {
 		for i := range cs {
-			if d := cs[i].Detail; len(d) > maxDetail {
-				n := maxDetail
-				for n > 0 && !utf8.RuneStart(d[n]) {
-					n--
-				}
-				cs[i].Detail = d[:n] + "…"
-			}
+			cs[i].Detail = cutString(cs[i].Detail)
 		}
 	}
 	cut(r.Checks)
 	for i := range r.Signatures {
 		cut(r.Signatures[i].Checks)
+		if c := r.Signatures[i].Signer; c != nil {
+			for _, f := range []*string{&c.Subject, &c.CommonName, &c.Organization, &c.Issuer} {
+				*f = cutString(*f)
+			}
+		}
 	}
+}
+
+// cutString cuts s to maxDetail bytes at a character boundary.
+func cutString(s string) string {
+	if len(s) <= maxDetail {
+		return s
+	}
+	n := maxDetail
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // sentences gives the summary for an indication and sub-indication.

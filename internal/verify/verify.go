@@ -352,6 +352,10 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 		fail("signatures", "too many signatures: a reply has one, and at most "+strconv.Itoa(MaxSignatures)+" are examined")
 		return
 	}
+	if errors.Is(err, errOverlap) {
+		fail("signatures", "one signature dictionary starts inside another")
+		return
+	}
 	if err != nil {
 		return // the time limit: Verify says so
 	}
@@ -604,8 +608,13 @@ func usageFits(c *x509.Certificate) error {
 // certificate chains to the anchors for time-stamping; else nil and why.
 func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
 	p7, err := pkcs7.Parse(c.timestamp)
-	if err != nil || len(p7.Certificates) == 0 {
+	if err != nil || len(p7.Certificates) == 0 || len(p7.Certificates) > maxCertificates {
 		return nil, "time-stamp token unreadable or without its certificate"
+	}
+	for _, cert := range p7.Certificates {
+		if err := certAcceptable(cert); err != nil {
+			return nil, "time-stamp token: " + err.Error()
+		}
 	}
 	if err := p7.Verify(); err != nil {
 		return nil, "time-stamp token signature does not verify"
