@@ -32,6 +32,7 @@ import (
 	"pakn/internal/verify"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -85,6 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	}
 	if err := vc.Ready(ctx); err != nil {
 		return fmt.Errorf("vault not ready at start: %w", err)
+	}
+	if err := checkSigners(ctx, pool, vc, log); err != nil {
+		return err
 	}
 
 	store := &postgres.AuditStore{}
@@ -216,6 +220,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		log.Error("audit service stop", "err", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// checkSigners proves, with one signature through Vault each, that every
+// active signer's certificate carries its Transit key's public key, and
+// refuses to serve when one does not: a certificate swapped in the
+// database or a key changed behind pakn's back must not reach a citizen.
+func checkSigners(ctx context.Context, pool *pgxpool.Pool, vc *vault.Client, log *slog.Logger) error {
+	signers, err := (&postgres.ReplyStore{}).ActiveSigners(ctx, pool)
+	if err != nil {
+		return err
+	}
+	for _, g := range signers {
+		if err := vc.CheckSigner(ctx, g.KeyName, g.KeyVersion, g.Certificate); err != nil {
+			return fmt.Errorf("signer %s (key %s v%d, certificate %s) cannot be used: %w; revoke it and provision it again with pakn signer",
+				g.FullName, g.KeyName, g.KeyVersion, verify.SerialHex(g.Certificate), err)
+		}
+	}
+	log.Info("signers checked against their Transit keys", "active", len(signers))
 	return nil
 }
 

@@ -8,9 +8,15 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
-	"pakn/internal/signing"
+	"github.com/jackc/pgx/v5"
+
+	"pakn/internal/agency"
+	"pakn/internal/audit"
+	"pakn/internal/postgres"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
@@ -27,7 +33,7 @@ func TestPakndVerifiesWithConfiguredAnchorsAndVaultCRL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := signing.NewTransitSigner(s.v.Root(), vault.TransitMount, ps.Key, ps.Version, ps.Certificate, 0)
+	key, err := vault.NewTransitSigner(s.v.Root(), vault.TransitMount, ps.Key, ps.Version, ps.Certificate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,5 +66,57 @@ func TestPakndVerifiesWithConfiguredAnchorsAndVaultCRL(t *testing.T) {
 	// Another CA's reply: no chain.
 	if r := post(verifytest.NewPKI(t, "other").Genuine(t)); r.SubIndication != verify.NoCertificateChain {
 		t.Fatalf("foreign CA: %+v", r)
+	}
+}
+
+// At start, paknd proves every active signer's certificate against its
+// Transit key, and refuses to serve when one has been swapped.
+func TestPakndChecksActiveSignersAtStart(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	for _, a := range agency.DemoDirectory() {
+		if _, err := ags.Ensure(ctx, s.db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var accounts []string
+	for _, name := range []string{"signer-a", "signer-b"} {
+		var id string
+		if err := s.db.Pool.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash)
+			VALUES ($1, $1, 'STP-HN', 'x') RETURNING id`, name).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, id)
+	}
+	var signers []*postgres.Signer
+	for i, name := range []string{"signer-a", "signer-b"} {
+		ps, err := vault.ProvisionSigner(ctx, s.v.Root(), name, "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &postgres.Signer{AccountID: accounts[i], FullName: "Lê Hoàng Cường " + name, Title: "Phó Giám đốc", KeyName: ps.Key,
+			KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}
+		if err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error { return (&postgres.ReplyStore{}).AddSigner(ctx, tx, g, time.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		signers = append(signers, g)
+	}
+	_, logs, stop := s.start(t)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"signers checked against their Transit keys","active":2`) {
+		t.Fatalf("no signer check in the logs:\n%s", logs)
+	}
+
+	// signer-a's row now carries signer-b's certificate: paknd will not serve.
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE signers SET chain_pem = $1 WHERE id = $2`, signers[1].ChainPEM, signers[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	err := run(ctx, nil, func(k string) string { return s.env[k] }, &out)
+	if err == nil || !strings.Contains(err.Error(), "signer Lê Hoàng Cường signer-a") || !strings.Contains(err.Error(), "does not verify with the certificate") {
+		t.Fatalf("paknd with a swapped certificate: %v", err)
 	}
 }

@@ -233,12 +233,26 @@ func (s *ReplyStore) ActiveSigner(ctx context.Context, q Querier, accountID stri
 	return scanSigner(q.QueryRow(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 AND status = 'active'`, accountID))
 }
 
+// ActiveSigners lists every account's active signer row.
+func (s *ReplyStore) ActiveSigners(ctx context.Context, q Querier) ([]Signer, error) {
+	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE status = 'active' ORDER BY key_name`)
+	if err != nil {
+		return nil, fmt.Errorf("list active signers: %w", err)
+	}
+	return collectSigners(rows)
+}
+
 // Signers lists an account's signer rows, newest first.
 func (s *ReplyStore) Signers(ctx context.Context, q Querier, accountID string) ([]Signer, error) {
 	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 ORDER BY key_version DESC`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list signers: %w", err)
 	}
+	return collectSigners(rows)
+}
+
+// collectSigners reads signer rows to their end.
+func collectSigners(rows pgx.Rows) ([]Signer, error) {
 	defer rows.Close()
 	var out []Signer
 	for rows.Next() {

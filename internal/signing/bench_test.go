@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 // submission benchmark). `make bench` prints both rates and the Vault calls
 // per signature.
 func BenchmarkSignReply(b *testing.B) {
+	subject := pkix.Name{CommonName: "Lê Hoàng Cường"}
 	v, root, dir := vaulttest.Bootstrapped(b)
 	ctx := context.Background()
 	p, err := vault.ProvisionSigner(ctx, root.API(), "bench", "ecdsa-p256", subject)
@@ -40,7 +42,7 @@ func BenchmarkSignReply(b *testing.B) {
 		b.Fatal(err)
 	}
 	issuing := chainTail(b, p.ChainPEM)
-	transit, err := signing.NewTransitSigner(vc.API(), vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
+	transit, err := vault.NewTransitSigner(vc.API(), vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,3 +1,9 @@
+// Package signing signs reply PDFs: pdfsign driven around its known
+// defects (ASCII-only dictionary text, a reservation sized from the real
+// key and chain, a signer that refuses a second call) with any
+// crypto.Signer (in production internal/vault's TransitSigner), and a
+// loopback relay that gives pdfsign's time-stamp client a timeout. It knows
+// nothing of Vault.
 package signing
 
 import (

@@ -1,23 +1,27 @@
-// Package vault is pakn's HashiCorp Vault adapter: it logs paknd in (AppRole
-// in production, a plain token only in development), keeps the token alive,
-// reports readiness, and bootstraps a Vault for pakn (see Bootstrap).
+// Package vault is pakn's HashiCorp Vault adapter, and all of pakn's Vault
+// code: it logs paknd in (AppRole in production, a plain token only in
+// development), keeps the token alive, reports readiness, signs with
+// signers' Transit keys (TransitSigner, checked against their
+// certificates), seals personal data and MFA secrets (EnvelopeBox,
+// TransitBox), reads the issuing CA's CRL, and bootstraps a Vault for pakn
+// and provisions signers' keys and certificates (operator token).
 package vault
 
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
-
-	"pakn/internal/signing"
 )
 
 // Config says how to reach and log in to Vault.
@@ -37,6 +41,7 @@ type Client struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	secret *vaultapi.Secret // the AppRole login answer, for renewal
+	proven pairs            // signer key versions and certificates proven to match
 }
 
 // Connect creates a client for cfg and logs in.
@@ -215,9 +220,27 @@ func redact(err error) error {
 }
 
 // SignerKey returns a crypto.Signer for version of a signer's Transit key
-// (internal/signing.TransitSigner), with the client's request timeout.
+// (a TransitSigner), with the client's request timeout; the key versions
+// and certificates found to match are remembered by the client.
 func (c *Client) SignerKey(key string, version int, cert *x509.Certificate) (crypto.Signer, error) {
-	return signing.NewTransitSigner(c.api, TransitMount, key, version, cert, c.cfg.Timeout)
+	return newTransitSigner(c.api, TransitMount, key, version, cert, c.cfg.Timeout, &c.proven)
+}
+
+// CheckSigner proves, with one signature through Vault, that cert carries
+// the public key of version of the Transit key: paknd checks every active
+// signer this way at start-up and refuses to serve when one does not match
+// (a certificate swapped in the database, a key rotated behind its back).
+// The proof is remembered, so the signer's first reply costs no extra check.
+func (c *Client) CheckSigner(ctx context.Context, key string, version int, cert *x509.Certificate) error {
+	s, err := c.SignerKey(key, version, cert)
+	if err != nil {
+		return err
+	}
+	digest := sha256.Sum256([]byte("pakn start-up check of " + key + " v" + strconv.Itoa(version)))
+	if _, err := s.Sign(nil, digest[:], crypto.SHA256); err != nil {
+		return fmt.Errorf("signer key %s v%d: %w", key, version, err)
+	}
+	return nil
 }
 
 // IssuingCRL returns the issuing CA's current certificate revocation list

@@ -1,6 +1,4 @@
-// Package signing holds pakn's signers: a crypto.Signer whose private key is
-// a HashiCorp Vault Transit key that never leaves Vault.
-package signing
+package vault
 
 import (
 	"bytes"
@@ -28,15 +26,16 @@ import (
 	"pakn/internal/apperr"
 )
 
-// TransitSigner signs digests with one version of a Vault Transit key. Its
-// public key comes from the signer's certificate (paknd never reads key
-// metadata from Vault). Before a key version is used with a certificate,
-// the first signature Vault returns for them is verified against that
-// certificate, so a certificate that does not belong to the key fails
-// closed; once matched (a key version's key material never changes), the
-// pair is remembered for the life of the process and later signatures are
-// not verified again, which keeps a signature to one Vault call and little
-// else.
+// TransitSigner is a crypto.Signer whose private key is one version of a
+// Vault Transit key that never leaves Vault. Its public key comes from the
+// signer's certificate (paknd never reads key metadata from Vault). Before
+// a key version is used with a certificate, a signature Vault returns for
+// them is verified against that certificate (at start-up for the active
+// signers, see Client.CheckSigner; else at the first signature), so a
+// certificate that does not belong to the key fails closed; once matched (a
+// key version's key material never changes), the pair is remembered by the
+// Client and later signatures are not verified again, which keeps a
+// signature to one Vault call and little else.
 type TransitSigner struct {
 	api     *vaultapi.Client
 	http    *http.Client
@@ -47,12 +46,18 @@ type TransitSigner struct {
 	timeout time.Duration
 	calls   atomic.Int64
 	match   matchKey // this key version with this certificate
+	proven  *pairs   // the pairs known to match, shared with the Client
 }
 
 // NewTransitSigner returns a signer for version of the Transit key at
-// mount/keys/key, whose certificate is cert. Supported keys: ECDSA P-256 and
-// P-384, RSA 2048 to 4096 bits.
+// mount/keys/key, whose certificate is cert, that remembers its own match
+// (Client.SignerKey gives signers that share the Client's). Supported
+// keys: ECDSA P-256 and P-384, RSA 2048 to 4096 bits.
 func NewTransitSigner(api *vaultapi.Client, mount, key string, version int, cert *x509.Certificate, timeout time.Duration) (*TransitSigner, error) {
+	return newTransitSigner(api, mount, key, version, cert, timeout, &pairs{})
+}
+
+func newTransitSigner(api *vaultapi.Client, mount, key string, version int, cert *x509.Certificate, timeout time.Duration, proven *pairs) (*TransitSigner, error) {
 	if key == "" || version < 1 || cert == nil {
 		return nil, errors.New("transit signer: key, version and certificate are required")
 	}
@@ -76,7 +81,7 @@ func NewTransitSigner(api *vaultapi.Client, mount, key string, version int, cert
 		hc = http.DefaultClient
 	}
 	return &TransitSigner{api: api, http: hc, mount: mount, key: key, version: version, cert: cert, timeout: timeout,
-		match: matchKey{mount + "/" + key, version, sha256.Sum256(cert.Raw)}}, nil
+		match: matchKey{mount + "/" + key, version, sha256.Sum256(cert.Raw)}, proven: proven}, nil
 }
 
 // Public returns the certificate's public key.
@@ -128,7 +133,7 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, err
 	}
-	if _, known := matched.Load(s.match); known {
+	if s.proven.has(s.match) {
 		return sig, nil
 	}
 	if isRSA {
@@ -139,7 +144,7 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?): %w", s.key, s.version, err)
 	}
-	matched.Store(s.match, true)
+	s.proven.add(s.match)
 	return sig, nil
 }
 
@@ -151,8 +156,26 @@ type matchKey struct {
 	cert    [32]byte
 }
 
-// matched holds the key versions and certificates proven to belong together.
-var matched sync.Map
+// pairs holds the key versions and certificates proven to belong together.
+type pairs struct {
+	mu sync.Mutex
+	m  map[matchKey]bool
+}
+
+func (p *pairs) has(k matchKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[k]
+}
+
+func (p *pairs) add(k matchKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[matchKey]bool{}
+	}
+	p.m[k] = true
+}
 
 // signRequest is the body of transit/sign/:name.
 type signRequest struct {

@@ -1,4 +1,4 @@
-package signing_test
+package vault_test
 
 import (
 	"context"
@@ -26,7 +26,6 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"pakn/internal/apperr"
-	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 )
@@ -96,7 +95,7 @@ func TestTransitSigner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := signing.NewTransitSigner(api, vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
+			s, err := vault.NewTransitSigner(api, vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +167,7 @@ func TestTransitSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong, err := signing.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, b.Certificate, 0)
+	wrong, err := vault.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, b.Certificate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,12 +191,12 @@ func TestTransitSigner(t *testing.T) {
 		}
 	}
 	// paknd may not sign with keys that are not signer keys.
-	other, _ := signing.NewTransitSigner(api, vault.TransitMount, vault.MFAKey, 1, a.Certificate, 0)
+	other, _ := vault.NewTransitSigner(api, vault.TransitMount, vault.MFAKey, 1, a.Certificate, 0)
 	if _, err := other.Sign(nil, d[:], crypto.SHA256); err == nil {
 		t.Fatal("signed with the MFA key")
 	}
 	// A sealed Vault is unavailability, with a clear message.
-	good, _ := signing.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, a.Certificate, 0)
+	good, _ := vault.NewTransitSigner(api, vault.TransitMount, a.Key, a.Version, a.Certificate, 0)
 	if err := root.API().Sys().SealWithContext(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +234,7 @@ func TestSlowVaultTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := x509.ParseCertificate(der)
-	s, err := signing.NewTransitSigner(api, vault.TransitMount, "pakn-signer-x", 1, c, 300*time.Millisecond)
+	s, err := vault.NewTransitSigner(api, vault.TransitMount, "pakn-signer-x", 1, c, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,10 +255,10 @@ func TestNewTransitSignerRefusesUnsupportedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := signing.NewTransitSigner(nil, "transit", "k", 1, c, 0); err == nil {
+	if _, err := vault.NewTransitSigner(nil, "transit", "k", 1, c, 0); err == nil {
 		t.Fatal("accepted an Ed25519 certificate")
 	}
-	if _, err := signing.NewTransitSigner(nil, "transit", "k", 0, c, 0); err == nil {
+	if _, err := vault.NewTransitSigner(nil, "transit", "k", 0, c, 0); err == nil {
 		t.Fatal("accepted version 0")
 	}
 }
