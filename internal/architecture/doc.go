@@ -1,0 +1,19 @@
+// Package architecture holds no code: its test checks the arrows between
+// pakn's packages, read from `go list`, and this comment states them.
+//
+//   - Domain packages (access, agency, apperr, audit, auth, deadline,
+//     pdfrender, petition, quota, reply, spool, verify) import only the
+//     standard library (never net/http), well-kept libraries made for their
+//     job, and other domain packages: no HTTP, SQL or Vault.
+//   - Services (auditlog, desk, guard, identity) import the domain. Until
+//     issue 11's domain-owned interfaces land, the edges listed in
+//     transitional (services to pgx, postgres and signing) are tolerated;
+//     the list may only shrink.
+//   - Adapters (config, httpapi, postgres, signing, vault) import the domain
+//     and, for httpapi, the services; never another adapter, and only
+//     their own driver (chi for httpapi, pgx for postgres, the Vault API
+//     for vault).
+//   - Commands (cmd/pakn, cmd/paknd) wire everything and may import any
+//     package. Test helpers (pdftest, pgtest, testclock, vaulttest,
+//     verifytest) serve tests only and are imported by nothing else.
+package architecture
