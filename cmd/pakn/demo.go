@@ -15,6 +15,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/audit"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
 	"pakn/internal/postgres"
@@ -95,8 +96,13 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	svc := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc,
+	events := &postgres.AuditStore{}
+	svc, err := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc,
+		Audit: events, Guard: &guard.Guard{DB: pool, Audit: events, Now: time.Now},
 		Docs: desk.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	if err != nil {
+		return err
+	}
 	m := audit.Meta{RequestID: "seed-demo"}
 	rc, err := svc.Submit(ctx, m, access.Principal{Kind: access.Anonymous}, "", petition.Submission{
 		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung", Email: "nhung@example.vn",

@@ -128,6 +128,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		defer relay.Close()
 		docs.TSAURL = relay.URL()
 	}
+	verifier.Register = desk.RegisterLookup(pool)
+	dk, err := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+		Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes})
+	if err != nil {
+		return err
+	}
 	api := httpapi.New(httpapi.Deps{
 		Log:          log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -135,9 +141,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"vault":    vc.Ready,
 		},
-		Identity: ids,
-		Desk: desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-			Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes}),
+		Identity:       ids,
+		Desk:           dk,
 		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
 		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
 		Clients:        clients,

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +102,7 @@ type Config struct {
 	Guard    *guard.Guard
 	Keys     KeyRing          // signers' keys; nil disables signing (503)
 	Docs     Documents        // signed replies
-	Verifier *verify.Verifier // public verification; New sets its Register to this desk's
+	Verifier *verify.Verifier // public verification, used as given (wire its Register with RegisterLookup)
 	// QueueBytes bounds the submissions admitted and not yet written, in
 	// bytes of content and attachments (DefaultQueueBytes when zero).
 	QueueBytes int64
@@ -115,16 +116,22 @@ var DefaultRouting = petition.Routing{
 	ByCategory: map[petition.Category]string{petition.CatRegulation: "STP-HN"},
 }
 
-// New returns the desk service.
-func New(c Config) *Service {
+// New returns the desk service. DB, Box, Audit and Guard are required: the
+// desk builds none of its collaborators. Now, Calendar and Routing default
+// to the clock, the built-in calendar and DefaultRouting.
+func New(c Config) (*Service, error) {
+	var missing []string
+	for name, ok := range map[string]bool{"DB": c.DB != nil, "Box": c.Box != nil, "Audit": c.Audit != nil, "Guard": c.Guard != nil} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("desk: %s required", strings.Join(missing, ", "))
+	}
 	if c.Now == nil {
 		c.Now = time.Now
-	}
-	if c.Audit == nil {
-		c.Audit = &postgres.AuditStore{Now: c.Now}
-	}
-	if c.Guard == nil {
-		c.Guard = &guard.Guard{DB: c.DB, Audit: c.Audit, Now: c.Now}
 	}
 	if c.Calendar == nil {
 		c.Calendar = deadline.NewCalendar(deadline.DefaultCalendarFile())
@@ -134,12 +141,8 @@ func New(c Config) *Service {
 	}
 	s := &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
 		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs,
-		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}}
-	if c.Verifier != nil {
-		c.Verifier.Register = RegisterLookup(c.DB)
-		s.verifier = c.Verifier
-	}
-	return s
+		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}, verifier: c.Verifier}
+	return s, nil
 }
 
 // Calendar returns the working-day calendar in use.

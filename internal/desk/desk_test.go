@@ -23,6 +23,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
@@ -56,12 +57,17 @@ func newEnvTB(t testing.TB, opts ...func(*desk.Config)) *env {
 		}
 	}
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
+	store := &postgres.AuditStore{Now: c.Now}
 	cfg := desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc,
+		Audit: store, Guard: &guard.Guard{DB: db.Pool, Audit: store, Now: c.Now},
 		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	svc := desk.New(cfg)
+	svc, err := desk.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Real accounts behind the test principals, and a Vault key and certificate for the signer.
 	for _, r := range access.AllRoles {
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO accounts (id, username, display_name, agency_code, password_hash) VALUES ($1, $2, $3, 'STP-HN', 'x')`,
@@ -639,4 +645,12 @@ func inputFor(t petition.Transition) desk.TransitionInput {
 		return draft()
 	}
 	return desk.TransitionInput{}
+}
+
+// The desk builds none of its collaborators: missing ones are named.
+func TestNewNeedsItsCollaborators(t *testing.T) {
+	_, err := desk.New(desk.Config{})
+	if err == nil || err.Error() != "desk: Audit, Box, DB, Guard required" {
+		t.Fatalf("New without collaborators: %v", err)
+	}
 }

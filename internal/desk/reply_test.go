@@ -10,8 +10,10 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
+	"pakn/internal/postgres"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
@@ -302,8 +304,13 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relay.Close()
-	svc := desk.New(desk.Config{DB: e.db.Pool, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc,
+	store := &postgres.AuditStore{Now: e.clock.Now}
+	svc, err := desk.New(desk.Config{DB: e.db.Pool, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc,
+		Audit: store, Guard: &guard.Guard{DB: e.db.Pool, Audit: store, Now: e.clock.Now},
 		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: relay.URL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, r, _ := e.approved(t)
 	signed, err := svc.SignReply(ctx, e.m, e.signer(), r.ID)
 	if err != nil {

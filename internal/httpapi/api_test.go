@@ -76,9 +76,13 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dk := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard(),
-		Keys: vc, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"},
-		Verifier: &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond}}})
+	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond},
+		Register: desk.RegisterLookup(db.Pool)}
+	dk, err := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard(),
+		Keys: vc, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
 	deps := Deps{
