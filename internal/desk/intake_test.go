@@ -77,8 +77,12 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	for e.svc.Queued() < 2<<20 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	// A third scan does not fit: refused at once, nothing stored.
-	_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
+	// A third scan does not fit: refused at once, nothing stored (were it
+	// admitted instead, it would wait behind the held ones: the timeout
+	// turns that into a failure rather than a hang).
+	third, cancelThird := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelThird()
+	_, err := e.svc.Submit(third, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
 	ae := wantCode(t, err, apperr.Unavailable)
 	if ae.RetryAfter <= 0 {
 		t.Fatal("no Retry-After")
@@ -107,24 +111,60 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 	e := newEnv(t)
 	anon := access.Principal{Kind: access.Anonymous}
-	ctx, cancel := context.WithCancel(context.Background())
+	bg := context.Background()
+	// One submission first: the desk's caches are warm, so the ones below reach the intake.
+	if _, err := e.svc.Submit(bg, e.m, anon, "", submission(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Group commit: the client is gone before its job's turn.
+	gone, cancel := context.WithCancel(bg)
 	cancel()
-	for _, files := range [][]desk.FileIn{nil, {{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}}} {
-		_, err := e.svc.Submit(ctx, e.m, anon, "", submission(), files)
-		wantCode(t, err, apperr.Unavailable)
+	_, err := e.svc.Submit(gone, e.m, anon, "", submission(), nil)
+	wantCode(t, err, apperr.Unavailable)
+
+	// Files: both writers busy with held scans; a third job's client leaves while it waits.
+	var gates []*gate
+	var wg sync.WaitGroup
+	for range 2 {
+		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
+		gates = append(gates, g)
+		wg.Go(func() {
+			if _, err := e.svc.Submit(bg, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
+				t.Errorf("held submission: %v", err)
+			}
+		})
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	for e.svc.Queued() < 2<<20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	leaving, leave := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.svc.Submit(leaving, e.m, anon, "", submission(), []desk.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
+		done <- err
+	}()
+	for e.svc.Queued() < 2<<20+1 && time.Now().Before(deadline) { // the third job is admitted and waits
+		time.Sleep(10 * time.Millisecond)
+	}
+	leave()
+	wantCode(t, <-done, apperr.Unavailable)
+	for _, g := range gates {
+		g.release()
+	}
+	wg.Wait()
 	for e.svc.Queued() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if q := e.svc.Queued(); q != 0 {
 		t.Fatalf("%d bytes still queued", q)
 	}
-	if n := countPetitions(t, e); n != 0 {
-		t.Fatalf("%d petitions written for clients that went away", n)
+	// The first submission and the two held scans; neither job whose client left.
+	if n := countPetitions(t, e); n != 3 {
+		t.Fatalf("%d petitions, want 3: a job whose client went away was written", n)
 	}
 	var events int
-	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events WHERE action = 'petition.submit'").Scan(&events); err != nil || events != 0 {
-		t.Fatalf("%d submit events (%v)", events, err)
+	if err := e.db.Pool.QueryRow(bg, "SELECT count(*) FROM audit_events WHERE action = 'petition.submit'").Scan(&events); err != nil || events != 3 {
+		t.Fatalf("%d submit events (%v), want 3", events, err)
 	}
 }

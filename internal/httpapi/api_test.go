@@ -40,20 +40,21 @@ var apiHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
 
 // stack is a real API over a real database and Vault.
 type stack struct {
-	t       testing.TB
-	db      *pgtest.DB
-	ids     *identity.Service
-	box     *vault.TransitBox
-	desk    *desk.Service
-	api     *Server
-	srv     *httptest.Server
-	logs    *bytes.Buffer
-	byRole  map[access.Role]*auth.Account
-	victim  *auth.Account // an account of the same agency that admins act on
-	foreign *auth.Account // an account of another agency
-	vault   *vaulttest.Server
-	certs   string // the bootstrapped CA chain's folder
-	deps    Deps   // what api was built with
+	t        testing.TB
+	db       *pgtest.DB
+	ids      *identity.Service
+	box      *vault.TransitBox
+	desk     *desk.Service
+	api      *Server
+	srv      *httptest.Server
+	logs     *bytes.Buffer
+	byRole   map[access.Role]*auth.Account
+	victim   *auth.Account // an account of the same agency that admins act on
+	foreign  *auth.Account // an account of another agency
+	vault    *vaulttest.Server
+	certs    string           // the bootstrapped CA chain's folder
+	deps     Deps             // what api was built with
+	verifier *verify.Verifier // the desk's
 }
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
@@ -96,7 +97,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{},
-		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps}
+		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps, verifier: verifier}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"pakn/internal/access"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
 )
@@ -150,6 +151,7 @@ func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
 	for range 2 {
 		<-answers
 	}
+	waitFor(t, func() bool { return s.api.verifying.Running("127.0.0.3") == 0 })
 	resp, err = attacker.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +171,15 @@ func TestCraftedInputsOverHTTP(t *testing.T) {
 		resp, rep := s.verify(doc)
 		if resp.StatusCode != 422 || rep.SubIndication != verify.FormatFailure {
 			t.Fatalf("%s: %d %s / %s", name, resp.StatusCode, rep.Indication, rep.SubIndication)
+		}
+	}
+	// Cut by a 1 ms limit, the work stops with the answer.
+	s.verifier.Timeout = time.Millisecond
+	for _, name := range []string{"obj words before each /ByteRange", "huge /Contents hex string"} {
+		doc := verifytest.Crafted(verify.MaxSize - 1024)[name]()
+		resp, rep := s.verify(doc)
+		if resp.StatusCode != 200 || rep.SubIndication != verify.TimeLimitExceeded {
+			t.Fatalf("%s with a 1 ms limit: %d %s / %s", name, resp.StatusCode, rep.Indication, rep.SubIndication)
 		}
 	}
 	start := verifytest.CPUTime(t)
@@ -243,6 +254,12 @@ func TestSubmissionBounds(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the third concurrent upload was not refused")
 	}
+	// The other two are still being received: a bound of one would have refused a second.
+	select {
+	case a := <-answers:
+		t.Fatalf("a second concurrent upload was answered before it ended: %+v", a)
+	case <-time.After(300 * time.Millisecond):
+	}
 	for _, u := range uploads {
 		u.release()
 	}
@@ -262,7 +279,11 @@ func TestUploadBudgetCountsBytesAsTheyArrive(t *testing.T) {
 	for i := range 10 { // 10 × 20 MB declared: far more than the 8 MB budget
 		uploads = append(uploads, stall(clientFrom(fmt.Sprintf("127.0.3.%d", 10+i)), s.srv.URL+"/api/v1/verifications", "application/pdf", verify.MaxSize, "%PDF-1.7\n", answers))
 	}
-	time.Sleep(200 * time.Millisecond) // they are under way
+	// They are under way, holding what they sent (nine bytes each), not what they declared.
+	waitFor(t, func() bool { return s.api.uploads.Used() >= 10*9 })
+	if used := s.api.uploads.Used(); used > 1<<20 {
+		t.Fatalf("ten stalled uploads hold %d bytes of the budget", used)
+	}
 	resp, err := clientFrom("127.0.3.99").Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +291,11 @@ func TestUploadBudgetCountsBytesAsTheyArrive(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("a citizen's verification beside ten stalled uploads: %d", resp.StatusCode)
+	}
+	select {
+	case a := <-answers:
+		t.Fatalf("a stalled upload was answered before it ended: %+v", a)
+	default:
 	}
 	for _, u := range uploads {
 		u.release()
@@ -300,5 +326,150 @@ func TestJSONPetitionIsSmall(t *testing.T) {
 	resp, _ := s.do(request{method: "POST", path: "/api/v1/petitions", body: body})
 	if resp.StatusCode != 413 {
 		t.Fatalf("a 2 MiB JSON petition: %d", resp.StatusCode)
+	}
+}
+
+// waitFor polls cond for up to 30 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Uploads hold no verification place while they arrive: with more stalled
+// uploads (from as many addresses) than there are places, a citizen's
+// verification is still answered at once.
+func TestUploadsHoldNoVerificationPlace(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
+	_, signedID, _ := s.replies()
+	genuine := s.signedPDF(signedID)
+	n := MaxConcurrentVerifications + 2
+	var uploads []*stalled
+	answers := make(chan stalledAnswer, n)
+	for i := range n {
+		uploads = append(uploads, stall(clientFrom(fmt.Sprintf("127.0.5.%d", 10+i)), s.srv.URL+"/api/v1/verifications", "application/pdf", 100<<10, "%PDF-1.7\n", answers))
+	}
+	waitFor(t, func() bool { return s.api.uploads.Used() >= int64(n*9) })
+	resp, err := clientFrom("127.0.5.200").Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("a citizen's verification beside %d stalled uploads: %d", n, resp.StatusCode)
+	}
+	for _, u := range uploads {
+		u.release()
+	}
+	for range uploads {
+		<-answers
+	}
+}
+
+// The verification rate weighs a document by its size, one unit per
+// started MiB, and the API and the page share one count.
+func TestVerificationRateWeighsSize(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 5})
+	three := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 3<<20-100)...) // three started MiB
+	post := func(c *http.Client, body []byte) int {
+		resp, err := c.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	a := clientFrom("127.0.6.1")
+	for i, want := range []int{422, 429} { // 3 units, then 3 more would make 6 of 5
+		if code := post(a, three); code != want {
+			t.Fatalf("3 MiB document %d: %d, want %d", i, code, want)
+		}
+	}
+	for i, want := range []int{422, 422, 429} { // small ones still pass: 3 + 1 + 1, then 6
+		if code := post(a, []byte("%PDF-1.7 small")); code != want {
+			t.Fatalf("small document %d: %d, want %d", i, code, want)
+		}
+	}
+	// One count for the API and the page.
+	shared := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2})
+	_, signedID, _ := shared.replies()
+	b := clientFrom("127.0.6.2")
+	do := func(path string) int {
+		body, ct := fileForm(t, "file", []byte("%PDF-1.7 small"))
+		resp, err := b.Post(shared.srv.URL+path, ct, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, tt := range []struct {
+		path string
+		want int
+	}{{"/api/v1/verifications", 422}, {"/verify/" + signedID, 422}, {"/api/v1/verifications", 429}} {
+		if code := do(tt.path); code != tt.want {
+			t.Fatalf("request %d to %s: %d, want %d", i, tt.path, code, tt.want)
+		}
+	}
+}
+
+// Staff entering petitions are identified and accountable: the anonymous
+// submission rate does not apply to them.
+func TestStaffAreNotHeldToAnonymousBounds(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Submit: 1})
+	c := clientFrom("127.0.6.3")
+	for i, want := range []int{201, 429} {
+		resp, err := c.Post(s.srv.URL+"/api/v1/petitions", "application/json", strings.NewReader(petitionJSON))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("anonymous submission %d: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+	staffJSON := strings.Replace(petitionJSON, `"category":"official_conduct"`, `"category":"official_conduct","channel":"in_person"`, 1)
+	cookie := s.session(s.byRole[access.Official])
+	for i := range 3 {
+		if resp, b := s.do(request{method: "POST", path: "/api/v1/petitions", body: staffJSON, cookie: cookie}); resp.StatusCode != 201 {
+			t.Fatalf("staff submission %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+}
+
+// A trusted proxy's own address stands for clients whose forwarded address
+// was unreadable: it is never exempt, whatever Limits.Exempt says.
+func TestTrustedProxyIsNeverExempt(t *testing.T) {
+	s := newStack(t, Limits{Login: 2, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, netip.MustParsePrefix("127.0.0.0/8"))
+	for i, want := range []int{401, 401, 429} {
+		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: fmt.Sprintf(`{"username":"z%d","password":"y"}`, i),
+			header: map[string]string{"X-Forwarded-For": "unknown"}})
+		if resp.StatusCode != want {
+			t.Fatalf("request %d through the proxy with an unreadable forwarded address: %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+}
+
+// Sign-in failures from addresses rotating inside one /64 are counted for
+// one client: the address lock-out and the audit log see one client.
+func TestIPv6SignInFailuresCountForThe64(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000}, netip.MustParsePrefix("127.0.0.0/8"))
+	codes := map[int]int{}
+	for i := range 12 {
+		resp, _ := s.do(request{method: "POST", path: "/api/v1/auth/login", body: fmt.Sprintf(`{"username":"guess%d","password":"y"}`, i),
+			header: map[string]string{"X-Forwarded-For": fmt.Sprintf("2001:db8:77:1:%x::%x", i*131, i+1)}})
+		codes[resp.StatusCode]++
+	}
+	// The 10th failure starts the address's delay: the next attempts are refused by identity's throttle.
+	if codes[401] != 10 || codes[429] != 2 {
+		t.Fatalf("answers %v, want 10 failures then 2 refusals", codes)
+	}
+	var hashes int
+	if err := s.db.Pool.QueryRow(context.Background(), `SELECT count(DISTINCT client_hash) FROM audit_events WHERE action = 'auth.login'`).Scan(&hashes); err != nil || hashes != 1 {
+		t.Fatalf("%d client hashes in the audit log for one /64 (%v)", hashes, err)
 	}
 }

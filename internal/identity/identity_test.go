@@ -478,6 +478,34 @@ func TestConcurrentStepUpsAreEachCounted(t *testing.T) {
 	}
 }
 
+// Wrong codes count for the account across its sessions: a thief with two
+// sessions does not get twice the guesses.
+func TestWrongCodesCountForTheAccountAcrossSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
+	secret, _ := e.onboard(t, "signer1", pw)
+	login := func() *identity.LoginResult {
+		e.clock.Add(30 * time.Second)
+		res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := login(), login()
+	// Two wrong codes in session a, one in session b: three for the account.
+	for i, s := range []*identity.LoginResult{a, a, b} {
+		if i == 1 {
+			e.clock.Add(time.Second) // past session a's own delay after its first
+		}
+		wantCode(t, e.svc.StepUp(ctx, e.m, s.Authn, wrongCode(t, secret, e.clock.Now(), i), ""), apperr.Invalid)
+	}
+	// Session b has had one wrong code, but the account three: it must wait.
+	err := e.svc.StepUp(ctx, e.m, b.Authn, wrongCode(t, secret, e.clock.Now(), 9), "")
+	wantCode(t, err, apperr.RateLimited)
+}
+
 // MFA confirmation is throttled the same way.
 func TestMFAConfirmationBruteForceEndsTheSession(t *testing.T) {
 	e := newEnv(t)

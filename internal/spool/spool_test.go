@@ -38,6 +38,10 @@ func TestTake(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
+			// Unlinked as soon as it is made: nothing in the folder even while the file is open.
+			if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+				t.Fatalf("in the spool folder while open: %v %v", ents, err)
+			}
 			if f.Size() != int64(tc.size) || f.InMemory() != tc.inMemory {
 				t.Fatalf("size %d in memory %v", f.Size(), f.InMemory())
 			}

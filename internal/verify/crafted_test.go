@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"pakn/internal/verifytest"
 )
@@ -123,7 +125,7 @@ func TestCMSBoundsApplyBeforeParsing(t *testing.T) {
 			t.Errorf("%s: %v", tt.name, err)
 		}
 	}
-	// A time-stamp token of 64 KiB + 1 as the unsigned attribute.
+	// A time-stamp token over maxTimestampSize as the unsigned attribute.
 	tok, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagOctetString, Bytes: make([]byte, maxTimestampSize)})
 	un, err := asn1.MarshalWithParams([]attribute{{Type: oidTimeStampToken, Values: asn1.RawValue{Class: 0, Tag: 17, IsCompound: true, Bytes: tok}}}, "set")
 	if err != nil {
@@ -191,6 +193,75 @@ func TestCostlyCertificatesAreRefused(t *testing.T) {
 		err := certAcceptable(tt.cert)
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("want %q, got %v", tt.want, err)
+		}
+	}
+}
+
+// countdown is a context whose Err reports cancellation from its n-th call
+// on: it shows that a loop asks, however far it has gone.
+type countdown struct {
+	context.Context
+	n int
+}
+
+func (c *countdown) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// Every loop over the document checks the context: the scan, the
+// dictionary parser and the hashing each stop when it is done.
+func TestLoopsCheckTheContext(t *testing.T) {
+	makers := verifytest.Crafted(MaxSize - 1024)
+	budget := maxTokens
+	if _, err := findSignatures(&countdown{context.Background(), 1}, makers["obj words before each /ByteRange"]()); !errors.Is(err, context.Canceled) {
+		t.Errorf("scan: %v", err)
+	}
+	doc := makers["huge /ByteRange array"]()
+	d, _ := parseSigObject(&countdown{context.Background(), 1}, doc, bytes.Index(doc, []byte("<<")), &budget)
+	if !errors.Is(d.Err, context.Canceled) {
+		t.Errorf("parser: %v", d.Err)
+	}
+	if _, err := sha256Of(&countdown{context.Background(), 3}, make([]byte, 10*hashChunk)); !errors.Is(err, context.Canceled) {
+		t.Errorf("hashing: %v", err)
+	}
+}
+
+// Eight signature dictionaries are examined; a ninth is "too many".
+func TestMaxSignatures(t *testing.T) {
+	doc := func(n int) []byte {
+		var b bytes.Buffer
+		b.WriteString("%PDF-1.7\n")
+		for i := range n {
+			fmt.Fprintf(&b, "%d 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> /SubFilter /adbe.pkcs7.detached >>\nendobj\n", i+1)
+		}
+		b.WriteString("%%EOF\n")
+		return b.Bytes()
+	}
+	for _, tt := range []struct {
+		n        int
+		tooMany  bool
+		examined int
+	}{{MaxSignatures, false, MaxSignatures}, {MaxSignatures + 1, true, 0}} {
+		r := verifier(verifytest.NewPKI(t, "pakn")).Verify(context.Background(), doc(tt.n))
+		if strings.Contains(r.Text(), "too many signatures") != tt.tooMany || len(r.Signatures) != tt.examined {
+			t.Errorf("%d dictionaries: %d examined\n%s", tt.n, len(r.Signatures), r.Text())
+		}
+	}
+}
+
+// A report's size is bounded: details and certificate fields are cut.
+func TestReportIsBounded(t *testing.T) {
+	long := strings.Repeat("Nguyễn ", 200)
+	r := &Report{Checks: []Check{{"x", Failed, long}}, Signatures: []Signature{{Checks: []Check{{"y", Failed, long}},
+		Signer: &Certificate{Subject: long, CommonName: long, Organization: long, Issuer: long}}}}
+	r.bound()
+	for _, f := range []string{r.Checks[0].Detail, r.Signatures[0].Checks[0].Detail, r.Signatures[0].Signer.Subject,
+		r.Signatures[0].Signer.CommonName, r.Signatures[0].Signer.Organization, r.Signatures[0].Signer.Issuer} {
+		if len(f) > maxDetail+len("…") || !utf8.ValidString(f) {
+			t.Errorf("field of %d bytes (valid UTF-8: %v)", len(f), utf8.ValidString(f))
 		}
 	}
 }
