@@ -23,7 +23,8 @@ import (
 // several clients against one test server.
 func clientFrom(ip string) *http.Client {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}, Timeout: 2 * time.Minute}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second},
+		Timeout: 2 * time.Minute}
 }
 
 func TestKeyOf(t *testing.T) {
@@ -376,7 +377,10 @@ func TestVerificationRateWeighsSize(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 5})
 	three := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 3<<20-100)...) // three started MiB
 	post := func(c *http.Client, body []byte) int {
-		resp, err := c.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", s.srv.URL+"/api/v1/verifications", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/pdf")
+		req.Header.Set("Expect", "100-continue") // a refused body is then never sent, so the answer is read, not a reset
+		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -198,12 +198,10 @@ func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
 		}
 		defer s.verifyBytes.Release(weight)
 	}
-	doc, err := f.Bytes()
+	doc, err := f.Bytes() // valid until f is closed, when this returns
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", "")
 	}
-	f.Close() // the document is in memory now: its file is not needed
-	body.release()
 	return s.desk.VerifyDocument(ctx, s.meta(r), authnOf(ctx).Principal, doc)
 }
 

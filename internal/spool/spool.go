@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // DefaultMemLimit is how much of an upload is kept in memory before it
@@ -28,9 +29,10 @@ type Spool struct {
 // File is one upload held by a Spool: read-only, with its size. Close it
 // to free its memory or file.
 type File struct {
-	mem  []byte
-	f    *os.File
-	size int64
+	mem    []byte
+	f      *os.File
+	size   int64
+	mapped []byte // the file mapped into memory by Bytes, unmapped by Close
 }
 
 // Take reads r to its end into a File. It returns ErrTooLarge, having read
@@ -100,28 +102,42 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 // Reader reads the upload from its start.
 func (f *File) Reader() io.Reader { return io.NewSectionReader(f, 0, f.size) }
 
-// Bytes returns the whole upload in memory (read from its file, if it has one).
+// Bytes returns the whole upload as one slice, valid until Close: the
+// memory it was kept in, or its file mapped read-only into memory (no copy,
+// and no garbage for the collector, however large the upload).
 func (f *File) Bytes() ([]byte, error) {
-	if f.f == nil {
-		return f.mem, nil
+	if f.f == nil || f.mapped != nil {
+		if f.f == nil {
+			return f.mem, nil
+		}
+		return f.mapped, nil
 	}
-	b := make([]byte, f.size)
-	if _, err := f.f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("spool: %w", err)
+	b, err := syscall.Mmap(int(f.f.Fd()), 0, int(f.size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("spool: map: %w", err)
 	}
+	f.mapped = b
 	return b, nil
 }
 
 // InMemory reports whether the upload is held in memory rather than in a file.
 func (f *File) InMemory() bool { return f.f == nil }
 
-// Close frees the upload's memory or file. It may be called more than once.
+// Close frees the upload's memory or file (and its mapping: slices from
+// Bytes are invalid afterwards). It may be called more than once.
 func (f *File) Close() error {
 	f.mem = nil
-	if f.f == nil {
-		return nil
+	var err error
+	if f.mapped != nil {
+		err = syscall.Munmap(f.mapped)
+		f.mapped = nil
 	}
-	err := f.f.Close()
+	if f.f == nil {
+		return err
+	}
+	if cerr := f.f.Close(); err == nil {
+		err = cerr
+	}
 	f.f = nil
 	return err
 }
