@@ -42,6 +42,38 @@ func (g *gate) ReadAt(p []byte, off int64) (int, error) {
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
+// holdScans submits n scans of 1 MB whose storing waits on their gates:
+// the file writers are then busy. It returns when they are admitted; wait
+// on wg after releasing the gates.
+func holdScans(t *testing.T, e *env, n int) ([]*gate, *sync.WaitGroup) {
+	t.Helper()
+	anon := access.Principal{Kind: access.Anonymous}
+	var gates []*gate
+	wg := &sync.WaitGroup{}
+	for range n {
+		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
+		gates = append(gates, g)
+		wg.Go(func() {
+			if _, err := e.svc.Submit(context.Background(), e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
+				t.Errorf("held submission: %v", err)
+			}
+		})
+	}
+	waitQueued(t, e, int64(n)<<20)
+	return gates, wg
+}
+
+// waitQueued waits until at least n bytes are admitted to the intake.
+func waitQueued(t *testing.T, e *env, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); e.svc.Queued() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes admitted after 30 s, want %d", e.svc.Queued(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func countPetitions(t *testing.T, e *env) int {
 	t.Helper()
 	var n int
@@ -62,21 +94,7 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	scan := func() []byte { return append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...) }
 
 	// Two 1 MB scans held in the writers fill two thirds of the bound.
-	var gates []*gate
-	var wg sync.WaitGroup
-	for range 2 {
-		g := newGate(scan())
-		gates = append(gates, g)
-		wg.Go(func() {
-			if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
-				t.Errorf("held submission: %v", err)
-			}
-		})
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for e.svc.Queued() < 2<<20 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	gates, wg := holdScans(t, e, 2)
 	// A third scan does not fit: refused at once, nothing stored (were it
 	// admitted instead, it would wait behind the held ones: the timeout
 	// turns that into a failure rather than a hang).
@@ -123,37 +141,21 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 	wantCode(t, err, apperr.Unavailable)
 
 	// Files: both writers busy with held scans; a third job's client leaves while it waits.
-	var gates []*gate
-	var wg sync.WaitGroup
-	for range 2 {
-		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
-		gates = append(gates, g)
-		wg.Go(func() {
-			if _, err := e.svc.Submit(bg, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
-				t.Errorf("held submission: %v", err)
-			}
-		})
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for e.svc.Queued() < 2<<20 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	gates, wg := holdScans(t, e, 2)
 	leaving, leave := context.WithCancel(bg)
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.svc.Submit(leaving, e.m, anon, "", submission(), []desk.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
 		done <- err
 	}()
-	for e.svc.Queued() < 2<<20+1 && time.Now().Before(deadline) { // the third job is admitted and waits
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitQueued(t, e, 2<<20+1) // the third job is admitted and waits
 	leave()
 	wantCode(t, <-done, apperr.Unavailable)
 	for _, g := range gates {
 		g.release()
 	}
 	wg.Wait()
-	for e.svc.Queued() > 0 && time.Now().Before(deadline) {
+	for deadline := time.Now().Add(30 * time.Second); e.svc.Queued() > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if q := e.svc.Queued(); q != 0 {

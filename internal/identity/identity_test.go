@@ -344,24 +344,33 @@ func TestLoginThrottlingSlowsTheGuesserNeverTheOwner(t *testing.T) {
 	}
 }
 
-// Attempts racing each other are each counted: twenty concurrent wrong
-// guesses from one client at one name cannot all slip past the delay.
-func TestConcurrentGuessesAreEachCounted(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	e.create(t, "official1", "STP-HN", access.Official)
+// race runs n attempts at once and counts their answers by code.
+func race(n int, attempt func(i int) error) map[apperr.Code]int {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	codes := map[apperr.Code]int{}
-	for range 20 {
+	for i := range n {
 		wg.Go(func() {
-			_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: "wrong password 123"})
+			err := attempt(i)
 			mu.Lock()
 			codes[apperr.CodeOf(err)]++
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
+	return codes
+}
+
+// Attempts racing each other are each counted: twenty concurrent wrong
+// guesses from one client at one name cannot all slip past the delay.
+func TestConcurrentGuessesAreEachCounted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.create(t, "official1", "STP-HN", access.Official)
+	codes := race(20, func(int) error {
+		_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: "wrong password 123"})
+		return err
+	})
 	// Three free failures, then the delay: the other attempts are refused without being tried.
 	if codes[apperr.Unauthenticated] > auth.AccountThrottle.FreeFailures || codes[apperr.RateLimited] < 20-auth.AccountThrottle.FreeFailures {
 		t.Fatalf("answers %v", codes)
@@ -460,18 +469,9 @@ func TestConcurrentStepUpsAreEachCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	codes := map[apperr.Code]int{}
-	for i := range 20 {
-		wg.Go(func() {
-			err := e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, res.Authn, wrongCode(t, secret, e.clock.Now(), i), "")
-			mu.Lock()
-			codes[apperr.CodeOf(err)]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	codes := race(20, func(i int) error {
+		return e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, res.Authn, wrongCode(t, secret, e.clock.Now(), i), "")
+	})
 	tried := codes[apperr.Invalid] + codes[apperr.Unauthenticated]
 	if tried == 0 || tried > auth.MaxSessionCodeFailures || codes[apperr.RateLimited] != 20-tried {
 		t.Fatalf("answers %v: %d codes tried in one session", codes, tried)
