@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 			VerifyPerClient: cfg.VerifyPerClient, UploadsPerClient: cfg.UploadsPerClient, DailyAttachmentBytes: cfg.DailyAttachBytes,
 			UploadBytes: cfg.UploadBudget, VerifyMemory: cfg.VerifyMemory, Exempt: cfg.RateExempt},
 		SpoolDir:     cfg.SpoolDir,
+		ReadTimeout:  cfg.ReadTimeout,
 		MetricsToken: cfg.MetricsToken,
 	})
 	srv := &http.Server{

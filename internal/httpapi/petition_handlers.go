@@ -176,7 +176,15 @@ func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
 		defer release()
 		daily = &dailyCounter{daily: &s.attachments, key: key, over: s.errDailyAttachments()}
 	}
-	body := s.budgeted(r)
+	limit := int64(UploadLimit)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		limit = petitionJSONLimit
+	}
+	body, err := s.budgeted(w, r, limit)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	defer body.release()
 	sub, files, err := s.readSubmission(r, daily)
 	if err != nil {

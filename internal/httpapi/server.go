@@ -40,7 +40,7 @@ type Limits struct {
 	VerifyPerClient      int   // verifications one client has running at once
 	UploadsPerClient     int   // anonymous submissions one client is sending at once
 	DailyAttachmentBytes int64 // attachment bytes one client may send per day (anonymous)
-	UploadBytes          int64 // bytes of uploads all clients have sent and not yet freed, counted as they arrive
+	UploadBytes          int64 // bytes of uploads being received at once, each reserved at its declared length
 	VerifyMemory         int64 // memory for verifying documents over 1 MiB at once, each counted at 2 × its size + 2 MiB
 
 	// Exempt lists clients free of every per-client limit above (rates,
@@ -92,6 +92,10 @@ type Deps struct {
 	// ReadyCache is how long /readyz reuses its dependency checks
 	// (DefaultReadyCache when zero).
 	ReadyCache time.Duration
+	// ReadTimeout is the server's limit on reading a whole request: an
+	// upload must keep the pace that fits its declared length in it (no
+	// pace is required when zero).
+	ReadTimeout time.Duration
 }
 
 // Server is pakn's HTTP API.
@@ -109,8 +113,9 @@ type Server struct {
 	limits   Limits
 	ready    readiness
 
-	spool   *spool.Spool
-	uploads quota.Budget // bytes of request bodies received and not yet freed
+	spool       *spool.Spool
+	uploads     quota.Budget  // bytes of request bodies reserved and not yet freed
+	readTimeout time.Duration // see Deps.ReadTimeout
 	// Verifications: at most VerifyPerClient per client, their documents
 	// received into the spool before any place is taken; then a place in
 	// the small documents' lane (MaxConcurrentVerifications), or a large
@@ -136,6 +141,7 @@ func New(d Deps) *Server {
 		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies, limits: l,
 		ready:       readiness{checks: d.Ready, ttl: d.ReadyCache},
 		spool:       &spool.Spool{Dir: d.SpoolDir},
+		readTimeout: d.ReadTimeout,
 		verifying:   quota.PerClient{Max: l.VerifyPerClient},
 		uploads:     quota.Budget{Max: l.UploadBytes},
 		verifySlots: semaphore.NewWeighted(MaxConcurrentVerifications),

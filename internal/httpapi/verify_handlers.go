@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -39,7 +40,7 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 		if errors.As(err, &mbe) || errors.Is(err, spool.ErrTooLarge) {
 			return nil, errTooLargeDocument
 		}
-		if errors.Is(err, errUploadsFull) {
+		if apperr.As(err) != nil { // refused by a bound while it arrived
 			return nil, err
 		}
 		if err != nil {
@@ -68,7 +69,7 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 			if errors.As(err, &mbe) {
 				return nil, errTooLargeDocument
 			}
-			if errors.Is(err, errUploadsFull) {
+			if apperr.As(err) != nil { // refused by a bound while it arrived
 				return nil, err
 			}
 			if err != nil {
@@ -108,47 +109,83 @@ var (
 		Message: "Hệ thống đang nhận quá nhiều tệp; hãy thử lại sau ít phút. / Too many files are being received; try again in a few minutes."}
 )
 
-// budgetedBody counts the bytes read from a request's body against the
-// budget of bytes being received (Limits.UploadBytes) as they arrive, and
-// fails the read with errUploadsFull once the budget is spent: a slow or
-// stalled upload holds only what it has sent.
+// An upload reserves its declared length (the route's limit when it
+// declares none) of the budget of bytes being received
+// (Limits.UploadBytes) before a byte is read, so the uploads admitted can
+// all finish and the others are refused at once (counting bytes as they
+// arrived instead let a flood of large uploads each take a share and all
+// fail). So that a client cannot hold a reservation while sending little,
+// an upload must keep pace: no read may wait more than uploadStall, and
+// after uploadGrace it must have sent at least half of what the pace that
+// fits its declared length in the server's read timeout would have brought.
+const (
+	uploadStall = 5 * time.Second
+	uploadGrace = 3 * time.Second
+)
+
+var errUploadTooSlow = &apperr.Error{Code: apperr.Unavailable, RetryAfter: busyClientRetry,
+	Message: "Tệp được gửi quá chậm nên đã bị dừng; hãy gửi lại khi đường truyền ổn định hơn. / The file arrived too slowly and was stopped; send it again on a steadier connection."}
+
+// budgetedBody is a request body holding a reservation of the upload
+// budget, read at a pace it must keep.
 type budgetedBody struct {
 	io.ReadCloser
-	budget *quota.Budget
-	taken  int64
-	mu     sync.Mutex
+	rc       *http.ResponseController
+	budget   *quota.Budget
+	reserved int64
+	window   time.Duration // the server's read timeout
+	start    time.Time
+	read     int64
+	once     sync.Once
 }
 
 func (b *budgetedBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(uploadStall))
 	n, err := b.ReadCloser.Read(p)
-	if n > 0 {
-		b.mu.Lock()
-		ok := b.budget.Take(int64(n))
-		if ok {
-			b.taken += int64(n)
+	b.read += int64(n)
+	if err == nil && b.window > 0 {
+		if elapsed := time.Since(b.start); elapsed > uploadGrace && b.read < int64(float64(b.reserved)*elapsed.Seconds()/b.window.Seconds()/2) {
+			return n, errUploadTooSlow
 		}
-		b.mu.Unlock()
-		if !ok {
-			return n, errUploadsFull
-		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return n, errUploadTooSlow
+	}
+	if err != nil {
+		b.unpace()
 	}
 	return n, err
 }
 
-// release gives back what the body took from the budget. Call it once the
-// request's spooled data is freed.
+// unpace lifts the read deadline once the body is read: Go's server then
+// reads the connection in the background, and a passed deadline there
+// would cancel the request while it is still being worked on.
+func (b *budgetedBody) unpace() { _ = b.rc.SetReadDeadline(time.Time{}) }
+
+// release gives the reservation back. Call it once the request's spooled
+// data is freed; more calls do nothing.
 func (b *budgetedBody) release() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.budget.Give(b.taken)
-	b.taken = 0
+	b.once.Do(func() {
+		b.unpace()
+		b.budget.Give(b.reserved)
+	})
 }
 
-// budgeted makes r's body count against the upload budget.
-func (s *Server) budgeted(r *http.Request) *budgetedBody {
-	b := &budgetedBody{ReadCloser: r.Body, budget: &s.uploads}
+// budgeted reserves r's declared length (at most routeLimit) of the upload
+// budget, or refuses with errUploadsFull; release the body when done.
+func (s *Server) budgeted(w http.ResponseWriter, r *http.Request, routeLimit int64) (*budgetedBody, error) {
+	n := r.ContentLength
+	if n < 0 || n > routeLimit {
+		n = routeLimit
+	}
+	if !s.uploads.Take(n) {
+		return nil, errUploadsFull
+	}
+	b := &budgetedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), budget: &s.uploads, reserved: n,
+		window: s.readTimeout, start: time.Now()}
 	r.Body = b
-	return b
+	return b, nil
 }
 
 // Verification lanes: documents of up to smallDocument have 16 places of
@@ -163,13 +200,14 @@ const smallDocument = 1 << 20
 func verifyWeight(size int64) int64 { return 2*size + 2<<20 }
 
 // verifyUpload runs one verification as the bounds require: at most
-// VerifyPerClient per client (else 429); the document received into the
-// spool, counted against the upload budget as it arrives (else 503),
-// before any place is taken, so slow uploads hold no place; then a place in
+// VerifyPerClient per client (else 429); its declared length reserved of
+// the upload budget (else 503) and the document received into the spool,
+// at a pace it must keep, before any place is taken, so slow uploads hold
+// no place; then a place in
 // the small documents' lane, or a large document's weight of the
 // verification memory, waited for; the verification audited before the
 // answer. When it returns, the work for the document has stopped.
-func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
+func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
 	if !clientExempt(r.Context()) {
 		releaseClient, ok := s.verifying.Acquire(clientKey(r.Context()))
 		if !ok {
@@ -177,7 +215,10 @@ func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
 		}
 		defer releaseClient()
 	}
-	body := s.budgeted(r)
+	body, err := s.budgeted(w, r, VerifyUploadLimit)
+	if err != nil {
+		return nil, err
+	}
 	defer body.release()
 	f, err := s.readDocument(r)
 	if err != nil {
@@ -207,7 +248,7 @@ func (s *Server) verifyUpload(r *http.Request) (*verify.Report, error) {
 
 // createVerification checks an uploaded PDF and answers the report (JSON).
 func (s *Server) createVerification(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.verifyUpload(r)
+	rep, err := s.verifyUpload(w, r)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -281,7 +322,7 @@ func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err, nil)
 		return
 	}
-	rep, err := s.verifyUpload(r)
+	rep, err := s.verifyUpload(w, r)
 	if err != nil {
 		s.pageError(w, r, err, e)
 		return
