@@ -48,94 +48,140 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
+	m, err := NewMain(args, getenv, logOut)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}
+
+// Main is paknd: its configuration, and the connections and listeners
+// Open makes, which Close releases.
+type Main struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	vc     *vault.Client
+	events *postgres.AuditStore
+	relay  *signing.TSARelay
+	api    *httpapi.Server
+	ln     net.Listener // the public address
+	mln    net.Listener // the metrics address; nil when off
+}
+
+// NewMain loads and checks the configuration; nothing is opened yet.
+func NewMain(args []string, getenv func(string) string, logOut io.Writer) (*Main, error) {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		var p config.Problems
 		if errors.As(err, &p) {
-			return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
+			return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
 		}
-		return err
+		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return &Main{cfg: cfg, log: log, events: &postgres.AuditStore{}}, nil
+}
 
+// Open connects to PostgreSQL (migrating first when configured) and Vault,
+// checks the schema and every active signer, records service.start, builds
+// the services and the HTTP API, and opens the listeners. It fails fast,
+// before anything is served.
+func (m *Main) Open(ctx context.Context) error {
+	cfg := m.cfg
 	if cfg.MigrateOnStart {
 		from, to, err := postgres.Migrate(ctx, cfg.DatabaseOwnerURL, cfg.AppRole)
 		if err != nil {
 			return err
 		}
-		log.Info("migrations applied", "from", from, "to", to)
+		m.log.Info("migrations applied", "from", from, "to", to)
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
+	var err error
+	if m.pool, err = postgres.Open(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := checkSchema(ctx, pool); err != nil {
+	if err := checkSchema(ctx, m.pool); err != nil {
 		return err
 	}
+	if err := m.openVault(ctx); err != nil {
+		return err
+	}
+	if err := checkSigners(ctx, m.pool, m.vc, m.log); err != nil {
+		return err
+	}
+	if err := m.record(ctx, "service.start", []byte(fmt.Sprintf(`{"version":%q}`, version))); err != nil {
+		return fmt.Errorf("audit service start: %w", err)
+	}
+	if m.api, err = m.buildAPI(); err != nil {
+		return err
+	}
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return err
+	}
+	if cfg.MetricsAddr != "off" {
+		if m.mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
+	return nil
+}
 
+// openVault logs paknd in to Vault (AppRole, or a token in development)
+// and checks that Vault can serve.
+func (m *Main) openVault(ctx context.Context) error {
+	cfg := m.cfg
 	vcfg := vault.Config{Addr: cfg.VaultAddr, Token: cfg.VaultToken, RoleID: cfg.VaultRoleID, Timeout: cfg.VaultTimeout}
 	if cfg.VaultRoleID != "" {
+		var err error
 		if vcfg.SecretID, err = config.ReadSecretFile(cfg.VaultSecretIDFile); err != nil {
 			return fmt.Errorf("vault secret id: %w", err)
 		}
 	}
-	vc, err := vault.Connect(ctx, vcfg, log)
+	vc, err := vault.Connect(ctx, vcfg, m.log)
 	if err != nil {
 		return err
 	}
+	m.vc = vc
 	if err := vc.Ready(ctx); err != nil {
 		return fmt.Errorf("vault not ready at start: %w", err)
 	}
-	if err := checkSigners(ctx, pool, vc, log); err != nil {
-		return err
-	}
+	return nil
+}
 
-	store := &postgres.AuditStore{}
-	if err := postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-		return store.Append(ctx, tx, &audit.Event{
-			Actor: "system", Role: "paknd", Action: "service.start", ObjectType: "service", ObjectID: "paknd",
-			Outcome: audit.Success, Details: []byte(fmt.Sprintf(`{"version":%q}`, version)),
-		})
-	}); err != nil {
-		return fmt.Errorf("audit service start: %w", err)
-	}
-
+// buildAPI wires the services and the HTTP API over the open connections.
+func (m *Main) buildAPI() (*httpapi.Server, error) {
+	cfg, pool, vc, store := m.cfg, m.pool, m.vc, m.events
 	clients, err := audit.NewClientHasher(cfg.AuditKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ids := identity.New(identity.Config{
-		DB:      pool,
-		Hasher:  auth.NewPasswordHasher(auth.DefaultArgon2, 4),
-		Box:     vault.NewTransitBox(vc, vault.MFAKey),
-		Audit:   store,
-		Issuer:  "pakn",
-		KeyHash: clients.Hash,
-	})
+	ids := identity.New(identity.Config{DB: pool, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
+		Box: vault.NewTransitBox(vc, vault.MFAKey), Audit: store, Issuer: "pakn", KeyHash: clients.Hash})
 	agencies := &postgres.AgencyStore{Audit: store}
 	roots, inter, err := verify.LoadAnchors(cfg.TrustAnchorsDir, cfg.TrustSystemRoots)
 	if err != nil {
-		return fmt.Errorf("trust anchors: %w", err)
+		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
-	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL}}
+	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL},
+		Register: desk.RegisterLookup(pool)}
 	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
 	if cfg.TSAURL != "" {
-		relay, err := signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, log)
-		if err != nil {
-			return err
+		if m.relay, err = signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, m.log); err != nil {
+			return nil, err
 		}
-		defer relay.Close()
-		docs.TSAURL = relay.URL()
+		docs.TSAURL = m.relay.URL()
 	}
-	verifier.Register = desk.RegisterLookup(pool)
 	dk, err := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
 		Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	api := httpapi.New(httpapi.Deps{
-		Log:          log,
+	return httpapi.New(httpapi.Deps{
+		Log:          m.log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready: map[string]httpapi.Checker{
 			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
@@ -153,62 +199,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 		SpoolDir:     cfg.SpoolDir,
 		ReadTimeout:  cfg.ReadTimeout,
 		MetricsToken: cfg.MetricsToken,
-	})
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           api,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		WriteTimeout:      cfg.WriteTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	// /metrics on a listener of its own (loopback by default), for the monitoring system only.
+	}), nil
+}
+
+// server is an HTTP server for handler with the configured timeouts.
+func (m *Main) server(ctx context.Context, handler http.Handler, maxHeader int) *http.Server {
+	cfg := m.cfg
+	return &http.Server{Handler: handler, ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, MaxHeaderBytes: maxHeader,
+		ErrorLog:    slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+}
+
+// Run serves until ctx ends (or a listener fails), then shuts down
+// gracefully within the configured time and records service.stop.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.cfg
+	srv := m.server(ctx, m.api, 32<<10)
 	var metricsSrv *http.Server
-	if cfg.MetricsAddr != "off" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("metrics listener: %w", err)
-		}
-		metricsSrv = &http.Server{Handler: api.MetricsHandler(), ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
-			WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, MaxHeaderBytes: 8 << 10,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if m.mln != nil {
+		// /metrics on a listener of its own (loopback by default), for the monitoring system only.
+		metricsSrv = m.server(ctx, m.api.MetricsHandler(), 8<<10)
 		go func() {
-			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics listener", "err", err)
+			if err := metricsSrv.Serve(m.mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error("metrics listener", "err", err)
 			}
 		}()
-		log.Info("metrics serving", "addr", mln.Addr().String())
+		m.log.Info("metrics serving", "addr", m.mln.Addr().String())
 	}
-
 	vctx, vcancel := context.WithCancel(ctx)
 	defer vcancel()
-	go vc.Run(vctx)
+	go m.vc.Run(vctx)
 
 	errc := make(chan error, 1)
 	scheme := "http"
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		go func() { errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile) }()
+		go func() { errc <- srv.ServeTLS(m.ln, cfg.TLSCertFile, cfg.TLSKeyFile) }()
 	} else {
-		go func() { errc <- srv.Serve(ln) }()
+		go func() { errc <- srv.Serve(m.ln) }()
 	}
-	log.Info("paknd serving", "addr", ln.Addr().String(), "scheme", scheme, "version", version)
+	m.log.Info("paknd serving", "addr", m.ln.Addr().String(), "scheme", scheme, "version", version)
 
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	m.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if metricsSrv != nil {
@@ -217,16 +256,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, logOut 
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := postgres.InTx(sctx, pool, func(tx pgx.Tx) error {
-		return store.Append(sctx, tx, &audit.Event{
-			Actor: "system", Role: "paknd", Action: "service.stop", ObjectType: "service", ObjectID: "paknd",
-			Outcome: audit.Success,
-		})
-	}); err != nil {
-		log.Error("audit service stop", "err", err)
+	if err := m.record(sctx, "service.stop", nil); err != nil {
+		m.log.Error("audit service stop", "err", err)
 	}
-	log.Info("stopped")
+	m.log.Info("stopped")
 	return nil
+}
+
+// Close releases what Open made, in reverse order; the listeners a Run
+// shut down are closed already.
+func (m *Main) Close() error {
+	if m.mln != nil {
+		m.mln.Close()
+	}
+	if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.relay != nil {
+		m.relay.Close()
+	}
+	if m.pool != nil {
+		m.pool.Close()
+	}
+	return nil
+}
+
+// record appends one of paknd's own events (service.start, service.stop).
+func (m *Main) record(ctx context.Context, action string, details []byte) error {
+	return postgres.InTx(ctx, m.pool, func(tx pgx.Tx) error {
+		return m.events.Append(ctx, tx, &audit.Event{Actor: "system", Role: "paknd", Action: action, ObjectType: "service",
+			ObjectID: "paknd", Outcome: audit.Success, Details: details})
+	})
 }
 
 // checkSigners proves, with one signature through Vault each, that every
