@@ -70,6 +70,24 @@ func (e *env) create(t *testing.T, username, agency string, roles ...access.Role
 	return a, pw
 }
 
+// signer makes the onboarded signer "signer1" and returns its TOTP secret.
+func (e *env) signer(t *testing.T) string {
+	t.Helper()
+	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
+	secret, _ := e.onboard(t, "signer1", pw)
+	return secret
+}
+
+// signIn signs "signer1" in with the current code.
+func (e *env) signIn(t *testing.T, secret string) *identity.LoginResult {
+	t.Helper()
+	res, err := e.svc.Login(context.Background(), e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // wrongCode is the i-th six-digit code that no step near at accepts.
 func wrongCode(t *testing.T, secret string, at time.Time, i int) string {
 	t.Helper()
@@ -409,12 +427,8 @@ func TestAddressLockout(t *testing.T) {
 func TestStepUpBruteForceEndsTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
-	secret, _ := e.onboard(t, "signer1", pw)
-	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := e.signer(t)
+	res := e.signIn(t, secret)
 	e.clock.Add(30 * time.Second)
 	tries := 0
 	for i := range 6 {
@@ -448,10 +462,7 @@ func TestStepUpBruteForceEndsTheSession(t *testing.T) {
 	}
 	// The account is slowed, not locked: after the wait, a new session and a right code step up.
 	e.clock.Add(time.Minute)
-	res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = e.signIn(t, secret)
 	e.clock.Add(30 * time.Second)
 	if err := e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now()), ""); err != nil {
 		t.Fatalf("right code after the wait: %v", err)
@@ -463,12 +474,8 @@ func TestStepUpBruteForceEndsTheSession(t *testing.T) {
 func TestConcurrentStepUpsAreEachCounted(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
-	secret, _ := e.onboard(t, "signer1", pw)
-	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := e.signer(t)
+	res := e.signIn(t, secret)
 	codes := race(20, func(i int) error {
 		return e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, res.Authn, wrongCode(t, secret, e.clock.Now(), i), "")
 	})
@@ -483,17 +490,10 @@ func TestConcurrentStepUpsAreEachCounted(t *testing.T) {
 func TestWrongCodesCountForTheAccountAcrossSessions(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, pw := e.create(t, "signer1", "STP-HN", access.Signer)
-	secret, _ := e.onboard(t, "signer1", pw)
-	login := func() *identity.LoginResult {
-		e.clock.Add(30 * time.Second)
-		res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	a, b := login(), login()
+	secret := e.signer(t)
+	a := e.signIn(t, secret)
+	e.clock.Add(30 * time.Second)
+	b := e.signIn(t, secret)
 	// Two wrong codes in session a, one in session b: three for the account.
 	for i, s := range []*identity.LoginResult{a, a, b} {
 		if i == 1 {
