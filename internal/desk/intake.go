@@ -233,13 +233,19 @@ func (s *Service) sealOne(ctx context.Context, j *job) error {
 	if j.rec.PetitionerEnc, err = s.box.Seal(ctx, j.rec.ID, j.personal); err != nil {
 		return err
 	}
-	if j.key != "" {
-		b, _ := json.Marshal(j.receipt)
-		if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
-			return err
-		}
+	return s.sealReceipt(ctx, j)
+}
+
+// sealReceipt encrypts the receipt of a keyed job (it holds the lookup
+// secret) for replays of its idempotency key.
+func (s *Service) sealReceipt(ctx context.Context, j *job) error {
+	if j.key == "" {
+		return nil
 	}
-	return nil
+	b, _ := json.Marshal(j.receipt)
+	var err error
+	j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b)
+	return err
 }
 
 // writeGroup writes a group in one transaction, or, when that fails, each
@@ -387,11 +393,8 @@ func (s *Service) writeOne(ctx context.Context, j *job) error {
 		if err := j.draw(); err != nil {
 			return err
 		}
-		if j.key != "" {
-			b, _ := json.Marshal(j.receipt)
-			if j.sealedReceipt, err = s.box.Seal(ctx, "idempotency:"+j.key, b); err != nil {
-				return err
-			}
+		if err := s.sealReceipt(ctx, j); err != nil {
+			return err
 		}
 	}
 }

@@ -40,8 +40,8 @@ type readiness struct {
 	results map[string]string
 }
 
-// results returns each dependency's state ("ok" or "unavailable"), from
-// the last check when it is fresher than ttl.
+// check returns each dependency's state ("ok" or "unavailable"), from the
+// last check when it is fresher than ttl.
 func (rd *readiness) check(ctx context.Context, log *slog.Logger) map[string]string {
 	ttl := rd.ttl
 	if ttl <= 0 {
