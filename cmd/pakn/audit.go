@@ -38,13 +38,13 @@ func cmdAuditVerify(ctx context.Context, args []string, e env) int {
 	}
 	defer pool.Close()
 
-	store := &postgres.AuditStore{}
-	total, err := store.AuditHead(ctx, pool)
+	store := &postgres.AuditStore{DB: &postgres.DB{Pool: pool}}
+	total, err := store.AuditHead(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	last := time.Now()
-	v, brk, err := store.Verify(ctx, pool, anchor, func(done int64) {
+	v, brk, err := store.Verify(ctx, anchor, func(done int64) {
 		if time.Since(last) >= e.progressEvery {
 			last = time.Now()
 			progress(e, done, total)
@@ -86,8 +86,8 @@ func cmdAuditExport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	store := &postgres.AuditStore{}
-	svc := &auditlog.Service{DB: pool, Audit: store, Guard: &guard.Guard{DB: pool, Audit: store, Now: time.Now}}
+	st := postgres.Stores(pool, nil)
+	svc := &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}}
 	// The export is audited as the operator's, like any other export.
 	return svc.Export(ctx, audit.Meta{}, e.operator(), *after, e.stdout)
 }

@@ -20,6 +20,8 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/signing"
+	"pakn/internal/store"
 	"pakn/internal/vault"
 )
 
@@ -67,15 +69,15 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		}
 		byRole[r] = access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 	}
-	store := &postgres.ReplyStore{}
-	if _, err := store.ActiveSigner(ctx, pool, byRole[access.Signer].ID); errors.Is(err, postgres.ErrNotFound) {
+	st := postgres.Stores(pool, nil)
+	if _, err := st.Replies.ActiveSigner(ctx, byRole[access.Signer].ID); errors.Is(err, store.ErrNotFound) {
 		const name = "Lê Hoàng Cường"
 		ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName("demo-signer"), "ecdsa-p256", pkix.Name{CommonName: name})
 		if err != nil {
 			return err
 		}
-		g := postgres.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyType: "ecdsa-p256"}
-		if err := storeSigner(ctx, pool, &g, ps, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision"}); err != nil {
+		g := reply.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyType: "ecdsa-p256"}
+		if err := storeSigner(ctx, st, &g, ps, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision"}); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -96,10 +98,9 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	events := &postgres.AuditStore{}
-	svc, err := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc,
-		Audit: events, Guard: &guard.Guard{DB: pool, Audit: events, Now: time.Now},
-		Docs: desk.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	svc, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc, SignPDF: signing.SignPDF,
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now},
+		Docs:  desk.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,11 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	store := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	st := postgres.Stores(pool, nil)
 	actor := audit.Event{Actor: "system", Role: "seed"}
 	n := 0
 	for _, a := range agency.DemoDirectory() {
-		created, err := store.Ensure(ctx, pool, a, actor)
+		created, err := st.Agencies.Ensure(ctx, a, actor)
 		if err != nil {
 			return err
 		}
@@ -40,7 +40,7 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present)\n", n, len(agency.DemoDirectory())-n)
 
-	ids := identity.New(identity.Config{DB: pool, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)})
+	ids := identity.New(identity.Config{Stores: st, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)})
 	var created []string
 	for _, r := range access.AllRoles {
 		username := "demo-" + string(r)

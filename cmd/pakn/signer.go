@@ -10,15 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"pakn/internal/access"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
+	"pakn/internal/store"
 	"pakn/internal/vault"
-	"pakn/internal/verify"
 )
 
 const signerUsage = `usage:
@@ -65,17 +63,16 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	store := &postgres.ReplyStore{}
+	st := postgres.Stores(pool, nil)
 	op := e.operator()
-	audits := &postgres.AuditStore{}
-	rows, err := store.Signers(ctx, pool, acct.ID)
+	rows, err := st.Replies.Signers(ctx, acct.ID)
 	if err != nil {
 		return err
 	}
 	if sub == "list" {
 		for _, g := range rows {
 			fmt.Fprintf(e.stdout, "%s v%d %s %-8s %s, %s; certificate %s valid until %s\n", g.KeyName, g.KeyVersion, g.KeyType, g.Status,
-				g.FullName, g.Title, verify.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+				g.FullName, g.Title, g.Serial(), g.Certificate.NotAfter.Format(time.DateOnly))
 		}
 		return nil
 	}
@@ -104,7 +101,7 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		if sub == "rotate" && len(rows) == 0 {
 			return fmt.Errorf("%s has no key yet; use pakn signer provision", acct.Username)
 		}
-		g := postgres.Signer{AccountID: acct.ID, FullName: *name, Title: *title, OnBehalf: *onBehalf, KeyType: *keyType}
+		g := reply.Signer{AccountID: acct.ID, FullName: *name, Title: *title, OnBehalf: *onBehalf, KeyType: *keyType}
 		if len(rows) > 0 { // keep what is not given
 			prev := rows[0]
 			g.KeyType = prev.KeyType
@@ -130,14 +127,14 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		if err := storeSigner(ctx, pool, &g, ps, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", "", audit.Success, nil)); err != nil {
+		if err := storeSigner(ctx, st, &g, ps, guard.Event(audit.Meta{}, op, "signer."+sub, "signer", "", audit.Success, nil)); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %s v%d for %s (%s), certificate %s valid until %s\n", sub, g.KeyName, g.KeyVersion, g.FullName, g.Title,
-			verify.SerialHex(g.Certificate), g.Certificate.NotAfter.Format(time.DateOnly))
+			g.Serial(), g.Certificate.NotAfter.Format(time.DateOnly))
 		return nil
 	case "revoke":
-		var target *postgres.Signer
+		var target *reply.Signer
 		for i := range rows {
 			if (*version == 0 && rows[i].Status == "active") || (*version != 0 && rows[i].KeyVersion == *version) {
 				target = &rows[i]
@@ -147,14 +144,14 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 		if target == nil {
 			return fmt.Errorf("%s has no such key version (pakn signer list -username %s)", acct.Username, acct.Username)
 		}
-		serial := verify.SerialHex(target.Certificate)
+		serial := target.Serial()
 		// Audit before act: the row is revoked (paknd stops signing with it) with its event, then the CA revokes the certificate.
-		err = postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-			if err := store.RevokeSigner(ctx, tx, target.ID, time.Now()); err != nil {
+		err = st.Tx.InTx(ctx, func(ctx context.Context) error {
+			if err := st.Replies.RevokeSigner(ctx, target.ID, time.Now()); err != nil {
 				return err
 			}
 			d, _ := json.Marshal(map[string]any{"account": acct.ID, "key": target.KeyName, "key_version": target.KeyVersion, "serial": serial})
-			return audits.Append(ctx, tx, guard.Event(audit.Meta{}, op, "signer.revoke", "signer", target.ID, audit.Success, d))
+			return st.Audit.Append(ctx, guard.Event(audit.Meta{}, op, "signer.revoke", "signer", target.ID, audit.Success, d))
 		})
 		if err != nil {
 			return err
@@ -170,16 +167,16 @@ func cmdSigner(ctx context.Context, args []string, e env) error {
 
 // storeSigner records the key version ps as g's account's active signer
 // (retiring the previous one) with the audit event ev, in one transaction.
-func storeSigner(ctx context.Context, pool *pgxpool.Pool, g *postgres.Signer, ps *vault.ProvisionedSigner, ev *audit.Event) error {
+func storeSigner(ctx context.Context, st store.Set, g *reply.Signer, ps *vault.ProvisionedSigner, ev *audit.Event) error {
 	g.KeyName, g.KeyVersion, g.Certificate, g.ChainPEM = ps.Key, ps.Version, ps.Certificate, ps.ChainPEM
-	return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if err := (&postgres.ReplyStore{}).AddSigner(ctx, tx, g, time.Now()); err != nil {
+	return st.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := st.Replies.AddSigner(ctx, g, time.Now()); err != nil {
 			return err
 		}
 		ev.ObjectType, ev.ObjectID, ev.Outcome = "signer", g.ID, audit.Success
 		ev.Details, _ = json.Marshal(map[string]any{"account": g.AccountID, "key": g.KeyName, "key_version": g.KeyVersion,
-			"serial": verify.SerialHex(g.Certificate), "not_after": g.Certificate.NotAfter})
-		return (&postgres.AuditStore{}).Append(ctx, tx, ev)
+			"serial": g.Serial(), "not_after": g.Certificate.NotAfter})
+		return st.Audit.Append(ctx, ev)
 	})
 }
 

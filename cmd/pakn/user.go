@@ -10,6 +10,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/identity"
+	"pakn/internal/postgres"
 )
 
 // operator is the principal of the CLI: it holds the database credentials,
@@ -27,7 +28,7 @@ func (e env) identity(ctx context.Context) (*identity.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return identity.New(identity.Config{DB: pool, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)}), pool.Close, nil
+	return identity.New(identity.Config{Stores: postgres.Stores(pool, nil), Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)}), pool.Close, nil
 }
 
 const userUsage = `usage:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pakn/internal/desk"
+	"pakn/internal/postgres"
 	"pakn/internal/verify"
 )
 
@@ -66,7 +67,7 @@ func cmdVerify(ctx context.Context, args []string, e env) int {
 			return fail(err)
 		}
 		defer pool.Close()
-		v.Register = desk.RegisterLookup(pool)
+		v.Register = desk.RegisterLookup(postgres.Stores(pool, nil).Replies)
 	}
 	rep := v.Verify(ctx, doc)
 	if *asJSON {

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"syscall"
 
-	"pakn/internal/agency"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/auth"
@@ -28,6 +27,7 @@ import (
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
 	"pakn/internal/signing"
+	"pakn/internal/store"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
 
@@ -66,7 +66,7 @@ type Main struct {
 	log    *slog.Logger
 	pool   *pgxpool.Pool
 	vc     *vault.Client
-	events *postgres.AuditStore
+	stores store.Set
 	relay  *signing.TSARelay
 	api    *httpapi.Server
 	ln     net.Listener // the public address
@@ -84,7 +84,7 @@ func NewMain(args []string, getenv func(string) string, logOut io.Writer) (*Main
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	return &Main{cfg: cfg, log: log, events: &postgres.AuditStore{}}, nil
+	return &Main{cfg: cfg, log: log}, nil
 }
 
 // Open connects to PostgreSQL (migrating first when configured) and Vault,
@@ -104,13 +104,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.pool, err = postgres.Open(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
+	m.stores = postgres.Stores(m.pool, nil)
 	if err := checkSchema(ctx, m.pool); err != nil {
 		return err
 	}
 	if err := m.openVault(ctx); err != nil {
 		return err
 	}
-	if err := checkSigners(ctx, m.pool, m.vc, m.log); err != nil {
+	if err := checkSigners(ctx, m.stores.Replies, m.vc, m.log); err != nil {
 		return err
 	}
 	if err := m.record(ctx, "service.start", []byte(fmt.Sprintf(`{"version":%q}`, version))); err != nil {
@@ -154,20 +155,19 @@ func (m *Main) openVault(ctx context.Context) error {
 
 // buildAPI wires the services and the HTTP API over the open connections.
 func (m *Main) buildAPI() (*httpapi.Server, error) {
-	cfg, pool, vc, store := m.cfg, m.pool, m.vc, m.events
+	cfg, pool, vc, st := m.cfg, m.pool, m.vc, m.stores
 	clients, err := audit.NewClientHasher(cfg.AuditKey)
 	if err != nil {
 		return nil, err
 	}
-	ids := identity.New(identity.Config{DB: pool, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
-		Box: vault.NewTransitBox(vc, vault.MFAKey), Audit: store, Issuer: "pakn", KeyHash: clients.Hash})
-	agencies := &postgres.AgencyStore{Audit: store}
+	ids := identity.New(identity.Config{Stores: st, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
+		Box: vault.NewTransitBox(vc, vault.MFAKey), Issuer: "pakn", KeyHash: clients.Hash})
 	roots, inter, err := verify.LoadAnchors(cfg.TrustAnchorsDir, cfg.TrustSystemRoots)
 	if err != nil {
 		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL},
-		Register: desk.RegisterLookup(pool)}
+		Register: desk.RegisterLookup(st.Replies)}
 	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
 	if cfg.TSAURL != "" {
 		if m.relay, err = signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, m.log); err != nil {
@@ -175,8 +175,8 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		}
 		docs.TSAURL = m.relay.URL()
 	}
-	dk, err := desk.New(desk.Config{DB: pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-		Audit: store, Guard: ids.Guard(), Keys: vc, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes})
+	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+		Guard: ids.Guard(), Keys: vc, SignPDF: signing.SignPDF, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +189,8 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		},
 		Identity:       ids,
 		Desk:           dk,
-		AuditLog:       &auditlog.Service{DB: pool, Audit: store, Guard: ids.Guard()},
-		Agencies:       func(ctx context.Context) ([]agency.Agency, error) { return agencies.List(ctx, pool) },
+		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()},
+		Agencies:       st.Agencies.List,
 		Clients:        clients,
 		TrustedProxies: cfg.TrustedProxies,
 		Limits: httpapi.Limits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify, Submit: cfg.RateSubmit,
@@ -283,8 +283,8 @@ func (m *Main) Close() error {
 
 // record appends one of paknd's own events (service.start, service.stop).
 func (m *Main) record(ctx context.Context, action string, details []byte) error {
-	return postgres.InTx(ctx, m.pool, func(tx pgx.Tx) error {
-		return m.events.Append(ctx, tx, &audit.Event{Actor: "system", Role: "paknd", Action: action, ObjectType: "service",
+	return m.stores.Tx.InTx(ctx, func(ctx context.Context) error {
+		return m.stores.Audit.Append(ctx, &audit.Event{Actor: "system", Role: "paknd", Action: action, ObjectType: "service",
 			ObjectID: "paknd", Outcome: audit.Success, Details: details})
 	})
 }
@@ -293,15 +293,15 @@ func (m *Main) record(ctx context.Context, action string, details []byte) error 
 // active signer's certificate carries its Transit key's public key, and
 // refuses to serve when one does not: a certificate swapped in the
 // database or a key changed behind pakn's back must not reach a citizen.
-func checkSigners(ctx context.Context, pool *pgxpool.Pool, vc *vault.Client, log *slog.Logger) error {
-	signers, err := (&postgres.ReplyStore{}).ActiveSigners(ctx, pool)
+func checkSigners(ctx context.Context, replies store.Replies, vc *vault.Client, log *slog.Logger) error {
+	signers, err := replies.ActiveSigners(ctx)
 	if err != nil {
 		return err
 	}
 	for _, g := range signers {
 		if err := vc.CheckSigner(ctx, g.KeyName, g.KeyVersion, g.Certificate); err != nil {
 			return fmt.Errorf("signer %s (key %s v%d, certificate %s) cannot be used: %w; revoke it and provision it again with pakn signer",
-				g.FullName, g.KeyName, g.KeyVersion, verify.SerialHex(g.Certificate), err)
+				g.FullName, g.KeyName, g.KeyVersion, g.Serial(), err)
 		}
 	}
 	log.Info("signers checked against their Transit keys", "active", len(signers))

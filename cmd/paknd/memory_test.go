@@ -141,9 +141,9 @@ func bigSubmission() (io.Reader, string) {
 // bound with 429/503 and Retry-After, never left to time out.
 func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
 	s := newStack(t)
-	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	ags := postgres.Stores(s.db.Pool, nil).Agencies
 	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(t.Context(), s.db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		if _, err := ags.Ensure(t.Context(), a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}

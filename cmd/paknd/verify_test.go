@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/agency"
 	"pakn/internal/audit"
 	"pakn/internal/postgres"
+	"pakn/internal/reply"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
@@ -74,9 +73,10 @@ func TestPakndVerifiesWithConfiguredAnchorsAndVaultCRL(t *testing.T) {
 func TestPakndChecksActiveSignersAtStart(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
-	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	st := postgres.Stores(s.db.Pool, nil)
+	ags := st.Agencies
 	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(ctx, s.db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,15 +89,15 @@ func TestPakndChecksActiveSignersAtStart(t *testing.T) {
 		}
 		accounts = append(accounts, id)
 	}
-	var signers []*postgres.Signer
+	var signers []*reply.Signer
 	for i, name := range []string{"signer-a", "signer-b"} {
 		ps, err := vault.ProvisionSigner(ctx, s.v.Root(), name, "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := &postgres.Signer{AccountID: accounts[i], FullName: "Lê Hoàng Cường " + name, Title: "Phó Giám đốc", KeyName: ps.Key,
+		g := &reply.Signer{AccountID: accounts[i], FullName: "Lê Hoàng Cường " + name, Title: "Phó Giám đốc", KeyName: ps.Key,
 			KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}
-		if err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error { return (&postgres.ReplyStore{}).AddSigner(ctx, tx, g, time.Now()) }); err != nil {
+		if err := st.Tx.InTx(ctx, func(ctx context.Context) error { return st.Replies.AddSigner(ctx, g, time.Now()) }); err != nil {
 			t.Fatal(err)
 		}
 		signers = append(signers, g)

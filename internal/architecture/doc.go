@@ -2,13 +2,13 @@
 // pakn's packages, read from `go list`, and this comment states them.
 //
 //   - Domain packages (access, agency, apperr, audit, auth, deadline,
-//     pdfrender, petition, quota, reply, spool, verify) import only the
+//     pdfrender, petition, quota, reply, spool, store, verify) import only the
 //     standard library (never net/http), well-kept libraries made for their
 //     job, and other domain packages: no HTTP, SQL or Vault.
-//   - Services (auditlog, desk, guard, identity) import the domain. Until
-//     issue 11's domain-owned interfaces land, the edges listed in
-//     transitional (services to pgx, postgres and signing) are tolerated;
-//     the list may only shrink.
+//   - Services (auditlog, desk, guard, identity) import the domain and
+//     other services only: they receive the store interfaces of
+//     internal/store and their other collaborators (keys, sealers, the PDF
+//     signer) as interfaces or functions, never pgx, Vault or HTTP.
 //   - Adapters (config, httpapi, postgres, signing, vault) import the domain
 //     and, for httpapi, the services; never another adapter, and only
 //     their own driver (chi for httpapi, pgx for postgres, the Vault API

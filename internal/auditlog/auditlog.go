@@ -12,20 +12,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // Service reads the audit log for authorised principals.
 type Service struct {
-	DB    *pgxpool.Pool
-	Audit *postgres.AuditStore
+	Tx    store.Tx
+	Audit store.Audit
 	Guard *guard.Guard
 }
 
@@ -67,7 +64,7 @@ func (s *Service) Events(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil, apperr.New(apperr.Invalid, "after ≥ 0 và 1 ≤ limit ≤ %d / after ≥ 0 and 1 ≤ limit ≤ %d", MaxPage, MaxPage)
 	}
 	out := []Event{}
-	err := s.Audit.Walk(ctx, s.DB, after, func(e *audit.Event) error {
+	err := s.Audit.Walk(ctx, after, func(e *audit.Event) error {
 		out = append(out, FromEvent(e))
 		if len(out) == limit {
 			return errPageFull
@@ -105,7 +102,7 @@ func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, 
 		}
 		a = &parsed
 	}
-	v, brk, err := s.Audit.Verify(ctx, s.DB, a, nil)
+	v, brk, err := s.Audit.Verify(ctx, a, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +124,12 @@ func (s *Service) Export(ctx context.Context, m audit.Meta, p access.Principal, 
 	if after < 0 {
 		return apperr.New(apperr.Invalid, "after must be ≥ 0")
 	}
-	if err := postgres.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		return s.Audit.Append(ctx, tx, guard.Event(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
+	if err := s.Tx.InTx(ctx, func(ctx context.Context) error {
+		return s.Audit.Append(ctx, guard.Event(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
 			[]byte(`{"after":`+strconv.FormatInt(after, 10)+`}`)))
 	}); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(w)
-	return s.Audit.Walk(ctx, s.DB, after, func(e *audit.Event) error { return enc.Encode(FromEvent(e)) })
+	return s.Audit.Walk(ctx, after, func(e *audit.Event) error { return enc.Encode(FromEvent(e)) })
 }

@@ -15,20 +15,19 @@ import (
 	"pakn/internal/auditlog"
 	"pakn/internal/guard"
 	"pakn/internal/pgtest"
-	"pakn/internal/postgres"
 )
 
 func TestAuditorReadsVerifiesAndExports(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	store := &postgres.AuditStore{}
-	ags := &postgres.AgencyStore{Audit: store}
+	st := db.Stores(nil)
+	ags := st.Agencies
 	for _, a := range agency.DemoDirectory() { // seven events
-		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	svc := &auditlog.Service{DB: db.Pool, Audit: store, Guard: &guard.Guard{DB: db.Pool, Audit: store, Now: time.Now}}
+	svc := &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}}
 	m := audit.Meta{RequestID: "req"}
 	auditor := access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-000000000001", Agency: "STP-HN",
 		Roles: []access.Role{access.Auditor}, SteppedUp: time.Now()}

@@ -20,16 +20,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 	"pakn/internal/verify"
 )
 
@@ -42,9 +39,10 @@ type Sealer interface {
 
 // Service is the petition desk.
 type Service struct {
-	db       *pgxpool.Pool
-	store    *postgres.PetitionStore
-	audit    *postgres.AuditStore
+	tx       store.Tx
+	store    store.Petitions
+	audit    store.Audit
+	agency   store.Agencies
 	guard    *guard.Guard
 	box      Sealer
 	cal      *deadline.Calendar
@@ -52,8 +50,9 @@ type Service struct {
 	now      func() time.Time
 	intake   intake
 	agencies agencyCache
-	replies  *postgres.ReplyStore
+	replies  store.Replies
 	keys     KeyRing
+	signPDF  PDFSigner
 	docs     Documents
 	verifier *verify.Verifier
 }
@@ -75,17 +74,13 @@ func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, e
 	if c.known != nil && time.Since(c.fetched) < agencyCacheTTL {
 		return c.known, nil
 	}
-	rows, err := s.db.Query(ctx, "SELECT code FROM agencies")
-	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", "the database is not available; try again later")
-	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	all, err := s.agency.List(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", "the database is not available; try again later")
 	}
 	c.known = map[string]bool{}
-	for _, code := range codes {
-		c.known[code] = true
+	for _, a := range all {
+		c.known[a.Code] = true
 	}
 	c.fetched = time.Now()
 	return c.known, nil
@@ -93,14 +88,14 @@ func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, e
 
 // Config holds the Service's dependencies.
 type Config struct {
-	DB       *pgxpool.Pool
+	Stores   store.Set // Tx, Audit, Agencies, Petitions and Replies are used
 	Box      Sealer
 	Calendar *deadline.Calendar
 	Routing  petition.Routing
 	Now      func() time.Time
-	Audit    *postgres.AuditStore
 	Guard    *guard.Guard
 	Keys     KeyRing          // signers' keys; nil disables signing (503)
+	SignPDF  PDFSigner        // required with Keys (signing.SignPDF)
 	Docs     Documents        // signed replies
 	Verifier *verify.Verifier // public verification, used as given (wire its Register with RegisterLookup)
 	// QueueBytes bounds the submissions admitted and not yet written, in
@@ -116,15 +111,20 @@ var DefaultRouting = petition.Routing{
 	ByCategory: map[petition.Category]string{petition.CatRegulation: "STP-HN"},
 }
 
-// New returns the desk service. DB, Box, Audit and Guard are required: the
+// New returns the desk service. Stores, Box and Guard are required: the
 // desk builds none of its collaborators. Now, Calendar and Routing default
 // to the clock, the built-in calendar and DefaultRouting.
 func New(c Config) (*Service, error) {
 	var missing []string
-	for name, ok := range map[string]bool{"DB": c.DB != nil, "Box": c.Box != nil, "Audit": c.Audit != nil, "Guard": c.Guard != nil} {
+	st := c.Stores
+	for name, ok := range map[string]bool{"Stores.Tx": st.Tx != nil, "Stores.Audit": st.Audit != nil, "Stores.Agencies": st.Agencies != nil,
+		"Stores.Petitions": st.Petitions != nil, "Stores.Replies": st.Replies != nil, "Box": c.Box != nil, "Guard": c.Guard != nil} {
 		if !ok {
 			missing = append(missing, name)
 		}
+	}
+	if c.Keys != nil && c.SignPDF == nil {
+		missing = append(missing, "SignPDF (with Keys)")
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
@@ -139,8 +139,8 @@ func New(c Config) (*Service, error) {
 	if c.Routing.Default == "" {
 		c.Routing = DefaultRouting
 	}
-	s := &Service{db: c.DB, store: &postgres.PetitionStore{}, audit: c.Audit, guard: c.Guard, box: c.Box,
-		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: &postgres.ReplyStore{}, keys: c.Keys, docs: c.Docs,
+	s := &Service{tx: st.Tx, store: st.Petitions, audit: st.Audit, agency: st.Agencies, guard: c.Guard, box: c.Box,
+		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: st.Replies, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs,
 		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}, verifier: c.Verifier}
 	return s, nil
 }
@@ -274,7 +274,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		size += a.Size
 	}
 	j := &job{ctx: ctx, size: size, m: m, p: p, key: key, hash: hash, personal: personal, atts: atts, done: make(chan struct{}),
-		rec: &postgres.StoredPetition{Petition: petition.Petition{
+		rec: &petition.Stored{Petition: petition.Petition{
 			ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
 			Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
 			EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
@@ -298,7 +298,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil, j.err
 	}
 	if j.replay {
-		prev, err := s.store.ReadKey(ctx, s.db, key)
+		prev, err := s.store.ReadKey(ctx, key)
 		if err != nil {
 			return nil, err
 		}
@@ -307,7 +307,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	return j.receipt, nil
 }
 
-func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *postgres.IdempotencyRecord) (*Receipt, error) {
+func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *petition.IdempotencyRecord) (*Receipt, error) {
 	if !bytes.Equal(prev.RequestHash, hash) {
 		return nil, apperr.New(apperr.Conflict, "Idempotency-Key này đã dùng cho một yêu cầu khác. / This Idempotency-Key was used for a different request.")
 	}
@@ -364,7 +364,7 @@ type PublicView struct {
 // row itself records (time, first agency, who entered it), then the stored
 // entries, oldest first.
 func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly bool) ([]petition.Event, error) {
-	events, err := s.store.Events(ctx, s.db, p.ID, publicOnly)
+	events, err := s.store.Events(ctx, p.ID, publicOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -385,13 +385,13 @@ func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly
 
 // authenticatePetitioner finds a petition by code and lookup secret. Any
 // mismatch, of form, code or secret, gives the same answer, and is audited.
-func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*postgres.StoredPetition, error) {
+func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*petition.Stored, error) {
 	anon := access.Principal{Kind: access.Anonymous}
 	norm, ok := petition.NormalizeTrackingCode(code)
-	var rec *postgres.StoredPetition
+	var rec *petition.Stored
 	if ok && len(secret) <= 64 {
-		r, err := s.store.Get(ctx, s.db, "tracking", norm, false)
-		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+		r, err := s.store.PetitionByCode(ctx, norm)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
 		rec = r
@@ -402,8 +402,8 @@ func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code
 		if rec != nil {
 			objID = rec.ID
 		}
-		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-			return s.audit.Append(ctx, tx, guard.Event(m, anon, action, "petition", objID, audit.Denied,
+		err := s.tx.InTx(ctx, func(ctx context.Context) error {
+			return s.audit.Append(ctx, guard.Event(m, anon, action, "petition", objID, audit.Denied,
 				details(map[string]any{"reason": "unknown code or wrong secret"})))
 		})
 		if err != nil {
@@ -436,8 +436,8 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 	for _, e := range events {
 		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, guard.Event(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, guard.Event(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
 	})
 	return v, err
 }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/agency"
 	"pakn/internal/apperr"
@@ -28,6 +26,7 @@ import (
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/signing"
 	"pakn/internal/testclock"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -50,17 +49,16 @@ func newEnvTB(t testing.TB, opts ...func(*desk.Config)) *env {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	vs, vc, dir := vaulttest.Bootstrapped(t)
-	ags := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
 	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		if _, err := db.Stores(nil).Agencies.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
-	store := &postgres.AuditStore{Now: c.Now}
-	cfg := desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc,
-		Audit: store, Guard: &guard.Guard{DB: db.Pool, Audit: store, Now: c.Now},
-		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}}
+	st := db.Stores(c.Now)
+	cfg := desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now, Keys: vc, SignPDF: signing.SignPDF,
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: c.Now},
+		Docs:  desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -79,8 +77,8 @@ func newEnvTB(t testing.TB, opts ...func(*desk.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = postgres.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
-		return (&postgres.ReplyStore{}).AddSigner(ctx, tx, &postgres.Signer{AccountID: roleIDs[access.Signer], FullName: "Lê Hoàng Cường",
+	err = st.Tx.InTx(ctx, func(ctx context.Context) error {
+		return st.Replies.AddSigner(ctx, &reply.Signer{AccountID: roleIDs[access.Signer], FullName: "Lê Hoàng Cường",
 			Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256",
 			Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}, c.Now())
 	})
@@ -650,7 +648,7 @@ func inputFor(t petition.Transition) desk.TransitionInput {
 // The desk builds none of its collaborators: missing ones are named.
 func TestNewNeedsItsCollaborators(t *testing.T) {
 	_, err := desk.New(desk.Config{})
-	if err == nil || err.Error() != "desk: Audit, Box, DB, Guard required" {
+	if err == nil || err.Error() != "desk: Box, Guard, Stores.Agencies, Stores.Audit, Stores.Petitions, Stores.Replies, Stores.Tx required" {
 		t.Fatalf("New without collaborators: %v", err)
 	}
 }

@@ -7,16 +7,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // Submissions without attachments are written by group commit: concurrent
@@ -71,7 +68,7 @@ type job struct {
 	hash     []byte
 	personal []byte
 	atts     []*petition.Attachment
-	rec      *postgres.StoredPetition
+	rec      *petition.Stored
 	receipt  *Receipt
 
 	// set by the writer
@@ -277,93 +274,23 @@ func (s *Service) writeGroup(group []*job) {
 	}
 }
 
-// errKeyTaken rolls back a group in which an idempotency key was used before.
-var errKeyTaken = errors.New("idempotency key used before")
-
-// writeTogether writes a group in one transaction with two round trips:
-// [BEGIN, key claims, petitions, timelines, attachments, chain lock, head],
-// then, with the events sealed to the head, [audit events, COMMIT].
-func (s *Service) writeTogether(ctx context.Context, group []*job) (err error) {
-	conn, err := s.db.Acquire(ctx)
-	if err != nil {
-		return err
+// writeTogether writes a group of submissions without attachments in one
+// transaction (see store.Petitions.WriteGroup).
+func (s *Service) writeTogether(ctx context.Context, group []*job) error {
+	subs := make([]store.Submission, len(group))
+	for i, j := range group {
+		subs[i] = store.Submission{Petition: j.rec, Key: j.key, KeyHash: j.hash, Receipt: j.sealedReceipt, Event: j.auditEvent()}
 	}
-	defer conn.Release()
-	inTx := false
-	defer func() {
-		if err != nil && inTx {
-			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
-			}
-		}
-	}()
-	b := &pgx.Batch{}
-	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	var keys, keyIDs, receipts []string
-	var hashes [][]byte
-	var recs []*postgres.StoredPetition
-	var events []*audit.Event
-	for _, j := range group {
-		if j.key != "" {
-			keys, hashes = append(keys, j.key), append(hashes, j.hash)
-			keyIDs, receipts = append(keyIDs, j.rec.ID), append(receipts, j.sealedReceipt)
-		}
-		recs = append(recs, j.rec)
-		events = append(events, j.auditEvent())
-	}
-	claims := 0
-	if len(keys) > 0 {
-		s.store.QueueClaimKeys(b, keys, hashes, group[0].rec.ReceivedAt)
-		claims = 1
-	}
-	s.store.QueueInsertMany(b, recs)
-	if len(keys) > 0 {
-		s.store.QueueSaveKeyResults(b, keys, keyIDs, receipts)
-	}
-	inserts := b.Len() - 1 - claims
-	postgres.QueueLockHead(b)
-	res := conn.SendBatch(ctx, b)
-	_, err = res.Exec() // BEGIN
-	inTx = err == nil
-	if err == nil && claims == 1 {
-		var tag pgconn.CommandTag
-		if tag, err = res.Exec(); err == nil && tag.RowsAffected() != int64(len(keys)) {
-			err = errKeyTaken
-		}
-	}
-	for i := 0; err == nil && i < inserts; i++ {
-		_, err = res.Exec()
-	}
-	var seq int64
-	var head []byte
-	if err == nil {
-		seq, head, err = postgres.ReadLockHead(res)
-	}
-	if cerr := res.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	b = &pgx.Batch{}
-	if _, _, err = s.audit.QueueAppends(b, events, seq, head); err != nil {
-		return err
-	}
-	b.Queue("COMMIT")
-	if err = conn.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-	inTx = false
-	return nil
+	return s.store.WriteGroup(ctx, subs)
 }
 
 // writeOne writes one job in its own transaction, drawing a new tracking
 // code when the drawn one is taken.
 func (s *Service) writeOne(ctx context.Context, j *job) error {
 	for attempt := 0; ; attempt++ {
-		err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+		err := s.tx.InTx(ctx, func(ctx context.Context) error {
 			if j.key != "" {
-				prev, err := s.store.ClaimKey(ctx, tx, j.key, j.hash, j.rec.ReceivedAt)
+				prev, err := s.store.ClaimKey(ctx, j.key, j.hash, j.rec.ReceivedAt)
 				if err != nil {
 					return err
 				}
@@ -372,22 +299,22 @@ func (s *Service) writeOne(ctx context.Context, j *job) error {
 					return nil
 				}
 			}
-			if err := s.store.Insert(ctx, tx, j.rec); err != nil {
+			if err := s.store.Insert(ctx, j.rec); err != nil {
 				return err
 			}
 			for i, a := range j.atts {
-				if err := s.store.AddAttachment(ctx, tx, j.rec.ID, i, a); err != nil {
+				if err := s.store.AddAttachment(ctx, j.rec.ID, i, a); err != nil {
 					return err
 				}
 			}
 			if j.key != "" {
-				if err := s.store.SaveKeyResult(ctx, tx, j.key, j.rec.ID, j.sealedReceipt); err != nil {
+				if err := s.store.SaveKeyResult(ctx, j.key, j.rec.ID, j.sealedReceipt); err != nil {
 					return err
 				}
 			}
-			return s.audit.Append(ctx, tx, j.auditEvent())
+			return s.audit.Append(ctx, j.auditEvent())
 		})
-		if !errors.Is(err, postgres.ErrConflict) || attempt >= 5 {
+		if !errors.Is(err, store.ErrConflict) || attempt >= 5 {
 			return err
 		}
 		if err := j.draw(); err != nil {

@@ -12,17 +12,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
 	"pakn/internal/pdfrender"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
 	"pakn/internal/reply"
-	"pakn/internal/signing"
+	"pakn/internal/store"
 )
 
 // KeyRing gives the crypto.Signer of one version of a signer's key, whose
@@ -31,6 +28,10 @@ import (
 type KeyRing interface {
 	SignerKey(key string, version int, cert *x509.Certificate) (crypto.Signer, error)
 }
+
+// PDFSigner adds a signature to a rendered reply (in production
+// internal/signing.SignPDF).
+type PDFSigner func(doc []byte, r reply.SignRequest) ([]byte, error)
 
 // Documents configures the signed replies.
 type Documents struct {
@@ -45,12 +46,12 @@ var vnZone = time.FixedZone("ICT", 7*3600)
 
 // staffReply loads a reply and its petition for an action of p; another
 // agency's reply is answered as missing and the attempt audited.
-func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, *postgres.StoredPetition, error) {
+func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, *petition.Stored, error) {
 	if !uuidLike(id) {
 		return nil, nil, errReplyNotFound
 	}
-	r, err := s.replies.Reply(ctx, s.db, id, false)
-	if errors.Is(err, postgres.ErrNotFound) {
+	r, err := s.replies.Reply(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, errReplyNotFound
 	}
 	if err != nil {
@@ -99,27 +100,27 @@ func replyConflict(r *reply.Reply, what string) error {
 }
 
 // advance moves the petition by t inside tx with its timeline entry.
-func (s *Service) advance(ctx context.Context, tx pgx.Tx, p access.Principal, pet *postgres.StoredPetition, t petition.Transition, note string, now time.Time) error {
+func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition.Stored, t petition.Transition, note string, now time.Time) error {
 	next, ok := petition.Next(pet.State, t)
 	if !ok {
 		return stateConflict(pet.State, t)
 	}
 	from := pet.State
 	pet.State, pet.UpdatedAt = next, now
-	if err := s.store.Update(ctx, tx, &pet.Petition); err != nil {
+	if err := s.store.Update(ctx, &pet.Petition); err != nil {
 		return err
 	}
-	return s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
+	return s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
 		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: false, Note: note})
 }
 
 // lockReply locks the reply's petition, then the reply itself, in tx.
-func (s *Service) lockReply(ctx context.Context, tx pgx.Tx, p access.Principal, r *reply.Reply) (*postgres.StoredPetition, *reply.Reply, error) {
-	pet, err := s.lockPetition(ctx, tx, p, r.PetitionID)
+func (s *Service) lockReply(ctx context.Context, p access.Principal, r *reply.Reply) (*petition.Stored, *reply.Reply, error) {
+	pet, err := s.lockPetition(ctx, p, r.PetitionID)
 	if err != nil {
 		return nil, nil, err
 	}
-	cur, err := s.replies.Reply(ctx, tx, r.ID, true)
+	cur, err := s.replies.LockReply(ctx, r.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,8 +129,8 @@ func (s *Service) lockReply(ctx context.Context, tx pgx.Tx, p access.Principal, 
 
 // lockPetition loads and locks the petition in tx, checking it is still
 // the principal's agency's.
-func (s *Service) lockPetition(ctx context.Context, tx pgx.Tx, p access.Principal, id string) (*postgres.StoredPetition, error) {
-	pet, err := s.store.Get(ctx, tx, "id", id, true)
+func (s *Service) lockPetition(ctx context.Context, p access.Principal, id string) (*petition.Stored, error) {
+	pet, err := s.store.LockPetition(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -157,13 +158,13 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, err
 	}
 	var out *reply.Reply
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		pet, err := s.lockPetition(ctx, tx, p, petitionID)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		pet, err := s.lockPetition(ctx, p, petitionID)
 		if err != nil {
 			return err
 		}
-		cur, err := s.replies.CurrentSigned(ctx, tx, pet.ID)
-		if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+		cur, err := s.replies.CurrentSigned(ctx, pet.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		r := &reply.Reply{ID: id, PetitionID: pet.ID, Agency: pet.Agency, Status: reply.Draft, Content: c, DraftedBy: p.ID, DraftedAt: now}
@@ -176,7 +177,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			if cur != nil {
 				r.Supersedes = cur.ID
 			}
-			if err := s.advance(ctx, tx, p, pet, petition.DraftReply, "", now); err != nil {
+			if err := s.advance(ctx, p, pet, petition.DraftReply, "", now); err != nil {
 				return err
 			}
 		case petition.ReplySigned, petition.Published, petition.Closed:
@@ -184,20 +185,20 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 				return apperr.New(apperr.Conflict, "Văn bản đính chính phải nêu văn bản trả lời hiện hành trong supersedes. / A correction must name the current signed reply in supersedes.")
 			}
 			r.Supersedes, correction = cur.ID, true
-			if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
+			if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
 				FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p)}); err != nil {
 				return err
 			}
 		default:
 			return stateConflict(pet.State, petition.DraftReply)
 		}
-		if err := s.replies.InsertReply(ctx, tx, r); errors.Is(err, postgres.ErrConflict) {
+		if err := s.replies.InsertReply(ctx, r); errors.Is(err, store.ErrConflict) {
 			return apperr.New(apperr.Conflict, "Đã có một văn bản trả lời đang soạn hoặc chờ ký. / Another reply of this petition is in review or awaiting signature.")
 		} else if err != nil {
 			return err
 		}
 		out = r
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
+		return s.audit.Append(ctx, guard.Event(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
 			details(map[string]any{"petition": pet.ID, "supersedes": r.Supersedes, "correction": correction, "outcome": c.Outcome})))
 	})
 	if err != nil {
@@ -222,8 +223,8 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 	if !approve {
 		t, st = petition.SendBack, reply.SentBack
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		pet, cur, err := s.lockReply(ctx, tx, p, r)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		pet, cur, err := s.lockReply(ctx, p, r)
 		if err != nil {
 			return err
 		}
@@ -234,24 +235,24 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 			return apperr.New(apperr.Forbidden, "Người soạn thảo không tự duyệt văn bản của mình. / The official who drafted a reply cannot review it.")
 		}
 		now := s.now()
-		if err := s.replies.SetReview(ctx, tx, cur.ID, st, p.ID, comment, now); err != nil {
+		if err := s.replies.SetReview(ctx, cur.ID, st, p.ID, comment, now); err != nil {
 			return err
 		}
 		correction := pet.State != petition.ReplyDrafted
 		if !correction {
-			if err := s.advance(ctx, tx, p, pet, t, comment, now); err != nil {
+			if err := s.advance(ctx, p, pet, t, comment, now); err != nil {
 				return err
 			}
-		} else if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
+		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
 			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: comment}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
+		return s.audit.Append(ctx, guard.Event(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.replies.Reply(ctx, s.db, r.ID, false)
+	return s.replies.Reply(ctx, r.ID)
 }
 
 // SignReply renders an approved reply to PDF, signs it with the signer's
@@ -273,8 +274,8 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	if s.keys == nil {
 		return nil, apperr.New(apperr.Unavailable, "Chức năng ký số chưa được cấu hình. / Signing is not configured.")
 	}
-	signer, err := s.replies.ActiveSigner(ctx, s.db, p.ID)
-	if errors.Is(err, postgres.ErrNotFound) {
+	signer, err := s.replies.ActiveSigner(ctx, p.ID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(apperr.Conflict, "Tài khoản chưa được cấp khóa ký (pakn signer provision). / This account has no signing key (pakn signer provision).")
 	}
 	if err != nil {
@@ -289,8 +290,8 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 		return nil, err
 	}
 	var out *reply.Reply
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		pet, cur, err := s.lockReply(ctx, tx, p, r)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		pet, cur, err := s.lockReply(ctx, p, r)
 		if err != nil {
 			return err
 		}
@@ -302,35 +303,35 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			return replyConflict(cur, "sign")
 		}
 		now := s.now()
-		doc, err := s.issue(ctx, tx, pet, cur, *who, signer, key, now)
+		doc, err := s.issue(ctx, pet, cur, *who, signer, key, now)
 		if err != nil {
 			return err
 		}
 		doc.SignedBy = p.ID
-		if err := s.replies.InsertSigned(ctx, tx, doc); err != nil {
+		if err := s.replies.InsertSigned(ctx, doc); err != nil {
 			return err
 		}
 		if pet.State == petition.ReplyApproved {
-			if err := s.advance(ctx, tx, p, pet, petition.SignReply, doc.Number, now); err != nil {
+			if err := s.advance(ctx, p, pet, petition.SignReply, doc.Number, now); err != nil {
 				return err
 			}
-		} else if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
+		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
 			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: doc.Number}); err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, tx, guard.Event(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
+		if err := s.audit.Append(ctx, guard.Event(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
 			"petition": pet.ID, "number": doc.Number, "sha256": doc.SHA256, "size": len(doc.PDF), "signer": signer.ID,
 			"key": signer.KeyName, "key_version": signer.KeyVersion, "supersedes": cur.Supersedes, "timestamped": doc.Timestamped}))); err != nil {
 			return err
 		}
-		out, err = s.replies.Reply(ctx, tx, cur.ID, false)
+		out, err = s.replies.Reply(ctx, cur.ID)
 		return err
 	})
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unavailable {
 			// Record the failed attempt (best effort: the database may be what failed).
-			_ = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-				return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
+			_ = s.tx.InTx(ctx, func(ctx context.Context) error {
+				return s.audit.Append(ctx, guard.Event(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
 					details(map[string]any{"reason": "signing service unavailable"})))
 			})
 		}
@@ -340,21 +341,21 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 }
 
 // issue numbers, renders and signs a reply.
-func (s *Service) issue(ctx context.Context, tx pgx.Tx, pet *postgres.StoredPetition, r *reply.Reply, who petition.Petitioner,
-	signer *postgres.Signer, key crypto.Signer, now time.Time) (*postgres.SignedDocument, error) {
+func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Reply, who petition.Petitioner,
+	signer *reply.Signer, key crypto.Signer, now time.Time) (*reply.SignedDocument, error) {
 	year := now.In(vnZone).Year()
-	seq, err := s.replies.NextNumber(ctx, tx, pet.Agency, year)
+	seq, err := s.replies.NextNumber(ctx, pet.Agency, year)
 	if err != nil {
 		return nil, err
 	}
 	number := reply.Number(seq, pet.Agency)
-	name, parent, err := s.replies.AgencyHeading(ctx, tx, pet.Agency)
+	name, parent, err := s.agency.Heading(ctx, pet.Agency)
 	if err != nil {
 		return nil, err
 	}
 	replaces := ""
 	if r.Supersedes != "" {
-		old, err := s.replies.Reply(ctx, tx, r.Supersedes, false)
+		old, err := s.replies.Reply(ctx, r.Supersedes)
 		if err != nil {
 			return nil, err
 		}
@@ -380,14 +381,14 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, pet *postgres.StoredPeti
 	if err != nil {
 		return nil, err
 	}
-	signed, err := signing.SignPDF(unsigned, signing.PDFRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
+	signed, err := s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
 		Reason: "Tra loi phan anh, kien nghi " + pet.TrackingCode + " (" + number + ")", Location: s.docs.Place + ", Viet Nam",
 		Time: now, TSAURL: s.docs.TSAURL})
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(signed)
-	return &postgres.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
+	return &reply.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
 		PDF: signed, SHA256: hex.EncodeToString(sum[:]), SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
 		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
 }
@@ -397,7 +398,7 @@ func (s *Service) Replies(ctx context.Context, m audit.Meta, p access.Principal,
 	if _, err := s.staffPetition(ctx, m, p, access.PetitionRead, petitionID); err != nil {
 		return nil, err
 	}
-	return s.replies.Replies(ctx, s.db, petitionID)
+	return s.replies.Replies(ctx, petitionID)
 }
 
 // Reply returns one reply for staff.
@@ -419,12 +420,12 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 	if r.Document == nil {
 		return nil, nil, apperr.New(apperr.NotFound, "Văn bản trả lời chưa được ký. / The reply is not signed yet.")
 	}
-	b, err := s.replies.PDF(ctx, s.db, r.ID)
+	b, err := s.replies.PDF(ctx, r.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "reply.download", "reply", r.ID, audit.Success,
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, guard.Event(m, p, "reply.download", "reply", r.ID, audit.Success,
 			details(map[string]any{"sha256": r.Document.SHA256})))
 	})
 	return r, b, err
@@ -437,8 +438,8 @@ func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, se
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := s.replies.CurrentSigned(ctx, s.db, rec.ID)
-	if errors.Is(err, postgres.ErrNotFound) {
+	r, err := s.replies.CurrentSigned(ctx, rec.ID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, apperr.New(apperr.NotFound, "Chưa có văn bản trả lời đã ký. / There is no signed reply yet.")
 	}
 	if err != nil {
@@ -453,21 +454,21 @@ func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Re
 	if !uuidLike(replyID) {
 		return nil, nil, errReplyNotFound
 	}
-	r, err := s.replies.Reply(ctx, s.db, replyID, false)
-	if errors.Is(err, postgres.ErrNotFound) || (err == nil && r.Document == nil) {
+	r, err := s.replies.Reply(ctx, replyID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.Document == nil) {
 		return nil, nil, errReplyNotFound
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	pet, err := s.store.Get(ctx, s.db, "id", r.PetitionID, false)
+	pet, err := s.store.Petition(ctx, r.PetitionID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if pet.State != petition.Published && pet.State != petition.Closed {
 		return nil, nil, errReplyNotFound
 	}
-	b, err := s.replies.PDF(ctx, s.db, r.ID)
+	b, err := s.replies.PDF(ctx, r.ID)
 	if err != nil {
 		return nil, nil, err
 	}

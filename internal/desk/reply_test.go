@@ -13,7 +13,6 @@ import (
 	"pakn/internal/guard"
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
@@ -304,10 +303,10 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relay.Close()
-	store := &postgres.AuditStore{Now: e.clock.Now}
-	svc, err := desk.New(desk.Config{DB: e.db.Pool, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc,
-		Audit: store, Guard: &guard.Guard{DB: e.db.Pool, Audit: store, Now: e.clock.Now},
-		Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: relay.URL()}})
+	st := e.db.Stores(e.clock.Now)
+	svc, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc, SignPDF: signing.SignPDF,
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: e.clock.Now},
+		Docs:  desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: relay.URL()}})
 	if err != nil {
 		t.Fatal(err)
 	}

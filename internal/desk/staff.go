@@ -9,16 +9,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/store"
 )
 
 // Summary is a petition in a staff list.
@@ -77,7 +75,7 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 	}
 	now := s.now()
 	today := deadline.DateOf(now)
-	f := postgres.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset}
+	f := petition.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset}
 	if q.State != "" {
 		f.States = []petition.State{q.State}
 	}
@@ -94,7 +92,7 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 			f.States = openStates
 		}
 	}
-	list, total, err := s.store.List(ctx, s.db, f)
+	list, total, err := s.store.List(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -117,14 +115,14 @@ type Detail struct {
 	DuplicateOf  string                    `json:"duplicate_of,omitempty"`
 	Allowed      []petition.Transition     `json:"allowed_transitions"`
 	Timeline     []petition.Event          `json:"timeline"`
-	Attachments  []postgres.AttachmentInfo `json:"attachments"`
+	Attachments  []petition.AttachmentInfo `json:"attachments"`
 }
 
 // staffPetition loads a petition for an action of p; another agency's
 // petition is answered as missing and the attempt audited.
-func (s *Service) staffPetition(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*postgres.StoredPetition, error) {
-	rec, err := s.store.Get(ctx, s.db, "id", id, false)
-	if errors.Is(err, postgres.ErrNotFound) {
+func (s *Service) staffPetition(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*petition.Stored, error) {
+	rec, err := s.store.Petition(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
 	}
 	if err != nil {
@@ -151,7 +149,7 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	if err != nil {
 		return nil, err
 	}
-	atts, err := s.store.Attachments(ctx, s.db, rec.ID)
+	atts, err := s.store.Attachments(ctx, rec.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -162,16 +160,16 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 		d.Allowed = []petition.Transition{}
 	}
 	if d.Attachments == nil {
-		d.Attachments = []postgres.AttachmentInfo{}
+		d.Attachments = []petition.AttachmentInfo{}
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, guard.Event(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
 	})
 	return d, err
 }
 
 // petitioner opens a petition's sealed personal data.
-func (s *Service) petitioner(ctx context.Context, rec *postgres.StoredPetition) (*petition.Petitioner, error) {
+func (s *Service) petitioner(ctx context.Context, rec *petition.Stored) (*petition.Petitioner, error) {
 	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
 	if err != nil {
 		return nil, err
@@ -186,26 +184,26 @@ func (s *Service) petitioner(ctx context.Context, rec *postgres.StoredPetition) 
 // Attachment returns one attachment's description and a function that
 // writes its content, chunk by chunk as it is read from the database; the
 // reading is audited before anything is returned.
-func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*postgres.AttachmentInfo, func(io.Writer) error, error) {
+func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*petition.AttachmentInfo, func(io.Writer) error, error) {
 	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.store.Attachment(ctx, s.db, rec.ID, attID)
-	if errors.Is(err, postgres.ErrNotFound) {
+	info, err := s.store.Attachment(ctx, rec.ID, attID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, apperr.New(apperr.NotFound, "Không tìm thấy tệp. / No such attachment.")
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, guard.Event(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
 			details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return info, func(w io.Writer) error { return s.store.CopyAttachment(ctx, s.db, info.ID, w) }, nil
+	return info, func(w io.Writer) error { return s.store.CopyAttachment(ctx, info.ID, w) }, nil
 }
 
 // TransitionInput carries what a transition needs.
@@ -247,7 +245,7 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	switch t {
 	case petition.DraftReply:
-		rec, err := s.store.Get(ctx, s.db, "id", id, false)
+		rec, err := s.store.Petition(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -265,9 +263,9 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 		if t == petition.SignReply {
 			want = reply.Approved
 		}
-		r, err := s.replies.OpenReplyOf(ctx, s.db, id, want)
-		if errors.Is(err, postgres.ErrNotFound) {
-			rec, err := s.store.Get(ctx, s.db, "id", id, false)
+		r, err := s.replies.OpenReplyOf(ctx, id, want)
+		if errors.Is(err, store.ErrNotFound) {
+			rec, err := s.store.Petition(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -295,8 +293,8 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 	if utf8.RuneCountInString(in.Note) > maxNote {
 		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note", VI: "Ghi chú tối đa 2.000 ký tự.", EN: "A note has at most 2,000 characters."}})
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		rec, err := s.lockPetition(ctx, tx, p, id) // it may have moved to another agency meanwhile
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		rec, err := s.lockPetition(ctx, p, id) // it may have moved to another agency meanwhile
 		if err != nil {
 			return err
 		}
@@ -307,7 +305,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		}
 		pet := rec.Petition
 		from, fromAgency := pet.State, pet.Agency
-		if err := s.apply(ctx, tx, &pet, t, in, now); err != nil {
+		if err := s.apply(ctx, &pet, t, in, now); err != nil {
 			return err
 		}
 		pet.State, pet.UpdatedAt = next, now
@@ -315,7 +313,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 			pet.LastPublicUpdate = now
 			pet.NextUpdateDue = s.cal.NextPublicUpdate(now)
 		}
-		if err := s.store.Update(ctx, tx, &pet); err != nil {
+		if err := s.store.Update(ctx, &pet); err != nil {
 			return err
 		}
 		public := petition.PublicUpdate(t) || t == petition.Transfer
@@ -326,7 +324,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 				note += ": " + in.Note
 			}
 		}
-		if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
+		if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
 			FromAgency: fromAgency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: public, Note: note}); err != nil {
 			return err
 		}
@@ -337,16 +335,16 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		if in.Reason != "" {
 			det["reason"] = in.Reason
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
+		return s.audit.Append(ctx, guard.Event(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
 	})
 }
 
 // apply checks and applies what a transition changes besides the state.
-func (s *Service) apply(ctx context.Context, tx pgx.Tx, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
+func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
 	bad := func(field, vi, en string) error {
 		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: field, VI: vi, EN: en}})
 	}
-	agencyOK := func(code string) (bool, error) { return s.store.AgencyExists(ctx, tx, code) }
+	agencyOK := func(code string) (bool, error) { return s.agency.Exists(ctx, code) }
 	switch t {
 	case petition.Accept:
 		if in.Category != "" {
@@ -379,7 +377,7 @@ func (s *Service) apply(ctx context.Context, tx pgx.Tx, pet *petition.Petition, 
 			exists := false
 			if ok && code != pet.TrackingCode {
 				var err error
-				if exists, err = s.store.Exists(ctx, tx, code); err != nil {
+				if exists, err = s.store.Exists(ctx, code); err != nil {
 					return err
 				}
 			}
@@ -429,8 +427,8 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "message",
 			VI: "Thông báo có 5–2.000 ký tự.", EN: "The message has 5–2,000 characters."}})
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		rec, err := s.lockPetition(ctx, tx, p, id)
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		rec, err := s.lockPetition(ctx, p, id)
 		if err != nil {
 			return err
 		}
@@ -440,28 +438,28 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 		now := s.now()
 		pet := rec.Petition
 		pet.LastPublicUpdate, pet.NextUpdateDue, pet.UpdatedAt = now, s.cal.NextPublicUpdate(now), now
-		if err := s.store.Update(ctx, tx, &pet); err != nil {
+		if err := s.store.Update(ctx, &pet); err != nil {
 			return err
 		}
-		if err := s.store.AddEvent(ctx, tx, pet.ID, petition.Event{At: now, Kind: "public_update", FromState: pet.State, ToState: pet.State,
+		if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "public_update", FromState: pet.State, ToState: pet.State,
 			ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: true, Note: message}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
+		return s.audit.Append(ctx, guard.Event(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
 			details(map[string]any{"next_update_due": pet.NextUpdateDue})))
 	})
 }
 
 // DueReport counts overdue and due-soon petitions of the principal's agency
 // and of every agency below it.
-func (s *Service) DueReport(ctx context.Context, m audit.Meta, p access.Principal) ([]postgres.DueCount, error) {
+func (s *Service) DueReport(ctx context.Context, m audit.Meta, p access.Principal) ([]petition.DueCount, error) {
 	if err := s.guard.Authorize(ctx, m, p, access.ReportRead, guard.Target{Type: "report", Agency: p.Agency}); err != nil {
 		return nil, err
 	}
-	agencies, err := s.store.Subtree(ctx, s.db, p.Agency)
+	agencies, err := s.agency.Subtree(ctx, p.Agency)
 	if err != nil {
 		return nil, err
 	}
 	today := deadline.DateOf(s.now())
-	return s.store.DueCounts(ctx, s.db, agencies, today, s.cal.AddWorkingDays(today, deadline.DueSoonDays))
+	return s.store.DueCounts(ctx, agencies, today, s.cal.AddWorkingDays(today, deadline.DueSoonDays))
 }

@@ -4,24 +4,22 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
-	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/store"
 	"pakn/internal/verify"
 )
 
 // RegisterLookup is the verifier's view of the register of issued replies
-// in db: a reply found by the SHA-256 of its PDF, current or superseded.
-func RegisterLookup(db postgres.Querier) verify.RegisterLookup {
-	store := &postgres.ReplyStore{}
+// kept by replies: a reply found by the SHA-256 of its PDF, current or
+// superseded.
+func RegisterLookup(replies store.Replies) verify.RegisterLookup {
 	return func(ctx context.Context, sum string) (*verify.Register, error) {
-		e, err := store.Register(ctx, db, "sha256", sum)
-		if errors.Is(err, postgres.ErrNotFound) {
+		e, err := replies.Register(ctx, "sha256", sum)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
@@ -49,8 +47,8 @@ func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Pri
 	if rep.Register != nil && rep.Register.Found {
 		det["reply"] = rep.Register.ReplyID
 	}
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "verification.check", "document", rep.SHA256, audit.Success, details(det)))
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, guard.Event(m, p, "verification.check", "document", rep.SHA256, audit.Success, details(det)))
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification",
@@ -90,8 +88,8 @@ func (s *Service) Register(ctx context.Context, idOrCode string) (*RegisterEntry
 		}
 		by, value = "short", code
 	}
-	e, err := s.replies.Register(ctx, s.db, by, value)
-	if errors.Is(err, postgres.ErrNotFound) {
+	e, err := s.replies.Register(ctx, by, value)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errReplyNotFound
 	}
 	if err != nil {

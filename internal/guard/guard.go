@@ -10,19 +10,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // Guard enforces the access policy.
 type Guard struct {
-	DB    *pgxpool.Pool
-	Audit *postgres.AuditStore
+	Tx    store.Tx
+	Audit store.Audit
 	Now   func() time.Time
 }
 
@@ -60,7 +57,7 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 func (g *Guard) Denied(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target, reason string) error {
 	details, _ := json.Marshal(map[string]string{"attempted": string(a), "reason": reason, "object_agency": t.Agency})
 	e := Event(m, p, "access.denied", t.Type, t.ID, audit.Denied, details)
-	return postgres.InTx(ctx, g.DB, func(tx pgx.Tx) error { return g.Audit.Append(ctx, tx, e) })
+	return g.Tx.InTx(ctx, func(ctx context.Context) error { return g.Audit.Append(ctx, e) })
 }
 
 // Event builds an audit event for an action of p.

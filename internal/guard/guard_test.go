@@ -10,13 +10,13 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/guard"
 	"pakn/internal/pgtest"
-	"pakn/internal/postgres"
 )
 
 func TestAuthorize(t *testing.T) {
 	db := pgtest.New(t)
 	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
-	g := &guard.Guard{DB: db.Pool, Audit: &postgres.AuditStore{}, Now: func() time.Time { return now }}
+	st := db.Stores(nil)
+	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: func() time.Time { return now }}
 	official := access.Principal{Kind: access.Staff, ID: "a1", Name: "official", Agency: "STP-HN", Roles: []access.Role{access.Official}}
 	signer := access.Principal{Kind: access.Staff, ID: "a2", Name: "signer", Agency: "STP-HN", Roles: []access.Role{access.Signer}}
 	steppedUp := signer

@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/agency"
 	"pakn/internal/audit"
@@ -31,6 +29,7 @@ import (
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 	"pakn/internal/verify"
@@ -64,23 +63,23 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	vs, vc, dir := vaulttest.Bootstrapped(t)
-	store := &postgres.AuditStore{}
-	ags := &postgres.AgencyStore{Audit: store}
+	st := db.Stores(nil)
+	ags := st.Agencies
 	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(ctx, db.Pool, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
-	ids := identity.New(identity.Config{DB: db.Pool, Hasher: apiHasher, Box: box, Audit: store})
+	ids := identity.New(identity.Config{Stores: st, Hasher: apiHasher, Box: box})
 	roots, inter, err := verify.LoadAnchors(filepath.Join(dir, "certs"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond},
-		Register: desk.RegisterLookup(db.Pool)}
-	dk, err := desk.New(desk.Config{DB: db.Pool, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Audit: store, Guard: ids.Guard(),
-		Keys: vc, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}, Verifier: verifier})
+		Register: desk.RegisterLookup(st.Replies)}
+	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: ids.Guard(),
+		Keys: vc, SignPDF: signing.SignPDF, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}, Verifier: verifier})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +88,8 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{DB: db.Pool, Audit: store, Guard: ids.Guard()}, Desk: dk,
-		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx, db.Pool) },
+		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()}, Desk: dk,
+		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	}
 	api := New(deps)
@@ -118,8 +117,8 @@ func (s *stack) account(username, agencyCode string, roles ...access.Role) *auth
 	}
 	hash, _ := apiHasher.Hash(loginPassword)
 	store := &postgres.IdentityStore{}
-	err = postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		if err := store.SetPassword(ctx, tx, a.ID, hash, false, time.Now()); err != nil {
+	err = s.db.PG.InTx(ctx, func(ctx context.Context) error {
+		if err := store.SetPassword(ctx, a.ID, hash, false, time.Now()); err != nil {
 			return err
 		}
 		if access.MFARequired(roles) {
@@ -127,7 +126,7 @@ func (s *stack) account(username, agencyCode string, roles ...access.Role) *auth
 			if err != nil {
 				return err
 			}
-			return store.SetTOTP(ctx, tx, a.ID, enc, time.Now(), 0)
+			return store.SetTOTP(ctx, a.ID, enc, time.Now(), 0)
 		}
 		return nil
 	})
@@ -143,8 +142,8 @@ func (s *stack) session(a *auth.Account) string {
 	ctx := context.Background()
 	secret, hash, _ := auth.NewSecret()
 	now := time.Now()
-	err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return (&postgres.IdentityStore{}).CreateSession(ctx, tx, auth.Session{TokenHash: hash, AccountID: a.ID,
+	err := s.db.PG.InTx(ctx, func(ctx context.Context) error {
+		return s.db.Stores(nil).Accounts.CreateSession(ctx, auth.Session{TokenHash: hash, AccountID: a.ID,
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout), MFAAt: now})
 	})
 	if err != nil {
@@ -610,8 +609,8 @@ func TestStepUpGatesSensitiveActions(t *testing.T) {
 	ctx := context.Background()
 	secret, hash, _ := auth.NewSecret()
 	old := time.Now().Add(-10 * time.Minute)
-	if err := postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return (&postgres.IdentityStore{}).CreateSession(ctx, tx, auth.Session{TokenHash: hash, AccountID: s.byRole[access.Admin].ID,
+	if err := s.db.PG.InTx(ctx, func(ctx context.Context) error {
+		return s.db.Stores(nil).Accounts.CreateSession(ctx, auth.Session{TokenHash: hash, AccountID: s.byRole[access.Admin].ID,
 			CreatedAt: old, LastSeenAt: time.Now(), ExpiresAt: old.Add(auth.AbsoluteTimeout), MFAAt: old})
 	}); err != nil {
 		t.Fatal(err)
@@ -658,8 +657,8 @@ func (s *stack) provisionSigner(a *auth.Account) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	err = postgres.InTx(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		return (&postgres.ReplyStore{}).AddSigner(ctx, tx, &postgres.Signer{AccountID: a.ID, FullName: "Lê Hoàng Cường", Title: "Phó Giám đốc",
+	err = s.db.PG.InTx(ctx, func(ctx context.Context) error {
+		return s.db.Stores(nil).Replies.AddSigner(ctx, &reply.Signer{AccountID: a.ID, FullName: "Lê Hoàng Cường", Title: "Phó Giám đốc",
 			KeyName: ps.Key, KeyVersion: ps.Version, KeyType: "ecdsa-p256", Certificate: ps.Certificate, ChainPEM: ps.ChainPEM}, time.Now())
 	})
 	if err != nil {

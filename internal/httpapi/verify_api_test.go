@@ -16,7 +16,6 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
-	"pakn/internal/postgres"
 	"pakn/internal/reply"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
@@ -26,7 +25,7 @@ import (
 // signedPDF returns a signed reply's bytes from the database.
 func (s *stack) signedPDF(replyID string) []byte {
 	s.t.Helper()
-	b, err := (&postgres.ReplyStore{}).PDF(context.Background(), s.db.Pool, replyID)
+	b, err := s.db.Stores(nil).Replies.PDF(context.Background(), replyID)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -45,7 +44,7 @@ func (s *stack) corpus(draftID, signedID string) (verifytest.Corpus, map[string]
 	if _, err := s.desk.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), draftID); err != nil {
 		s.t.Fatal(err)
 	}
-	g, err := (&postgres.ReplyStore{}).ActiveSigner(ctx, s.db.Pool, s.byRole[access.Signer].ID)
+	g, err := s.db.Stores(nil).Replies.ActiveSigner(ctx, s.byRole[access.Signer].ID)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -164,11 +163,11 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 	}
 
 	// Revoke the signer's certificate in Vault PKI: the document fails as REVOKED (no time-stamp proves an earlier signing).
-	g, err := (&postgres.ReplyStore{}).ActiveSigner(ctx, s.db.Pool, s.byRole[access.Signer].ID)
+	g, err := s.db.Stores(nil).Replies.ActiveSigner(ctx, s.byRole[access.Signer].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vault.RevokeCertificate(ctx, s.vault.Root(), verify.SerialHex(g.Certificate)); err != nil {
+	if err := vault.RevokeCertificate(ctx, s.vault.Root(), reply.SerialHex(g.Certificate)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // the revocation time must be strictly before the validation time

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"pakn/internal/access"
@@ -16,7 +15,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // NewAccount is what an administrator gives to create an account.
@@ -67,19 +66,19 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 		return nil, "", err
 	}
 	a := auth.Account{Username: n.Username, DisplayName: n.DisplayName, Agency: n.Agency, Roles: n.Roles, MustChangePassword: true}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		id, created, err := s.store.CreateAccount(ctx, tx, a, hash)
-		if errors.Is(err, postgres.ErrConflict) {
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		id, created, err := s.store.CreateAccount(ctx, a, hash)
+		if errors.Is(err, store.ErrConflict) {
 			return apperr.New(apperr.Conflict, "Tên đăng nhập đã tồn tại. / The username is taken.")
 		}
-		if errors.Is(err, postgres.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.New(apperr.Invalid, "Không có cơ quan %s. / No agency %s.", n.Agency, n.Agency)
 		}
 		if err != nil {
 			return err
 		}
 		a.ID, a.CreatedAt = id, created
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "account.create", "account", id, audit.Success,
+		return s.audit.Append(ctx, guard.Event(m, p, "account.create", "account", id, audit.Success,
 			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles))))
 	})
 	if err != nil {
@@ -99,8 +98,8 @@ func joinRoles(rs []access.Role) string {
 // target loads an account for an action of p on it. A missing account and
 // an account p may not see give the same answer.
 func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*auth.Credentials, error) {
-	c, err := s.store.Credentials(ctx, s.db, "id", id, false)
-	if errors.Is(err, postgres.ErrNotFound) {
+	c, err := s.store.Credentials(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
 	}
 	if err != nil {
@@ -114,8 +113,8 @@ func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, 
 
 // FindAccount loads an account by username, for operators.
 func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Account, error) {
-	c, err := s.store.Credentials(ctx, s.db, "username", strings.ToLower(username), false)
-	if errors.Is(err, postgres.ErrNotFound) {
+	c, err := s.store.CredentialsByName(ctx, strings.ToLower(username))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(apperr.NotFound, "no account %q", username)
 	}
 	if err != nil {
@@ -127,7 +126,7 @@ func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Accou
 // Account returns one account: one's own, or one of one's agency for admins.
 func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal, id string) (*auth.Account, error) {
 	if p.Kind == access.Staff && p.ID == id {
-		c, err := s.store.Credentials(ctx, s.db, "id", id, false)
+		c, err := s.store.Credentials(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -145,55 +144,55 @@ func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal
 	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "account", Agency: p.Agency}); err != nil {
 		return nil, err
 	}
-	return s.store.Accounts(ctx, s.db, p.Agency)
+	return s.store.Accounts(ctx, p.Agency)
 }
 
 // change runs an account change as one audited transaction.
 func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, id, action string, det []byte,
-	do func(tx pgx.Tx, c *auth.Credentials, now time.Time) error) error {
+	do func(ctx context.Context, c *auth.Credentials, now time.Time) error) error {
 	c, err := s.target(ctx, m, p, access.AccountManage, id)
 	if err != nil {
 		return err
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := do(tx, c, s.now()); err != nil {
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := do(ctx, c, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, action, "account", c.ID, audit.Success, det))
+		return s.audit.Append(ctx, guard.Event(m, p, action, "account", c.ID, audit.Success, det))
 	})
 }
 
 // AddRole grants a role. Signer, auditor and admin then require MFA at the
 // account's next request.
 func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
 		}
-		return s.store.AddRole(ctx, tx, c.ID, r)
+		return s.store.AddRole(ctx, c.ID, r)
 	})
 }
 
 // RemoveRole withdraws a role.
 func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(tx pgx.Tx, c *auth.Credentials, _ time.Time) error {
+	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
 		}
-		return s.store.RemoveRole(ctx, tx, c.ID, r)
+		return s.store.RemoveRole(ctx, c.ID, r)
 	})
 }
 
 // Disable disables an account and ends its sessions.
 func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.disable", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
+	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
 		if p.Kind == access.Staff && p.ID == c.ID {
 			return apperr.New(apperr.Conflict, "Không thể tự khóa tài khoản của mình. / You cannot disable your own account.")
 		}
-		if err := s.store.Disable(ctx, tx, c.ID, now); err != nil {
+		if err := s.store.Disable(ctx, c.ID, now); err != nil {
 			return err
 		}
-		_, err := s.store.EndSessions(ctx, tx, c.ID, "account disabled", now)
+		_, err := s.store.EndSessions(ctx, c.ID, "account disabled", now)
 		return err
 	})
 }
@@ -201,14 +200,14 @@ func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal,
 // ResetMFA removes an account's TOTP secret and recovery codes and ends its
 // sessions; it must enrol again at next sign-in.
 func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
-		if err := s.store.SetTOTP(ctx, tx, c.ID, "", time.Time{}, 0); err != nil {
+	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
+		if err := s.store.SetTOTP(ctx, c.ID, "", time.Time{}, 0); err != nil {
 			return err
 		}
-		if err := s.store.ReplaceRecoveryCodes(ctx, tx, c.ID, nil); err != nil {
+		if err := s.store.ReplaceRecoveryCodes(ctx, c.ID, nil); err != nil {
 			return err
 		}
-		_, err := s.store.EndSessions(ctx, tx, c.ID, "mfa reset", now)
+		_, err := s.store.EndSessions(ctx, c.ID, "mfa reset", now)
 		return err
 	})
 }
@@ -224,11 +223,11 @@ func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Prin
 	if err != nil {
 		return "", err
 	}
-	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(tx pgx.Tx, c *auth.Credentials, now time.Time) error {
-		if err := s.store.SetPassword(ctx, tx, c.ID, hash, true, now); err != nil {
+	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
+		if err := s.store.SetPassword(ctx, c.ID, hash, true, now); err != nil {
 			return err
 		}
-		_, err := s.store.EndSessions(ctx, tx, c.ID, "password reset", now)
+		_, err := s.store.EndSessions(ctx, c.ID, "password reset", now)
 		return err
 	})
 	return pw, err
@@ -276,8 +275,8 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	if p.Kind == access.Staff {
 		t.CreatedBy = p.ID
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		id, err := s.store.CreateToken(ctx, tx, t, hash)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		id, err := s.store.CreateToken(ctx, t, hash)
 		if err != nil {
 			return err
 		}
@@ -286,7 +285,7 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 		for i, a := range scopes {
 			sc[i] = string(a)
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "token.issue", "token", id, audit.Success,
+		return s.audit.Append(ctx, guard.Event(m, p, "token.issue", "token", id, audit.Success,
 			details("name", name, "scopes", strings.Join(sc, ","), "expires", t.ExpiresAt.UTC().Format(time.RFC3339))))
 	})
 	if err != nil {
@@ -300,13 +299,13 @@ func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) 
 	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
 		return nil, err
 	}
-	return s.store.Tokens(ctx, s.db, p.Agency)
+	return s.store.Tokens(ctx, p.Agency)
 }
 
 // RevokeToken revokes an integration token of the principal's agency.
 func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	t, err := s.store.Token(ctx, s.db, id)
-	if errors.Is(err, postgres.ErrNotFound) {
+	t, err := s.store.Token(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
 	}
 	if err != nil {
@@ -315,10 +314,10 @@ func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Princi
 	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: t.ID, Agency: t.Agency}); err != nil {
 		return err
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := s.store.RevokeToken(ctx, tx, t.ID, s.now()); err != nil {
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.RevokeToken(ctx, t.ID, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "token.revoke", "token", t.ID, audit.Success, details("name", t.Name)))
+		return s.audit.Append(ctx, guard.Event(m, p, "token.revoke", "token", t.ID, audit.Success, details("name", t.Name)))
 	})
 }

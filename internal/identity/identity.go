@@ -13,15 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // SecretBox encrypts small secrets bound to an owner (Vault Transit in
@@ -33,9 +30,9 @@ type SecretBox interface {
 
 // Service is the identity service.
 type Service struct {
-	db     *pgxpool.Pool
-	store  *postgres.IdentityStore
-	audit  *postgres.AuditStore
+	tx     store.Tx
+	store  store.Accounts
+	audit  store.Audit
 	guard  *guard.Guard
 	hasher *auth.PasswordHasher
 	box    SecretBox
@@ -46,13 +43,12 @@ type Service struct {
 
 // Config holds the Service's dependencies.
 type Config struct {
-	DB     *pgxpool.Pool
+	Stores store.Set // Tx, Accounts and Audit are used
 	Hasher *auth.PasswordHasher
 	Box    SecretBox        // may be nil for operators who never touch TOTP secrets
 	Now    func() time.Time // time.Now when nil
 	Issuer string           // shown in authenticator apps; "pakn" when empty
-	Guard  *guard.Guard     // built from DB when nil
-	Audit  *postgres.AuditStore
+	Guard  *guard.Guard     // built from Stores when nil
 	// KeyHash is a keyed hash (paknd uses the audit log's client hasher)
 	// under which sign-in names are throttled, so the throttle table holds
 	// no name a person typed (it may be a mistyped password). SHA-256 when nil.
@@ -67,16 +63,13 @@ func New(c Config) *Service {
 	if c.Issuer == "" {
 		c.Issuer = "pakn"
 	}
-	if c.Audit == nil {
-		c.Audit = &postgres.AuditStore{Now: c.Now}
-	}
 	if c.Guard == nil {
-		c.Guard = &guard.Guard{DB: c.DB, Audit: c.Audit, Now: c.Now}
+		c.Guard = &guard.Guard{Tx: c.Stores.Tx, Audit: c.Stores.Audit, Now: c.Now}
 	}
 	if c.KeyHash == nil {
 		c.KeyHash = func(v string) string { sum := sha256.Sum256([]byte(v)); return hex.EncodeToString(sum[:]) }
 	}
-	return &Service{db: c.DB, store: &postgres.IdentityStore{}, audit: c.Audit, guard: c.Guard,
+	return &Service{tx: c.Stores.Tx, store: c.Stores.Accounts, audit: c.Stores.Audit, guard: c.Guard,
 		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer, keyOf: c.KeyHash}
 }
 
@@ -157,8 +150,8 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		return nil, errBadLogin
 	}
 	anon := access.Principal{Kind: access.Anonymous}
-	cred, err := s.store.Credentials(ctx, s.db, "username", username, false)
-	if err != nil && !errors.Is(err, postgres.ErrNotFound) {
+	cred, err := s.store.CredentialsByName(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	objID := ""
@@ -180,13 +173,13 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	}
 	var refused error
 	var claim *claimed
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		wait, c, err := s.claim(ctx, tx, keys, now)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		wait, c, err := s.claim(ctx, keys, now)
 		if err != nil || wait == 0 {
 			claim = c
 			return err
 		}
-		refused, err = s.denied(ctx, tx, m, anon, "auth.login", objID, "throttled", wait)
+		refused, err = s.denied(ctx, m, anon, "auth.login", objID, "throttled", wait)
 		return err
 	})
 	if err != nil {
@@ -213,7 +206,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		}
 		if codeKey != "" { // the code was not tried
 			ctx := context.WithoutCancel(ctx)
-			if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error { return s.settle(ctx, tx, nil, []string{codeKey}) }); err != nil {
+			if err := s.tx.InTx(ctx, func(ctx context.Context) error { return s.settle(ctx, nil, []string{codeKey}) }); err != nil {
 				return nil, err
 			}
 		}
@@ -221,8 +214,8 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	}
 	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
 		// The password was right: this step is not a failure.
-		if err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-			return s.settle(ctx, tx, []string{name}, []string{m.ClientHash, codeKey})
+		if err := s.tx.InTx(ctx, func(ctx context.Context) error {
+			return s.settle(ctx, []string{name}, []string{m.ClientHash, codeKey})
 		}); err != nil {
 			return nil, err
 		}
@@ -235,31 +228,31 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	}
 	ss := auth.Session{TokenHash: token, AccountID: cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
 	var acct *auth.Account
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		c, err := s.store.Credentials(ctx, tx, "id", cred.ID, true)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.LockCredentials(ctx, cred.ID)
 		if err != nil {
 			return err
 		}
 		p := staff(&c.Account, time.Time{})
 		if c.MFAEnabled {
-			how, err := s.secondFactor(ctx, tx, c, in.TOTP, in.RecoveryCode, now)
+			how, err := s.secondFactor(ctx, c, in.TOTP, in.RecoveryCode, now)
 			if err != nil {
 				return err
 			}
 			ss.MFAAt = now
 			p.SteppedUp = now
-			if err := s.audit.Append(ctx, tx, guard.Event(m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
+			if err := s.audit.Append(ctx, guard.Event(m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
 				return err
 			}
 		}
-		if err := s.settle(ctx, tx, []string{name, codeKey}, []string{m.ClientHash}); err != nil {
+		if err := s.settle(ctx, []string{name, codeKey}, []string{m.ClientHash}); err != nil {
 			return err
 		}
-		if err := s.store.CreateSession(ctx, tx, ss); err != nil {
+		if err := s.store.CreateSession(ctx, ss); err != nil {
 			return err
 		}
 		acct = &c.Account
-		return s.audit.Append(ctx, tx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
+		return s.audit.Append(ctx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
 	})
 	if errors.Is(err, errSecondFactor) {
 		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.mfa", reason: "wrong or reused code", object: objID}, errBadCode)
@@ -288,9 +281,9 @@ func newSessionToken() (string, []byte, error) {
 
 // secondFactor checks a TOTP code (each step once) or a recovery code (each
 // once) for c inside tx, records its use, and says which was used.
-func (s *Service) secondFactor(ctx context.Context, tx pgx.Tx, c *auth.Credentials, code, recovery string, now time.Time) (string, error) {
+func (s *Service) secondFactor(ctx context.Context, c *auth.Credentials, code, recovery string, now time.Time) (string, error) {
 	if recovery != "" {
-		ok, err := s.store.UseRecoveryCode(ctx, tx, c.ID, auth.HashRecoveryCode(recovery), now)
+		ok, err := s.store.UseRecoveryCode(ctx, c.ID, auth.HashRecoveryCode(recovery), now)
 		if err != nil {
 			return "", err
 		}
@@ -310,7 +303,7 @@ func (s *Service) secondFactor(ctx context.Context, tx pgx.Tx, c *auth.Credentia
 	if !ok {
 		return "", errSecondFactor
 	}
-	if err := s.store.SetTOTP(ctx, tx, c.ID, c.TOTPSecretEnc, now, step); err != nil {
+	if err := s.store.SetTOTP(ctx, c.ID, c.TOTPSecretEnc, now, step); err != nil {
 		return "", err
 	}
 	return "totp", nil
@@ -324,8 +317,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error
 	}
 	now := s.now()
 	hash := auth.HashSecret(token)
-	ss, err := s.store.Session(ctx, s.db, hash)
-	if errors.Is(err, postgres.ErrNotFound) {
+	ss, err := s.store.Session(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoAuth
 	}
 	if err != nil {
@@ -333,19 +326,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error
 	}
 	if live, reason := ss.Live(now); !live {
 		if !ss.Ended {
-			_ = s.store.EndSession(ctx, s.db, hash, reason, now)
+			_ = s.store.EndSession(ctx, hash, reason, now)
 		}
 		return nil, errNoAuth
 	}
-	c, err := s.store.Credentials(ctx, s.db, "id", ss.AccountID, false)
+	c, err := s.store.Credentials(ctx, ss.AccountID)
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "load account", "the database is not available; try again later")
 	}
 	if c.Disabled {
-		_ = s.store.EndSession(ctx, s.db, hash, "account disabled", now)
+		_ = s.store.EndSession(ctx, hash, "account disabled", now)
 		return nil, errNoAuth
 	}
-	if err := s.store.TouchSession(ctx, s.db, hash, now); err != nil {
+	if err := s.store.TouchSession(ctx, hash, now); err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "touch session", "the database is not available; try again later")
 	}
 	ss.LastSeenAt = now
@@ -357,8 +350,8 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn,
 	if !auth.ValidSecretShape(bearer, auth.TokenPrefix) {
 		return nil, errNoAuth
 	}
-	t, err := s.store.TokenByHash(ctx, s.db, auth.HashSecret(bearer))
-	if errors.Is(err, postgres.ErrNotFound) {
+	t, err := s.store.TokenByHash(ctx, auth.HashSecret(bearer))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoAuth
 	}
 	if err != nil {
@@ -368,7 +361,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn,
 	if t.Revoked || !now.Before(t.ExpiresAt) {
 		return nil, errNoAuth
 	}
-	_ = s.store.TouchToken(ctx, s.db, t.ID, now)
+	_ = s.store.TouchToken(ctx, t.ID, now)
 	return &Authn{Principal: access.Principal{Kind: access.Token, ID: t.ID, Name: t.Name, Agency: t.Agency, Scopes: t.Scopes}}, nil
 }
 
@@ -377,11 +370,11 @@ func (s *Service) Logout(ctx context.Context, m audit.Meta, a *Authn) error {
 	if a.Session == nil {
 		return apperr.New(apperr.Invalid, "only a session can log out")
 	}
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := s.store.EndSession(ctx, tx, a.Session.TokenHash, "logout", s.now()); err != nil {
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.EndSession(ctx, a.Session.TokenHash, "logout", s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.logout", "account", a.Principal.ID, audit.Success, nil))
+		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.logout", "account", a.Principal.ID, audit.Success, nil))
 	})
 }
 
@@ -402,8 +395,8 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 		return err
 	}
 	return s.sessionAttempt(ctx, m, a, "auth.password_change", "wrong current password",
-		apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."), func(tx pgx.Tx) error {
-			c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+		apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."), func(ctx context.Context) error {
+			c, err := s.store.LockCredentials(ctx, a.Account.ID)
 			if err != nil {
 				return err
 			}
@@ -415,13 +408,13 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 				return errWrongAnswer
 			}
 			now := s.now()
-			if err := s.store.SetPassword(ctx, tx, c.ID, hash, false, now); err != nil {
+			if err := s.store.SetPassword(ctx, c.ID, hash, false, now); err != nil {
 				return err
 			}
-			if _, err := s.store.EndSessions(ctx, tx, c.ID, "password changed", now); err != nil {
+			if _, err := s.store.EndSessions(ctx, c.ID, "password changed", now); err != nil {
 				return err
 			}
-			return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
+			return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
 		})
 }
 
@@ -445,7 +438,7 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 	if s.box == nil {
 		return nil, apperr.New(apperr.Unavailable, "MFA is not configured")
 	}
-	c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false)
+	c, err := s.store.Credentials(ctx, a.Account.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -460,11 +453,11 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 	if err != nil {
 		return nil, err
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := s.store.SetTOTP(ctx, tx, c.ID, enc, time.Time{}, 0); err != nil {
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.SetTOTP(ctx, c.ID, enc, time.Time{}, 0); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
+		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
 	})
 	if err != nil {
 		return nil, err
@@ -479,7 +472,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 		return nil, apperr.New(apperr.Forbidden, "only a staff session can enrol")
 	}
 	errNotStarted := apperr.New(apperr.Conflict, "Chưa bắt đầu đăng ký hoặc đã bật. / Enrolment not started, or already done.")
-	if c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false); err != nil {
+	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
 		return nil, err
 	} else if c.MFAEnabled || c.TOTPSecretEnc == "" {
 		return nil, errNotStarted // nothing to guess at: not counted
@@ -488,27 +481,27 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	if err != nil {
 		return nil, err
 	}
-	err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol", "wrong or reused code", errWrongCode, func(tx pgx.Tx) error {
+	err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol", "wrong or reused code", errWrongCode, func(ctx context.Context) error {
 		now := s.now()
-		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+		c, err := s.store.LockCredentials(ctx, a.Account.ID)
 		if err != nil {
 			return err
 		}
 		if c.MFAEnabled || c.TOTPSecretEnc == "" {
 			return errNotStarted
 		}
-		if _, err := s.secondFactor(ctx, tx, c, code, "", now); errors.Is(err, errSecondFactor) {
+		if _, err := s.secondFactor(ctx, c, code, "", now); errors.Is(err, errSecondFactor) {
 			return errWrongAnswer
 		} else if err != nil {
 			return err
 		}
-		if err := s.store.ReplaceRecoveryCodes(ctx, tx, c.ID, hashes); err != nil {
+		if err := s.store.ReplaceRecoveryCodes(ctx, c.ID, hashes); err != nil {
 			return err
 		}
-		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
+		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
+		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
 	})
 	if err != nil {
 		return nil, err
@@ -524,30 +517,30 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 		return apperr.New(apperr.Forbidden, "only a staff session can step up")
 	}
 	errNoMFA := apperr.New(apperr.Conflict, "Hãy đăng ký xác thực hai lớp trước. / Enrol two-factor authentication first.")
-	if c, err := s.store.Credentials(ctx, s.db, "id", a.Account.ID, false); err != nil {
+	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
 		return err
 	} else if !c.MFAEnabled {
 		return errNoMFA // nothing to guess at: not counted
 	}
-	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(tx pgx.Tx) error {
+	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) error {
 		now := s.now()
-		c, err := s.store.Credentials(ctx, tx, "id", a.Account.ID, true)
+		c, err := s.store.LockCredentials(ctx, a.Account.ID)
 		if err != nil {
 			return err
 		}
 		if !c.MFAEnabled {
 			return errNoMFA
 		}
-		how, err := s.secondFactor(ctx, tx, c, code, recovery, now)
+		how, err := s.secondFactor(ctx, c, code, recovery, now)
 		if errors.Is(err, errSecondFactor) {
 			return errWrongAnswer
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.store.SetSessionMFA(ctx, tx, a.Session.TokenHash, now); err != nil {
+		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
+		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
 	})
 }

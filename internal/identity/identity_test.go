@@ -18,7 +18,6 @@ import (
 	"pakn/internal/auth"
 	"pakn/internal/identity"
 	"pakn/internal/pgtest"
-	"pakn/internal/postgres"
 	"pakn/internal/testclock"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -41,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	_, vc, _ := vaulttest.Bootstrapped(t)
 	// 10:00:05 in a 30-second step, so tests control which step a code is in.
 	c := testclock.New(time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC))
-	svc := identity.New(identity.Config{DB: db.Pool, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})
+	svc := identity.New(identity.Config{Stores: db.Stores(c.Now), Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})
 	seedAgencies(t, db)
 	return &env{db: db, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
 		m: audit.Meta{RequestID: "req-1", ClientHash: "client-a"}}
@@ -631,10 +630,10 @@ func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
 	}
 	var all strings.Builder
 	actions := map[string]int{}
-	if _, brk, err := (&postgres.AuditStore{}).Verify(ctx, e.db.Pool, nil, nil); err != nil || brk != nil {
+	if _, brk, err := e.db.Stores(nil).Audit.Verify(ctx, nil, nil); err != nil || brk != nil {
 		t.Fatalf("chain: %v %v", err, brk)
 	}
-	err = (&postgres.AuditStore{}).Walk(ctx, e.db.Pool, 0, func(ev *audit.Event) error {
+	err = e.db.Stores(nil).Audit.Walk(ctx, 0, func(ev *audit.Event) error {
 		actions[ev.Action+"/"+string(ev.Outcome)]++
 		all.WriteString(ev.Actor + ev.ObjectID + string(ev.Details) + ev.ClientHash)
 		return nil

@@ -8,14 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
-	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // Failure counts live in one table, by key: a client address's keyed hash
@@ -62,13 +60,13 @@ type claimed struct {
 // are locked in a fixed order (no deadlock between attempts that share
 // some), each one's wait is read, and, when none must wait, each is
 // charged a failure.
-func (s *Service) claim(ctx context.Context, tx pgx.Tx, keys []throttled, now time.Time) (time.Duration, *claimed, error) {
+func (s *Service) claim(ctx context.Context, keys []throttled, now time.Time) (time.Duration, *claimed, error) {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b throttled) int { return strings.Compare(a.key, b.key) })
 	records := make([]auth.Throttle, len(keys))
 	var wait time.Duration
 	for i, k := range keys {
-		t, err := s.store.KeyThrottle(ctx, tx, k.key)
+		t, err := s.store.KeyThrottle(ctx, k.key)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -83,7 +81,7 @@ func (s *Service) claim(ctx context.Context, tx pgx.Tx, keys []throttled, now ti
 	c := &claimed{keys: keys, counts: map[string]auth.Throttle{}}
 	for i, k := range keys {
 		t, locked := k.policy.Fail(records[i], now)
-		if err := s.store.SetKeyThrottle(ctx, tx, k.key, t); err != nil {
+		if err := s.store.SetKeyThrottle(ctx, k.key, t); err != nil {
 			return 0, nil, err
 		}
 		c.counts[k.key] = t
@@ -101,7 +99,7 @@ func (s *Service) claim(ctx context.Context, tx pgx.Tx, keys []throttled, now ti
 // not wipe the failures of other attempts from it). Keys are taken in the
 // same order as claim takes them, so that attempts never wait for each
 // other in a cycle.
-func (s *Service) settle(ctx context.Context, tx pgx.Tx, forgiven, uncounted []string) error {
+func (s *Service) settle(ctx context.Context, forgiven, uncounted []string) error {
 	type step struct {
 		key     string
 		forgive bool
@@ -120,12 +118,12 @@ func (s *Service) settle(ctx context.Context, tx pgx.Tx, forgiven, uncounted []s
 	slices.SortFunc(steps, func(a, b step) int { return strings.Compare(a.key, b.key) })
 	for _, st := range steps {
 		if st.forgive {
-			if err := s.store.SetKeyThrottle(ctx, tx, st.key, auth.Throttle{}); err != nil {
+			if err := s.store.SetKeyThrottle(ctx, st.key, auth.Throttle{}); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.uncount(ctx, tx, st.key); err != nil {
+		if err := s.uncount(ctx, st.key); err != nil {
 			return err
 		}
 	}
@@ -143,19 +141,19 @@ func (s *Service) refund(ctx context.Context, c *claimed) error {
 		keys[i] = k.key
 	}
 	ctx = context.WithoutCancel(ctx) // the client may be gone: the refund is still due
-	return postgres.InTx(ctx, s.db, func(tx pgx.Tx) error { return s.settle(ctx, tx, nil, keys) })
+	return s.tx.InTx(ctx, func(ctx context.Context) error { return s.settle(ctx, nil, keys) })
 }
 
 // uncount takes one failure back from key.
-func (s *Service) uncount(ctx context.Context, tx pgx.Tx, key string) error {
-	t, err := s.store.KeyThrottle(ctx, tx, key)
+func (s *Service) uncount(ctx context.Context, key string) error {
+	t, err := s.store.KeyThrottle(ctx, key)
 	if err != nil {
 		return err
 	}
 	if t.Failures = max(0, t.Failures-1); t.Failures == 0 && !t.LockedUntil.After(s.now()) {
 		t = auth.Throttle{}
 	}
-	return s.store.SetKeyThrottle(ctx, tx, key, t)
+	return s.store.SetKeyThrottle(ctx, key, t)
 }
 
 // errSessionEndedByCodes answers the wrong code that ended a session.
@@ -177,22 +175,22 @@ type failure struct {
 func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, c *claimed, f failure, answer error) error {
 	now := s.now()
 	ctx = context.WithoutCancel(ctx) // a client that hangs up does not escape its failure's record
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		if c.lockedBy != "" && c.lockedBy == m.ClientHash {
 			t := c.counts[c.lockedBy]
-			if err := s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
+			if err := s.audit.Append(ctx, guard.Event(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
 				details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
 				return err
 			}
 		}
-		if err := s.audit.Append(ctx, tx, guard.Event(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
+		if err := s.audit.Append(ctx, guard.Event(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
 			return err
 		}
 		if f.session == nil || c.counts[sessionKey(f.session)].Failures < auth.MaxSessionCodeFailures {
 			return nil
 		}
 		answer = errSessionEndedByCodes
-		return s.endSession(ctx, tx, m, actor, f.session, f.object, now)
+		return s.endSession(ctx, m, actor, f.session, f.object, now)
 	})
 	if err != nil {
 		return err
@@ -203,21 +201,21 @@ func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Princip
 // endSession ends a session that has had too many wrong answers, audited
 // (the sessions row first, then its throttle row: the order the
 // transactions that check answers take them in).
-func (s *Service) endSession(ctx context.Context, tx pgx.Tx, m audit.Meta, actor access.Principal, a *Authn, object string, now time.Time) error {
-	if err := s.store.EndSession(ctx, tx, a.Session.TokenHash, "too many wrong codes", now); err != nil {
+func (s *Service) endSession(ctx context.Context, m audit.Meta, actor access.Principal, a *Authn, object string, now time.Time) error {
+	if err := s.store.EndSession(ctx, a.Session.TokenHash, "too many wrong codes", now); err != nil {
 		return err
 	}
-	if err := s.store.SetKeyThrottle(ctx, tx, sessionKey(a), auth.Throttle{}); err != nil {
+	if err := s.store.SetKeyThrottle(ctx, sessionKey(a), auth.Throttle{}); err != nil {
 		return err
 	}
-	return s.audit.Append(ctx, tx, guard.Event(m, actor, "auth.session_end", "account", object, audit.Success,
+	return s.audit.Append(ctx, guard.Event(m, actor, "auth.session_end", "account", object, audit.Success,
 		details("reason", "too many wrong codes")))
 }
 
 // denied records an attempt refused because one of its keys must wait, and
 // returns the 429 with that wait.
-func (s *Service) denied(ctx context.Context, tx pgx.Tx, m audit.Meta, actor access.Principal, action, object, reason string, wait time.Duration) (error, error) {
-	if err := s.audit.Append(ctx, tx, guard.Event(m, actor, action, "account", object, audit.Denied, details("reason", reason))); err != nil {
+func (s *Service) denied(ctx context.Context, m audit.Meta, actor access.Principal, action, object, reason string, wait time.Duration) (error, error) {
+	if err := s.audit.Append(ctx, guard.Event(m, actor, action, "account", object, audit.Denied, details("reason", reason))); err != nil {
 		return nil, err
 	}
 	return rateLimited(wait), nil
@@ -242,15 +240,15 @@ var errWrongAnswer = errors.New("wrong answer")
 // runs check in its own transaction; check returns errWrongAnswer for a
 // wrong answer, which is then recorded by failed with wrong as the answer.
 // A right answer clears the account's and the session's counts.
-func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, action, reason string, wrong error, check func(tx pgx.Tx) error) error {
+func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, action, reason string, wrong error, check func(ctx context.Context) error) error {
 	if a.Account == nil || a.Session == nil {
 		return apperr.New(apperr.Forbidden, "only a staff session can do this")
 	}
 	var answer error
 	var c *claimed
-	err := postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		ss, err := s.store.LockSession(ctx, tx, a.Session.TokenHash)
-		if errors.Is(err, postgres.ErrNotFound) || (err == nil && ss.Ended) {
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		ss, err := s.store.LockSession(ctx, a.Session.TokenHash)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && ss.Ended) {
 			answer = errNoAuth
 			return nil
 		}
@@ -258,19 +256,19 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 			return err
 		}
 		now := s.now()
-		wait, cl, err := s.claim(ctx, tx, sessionKeys(m, a), now)
+		wait, cl, err := s.claim(ctx, sessionKeys(m, a), now)
 		if err != nil {
 			return err
 		}
 		if wait > 0 {
-			answer, err = s.denied(ctx, tx, m, a.Principal, action, a.Account.ID, "too many wrong answers; slowed down", wait)
+			answer, err = s.denied(ctx, m, a.Principal, action, a.Account.ID, "too many wrong answers; slowed down", wait)
 			return err
 		}
 		if cl.counts[sessionKey(a)].Failures > auth.MaxSessionCodeFailures {
 			// Earlier wrong answers whose records were lost (a crash between the
 			// check and its record): the count itself ends the session.
 			answer = errSessionEndedByCodes
-			return s.endSession(ctx, tx, m, a.Principal, a, a.Account.ID, now)
+			return s.endSession(ctx, m, a.Principal, a, a.Account.ID, now)
 		}
 		c = cl
 		return nil
@@ -281,16 +279,16 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 	if answer != nil {
 		return answer
 	}
-	err = postgres.InTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := check(tx); err != nil {
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := check(ctx); err != nil {
 			return err
 		}
-		return s.settle(ctx, tx, []string{accountKey(a.Account.ID), sessionKey(a)}, []string{m.ClientHash})
+		return s.settle(ctx, []string{accountKey(a.Account.ID), sessionKey(a)}, []string{m.ClientHash})
 	})
 	switch {
 	case errors.Is(err, errWrongAnswer):
 		return s.failed(ctx, m, a.Principal, c, failure{action: action, reason: reason, object: a.Account.ID, session: a}, wrong)
-	case errors.Is(err, postgres.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return errNoAuth // the session ended while the answer was checked
 	case err != nil:
 		return errors.Join(err, s.refund(ctx, c))

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // DB is one test's database.
@@ -33,7 +34,12 @@ type DB struct {
 	OwnerURL string        // the owner role
 	AppURL   string        // the application role
 	Pool     *pgxpool.Pool // a pool of the application role
+	PG       *postgres.DB  // the same pool with the transaction helper
 }
+
+// Stores returns the stores over the application role's pool, with the
+// audit log's clock now (time.Now when nil).
+func (db *DB) Stores(now func() time.Time) store.Set { return postgres.Stores(db.Pool, now) }
 
 // env reads the cluster URLs or fails the test.
 func env(t testing.TB) (super, owner, app string) {
@@ -112,6 +118,7 @@ func New(t testing.TB) *DB {
 	if err != nil {
 		t.Fatalf("pgtest: open app pool: %v", err)
 	}
+	db.PG = &postgres.DB{Pool: db.Pool}
 	return db
 }
 

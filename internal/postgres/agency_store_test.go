@@ -15,11 +15,11 @@ import (
 func TestAgencyEnsureIsIdempotentAndAudited(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	s := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	s := db.Stores(nil).Agencies
 	actor := audit.Event{Actor: "system", Role: "seed"}
 	for round := 0; round < 2; round++ {
 		for _, a := range agency.DemoDirectory() {
-			created, err := s.Ensure(ctx, db.Pool, a, actor)
+			created, err := s.Ensure(ctx, a, actor)
 			if err != nil {
 				t.Fatalf("round %d, %s: %v", round, a.Code, err)
 			}
@@ -28,7 +28,7 @@ func TestAgencyEnsureIsIdempotentAndAudited(t *testing.T) {
 			}
 		}
 	}
-	got, err := s.List(ctx, db.Pool)
+	got, err := s.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +64,9 @@ func TestActionFailsWhenAuditCannotBeWritten(t *testing.T) {
 	if _, err := owner.Exec(ctx, "REVOKE INSERT ON audit_events FROM pakn_app"); err != nil {
 		t.Fatal(err)
 	}
-	s := &postgres.AgencyStore{Audit: &postgres.AuditStore{}}
+	s := db.Stores(nil).Agencies
 	a := agency.DemoDirectory()[0]
-	if _, err := s.Ensure(ctx, db.Pool, a, audit.Event{Actor: "system", Role: "seed"}); err == nil {
+	if _, err := s.Ensure(ctx, a, audit.Event{Actor: "system", Role: "seed"}); err == nil {
 		t.Fatal("agency created although its audit event could not be written")
 	}
 	var n int

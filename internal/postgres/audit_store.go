@@ -19,20 +19,26 @@ const auditLockKey int64 = 0x70616b6e2d617564
 
 // AuditStore appends audit events and reads the chain back.
 type AuditStore struct {
+	DB  *DB
 	Now func() time.Time // clock; time.Now when nil
 }
 
-// Append adds e to the chain inside tx: it takes the append lock (held until
-// tx ends), reads the head, seals e to it and inserts it. The caller commits
-// tx together with the action e records; if Append fails the caller must roll
-// back, so an action never happens without its event.
-func (s *AuditStore) Append(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
-	seq, head, err := s.LockHead(ctx, tx)
+// Append adds e to the chain inside the transaction ctx carries (see
+// DB.InTx): it takes the append lock (held until the transaction ends),
+// reads the head, seals e to it and inserts it. The caller commits the
+// transaction together with the action e records; if Append fails the
+// caller must roll back, so an action never happens without its event.
+func (s *AuditStore) Append(ctx context.Context, e *audit.Event) error {
+	if !inTx(ctx) {
+		return errNoTx
+	}
+	tx := s.DB.conn(ctx)
+	seq, head, err := s.LockHead(ctx)
 	if err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
-	if _, _, err := s.QueueAppends(b, []*audit.Event{e}, seq, head); err != nil {
+	if _, _, err := s.queueAppends(b, []*audit.Event{e}, seq, head); err != nil {
 		return err
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -44,24 +50,28 @@ func (s *AuditStore) Append(ctx context.Context, tx pgx.Tx, e *audit.Event) erro
 // LockHead takes the append lock of the chain (held until tx ends, so the
 // chain never forks, across processes too) and returns the head: the last
 // sequence number and its hash (0 and nil for an empty chain).
-func (s *AuditStore) LockHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
+func (s *AuditStore) LockHead(ctx context.Context) (int64, []byte, error) {
+	if !inTx(ctx) {
+		return 0, nil, errNoTx
+	}
+	tx := s.DB.conn(ctx)
 	b := &pgx.Batch{}
-	QueueLockHead(b)
+	queueLockHead(b)
 	res := tx.SendBatch(ctx, b)
 	defer res.Close()
-	return ReadLockHead(res)
+	return readLockHead(res)
 }
 
-// QueueLockHead queues the two statements of LockHead on b: the lock, then
+// queueLockHead queues the two statements of LockHead on b: the lock, then
 // the head. Under READ COMMITTED the second takes its snapshot after the
 // first holds the lock, so it sees the head the previous holder committed.
-func QueueLockHead(b *pgx.Batch) {
+func queueLockHead(b *pgx.Batch) {
 	b.Queue("SELECT pg_advisory_xact_lock($1)", auditLockKey)
 	b.Queue("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
 }
 
-// ReadLockHead reads the results of QueueLockHead's statements.
-func ReadLockHead(res pgx.BatchResults) (int64, []byte, error) {
+// readLockHead reads the results of queueLockHead's statements.
+func readLockHead(res pgx.BatchResults) (int64, []byte, error) {
 	if _, err := res.Exec(); err != nil {
 		return 0, nil, unavailable("audit lock", err)
 	}
@@ -74,10 +84,10 @@ func ReadLockHead(res pgx.BatchResults) (int64, []byte, error) {
 	return headSeq, headHash, nil
 }
 
-// QueueAppends normalises and seals events one after the other from the
+// queueAppends normalises and seals events one after the other from the
 // head (headSeq, headHash) obtained by LockHead in the same transaction, and
 // queues one statement inserting them all on b. It returns the new head.
-func (s *AuditStore) QueueAppends(b *pgx.Batch, events []*audit.Event, headSeq int64, headHash []byte) (int64, []byte, error) {
+func (s *AuditStore) queueAppends(b *pgx.Batch, events []*audit.Event, headSeq int64, headHash []byte) (int64, []byte, error) {
 	now := time.Now
 	if s != nil && s.Now != nil {
 		now = s.Now
@@ -108,7 +118,8 @@ func (s *AuditStore) QueueAppends(b *pgx.Batch, events []*audit.Event, headSeq i
 }
 
 // AuditHead returns the last sequence number (0 when the log is empty).
-func (s *AuditStore) AuditHead(ctx context.Context, db Querier) (int64, error) {
+func (s *AuditStore) AuditHead(ctx context.Context) (int64, error) {
+	db := s.DB.conn(ctx)
 	var n int64
 	if err := db.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM audit_events").Scan(&n); err != nil {
 		return 0, fmt.Errorf("audit head: %w", err)
@@ -122,7 +133,8 @@ const WalkBatch = 5000
 // Walk calls fn for every event with seq > after, in sequence order, reading
 // WalkBatch rows at a time (keyset pagination), so memory stays flat however
 // long the chain is. It stops at the first error fn returns.
-func (s *AuditStore) Walk(ctx context.Context, db Querier, after int64, fn func(*audit.Event) error) error {
+func (s *AuditStore) Walk(ctx context.Context, after int64, fn func(*audit.Event) error) error {
+	db := s.DB.conn(ctx)
 	for {
 		rows, err := db.Query(ctx, `SELECT seq, occurred_at, actor, role, action, object_type, object_id,
 			outcome, request_id, client_hash, details::text, prev_hash, hash
@@ -154,10 +166,10 @@ func (s *AuditStore) Walk(ctx context.Context, db Querier, after int64, fn func(
 // Verify walks the whole chain through an audit.Verifier and returns it with
 // the first break (nil when intact). progress, when not nil, is called after
 // each event with the count so far.
-func (s *AuditStore) Verify(ctx context.Context, db Querier, anchor *audit.Anchor, progress func(done int64)) (*audit.Verifier, *audit.Break, error) {
+func (s *AuditStore) Verify(ctx context.Context, anchor *audit.Anchor, progress func(done int64)) (*audit.Verifier, *audit.Break, error) {
 	v := audit.NewVerifier(anchor)
 	var brk *audit.Break
-	err := s.Walk(ctx, db, 0, func(e *audit.Event) error {
+	err := s.Walk(ctx, 0, func(e *audit.Event) error {
 		if brk = v.Check(e); brk != nil {
 			return errStopWalk
 		}

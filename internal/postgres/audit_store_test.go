@@ -17,13 +17,13 @@ import (
 	"pakn/internal/postgres"
 )
 
-func appendN(t testing.TB, db postgres.Beginner, n int) {
+func appendN(t testing.TB, db *postgres.DB, n int) {
 	t.Helper()
 	ctx := context.Background()
-	s := &postgres.AuditStore{}
+	s := &postgres.AuditStore{DB: db}
 	for i := 0; i < n; i++ {
-		err := postgres.InTx(ctx, db, func(tx pgx.Tx) error {
-			return s.Append(ctx, tx, &audit.Event{Actor: "tester", Role: "test", Action: "test.append",
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			return s.Append(ctx, &audit.Event{Actor: "tester", Role: "test", Action: "test.append",
 				ObjectType: "n", ObjectID: fmt.Sprint(i), Outcome: audit.Success,
 				Details: []byte(fmt.Sprintf(`{"i": %d, "text": "Ủy ban nhân dân"}`, i))})
 		})
@@ -34,9 +34,9 @@ func appendN(t testing.TB, db postgres.Beginner, n int) {
 }
 
 // verifyChain walks the chain of db and returns the verifier and first break.
-func verifyChain(t testing.TB, db postgres.Querier, anchor *audit.Anchor) (*audit.Verifier, *audit.Break) {
+func verifyChain(t testing.TB, db *postgres.DB, anchor *audit.Anchor) (*audit.Verifier, *audit.Break) {
 	t.Helper()
-	v, brk, err := (&postgres.AuditStore{}).Verify(context.Background(), db, anchor, nil)
+	v, brk, err := (&postgres.AuditStore{DB: db}).Verify(context.Background(), anchor, nil)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -45,8 +45,8 @@ func verifyChain(t testing.TB, db postgres.Querier, anchor *audit.Anchor) (*audi
 
 func TestAuditAppendAndVerify(t *testing.T) {
 	db := pgtest.New(t)
-	appendN(t, db.Pool, 25)
-	v, brk := verifyChain(t, db.Pool, nil)
+	appendN(t, db.PG, 25)
+	v, brk := verifyChain(t, db.PG, nil)
 	if brk != nil {
 		t.Fatalf("intact chain reported broken: %v", brk)
 	}
@@ -73,7 +73,7 @@ func sqlState(err error) string {
 
 func TestAuditEventsAreAppendOnly(t *testing.T) {
 	db := pgtest.New(t)
-	appendN(t, db.Pool, 3)
+	appendN(t, db.PG, 3)
 	ctx := context.Background()
 	conns := map[string]string{"app": db.AppURL, "owner": db.OwnerURL, "superuser": db.SuperURL}
 	for _, who := range []string{"app", "owner", "superuser"} {
@@ -101,7 +101,7 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 			})
 		}
 	}
-	if v, brk := verifyChain(t, db.Pool, nil); brk != nil || v.Count() != 3 {
+	if v, brk := verifyChain(t, db.PG, nil); brk != nil || v.Count() != 3 {
 		t.Fatalf("chain changed: count %d, break %v", v.Count(), brk)
 	}
 }
@@ -143,10 +143,10 @@ func TestAuditTamperingIsDetected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := pgtest.New(t)
-			appendN(t, db.Pool, 10)
+			appendN(t, db.PG, 10)
 			var anchor *audit.Anchor
 			if tt.anchorAt > 0 {
-				v, brk := verifyChain(t, db.Pool, nil)
+				v, brk := verifyChain(t, db.PG, nil)
 				if brk != nil {
 					t.Fatal(brk)
 				}
@@ -154,7 +154,7 @@ func TestAuditTamperingIsDetected(t *testing.T) {
 				anchor = &h
 			}
 			tamper(t, db, tt.stmts...)
-			_, brk := verifyChain(t, db.Pool, anchor)
+			_, brk := verifyChain(t, db.PG, anchor)
 			if brk == nil {
 				t.Fatal("tampering not detected")
 			}
@@ -178,13 +178,13 @@ func TestAuditConcurrentAppendsNeverFork(t *testing.T) {
 	const workers, each = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*workers)
-	for _, pool := range []postgres.Beginner{db.Pool, second} {
+	for _, pool := range []*postgres.DB{db.PG, {Pool: second}} {
 		for w := 0; w < workers; w++ {
 			wg.Go(func() {
-				s := &postgres.AuditStore{}
+				s := &postgres.AuditStore{DB: pool}
 				for i := 0; i < each; i++ {
-					err := postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-						return s.Append(ctx, tx, &audit.Event{Actor: "w", Action: "concurrent", Outcome: audit.Success})
+					err := pool.InTx(ctx, func(ctx context.Context) error {
+						return s.Append(ctx, &audit.Event{Actor: "w", Action: "concurrent", Outcome: audit.Success})
 					})
 					if err != nil {
 						errs <- err
@@ -199,7 +199,7 @@ func TestAuditConcurrentAppendsNeverFork(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("concurrent append: %v", err)
 	}
-	v, brk := verifyChain(t, db.Pool, nil)
+	v, brk := verifyChain(t, db.PG, nil)
 	if brk != nil {
 		t.Fatalf("chain forked or broke: %v", brk)
 	}
@@ -211,8 +211,8 @@ func TestAuditConcurrentAppendsNeverFork(t *testing.T) {
 func TestAuditAppendRefusesInvalidEvent(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	err := postgres.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
-		return (&postgres.AuditStore{}).Append(ctx, tx, &audit.Event{Actor: strings.Repeat("x", 300), Action: "a", Outcome: audit.Success})
+	err := db.PG.InTx(ctx, func(ctx context.Context) error {
+		return (&postgres.AuditStore{DB: db.PG}).Append(ctx, &audit.Event{Actor: strings.Repeat("x", 300), Action: "a", Outcome: audit.Success})
 	})
 	if err == nil {
 		t.Fatal("an oversized event was appended")
@@ -223,9 +223,9 @@ func TestAuditAppendUsesInjectedClock(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 678912345, time.UTC)
-	s := &postgres.AuditStore{Now: func() time.Time { return at }}
-	if err := postgres.InTx(ctx, db.Pool, func(tx pgx.Tx) error {
-		return s.Append(ctx, tx, &audit.Event{Actor: "a", Action: "b", Outcome: audit.Success})
+	s := &postgres.AuditStore{DB: db.PG, Now: func() time.Time { return at }}
+	if err := db.PG.InTx(ctx, func(ctx context.Context) error {
+		return s.Append(ctx, &audit.Event{Actor: "a", Action: "b", Outcome: audit.Success})
 	}); err != nil {
 		t.Fatal(err)
 	}

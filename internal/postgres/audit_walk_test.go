@@ -52,7 +52,7 @@ func TestVerifyMillionEvents(t *testing.T) {
 	db := pgtest.New(t)
 	const n = 1_000_000
 	copyChain(t, db, n)
-	v, brk := verifyChain(t, db.Pool, nil)
+	v, brk := verifyChain(t, db.PG, nil)
 	if brk != nil {
 		t.Fatalf("intact chain of %d reported broken: %v", n, brk)
 	}
@@ -60,7 +60,7 @@ func TestVerifyMillionEvents(t *testing.T) {
 		t.Fatalf("verified %d, want %d", v.Count(), n)
 	}
 	tamper(t, db, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 987654")
-	_, brk = verifyChain(t, db.Pool, nil)
+	_, brk = verifyChain(t, db.PG, nil)
 	if brk == nil || brk.Seq != 987654 || brk.Kind != audit.Edited {
 		t.Fatalf("edit at 987654 reported as %v", brk)
 	}
@@ -98,7 +98,7 @@ func BenchmarkVerifyChain(b *testing.B) {
 				}
 			}
 		}()
-		if _, brk := verifyChain(b, db.Pool, nil); brk != nil {
+		if _, brk := verifyChain(b, db.PG, nil); brk != nil {
 			b.Fatal(brk)
 		}
 		close(stopSampling)

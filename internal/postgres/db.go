@@ -13,10 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/apperr"
+	"pakn/internal/store"
 )
-
-// ErrNotFound is returned (wrapped) when a row does not exist.
-var ErrNotFound = errors.New("not found")
 
 // Open connects a pool to url and checks that the server answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
@@ -40,18 +38,42 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// Beginner is what InTx needs: a pool or a connection.
-type Beginner interface {
-	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+// DB is the connection pool with pakn's one transaction helper. A
+// transaction travels in the context: a store method given a context from
+// InTx runs in that transaction, any other context runs on the pool.
+type DB struct {
+	Pool *pgxpool.Pool
 }
 
-// InTx runs fn in one READ COMMITTED transaction and commits it if fn returns
-// nil; otherwise it rolls back and returns fn's error. Every write of pakn
-// goes through here, so an action and its audit event commit together or not
-// at all. (READ COMMITTED is required by the audit append: it must see the
-// chain head committed by others after it takes the append lock.)
-func InTx(ctx context.Context, db Beginner, fn func(pgx.Tx) error) (err error) {
-	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+// errNoTx is returned by the writes that only make sense inside InTx.
+var errNoTx = errors.New("postgres: the chain is appended to only inside InTx")
+
+// txKey is the context key of the transaction InTx runs.
+type txKey struct{}
+
+// conn is the transaction ctx carries, or the pool.
+func (db *DB) conn(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return db.Pool
+}
+
+// inTx reports whether ctx carries a transaction.
+func inTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(pgx.Tx)
+	return ok
+}
+
+// InTx runs fn in a new READ COMMITTED transaction, carried by the context
+// fn receives, and commits it if fn returns nil; otherwise it rolls back
+// and returns fn's error. Every write of pakn goes through here, so an
+// action and its audit event commit together or not at all. (READ
+// COMMITTED is required by the audit append: it must see the chain head
+// committed by others after it takes the append lock.) A call inside fn
+// starts a transaction of its own, as a call outside would.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return unavailable("begin transaction", err)
 	}
@@ -64,12 +86,54 @@ func InTx(ctx context.Context, db Beginner, fn func(pgx.Tx) error) (err error) {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err = fn(tx); err != nil {
+	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		return err
 	}
 	if err = tx.Commit(ctx); err != nil {
 		return unavailable("commit", err)
 	}
+	return nil
+}
+
+// inTxBatches runs one READ COMMITTED transaction as two pipelined batches
+// on one connection, for a group commit: BEGIN travels with first, read
+// reads first's results (BEGIN's already read) and returns the second
+// batch, which COMMIT joins. The transaction costs two round trips. On any
+// error it is rolled back, or the connection closed when its state is
+// unknown, and nothing is written.
+func (db *DB) inTxBatches(ctx context.Context, first *pgx.Batch, read func(pgx.BatchResults) (*pgx.Batch, error)) (err error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return unavailable("acquire connection", err)
+	}
+	defer conn.Release()
+	begun := false
+	defer func() {
+		if err != nil && begun {
+			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
+			}
+		}
+	}()
+	b := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN ISOLATION LEVEL READ COMMITTED"}}, first.QueuedQueries...)}
+	res := conn.SendBatch(ctx, b)
+	_, err = res.Exec()
+	begun = err == nil
+	var second *pgx.Batch
+	if err == nil {
+		second, err = read(res)
+	}
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	second.Queue("COMMIT")
+	if err = conn.SendBatch(ctx, second).Close(); err != nil {
+		return err
+	}
+	begun = false
 	return nil
 }
 
@@ -81,4 +145,13 @@ func unavailable(op string, err error) error {
 		return apperr.Wrap(err, apperr.Internal, op, "")
 	}
 	return apperr.Wrap(err, apperr.Unavailable, op, "the database is not available; try again later")
+}
+
+// Stores returns every store over pool; now is the audit log's clock
+// (time.Now when nil).
+func Stores(pool *pgxpool.Pool, now func() time.Time) store.Set {
+	db := &DB{Pool: pool}
+	events := &AuditStore{DB: db, Now: now}
+	return store.Set{Tx: db, Audit: events, Agencies: &AgencyStore{DB: db, Audit: events},
+		Petitions: &PetitionStore{DB: db, Audit: events}, Replies: &ReplyStore{DB: db}, Accounts: &IdentityStore{DB: db}}
 }

@@ -11,15 +11,15 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/auth"
+	"pakn/internal/store"
 )
-
-// ErrConflict is returned (wrapped) when a unique value is taken.
-var ErrConflict = errors.New("already exists")
 
 // IdentityStore keeps accounts, roles, MFA material, sessions, integration
 // tokens and login throttles. Every method that writes takes the caller's
 // transaction, so the write commits with its audit event.
-type IdentityStore struct{}
+type IdentityStore struct {
+	DB *DB
+}
 
 const credentialsColumns = `a.id, a.username, a.display_name, a.agency_code, a.must_change_password,
 	a.totp_enabled_at IS NOT NULL, a.disabled_at IS NOT NULL, a.created_at,
@@ -32,7 +32,7 @@ func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
 	err := row.Scan(&c.ID, &c.Username, &c.DisplayName, &c.Agency, &c.MustChangePassword, &c.MFAEnabled,
 		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
@@ -45,24 +45,34 @@ func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
 
 // Credentials loads an account by username or id; with lock it also locks
 // the account row until the transaction ends (for login and MFA updates).
-func (s *IdentityStore) Credentials(ctx context.Context, q Querier, by, value string, lock bool) (*auth.Credentials, error) {
-	col := "a.username"
-	if by == "id" {
-		col = "a.id::text"
-	}
-	sql := "SELECT " + credentialsColumns + " FROM accounts a WHERE " + col + " = $1"
-	if lock {
-		sql += " FOR UPDATE OF a"
-	}
-	c, err := scanCredentials(q.QueryRow(ctx, sql, value))
-	if err != nil && !errors.Is(err, ErrNotFound) {
+func (s *IdentityStore) Credentials(ctx context.Context, id string) (*auth.Credentials, error) {
+	return s.credentials(ctx, "a.id::text = $1", id)
+}
+
+// CredentialsByName finds an account by its (lower-case) user name.
+func (s *IdentityStore) CredentialsByName(ctx context.Context, username string) (*auth.Credentials, error) {
+	return s.credentials(ctx, "a.username = $1", username)
+}
+
+// LockCredentials finds an account by id and locks its row until the
+// transaction ctx carries ends.
+func (s *IdentityStore) LockCredentials(ctx context.Context, id string) (*auth.Credentials, error) {
+	return s.credentials(ctx, "a.id::text = $1 FOR UPDATE OF a", id)
+}
+
+// credentials loads the account matching where.
+func (s *IdentityStore) credentials(ctx context.Context, where, value string) (*auth.Credentials, error) {
+	q := s.DB.conn(ctx)
+	c, err := scanCredentials(q.QueryRow(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE "+where, value))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load account: %w", err)
 	}
 	return c, err
 }
 
 // Accounts lists the accounts of an agency by username.
-func (s *IdentityStore) Accounts(ctx context.Context, q Querier, agency string) ([]auth.Account, error) {
+func (s *IdentityStore) Accounts(ctx context.Context, agency string) ([]auth.Account, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE a.agency_code = $1 ORDER BY a.username", agency)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
@@ -81,23 +91,24 @@ func (s *IdentityStore) Accounts(ctx context.Context, q Querier, agency string) 
 
 // CreateAccount inserts an account with its roles and returns its id and
 // creation time.
-func (s *IdentityStore) CreateAccount(ctx context.Context, tx pgx.Tx, a auth.Account, passwordHash string) (string, time.Time, error) {
+func (s *IdentityStore) CreateAccount(ctx context.Context, a auth.Account, passwordHash string) (string, time.Time, error) {
+	tx := s.DB.conn(ctx)
 	var id string
 	var created time.Time
 	err := tx.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash, must_change_password)
 		VALUES ($1, $2, $3, $4, true) RETURNING id, created_at`, a.Username, a.DisplayName, a.Agency, passwordHash).Scan(&id, &created)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return "", created, ErrConflict
+		return "", created, store.ErrConflict
 	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-		return "", created, fmt.Errorf("agency %s: %w", a.Agency, ErrNotFound)
+		return "", created, fmt.Errorf("agency %s: %w", a.Agency, store.ErrNotFound)
 	}
 	if err != nil {
 		return "", created, fmt.Errorf("insert account: %w", err)
 	}
 	for _, r := range a.Roles {
-		if err := s.AddRole(ctx, tx, id, r); err != nil {
+		if err := s.AddRole(ctx, id, r); err != nil {
 			return "", created, err
 		}
 	}
@@ -105,7 +116,8 @@ func (s *IdentityStore) CreateAccount(ctx context.Context, tx pgx.Tx, a auth.Acc
 }
 
 // AddRole grants a role; granting a held role changes nothing.
-func (s *IdentityStore) AddRole(ctx context.Context, tx pgx.Tx, accountID string, r access.Role) error {
+func (s *IdentityStore) AddRole(ctx context.Context, accountID string, r access.Role) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, "INSERT INTO account_roles (account_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING", accountID, string(r))
 	if err != nil {
 		return fmt.Errorf("add role: %w", err)
@@ -114,7 +126,8 @@ func (s *IdentityStore) AddRole(ctx context.Context, tx pgx.Tx, accountID string
 }
 
 // RemoveRole withdraws a role.
-func (s *IdentityStore) RemoveRole(ctx context.Context, tx pgx.Tx, accountID string, r access.Role) error {
+func (s *IdentityStore) RemoveRole(ctx context.Context, accountID string, r access.Role) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, "DELETE FROM account_roles WHERE account_id = $1 AND role = $2", accountID, string(r))
 	if err != nil {
 		return fmt.Errorf("remove role: %w", err)
@@ -123,7 +136,8 @@ func (s *IdentityStore) RemoveRole(ctx context.Context, tx pgx.Tx, accountID str
 }
 
 // SetPassword stores a new password hash.
-func (s *IdentityStore) SetPassword(ctx context.Context, tx pgx.Tx, accountID, hash string, mustChange bool, now time.Time) error {
+func (s *IdentityStore) SetPassword(ctx context.Context, accountID, hash string, mustChange bool, now time.Time) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, must_change_password = $3, password_changed_at = $4
 		WHERE id = $1`, accountID, hash, mustChange, now)
 	if err != nil {
@@ -134,7 +148,8 @@ func (s *IdentityStore) SetPassword(ctx context.Context, tx pgx.Tx, accountID, h
 
 // SetTOTP stores MFA state: the encrypted secret ("" clears it), whether it
 // is confirmed (enabledAt non-zero), and the last used step.
-func (s *IdentityStore) SetTOTP(ctx context.Context, tx pgx.Tx, accountID, secretEnc string, enabledAt time.Time, lastStep int64) error {
+func (s *IdentityStore) SetTOTP(ctx context.Context, accountID, secretEnc string, enabledAt time.Time, lastStep int64) error {
+	tx := s.DB.conn(ctx)
 	var enc any
 	if secretEnc != "" {
 		enc = secretEnc
@@ -148,7 +163,8 @@ func (s *IdentityStore) SetTOTP(ctx context.Context, tx pgx.Tx, accountID, secre
 }
 
 // ReplaceRecoveryCodes deletes an account's recovery codes and stores new ones.
-func (s *IdentityStore) ReplaceRecoveryCodes(ctx context.Context, tx pgx.Tx, accountID string, hashes [][]byte) error {
+func (s *IdentityStore) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error {
+	tx := s.DB.conn(ctx)
 	if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE account_id = $1", accountID); err != nil {
 		return fmt.Errorf("delete recovery codes: %w", err)
 	}
@@ -161,7 +177,8 @@ func (s *IdentityStore) ReplaceRecoveryCodes(ctx context.Context, tx pgx.Tx, acc
 }
 
 // UseRecoveryCode marks an unused code as used and reports whether there was one.
-func (s *IdentityStore) UseRecoveryCode(ctx context.Context, tx pgx.Tx, accountID string, hash []byte, now time.Time) (bool, error) {
+func (s *IdentityStore) UseRecoveryCode(ctx context.Context, accountID string, hash []byte, now time.Time) (bool, error) {
+	tx := s.DB.conn(ctx)
 	tag, err := tx.Exec(ctx, "UPDATE recovery_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
 		accountID, hash, now)
 	if err != nil {
@@ -171,7 +188,8 @@ func (s *IdentityStore) UseRecoveryCode(ctx context.Context, tx pgx.Tx, accountI
 }
 
 // Disable disables an account.
-func (s *IdentityStore) Disable(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
+func (s *IdentityStore) Disable(ctx context.Context, accountID string, now time.Time) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, "UPDATE accounts SET disabled_at = coalesce(disabled_at, $2) WHERE id = $1", accountID, now)
 	if err != nil {
 		return fmt.Errorf("disable account: %w", err)
@@ -180,7 +198,8 @@ func (s *IdentityStore) Disable(ctx context.Context, tx pgx.Tx, accountID string
 }
 
 // CreateSession stores a new session.
-func (s *IdentityStore) CreateSession(ctx context.Context, tx pgx.Tx, ss auth.Session) error {
+func (s *IdentityStore) CreateSession(ctx context.Context, ss auth.Session) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, mfa_at)
 		VALUES ($1, $2, $3, $3, $4, $5)`, ss.TokenHash, ss.AccountID, ss.CreatedAt, ss.ExpiresAt, nullTime(ss.MFAAt))
 	if err != nil {
@@ -190,13 +209,14 @@ func (s *IdentityStore) CreateSession(ctx context.Context, tx pgx.Tx, ss auth.Se
 }
 
 // Session loads a session by its token hash.
-func (s *IdentityStore) Session(ctx context.Context, q Querier, tokenHash []byte) (*auth.Session, error) {
+func (s *IdentityStore) Session(ctx context.Context, tokenHash []byte) (*auth.Session, error) {
+	q := s.DB.conn(ctx)
 	var ss auth.Session
 	err := q.QueryRow(ctx, `SELECT token_hash, account_id, created_at, last_seen_at, expires_at, coalesce(mfa_at, 'epoch'),
 		ended_at IS NOT NULL FROM sessions WHERE token_hash = $1`, tokenHash).Scan(&ss.TokenHash, &ss.AccountID,
 		&ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.MFAAt, &ss.Ended)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
@@ -209,33 +229,37 @@ func (s *IdentityStore) Session(ctx context.Context, q Querier, tokenHash []byte
 
 // LockSession loads a session and locks its row until the transaction
 // ends: attempts to answer in one session then take their turns.
-func (s *IdentityStore) LockSession(ctx context.Context, tx pgx.Tx, tokenHash []byte) (*auth.Session, error) {
+func (s *IdentityStore) LockSession(ctx context.Context, tokenHash []byte) (*auth.Session, error) {
+	tx := s.DB.conn(ctx)
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM sessions WHERE token_hash = $1 FOR UPDATE", tokenHash); err != nil {
 		return nil, fmt.Errorf("lock session: %w", err)
 	}
-	return s.Session(ctx, tx, tokenHash)
+	return s.Session(ctx, tokenHash)
 }
 
 // TouchSession records use of a live session.
-func (s *IdentityStore) TouchSession(ctx context.Context, q Querier, tokenHash []byte, now time.Time) error {
+func (s *IdentityStore) TouchSession(ctx context.Context, tokenHash []byte, now time.Time) error {
+	q := s.DB.conn(ctx)
 	_, err := q.Exec(ctx, "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND ended_at IS NULL AND last_seen_at < $2", tokenHash, now)
 	return err
 }
 
 // SetSessionMFA records a fresh TOTP or recovery code in the session.
-func (s *IdentityStore) SetSessionMFA(ctx context.Context, tx pgx.Tx, tokenHash []byte, at time.Time) error {
+func (s *IdentityStore) SetSessionMFA(ctx context.Context, tokenHash []byte, at time.Time) error {
+	tx := s.DB.conn(ctx)
 	tag, err := tx.Exec(ctx, "UPDATE sessions SET mfa_at = $2 WHERE token_hash = $1 AND ended_at IS NULL", tokenHash, at)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrNotFound // ended meanwhile (by its fifth wrong code, say)
+		return store.ErrNotFound // ended meanwhile (by its fifth wrong code, say)
 	}
 	return nil
 }
 
 // EndSession ends one session.
-func (s *IdentityStore) EndSession(ctx context.Context, q Querier, tokenHash []byte, reason string, now time.Time) error {
+func (s *IdentityStore) EndSession(ctx context.Context, tokenHash []byte, reason string, now time.Time) error {
+	q := s.DB.conn(ctx)
 	_, err := q.Exec(ctx, "UPDATE sessions SET ended_at = $3, end_reason = $2 WHERE token_hash = $1 AND ended_at IS NULL", tokenHash, reason, now)
 	if err != nil {
 		return fmt.Errorf("end session: %w", err)
@@ -244,7 +268,8 @@ func (s *IdentityStore) EndSession(ctx context.Context, q Querier, tokenHash []b
 }
 
 // EndSessions ends every live session of an account and returns how many.
-func (s *IdentityStore) EndSessions(ctx context.Context, tx pgx.Tx, accountID, reason string, now time.Time) (int64, error) {
+func (s *IdentityStore) EndSessions(ctx context.Context, accountID, reason string, now time.Time) (int64, error) {
+	tx := s.DB.conn(ctx)
 	tag, err := tx.Exec(ctx, "UPDATE sessions SET ended_at = $3, end_reason = $2 WHERE account_id = $1 AND ended_at IS NULL", accountID, reason, now)
 	if err != nil {
 		return 0, fmt.Errorf("end sessions: %w", err)
@@ -253,7 +278,8 @@ func (s *IdentityStore) EndSessions(ctx context.Context, tx pgx.Tx, accountID, r
 }
 
 // CreateToken stores an integration token and returns its id.
-func (s *IdentityStore) CreateToken(ctx context.Context, tx pgx.Tx, t auth.APIToken, hash []byte) (string, error) {
+func (s *IdentityStore) CreateToken(ctx context.Context, t auth.APIToken, hash []byte) (string, error) {
+	tx := s.DB.conn(ctx)
 	scopes := make([]string, len(t.Scopes))
 	for i, a := range t.Scopes {
 		scopes[i] = string(a)
@@ -275,7 +301,7 @@ func scanToken(row pgx.Row) (*auth.APIToken, error) {
 	var scopes []string
 	err := row.Scan(&t.ID, &t.Name, &t.Agency, &scopes, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &t.Revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load token: %w", err)
@@ -287,17 +313,20 @@ func scanToken(row pgx.Row) (*auth.APIToken, error) {
 }
 
 // TokenByHash loads a token by the hash of its secret.
-func (s *IdentityStore) TokenByHash(ctx context.Context, q Querier, hash []byte) (*auth.APIToken, error) {
+func (s *IdentityStore) TokenByHash(ctx context.Context, hash []byte) (*auth.APIToken, error) {
+	q := s.DB.conn(ctx)
 	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE token_hash = $1", hash))
 }
 
 // Token loads a token by id.
-func (s *IdentityStore) Token(ctx context.Context, q Querier, id string) (*auth.APIToken, error) {
+func (s *IdentityStore) Token(ctx context.Context, id string) (*auth.APIToken, error) {
+	q := s.DB.conn(ctx)
 	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id::text = $1", id))
 }
 
 // Tokens lists an agency's tokens, newest first.
-func (s *IdentityStore) Tokens(ctx context.Context, q Querier, agency string) ([]auth.APIToken, error) {
+func (s *IdentityStore) Tokens(ctx context.Context, agency string) ([]auth.APIToken, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE agency_code = $1 ORDER BY created_at DESC", agency)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
@@ -315,7 +344,8 @@ func (s *IdentityStore) Tokens(ctx context.Context, q Querier, agency string) ([
 }
 
 // RevokeToken revokes a token.
-func (s *IdentityStore) RevokeToken(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+func (s *IdentityStore) RevokeToken(ctx context.Context, id string, now time.Time) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id::text = $1", id, now)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
@@ -324,7 +354,8 @@ func (s *IdentityStore) RevokeToken(ctx context.Context, tx pgx.Tx, id string, n
 }
 
 // TouchToken records use of a token.
-func (s *IdentityStore) TouchToken(ctx context.Context, q Querier, id string, now time.Time) error {
+func (s *IdentityStore) TouchToken(ctx context.Context, id string, now time.Time) error {
+	q := s.DB.conn(ctx)
 	_, err := q.Exec(ctx, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, now)
 	return err
 }
@@ -334,7 +365,8 @@ func (s *IdentityStore) TouchToken(ctx context.Context, q Querier, id string, no
 // keyed hash); a zero record when there is none. The row is made first if
 // need be, so that concurrent attempts under one key wait for each other
 // rather than each reading "no failures".
-func (s *IdentityStore) KeyThrottle(ctx context.Context, tx pgx.Tx, key string) (auth.Throttle, error) {
+func (s *IdentityStore) KeyThrottle(ctx context.Context, key string) (auth.Throttle, error) {
+	tx := s.DB.conn(ctx)
 	var t auth.Throttle
 	if _, err := tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure) VALUES ($1, 0, 'epoch')
 		ON CONFLICT (client_hash) DO NOTHING`, key); err != nil {
@@ -353,7 +385,8 @@ func (s *IdentityStore) KeyThrottle(ctx context.Context, tx pgx.Tx, key string) 
 
 // SetKeyThrottle stores (or, for a zero record, deletes) the record kept
 // under key (see KeyThrottle).
-func (s *IdentityStore) SetKeyThrottle(ctx context.Context, tx pgx.Tx, key string, t auth.Throttle) error {
+func (s *IdentityStore) SetKeyThrottle(ctx context.Context, key string, t auth.Throttle) error {
+	tx := s.DB.conn(ctx)
 	var err error
 	if t == (auth.Throttle{}) {
 		_, err = tx.Exec(ctx, "DELETE FROM login_throttle WHERE client_hash = $1", key)

@@ -11,19 +11,67 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/petition"
+	"pakn/internal/store"
 )
 
 // PetitionStore keeps petitions, their timelines, attachments and the
 // idempotency keys of submissions.
-type PetitionStore struct{}
+type PetitionStore struct {
+	DB    *DB
+	Audit *AuditStore // appends the events of WriteGroup
+}
 
-// StoredPetition is a petition with its sealed parts.
-type StoredPetition struct {
-	petition.Petition
-	PetitionerEnc string // Vault ciphertext of the petitioner's personal data
-	LookupHash    []byte
+// WriteGroup writes submissions without attachments in one transaction with
+// two round trips: [BEGIN, key claims, petitions, timelines, keys' answers,
+// chain lock, head], then, with the events sealed to the head, [audit
+// events, COMMIT]. A key used before gives store.ErrKeyUsed and nothing is
+// written.
+func (s *PetitionStore) WriteGroup(ctx context.Context, subs []store.Submission) error {
+	var keys, keyIDs, receipts []string
+	var hashes [][]byte
+	var recs []*petition.Stored
+	var events []*audit.Event
+	for _, j := range subs {
+		if j.Key != "" {
+			keys, hashes = append(keys, j.Key), append(hashes, j.KeyHash)
+			keyIDs, receipts = append(keyIDs, j.Petition.ID), append(receipts, j.Receipt)
+		}
+		recs = append(recs, j.Petition)
+		events = append(events, j.Event)
+	}
+	b := &pgx.Batch{}
+	if len(keys) > 0 {
+		s.queueClaimKeys(b, keys, hashes, subs[0].Petition.ReceivedAt)
+	}
+	s.queueInsertMany(b, recs)
+	if len(keys) > 0 {
+		s.queueSaveKeyResults(b, keys, keyIDs, receipts)
+	}
+	inserts := b.Len()
+	queueLockHead(b)
+	return s.DB.inTxBatches(ctx, b, func(res pgx.BatchResults) (*pgx.Batch, error) {
+		for i := 0; i < inserts; i++ {
+			tag, err := res.Exec()
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 && len(keys) > 0 && tag.RowsAffected() != int64(len(keys)) {
+				return nil, store.ErrKeyUsed
+			}
+		}
+		seq, head, err := readLockHead(res)
+		if err != nil {
+			return nil, err
+		}
+		next := &pgx.Batch{}
+		if _, _, err := s.Audit.queueAppends(next, events, seq, head); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
 }
 
 const petitionColumns = `id, tracking_code, state, agency_code, category, petitioner_kind, title, body, procedure_ref,
@@ -31,15 +79,15 @@ const petitionColumns = `id, tracking_code, state, agency_code, category, petiti
 	coalesce(closed_at, 'epoch'), reopen_count, coalesce(reject_reason, ''), coalesce(duplicate_of, ''), updated_at,
 	petitioner_enc, lookup_hash`
 
-func scanPetition(row pgx.Row) (*StoredPetition, error) {
-	var p StoredPetition
+func scanPetition(row pgx.Row) (*petition.Stored, error) {
+	var p petition.Stored
 	var state, cat, kind, channel, reason string
 	var due time.Time
 	err := row.Scan(&p.ID, &p.TrackingCode, &state, &p.Agency, &cat, &kind, &p.Title, &p.Body, &p.ProcedureRef,
 		&p.LegalRef, &channel, &p.EnteredBy, &p.ReceivedAt, &p.LastPublicUpdate, &due, &p.ClosedAt, &p.ReopenCount,
 		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load petition: %w", err)
@@ -57,9 +105,9 @@ func dueDate(d deadline.Date) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 }
 
-// QueueInsertMany queues one statement inserting every petition of ps on b
+// queueInsertMany queues one statement inserting every petition of ps on b
 // (a group commit: one statement instead of one per petition).
-func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
+func (s *PetitionStore) queueInsertMany(b *pgx.Batch, ps []*petition.Stored) {
 	n := len(ps)
 	ids, codes, states, agencies, cats, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	encs, titles, bodies, prefs, lrefs, channels := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -86,14 +134,15 @@ func (s *PetitionStore) QueueInsertMany(b *pgx.Batch, ps []*StoredPetition) {
 		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, search)
 }
 
-// Insert stores a new petition. A taken tracking code gives ErrConflict.
-func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition) error {
+// Insert stores a new petition. A taken tracking code gives store.ErrConflict.
+func (s *PetitionStore) Insert(ctx context.Context, p *petition.Stored) error {
+	tx := s.DB.conn(ctx)
 	b := &pgx.Batch{}
-	s.QueueInsertMany(b, []*StoredPetition{p})
+	s.queueInsertMany(b, []*petition.Stored{p})
 	err := tx.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return ErrConflict
+		return store.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("insert petition: %w", err)
@@ -103,27 +152,32 @@ func (s *PetitionStore) Insert(ctx context.Context, tx pgx.Tx, p *StoredPetition
 
 // Get loads a petition by id or (by = "tracking") tracking code; with lock
 // the row stays locked until the transaction ends.
-func (s *PetitionStore) Get(ctx context.Context, q Querier, by, value string, lock bool) (*StoredPetition, error) {
-	col := "id::text"
-	if by == "tracking" {
-		col = "tracking_code"
-	}
-	sql := "SELECT " + petitionColumns + " FROM petitions WHERE " + col + " = $1"
-	if lock {
-		sql += " FOR UPDATE"
-	}
-	return scanPetition(q.QueryRow(ctx, sql, value))
+func (s *PetitionStore) Petition(ctx context.Context, id string) (*petition.Stored, error) {
+	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id::text = $1", id))
+}
+
+// LockPetition loads a petition by id and locks its row until the
+// transaction ctx carries ends.
+func (s *PetitionStore) LockPetition(ctx context.Context, id string) (*petition.Stored, error) {
+	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id::text = $1 FOR UPDATE", id))
+}
+
+// PetitionByCode loads a petition by its tracking code.
+func (s *PetitionStore) PetitionByCode(ctx context.Context, code string) (*petition.Stored, error) {
+	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE tracking_code = $1", code))
 }
 
 // Exists reports whether a tracking code is taken.
-func (s *PetitionStore) Exists(ctx context.Context, q Querier, code string) (bool, error) {
+func (s *PetitionStore) Exists(ctx context.Context, code string) (bool, error) {
+	q := s.DB.conn(ctx)
 	var ok bool
 	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM petitions WHERE tracking_code = $1)", code).Scan(&ok)
 	return ok, err
 }
 
 // Update stores a petition's lifecycle fields.
-func (s *PetitionStore) Update(ctx context.Context, tx pgx.Tx, p *petition.Petition) error {
+func (s *PetitionStore) Update(ctx context.Context, p *petition.Petition) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `UPDATE petitions SET state = $2, agency_code = $3, category = $4, last_public_update = $5,
 		next_update_due = $6, closed_at = $7, reopen_count = $8, reject_reason = $9, duplicate_of = $10, updated_at = $11
 		WHERE id = $1`, p.ID, string(p.State), p.Agency, string(p.Category), p.LastPublicUpdate, dueDate(p.NextUpdateDue),
@@ -135,7 +189,8 @@ func (s *PetitionStore) Update(ctx context.Context, tx pgx.Tx, p *petition.Petit
 }
 
 // AddEvent appends to a petition's timeline.
-func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID string, e petition.Event) error {
+func (s *PetitionStore) AddEvent(ctx context.Context, petitionID string, e petition.Event) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `INSERT INTO petition_events (petition_id, at, kind, from_state, to_state, from_agency, to_agency, actor, public, note)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, petitionID, e.At, e.Kind, string(e.FromState), string(e.ToState),
 		e.FromAgency, e.ToAgency, e.Actor, e.Public, e.Note)
@@ -147,7 +202,8 @@ func (s *PetitionStore) AddEvent(ctx context.Context, tx pgx.Tx, petitionID stri
 
 // Events returns a petition's timeline, oldest first; publicOnly keeps the
 // entries the petitioner may see.
-func (s *PetitionStore) Events(ctx context.Context, q Querier, petitionID string, publicOnly bool) ([]petition.Event, error) {
+func (s *PetitionStore) Events(ctx context.Context, petitionID string, publicOnly bool) ([]petition.Event, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT at, kind, from_state, to_state, from_agency, to_agency, actor, public, note
 		FROM petition_events WHERE petition_id = $1 AND (public OR NOT $2) ORDER BY id`, petitionID, publicOnly)
 	if err != nil {
@@ -168,7 +224,8 @@ const AttachmentChunk = 512 << 10
 // AddAttachment stores an attachment at a position: its row, then its
 // content in chunks copied from a.Content as it is read, so no more than a
 // chunk of it is in memory at once.
-func (s *PetitionStore) AddAttachment(ctx context.Context, tx pgx.Tx, petitionID string, pos int, a *petition.Attachment) error {
+func (s *PetitionStore) AddAttachment(ctx context.Context, petitionID string, pos int, a *petition.Attachment) error {
+	tx := s.DB.conn(ctx)
 	var id string
 	err := tx.QueryRow(ctx, `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256).Scan(&id)
@@ -217,35 +274,28 @@ func (c *chunkSource) Values() ([]any, error) { return []any{c.id, c.seq, c.buf[
 
 func (c *chunkSource) Err() error { return c.err }
 
-// AttachmentInfo describes a stored attachment.
-type AttachmentInfo struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	MediaType string `json:"media_type"`
-	SHA256    string `json:"sha256"`
-	Size      int64  `json:"size"`
-}
-
 // Attachments lists a petition's attachments (without their content).
-func (s *PetitionStore) Attachments(ctx context.Context, q Querier, petitionID string) ([]AttachmentInfo, error) {
+func (s *PetitionStore) Attachments(ctx context.Context, petitionID string) ([]petition.AttachmentInfo, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments WHERE petition_id = $1 ORDER BY position`, petitionID)
 	if err != nil {
 		return nil, fmt.Errorf("list attachments: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AttachmentInfo, error) {
-		var a AttachmentInfo
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (petition.AttachmentInfo, error) {
+		var a petition.AttachmentInfo
 		err := r.Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
 		return a, err
 	})
 }
 
 // Attachment describes one attachment of a petition.
-func (s *PetitionStore) Attachment(ctx context.Context, q Querier, petitionID, id string) (*AttachmentInfo, error) {
-	var a AttachmentInfo
+func (s *PetitionStore) Attachment(ctx context.Context, petitionID, id string) (*petition.AttachmentInfo, error) {
+	q := s.DB.conn(ctx)
+	var a petition.AttachmentInfo
 	err := q.QueryRow(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments
 		WHERE petition_id = $1 AND id::text = $2`, petitionID, id).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load attachment: %w", err)
@@ -255,7 +305,8 @@ func (s *PetitionStore) Attachment(ctx context.Context, q Querier, petitionID, i
 
 // CopyAttachment writes an attachment's content to w chunk by chunk, as
 // the rows arrive: at most a chunk of it is in memory at once.
-func (s *PetitionStore) CopyAttachment(ctx context.Context, q Querier, id string, w io.Writer) error {
+func (s *PetitionStore) CopyAttachment(ctx context.Context, id string, w io.Writer) error {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT data FROM petition_attachment_chunks WHERE attachment_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return fmt.Errorf("read attachment: %w", err)
@@ -276,22 +327,10 @@ func (s *PetitionStore) CopyAttachment(ctx context.Context, q Querier, id string
 	return nil
 }
 
-// Filter selects petitions for a list.
-type Filter struct {
-	Agency    string
-	States    []petition.State
-	Category  petition.Category
-	DueBefore *deadline.Date // next update due on or before
-	DueFrom   *deadline.Date // next update due on or after
-	Overdue   *deadline.Date // due before this date (today) and not finished
-	Query     string         // full-text, any diacritics
-	Limit     int
-	Offset    int
-}
-
 // List returns the petitions matching f, most recent first, and how many
 // match in all.
-func (s *PetitionStore) List(ctx context.Context, q Querier, f Filter) ([]petition.Petition, int, error) {
+func (s *PetitionStore) List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error) {
+	q := s.DB.conn(ctx)
 	where := []string{"agency_code = $1"}
 	args := []any{f.Agency}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -339,16 +378,10 @@ func (s *PetitionStore) List(ctx context.Context, q Querier, f Filter) ([]petiti
 	return out, total, rows.Err()
 }
 
-// DueCount is how many open petitions of an agency are overdue or due soon.
-type DueCount struct {
-	Agency  string
-	Overdue int
-	DueSoon int
-}
-
 // DueCounts counts, for each agency in agencies, open petitions due before
 // today (overdue) and due from today to soonUntil (due soon).
-func (s *PetitionStore) DueCounts(ctx context.Context, q Querier, agencies []string, today, soonUntil deadline.Date) ([]DueCount, error) {
+func (s *PetitionStore) DueCounts(ctx context.Context, agencies []string, today, soonUntil deadline.Date) ([]petition.DueCount, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT a.code,
 		count(p.id) FILTER (WHERE p.next_update_due < $2),
 		count(p.id) FILTER (WHERE p.next_update_due >= $2 AND p.next_update_due <= $3)
@@ -358,37 +391,11 @@ func (s *PetitionStore) DueCounts(ctx context.Context, q Querier, agencies []str
 	if err != nil {
 		return nil, fmt.Errorf("due counts: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DueCount, error) {
-		var c DueCount
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (petition.DueCount, error) {
+		var c petition.DueCount
 		err := r.Scan(&c.Agency, &c.Overdue, &c.DueSoon)
 		return c, err
 	})
-}
-
-// Subtree returns an agency and every agency below it.
-func (s *PetitionStore) Subtree(ctx context.Context, q Querier, root string) ([]string, error) {
-	rows, err := q.Query(ctx, `WITH RECURSIVE t(code) AS (
-		SELECT code FROM agencies WHERE code = $1
-		UNION SELECT a.code FROM agencies a JOIN t ON a.parent_code = t.code)
-		SELECT code FROM t ORDER BY code`, root)
-	if err != nil {
-		return nil, fmt.Errorf("agency subtree: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// AgencyExists reports whether an agency code is known.
-func (s *PetitionStore) AgencyExists(ctx context.Context, q Querier, code string) (bool, error) {
-	var ok bool
-	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM agencies WHERE code = $1)", code).Scan(&ok)
-	return ok, err
-}
-
-// IdempotencyRecord is what a key remembers.
-type IdempotencyRecord struct {
-	RequestHash []byte
-	PetitionID  string
-	ResponseEnc string
 }
 
 // ClaimKey claims an idempotency key for a request, inside tx. When the key
@@ -396,9 +403,10 @@ type IdempotencyRecord struct {
 // SaveKeyResult before committing); when it was used before it returns what
 // that first request left. Concurrent requests with one key wait for the
 // first to commit.
-func (s *PetitionStore) ClaimKey(ctx context.Context, tx pgx.Tx, key string, hash []byte, now time.Time) (*IdempotencyRecord, error) {
+func (s *PetitionStore) ClaimKey(ctx context.Context, key string, hash []byte, now time.Time) (*petition.IdempotencyRecord, error) {
+	tx := s.DB.conn(ctx)
 	b := &pgx.Batch{}
-	s.QueueClaimKeys(b, []string{key}, [][]byte{hash}, now)
+	s.queueClaimKeys(b, []string{key}, [][]byte{hash}, now)
 	res := tx.SendBatch(ctx, b)
 	tag, err := res.Exec()
 	if cerr := res.Close(); err == nil {
@@ -410,26 +418,27 @@ func (s *PetitionStore) ClaimKey(ctx context.Context, tx pgx.Tx, key string, has
 	if tag.RowsAffected() == 1 {
 		return nil, nil
 	}
-	return s.ReadKey(ctx, tx, key)
+	return s.ReadKey(ctx, key)
 }
 
-// QueueClaimKeys queues one statement claiming idempotency keys on b; its
+// queueClaimKeys queues one statement claiming idempotency keys on b; its
 // RowsAffected is the number of keys that were new: fewer than len(keys)
 // means a request used one before (ReadKey then tells what it left, once
 // this transaction ends).
-func (s *PetitionStore) QueueClaimKeys(b *pgx.Batch, keys []string, hashes [][]byte, now time.Time) {
+func (s *PetitionStore) queueClaimKeys(b *pgx.Batch, keys []string, hashes [][]byte, now time.Time) {
 	b.Queue(`INSERT INTO idempotency_keys (key, request_hash, created_at)
 		SELECT k, h, $3 FROM unnest($1::text[], $2::bytea[]) AS v(k, h)
 		ON CONFLICT (key) DO NOTHING`, keys, hashes, now)
 }
 
 // ReadKey returns what an idempotency key remembers.
-func (s *PetitionStore) ReadKey(ctx context.Context, q Querier, key string) (*IdempotencyRecord, error) {
-	var r IdempotencyRecord
+func (s *PetitionStore) ReadKey(ctx context.Context, key string) (*petition.IdempotencyRecord, error) {
+	q := s.DB.conn(ctx)
+	var r petition.IdempotencyRecord
 	err := q.QueryRow(ctx, `SELECT request_hash, coalesce(petition_id::text, ''), coalesce(response_enc, '')
 		FROM idempotency_keys WHERE key = $1`, key).Scan(&r.RequestHash, &r.PetitionID, &r.ResponseEnc)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
@@ -437,17 +446,18 @@ func (s *PetitionStore) ReadKey(ctx context.Context, q Querier, key string) (*Id
 	return &r, nil
 }
 
-// QueueSaveKeyResults queues one statement recording the answers to the
+// queueSaveKeyResults queues one statement recording the answers to the
 // requests that claimed keys.
-func (s *PetitionStore) QueueSaveKeyResults(b *pgx.Batch, keys, petitionIDs, responsesEnc []string) {
+func (s *PetitionStore) queueSaveKeyResults(b *pgx.Batch, keys, petitionIDs, responsesEnc []string) {
 	b.Queue(`UPDATE idempotency_keys k SET petition_id = v.pid, response_enc = v.enc
 		FROM unnest($1::text[], $2::uuid[], $3::text[]) AS v(key, pid, enc) WHERE k.key = v.key`, keys, petitionIDs, responsesEnc)
 }
 
 // SaveKeyResult records the answer to the request that claimed key.
-func (s *PetitionStore) SaveKeyResult(ctx context.Context, tx pgx.Tx, key, petitionID, responseEnc string) error {
+func (s *PetitionStore) SaveKeyResult(ctx context.Context, key, petitionID, responseEnc string) error {
+	tx := s.DB.conn(ctx)
 	b := &pgx.Batch{}
-	s.QueueSaveKeyResults(b, []string{key}, []string{petitionID}, []string{responseEnc})
+	s.queueSaveKeyResults(b, []string{key}, []string{petitionID}, []string{responseEnc})
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("save idempotency result: %w", err)
 	}

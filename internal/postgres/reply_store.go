@@ -13,12 +13,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/reply"
-	"pakn/internal/verify"
+	"pakn/internal/store"
 )
 
 // ReplyStore keeps replies, their signed documents, the document number
 // registers and the signers.
-type ReplyStore struct{}
+type ReplyStore struct {
+	DB *DB
+}
 
 const replyColumns = `r.id, r.petition_id, r.agency_code, r.status, r.content, coalesce(r.supersedes::text, ''),
 	r.drafted_by, r.drafted_at, coalesce(r.reviewed_by::text, ''), coalesce(r.reviewed_at, 'epoch'), r.review_comment,
@@ -39,7 +41,7 @@ func scanReply(row pgx.Row) (*reply.Reply, error) {
 		&r.ReviewedBy, &r.ReviewedAt, &r.ReviewComment,
 		&number, &sha, &size, &signerName, &title, &keyName, &keyVersion, &serial, &signedAt, &stamped, &supersededBy)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load reply: %w", err)
@@ -62,8 +64,9 @@ func scanReply(row pgx.Row) (*reply.Reply, error) {
 }
 
 // InsertReply stores a new reply; a second open reply of the same petition
-// is ErrConflict.
-func (s *ReplyStore) InsertReply(ctx context.Context, tx pgx.Tx, r *reply.Reply) error {
+// is store.ErrConflict.
+func (s *ReplyStore) InsertReply(ctx context.Context, r *reply.Reply) error {
+	tx := s.DB.conn(ctx)
 	content, err := json.Marshal(r.Content)
 	if err != nil {
 		return err
@@ -80,7 +83,7 @@ func (s *ReplyStore) InsertReply(ctx context.Context, tx pgx.Tx, r *reply.Reply)
 func uniqueConflict(err error, what string) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
-		return fmt.Errorf("%s: %w", what, ErrConflict)
+		return fmt.Errorf("%s: %w", what, store.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -89,22 +92,26 @@ func uniqueConflict(err error, what string) error {
 }
 
 // Reply loads one reply (lock: FOR UPDATE of its row).
-func (s *ReplyStore) Reply(ctx context.Context, q Querier, id string, lock bool) (*reply.Reply, error) {
-	sql := `SELECT ` + replyColumns + replyFrom + ` WHERE r.id = $1`
-	if lock {
-		sql += ` FOR UPDATE OF r`
-	}
-	return scanReply(q.QueryRow(ctx, sql, id))
+func (s *ReplyStore) Reply(ctx context.Context, id string) (*reply.Reply, error) {
+	return scanReply(s.DB.conn(ctx).QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.id = $1`, id))
+}
+
+// LockReply loads a reply by id and locks its row until the transaction
+// ctx carries ends.
+func (s *ReplyStore) LockReply(ctx context.Context, id string) (*reply.Reply, error) {
+	return scanReply(s.DB.conn(ctx).QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.id = $1 FOR UPDATE OF r`, id))
 }
 
 // OpenReplyOf returns the petition's reply in status st (draft or
-// approved: there is at most one), or ErrNotFound.
-func (s *ReplyStore) OpenReplyOf(ctx context.Context, q Querier, petitionID string, st reply.Status) (*reply.Reply, error) {
+// approved: there is at most one), or store.ErrNotFound.
+func (s *ReplyStore) OpenReplyOf(ctx context.Context, petitionID string, st reply.Status) (*reply.Reply, error) {
+	q := s.DB.conn(ctx)
 	return scanReply(q.QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 AND r.status = $2`, petitionID, st))
 }
 
 // Replies lists a petition's replies, oldest first.
-func (s *ReplyStore) Replies(ctx context.Context, q Querier, petitionID string) ([]reply.Reply, error) {
+func (s *ReplyStore) Replies(ctx context.Context, petitionID string) ([]reply.Reply, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 ORDER BY r.drafted_at, r.id`, petitionID)
 	if err != nil {
 		return nil, fmt.Errorf("list replies: %w", err)
@@ -122,15 +129,17 @@ func (s *ReplyStore) Replies(ctx context.Context, q Querier, petitionID string) 
 }
 
 // CurrentSigned returns the petition's signed reply that no other signed
-// reply supersedes, or ErrNotFound.
-func (s *ReplyStore) CurrentSigned(ctx context.Context, q Querier, petitionID string) (*reply.Reply, error) {
+// reply supersedes, or store.ErrNotFound.
+func (s *ReplyStore) CurrentSigned(ctx context.Context, petitionID string) (*reply.Reply, error) {
+	q := s.DB.conn(ctx)
 	return scanReply(q.QueryRow(ctx, `SELECT `+replyColumns+replyFrom+` WHERE r.petition_id = $1 AND r.status = 'signed'
 		AND NOT EXISTS (SELECT 1 FROM replies n WHERE n.supersedes = r.id AND n.status = 'signed')
 		ORDER BY d.signed_at DESC LIMIT 1`, petitionID))
 }
 
 // SetReview records a review decision (approved or sent back).
-func (s *ReplyStore) SetReview(ctx context.Context, tx pgx.Tx, id string, st reply.Status, reviewer, comment string, at time.Time) error {
+func (s *ReplyStore) SetReview(ctx context.Context, id string, st reply.Status, reviewer, comment string, at time.Time) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `UPDATE replies SET status = $2, reviewed_by = $3, reviewed_at = $4, review_comment = $5, updated_at = $4
 		WHERE id = $1`, id, st, reviewer, at, comment)
 	if err != nil {
@@ -140,7 +149,8 @@ func (s *ReplyStore) SetReview(ctx context.Context, tx pgx.Tx, id string, st rep
 }
 
 // NextNumber takes the next number of the agency's yearly register.
-func (s *ReplyStore) NextNumber(ctx context.Context, tx pgx.Tx, agency string, year int) (int, error) {
+func (s *ReplyStore) NextNumber(ctx context.Context, agency string, year int) (int, error) {
+	tx := s.DB.conn(ctx)
 	var n int
 	err := tx.QueryRow(ctx, `INSERT INTO reply_numbers (agency_code, year, last) VALUES ($1, $2, 1)
 		ON CONFLICT (agency_code, year) DO UPDATE SET last = reply_numbers.last + 1 RETURNING last`, agency, year).Scan(&n)
@@ -150,23 +160,9 @@ func (s *ReplyStore) NextNumber(ctx context.Context, tx pgx.Tx, agency string, y
 	return n, nil
 }
 
-// SignedDocument is a signed reply's stored record.
-type SignedDocument struct {
-	ReplyID, PetitionID, Agency string
-	Number                      string
-	Year, Seq                   int
-	PDF                         []byte
-	SHA256                      string
-	SignerID, SignedBy          string
-	KeyName                     string
-	KeyVersion                  int
-	Certificate                 []byte
-	SignedAt                    time.Time
-	Timestamped                 bool
-}
-
 // InsertSigned stores a signed document and marks its reply signed.
-func (s *ReplyStore) InsertSigned(ctx context.Context, tx pgx.Tx, d *SignedDocument) error {
+func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size,
 		signer_id, signed_by, key_name, key_version, certificate, signed_at, timestamped)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
@@ -183,11 +179,12 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, tx pgx.Tx, d *SignedDocum
 }
 
 // PDF returns a signed reply's bytes.
-func (s *ReplyStore) PDF(ctx context.Context, q Querier, replyID string) ([]byte, error) {
+func (s *ReplyStore) PDF(ctx context.Context, replyID string) ([]byte, error) {
+	q := s.DB.conn(ctx)
 	var b []byte
 	err := q.QueryRow(ctx, `SELECT pdf FROM signed_replies WHERE reply_id = $1`, replyID).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load signed reply: %w", err)
@@ -195,28 +192,13 @@ func (s *ReplyStore) PDF(ctx context.Context, q Querier, replyID string) ([]byte
 	return b, nil
 }
 
-// Signer is a signer's key version and certificate.
-type Signer struct {
-	ID, AccountID   string
-	FullName, Title string
-	OnBehalf        string
-	KeyName         string
-	KeyVersion      int
-	KeyType         string
-	Certificate     *x509.Certificate
-	Chain           []*x509.Certificate // the certificate, then its issuers
-	ChainPEM        string
-	Status          string
-	CreatedAt       time.Time
-}
-
 const signerColumns = `id, account_id, full_name, title, on_behalf, key_name, key_version, key_type, chain_pem, status, created_at`
 
-func scanSigner(row pgx.Row) (*Signer, error) {
-	var g Signer
+func scanSigner(row pgx.Row) (*reply.Signer, error) {
+	var g reply.Signer
 	err := row.Scan(&g.ID, &g.AccountID, &g.FullName, &g.Title, &g.OnBehalf, &g.KeyName, &g.KeyVersion, &g.KeyType, &g.ChainPEM, &g.Status, &g.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load signer: %w", err)
@@ -228,13 +210,15 @@ func scanSigner(row pgx.Row) (*Signer, error) {
 	return &g, nil
 }
 
-// ActiveSigner returns the account's active signer, or ErrNotFound.
-func (s *ReplyStore) ActiveSigner(ctx context.Context, q Querier, accountID string) (*Signer, error) {
+// ActiveSigner returns the account's active signer, or store.ErrNotFound.
+func (s *ReplyStore) ActiveSigner(ctx context.Context, accountID string) (*reply.Signer, error) {
+	q := s.DB.conn(ctx)
 	return scanSigner(q.QueryRow(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 AND status = 'active'`, accountID))
 }
 
 // ActiveSigners lists every account's active signer row.
-func (s *ReplyStore) ActiveSigners(ctx context.Context, q Querier) ([]Signer, error) {
+func (s *ReplyStore) ActiveSigners(ctx context.Context) ([]reply.Signer, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE status = 'active' ORDER BY key_name`)
 	if err != nil {
 		return nil, fmt.Errorf("list active signers: %w", err)
@@ -243,7 +227,8 @@ func (s *ReplyStore) ActiveSigners(ctx context.Context, q Querier) ([]Signer, er
 }
 
 // Signers lists an account's signer rows, newest first.
-func (s *ReplyStore) Signers(ctx context.Context, q Querier, accountID string) ([]Signer, error) {
+func (s *ReplyStore) Signers(ctx context.Context, accountID string) ([]reply.Signer, error) {
+	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id = $1 ORDER BY key_version DESC`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list signers: %w", err)
@@ -252,9 +237,9 @@ func (s *ReplyStore) Signers(ctx context.Context, q Querier, accountID string) (
 }
 
 // collectSigners reads signer rows to their end.
-func collectSigners(rows pgx.Rows) ([]Signer, error) {
+func collectSigners(rows pgx.Rows) ([]reply.Signer, error) {
 	defer rows.Close()
-	var out []Signer
+	var out []reply.Signer
 	for rows.Next() {
 		g, err := scanSigner(rows)
 		if err != nil {
@@ -267,14 +252,15 @@ func collectSigners(rows pgx.Rows) ([]Signer, error) {
 
 // AddSigner retires the account's active signer, if any, and stores g as
 // the active one.
-func (s *ReplyStore) AddSigner(ctx context.Context, tx pgx.Tx, g *Signer, now time.Time) error {
+func (s *ReplyStore) AddSigner(ctx context.Context, g *reply.Signer, now time.Time) error {
+	tx := s.DB.conn(ctx)
 	if _, err := tx.Exec(ctx, `UPDATE signers SET status = 'retired' WHERE account_id = $1 AND status = 'active'`, g.AccountID); err != nil {
 		return fmt.Errorf("retire signer: %w", err)
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO signers (account_id, full_name, title, on_behalf, key_name, key_version, key_type, certificate,
 		chain_pem, serial, not_after, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12) RETURNING id`,
 		g.AccountID, g.FullName, g.Title, g.OnBehalf, g.KeyName, g.KeyVersion, g.KeyType, g.Certificate.Raw, g.ChainPEM,
-		verify.SerialHex(g.Certificate), g.Certificate.NotAfter, now).Scan(&g.ID)
+		g.Serial(), g.Certificate.NotAfter, now).Scan(&g.ID)
 	if err != nil {
 		return uniqueConflict(err, "add signer")
 	}
@@ -283,7 +269,8 @@ func (s *ReplyStore) AddSigner(ctx context.Context, tx pgx.Tx, g *Signer, now ti
 }
 
 // RevokeSigner marks a signer row revoked.
-func (s *ReplyStore) RevokeSigner(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
+func (s *ReplyStore) RevokeSigner(ctx context.Context, id string, now time.Time) error {
+	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `UPDATE signers SET status = 'revoked', revoked_at = $2 WHERE id = $1`, id, now)
 	if err != nil {
 		return fmt.Errorf("revoke signer: %w", err)
@@ -313,34 +300,6 @@ func parseChain(s string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-// AgencyHeading returns an agency's Vietnamese name and its parent's ("" at
-// the root), as a document's heading prints them.
-func (s *ReplyStore) AgencyHeading(ctx context.Context, q Querier, code string) (name, parent string, err error) {
-	err = q.QueryRow(ctx, `SELECT a.name_vi, coalesce(p.name_vi, '') FROM agencies a LEFT JOIN agencies p ON p.code = a.parent_code
-		WHERE a.code = $1`, code).Scan(&name, &parent)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", ErrNotFound
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("agency heading: %w", err)
-	}
-	return name, parent, nil
-}
-
-// RegisterEntry is what the register of issued replies says of one reply.
-type RegisterEntry struct {
-	ReplyID, PetitionID, TrackingCode string
-	Number, Agency, AgencyName        string
-	SHA256                            string
-	Size                              int
-	SignedAt                          time.Time
-	SignerName, SignerTitle           string
-	SignerStatus                      string // active, retired or revoked
-	CertSerial                        string
-	SupersededBy                      string
-	Published                         bool
-}
-
 const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
 	d.signed_at, s.full_name, s.title, s.status, s.serial, p.state IN ('published', 'closed'),
 	coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '')
@@ -349,8 +308,9 @@ const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.numb
 
 // Register finds an issued reply by reply id (by = "id"), by its short
 // code, the id's last 12 hex digits (by = "short"), or by the SHA-256 of
-// its PDF (by = "sha256"), or ErrNotFound.
-func (s *ReplyStore) Register(ctx context.Context, q Querier, by, value string) (*RegisterEntry, error) {
+// its PDF (by = "sha256"), or store.ErrNotFound.
+func (s *ReplyStore) Register(ctx context.Context, by, value string) (*reply.RegisterEntry, error) {
+	q := s.DB.conn(ctx)
 	col := "d.reply_id::text"
 	switch by {
 	case "sha256":
@@ -358,12 +318,12 @@ func (s *ReplyStore) Register(ctx context.Context, q Querier, by, value string) 
 	case "short":
 		col = "right(d.reply_id::text, 12)"
 	}
-	var e RegisterEntry
+	var e reply.RegisterEntry
 	err := q.QueryRow(ctx, registerQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
 		&e.Agency, &e.AgencyName, &e.SHA256, &e.Size, &e.SignedAt, &e.SignerName, &e.SignerTitle, &e.SignerStatus, &e.CertSerial,
 		&e.Published, &e.SupersededBy)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"pakn/internal/pdfrender"
+	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -76,7 +77,7 @@ func BenchmarkSignReply(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := signing.SignPDF(doc, signing.PDFRequest{Signer: k.signer, Chain: []*x509.Certificate{k.cert, issuing},
+					if _, err := signing.SignPDF(doc, reply.SignRequest{Signer: k.signer, Chain: []*x509.Certificate{k.cert, issuing},
 						Name: "Le Hoang Cuong", Reason: "bench", Location: "Ha Noi"}); err != nil {
 						b.Error(err)
 						return

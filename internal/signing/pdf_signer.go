@@ -28,18 +28,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"pakn/internal/apperr"
+	"pakn/internal/reply"
 )
-
-// PDFRequest is what SignPDF needs.
-type PDFRequest struct {
-	Signer   crypto.Signer       // called exactly once
-	Chain    []*x509.Certificate // the signer's certificate first, then its issuers
-	Name     string              // signer's name; folded to ASCII in the signature dictionary
-	Reason   string              // folded to ASCII
-	Location string              // folded to ASCII
-	Time     time.Time           // the signing time written in the CMS and the dictionary
-	TSAURL   string              // optional RFC 3161 time-stamping service (see TSARelay)
-}
 
 // MaxPDFBytes bounds the documents SignPDF accepts.
 const MaxPDFBytes = 20 << 20
@@ -53,7 +43,7 @@ const MaxPDFBytes = 20 << 20
 // chain sizes with room to spare, and the signer refuses a second call, so
 // an underestimate fails cleanly instead of signing twice and writing two
 // concatenated copies.
-func SignPDF(doc []byte, r PDFRequest) ([]byte, error) {
+func SignPDF(doc []byte, r reply.SignRequest) ([]byte, error) {
 	if len(doc) == 0 || len(doc) > MaxPDFBytes {
 		return nil, fmt.Errorf("sign pdf: document of %d bytes (1 to %d)", len(doc), MaxPDFBytes)
 	}

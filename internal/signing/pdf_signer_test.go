@@ -18,6 +18,7 @@ import (
 
 	"pakn/internal/pdfrender"
 	"pakn/internal/pdftest"
+	"pakn/internal/reply"
 )
 
 // testCA issues certificates like Vault's official-signer role does.
@@ -103,7 +104,7 @@ func TestSignPDFIndependentCheckers(t *testing.T) {
 			ca := newCA(t, kind)
 			key := &countingSigner{Signer: newKey(t, kind)}
 			leaf := ca.issue(t, key.Public(), "Nguyễn Văn Ĩnh")
-			out, err := SignPDF(doc, PDFRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, Name: "Nguyễn Văn Ĩnh (ĩ)",
+			out, err := SignPDF(doc, reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, Name: "Nguyễn Văn Ĩnh (ĩ)",
 				Reason: "Trả lời phản ánh, kiến nghị", Location: "Hà Nội, Việt Nam"})
 			if err != nil {
 				t.Fatal(err)
@@ -148,11 +149,11 @@ func TestSignPDFRejectsBadInput(t *testing.T) {
 	ca := newCA(t, "ecdsa-p256")
 	chain := []*x509.Certificate{ca.issue(t, key.Public(), "A"), ca.cert}
 	for name, doc := range map[string][]byte{"empty": nil, "not a pdf": []byte("hello"), "truncated": renderSample(t)[:500]} {
-		if _, err := SignPDF(doc, PDFRequest{Signer: key, Chain: chain}); err == nil {
+		if _, err := SignPDF(doc, reply.SignRequest{Signer: key, Chain: chain}); err == nil {
 			t.Errorf("%s: signed", name)
 		}
 	}
-	if _, err := SignPDF(renderSample(t), PDFRequest{Signer: key}); err == nil {
+	if _, err := SignPDF(renderSample(t), reply.SignRequest{Signer: key}); err == nil {
 		t.Error("signed without a certificate")
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"pakn/internal/apperr"
 	"pakn/internal/pdftest"
+	"pakn/internal/reply"
 )
 
 // testTSA is an RFC 3161 time-stamping authority on loopback.
@@ -77,7 +78,7 @@ func TestSignPDFWithTimestampThroughRelay(t *testing.T) {
 	defer relay.Close()
 	key := &countingSigner{Signer: newKey(t, "ecdsa-p256")}
 	leaf := ca.issue(t, key.Public(), "Lê Hoàng Cường")
-	out, err := SignPDF(renderSample(t), PDFRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
+	out, err := SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestSlowTSAFailsCleanly(t *testing.T) {
 	defer relay.Close()
 	key := newKey(t, "ecdsa-p256")
 	leaf := ca.issue(t, key.Public(), "A")
-	_, err = SignPDF(renderSample(t), PDFRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
+	_, err = SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
 	if apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("slow TSA: %v (%s), want unavailable", err, apperr.CodeOf(err))
 	}

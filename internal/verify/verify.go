@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"pakn/internal/reply"
+
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 )
@@ -643,7 +645,7 @@ func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
 func describe(c *x509.Certificate) *Certificate {
 	sum := sha256.Sum256(c.Raw)
 	d := &Certificate{Subject: c.Subject.String(), CommonName: c.Subject.CommonName, Issuer: c.Issuer.String(),
-		Serial: SerialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyAlgorithm: keyAlgorithm(c),
+		Serial: reply.SerialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), KeyAlgorithm: keyAlgorithm(c),
 		SHA256: hex.EncodeToString(sum[:])}
 	if len(c.Subject.Organization) > 0 {
 		d.Organization = c.Subject.Organization[0]
@@ -659,18 +661,4 @@ func keyAlgorithm(c *x509.Certificate) string {
 		return "RSA"
 	}
 	return c.PublicKeyAlgorithm.String()
-}
-
-// SerialHex writes a certificate's serial number as Vault does: lower-case
-// hex byte pairs separated by colons.
-func SerialHex(c *x509.Certificate) string {
-	b := c.SerialNumber.Bytes()
-	out := make([]byte, 0, len(b)*3)
-	for i, x := range b {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
-	}
-	return string(out)
 }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"pakn/internal/pdfrender"
+	"pakn/internal/reply"
 	"pakn/internal/signing"
 
 	"github.com/digitorus/timestamp"
@@ -482,7 +483,7 @@ func (p *PKI) TSA(t testing.TB) string {
 // (none when it is "").
 func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
-	out, err := signing.SignPDF(doc, signing.PDFRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", TSAURL: tsaURL})
+	out, err := signing.SignPDF(doc, reply.SignRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", TSAURL: tsaURL})
 	if err != nil {
 		t.Fatal(err)
 	}

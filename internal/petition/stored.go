@@ -1,0 +1,46 @@
+package petition
+
+import "pakn/internal/deadline"
+
+// Stored is a petition as the store keeps it: with its sealed parts.
+type Stored struct {
+	Petition
+	PetitionerEnc string // Vault ciphertext of the petitioner's personal data
+	LookupHash    []byte
+}
+
+// AttachmentInfo describes a stored attachment.
+type AttachmentInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+}
+
+// Filter selects petitions for a list.
+type Filter struct {
+	Agency    string
+	States    []State
+	Category  Category
+	DueBefore *deadline.Date // next update due on or before
+	DueFrom   *deadline.Date // next update due on or after
+	Overdue   *deadline.Date // due before this date (today) and not finished
+	Query     string         // full-text, any diacritics
+	Limit     int
+	Offset    int
+}
+
+// DueCount is how many open petitions of an agency are overdue or due soon.
+type DueCount struct {
+	Agency  string
+	Overdue int
+	DueSoon int
+}
+
+// IdempotencyRecord is what a key remembers.
+type IdempotencyRecord struct {
+	RequestHash []byte
+	PetitionID  string
+	ResponseEnc string
+}

@@ -1,0 +1,80 @@
+package reply
+
+import (
+	"crypto"
+	"crypto/x509"
+	"time"
+)
+
+// SignedDocument is a signed reply's stored record.
+type SignedDocument struct {
+	ReplyID, PetitionID, Agency string
+	Number                      string
+	Year, Seq                   int
+	PDF                         []byte
+	SHA256                      string
+	SignerID, SignedBy          string
+	KeyName                     string
+	KeyVersion                  int
+	Certificate                 []byte
+	SignedAt                    time.Time
+	Timestamped                 bool
+}
+
+// Signer is a signer's key version and certificate.
+type Signer struct {
+	ID, AccountID   string
+	FullName, Title string
+	OnBehalf        string
+	KeyName         string
+	KeyVersion      int
+	KeyType         string
+	Certificate     *x509.Certificate
+	Chain           []*x509.Certificate // the certificate, then its issuers
+	ChainPEM        string
+	Status          string
+	CreatedAt       time.Time
+}
+
+// RegisterEntry is what the register of issued replies says of one reply.
+type RegisterEntry struct {
+	ReplyID, PetitionID, TrackingCode string
+	Number, Agency, AgencyName        string
+	SHA256                            string
+	Size                              int
+	SignedAt                          time.Time
+	SignerName, SignerTitle           string
+	SignerStatus                      string // active, retired or revoked
+	CertSerial                        string
+	SupersededBy                      string
+	Published                         bool
+}
+
+// Serial is the signer's certificate serial number as Vault writes it.
+func (g *Signer) Serial() string { return SerialHex(g.Certificate) }
+
+// SerialHex writes a certificate's serial number as Vault does: lower-case
+// hex byte pairs separated by colons.
+func SerialHex(c *x509.Certificate) string {
+	b := c.SerialNumber.Bytes()
+	out := make([]byte, 0, len(b)*3)
+	for i, x := range b {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, "0123456789abcdef"[x>>4], "0123456789abcdef"[x&15])
+	}
+	return string(out)
+}
+
+// SignRequest is what signing a rendered reply needs: the key, its chain,
+// and the texts of the signature dictionary.
+type SignRequest struct {
+	Signer   crypto.Signer       // called exactly once
+	Chain    []*x509.Certificate // the signer's certificate first, then its issuers
+	Name     string              // signer's name; folded to ASCII in the signature dictionary
+	Reason   string              // folded to ASCII
+	Location string              // folded to ASCII
+	Time     time.Time           // the signing time written in the CMS and the dictionary
+	TSAURL   string              // optional RFC 3161 time-stamping service (see signing.TSARelay)
+}

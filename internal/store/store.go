@@ -1,0 +1,184 @@
+// Package store declares what pakn's services need from storage and
+// nothing of how it is kept: the unit of work, carried in the context; the
+// errors every store returns; one interface per kind of record. The
+// postgres package implements them; the services see only these.
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"pakn/internal/access"
+	"pakn/internal/agency"
+	"pakn/internal/audit"
+	"pakn/internal/auth"
+	"pakn/internal/deadline"
+	"pakn/internal/petition"
+	"pakn/internal/reply"
+)
+
+// The errors a store returns (wrapped or not): test them with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+	// ErrKeyUsed rolls back a group of submissions in which an idempotency
+	// key was used before (each is then written on its own).
+	ErrKeyUsed = errors.New("idempotency key used before")
+)
+
+// Tx is the unit of work. InTx runs fn in one transaction, carried by the
+// context fn receives: every store call made with that context joins it,
+// and it commits when fn returns nil and rolls back otherwise. This is how
+// an action and its audit event commit together or not at all.
+type Tx interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Audit is the tamper-evident audit chain.
+type Audit interface {
+	// Append seals e to the chain's head inside the transaction ctx
+	// carries (it fails outside one).
+	Append(ctx context.Context, e *audit.Event) error
+	// Walk calls fn for every event after sequence number after, in order.
+	Walk(ctx context.Context, after int64, fn func(*audit.Event) error) error
+	// Verify walks the whole chain and returns the first break, if any.
+	Verify(ctx context.Context, anchor *audit.Anchor, progress func(done int64)) (*audit.Verifier, *audit.Break, error)
+}
+
+// Agencies is the directory of agencies.
+type Agencies interface {
+	// Ensure creates a unless an agency with its code exists, appending
+	// the "agency.create" event (actor's, completed) in the same
+	// transaction; it reports whether it created a.
+	Ensure(ctx context.Context, a agency.Agency, actor audit.Event) (bool, error)
+	List(ctx context.Context) ([]agency.Agency, error)
+	Exists(ctx context.Context, code string) (bool, error)
+	// Subtree lists root and every agency below it.
+	Subtree(ctx context.Context, root string) ([]string, error)
+	// Heading returns an agency's Vietnamese name and its parent's ("" at
+	// the root), as a document's heading prints them.
+	Heading(ctx context.Context, code string) (name, parent string, err error)
+}
+
+// Submission is one petition written by a group commit, with its receipt
+// (sealed) under its idempotency key, if any, and its audit event.
+type Submission struct {
+	Petition *petition.Stored
+	Key      string
+	KeyHash  []byte
+	Receipt  string
+	Event    *audit.Event
+}
+
+// Petitions keeps petitions, their timelines, their attachments and the
+// idempotency keys of submissions.
+type Petitions interface {
+	// WriteGroup writes submissions without attachments in one
+	// transaction, events included; a key used before gives ErrKeyUsed, a
+	// taken tracking code ErrConflict, and nothing is written.
+	WriteGroup(ctx context.Context, subs []Submission) error
+	// Insert stores a new petition; a taken tracking code is ErrConflict.
+	Insert(ctx context.Context, p *petition.Stored) error
+	// Exists reports whether a tracking code is taken.
+	Exists(ctx context.Context, code string) (bool, error)
+	Petition(ctx context.Context, id string) (*petition.Stored, error)
+	// LockPetition loads a petition and locks it until the transaction ends.
+	LockPetition(ctx context.Context, id string) (*petition.Stored, error)
+	PetitionByCode(ctx context.Context, code string) (*petition.Stored, error)
+	Update(ctx context.Context, p *petition.Petition) error
+	AddEvent(ctx context.Context, petitionID string, e petition.Event) error
+	Events(ctx context.Context, petitionID string, publicOnly bool) ([]petition.Event, error)
+	AddAttachment(ctx context.Context, petitionID string, pos int, a *petition.Attachment) error
+	Attachments(ctx context.Context, petitionID string) ([]petition.AttachmentInfo, error)
+	Attachment(ctx context.Context, petitionID, id string) (*petition.AttachmentInfo, error)
+	CopyAttachment(ctx context.Context, id string, w io.Writer) error
+	// List returns the petitions matching f, most recent first, and how
+	// many match in all.
+	List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error)
+	DueCounts(ctx context.Context, agencies []string, today, soonUntil deadline.Date) ([]petition.DueCount, error)
+	// ClaimKey claims an idempotency key: nil when new (store the answer
+	// with SaveKeyResult before the transaction commits), else what the key
+	// remembers.
+	ClaimKey(ctx context.Context, key string, hash []byte, now time.Time) (*petition.IdempotencyRecord, error)
+	ReadKey(ctx context.Context, key string) (*petition.IdempotencyRecord, error)
+	SaveKeyResult(ctx context.Context, key, petitionID, responseEnc string) error
+}
+
+// Replies keeps replies, signed documents, signers and the register of
+// issued replies.
+type Replies interface {
+	InsertReply(ctx context.Context, r *reply.Reply) error
+	Reply(ctx context.Context, id string) (*reply.Reply, error)
+	// LockReply loads a reply and locks it until the transaction ends.
+	LockReply(ctx context.Context, id string) (*reply.Reply, error)
+	// OpenReplyOf returns the petition's reply in status st (draft or
+	// approved: there is at most one).
+	OpenReplyOf(ctx context.Context, petitionID string, st reply.Status) (*reply.Reply, error)
+	Replies(ctx context.Context, petitionID string) ([]reply.Reply, error)
+	// CurrentSigned returns the petition's signed reply that no other
+	// reply supersedes.
+	CurrentSigned(ctx context.Context, petitionID string) (*reply.Reply, error)
+	SetReview(ctx context.Context, id string, st reply.Status, reviewer, comment string, at time.Time) error
+	// NextNumber allocates the next document number of an agency's year.
+	NextNumber(ctx context.Context, agency string, year int) (int, error)
+	// InsertSigned stores a signed document and marks its reply signed.
+	InsertSigned(ctx context.Context, d *reply.SignedDocument) error
+	PDF(ctx context.Context, replyID string) ([]byte, error)
+	ActiveSigner(ctx context.Context, accountID string) (*reply.Signer, error)
+	ActiveSigners(ctx context.Context) ([]reply.Signer, error)
+	Signers(ctx context.Context, accountID string) ([]reply.Signer, error)
+	// AddSigner retires the account's active signer, if any, and stores g
+	// as the active one.
+	AddSigner(ctx context.Context, g *reply.Signer, now time.Time) error
+	RevokeSigner(ctx context.Context, id string, now time.Time) error
+	// Register finds an issued reply by id (by = "id"), by its short code
+	// (by = "short") or by the SHA-256 of its PDF (by = "sha256").
+	Register(ctx context.Context, by, value string) (*reply.RegisterEntry, error)
+}
+
+// Accounts keeps staff accounts, their sessions, integration tokens and
+// sign-in throttles.
+type Accounts interface {
+	Credentials(ctx context.Context, id string) (*auth.Credentials, error)
+	CredentialsByName(ctx context.Context, username string) (*auth.Credentials, error)
+	// LockCredentials loads an account and locks it until the transaction ends.
+	LockCredentials(ctx context.Context, id string) (*auth.Credentials, error)
+	Accounts(ctx context.Context, agency string) ([]auth.Account, error)
+	CreateAccount(ctx context.Context, a auth.Account, passwordHash string) (string, time.Time, error)
+	AddRole(ctx context.Context, accountID string, r access.Role) error
+	RemoveRole(ctx context.Context, accountID string, r access.Role) error
+	SetPassword(ctx context.Context, accountID, hash string, mustChange bool, now time.Time) error
+	SetTOTP(ctx context.Context, accountID, secretEnc string, enabledAt time.Time, lastStep int64) error
+	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error
+	UseRecoveryCode(ctx context.Context, accountID string, hash []byte, now time.Time) (bool, error)
+	Disable(ctx context.Context, accountID string, now time.Time) error
+	CreateSession(ctx context.Context, ss auth.Session) error
+	Session(ctx context.Context, tokenHash []byte) (*auth.Session, error)
+	// LockSession loads a session and locks it until the transaction ends.
+	LockSession(ctx context.Context, tokenHash []byte) (*auth.Session, error)
+	TouchSession(ctx context.Context, tokenHash []byte, now time.Time) error
+	SetSessionMFA(ctx context.Context, tokenHash []byte, at time.Time) error
+	EndSession(ctx context.Context, tokenHash []byte, reason string, now time.Time) error
+	EndSessions(ctx context.Context, accountID, reason string, now time.Time) (int64, error)
+	CreateToken(ctx context.Context, t auth.APIToken, hash []byte) (string, error)
+	TokenByHash(ctx context.Context, hash []byte) (*auth.APIToken, error)
+	Token(ctx context.Context, id string) (*auth.APIToken, error)
+	Tokens(ctx context.Context, agency string) ([]auth.APIToken, error)
+	RevokeToken(ctx context.Context, id string, now time.Time) error
+	TouchToken(ctx context.Context, id string, now time.Time) error
+	KeyThrottle(ctx context.Context, key string) (auth.Throttle, error)
+	SetKeyThrottle(ctx context.Context, key string, t auth.Throttle) error
+}
+
+// Set is every store over one database; each joins the transactions its Tx
+// runs.
+type Set struct {
+	Tx        Tx
+	Audit     Audit
+	Agencies  Agencies
+	Petitions Petitions
+	Replies   Replies
+	Accounts  Accounts
+}
