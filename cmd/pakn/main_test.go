@@ -194,7 +194,7 @@ func TestUserCommands(t *testing.T) {
 		{[]string{"user", "reset-password", "-username", "nhung.nth"}, 0, "one-time password for nhung.nth"},
 		{[]string{"user", "reset-mfa", "-username", "nhung.nth"}, 0, "done"},
 		{[]string{"user", "disable", "-username", "nhung.nth"}, 0, "done"},
-		{[]string{"user", "disable", "-username", "nobody"}, 2, "no account"},
+		{[]string{"user", "disable", "-username", "nobody"}, 2, `No account "nobody"`},
 		{[]string{"user", "frobnicate", "-username", "nhung.nth"}, 2, "unknown user subcommand"},
 		{[]string{"user"}, 2, "usage"},
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"pakn/internal/msg"
 )
 
 func TestCodeAndMessage(t *testing.T) {
@@ -15,10 +17,10 @@ func TestCodeAndMessage(t *testing.T) {
 		message  string
 		contains string
 	}{
-		{New(Invalid, "field %s is required", "title"), Invalid, "field title is required", "invalid: field title is required"},
-		{fmt.Errorf("outer: %w", Wrap(cause, Unavailable, "vault sign", "try later")), Unavailable, "try later", "vault sign: unavailable"},
-		{Wrap(cause, Internal, "op", "hidden"), Internal, "internal error", "connection refused"},
-		{cause, Internal, "internal error", "connection refused"},
+		{New(Invalid, msg.UnknownRoleOf, "chief"), Invalid, "Vai trò không hợp lệ: chief / Unknown role: chief", "invalid: Vai trò không hợp lệ: chief / Unknown role: chief"},
+		{fmt.Errorf("outer: %w", Wrap(cause, Unavailable, "vault sign", msg.SigningKeyUnavailable)), Unavailable, msg.SigningKeyUnavailable.Both(), "vault sign: unavailable"},
+		{Wrap(cause, Internal, "op", msg.NoSuchPetition), Internal, msg.InternalError.Both(), "connection refused"},
+		{cause, Internal, msg.InternalError.Both(), "connection refused"},
 	}
 	for _, tt := range tests {
 		if got := CodeOf(tt.err); got != tt.code {
@@ -34,7 +36,7 @@ func TestCodeAndMessage(t *testing.T) {
 	if CodeOf(nil) != "" {
 		t.Error("CodeOf(nil) must be empty")
 	}
-	if !errors.Is(Wrap(cause, Internal, "", ""), cause) {
+	if !errors.Is(Wrap(cause, Internal, "", msg.InternalError), cause) {
 		t.Error("Unwrap lost the cause")
 	}
 }

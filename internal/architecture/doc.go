@@ -2,7 +2,7 @@
 // pakn's packages, read from `go list`, and this comment states them.
 //
 //   - Domain packages (access, agency, apperr, audit, auth, deadline,
-//     pdfrender, petition, quota, reply, spool, store, verify) import only the
+//     msg, pdfrender, petition, quota, reply, spool, store, verify) import only the
 //     standard library (never net/http), well-kept libraries made for their
 //     job, and other domain packages: no HTTP, SQL or Vault.
 //   - Services (auditlog, desk, guard, identity) import the domain and

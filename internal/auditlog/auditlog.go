@@ -16,6 +16,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -61,7 +62,7 @@ func (s *Service) Events(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil, err
 	}
 	if after < 0 || limit < 1 || limit > MaxPage {
-		return nil, apperr.New(apperr.Invalid, "after ≥ 0 và 1 ≤ limit ≤ %d / after ≥ 0 and 1 ≤ limit ≤ %d", MaxPage, MaxPage)
+		return nil, apperr.New(apperr.Invalid, msg.AuditPageBounds, MaxPage, MaxPage)
 	}
 	out := []Event{}
 	err := s.Audit.Walk(ctx, after, func(e *audit.Event) error {
@@ -98,7 +99,7 @@ func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, 
 	if anchor != "" {
 		parsed, err := audit.ParseAnchor(anchor)
 		if err != nil {
-			return nil, apperr.New(apperr.Invalid, "%s", err.Error())
+			return nil, apperr.New(apperr.Invalid, msg.AuditAnchorInvalid, err.Error())
 		}
 		a = &parsed
 	}
@@ -122,7 +123,7 @@ func (s *Service) Export(ctx context.Context, m audit.Meta, p access.Principal, 
 		return err
 	}
 	if after < 0 {
-		return apperr.New(apperr.Invalid, "after must be ≥ 0")
+		return apperr.New(apperr.Invalid, msg.AuditAfterNegative)
 	}
 	if err := s.Tx.InTx(ctx, func(ctx context.Context) error {
 		return s.Audit.Append(ctx, guard.Event(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"pakn/internal/msg"
+
 	"github.com/trustelem/zxcvbn/frequency"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -39,10 +41,19 @@ var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 var ErrWeakPassword = errors.New("password refused")
 
 // PasswordProblem says why a new password is refused, in Vietnamese and English.
-type PasswordProblem struct{ VI, EN string }
+type PasswordProblem struct {
+	VI, EN string
+	Key    msg.Key // the message of the catalogue VI and EN come from
+	Args   []any
+}
 
 // Error implements error.
 func (p *PasswordProblem) Error() string { return p.EN }
+
+// passwordProblem is the PasswordProblem of message k.
+func passwordProblem(k msg.Key, args ...any) *PasswordProblem {
+	return &PasswordProblem{VI: k.VI(args...), EN: k.EN(args...), Key: k, Args: args}
+}
 
 // Unwrap makes errors.Is(err, ErrWeakPassword) true.
 func (p *PasswordProblem) Unwrap() error { return ErrWeakPassword }
@@ -66,23 +77,21 @@ var common = func() map[string]struct{} {
 // rules: any characters, spaces and Vietnamese letters are welcome.
 func CheckPassword(pw, username string) error {
 	if !utf8.ValidString(pw) {
-		return &PasswordProblem{"Mật khẩu chứa ký tự không hợp lệ.", "The password contains invalid characters."}
+		return passwordProblem(msg.PasswordInvalidText)
 	}
 	n := utf8.RuneCountInString(norm.NFC.String(pw))
 	if n < MinPasswordLen {
-		return &PasswordProblem{fmt.Sprintf("Mật khẩu phải có ít nhất %d ký tự.", MinPasswordLen),
-			fmt.Sprintf("The password must have at least %d characters.", MinPasswordLen)}
+		return passwordProblem(msg.PasswordTooShort, MinPasswordLen)
 	}
 	if n > MaxPasswordLen {
-		return &PasswordProblem{fmt.Sprintf("Mật khẩu không được dài quá %d ký tự.", MaxPasswordLen),
-			fmt.Sprintf("The password must have at most %d characters.", MaxPasswordLen)}
+		return passwordProblem(msg.PasswordTooLong, MaxPasswordLen)
 	}
 	lower := strings.ToLower(pw)
 	if _, ok := common[lower]; ok || isRepetition(lower) {
-		return &PasswordProblem{"Mật khẩu này quá phổ biến, hãy chọn mật khẩu khác.", "This password is too common; choose another."}
+		return passwordProblem(msg.PasswordTooCommon)
 	}
 	if u := strings.ToLower(username); len(u) >= 4 && strings.Contains(lower, u) {
-		return &PasswordProblem{"Mật khẩu không được chứa tên đăng nhập.", "The password must not contain the username."}
+		return passwordProblem(msg.PasswordHasUsername)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/store"
 	"pakn/internal/verify"
@@ -76,7 +77,7 @@ func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, e
 	}
 	all, err := s.agency.List(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", "the database is not available; try again later")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", msg.DatabaseUnavailable)
 	}
 	c.known = map[string]bool{}
 	for _, a := range all {
@@ -148,10 +149,16 @@ func New(c Config) (*Service, error) {
 // Calendar returns the working-day calendar in use.
 func (s *Service) Calendar() *deadline.Calendar { return s.cal }
 
-var errNotFound = apperr.New(apperr.NotFound, "Không tìm thấy phản ánh, kiến nghị. / No such petition.")
+var errNotFound = apperr.New(apperr.NotFound, msg.NoSuchPetition)
 
-func fieldErrors(code apperr.Code, msg string, fes []petition.FieldError) error {
-	e := apperr.New(code, "%s", msg)
+// invalid is the Invalid error of the field problems fes.
+func invalid(fes ...petition.FieldError) error {
+	return fieldErrors(apperr.Invalid, msg.InvalidFields, fes)
+}
+
+// fieldErrors is the error of code with message k and the field problems fes.
+func fieldErrors(code apperr.Code, k msg.Key, fes []petition.FieldError, args ...any) error {
+	e := apperr.New(code, k, args...)
 	for _, f := range fes {
 		e.Fields = append(e.Fields, apperr.Field{Field: f.Field, VI: f.VI, EN: f.EN})
 	}
@@ -214,26 +221,24 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 			return nil, err
 		}
 		if sub.Channel == "" || sub.Channel == petition.Online {
-			return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "channel",
-				VI: "Cán bộ nhập hộ phải ghi kênh: trực tiếp, điện thoại hoặc thư.", EN: "Staff entering a petition must give the channel: in_person, phone or post."}})
+			return nil, invalid(petition.Problem("channel", msg.StaffEntryNeedsChannel))
 		}
 	case access.Anonymous:
 		if sub.Channel != "" && sub.Channel != petition.Online {
-			return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "channel",
-				VI: "Người dân gửi trực tuyến.", EN: "Petitioners submit online."}})
+			return nil, invalid(petition.Problem("channel", msg.PetitionersSubmitOnline))
 		}
 	default:
-		return nil, apperr.New(apperr.Forbidden, "Bạn không thể gửi phản ánh theo cách này. / You may not submit petitions this way.")
+		return nil, apperr.New(apperr.Forbidden, msg.SubmitNotAllowed)
 	}
 	if len(key) > MaxIdempotencyKey {
-		return nil, apperr.New(apperr.Invalid, "Idempotency-Key quá dài. / Idempotency-Key is too long.")
+		return nil, apperr.New(apperr.Invalid, msg.IdempotencyKeyTooLong)
 	}
 	fes := sub.Normalize()
 	if len(files) > petition.MaxAttachments {
-		fes = append(fes, petition.FieldError{Field: "attachments", VI: "Tối đa 5 tệp đính kèm.", EN: "At most 5 attachments."})
+		fes = append(fes, petition.Problem("attachments", msg.AtMostFiveAttachments))
 	}
 	if len(fes) > 0 {
-		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", fes)
+		return nil, invalid(fes...)
 	}
 	var atts []*petition.Attachment
 	for i, f := range files {
@@ -246,7 +251,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 			} else if f.Content.Size() == 0 {
 				code = apperr.Invalid
 			}
-			return nil, fieldErrors(code, fe.VI+" / "+fe.EN, []petition.FieldError{*fe})
+			return nil, fieldErrors(code, fe.Key, []petition.FieldError{*fe}, fe.Args...)
 		}
 		atts = append(atts, a)
 	}
@@ -292,7 +297,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 			// Its writer stops with ctx; the caller frees the files once nothing reads them.
 			<-j.done
 		}
-		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", "Hết thời gian chờ; gửi lại với cùng Idempotency-Key. / Timed out; retry with the same Idempotency-Key.")
+		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", msg.SubmitTimedOut)
 	}
 	if j.err != nil {
 		return nil, j.err
@@ -309,10 +314,10 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 
 func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *petition.IdempotencyRecord) (*Receipt, error) {
 	if !bytes.Equal(prev.RequestHash, hash) {
-		return nil, apperr.New(apperr.Conflict, "Idempotency-Key này đã dùng cho một yêu cầu khác. / This Idempotency-Key was used for a different request.")
+		return nil, apperr.New(apperr.Conflict, msg.IdempotencyKeyReused)
 	}
 	if prev.ResponseEnc == "" {
-		return nil, apperr.New(apperr.Conflict, "Yêu cầu trước với cùng khóa chưa hoàn tất. / The first request with this key has not finished.")
+		return nil, apperr.New(apperr.Conflict, msg.IdempotencyKeyPending)
 	}
 	b, err := s.box.Open(ctx, "idempotency:"+key, prev.ResponseEnc)
 	if err != nil {
@@ -409,7 +414,7 @@ func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code
 		if err != nil {
 			return nil, err
 		}
-		return nil, apperr.New(apperr.NotFound, "Mã tra cứu hoặc mã bí mật không đúng. / The tracking code or secret is wrong.")
+		return nil, apperr.New(apperr.NotFound, msg.WrongTrackingCodeOrSecret)
 	}
 	return rec, nil
 }
@@ -450,8 +455,7 @@ func (s *Service) Reopen(ctx context.Context, m audit.Meta, code, secret, reason
 	}
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 10 || n > 2000 {
-		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "reason",
-			VI: "Hãy nêu lý do chưa đồng ý (10–2.000 ký tự).", EN: "Give the reason you are not satisfied (10–2,000 characters)."}})
+		return invalid(petition.Problem("reason", msg.ReopenReasonLength))
 	}
 	return s.move(ctx, m, access.Principal{Kind: access.Anonymous, Name: "petitioner"}, rec.ID, petition.Reopen, TransitionInput{Note: reason})
 }

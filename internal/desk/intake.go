@@ -12,6 +12,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/store"
 )
@@ -112,7 +113,7 @@ type intake struct {
 }
 
 var errQueueFull = &apperr.Error{Code: apperr.Unavailable, RetryAfter: queueRetryAfter,
-	Message: "Hệ thống đang nhận quá nhiều hồ sơ; hãy gửi lại sau ít phút (với cùng Idempotency-Key). / Too many submissions are being received; send again in a few minutes (with the same Idempotency-Key)."}
+	Key: msg.IntakeQueueFull}
 
 // admit counts j against the bound, or refuses it when the bound is reached.
 func (in *intake) admit(j *job) error {

@@ -16,6 +16,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/pdfrender"
 	"pakn/internal/petition"
 	"pakn/internal/reply"
@@ -40,7 +41,7 @@ type Documents struct {
 	TSAURL    string // optional RFC 3161 time-stamping service (a signing.TSARelay's URL)
 }
 
-var errReplyNotFound = apperr.New(apperr.NotFound, "Không tìm thấy văn bản trả lời. / No such reply.")
+var errReplyNotFound = apperr.New(apperr.NotFound, msg.NoSuchReply)
 
 var vnZone = time.FixedZone("ICT", 7*3600)
 
@@ -88,13 +89,13 @@ func stateConflict(state petition.State, t petition.Transition) error {
 	if allowed == nil {
 		allowed = []petition.Transition{}
 	}
-	e := apperr.New(apperr.Conflict, "Không thể %s khi phản ánh đang ở trạng thái %s. / Cannot %s a petition that is %s.", t, state, t, state)
+	e := apperr.New(apperr.Conflict, msg.CannotInState, t, state, t, state)
 	e.Extra = map[string]any{"state": state, "allowed_transitions": allowed}
 	return e
 }
 
 func replyConflict(r *reply.Reply, what string) error {
-	e := apperr.New(apperr.Conflict, "Văn bản trả lời đang ở trạng thái %s, không thể %s. / The reply is %s; cannot %s it.", r.Status, what, r.Status, what)
+	e := apperr.New(apperr.Conflict, msg.ReplyCannotInStatus, r.Status, what, r.Status, what)
 	e.Extra = map[string]any{"reply_status": r.Status}
 	return e
 }
@@ -150,7 +151,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, err
 	}
 	if fes := c.Normalize(); len(fes) > 0 {
-		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", fes)
+		return nil, invalid(fes...)
 	}
 	now := s.now()
 	id, err := newUUID(now)
@@ -172,7 +173,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 		switch pet.State {
 		case petition.InProgress:
 			if supersedes != "" && (cur == nil || cur.ID != supersedes) {
-				return apperr.New(apperr.Conflict, "Chỉ có thể thay thế văn bản trả lời hiện hành. / Only the current signed reply can be superseded.")
+				return apperr.New(apperr.Conflict, msg.OnlyCurrentSuperseded)
 			}
 			if cur != nil {
 				r.Supersedes = cur.ID
@@ -182,7 +183,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			}
 		case petition.ReplySigned, petition.Published, petition.Closed:
 			if cur == nil || supersedes != cur.ID {
-				return apperr.New(apperr.Conflict, "Văn bản đính chính phải nêu văn bản trả lời hiện hành trong supersedes. / A correction must name the current signed reply in supersedes.")
+				return apperr.New(apperr.Conflict, msg.CorrectionNamesCurrent)
 			}
 			r.Supersedes, correction = cur.ID, true
 			if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
@@ -193,7 +194,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			return stateConflict(pet.State, petition.DraftReply)
 		}
 		if err := s.replies.InsertReply(ctx, r); errors.Is(err, store.ErrConflict) {
-			return apperr.New(apperr.Conflict, "Đã có một văn bản trả lời đang soạn hoặc chờ ký. / Another reply of this petition is in review or awaiting signature.")
+			return apperr.New(apperr.Conflict, msg.AnotherReplyOpen)
 		} else if err != nil {
 			return err
 		}
@@ -216,8 +217,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 	}
 	comment = petition.Clean(comment, true)
 	if utf8.RuneCountInString(comment) > reply.MaxComment || (!approve && comment == "") {
-		return nil, fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note",
-			VI: "Nêu ý kiến khi trả lại dự thảo (tối đa 2.000 ký tự).", EN: "Say why the draft is sent back (2,000 characters at most)."}})
+		return nil, invalid(petition.Problem("note", msg.SayWhySentBackBounded))
 	}
 	t, st := petition.ApproveReply, reply.Approved
 	if !approve {
@@ -232,7 +232,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 			return replyConflict(cur, "review")
 		}
 		if cur.DraftedBy == p.ID {
-			return apperr.New(apperr.Forbidden, "Người soạn thảo không tự duyệt văn bản của mình. / The official who drafted a reply cannot review it.")
+			return apperr.New(apperr.Forbidden, msg.DrafterCannotReview)
 		}
 		now := s.now()
 		if err := s.replies.SetReview(ctx, cur.ID, st, p.ID, comment, now); err != nil {
@@ -272,11 +272,11 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 		return nil, replyConflict(r, "sign")
 	}
 	if s.keys == nil {
-		return nil, apperr.New(apperr.Unavailable, "Chức năng ký số chưa được cấu hình. / Signing is not configured.")
+		return nil, apperr.New(apperr.Unavailable, msg.SigningNotConfigured)
 	}
 	signer, err := s.replies.ActiveSigner(ctx, p.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.New(apperr.Conflict, "Tài khoản chưa được cấp khóa ký (pakn signer provision). / This account has no signing key (pakn signer provision).")
+		return nil, apperr.New(apperr.Conflict, msg.NoSigningKey)
 	}
 	if err != nil {
 		return nil, err
@@ -418,7 +418,7 @@ func (s *Service) ReplyPDF(ctx context.Context, m audit.Meta, p access.Principal
 
 func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal, r *reply.Reply) (*reply.Reply, []byte, error) {
 	if r.Document == nil {
-		return nil, nil, apperr.New(apperr.NotFound, "Văn bản trả lời chưa được ký. / The reply is not signed yet.")
+		return nil, nil, apperr.New(apperr.NotFound, msg.ReplyNotSigned)
 	}
 	b, err := s.replies.PDF(ctx, r.ID)
 	if err != nil {
@@ -440,7 +440,7 @@ func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, se
 	}
 	r, err := s.replies.CurrentSigned(ctx, rec.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, apperr.New(apperr.NotFound, "Chưa có văn bản trả lời đã ký. / There is no signed reply yet.")
+		return nil, nil, apperr.New(apperr.NotFound, msg.NoSignedReply)
 	}
 	if err != nil {
 		return nil, nil, err

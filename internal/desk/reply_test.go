@@ -265,8 +265,8 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 	}
 	_, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
 	ae := wantCode(t, err, apperr.Unavailable)
-	if !strings.Contains(ae.Message, "thử lại") || !strings.Contains(ae.Message, "try again") {
-		t.Errorf("unclear message: %q", ae.Message)
+	if m := ae.Message(); !strings.Contains(m, "thử lại") || !strings.Contains(m, "try again") {
+		t.Errorf("unclear message: %q", m)
 	}
 	unchanged("sealed")
 

@@ -14,6 +14,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/reply"
 	"pakn/internal/store"
@@ -71,7 +72,7 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 		q.Limit = 50
 	}
 	if q.Limit < 1 || q.Limit > MaxListLimit || q.Offset < 0 || q.Offset > 100000 || utf8.RuneCountInString(q.Query) > 200 {
-		return nil, 0, apperr.New(apperr.Invalid, "Tham số tìm kiếm không hợp lệ (limit 1–200, q tối đa 200 ký tự). / Invalid list parameters (limit 1–200, q at most 200 characters).")
+		return nil, 0, apperr.New(apperr.Invalid, msg.InvalidListParameters)
 	}
 	now := s.now()
 	today := deadline.DateOf(now)
@@ -191,7 +192,7 @@ func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	info, err := s.store.Attachment(ctx, rec.ID, attID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, apperr.New(apperr.NotFound, "Không tìm thấy tệp. / No such attachment.")
+		return nil, nil, apperr.New(apperr.NotFound, msg.NoSuchAttachment)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -240,8 +241,7 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 		return err
 	}
 	if !known {
-		return fieldErrors(apperr.Invalid, "Thao tác không hợp lệ. / Unknown transition.", []petition.FieldError{{Field: "transition",
-			VI: "Thao tác không hợp lệ.", EN: "Unknown transition."}})
+		return fieldErrors(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
 	}
 	switch t {
 	case petition.DraftReply:
@@ -253,8 +253,7 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 			return stateConflict(rec.State, t)
 		}
 		if in.Reply == nil {
-			return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "reply",
-				VI: "Nhập nội dung văn bản trả lời.", EN: "The reply's content is required."}})
+			return invalid(petition.Problem("reply", msg.ReplyContentRequired))
 		}
 		_, err = s.DraftReply(ctx, m, p, id, *in.Reply, "")
 		return err
@@ -291,7 +290,7 @@ const maxNote = 2000
 func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
 	in.Note = strings.TrimSpace(in.Note)
 	if utf8.RuneCountInString(in.Note) > maxNote {
-		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "note", VI: "Ghi chú tối đa 2.000 ký tự.", EN: "A note has at most 2,000 characters."}})
+		return invalid(petition.Problem("note", msg.NoteTooLong))
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		rec, err := s.lockPetition(ctx, p, id) // it may have moved to another agency meanwhile
@@ -341,9 +340,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 
 // apply checks and applies what a transition changes besides the state.
 func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
-	bad := func(field, vi, en string) error {
-		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: field, VI: vi, EN: en}})
-	}
+	bad := func(field string, k msg.Key) error { return invalid(petition.Problem(field, k)) }
 	agencyOK := func(code string) (bool, error) { return s.agency.Exists(ctx, code) }
 	switch t {
 	case petition.Accept:
@@ -353,7 +350,7 @@ func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.
 				valid = valid || c == in.Category
 			}
 			if !valid {
-				return bad("category", "Nhóm nội dung không hợp lệ.", "Unknown category.")
+				return bad("category", msg.UnknownCategory)
 			}
 			pet.Category = in.Category
 		}
@@ -363,13 +360,13 @@ func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.
 				return err
 			}
 			if !ok {
-				return bad("agency", "Không có cơ quan này.", "No such agency.")
+				return bad("agency", msg.NoSuchAgency)
 			}
 			pet.Agency = in.Agency
 		}
 	case petition.Reject:
 		if _, ok := petition.RejectReasons[in.Reason]; !ok {
-			return bad("reason", "Chọn một lý do trong danh mục đã công bố.", "Choose one of the published reasons.")
+			return bad("reason", msg.ChooseRejectReason)
 		}
 		pet.RejectReason = in.Reason
 		if in.Reason == petition.Duplicate {
@@ -382,34 +379,34 @@ func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.
 				}
 			}
 			if !exists {
-				return bad("duplicate_of", "Nêu mã tra cứu của phản ánh bị trùng.", "Give the tracking code of the earlier petition.")
+				return bad("duplicate_of", msg.GiveDuplicateOf)
 			}
 			pet.DuplicateOf = code
 		}
 	case petition.Transfer:
 		if in.Agency == "" || in.Agency == pet.Agency {
-			return bad("agency", "Chọn cơ quan khác để chuyển.", "Choose another agency to transfer to.")
+			return bad("agency", msg.ChooseTransferAgency)
 		}
 		ok, err := agencyOK(in.Agency)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return bad("agency", "Không có cơ quan này.", "No such agency.")
+			return bad("agency", msg.NoSuchAgency)
 		}
 		if in.Note == "" {
-			return bad("note", "Nêu lý do chuyển.", "Give the reason for the transfer.")
+			return bad("note", msg.GiveTransferReason)
 		}
 		pet.Agency = in.Agency
 	case petition.SendBack:
 		if in.Note == "" {
-			return bad("note", "Nêu ý kiến khi trả lại dự thảo.", "Say why the draft is sent back.")
+			return bad("note", msg.SayWhySentBack)
 		}
 	case petition.Close:
 		pet.ClosedAt = now
 	case petition.Reopen:
 		if !petition.CanReopen(pet.ClosedAt, pet.ReopenCount, now) {
-			return apperr.New(apperr.Conflict, "Chỉ được mở lại một lần, trong 30 ngày kể từ khi đóng. / A petition may be reopened once, within 30 days of closing.")
+			return apperr.New(apperr.Conflict, msg.ReopenOnceWithin30Days)
 		}
 		pet.ReopenCount++
 	}
@@ -424,8 +421,7 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	message = strings.TrimSpace(message)
 	if n := utf8.RuneCountInString(message); n < 5 || n > maxNote {
-		return fieldErrors(apperr.Invalid, "Dữ liệu không hợp lệ. / Invalid fields.", []petition.FieldError{{Field: "message",
-			VI: "Thông báo có 5–2.000 ký tự.", EN: "The message has 5–2,000 characters."}})
+		return invalid(petition.Problem("message", msg.MessageLength))
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		rec, err := s.lockPetition(ctx, p, id)
@@ -433,7 +429,7 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 			return err
 		}
 		if rec.State == petition.Rejected || rec.State == petition.Closed {
-			return apperr.New(apperr.Conflict, "Phản ánh đã kết thúc. / The petition is finished.")
+			return apperr.New(apperr.Conflict, msg.PetitionFinished)
 		}
 		now := s.now()
 		pet := rec.Petition

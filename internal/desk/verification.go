@@ -8,6 +8,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/reply"
 	"pakn/internal/store"
 	"pakn/internal/verify"
@@ -40,7 +41,7 @@ func RegisterLookup(replies store.Replies) verify.RegisterLookup {
 // the event cannot be written, the answer is 503 and no report is given.
 func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Principal, doc []byte) (*verify.Report, error) {
 	if s.verifier == nil {
-		return nil, apperr.New(apperr.Unavailable, "Chức năng kiểm tra chưa được cấu hình. / Verification is not configured.")
+		return nil, apperr.New(apperr.Unavailable, msg.VerificationNotConfigured)
 	}
 	rep := s.verifier.Verify(ctx, doc)
 	det := map[string]any{"sha256": rep.SHA256, "size": rep.Size, "indication": rep.Indication, "sub_indication": rep.SubIndication}
@@ -52,7 +53,7 @@ func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Pri
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification",
-			"Không ghi được nhật ký kiểm tra; hãy thử lại sau. / The verification could not be recorded; try again later.")
+			msg.VerificationNotRecorded)
 	}
 	return rep, nil
 }

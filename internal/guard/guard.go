@@ -13,6 +13,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -38,19 +39,19 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 	case access.Allow:
 		return nil
 	case access.Unauthenticated:
-		return apperr.New(apperr.Unauthenticated, "Vui lòng đăng nhập. / Please sign in.")
+		return apperr.New(apperr.Unauthenticated, msg.SignInRequired)
 	case access.NeedStepUp:
-		return apperr.New(apperr.StepUpRequired, "Hãy nhập mã xác thực (TOTP) để tiếp tục. / Enter a TOTP code to continue.")
+		return apperr.New(apperr.StepUpRequired, msg.StepUpNeeded)
 	case access.Restricted:
-		return apperr.New(apperr.Restricted, "Hãy đổi mật khẩu hoặc đăng ký xác thực hai lớp trước. / Change your password or enrol two-factor authentication first.")
+		return apperr.New(apperr.Restricted, msg.RestrictedSession)
 	}
 	if err := g.Denied(ctx, m, p, a, t, d.Reason); err != nil {
 		return err
 	}
 	if d.Outcome == access.NotVisible {
-		return apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
+		return apperr.New(apperr.NotFound, msg.NotFound)
 	}
-	return apperr.New(apperr.Forbidden, "Bạn không có quyền thực hiện thao tác này. / You may not do this.")
+	return apperr.New(apperr.Forbidden, msg.NotAllowed)
 }
 
 // Denied appends an "access.denied" event for p's attempt at a on t.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 func queryInt(r *http.Request, name string, def int64) (int64, error) {
@@ -14,7 +15,7 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, apperr.New(apperr.Invalid, "%s phải là số nguyên. / %s must be an integer.", name, name)
+		return 0, apperr.New(apperr.Invalid, msg.NotInteger, name, name)
 	}
 	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/identity"
+	"pakn/internal/msg"
 )
 
 // SessionCookie is the name of the session cookie. The __Host- prefix makes
@@ -44,7 +45,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if h := r.Header.Get("Authorization"); h != "" {
 			bearer, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
-				writeError(w, r, s.log, apperr.New(apperr.Unauthenticated, "Authorization must be a Bearer token"))
+				writeError(w, r, s.log, apperr.New(apperr.Unauthenticated, msg.BearerOnly))
 				return
 			}
 			if a, err = s.identity.AuthenticateToken(r.Context(), strings.TrimSpace(bearer)); err != nil {
@@ -87,7 +88,7 @@ func clearSessionCookie(w http.ResponseWriter) {
 func session(w http.ResponseWriter, r *http.Request, s *Server) (*identity.Authn, bool) {
 	a := authnOf(r.Context())
 	if a.Session == nil {
-		writeError(w, r, s.log, apperr.New(apperr.Unauthenticated, "Vui lòng đăng nhập. / Please sign in."))
+		writeError(w, r, s.log, apperr.New(apperr.Unauthenticated, msg.SignInRequired))
 		return nil, false
 	}
 	return a, true

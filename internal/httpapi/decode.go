@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 // decodeJSON reads one JSON object from the body into v: the content type
@@ -16,7 +17,7 @@ import (
 func decodeJSON(r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return apperr.New(apperr.UnsupportedMedia, "Nội dung phải là application/json. / The body must be application/json.")
+		return apperr.New(apperr.UnsupportedMedia, msg.BodyMustBeJSON)
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -25,10 +26,10 @@ func decodeJSON(r *http.Request, v any) error {
 		if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
 			return err
 		}
-		return apperr.Wrap(err, apperr.Invalid, "decode json", "Dữ liệu JSON không hợp lệ. / The JSON body is malformed: "+jsonProblem(err))
+		return apperr.Wrap(err, apperr.Invalid, "decode json", msg.MalformedJSON, jsonProblem(err))
 	}
 	if err := dec.Decode(&struct{}{}); err != io.EOF {
-		return apperr.New(apperr.Invalid, "Chỉ gửi một đối tượng JSON. / Send exactly one JSON object.")
+		return apperr.New(apperr.Invalid, msg.OneJSONObject)
 	}
 	return nil
 }

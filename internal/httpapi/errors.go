@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 // statusOf is the one place where error codes become HTTP statuses.
@@ -22,7 +23,7 @@ func statusOf(code apperr.Code) int {
 		return http.StatusConflict
 	case apperr.Unauthenticated, apperr.MFARequired:
 		return http.StatusUnauthorized
-	case apperr.Forbidden, apperr.StepUpRequired, apperr.Restricted:
+	case apperr.Forbidden, apperr.StepUpRequired, apperr.Restricted, apperr.CrossOrigin:
 		return http.StatusForbidden
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
@@ -32,17 +33,23 @@ func statusOf(code apperr.Code) int {
 		return http.StatusUnsupportedMediaType
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	default:
 		return http.StatusInternalServerError
 	}
 }
+
+// errNoSuchResource answers a path no route serves.
+var errNoSuchResource = apperr.New(apperr.NotFound, msg.NoSuchResource)
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {
 	Type      string         `json:"type"`
 	Title     string         `json:"title"`
 	Status    int            `json:"status"`
-	Detail    string         `json:"detail,omitempty"`
+	Detail    string         `json:"detail,omitempty"`  // in Vietnamese and English, "VI / EN"
+	Message   string         `json:"message,omitempty"` // the same in the language of Content-Language
 	Code      string         `json:"code"`
 	RequestID string         `json:"request_id,omitempty"`
 	Errors    []apperr.Field `json:"errors,omitempty"` // field by field, in Vietnamese and English
@@ -77,7 +84,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		code = apperr.TooLarge
-		err = apperr.Wrap(err, apperr.TooLarge, "read body", "the request body is too large")
+		err = apperr.Wrap(err, apperr.TooLarge, "read body", msg.BodyTooLarge)
 	}
 	status := statusOf(code)
 	if ra := apperr.RetryAfterOf(err); ra > 0 {
@@ -90,15 +97,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case status >= 500:
 		log.ErrorContext(r.Context(), "request failed", "err", err, "code", string(code), "request_id", RequestID(r.Context()))
 	}
-	p := Problem{Code: string(code), Detail: apperr.MessageOf(err)}
+	k, args := apperr.KeyOf(err)
+	p := Problem{Code: string(code), Detail: k.Both(args...), Message: k.In(lang(r.Context()), args...)}
 	if e := apperr.As(err); e != nil && status < 500 {
 		p.Errors, p.Extra = e.Fields, e.Extra
 	}
 	sendProblem(w, r, status, p)
-}
-
-func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
-	sendProblem(w, r, status, Problem{Code: code, Detail: detail})
 }
 
 func sendProblem(w http.ResponseWriter, r *http.Request, status int, p Problem) {

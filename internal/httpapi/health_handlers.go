@@ -105,13 +105,13 @@ func (s *Server) MetricsHandler() http.Handler {
 
 // bearerOnly lets through only requests bearing token (compared in
 // constant time); others get 404, as if the route did not exist.
-func bearerOnly(token string) func(http.Handler) http.Handler {
+func (s *Server) bearerOnly(token string) func(http.Handler) http.Handler {
 	want := sha256.Sum256([]byte("Bearer " + token))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
 			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-				writeProblem(w, r, http.StatusNotFound, "not_found", "no such resource")
+				writeError(w, r, s.log, errNoSuchResource)
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -10,8 +10,12 @@ import (
 	"strconv"
 	"time"
 
+	"pakn/internal/apperr"
+	"pakn/internal/msg"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"golang.org/x/text/language"
 )
 
 // ctxKey types the values this package keeps in a request's context.
@@ -21,7 +25,28 @@ const (
 	requestIDKey  ctxKey = iota // see RequestID
 	clientAddrKey               // see clientAddr
 	authnKey                    // see authnOf
+	langKey                     // see lang
 )
+
+// withLanguage picks the language of the answer from Accept-Language
+// (Vietnamese by default, see msg.Lang) and says so in Content-Language.
+func withLanguage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := msg.Lang(r.Header.Get("Accept-Language"))
+		w.Header().Set("Content-Language", t.String())
+		w.Header().Add("Vary", "Accept-Language")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey, t)))
+	})
+}
+
+// lang is the language withLanguage chose for the request of ctx
+// (Vietnamese outside it).
+func lang(ctx context.Context) language.Tag {
+	if t, ok := ctx.Value(langKey).(language.Tag); ok {
+		return t
+	}
+	return msg.Vietnamese
+}
 
 // RequestID returns the id of the request carried by ctx, or "".
 func RequestID(ctx context.Context) string {
@@ -92,7 +117,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				s.log.ErrorContext(r.Context(), "panic", "request_id", RequestID(r.Context()),
 					"panic", slog.AnyValue(p).String(), "stack", string(debug.Stack()))
-				writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+				writeError(w, r, s.log, apperr.New(apperr.Internal, msg.InternalError))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -101,11 +126,11 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // limitBody caps every request body at n bytes; reading past it fails with
 // *http.MaxBytesError, which writeError answers with 413.
-func limitBody(n int64) func(http.Handler) http.Handler {
+func (s *Server) limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
-				writeProblem(w, r, http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+				writeError(w, r, s.log, apperr.New(apperr.TooLarge, msg.BodyTooLarge))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, n)

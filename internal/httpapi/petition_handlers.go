@@ -15,6 +15,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/deadline"
 	"pakn/internal/desk"
+	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/quota"
 	"pakn/internal/reply"
@@ -32,11 +33,11 @@ const petitionJSONLimit = 1 << 20
 func (s *Server) errDailyAttachments() error {
 	mb := s.limits.DailyAttachmentBytes >> 20
 	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: s.attachments.UntilTomorrow(),
-		Message: fmt.Sprintf("Địa chỉ của bạn đã gửi quá %d MB tệp đính kèm hôm nay; hãy gửi lại vào ngày mai, hoặc gửi không kèm tệp. / Your address has sent more than %d MB of attachments today; send again tomorrow, or without attachments.", mb, mb)}
+		Key: msg.DailyAttachmentsExceeded, Args: []any{mb}}
 }
 
 var errSubmitBusy = &apperr.Error{Code: apperr.RateLimited, RetryAfter: busyClientRetry,
-	Message: "Bạn đang gửi quá nhiều hồ sơ cùng lúc; hãy đợi hồ sơ trước gửi xong. / You are sending too many submissions at once; wait for the previous one to finish."}
+	Key: msg.TooManySubmissionsAtOnce}
 
 // dailyCounter counts the bytes read through it against a client's daily
 // attachment volume, failing once it is spent.
@@ -64,7 +65,7 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 	var sub petition.Submission
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return sub, nil, apperr.New(apperr.UnsupportedMedia, "Gửi application/json hoặc multipart/form-data. / Send application/json or multipart/form-data.")
+		return sub, nil, apperr.New(apperr.UnsupportedMedia, msg.SubmitMediaType)
 	}
 	switch mt {
 	case "application/json":
@@ -73,11 +74,11 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 		return sub, nil, decodeJSON(r, &sub)
 	case "multipart/form-data":
 	default:
-		return sub, nil, apperr.New(apperr.UnsupportedMedia, "Gửi application/json hoặc multipart/form-data. / Send application/json or multipart/form-data.")
+		return sub, nil, apperr.New(apperr.UnsupportedMedia, msg.SubmitMediaType)
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+		return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed)
 	}
 	var files []desk.FileIn
 	fail := func(err error) (petition.Submission, []desk.FileIn, error) {
@@ -95,12 +96,12 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 			if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
 				return fail(err)
 			}
-			return fail(apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed."))
+			return fail(apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed))
 		}
 		switch part.FormName() {
 		case "petition":
 			if gotPetition {
-				return fail(apperr.New(apperr.Invalid, "Chỉ một phần petition. / Only one petition part."))
+				return fail(apperr.New(apperr.Invalid, msg.OnePetitionPart))
 			}
 			gotPetition = true
 			dec := json.NewDecoder(io.LimitReader(part, petitionJSONLimit))
@@ -109,12 +110,12 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 				if apperr.As(err) != nil {
 					return fail(err)
 				}
-				return fail(apperr.Wrap(err, apperr.Invalid, "decode petition", "Phần petition không phải JSON hợp lệ. / The petition part is not valid JSON: "+jsonProblem(err)))
+				return fail(apperr.Wrap(err, apperr.Invalid, "decode petition", msg.PetitionPartNotJSON, jsonProblem(err)))
 			}
 		case "attachments":
 			if len(files) == petition.MaxAttachments {
-				e := apperr.New(apperr.Invalid, "Tối đa 5 tệp đính kèm. / At most 5 attachments.")
-				e.Fields = []apperr.Field{{Field: "attachments", VI: "Tối đa 5 tệp đính kèm.", EN: "At most 5 attachments."}}
+				e := apperr.New(apperr.Invalid, msg.AtMostFiveAttachments)
+				e.Fields = []apperr.Field{apperr.FieldOf("attachments", msg.AtMostFiveAttachments)}
 				return fail(e)
 			}
 			var in io.Reader = part
@@ -127,8 +128,8 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 			f, err := s.spool.Take(in, petition.MaxAttachmentSize)
 			switch {
 			case errors.Is(err, spool.ErrTooLarge):
-				e := apperr.New(apperr.TooLarge, "Mỗi tệp đính kèm tối đa 10 MB. / Each attachment may be at most 10 MB.")
-				e.Fields = []apperr.Field{{Field: fmt.Sprintf("attachments[%d]", len(files)), VI: "Mỗi tệp đính kèm tối đa 10 MB.", EN: "Each attachment may be at most 10 MB."}}
+				e := apperr.New(apperr.TooLarge, msg.AttachmentTooLarge)
+				e.Fields = []apperr.Field{apperr.FieldOf(fmt.Sprintf("attachments[%d]", len(files)), msg.AttachmentTooLarge)}
 				return fail(e)
 			case daily != nil && errors.Is(err, daily.over):
 				return fail(err)
@@ -137,15 +138,15 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 				if errors.As(err, &mbe) || apperr.As(err) != nil {
 					return fail(err)
 				}
-				return fail(apperr.Wrap(err, apperr.Invalid, "read attachment", "Không đọc được tệp. / The file could not be read."))
+				return fail(apperr.Wrap(err, apperr.Invalid, "read attachment", msg.FileUnreadable))
 			}
 			files = append(files, desk.FileIn{Name: part.FileName(), Content: f})
 		default:
-			return fail(apperr.New(apperr.Invalid, "Phần biểu mẫu không xác định: %q / Unknown form part: %q", part.FormName(), part.FormName()))
+			return fail(apperr.New(apperr.Invalid, msg.UnknownFormPart, part.FormName(), part.FormName()))
 		}
 	}
 	if !gotPetition {
-		return fail(apperr.New(apperr.Invalid, "Thiếu phần petition. / The petition part is missing."))
+		return fail(apperr.New(apperr.Invalid, msg.PetitionPartMissing))
 	}
 	return sub, files, nil
 }
@@ -245,7 +246,7 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, apperr.New(apperr.Invalid, "%s phải là true hoặc false. / %s must be true or false.", name, name))
+			errs = append(errs, apperr.New(apperr.Invalid, msg.NotBoolean, name, name))
 		}
 		return b
 	}
@@ -257,7 +258,7 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("due_by"); v != "" {
 		d, err := deadline.ParseDate(v)
 		if err != nil {
-			errs = append(errs, apperr.New(apperr.Invalid, "due_by: YYYY-MM-DD"))
+			errs = append(errs, apperr.New(apperr.Invalid, msg.DueByFormat))
 		}
 		lq.DueBy = &d
 	}
@@ -315,7 +316,7 @@ func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
 	}
 	t := petition.Transition(in.Transition)
 	if t == petition.Reopen {
-		writeError(w, r, s.log, apperr.New(apperr.Invalid, "Chỉ người gửi được mở lại. / Only the petitioner can reopen."))
+		writeError(w, r, s.log, apperr.New(apperr.Invalid, msg.OnlyPetitionerReopens))
 		return
 	}
 	s.noContent(w, r, s.desk.Transition(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), t,
@@ -361,7 +362,7 @@ func (s *Server) rejectReasons(w http.ResponseWriter, r *http.Request) {
 func (s *Server) holidays(w http.ResponseWriter, r *http.Request) {
 	y, err := queryInt(r, "year", int64(deadline.DateOf(s.now()).Year))
 	if err == nil && (y < 1976 || y > 2199) {
-		err = apperr.New(apperr.Invalid, "year: 1976–2199")
+		err = apperr.New(apperr.Invalid, msg.YearRange)
 	}
 	if err != nil {
 		writeError(w, r, s.log, err)

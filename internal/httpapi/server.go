@@ -17,10 +17,12 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/agency"
+	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/desk"
 	"pakn/internal/identity"
+	"pakn/internal/msg"
 	"pakn/internal/quota"
 	"pakn/internal/spool"
 )
@@ -150,23 +152,23 @@ func New(d Deps) *Server {
 		attachments: quota.Daily{Max: l.DailyAttachmentBytes}}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusForbidden, "cross_origin", "Yêu cầu từ trang khác bị từ chối. / Cross-origin request refused.")
+		writeError(w, r, s.log, apperr.New(apperr.CrossOrigin, msg.CrossOriginRefused))
 	}))
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, csrf.Handler)
-	limit := limitBody(d.MaxBodyBytes)
+	r.Use(withRequestID, withLanguage, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, csrf.Handler)
+	limit := s.limitBody(d.MaxBodyBytes)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "not_found", "no such resource")
+		writeError(w, r, s.log, errNoSuchResource)
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource")
+		writeError(w, r, s.log, apperr.New(apperr.MethodNotAllowed, msg.MethodNotAllowed))
 	})
 	r.With(limit).Get("/", s.index)
 	r.With(limit).Get("/healthz", s.healthz)
 	r.With(limit).Get("/readyz", s.readyz)
 	if d.MetricsToken != "" {
-		r.With(limit, bearerOnly(d.MetricsToken)).Method(http.MethodGet, "/metrics", s.metrics.handler())
+		r.With(limit, s.bearerOnly(d.MetricsToken)).Method(http.MethodGet, "/metrics", s.metrics.handler())
 	}
 
 	if s.identity != nil {
@@ -180,14 +182,14 @@ func New(d Deps) *Server {
 		if s.desk != nil {
 			// Where a reply's QR code leads, and its upload form.
 			r.With(s.authenticate, public, limit).Get("/verify/{id}", s.verifyReplyPage)
-			r.With(s.authenticate, verifyLimit, limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verify/{id}", s.verifyReplyUpload)
+			r.With(s.authenticate, verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verify/{id}", s.verifyReplyUpload)
 		}
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Use(s.authenticate)
 			if s.desk != nil {
 				// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
-				r.With(public, submitLimit, limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
-				r.With(verifyLimit, limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
+				r.With(public, submitLimit, s.limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
 			}
 			r.Group(func(r chi.Router) {
 				r.Use(limit)
@@ -263,7 +265,7 @@ func (s *Server) rateLimit(perMinute int) func(http.Handler) http.Handler {
 			if w.Header().Get("Retry-After") == "" {
 				w.Header().Set("Retry-After", "60")
 			}
-			writeProblem(w, r, http.StatusTooManyRequests, "rate_limited", "Quá nhiều yêu cầu; hãy thử lại sau. / Too many requests; try again later.")
+			writeError(w, r, s.log, apperr.New(apperr.RateLimited, msg.TooManyRequests))
 		}))
 	return func(next http.Handler) http.Handler {
 		limited := limit(next)

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 func newTestServer(t *testing.T, ready map[string]Checker) (*Server, *bytes.Buffer) {
@@ -30,21 +32,23 @@ func TestStatusMapping(t *testing.T) {
 		status int
 		detail string
 	}{
-		{apperr.New(apperr.Invalid, "tiêu đề là bắt buộc"), 422, "tiêu đề là bắt buộc"},
-		{apperr.New(apperr.NotFound, "no such petition"), 404, "no such petition"},
-		{apperr.New(apperr.Conflict, "already signed"), 409, "already signed"},
-		{apperr.New(apperr.Unauthenticated, "log in"), 401, "log in"},
-		{apperr.New(apperr.Forbidden, "not yours"), 403, "not yours"},
-		{apperr.New(apperr.TooLarge, "too big"), 413, "too big"},
-		{apperr.New(apperr.UnsupportedMedia, "PDF only"), 415, "PDF only"},
-		{apperr.Wrap(errors.New("dial tcp: refused"), apperr.Unavailable, "vault", "try later"), 503, "try later"},
-		{apperr.Wrap(errors.New("secret=hunter2"), apperr.Internal, "x", "should not show"), 500, "internal error"},
-		{errors.New("password=hunter2 leaked"), 500, "internal error"},
-		{&http.MaxBytesError{Limit: 10}, 413, "the request body is too large"},
-		{apperr.New(apperr.MFARequired, "code needed"), 401, "code needed"},
-		{apperr.New(apperr.StepUpRequired, "step up"), 403, "step up"},
-		{apperr.New(apperr.Restricted, "change password"), 403, "change password"},
-		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}, 429, "slow down"},
+		{apperr.New(apperr.Invalid, msg.TitleLength), 422, "Tiêu đề phải có 5–300 ký tự. / The title must have 5–300 characters."},
+		{apperr.New(apperr.NotFound, msg.NoSuchPetition), 404, msg.NoSuchPetition.Both()},
+		{apperr.New(apperr.Conflict, msg.ReplyCannotInStatus, "signed", "sign"), 409, msg.ReplyCannotInStatus.Both("signed", "sign")},
+		{apperr.New(apperr.Unauthenticated, msg.SignInRequired), 401, msg.SignInRequired.Both()},
+		{apperr.New(apperr.Forbidden, msg.NotAllowed), 403, msg.NotAllowed.Both()},
+		{apperr.New(apperr.TooLarge, msg.PDFTooLarge), 413, msg.PDFTooLarge.Both()},
+		{apperr.New(apperr.UnsupportedMedia, msg.VerifyMediaType), 415, msg.VerifyMediaType.Both()},
+		{apperr.Wrap(errors.New("dial tcp: refused"), apperr.Unavailable, "vault", msg.KeyServiceUnavailable), 503, msg.KeyServiceUnavailable.Both()},
+		{apperr.Wrap(errors.New("secret=hunter2"), apperr.Internal, "x", msg.NoSuchPetition), 500, msg.InternalError.Both()},
+		{errors.New("password=hunter2 leaked"), 500, msg.InternalError.Both()},
+		{&http.MaxBytesError{Limit: 10}, 413, msg.BodyTooLarge.Both()},
+		{apperr.New(apperr.MFARequired, msg.MFACodeNeeded), 401, msg.MFACodeNeeded.Both()},
+		{apperr.New(apperr.StepUpRequired, msg.StepUpNeeded), 403, msg.StepUpNeeded.Both()},
+		{apperr.New(apperr.Restricted, msg.RestrictedSession), 403, msg.RestrictedSession.Both()},
+		{&apperr.Error{Code: apperr.RateLimited, Key: msg.TooManyRequests, RetryAfter: 1500 * time.Millisecond}, 429, msg.TooManyRequests.Both()},
+		{apperr.New(apperr.CrossOrigin, msg.CrossOriginRefused), 403, msg.CrossOriginRefused.Both()},
+		{apperr.New(apperr.MethodNotAllowed, msg.MethodNotAllowed), 405, msg.MethodNotAllowed.Both()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error(), func(t *testing.T) {
@@ -67,6 +71,10 @@ func TestStatusMapping(t *testing.T) {
 			}
 			if p.Detail != tt.detail || p.Status != tt.status {
 				t.Errorf("problem %+v, want detail %q", p, tt.detail)
+			}
+			// Outside withLanguage the one-language message is Vietnamese.
+			if vi, _, _ := strings.Cut(tt.detail, " / "); p.Message != vi {
+				t.Errorf("message %q, want %q", p.Message, vi)
 			}
 			if strings.Contains(rec.Body.String(), "hunter2") {
 				t.Error("internal cause shown to the client")
@@ -124,7 +132,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestMiddleware(t *testing.T) {
 	s, logs := newTestServer(t, nil)
-	s.router.With(limitBody(1024)).Post("/echo", func(w http.ResponseWriter, r *http.Request) {
+	s.router.With(s.limitBody(1024)).Post("/echo", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -159,7 +167,7 @@ func TestMiddleware(t *testing.T) {
 	t.Run("panic becomes 500 and the server lives", func(t *testing.T) {
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
-		if rec.Code != 500 || !strings.Contains(rec.Body.String(), "internal error") || strings.Contains(rec.Body.String(), "kaboom") {
+		if rec.Code != 500 || !strings.Contains(rec.Body.String(), msg.InternalError.Both()) || strings.Contains(rec.Body.String(), "kaboom") {
 			t.Fatalf("panic answered %d %s", rec.Code, rec.Body)
 		}
 		if !strings.Contains(logs.String(), "kaboom") {
@@ -288,5 +296,45 @@ func TestReadinessChecksAreCached(t *testing.T) {
 	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/readyz", nil))
 	if calls["database"] != 2 || calls["vault"] != 2 {
 		t.Fatalf("after the period: %v", calls)
+	}
+}
+
+// Every answer picks its language from Accept-Language (Vietnamese by
+// default) and says so; problem details keep both languages in detail.
+func TestLanguageFromAcceptLanguage(t *testing.T) {
+	s, _ := newTestServer(t, nil)
+	tests := []struct {
+		header, lang, message string
+	}{
+		{"", "vi", msg.NoSuchResource.VI()},
+		{"en-US,en;q=0.9", "en", msg.NoSuchResource.EN()},
+		{"fr", "vi", msg.NoSuchResource.VI()},
+		{"en;q=0.3, vi", "vi", msg.NoSuchResource.VI()},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/no-such-path", "/healthz"} {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", path, nil)
+			if tt.header != "" {
+				req.Header.Set("Accept-Language", tt.header)
+			}
+			s.ServeHTTP(rec, req)
+			if got := rec.Header().Get("Content-Language"); got != tt.lang {
+				t.Errorf("%s with %q: Content-Language %q, want %q", path, tt.header, got, tt.lang)
+			}
+			if !slices.Contains(rec.Header().Values("Vary"), "Accept-Language") {
+				t.Errorf("%s: no Vary: Accept-Language", path)
+			}
+			if path != "/no-such-path" {
+				continue
+			}
+			var p Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Message != tt.message || p.Detail != msg.NoSuchResource.Both() {
+				t.Errorf("with %q: message %q, detail %q", tt.header, p.Message, p.Detail)
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
+	"pakn/internal/msg"
 	"pakn/internal/reply"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
@@ -289,7 +291,7 @@ func TestVerifyPage(t *testing.T) {
 	}
 	body, ct := fileForm(t, "file", genuine)
 	resp, page = s.do(request{method: "POST", path: "/verify/" + signedID, body: body, contentType: ct, header: map[string]string{"Sec-Fetch-Site": "same-origin"}})
-	if resp.StatusCode != 200 || !strings.Contains(page, "TOTAL_PASSED") || !strings.Contains(page, "This file is this page's reply") {
+	if resp.StatusCode != 200 || !strings.Contains(page, "TOTAL_PASSED") || !strings.Contains(page, html.EscapeString(msg.FileMatchesPage.EN())) {
 		t.Fatalf("upload: %d\n%s", resp.StatusCode, page)
 	}
 	// Another agency's petition text cannot be injected into the page: output is escaped.

@@ -18,6 +18,7 @@ import (
 
 	"pakn/internal/apperr"
 	"pakn/internal/desk"
+	"pakn/internal/msg"
 	"pakn/internal/quota"
 	"pakn/internal/spool"
 	"pakn/internal/verify"
@@ -28,7 +29,7 @@ import (
 const VerifyUploadLimit = verify.MaxSize + 64<<10
 
 // errTooLargeDocument answers a document over verify.MaxSize.
-var errTooLargeDocument = apperr.New(apperr.TooLarge, "Tệp lớn hơn 20 MB. / The file is larger than 20 MB.")
+var errTooLargeDocument = apperr.New(apperr.TooLarge, msg.PDFTooLarge)
 
 // readDocument reads the PDF to verify into the spool: the body itself
 // (application/pdf) or the multipart field "file", through a limit of
@@ -44,7 +45,7 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 			return nil, err
 		}
 		if err != nil {
-			return nil, apperr.Wrap(err, apperr.Invalid, "read document", "Không đọc được tệp. / The file could not be read.")
+			return nil, apperr.Wrap(err, apperr.Invalid, "read document", msg.FileUnreadable)
 		}
 		return f, nil
 	}
@@ -58,12 +59,12 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 	case "multipart/form-data":
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+			return nil, apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed)
 		}
 		for {
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
-				return nil, apperr.New(apperr.Invalid, "Thiếu trường file. / The form has no file field.")
+				return nil, apperr.New(apperr.Invalid, msg.NoFileField)
 			}
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -73,17 +74,17 @@ func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 				return nil, err
 			}
 			if err != nil {
-				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed)
 			}
 			if part.FormName() == "file" {
 				return read(part)
 			}
 			if _, err := io.Copy(io.Discard, io.LimitReader(part, 1<<10)); err != nil {
-				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", "Biểu mẫu không hợp lệ. / The form is malformed.")
+				return nil, apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed)
 			}
 		}
 	}
-	return nil, apperr.New(apperr.UnsupportedMedia, "Gửi tệp PDF (application/pdf) hoặc biểu mẫu multipart/form-data có trường file. / Send the PDF as application/pdf or as the multipart field file.")
+	return nil, apperr.New(apperr.UnsupportedMedia, msg.VerifyMediaType)
 }
 
 // verifyStatus is the HTTP status of a report: a file that is not a
@@ -104,9 +105,9 @@ const (
 
 var (
 	errVerifyBusy = &apperr.Error{Code: apperr.RateLimited, RetryAfter: busyClientRetry,
-		Message: "Bạn đang có quá nhiều yêu cầu kiểm tra cùng lúc; hãy đợi kết quả rồi thử lại. / You have too many verifications running at once; wait for their results and try again."}
+		Key: msg.TooManyVerificationsAtOnce}
 	errUploadsFull = &apperr.Error{Code: apperr.Unavailable, RetryAfter: fullRetry,
-		Message: "Hệ thống đang nhận quá nhiều tệp; hãy thử lại sau ít phút. / Too many files are being received; try again in a few minutes."}
+		Key: msg.UploadBudgetFull}
 )
 
 // An upload reserves its declared length (the route's limit when it
@@ -124,7 +125,7 @@ const (
 )
 
 var errUploadTooSlow = &apperr.Error{Code: apperr.Unavailable, RetryAfter: busyClientRetry,
-	Message: "Tệp được gửi quá chậm nên đã bị dừng; hãy gửi lại khi đường truyền ổn định hơn. / The file arrived too slowly and was stopped; send it again on a steadier connection."}
+	Key: msg.UploadTooSlow}
 
 // budgetedBody is a request body holding a reservation of the upload
 // budget, read at a pace it must keep.
@@ -229,19 +230,19 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.R
 	ctx := r.Context()
 	if f.Size() <= smallDocument {
 		if err := s.verifySlots.Acquire(ctx, 1); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification place", "Hết thời gian chờ. / Timed out.")
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification place", msg.TimedOut)
 		}
 		defer s.verifySlots.Release(1)
 	} else {
 		weight := min(verifyWeight(f.Size()), s.limits.VerifyMemory)
 		if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", "Hết thời gian chờ. / Timed out.")
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", msg.TimedOut)
 		}
 		defer s.verifyBytes.Release(weight)
 	}
 	doc, err := f.Bytes() // valid until f is closed, when this returns
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", "")
+		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", msg.InternalError)
 	}
 	return s.desk.VerifyDocument(ctx, s.meta(r), authnOf(ctx).Principal, doc)
 }
@@ -330,12 +331,12 @@ func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
 	s.page(w, verifyStatus(rep), pageData{Entry: e, Report: rep, Matches: rep.SHA256 == e.SHA256})
 }
 
-var verifyPage = template.Must(template.New("verify").Parse(`<!doctype html>
+var verifyPage = template.Must(template.New("verify").Funcs(msg.TemplateFuncs).Parse(`<!doctype html>
 <html lang="vi">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Kiểm tra văn bản trả lời / Verify a reply</title>
+<title>{{both "VerifyPageTitle"}}</title>
 <style nonce="{{.Nonce}}">
 body { font-family: "Times New Roman", "Liberation Serif", serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; }
 h1 { font-size: 1.4rem; } dt { font-weight: bold; } dd { margin: 0 0 .5rem 0; word-break: break-all; }
@@ -344,38 +345,38 @@ table { border-collapse: collapse; width: 100%; } td { border-top: 1px solid #cc
 </style>
 </head>
 <body>
-<h1>Kiểm tra văn bản trả lời phản ánh, kiến nghị<br><small>Verify a reply to a petition</small></h1>
+<h1>{{vi "VerifyPageHeading"}}<br><small>{{en "VerifyPageHeading"}}</small></h1>
 {{if .Problem}}<p class="bad">{{.Problem}}</p>{{end}}
 {{with .Entry}}
-<h2>Sổ đăng ký / Register</h2>
+<h2>{{both "RegisterHeading"}}</h2>
 <dl>
-<dt>Văn bản số / Number</dt><dd>{{.Number}}</dd>
-<dt>Mã kiểm tra / Verification code</dt><dd>{{.ShortCode}}</dd>
-<dt>Cơ quan ban hành / Issued by</dt><dd>{{.AgencyName}} ({{.Agency}})</dd>
-<dt>Ngày ký / Signed</dt><dd>{{.SignedAt}}</dd>
-<dt>Người ký / Signer</dt><dd>{{.SignerName}}, {{.SignerTitle}}</dd>
-<dt>Mã tra cứu / Tracking code</dt><dd>{{.TrackingCode}}</dd>
+<dt>{{both "RegisterNumber"}}</dt><dd>{{.Number}}</dd>
+<dt>{{both "RegisterShortCode"}}</dt><dd>{{.ShortCode}}</dd>
+<dt>{{both "RegisterIssuedBy"}}</dt><dd>{{.AgencyName}} ({{.Agency}})</dd>
+<dt>{{both "RegisterSigned"}}</dt><dd>{{.SignedAt}}</dd>
+<dt>{{both "RegisterSigner"}}</dt><dd>{{.SignerName}}, {{.SignerTitle}}</dd>
+<dt>{{both "RegisterTrackingCode"}}</dt><dd>{{.TrackingCode}}</dd>
 <dt>SHA-256</dt><dd>{{.SHA256}} ({{.Size}} bytes)</dd>
-<dt>Tình trạng / Status</dt><dd>{{if eq .Status "current"}}<span class="ok">Hiện hành / Current</span>{{else if eq .Status "superseded"}}<span class="warn">Đã được thay thế bằng văn bản đính chính / Superseded by a correction</span>{{else}}<span class="bad">Khóa ký đã bị thu hồi / The signing key was revoked</span>{{end}}</dd>
+<dt>{{both "RegisterStatus"}}</dt><dd>{{if eq .Status "current"}}<span class="ok">{{both "StatusCurrent"}}</span>{{else if eq .Status "superseded"}}<span class="warn">{{both "StatusSuperseded"}}</span>{{else}}<span class="bad">{{both "StatusRevoked"}}</span>{{end}}</dd>
 </dl>
 {{end}}
 {{with .Report}}
-<h2>Kết quả kiểm tra / Result</h2>
+<h2>{{both "ResultHeading"}}</h2>
 <p class="{{if eq .Indication "TOTAL_PASSED"}}ok{{else}}bad{{end}}"><strong>{{.Indication}}{{if .SubIndication}} / {{.SubIndication}}{{end}}</strong></p>
 <p>{{.SummaryVI}}<br>{{.SummaryEN}}</p>
-{{if $.Matches}}<p class="ok">Tệp này đúng là văn bản của trang này. / This file is this page's reply.</p>{{else}}<p class="bad">Tệp này không phải là văn bản của trang này (SHA-256 khác). / This file is not this page's reply (different SHA-256).</p>{{end}}
+{{if $.Matches}}<p class="ok">{{both "FileMatchesPage"}}</p>{{else}}<p class="bad">{{both "FileOtherThanPage"}}</p>{{end}}
 <p>SHA-256 {{.SHA256}}</p>
 {{range .Signatures}}
 <table>{{range .Checks}}<tr><td>{{.Result}}</td><td>{{.Name}}</td><td>{{.Detail}}</td></tr>{{end}}</table>
 {{end}}
 {{end}}
 {{if .Entry}}
-<h2>Kiểm tra tệp bạn có / Check the file you hold</h2>
+<h2>{{both "CheckYourFile"}}</h2>
 <form method="post" enctype="multipart/form-data">
 <input type="file" name="file" accept="application/pdf" required>
-<button type="submit">Kiểm tra / Verify</button>
+<button type="submit">{{both "VerifyButton"}}</button>
 </form>
-<p><small>Tối đa 20 MB. Mỗi lần kiểm tra được ghi vào nhật ký kiểm toán. / At most 20 MB. Every verification is recorded in the audit log.</small></p>
+<p><small>{{both "VerifyUploadNote"}}</small></p>
 {{end}}
 </body>
 </html>

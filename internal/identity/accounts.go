@@ -15,6 +15,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -30,17 +31,17 @@ func (n *NewAccount) validate() error {
 	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
 	n.DisplayName = norm.NFC.String(strings.TrimSpace(n.DisplayName))
 	if !auth.ValidUsername(n.Username) {
-		return apperr.New(apperr.Invalid, "Tên đăng nhập gồm 3–64 chữ thường không dấu, số, dấu chấm, gạch nối. / A username is 3–64 lower-case letters, digits, dots or dashes.")
+		return apperr.New(apperr.Invalid, msg.UsernameFormat)
 	}
 	if l := utf8.RuneCountInString(n.DisplayName); l < 1 || l > 200 {
-		return apperr.New(apperr.Invalid, "Họ tên phải có 1–200 ký tự. / The display name must have 1–200 characters.")
+		return apperr.New(apperr.Invalid, msg.DisplayNameLength)
 	}
 	if len(n.Roles) == 0 {
-		return apperr.New(apperr.Invalid, "Cần ít nhất một vai trò. / At least one role is needed.")
+		return apperr.New(apperr.Invalid, msg.RoleNeeded)
 	}
 	for _, r := range n.Roles {
 		if !access.ValidRole(r) {
-			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ: %s / Unknown role: %s", r, r)
+			return apperr.New(apperr.Invalid, msg.UnknownRoleOf, r, r)
 		}
 	}
 	return nil
@@ -69,10 +70,10 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		id, created, err := s.store.CreateAccount(ctx, a, hash)
 		if errors.Is(err, store.ErrConflict) {
-			return apperr.New(apperr.Conflict, "Tên đăng nhập đã tồn tại. / The username is taken.")
+			return apperr.New(apperr.Conflict, msg.UsernameTaken)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return apperr.New(apperr.Invalid, "Không có cơ quan %s. / No agency %s.", n.Agency, n.Agency)
+			return apperr.New(apperr.Invalid, msg.NoAgencyCode, n.Agency, n.Agency)
 		}
 		if err != nil {
 			return err
@@ -100,7 +101,7 @@ func joinRoles(rs []access.Role) string {
 func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*auth.Credentials, error) {
 	c, err := s.store.Credentials(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
+		return nil, apperr.New(apperr.NotFound, msg.NotFound)
 	}
 	if err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, 
 func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Account, error) {
 	c, err := s.store.CredentialsByName(ctx, strings.ToLower(username))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.New(apperr.NotFound, "no account %q", username)
+		return nil, apperr.New(apperr.NotFound, msg.NoAccountNamed, username)
 	}
 	if err != nil {
 		return nil, err
@@ -167,7 +168,7 @@ func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, 
 func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
 	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
-			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
 		return s.store.AddRole(ctx, c.ID, r)
 	})
@@ -177,7 +178,7 @@ func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal,
 func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
 	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
-			return apperr.New(apperr.Invalid, "Vai trò không hợp lệ. / Unknown role.")
+			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
 		return s.store.RemoveRole(ctx, c.ID, r)
 	})
@@ -187,7 +188,7 @@ func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Princip
 func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
 	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
 		if p.Kind == access.Staff && p.ID == c.ID {
-			return apperr.New(apperr.Conflict, "Không thể tự khóa tài khoản của mình. / You cannot disable your own account.")
+			return apperr.New(apperr.Conflict, msg.CannotDisableOwnAccount)
 		}
 		if err := s.store.Disable(ctx, c.ID, now); err != nil {
 			return err
@@ -247,22 +248,22 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	name = strings.TrimSpace(name)
 	if l := utf8.RuneCountInString(name); l < 1 || l > 100 {
-		return nil, "", apperr.New(apperr.Invalid, "Tên token phải có 1–100 ký tự. / A token name has 1–100 characters.")
+		return nil, "", apperr.New(apperr.Invalid, msg.TokenNameLength)
 	}
 	allowed := access.TokenScopes()
 	if len(scopes) == 0 {
-		return nil, "", apperr.New(apperr.Invalid, "Cần ít nhất một phạm vi. / At least one scope is needed.")
+		return nil, "", apperr.New(apperr.Invalid, msg.ScopeNeeded)
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(allowed, sc) {
-			return nil, "", apperr.New(apperr.Invalid, "Phạm vi không được phép: %s / Scope not allowed: %s", sc, sc)
+			return nil, "", apperr.New(apperr.Invalid, msg.ScopeNotAllowed, sc, sc)
 		}
 	}
 	if ttl == 0 {
 		ttl = DefaultTokenTTL
 	}
 	if ttl < time.Hour || ttl > MaxTokenTTL {
-		return nil, "", apperr.New(apperr.Invalid, "Thời hạn từ 1 giờ đến 365 ngày. / The lifetime must be from 1 hour to 365 days.")
+		return nil, "", apperr.New(apperr.Invalid, msg.TokenLifetime)
 	}
 	secret, _, err := auth.NewSecret()
 	if err != nil {
@@ -306,7 +307,7 @@ func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) 
 func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
 	t, err := s.store.Token(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return apperr.New(apperr.NotFound, "Không tìm thấy. / Not found.")
+		return apperr.New(apperr.NotFound, msg.NotFound)
 	}
 	if err != nil {
 		return err

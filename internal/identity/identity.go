@@ -18,6 +18,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -84,19 +85,19 @@ type Authn struct {
 }
 
 var (
-	errBadLogin = apperr.New(apperr.Unauthenticated, "Tên đăng nhập hoặc mật khẩu không đúng. / Wrong username or password.")
-	errBadCode  = apperr.New(apperr.Unauthenticated, "Mã xác thực không đúng hoặc đã được dùng. / The code is wrong or was already used.")
+	errBadLogin = apperr.New(apperr.Unauthenticated, msg.WrongLogin)
+	errBadCode  = apperr.New(apperr.Unauthenticated, msg.WrongCode)
 	// errWrongCode answers a wrong code inside a valid session (step-up,
 	// enrolment): the session stays, so the answer is not 401.
-	errWrongCode = apperr.New(apperr.Invalid, "Mã xác thực không đúng hoặc đã được dùng. / The code is wrong or was already used.")
-	errNoAuth    = apperr.New(apperr.Unauthenticated, "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. / The session is invalid or has expired.")
+	errWrongCode = apperr.New(apperr.Invalid, msg.WrongCode)
+	errNoAuth    = apperr.New(apperr.Unauthenticated, msg.SessionInvalid)
 	// errSecondFactor rolls back a success transaction whose code was wrong.
 	errSecondFactor = errors.New("second factor refused")
 )
 
 func rateLimited(wait time.Duration) error {
 	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: wait,
-		Message: "Quá nhiều lần thử không thành công; hãy thử lại sau. / Too many failed attempts; try again later."}
+		Key: msg.TooManyFailedAttempts}
 }
 
 func details(kv ...string) []byte {
@@ -194,7 +195,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	}
 	ok, err := s.hasher.Verify(hash, in.Password)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "verify password", "")
+		return nil, apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
 	}
 	if !ok {
 		reason := "wrong password"
@@ -219,7 +220,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 		}); err != nil {
 			return nil, err
 		}
-		return nil, apperr.New(apperr.MFARequired, "Hãy nhập mã xác thực từ ứng dụng hoặc một mã khôi phục. / Enter the code from your authenticator app or a recovery code.")
+		return nil, apperr.New(apperr.MFARequired, msg.MFACodeNeeded)
 	}
 
 	secret, token, err := newSessionToken()
@@ -274,7 +275,7 @@ func boolWord(b bool) string {
 func newSessionToken() (string, []byte, error) {
 	secret, hash, err := auth.NewSecret()
 	if err != nil {
-		return "", nil, apperr.Wrap(err, apperr.Internal, "session token", "")
+		return "", nil, apperr.Wrap(err, apperr.Internal, "session token", msg.InternalError)
 	}
 	return secret, hash, nil
 }
@@ -322,7 +323,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error
 		return nil, errNoAuth
 	}
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "load session", "the database is not available; try again later")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load session", msg.DatabaseUnavailable)
 	}
 	if live, reason := ss.Live(now); !live {
 		if !ss.Ended {
@@ -332,14 +333,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error
 	}
 	c, err := s.store.Credentials(ctx, ss.AccountID)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "load account", "the database is not available; try again later")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load account", msg.DatabaseUnavailable)
 	}
 	if c.Disabled {
 		_ = s.store.EndSession(ctx, hash, "account disabled", now)
 		return nil, errNoAuth
 	}
 	if err := s.store.TouchSession(ctx, hash, now); err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "touch session", "the database is not available; try again later")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "touch session", msg.DatabaseUnavailable)
 	}
 	ss.LastSeenAt = now
 	return &Authn{Principal: staff(&c.Account, ss.MFAAt), Account: &c.Account, Session: ss}, nil
@@ -355,7 +356,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn,
 		return nil, errNoAuth
 	}
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "load token", "the database is not available; try again later")
+		return nil, apperr.Wrap(err, apperr.Unavailable, "load token", msg.DatabaseUnavailable)
 	}
 	now := s.now()
 	if t.Revoked || !now.Before(t.ExpiresAt) {
@@ -368,7 +369,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn,
 // Logout ends the session on the server.
 func (s *Service) Logout(ctx context.Context, m audit.Meta, a *Authn) error {
 	if a.Session == nil {
-		return apperr.New(apperr.Invalid, "only a session can log out")
+		return apperr.New(apperr.Invalid, msg.SessionOnlyLogout)
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		if err := s.store.EndSession(ctx, a.Session.TokenHash, "logout", s.now()); err != nil {
@@ -382,27 +383,27 @@ func (s *Service) Logout(ctx context.Context, m audit.Meta, a *Authn) error {
 // ends every session of the account (this one too): the person signs in again.
 func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, current, next string) error {
 	if a.Account == nil {
-		return apperr.New(apperr.Forbidden, "integration tokens have no password")
+		return apperr.New(apperr.Forbidden, msg.TokenHasNoPassword)
 	}
 	if err := checkNewPassword(next, a.Account.Username); err != nil {
 		return err
 	}
 	if current == next {
-		return apperr.New(apperr.Invalid, "Mật khẩu mới phải khác mật khẩu cũ. / The new password must differ from the old one.")
+		return apperr.New(apperr.Invalid, msg.NewPasswordSame)
 	}
 	hash, err := s.hasher.Hash(next)
 	if err != nil {
 		return err
 	}
 	return s.sessionAttempt(ctx, m, a, "auth.password_change", "wrong current password",
-		apperr.New(apperr.Invalid, "Mật khẩu hiện tại không đúng. / The current password is wrong."), func(ctx context.Context) error {
+		apperr.New(apperr.Invalid, msg.CurrentPasswordWrong), func(ctx context.Context) error {
 			c, err := s.store.LockCredentials(ctx, a.Account.ID)
 			if err != nil {
 				return err
 			}
 			ok, err := s.hasher.Verify(c.PasswordHash, current)
 			if err != nil {
-				return apperr.Wrap(err, apperr.Internal, "verify password", "")
+				return apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
 			}
 			if !ok {
 				return errWrongAnswer
@@ -422,7 +423,7 @@ func checkNewPassword(pw, username string) error {
 	if err := auth.CheckPassword(pw, username); err != nil {
 		var p *auth.PasswordProblem
 		if errors.As(err, &p) {
-			return apperr.New(apperr.Invalid, "%s / %s", p.VI, p.EN)
+			return apperr.New(apperr.Invalid, p.Key, p.Args...)
 		}
 		return err
 	}
@@ -433,17 +434,17 @@ func checkNewPassword(pw, username string) error {
 // active) and returns it to show as text and QR code.
 func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*auth.Enrolment, error) {
 	if a.Account == nil {
-		return nil, apperr.New(apperr.Forbidden, "integration tokens have no MFA")
+		return nil, apperr.New(apperr.Forbidden, msg.TokenHasNoMFA)
 	}
 	if s.box == nil {
-		return nil, apperr.New(apperr.Unavailable, "MFA is not configured")
+		return nil, apperr.New(apperr.Unavailable, msg.MFANotConfigured)
 	}
 	c, err := s.store.Credentials(ctx, a.Account.ID)
 	if err != nil {
 		return nil, err
 	}
 	if c.MFAEnabled {
-		return nil, apperr.New(apperr.Conflict, "Tài khoản đã bật xác thực hai lớp. / Two-factor authentication is already on.")
+		return nil, apperr.New(apperr.Conflict, msg.MFAAlreadyOn)
 	}
 	e, err := auth.NewEnrolment(s.issuer, c.Username)
 	if err != nil {
@@ -469,9 +470,9 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 // codes, shown once. Wrong codes are counted like step-up's.
 func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, code string) ([]string, error) {
 	if a.Account == nil || a.Session == nil {
-		return nil, apperr.New(apperr.Forbidden, "only a staff session can enrol")
+		return nil, apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
-	errNotStarted := apperr.New(apperr.Conflict, "Chưa bắt đầu đăng ký hoặc đã bật. / Enrolment not started, or already done.")
+	errNotStarted := apperr.New(apperr.Conflict, msg.EnrolmentNotStarted)
 	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
 		return nil, err
 	} else if c.MFAEnabled || c.TOTPSecretEnc == "" {
@@ -514,9 +515,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 // and the session down, and the fifth ends the session (see sessionAttempt).
 func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
 	if a.Account == nil || a.Session == nil {
-		return apperr.New(apperr.Forbidden, "only a staff session can step up")
+		return apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
-	errNoMFA := apperr.New(apperr.Conflict, "Hãy đăng ký xác thực hai lớp trước. / Enrol two-factor authentication first.")
+	errNoMFA := apperr.New(apperr.Conflict, msg.EnrolMFAFirst)
 	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
 		return err
 	} else if !c.MFAEnabled {

@@ -13,6 +13,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auth"
 	"pakn/internal/guard"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -158,7 +159,7 @@ func (s *Service) uncount(ctx context.Context, key string) error {
 
 // errSessionEndedByCodes answers the wrong code that ended a session.
 var errSessionEndedByCodes = apperr.New(apperr.Unauthenticated,
-	"Nhập sai mã quá nhiều lần: phiên đăng nhập đã kết thúc; hãy đăng nhập lại. / Too many wrong codes: the session has ended; sign in again.")
+	msg.SessionEndedByCodes)
 
 // failure is a wrong answer to a claimed attempt.
 type failure struct {
@@ -242,7 +243,7 @@ var errWrongAnswer = errors.New("wrong answer")
 // A right answer clears the account's and the session's counts.
 func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, action, reason string, wrong error, check func(ctx context.Context) error) error {
 	if a.Account == nil || a.Session == nil {
-		return apperr.New(apperr.Forbidden, "only a staff session can do this")
+		return apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
 	var answer error
 	var c *claimed

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+
+	"pakn/internal/msg"
 )
 
 // Attachment limits.
@@ -98,19 +100,21 @@ func NewAttachment(field, name string, c Content) (*Attachment, *FieldError) {
 		name = string([]rune(name)[:200])
 	}
 	if c.Size() == 0 {
-		return nil, &FieldError{field, "Tệp đính kèm rỗng.", "The attachment is empty."}
+		return nil, ptr(Problem(field, msg.AttachmentEmpty))
 	}
 	if c.Size() > MaxAttachmentSize {
-		return nil, &FieldError{field, "Mỗi tệp đính kèm tối đa 10 MB.", "Each attachment may be at most 10 MB."}
+		return nil, ptr(Problem(field, msg.AttachmentTooLarge))
 	}
 	t := DetectType(c)
 	if t == "" {
-		return nil, &FieldError{field, "Chỉ nhận tệp PDF, JPEG, PNG, DOCX hoặc XLSX (theo nội dung tệp).",
-			"Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (judged by their content)."}
+		return nil, ptr(Problem(field, msg.AttachmentType))
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(c, 0, c.Size())); err != nil {
-		return nil, &FieldError{field, "Không đọc được tệp đính kèm.", "The attachment could not be read."}
+		return nil, ptr(Problem(field, msg.AttachmentUnreadable))
 	}
 	return &Attachment{Name: name, MediaType: t, Size: c.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Content: c}, nil
 }
+
+// ptr returns a pointer to a copy of fe.
+func ptr(fe FieldError) *FieldError { return &fe }

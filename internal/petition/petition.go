@@ -13,6 +13,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"pakn/internal/msg"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -82,9 +84,16 @@ type Submission struct {
 
 // FieldError is a problem with one field, in Vietnamese and English.
 type FieldError struct {
-	Field string `json:"field"`
-	VI    string `json:"vi"`
-	EN    string `json:"en"`
+	Field string  `json:"field"`
+	VI    string  `json:"vi"`
+	EN    string  `json:"en"`
+	Key   msg.Key `json:"-"` // the message of the catalogue VI and EN come from
+	Args  []any   `json:"-"`
+}
+
+// Problem is the FieldError of field with message k of the catalogue.
+func Problem(field string, k msg.Key, args ...any) FieldError {
+	return FieldError{Field: field, VI: k.VI(args...), EN: k.EN(args...), Key: k, Args: args}
 }
 
 // Field limits, in characters.
@@ -126,7 +135,7 @@ func Clean(s string, multiline bool) string {
 // field; an empty list means the submission is valid.
 func (s *Submission) Normalize() []FieldError {
 	var errs []FieldError
-	bad := func(field, vi, en string) { errs = append(errs, FieldError{field, vi, en}) }
+	bad := func(field string, k msg.Key) { errs = append(errs, Problem(field, k)) }
 	p := &s.Petitioner
 	p.Name = Clean(p.Name, false)
 	p.TaxCode = strings.ReplaceAll(Clean(p.TaxCode, false), " ", "")
@@ -146,61 +155,61 @@ func (s *Submission) Normalize() []FieldError {
 	switch p.Kind {
 	case Individual:
 		if p.TaxCode != "" {
-			bad("petitioner.tax_code", "Cá nhân không khai mã số thuế.", "An individual has no tax code here.")
+			bad("petitioner.tax_code", msg.IndividualTaxCode)
 		}
 	case Organisation:
 		if !taxCodePattern.MatchString(p.TaxCode) {
-			bad("petitioner.tax_code", "Mã số thuế gồm 10 hoặc 13 chữ số.", "A tax code has 10 or 13 digits.")
+			bad("petitioner.tax_code", msg.TaxCodeFormat)
 		}
 	default:
-		bad("petitioner.kind", "Chọn cá nhân hoặc tổ chức/doanh nghiệp.", "Choose individual or organisation.")
+		bad("petitioner.kind", msg.ChoosePetitionerKind)
 	}
 	if n := utf8.RuneCountInString(p.Name); n < 2 || n > MaxName {
-		bad("petitioner.name", "Họ tên hoặc tên tổ chức phải có 2–200 ký tự.", "The name must have 2–200 characters.")
+		bad("petitioner.name", msg.PetitionerNameLength)
 	}
 	if p.Email == "" && p.Phone == "" {
-		bad("petitioner.contact", "Cần ít nhất thư điện tử hoặc số điện thoại.", "An email address or a phone number is needed.")
+		bad("petitioner.contact", msg.ContactNeeded)
 	}
 	if p.Email != "" {
 		if a, err := mail.ParseAddress(p.Email); err != nil || a.Address != p.Email || len(p.Email) > 254 {
-			bad("petitioner.email", "Địa chỉ thư điện tử không hợp lệ.", "The email address is not valid.")
+			bad("petitioner.email", msg.EmailInvalid)
 		}
 	}
 	if p.Phone != "" && !phonePattern.MatchString(p.Phone) {
-		bad("petitioner.phone", "Số điện thoại không hợp lệ.", "The phone number is not valid.")
+		bad("petitioner.phone", msg.PhoneInvalid)
 	}
 	if utf8.RuneCountInString(p.Address) > MaxAddress {
-		bad("petitioner.address", "Địa chỉ quá dài (tối đa 500 ký tự).", "The address is too long (500 characters at most).")
+		bad("petitioner.address", msg.AddressTooLong)
 	}
 	if p.IdentityNumber != "" && !identityPattern.MatchString(p.IdentityNumber) {
-		bad("petitioner.identity_number", "Số giấy tờ tùy thân gồm 8–12 chữ số hoặc chữ cái.", "An identity number has 8–12 digits or letters.")
+		bad("petitioner.identity_number", msg.IdentityNumberFormat)
 	}
 	if n := utf8.RuneCountInString(s.Title); n < 5 || n > MaxTitle {
-		bad("title", "Tiêu đề phải có 5–300 ký tự.", "The title must have 5–300 characters.")
+		bad("title", msg.TitleLength)
 	}
 	if n := utf8.RuneCountInString(s.Body); n < MinBody || n > MaxBody {
-		bad("body", "Nội dung phải có 20–20.000 ký tự.", "The text must have 20–20,000 characters.")
+		bad("body", msg.BodyLength)
 	}
 	valid := false
 	for _, c := range Categories {
 		valid = valid || c == s.Category
 	}
 	if !valid {
-		bad("category", "Chọn một trong bốn nhóm nội dung.", "Choose one of the four categories.")
+		bad("category", msg.ChooseCategory)
 	}
 	if utf8.RuneCountInString(s.ProcedureRef) > MaxRef {
-		bad("procedure_ref", "Tên thủ tục quá dài.", "The procedure reference is too long.")
+		bad("procedure_ref", msg.ProcedureRefTooLong)
 	}
 	if utf8.RuneCountInString(s.LegalRef) > MaxRef {
-		bad("legal_ref", "Trích dẫn văn bản quá dài.", "The legal reference is too long.")
+		bad("legal_ref", msg.LegalRefTooLong)
 	}
 	if s.TargetAgency != "" && !agencyPattern.MatchString(s.TargetAgency) {
-		bad("target_agency", "Mã cơ quan không hợp lệ.", "The agency code is not valid.")
+		bad("target_agency", msg.AgencyCodeInvalid)
 	}
 	switch s.Channel {
 	case Online, InPerson, Phone, Post:
 	default:
-		bad("channel", "Kênh tiếp nhận không hợp lệ.", "Unknown channel.")
+		bad("channel", msg.UnknownChannel)
 	}
 	return errs
 }

@@ -10,6 +10,7 @@ import (
 
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/msg"
 )
 
 // auditLockKey is the transaction-level advisory lock that serialises audit
@@ -99,7 +100,7 @@ func (s *AuditStore) queueAppends(b *pgx.Batch, events []*audit.Event, headSeq i
 	prev, hash := make([][]byte, n), make([][]byte, n)
 	for i, e := range events {
 		if err := e.Normalize(now()); err != nil {
-			return 0, nil, apperr.Wrap(err, apperr.Internal, "audit append", "")
+			return 0, nil, apperr.Wrap(err, apperr.Internal, "audit append", msg.InternalError)
 		}
 		e.Seal(headSeq, headHash)
 		headSeq, headHash = e.Seq, e.Hash

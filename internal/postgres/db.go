@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 	"pakn/internal/store"
 )
 
@@ -142,9 +143,9 @@ func (db *DB) inTxBatches(ctx context.Context, first *pgx.Batch, read func(pgx.B
 func unavailable(op string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return apperr.Wrap(err, apperr.Internal, op, "")
+		return apperr.Wrap(err, apperr.Internal, op, msg.InternalError)
 	}
-	return apperr.Wrap(err, apperr.Unavailable, op, "the database is not available; try again later")
+	return apperr.Wrap(err, apperr.Unavailable, op, msg.DatabaseUnavailable)
 }
 
 // Stores returns every store over pool; now is the audit log's clock

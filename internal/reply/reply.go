@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"pakn/internal/msg"
 	"pakn/internal/petition"
 )
 
@@ -65,35 +66,34 @@ const (
 // Normalize cleans the content and returns its problems, field by field.
 func (c *Content) Normalize() []petition.FieldError {
 	var errs []petition.FieldError
-	bad := func(field, vi, en string) { errs = append(errs, petition.FieldError{Field: field, VI: vi, EN: en}) }
+	bad := func(field string, k msg.Key) { errs = append(errs, petition.Problem(field, k)) }
 	c.Summary = petition.Clean(c.Summary, true)
 	c.Answer = petition.Clean(c.Answer, true)
 	c.OutcomeNote = petition.Clean(c.OutcomeNote, true)
 	if n := utf8.RuneCountInString(c.Summary); n < minSummary || n > MaxSummary {
-		bad("summary", "Tóm tắt nội dung phản ánh có 10–4.000 ký tự.", "The summary has 10–4,000 characters.")
+		bad("summary", msg.SummaryLength)
 	}
 	if n := utf8.RuneCountInString(c.Answer); n < minAnswer || n > MaxAnswer {
-		bad("answer", "Nội dung trả lời có 20–20.000 ký tự.", "The answer has 20–20,000 characters.")
+		bad("answer", msg.AnswerLength)
 	}
 	if len(c.LegalBasis) == 0 || len(c.LegalBasis) > MaxLegalRefs {
-		bad("legal_basis", "Nêu 1–20 căn cứ pháp lý.", "Cite 1 to 20 legal documents.")
+		bad("legal_basis", msg.LegalBasisCount)
 	}
 	for i := range c.LegalBasis {
 		r := &c.LegalBasis[i]
 		r.Document, r.Articles = petition.Clean(r.Document, false), petition.Clean(r.Articles, false)
 		if n := utf8.RuneCountInString(r.Document); n < 3 || n > MaxRefText || utf8.RuneCountInString(r.Articles) > MaxRefText {
-			bad(fmt.Sprintf("legal_basis[%d]", i), "Tên văn bản có 3–300 ký tự; điều khoản tối đa 300 ký tự.",
-				"A document name has 3–300 characters; articles at most 300.")
+			bad(fmt.Sprintf("legal_basis[%d]", i), msg.LegalBasisItem)
 		}
 	}
 	if _, ok := Outcomes[c.Outcome]; !ok {
-		bad("outcome", "Chọn kết quả xử lý trong danh mục.", "Choose one of the outcomes.")
+		bad("outcome", msg.ChooseOutcome)
 	}
 	if utf8.RuneCountInString(c.OutcomeNote) > MaxNote {
-		bad("outcome_note", "Giải thích kết quả tối đa 2.000 ký tự.", "The outcome note has at most 2,000 characters.")
+		bad("outcome_note", msg.OutcomeNoteTooLong)
 	}
 	if c.Outcome == Transferred && c.OutcomeNote == "" {
-		bad("outcome_note", "Nêu cơ quan có thẩm quyền được chuyển đến.", "Name the competent authority it is transferred to.")
+		bad("outcome_note", msg.NameCompetentAuthority)
 	}
 	return errs
 }

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 	"pakn/internal/reply"
 )
 
@@ -82,7 +83,7 @@ func SignPDF(doc []byte, r reply.SignRequest) ([]byte, error) {
 	if err := sc.SignPDF(); err != nil {
 		if r.TSAURL != "" && strings.Contains(err.Error(), "timestamp") {
 			return nil, apperr.Wrap(err, apperr.Unavailable, "time-stamp",
-				"Dịch vụ cấp dấu thời gian tạm thời không sẵn sàng; hãy thử lại sau. / The time-stamping service is unavailable; try again later.")
+				msg.TimeStampUnavailable)
 		}
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 // Transit encryption keys of paknd.
@@ -73,7 +74,7 @@ func (b *TransitBox) Open(ctx context.Context, owner, ciphertext string) ([]byte
 func transitError(op string, err error) error {
 	var re *vaultapi.ResponseError
 	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 {
-		return apperr.Wrap(redact(err), apperr.Internal, op, "")
+		return apperr.Wrap(redact(err), apperr.Internal, op, msg.InternalError)
 	}
-	return apperr.Wrap(redact(err), apperr.Unavailable, op, "the key service is not available; try again later")
+	return apperr.Wrap(redact(err), apperr.Unavailable, op, msg.KeyServiceUnavailable)
 }

@@ -24,6 +24,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"pakn/internal/apperr"
+	"pakn/internal/msg"
 )
 
 // TransitSigner is a crypto.Signer whose private key is one version of a
@@ -194,7 +195,7 @@ type signRequest struct {
 func (s *TransitSigner) post(req signRequest) (string, error) {
 	unavailable := func(err error) error {
 		return apperr.Wrap(err, apperr.Unavailable, "vault sign",
-			"Dịch vụ khóa ký tạm thời không sẵn sàng; hãy thử lại sau. / The signing key service is unavailable; try again later.")
+			msg.SigningKeyUnavailable)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -229,7 +230,7 @@ func (s *TransitSigner) post(req signRequest) (string, error) {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return "", unavailable(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")))
 	case resp.StatusCode != http.StatusOK:
-		return "", apperr.Wrap(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")), apperr.Internal, "vault sign", "")
+		return "", apperr.Wrap(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")), apperr.Internal, "vault sign", msg.InternalError)
 	case derr != nil:
 		return "", unavailable(fmt.Errorf("vault answer: %w", derr))
 	}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"pakn/internal/msg"
 )
 
 // summarize writes the one-sentence summaries in Vietnamese and English.
@@ -11,21 +13,18 @@ func (r *Report) summarize() {
 	if r.Indication == "" {
 		r.Indication, r.SubIndication = TotalFailed, FormatFailure
 	}
-	vi, en := sentences(r.Indication, r.SubIndication)
+	k, args := sentence(r.Indication, r.SubIndication), []any(nil)
 	if r.Indication == TotalPassed && r.Register != nil {
 		switch {
 		case !r.Register.Found:
-			vi = "Chữ ký số hợp lệ, nhưng văn bản này không có trong sổ đăng ký văn bản trả lời đã phát hành."
-			en = "The signature is valid, but this file is not among the replies the system issued."
+			k = msg.VerifyNotRegistered
 		case r.Register.Status == "superseded":
-			vi = "Văn bản " + r.Register.Number + " là bản gốc, chữ ký hợp lệ, nhưng đã được thay thế bằng văn bản đính chính."
-			en = "Reply " + r.Register.Number + " is genuine and unaltered, but a correction has superseded it."
+			k, args = msg.VerifySuperseded, []any{r.Register.Number}
 		default:
-			vi = "Văn bản " + r.Register.Number + " là bản gốc, không bị sửa đổi, chữ ký số hợp lệ và là văn bản hiện hành."
-			en = "Reply " + r.Register.Number + " is genuine, unaltered, validly signed and current."
+			k, args = msg.VerifyCurrent, []any{r.Register.Number}
 		}
 	}
-	r.SummaryVI, r.SummaryEN = vi, en
+	r.SummaryVI, r.SummaryEN = k.VI(args...), k.EN(args...)
 }
 
 // maxDetail bounds a check's detail, in bytes: a report's size must not
@@ -64,49 +63,39 @@ func cutString(s string) string {
 	return s[:n] + "…"
 }
 
-// sentences gives the summary for an indication and sub-indication.
-func sentences(ind, sub string) (vi, en string) {
-	switch ind {
-	case TotalPassed:
-		return "Văn bản không bị sửa đổi sau khi ký và chữ ký số hợp lệ.",
-			"The document is unaltered since signing and the signature is valid."
+// sentence gives the summary for an indication and sub-indication.
+func sentence(ind, sub string) msg.Key {
+	if ind == TotalPassed {
+		return msg.VerifyPassed
 	}
 	switch sub {
 	case HashFailure:
-		return "Văn bản đã bị sửa đổi sau khi ký: nội dung không khớp với chữ ký.",
-			"The document was altered after signing: its content does not match the signature."
+		return msg.VerifyAltered
 	case SigConstraintsFailure:
-		return "Văn bản đã bị thêm nội dung sau khi ký.", "Content was added to the document after signing."
+		return msg.VerifyContentAdded
 	case SigCryptoFailure:
-		return "Chữ ký số không hợp lệ.", "The signature is not valid."
+		return msg.VerifyBadSignature
 	case NoCertificateChain, NoSigningCertificate:
-		return "Chứng thư ký không do cơ quan chứng thực được tin cậy cấp.",
-			"The signing certificate was not issued by a trusted authority."
+		return msg.VerifyUntrusted
 	case Revoked:
-		return "Chứng thư của người ký đã bị thu hồi trước thời điểm ký.",
-			"The signer's certificate was revoked before the signing time."
+		return msg.VerifyRevoked
 	case ChainConstraintsFailure:
-		return "Chứng thư của người ký không dùng để ký văn bản.",
-			"The signer's certificate is not meant for signing documents."
+		return msg.VerifyNotForSigning
 	case OutOfBoundsNoPOE, NotYetValid:
-		return "Chứng thư của người ký không còn hoặc chưa có hiệu lực, và không có dấu thời gian chứng minh thời điểm ký.",
-			"The signer's certificate is not valid now and no time-stamp proves when it was signed."
+		return msg.VerifyNoProofOfTime
 	case TryLater:
-		return "Chưa thể kết luận: không kiểm tra được tình trạng thu hồi; hãy thử lại sau.",
-			"No conclusion yet: revocation could not be checked; try again later."
+		return msg.VerifyTryLater
 	case TimeLimitExceeded:
-		return "Chưa thể kết luận: việc kiểm tra mất quá nhiều thời gian nên đã dừng lại; tệp chưa được đánh giá. Hãy thử lại sau.",
-			"No conclusion: the verification took too long and was stopped, so the file was not judged either way. Try again later."
+		return msg.VerifyTimeLimit
 	case SignedDataNotFound:
-		return "Tệp không có chữ ký số.", "The file carries no signature."
+		return msg.VerifyUnsigned
 	case FormatFailure:
-		return "Tệp không phải là văn bản PDF được ký hợp lệ hoặc đã bị hỏng.",
-			"The file is not a well-formed signed PDF, or it is damaged."
+		return msg.VerifyMalformed
 	}
 	if ind == Indeterminate {
-		return "Chưa thể kết luận về chữ ký số.", "The signature could not be assessed."
+		return msg.VerifyIndeterminate
 	}
-	return "Chữ ký số không hợp lệ.", "The signature is not valid."
+	return msg.VerifyBadSignature
 }
 
 // Text renders the report for a terminal.
