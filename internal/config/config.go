@@ -1,6 +1,8 @@
 // Package config loads paknd's configuration from PAKN_* (and VAULT_ADDR)
-// environment variables, overridden by command-line flags, and validates it
-// across fields, reporting one line per problem.
+// environment variables, overridden by command-line flags: one declarative
+// table names every setting, its default and its help; Validate checks the
+// settings and their combinations and LoadFiles reads the files they name,
+// each reporting one line per problem.
 package config
 
 import (
@@ -48,7 +50,8 @@ type Config struct {
 	TLSKeyFile        string                // ... and key; plain HTTP when both are empty
 	RateLogin         int                   // sign-in attempts per minute per client address
 	RatePublic        int                   // other public requests per minute per client address
-	Calendar          deadline.CalendarFile // working-day calendar decisions (PAKN_CALENDAR_FILE, or the built-in file)
+	CalendarFile      string                // PAKN_CALENDAR_FILE; the built-in file when empty
+	Calendar          deadline.CalendarFile // loaded from CalendarFile
 	PublicURL         string                // the public site; replies' QR codes lead to PublicURL/verify/{reply id}
 	DocPlace          string                // where replies are issued, printed before the date
 	TSAURL            string                // optional RFC 3161 time-stamping authority
@@ -76,72 +79,134 @@ type Problems []string
 // Error implements error, one problem per line.
 func (p Problems) Error() string { return strings.Join(p, "\n") }
 
-// Load reads the configuration for paknd from getenv and args. On failure the
-// error is a Problems listing every problem found, or a flag parse error.
+// setting is one configuration value: its flag, its environment variable,
+// its default, its help, and how its text becomes part of the Config.
+type setting struct {
+	flag, env, def, help string
+	parse                func(c *Config, v string) error
+}
+
+// settings is the one source of paknd's settings: names, defaults and help.
+// Parse problems are reported in this order, so related settings sit
+// together. (VAULT_TOKEN is read from the environment only, never from a
+// flag, so it does not show in process listings.)
+var settings = []setting{
+	{"addr", "PAKN_ADDR", "127.0.0.1:8080", "listen address", text(func(c *Config) *string { return &c.Addr })},
+	{"database-url", "PAKN_DATABASE_URL", "", "PostgreSQL URL of the application role", text(func(c *Config) *string { return &c.DatabaseURL })},
+	{"database-owner-url", "PAKN_DATABASE_OWNER_URL", "", "PostgreSQL URL of the owner role, to migrate at start", text(func(c *Config) *string { return &c.DatabaseOwnerURL })},
+	{"migrate", "PAKN_MIGRATE", "false", "apply migrations at start", boolean(func(c *Config) *bool { return &c.MigrateOnStart })},
+	{"db-app-role", "PAKN_DB_APP_ROLE", "pakn_app", "database application role", text(func(c *Config) *string { return &c.AppRole })},
+	{"vault-addr", "VAULT_ADDR", "", "Vault address", text(func(c *Config) *string { return &c.VaultAddr })},
+	{"vault-role-id", "PAKN_VAULT_ROLE_ID", "", "AppRole role_id", text(func(c *Config) *string { return &c.VaultRoleID })},
+	{"vault-secret-id-file", "PAKN_VAULT_SECRET_ID_FILE", "", "file with the AppRole secret_id", text(func(c *Config) *string { return &c.VaultSecretIDFile })},
+	{"dev", "PAKN_DEV", "false", "development mode", boolean(func(c *Config) *bool { return &c.Dev })},
+	{"trust-system-roots", "PAKN_TRUST_SYSTEM_ROOTS", "false", "also trust the machine's root certificates when verifying", boolean(func(c *Config) *bool { return &c.TrustSystemRoots })},
+	{"vault-timeout", "PAKN_VAULT_TIMEOUT", "10s", "timeout of each Vault request", duration(func(c *Config) *time.Duration { return &c.VaultTimeout })},
+	{"read-header-timeout", "PAKN_READ_HEADER_TIMEOUT", "5s", "HTTP read header timeout", duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"read-timeout", "PAKN_READ_TIMEOUT", "30s", "HTTP read timeout (whole request)", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{"write-timeout", "PAKN_WRITE_TIMEOUT", "60s", "HTTP write timeout", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
+	{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", duration(func(c *Config) *time.Duration { return &c.TSATimeout })},
+	{"audit-key-file", "PAKN_AUDIT_KEY_FILE", "", "file with the hex HMAC key for client addresses", text(func(c *Config) *string { return &c.AuditKeyFile })},
+	{"max-body-bytes", "PAKN_MAX_BODY_BYTES", "1048576", "global request body limit", size(1024, 64<<20, func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"log-level", "PAKN_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		if c.LogLevel.UnmarshalText([]byte(v)) != nil {
+			return fmt.Errorf("%q is not debug, info, warn or error", v)
+		}
+		return nil
+	}},
+	{"trusted-proxies", "PAKN_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", cidrs(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
+	{"rate-exempt", "PAKN_RATE_EXEMPT", "", "comma-separated CIDRs of clients free of the per-client limits: your own load generators and monitoring, never the public", cidrs(func(c *Config) *[]netip.Prefix { return &c.RateExempt })},
+	{"tls-cert-file", "PAKN_TLS_CERT_FILE", "", "PEM certificate chain to serve HTTPS", text(func(c *Config) *string { return &c.TLSCertFile })},
+	{"tls-key-file", "PAKN_TLS_KEY_FILE", "", "PEM private key to serve HTTPS", text(func(c *Config) *string { return &c.TLSKeyFile })},
+	{"rate-login", "PAKN_RATE_LOGIN", "20", "sign-in attempts per minute per client address", count(func(c *Config) *int { return &c.RateLogin })},
+	{"rate-public", "PAKN_RATE_PUBLIC", "300", "public requests per minute per client address", count(func(c *Config) *int { return &c.RatePublic })},
+	{"rate-verify", "PAKN_RATE_VERIFY", "60", "verifications per minute per client address", count(func(c *Config) *int { return &c.RateVerify })},
+	{"rate-submit", "PAKN_RATE_SUBMIT", "10", "anonymous submissions per minute per client", count(func(c *Config) *int { return &c.RateSubmit })},
+	{"verify-per-client", "PAKN_VERIFY_PER_CLIENT", "2", "verifications one client may have running at once", count(func(c *Config) *int { return &c.VerifyPerClient })},
+	{"uploads-per-client", "PAKN_UPLOADS_PER_CLIENT", "2", "anonymous submissions one client may be sending at once", count(func(c *Config) *int { return &c.UploadsPerClient })},
+	{"daily-attachment-bytes", "PAKN_DAILY_ATTACHMENT_BYTES", "209715200", "attachment bytes one client may send per day", size(10<<20, 1<<40, func(c *Config) *int64 { return &c.DailyAttachBytes })},
+	{"upload-budget-bytes", "PAKN_UPLOAD_BUDGET_BYTES", "1073741824", "bytes of uploads all clients may be sending at once, held on disk", size(64<<20, 1<<40, func(c *Config) *int64 { return &c.UploadBudget })},
+	{"verify-memory-bytes", "PAKN_VERIFY_MEMORY_BYTES", "67108864", "bytes of documents verified at once, held in memory", size(21<<20, 16<<30, func(c *Config) *int64 { return &c.VerifyMemory })},
+	{"intake-queue-bytes", "PAKN_INTAKE_QUEUE_BYTES", "268435456", "bytes of submissions admitted and not yet written", size(64<<20, 16<<30, func(c *Config) *int64 { return &c.IntakeQueueBytes })},
+	{"spool-dir", "PAKN_SPOOL_DIR", "", "folder where uploads wait on disk; the system's temporary folder when empty", text(func(c *Config) *string { return &c.SpoolDir })},
+	{"metrics-addr", "PAKN_METRICS_ADDR", "127.0.0.1:9464", "listen address of /metrics alone, or off", text(func(c *Config) *string { return &c.MetricsAddr })},
+	{"metrics-token-file", "PAKN_METRICS_TOKEN_FILE", "", "file with a bearer token that also serves /metrics on the main address", text(func(c *Config) *string { return &c.MetricsTokenFile })},
+	{"calendar-file", "PAKN_CALENDAR_FILE", "", "JSON file of each year's announced holiday swaps; the built-in one when empty", text(func(c *Config) *string { return &c.CalendarFile })},
+	{"public-url", "PAKN_PUBLIC_URL", "", "the public site's URL, printed in replies' QR codes; http://ADDR when empty", text(func(c *Config) *string { return &c.PublicURL })},
+	{"doc-place", "PAKN_DOC_PLACE", "Hà Nội", "place of issue printed on replies", text(func(c *Config) *string { return &c.DocPlace })},
+	{"trust-anchors-dir", "PAKN_TRUST_ANCHORS_DIR", "certs", "folder of PEM trust anchors for verifying replies", text(func(c *Config) *string { return &c.TrustAnchorsDir })},
+	{"tsa-url", "PAKN_TSA_URL", "", "RFC 3161 time-stamping authority for signed replies; none when empty", text(func(c *Config) *string { return &c.TSAURL })},
+}
+
+func text(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		if *field(c), err = strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		return nil
+	}
+}
+
+func duration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		if *field(c), err = time.ParseDuration(v); err != nil || *field(c) <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 10s", v)
+		}
+		return nil
+	}
+}
+
+// count parses a whole number from 1 to 100000 (rates and places).
+func count(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		if *field(c), err = strconv.Atoi(v); err != nil || *field(c) < 1 || *field(c) > 100000 {
+			return fmt.Errorf("%q must be a whole number from 1 to 100000", v)
+		}
+		return nil
+	}
+}
+
+// size parses a whole number of bytes from lo to hi.
+func size(lo, hi int64, field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) (err error) {
+		if *field(c), err = strconv.ParseInt(v, 10, 64); err != nil || *field(c) < lo || *field(c) > hi {
+			return fmt.Errorf("%q must be a whole number of bytes from %d to %d", v, lo, hi)
+		}
+		return nil
+	}
+}
+
+// cidrs parses a comma-separated list of addresses and CIDRs.
+func cidrs(field func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		out, bad := prefixes(v)
+		*field(c) = out
+		if len(bad) > 0 {
+			return fmt.Errorf("%s not an address or CIDR", strings.Join(bad, ", "))
+		}
+		return nil
+	}
+}
+
+// Load reads the configuration for paknd from getenv and args (flags
+// override the environment), checks it (Validate) and loads the files it
+// names (LoadFiles). On failure the error is a Problems listing every
+// problem found, or a flag parse error.
 func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs := flag.NewFlagSet("paknd", flag.ContinueOnError)
-	env := func(k, def string) string {
-		if v := getenv(k); v != "" {
-			return v
+	values := make([]*string, len(settings))
+	for i, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
 		}
-		return def
-	}
-	var (
-		c    Config
-		p    Problems
-		dur  = map[string]*string{}
-		durs = []struct {
-			name, envName, def, usage string
-			dst                       *time.Duration
-		}{
-			{"vault-timeout", "PAKN_VAULT_TIMEOUT", "10s", "timeout of each Vault request", &c.VaultTimeout},
-			{"read-header-timeout", "PAKN_READ_HEADER_TIMEOUT", "5s", "HTTP read header timeout", &c.ReadHeaderTimeout},
-			{"read-timeout", "PAKN_READ_TIMEOUT", "30s", "HTTP read timeout (whole request)", &c.ReadTimeout},
-			{"write-timeout", "PAKN_WRITE_TIMEOUT", "60s", "HTTP write timeout", &c.WriteTimeout},
-			{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", &c.IdleTimeout},
-			{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", &c.ShutdownTimeout},
-			{"tsa-timeout", "PAKN_TSA_TIMEOUT", "10s", "timeout of each time-stamp request", &c.TSATimeout},
-		}
-		migrate, dev, maxBody, level, proxies, rateLogin, ratePublic, calendarFile, systemRoots, rateVerify        string
-		rateSubmit, verifyPerClient, uploadsPerClient, dailyAttach, uploadBudget, verifyMemory, queueBytes, exempt string
-	)
-	fs.StringVar(&c.Addr, "addr", env("PAKN_ADDR", "127.0.0.1:8080"), "listen address (PAKN_ADDR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("PAKN_DATABASE_URL", ""), "PostgreSQL URL of the application role (PAKN_DATABASE_URL)")
-	fs.StringVar(&c.DatabaseOwnerURL, "database-owner-url", env("PAKN_DATABASE_OWNER_URL", ""), "PostgreSQL URL of the owner role, to migrate at start (PAKN_DATABASE_OWNER_URL)")
-	fs.StringVar(&migrate, "migrate", env("PAKN_MIGRATE", "false"), "apply migrations at start (PAKN_MIGRATE)")
-	fs.StringVar(&c.AppRole, "db-app-role", env("PAKN_DB_APP_ROLE", "pakn_app"), "database application role (PAKN_DB_APP_ROLE)")
-	fs.StringVar(&c.VaultAddr, "vault-addr", env("VAULT_ADDR", ""), "Vault address (VAULT_ADDR)")
-	fs.StringVar(&c.VaultRoleID, "vault-role-id", env("PAKN_VAULT_ROLE_ID", ""), "AppRole role_id (PAKN_VAULT_ROLE_ID)")
-	fs.StringVar(&c.VaultSecretIDFile, "vault-secret-id-file", env("PAKN_VAULT_SECRET_ID_FILE", ""), "file with the AppRole secret_id (PAKN_VAULT_SECRET_ID_FILE)")
-	fs.StringVar(&dev, "dev", env("PAKN_DEV", "false"), "development mode (PAKN_DEV)")
-	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("PAKN_AUDIT_KEY_FILE", ""), "file with the hex HMAC key for client addresses (PAKN_AUDIT_KEY_FILE)")
-	fs.StringVar(&maxBody, "max-body-bytes", env("PAKN_MAX_BODY_BYTES", "1048576"), "global request body limit (PAKN_MAX_BODY_BYTES)")
-	fs.StringVar(&level, "log-level", env("PAKN_LOG_LEVEL", "info"), "debug, info, warn or error (PAKN_LOG_LEVEL)")
-	fs.StringVar(&proxies, "trusted-proxies", env("PAKN_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (PAKN_TRUSTED_PROXIES)")
-	fs.StringVar(&c.TLSCertFile, "tls-cert-file", env("PAKN_TLS_CERT_FILE", ""), "PEM certificate chain to serve HTTPS (PAKN_TLS_CERT_FILE)")
-	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("PAKN_TLS_KEY_FILE", ""), "PEM private key to serve HTTPS (PAKN_TLS_KEY_FILE)")
-	fs.StringVar(&rateLogin, "rate-login", env("PAKN_RATE_LOGIN", "20"), "sign-in attempts per minute per client address (PAKN_RATE_LOGIN)")
-	fs.StringVar(&ratePublic, "rate-public", env("PAKN_RATE_PUBLIC", "300"), "public requests per minute per client address (PAKN_RATE_PUBLIC)")
-	fs.StringVar(&calendarFile, "calendar-file", env("PAKN_CALENDAR_FILE", ""), "JSON file of each year's announced holiday swaps; the built-in one when empty (PAKN_CALENDAR_FILE)")
-	fs.StringVar(&c.PublicURL, "public-url", env("PAKN_PUBLIC_URL", ""), "the public site's URL, printed in replies' QR codes; http://ADDR when empty (PAKN_PUBLIC_URL)")
-	fs.StringVar(&c.DocPlace, "doc-place", env("PAKN_DOC_PLACE", "Hà Nội"), "place of issue printed on replies (PAKN_DOC_PLACE)")
-	fs.StringVar(&c.TrustAnchorsDir, "trust-anchors-dir", env("PAKN_TRUST_ANCHORS_DIR", "certs"), "folder of PEM trust anchors for verifying replies (PAKN_TRUST_ANCHORS_DIR)")
-	fs.StringVar(&systemRoots, "trust-system-roots", env("PAKN_TRUST_SYSTEM_ROOTS", "false"), "also trust the machine's root certificates when verifying (PAKN_TRUST_SYSTEM_ROOTS)")
-	fs.StringVar(&rateVerify, "rate-verify", env("PAKN_RATE_VERIFY", "60"), "verifications per minute per client address (PAKN_RATE_VERIFY)")
-	fs.StringVar(&rateSubmit, "rate-submit", env("PAKN_RATE_SUBMIT", "10"), "anonymous submissions per minute per client (PAKN_RATE_SUBMIT)")
-	fs.StringVar(&verifyPerClient, "verify-per-client", env("PAKN_VERIFY_PER_CLIENT", "2"), "verifications one client may have running at once (PAKN_VERIFY_PER_CLIENT)")
-	fs.StringVar(&uploadsPerClient, "uploads-per-client", env("PAKN_UPLOADS_PER_CLIENT", "2"), "anonymous submissions one client may be sending at once (PAKN_UPLOADS_PER_CLIENT)")
-	fs.StringVar(&dailyAttach, "daily-attachment-bytes", env("PAKN_DAILY_ATTACHMENT_BYTES", "209715200"), "attachment bytes one client may send per day (PAKN_DAILY_ATTACHMENT_BYTES)")
-	fs.StringVar(&uploadBudget, "upload-budget-bytes", env("PAKN_UPLOAD_BUDGET_BYTES", "1073741824"), "bytes of uploads all clients may be sending at once, held on disk (PAKN_UPLOAD_BUDGET_BYTES)")
-	fs.StringVar(&verifyMemory, "verify-memory-bytes", env("PAKN_VERIFY_MEMORY_BYTES", "67108864"), "bytes of documents verified at once, held in memory (PAKN_VERIFY_MEMORY_BYTES)")
-	fs.StringVar(&queueBytes, "intake-queue-bytes", env("PAKN_INTAKE_QUEUE_BYTES", "268435456"), "bytes of submissions admitted and not yet written (PAKN_INTAKE_QUEUE_BYTES)")
-	fs.StringVar(&exempt, "rate-exempt", env("PAKN_RATE_EXEMPT", ""), "comma-separated CIDRs of clients free of the per-client limits: your own load generators and monitoring, never the public (PAKN_RATE_EXEMPT)")
-	fs.StringVar(&c.SpoolDir, "spool-dir", env("PAKN_SPOOL_DIR", ""), "folder where uploads wait on disk; the system's temporary folder when empty (PAKN_SPOOL_DIR)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PAKN_METRICS_ADDR", "127.0.0.1:9464"), "listen address of /metrics alone, or off (PAKN_METRICS_ADDR)")
-	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("PAKN_METRICS_TOKEN_FILE", ""), "file with a bearer token that also serves /metrics on the main address (PAKN_METRICS_TOKEN_FILE)")
-	fs.StringVar(&c.TSAURL, "tsa-url", env("PAKN_TSA_URL", ""), "RFC 3161 time-stamping authority for signed replies; none when empty (PAKN_TSA_URL)")
-	for _, d := range durs {
-		dur[d.name] = fs.String(d.name, env(d.envName, d.def), d.usage+" ("+d.envName+")")
+		values[i] = fs.String(s.flag, def, s.help+" ("+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -149,34 +214,26 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	// The token is read from the environment only, never from a flag, so it
-	// does not show in process listings.
-	c.VaultToken = getenv("VAULT_TOKEN")
+	c := &Config{VaultToken: getenv("VAULT_TOKEN")}
+	var p Problems
+	for i, s := range settings {
+		if err := s.parse(c, *values[i]); err != nil {
+			p = append(p, s.env+": "+err.Error())
+		}
+	}
+	p = append(p, c.Validate()...)
+	p = append(p, c.LoadFiles()...)
+	if len(p) > 0 {
+		return nil, p
+	}
+	c.complete()
+	return c, nil
+}
 
-	boolean := func(name, v string) bool {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			p = append(p, fmt.Sprintf("%s: %q is not true or false", name, v))
-		}
-		return b
-	}
-	c.MigrateOnStart = boolean("PAKN_MIGRATE", migrate)
-	c.Dev = boolean("PAKN_DEV", dev)
-	c.TrustSystemRoots = boolean("PAKN_TRUST_SYSTEM_ROOTS", systemRoots)
-	for _, d := range durs {
-		v, err := time.ParseDuration(*dur[d.name])
-		if err != nil || v <= 0 {
-			p = append(p, fmt.Sprintf("%s: %q is not a positive duration such as 10s", d.envName, *dur[d.name]))
-		}
-		*d.dst = v
-	}
-	n, err := strconv.ParseInt(maxBody, 10, 64)
-	if err != nil || n < 1024 || n > 64<<20 {
-		p = append(p, fmt.Sprintf("PAKN_MAX_BODY_BYTES: %q must be a whole number from 1024 to %d", maxBody, 64<<20))
-	}
-	c.MaxBodyBytes = n
-	c.TrustedProxies = prefixes(&p, "PAKN_TRUSTED_PROXIES", proxies)
-	c.RateExempt = prefixes(&p, "PAKN_RATE_EXEMPT", exempt)
+// Validate reports every problem of the settings themselves and across
+// them (files are read by LoadFiles), one line each.
+func (c *Config) Validate() Problems {
+	var p Problems
 	for _, e := range c.RateExempt {
 		for _, t := range c.TrustedProxies {
 			if e.Overlaps(t) {
@@ -184,86 +241,63 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			}
 		}
 	}
-	for _, r := range []struct {
-		name, v string
-		dst     *int
-	}{{"PAKN_RATE_LOGIN", rateLogin, &c.RateLogin}, {"PAKN_RATE_PUBLIC", ratePublic, &c.RatePublic}, {"PAKN_RATE_VERIFY", rateVerify, &c.RateVerify},
-		{"PAKN_RATE_SUBMIT", rateSubmit, &c.RateSubmit}, {"PAKN_VERIFY_PER_CLIENT", verifyPerClient, &c.VerifyPerClient},
-		{"PAKN_UPLOADS_PER_CLIENT", uploadsPerClient, &c.UploadsPerClient}} {
-		n, err := strconv.Atoi(r.v)
-		if err != nil || n < 1 || n > 100000 {
-			p = append(p, fmt.Sprintf("%s: %q must be a whole number from 1 to 100000", r.name, r.v))
-		}
-		*r.dst = n
+	if c.SpoolDir != "" && !isDir(c.SpoolDir) {
+		p = append(p, fmt.Sprintf("PAKN_SPOOL_DIR: %q is not a folder", c.SpoolDir))
 	}
-	for _, b := range []struct {
-		name, v  string
-		min, max int64
-		dst      *int64
-	}{
-		{"PAKN_DAILY_ATTACHMENT_BYTES", dailyAttach, 10 << 20, 1 << 40, &c.DailyAttachBytes},
-		{"PAKN_UPLOAD_BUDGET_BYTES", uploadBudget, 64 << 20, 1 << 40, &c.UploadBudget},
-		{"PAKN_VERIFY_MEMORY_BYTES", verifyMemory, 21 << 20, 16 << 30, &c.VerifyMemory},
-		{"PAKN_INTAKE_QUEUE_BYTES", queueBytes, 64 << 20, 16 << 30, &c.IntakeQueueBytes},
-	} {
-		n, err := strconv.ParseInt(b.v, 10, 64)
-		if err != nil || n < b.min || n > b.max {
-			p = append(p, fmt.Sprintf("%s: %q must be a whole number of bytes from %d to %d", b.name, b.v, b.min, b.max))
-		}
-		*b.dst = n
-	}
-	if c.SpoolDir != "" {
-		if st, err := os.Stat(c.SpoolDir); err != nil || !st.IsDir() {
-			p = append(p, fmt.Sprintf("PAKN_SPOOL_DIR: %q is not a folder", c.SpoolDir))
-		}
-	}
-	if c.MetricsAddr != "off" {
-		if host, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			p = append(p, fmt.Sprintf("PAKN_METRICS_ADDR: %q is not host:port (or off)", c.MetricsAddr))
-		} else if c.MetricsAddr == c.Addr && port != "0" {
-			p = append(p, "PAKN_METRICS_ADDR: must differ from PAKN_ADDR (to serve /metrics on the main address, set PAKN_METRICS_TOKEN_FILE)")
-		} else if host == "" {
-			// Metrics describe traffic and the process: beyond loopback only on purpose, on a named interface.
-			p = append(p, "PAKN_METRICS_ADDR: give a host; an empty host listens on every interface")
-		}
-	}
-	if c.MetricsTokenFile != "" {
-		tok, err := ReadSecretFile(c.MetricsTokenFile)
-		switch {
-		case err != nil:
-			p = append(p, "PAKN_METRICS_TOKEN_FILE: "+err.Error())
-		case len(tok) < 32:
-			p = append(p, "PAKN_METRICS_TOKEN_FILE: the token must be at least 32 characters")
-		default:
-			c.MetricsToken = tok
-		}
-	}
+	p = append(p, c.checkMetricsAddr()...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		p = append(p, "PAKN_TLS_CERT_FILE and PAKN_TLS_KEY_FILE go together: set both or neither")
-	} else if c.TLSCertFile != "" {
-		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
-			p = append(p, "PAKN_TLS_CERT_FILE/PAKN_TLS_KEY_FILE: cannot load the key pair: "+err.Error())
-		}
 	}
-	c.Calendar = deadline.DefaultCalendarFile()
-	if calendarFile != "" {
-		f, err := deadline.LoadCalendarFile(calendarFile)
-		if err != nil {
-			p = append(p, "PAKN_CALENDAR_FILE: "+err.Error())
-		}
-		c.Calendar = f
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		p = append(p, fmt.Sprintf("PAKN_LOG_LEVEL: %q is not debug, info, warn or error", level))
-	}
-
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p = append(p, fmt.Sprintf("PAKN_ADDR: %q is not host:port", c.Addr))
 	}
-	p = append(p, checkDBURL("PAKN_DATABASE_URL", c.DatabaseURL, true)...)
+	p = append(p, checkDBURL("PAKN_DATABASE_URL", c.DatabaseURL)...)
 	if c.MigrateOnStart {
-		p = append(p, checkDBURL("PAKN_DATABASE_OWNER_URL", c.DatabaseOwnerURL, true)...)
+		p = append(p, checkDBURL("PAKN_DATABASE_OWNER_URL", c.DatabaseOwnerURL)...)
 	}
+	p = append(p, c.checkVault()...)
+	if c.AuditKeyFile == "" {
+		p = append(p, "PAKN_AUDIT_KEY_FILE: required (a file with at least 32 random bytes, hex encoded)")
+	}
+	p = append(p, c.checkPublicURL()...)
+	if n := len([]rune(strings.TrimSpace(c.DocPlace))); n < 2 || n > 60 {
+		p = append(p, "PAKN_DOC_PLACE: 2 to 60 characters, e.g. Hà Nội")
+	}
+	if !isDir(c.TrustAnchorsDir) {
+		p = append(p, fmt.Sprintf("PAKN_TRUST_ANCHORS_DIR: %q is not a folder (pakn bootstrap exports the CA chain to certs/)", c.TrustAnchorsDir))
+	}
+	if c.TSAURL != "" {
+		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
+		}
+	}
+	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
+		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")
+	}
+	return p
+}
+
+// checkMetricsAddr checks where /metrics is served on its own.
+func (c *Config) checkMetricsAddr() Problems {
+	if c.MetricsAddr == "off" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.MetricsAddr)
+	switch {
+	case err != nil:
+		return Problems{fmt.Sprintf("PAKN_METRICS_ADDR: %q is not host:port (or off)", c.MetricsAddr)}
+	case c.MetricsAddr == c.Addr && port != "0":
+		return Problems{"PAKN_METRICS_ADDR: must differ from PAKN_ADDR (to serve /metrics on the main address, set PAKN_METRICS_TOKEN_FILE)"}
+	case host == "":
+		// Metrics describe traffic and the process: beyond loopback only on purpose, on a named interface.
+		return Problems{"PAKN_METRICS_ADDR: give a host; an empty host listens on every interface"}
+	}
+	return nil
+}
+
+// checkVault checks Vault's address and how paknd logs in.
+func (c *Config) checkVault() Problems {
+	var p Problems
 	switch u, err := url.Parse(c.VaultAddr); {
 	case c.VaultAddr == "":
 		p = append(p, "VAULT_ADDR: required (the address of Vault, e.g. https://vault.example:8200)")
@@ -286,55 +320,83 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	default:
 		p = append(p, "Vault login: set PAKN_VAULT_ROLE_ID and PAKN_VAULT_SECRET_ID_FILE (or, with PAKN_DEV=true, VAULT_TOKEN)")
 	}
-	if c.AuditKeyFile == "" {
-		p = append(p, "PAKN_AUDIT_KEY_FILE: required (a file with at least 32 random bytes, hex encoded)")
-	} else if key, err := ReadHexKeyFile(c.AuditKeyFile); err != nil {
-		p = append(p, "PAKN_AUDIT_KEY_FILE: "+err.Error())
-	} else {
-		c.AuditKey = key
-	}
-	if c.PublicURL == "" {
-		// Only a development or loopback service may print its own address in replies.
-		if host, _, err := net.SplitHostPort(c.Addr); err == nil {
-			scheme := "http"
-			if c.TLSCertFile != "" {
-				scheme = "https"
-			}
-			c.PublicURL = scheme + "://" + c.Addr
-			if !c.Dev && !isLoopback(host) {
-				p = append(p, "PAKN_PUBLIC_URL: required when serving beyond loopback (the https address citizens reach; replies' QR codes lead there)")
-			}
-		}
-	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		p = append(p, fmt.Sprintf("PAKN_PUBLIC_URL: %q is not an http(s) URL without query", c.PublicURL))
-	} else if u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()) {
-		p = append(p, "PAKN_PUBLIC_URL: replies printed for the public must point at https (plain http only with PAKN_DEV=true or on loopback)")
-	}
-	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if n := len([]rune(strings.TrimSpace(c.DocPlace))); n < 2 || n > 60 {
-		p = append(p, "PAKN_DOC_PLACE: 2 to 60 characters, e.g. Hà Nội")
-	}
-	if st, err := os.Stat(c.TrustAnchorsDir); err != nil || !st.IsDir() {
-		p = append(p, fmt.Sprintf("PAKN_TRUST_ANCHORS_DIR: %q is not a folder (pakn bootstrap exports the CA chain to certs/)", c.TrustAnchorsDir))
-	}
-	if c.TSAURL != "" {
-		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
-		}
-	}
-	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
-		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")
-	}
-	if len(p) > 0 {
-		return nil, p
-	}
-	return &c, nil
+	return p
 }
 
-// prefixes parses a comma-separated list of addresses and CIDRs, adding a
-// problem for each one that is neither.
-func prefixes(p *Problems, name, list string) []netip.Prefix {
-	var out []netip.Prefix
+// checkPublicURL checks the address printed in replies' QR codes: only a
+// development or loopback service may leave it to default to its own.
+func (c *Config) checkPublicURL() Problems {
+	if c.PublicURL == "" {
+		if host, _, err := net.SplitHostPort(c.Addr); err == nil && !c.Dev && !isLoopback(host) {
+			return Problems{"PAKN_PUBLIC_URL: required when serving beyond loopback (the https address citizens reach; replies' QR codes lead there)"}
+		}
+		return nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		return Problems{fmt.Sprintf("PAKN_PUBLIC_URL: %q is not an http(s) URL without query", c.PublicURL)}
+	case u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()):
+		return Problems{"PAKN_PUBLIC_URL: replies printed for the public must point at https (plain http only with PAKN_DEV=true or on loopback)"}
+	}
+	return nil
+}
+
+// LoadFiles reads the files the configuration names: the TLS key pair
+// (checked, loaded again by the server), the metrics token, the audit key
+// and the calendar. It reports one line per problem.
+func (c *Config) LoadFiles() Problems {
+	var p Problems
+	if c.MetricsTokenFile != "" {
+		tok, err := ReadSecretFile(c.MetricsTokenFile)
+		switch {
+		case err != nil:
+			p = append(p, "PAKN_METRICS_TOKEN_FILE: "+err.Error())
+		case len(tok) < 32:
+			p = append(p, "PAKN_METRICS_TOKEN_FILE: the token must be at least 32 characters")
+		default:
+			c.MetricsToken = tok
+		}
+	}
+	if c.TLSCertFile != "" && c.TLSKeyFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			p = append(p, "PAKN_TLS_CERT_FILE/PAKN_TLS_KEY_FILE: cannot load the key pair: "+err.Error())
+		}
+	}
+	c.Calendar = deadline.DefaultCalendarFile()
+	if c.CalendarFile != "" {
+		f, err := deadline.LoadCalendarFile(c.CalendarFile)
+		if err != nil {
+			p = append(p, "PAKN_CALENDAR_FILE: "+err.Error())
+		}
+		c.Calendar = f
+	}
+	if c.AuditKeyFile != "" {
+		key, err := ReadHexKeyFile(c.AuditKeyFile)
+		if err != nil {
+			p = append(p, "PAKN_AUDIT_KEY_FILE: "+err.Error())
+		}
+		c.AuditKey = key
+	}
+	return p
+}
+
+// complete fills what a valid configuration derives: the public URL of a
+// development or loopback service defaults to its own address.
+func (c *Config) complete() {
+	if c.PublicURL == "" {
+		scheme := "http"
+		if c.TLSCertFile != "" {
+			scheme = "https"
+		}
+		c.PublicURL = scheme + "://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+}
+
+// prefixes parses a comma-separated list of addresses and CIDRs; bad lists
+// the parts that are neither.
+func prefixes(list string) (out []netip.Prefix, bad []string) {
 	for _, part := range strings.Split(list, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
@@ -346,12 +408,12 @@ func prefixes(p *Problems, name, list string) []netip.Prefix {
 			}
 		}
 		if err != nil {
-			*p = append(*p, fmt.Sprintf("%s: %q is not an address or CIDR", name, part))
+			bad = append(bad, strconv.Quote(part))
 			continue
 		}
 		out = append(out, pfx.Masked())
 	}
-	return out
+	return out, bad
 }
 
 // ReadSecretFile returns the trimmed contents of a file holding one secret.
@@ -383,12 +445,10 @@ func ReadHexKeyFile(path string) ([]byte, error) {
 	return key, nil
 }
 
-func checkDBURL(name, v string, required bool) Problems {
+// checkDBURL checks a required PostgreSQL URL without ever echoing it.
+func checkDBURL(name, v string) Problems {
 	if v == "" {
-		if required {
-			return Problems{name + ": required (postgres://user:password@host:port/db)"}
-		}
-		return nil
+		return Problems{name + ": required (postgres://user:password@host:port/db)"}
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
@@ -398,6 +458,13 @@ func checkDBURL(name, v string, required bool) Problems {
 	return nil
 }
 
+// isDir reports whether path is a folder.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true

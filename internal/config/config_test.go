@@ -165,3 +165,50 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// The README's configuration table and the settings table say the same:
+// every setting has a row naming its variable, its flag and its default,
+// and every row's variable is a setting.
+func TestREADMEListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "## Configuration (paknd)")
+	end := strings.Index(readme[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no configuration section")
+	}
+	section := readme[start : start+1+end]
+	rows := map[string]string{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		for _, v := range strings.Split(cells[1], ",") {
+			rows[strings.Trim(strings.TrimSpace(v), "`")] = line
+		}
+	}
+	known := map[string]bool{"VAULT_TOKEN": true}
+	for _, s := range settings {
+		known[s.env] = true
+		row, ok := rows[s.env]
+		if !ok {
+			t.Errorf("README has no row for %s", s.env)
+			continue
+		}
+		if !strings.Contains(row, "`-"+s.flag+"`") {
+			t.Errorf("README's row of %s does not name -%s", s.env, s.flag)
+		}
+		if s.def != "" && !strings.Contains(row, "`"+s.def+"`") {
+			t.Errorf("README's row of %s does not give the default %s", s.env, s.def)
+		}
+	}
+	for v := range rows {
+		if !known[v] {
+			t.Errorf("README lists %s, which is not a setting", v)
+		}
+	}
+}
