@@ -28,7 +28,13 @@ import (
 // demoReply is the demo petition and its signed reply: written once, then
 // found again by the reply id kept in the -demo-out file.
 type demoReply struct {
-	ReplyID, TrackingCode, LookupSecret string
+	ReplyID, TrackingCode, LookupSecret, Number, SHA256 string
+}
+
+// file is the demo reply as the -demo-out file records it.
+func (d *demoReply) file() []byte {
+	return fmt.Appendf(nil, "reply_id=%s\ntracking_code=%s\nlookup_secret=%s\nnumber=%s\nsha256=%s\n",
+		d.ReplyID, d.TrackingCode, d.LookupSecret, d.Number, d.SHA256)
 }
 
 // seedDemoReply makes one demo petition answered with a reply signed
@@ -36,15 +42,9 @@ type demoReply struct {
 // and certificate (operator token), and the desk service signs with paknd's
 // AppRole login.
 func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity.Service, publicURL, credsDir, outFile string) error {
-	if b, err := os.ReadFile(outFile); err == nil {
-		id := ""
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "reply_id="); ok {
-				id = v
-			}
-		}
+	if id := demoReplyID(outFile); id != "" {
 		var n int
-		if id != "" && pool.QueryRow(ctx, "SELECT count(*) FROM signed_replies WHERE reply_id::text = $1", id).Scan(&n) == nil && n == 1 {
+		if pool.QueryRow(ctx, "SELECT count(*) FROM signed_replies WHERE reply_id::text = $1", id).Scan(&n) == nil && n == 1 {
 			fmt.Fprintf(e.stdout, "seed: demo signed reply already present (%s)\n", id)
 			return nil
 		}
@@ -57,10 +57,6 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	admin, err := vault.NewAPI(addr, token, 30*time.Second)
-	if err != nil {
-		return err
-	}
 	byRole := map[access.Role]access.Principal{}
 	for _, r := range []access.Role{access.Official, access.Reviewer, access.Signer} {
 		a, err := ids.FindAccount(ctx, "demo-"+string(r))
@@ -70,20 +66,9 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		byRole[r] = access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 	}
 	st := postgres.Stores(pool, nil)
-	if _, err := st.Replies.ActiveSigner(ctx, byRole[access.Signer].ID); errors.Is(err, store.ErrNotFound) {
-		const name = "Lê Hoàng Cường"
-		ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName("demo-signer"), "ecdsa-p256", pkix.Name{CommonName: name})
-		if err != nil {
-			return err
-		}
-		g := reply.Signer{AccountID: byRole[access.Signer].ID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyType: "ecdsa-p256"}
-		if err := storeSigner(ctx, st, &g, ps, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision"}); err != nil {
-			return err
-		}
-	} else if err != nil {
+	if err := provisionDemoSigner(ctx, st, addr, token, byRole[access.Signer].ID); err != nil {
 		return err
 	}
-
 	// paknd's own login: the demo reply is signed like any other.
 	vcfg := vault.Config{Addr: addr, Token: token}
 	if credsDir != "" {
@@ -104,6 +89,55 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
+	d, err := answerDemoPetition(ctx, svc, pool, byRole)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(outFile, d.file(), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "seed: demo petition %s answered by signed reply %s (%s), published\n", d.TrackingCode, d.Number, d.ReplyID)
+	return nil
+}
+
+// demoReplyID is the reply id an earlier seed wrote to outFile, or "".
+func demoReplyID(outFile string) string {
+	b, err := os.ReadFile(outFile)
+	if err != nil {
+		return ""
+	}
+	id := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "reply_id="); ok {
+			id = v
+		}
+	}
+	return id
+}
+
+// provisionDemoSigner gives the demo signer a Transit key and certificate
+// (with the operator token) unless it has an active one.
+func provisionDemoSigner(ctx context.Context, st store.Set, addr, token, accountID string) error {
+	_, err := st.Replies.ActiveSigner(ctx, accountID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	admin, err := vault.NewAPI(addr, token, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	const name = "Lê Hoàng Cường"
+	ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName("demo-signer"), "ecdsa-p256", pkix.Name{CommonName: name})
+	if err != nil {
+		return err
+	}
+	g := reply.Signer{AccountID: accountID, FullName: name, Title: "Phó Giám đốc", OnBehalf: "KT. Giám đốc", KeyType: "ecdsa-p256"}
+	return storeSigner(ctx, st, &g, ps, &audit.Event{Actor: "system", Role: "seed", Action: "signer.provision"})
+}
+
+// answerDemoPetition submits the demo petition and takes it through the
+// desk to a signed, published reply, as each role would.
+func answerDemoPetition(ctx context.Context, svc *desk.Service, pool *pgxpool.Pool, byRole map[access.Role]access.Principal) (*demoReply, error) {
 	m := audit.Meta{RequestID: "seed-demo"}
 	rc, err := svc.Submit(ctx, m, access.Principal{Kind: access.Anonymous}, "", petition.Submission{
 		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung", Email: "nhung@example.vn",
@@ -113,16 +147,16 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		Category: petition.CatRegulation,
 	}, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var pid string
 	if err := pool.QueryRow(ctx, "SELECT id FROM petitions WHERE tracking_code = $1", rc.TrackingCode).Scan(&pid); err != nil {
-		return err
+		return nil, err
 	}
 	official := byRole[access.Official]
 	for _, t := range []petition.Transition{petition.Accept, petition.Start} {
 		if err := svc.Transition(ctx, m, official, pid, t, desk.TransitionInput{}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	r, err := svc.DraftReply(ctx, m, official, pid, reply.Content{
@@ -133,24 +167,18 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		Outcome:    reply.Explained,
 	}, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := svc.ReviewReply(ctx, m, byRole[access.Reviewer], r.ID, true, ""); err != nil {
-		return err
+		return nil, err
 	}
 	signed, err := svc.SignReply(ctx, m, byRole[access.Signer], r.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := svc.Transition(ctx, m, official, pid, petition.Publish, desk.TransitionInput{}); err != nil {
-		return err
+		return nil, err
 	}
-	d := demoReply{ReplyID: signed.ID, TrackingCode: rc.TrackingCode, LookupSecret: rc.LookupSecret}
-	body := fmt.Sprintf("reply_id=%s\ntracking_code=%s\nlookup_secret=%s\nnumber=%s\nsha256=%s\n", d.ReplyID, d.TrackingCode, d.LookupSecret,
-		signed.Document.Number, signed.Document.SHA256)
-	if err := os.WriteFile(outFile, []byte(body), 0o600); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "seed: demo petition %s answered by signed reply %s (%s), published\n", rc.TrackingCode, signed.Document.Number, signed.ID)
-	return nil
+	return &demoReply{ReplyID: signed.ID, TrackingCode: rc.TrackingCode, LookupSecret: rc.LookupSecret,
+		Number: signed.Document.Number, SHA256: signed.Document.SHA256}, nil
 }

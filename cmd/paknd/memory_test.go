@@ -139,21 +139,11 @@ func bigSubmission() (io.Reader, string) {
 // Under floods of the largest uploads from many addresses, paknd's memory
 // stays bounded, and every request is answered: stored, or refused by a
 // bound with 429/503 and Retry-After, never left to time out.
-func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
-	s := newStack(t)
-	ags := postgres.Stores(s.db.Pool, nil).Agencies
-	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(t.Context(), a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.env["PAKN_SPOOL_DIR"] = t.TempDir()
-	s.env["PAKN_LOG_LEVEL"] = "info"
-	s.env["PAKN_READ_TIMEOUT"] = "120s"
-	s.env["PAKN_WRITE_TIMEOUT"] = "120s"
-	p := s.startProcess(t)
-
-	// 32 clients, each at an address of its own, each sending a petition with 5 × 10 MB.
+// submissionFlood has 32 clients, each at an address of its own, send a
+// petition with 5 × 10 MB at once, and checks each is stored whole or
+// refused by a bound with Retry-After; it returns how many were stored.
+func submissionFlood(t *testing.T, s *stack, p *process) int {
+	t.Helper()
 	type answer struct {
 		code  int
 		retry string
@@ -202,6 +192,24 @@ func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
 			}
 		}
 	}
+	return stored
+}
+
+func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
+	s := newStack(t)
+	ags := postgres.Stores(s.db.Pool, nil).Agencies
+	for _, a := range agency.DemoDirectory() {
+		if _, err := ags.Ensure(t.Context(), a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.env["PAKN_SPOOL_DIR"] = t.TempDir()
+	s.env["PAKN_LOG_LEVEL"] = "info"
+	s.env["PAKN_READ_TIMEOUT"] = "120s"
+	s.env["PAKN_WRITE_TIMEOUT"] = "120s"
+	p := s.startProcess(t)
+
+	stored := submissionFlood(t, s, p)
 	rss := p.peakRSS(t)
 	t.Logf("32 × 50 MB submissions: %d stored, the rest refused by a bound; peak RSS %d MB", stored, rss>>20)
 	if rss > maxRSS {
@@ -213,6 +221,7 @@ func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
 
 	// 16 clients at once, each verifying a 20 MB document.
 	p.resetPeak(t)
+	var wg sync.WaitGroup
 	doc := verifytest.Crafted(verify.MaxSize - 1024)["huge comment"]()
 	codes := make([]int, 16)
 	for i := range codes {

@@ -62,7 +62,7 @@ func (s *Service) Events(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil, err
 	}
 	if after < 0 || limit < 1 || limit > MaxPage {
-		return nil, apperr.New(apperr.Invalid, msg.AuditPageBounds, MaxPage, MaxPage)
+		return nil, apperr.New(apperr.Invalid, msg.AuditPageBounds, MaxPage)
 	}
 	out := []Event{}
 	err := s.Audit.Walk(ctx, after, func(e *audit.Event) error {

@@ -17,9 +17,23 @@ func keyFile(t *testing.T, content string) string {
 	return p
 }
 
-func TestLoad(t *testing.T) {
+// loadCase is one configuration given to Load and what must come of it:
+// the problems (substrings, one per line, in order), or checks of the
+// Config.
+type loadCase struct {
+	name  string
+	env   map[string]string
+	args  []string
+	want  []string
+	check func(*testing.T, *Config)
+}
+
+// loadEnv is a valid environment and a function giving it with some
+// variables changed.
+func loadEnv(t *testing.T) (base map[string]string, with func(kv ...string) map[string]string) {
+	t.Helper()
 	goodKey := keyFile(t, strings.Repeat("ab", 32)+"\n")
-	base := map[string]string{
+	base = map[string]string{
 		"PAKN_DATABASE_URL":         "postgres://pakn_app:pw@127.0.0.1:5432/pakn",
 		"VAULT_ADDR":                "http://127.0.0.1:8200",
 		"PAKN_VAULT_ROLE_ID":        "role",
@@ -27,7 +41,7 @@ func TestLoad(t *testing.T) {
 		"PAKN_AUDIT_KEY_FILE":       goodKey,
 		"PAKN_TRUST_ANCHORS_DIR":    t.TempDir(),
 	}
-	with := func(kv ...string) map[string]string {
+	with = func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
 			m[k] = v
@@ -37,13 +51,44 @@ func TestLoad(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		name  string
-		env   map[string]string
-		args  []string
-		want  []string // substrings, one per expected problem line
-		check func(*testing.T, *Config)
-	}{
+	return base, with
+}
+
+// runLoad runs Load on each case.
+func runLoad(t *testing.T, tests []loadCase) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, func(k string) string { return tt.env[k] })
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			p, ok := err.(Problems)
+			if !ok {
+				t.Fatalf("Load error = %v (%T), want Problems", err, err)
+			}
+			if len(p) != len(tt.want) {
+				t.Fatalf("%d problems, want %d:\n%s", len(p), len(tt.want), p)
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(p[i], w) {
+					t.Errorf("problem %d = %q, want it to mention %q", i, p[i], w)
+				}
+			}
+			if strings.Contains(p.Error(), "hunter2") {
+				t.Error("a password was echoed")
+			}
+		})
+	}
+}
+
+// TestLoad checks defaults, flags over the environment, the database, formats and timeouts.
+func TestLoad(t *testing.T) {
+	base, with := loadEnv(t)
+	runLoad(t, []loadCase{
 		{name: "valid AppRole", env: base, check: func(t *testing.T, c *Config) {
 			if c.Addr != "127.0.0.1:8080" || c.ReadHeaderTimeout != 5*time.Second || c.MaxBodyBytes != 1<<20 || len(c.AuditKey) != 32 {
 				t.Errorf("defaults not applied: %+v", c)
@@ -54,6 +99,19 @@ func TestLoad(t *testing.T) {
 				t.Errorf("flags ignored: %s %s", c.Addr, c.WriteTimeout)
 			}
 		}},
+		{name: "bad db url hides password", env: with("PAKN_DATABASE_URL", "mysql://u:hunter2@h/db"), want: []string{"PAKN_DATABASE_URL: not a postgres:// URL"}},
+		{name: "migrate needs owner", env: with("PAKN_MIGRATE", "true"), want: []string{"PAKN_DATABASE_OWNER_URL: required"}},
+		{name: "bad bool, duration, size, level, addr", env: with("PAKN_DEV", "maybe", "PAKN_READ_TIMEOUT", "soon",
+			"PAKN_MAX_BODY_BYTES", "10", "PAKN_LOG_LEVEL", "loud", "PAKN_ADDR", "8080"), want: []string{
+			"PAKN_DEV", "PAKN_READ_TIMEOUT", "PAKN_MAX_BODY_BYTES", "PAKN_LOG_LEVEL", "PAKN_ADDR"}},
+		{name: "header timeout above read timeout", env: with("PAKN_READ_HEADER_TIMEOUT", "1m"), want: []string{"must not exceed"}},
+	})
+}
+
+// TestLoadVaultAndAuditKey checks how paknd reaches Vault, and the audit key.
+func TestLoadVaultAndAuditKey(t *testing.T) {
+	_, with := loadEnv(t)
+	runLoad(t, []loadCase{
 		{name: "dev token", env: with("PAKN_VAULT_ROLE_ID", "", "VAULT_TOKEN", "root", "PAKN_DEV", "true"), check: func(t *testing.T, c *Config) {
 			if c.VaultToken != "root" || !c.Dev {
 				t.Error("dev token not taken")
@@ -66,24 +124,20 @@ func TestLoad(t *testing.T) {
 		{name: "approle without secret", env: with("PAKN_VAULT_SECRET_ID_FILE", ""), want: []string{"PAKN_VAULT_SECRET_ID_FILE: required"}},
 		{name: "plain http off loopback", env: with("VAULT_ADDR", "http://vault.example:8200"), want: []string{"use https"}},
 		{name: "not a vault url", env: with("VAULT_ADDR", "vault:8200"), want: []string{"not an http(s) URL"}},
-		{name: "bad db url hides password", env: with("PAKN_DATABASE_URL", "mysql://u:hunter2@h/db"), want: []string{"PAKN_DATABASE_URL: not a postgres:// URL"}},
-		{name: "migrate needs owner", env: with("PAKN_MIGRATE", "true"), want: []string{"PAKN_DATABASE_OWNER_URL: required"}},
-		{name: "bad bool, duration, size, level, addr", env: with("PAKN_DEV", "maybe", "PAKN_READ_TIMEOUT", "soon",
-			"PAKN_MAX_BODY_BYTES", "10", "PAKN_LOG_LEVEL", "loud", "PAKN_ADDR", "8080"), want: []string{
-			"PAKN_DEV", "PAKN_READ_TIMEOUT", "PAKN_MAX_BODY_BYTES", "PAKN_LOG_LEVEL", "PAKN_ADDR"}},
 		{name: "short audit key", env: with("PAKN_AUDIT_KEY_FILE", keyFile(t, "abcd")), want: []string{"at least 32 are needed"}},
 		{name: "audit key not hex", env: with("PAKN_AUDIT_KEY_FILE", keyFile(t, strings.Repeat("zz", 32))), want: []string{"not hex"}},
 		{name: "audit key missing file", env: with("PAKN_AUDIT_KEY_FILE", "/nonexistent/key"), want: []string{"cannot read"}},
-		{name: "header timeout above read timeout", env: with("PAKN_READ_HEADER_TIMEOUT", "1m"), want: []string{"must not exceed"}},
+	})
+}
+
+// TestLoadPublicSiteAndVerification checks the public URL, the place of issue, the TSA, the calendar and the trust anchors.
+func TestLoadPublicSiteAndVerification(t *testing.T) {
+	base, with := loadEnv(t)
+	runLoad(t, []loadCase{
 		{name: "bad calendar file", env: with("PAKN_CALENDAR_FILE", keyFile(t, `{"years":{}}`)), want: []string{"PAKN_CALENDAR_FILE"}},
 		{name: "calendar file", env: with("PAKN_CALENDAR_FILE", keyFile(t, `{"version":"2027.1","years":{}}`)), check: func(t *testing.T, c *Config) {
 			if c.Calendar.Version != "2027.1" {
 				t.Errorf("calendar %q not loaded", c.Calendar.Version)
-			}
-		}},
-		{name: "trusted proxies and rates", env: with("PAKN_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5", "PAKN_RATE_LOGIN", "5"), check: func(t *testing.T, c *Config) {
-			if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.5/32" || c.RateLogin != 5 {
-				t.Errorf("proxies %v, rate %d", c.TrustedProxies, c.RateLogin)
 			}
 		}},
 		{name: "public URL and TSA", env: with("PAKN_PUBLIC_URL", "https://pakn.hanoi.gov.vn/", "PAKN_TSA_URL", "http://tsa.example/tsr",
@@ -107,6 +161,18 @@ func TestLoad(t *testing.T) {
 			want: []string{"PAKN_TRUST_SYSTEM_ROOTS", "PAKN_RATE_VERIFY", "PAKN_TRUST_ANCHORS_DIR"}},
 		{name: "bad public URL, place, TSA", env: with("PAKN_PUBLIC_URL", "http://pakn.example", "PAKN_DOC_PLACE", "X", "PAKN_TSA_URL", "tsa"),
 			want: []string{"must point at https", "PAKN_DOC_PLACE", "PAKN_TSA_URL"}},
+	})
+}
+
+// TestLoadResourceBoundsAndMetrics checks proxies, rates, resource bounds and metrics.
+func TestLoadResourceBoundsAndMetrics(t *testing.T) {
+	base, with := loadEnv(t)
+	runLoad(t, []loadCase{
+		{name: "trusted proxies and rates", env: with("PAKN_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5", "PAKN_RATE_LOGIN", "5"), check: func(t *testing.T, c *Config) {
+			if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.168.1.5/32" || c.RateLogin != 5 {
+				t.Errorf("proxies %v, rate %d", c.TrustedProxies, c.RateLogin)
+			}
+		}},
 		{name: "resource bounds by default", env: base, check: func(t *testing.T, c *Config) {
 			if c.RateSubmit != 10 || c.VerifyPerClient != 2 || c.UploadsPerClient != 2 || c.DailyAttachBytes != 200<<20 ||
 				c.UploadBudget != 1<<30 || c.VerifyMemory != 64<<20 || c.IntakeQueueBytes != 256<<20 || c.SpoolDir != "" ||
@@ -136,34 +202,7 @@ func TestLoad(t *testing.T) {
 		{name: "metrics on the main address", env: with("PAKN_METRICS_ADDR", "127.0.0.1:8080"), want: []string{"must differ from PAKN_ADDR"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),
 			want: []string{"PAKN_TRUSTED_PROXIES", "PAKN_RATE_PUBLIC", "go together"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(tt.args, func(k string) string { return tt.env[k] })
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Load: %v", err)
-				}
-				tt.check(t, c)
-				return
-			}
-			p, ok := err.(Problems)
-			if !ok {
-				t.Fatalf("Load error = %v (%T), want Problems", err, err)
-			}
-			if len(p) != len(tt.want) {
-				t.Fatalf("%d problems, want %d:\n%s", len(p), len(tt.want), p)
-			}
-			for i, w := range tt.want {
-				if !strings.Contains(p[i], w) {
-					t.Errorf("problem %d = %q, want it to mention %q", i, p[i], w)
-				}
-			}
-			if strings.Contains(p.Error(), "hunter2") {
-				t.Error("a password was echoed")
-			}
-		})
-	}
+	})
 }
 
 // The README's configuration table and the settings table say the same:

@@ -215,20 +215,8 @@ const MaxIdempotencyKey = 200
 // key, a retried request returns the first answer and never creates a
 // second petition; the same key with a different request is refused.
 func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, key string, sub petition.Submission, files []FileIn) (*Receipt, error) {
-	switch p.Kind {
-	case access.Staff:
-		if err := s.guard.Authorize(ctx, m, p, access.PetitionEnter, guard.Target{Type: "petition", Agency: p.Agency}); err != nil {
-			return nil, err
-		}
-		if sub.Channel == "" || sub.Channel == petition.Online {
-			return nil, invalid(petition.Problem("channel", msg.StaffEntryNeedsChannel))
-		}
-	case access.Anonymous:
-		if sub.Channel != "" && sub.Channel != petition.Online {
-			return nil, invalid(petition.Problem("channel", msg.PetitionersSubmitOnline))
-		}
-	default:
-		return nil, apperr.New(apperr.Forbidden, msg.SubmitNotAllowed)
+	if err := s.mayEnter(ctx, m, p, sub.Channel); err != nil {
+		return nil, err
 	}
 	if len(key) > MaxIdempotencyKey {
 		return nil, apperr.New(apperr.Invalid, msg.IdempotencyKeyTooLong)
@@ -240,53 +228,19 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	if len(fes) > 0 {
 		return nil, invalid(fes...)
 	}
-	var atts []*petition.Attachment
-	for i, f := range files {
-		field := fmt.Sprintf("attachments[%d]", i)
-		a, fe := petition.NewAttachment(field, f.Name, f.Content)
-		if fe != nil {
-			code := apperr.UnsupportedMedia
-			if f.Content.Size() > petition.MaxAttachmentSize {
-				code = apperr.TooLarge
-			} else if f.Content.Size() == 0 {
-				code = apperr.Invalid
-			}
-			return nil, fieldErrors(code, fe.Key, []petition.FieldError{*fe}, fe.Args...)
-		}
-		atts = append(atts, a)
+	atts, err := attachments(files)
+	if err != nil {
+		return nil, err
 	}
 	var hash []byte
 	if key != "" {
 		hash = requestHash(&sub, atts)
 	}
-	known, err := s.agencies.codes(ctx, s)
+	j, err := s.newJob(ctx, m, p, sub, atts)
 	if err != nil {
 		return nil, err
 	}
-	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
-	now := s.now()
-	id, err := newUUID(now)
-	if err != nil {
-		return nil, err
-	}
-	personal, _ := json.Marshal(sub.Petitioner)
-	enteredBy := ""
-	if p.Kind == access.Staff {
-		enteredBy = p.ID
-	}
-	size := int64(jobOverhead + len(personal) + len(sub.Title) + len(sub.Body) + len(sub.ProcedureRef) + len(sub.LegalRef))
-	for _, a := range atts {
-		size += a.Size
-	}
-	j := &job{ctx: ctx, size: size, m: m, p: p, key: key, hash: hash, personal: personal, atts: atts, done: make(chan struct{}),
-		rec: &petition.Stored{Petition: petition.Petition{
-			ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
-			Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
-			EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
-		}}}
-	if err := j.draw(); err != nil {
-		return nil, err
-	}
+	j.key, j.hash = key, hash
 	if err := s.intake.submit(s, j); err != nil {
 		return nil, err
 	}
@@ -310,6 +264,83 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		return s.replay(ctx, key, hash, prev)
 	}
 	return j.receipt, nil
+}
+
+// mayEnter checks who may submit through which channel: staff enter
+// petitions received in person, by phone or by post; petitioners submit
+// online.
+func (s *Service) mayEnter(ctx context.Context, m audit.Meta, p access.Principal, ch petition.Channel) error {
+	switch p.Kind {
+	case access.Staff:
+		if err := s.guard.Authorize(ctx, m, p, access.PetitionEnter, guard.Target{Type: "petition", Agency: p.Agency}); err != nil {
+			return err
+		}
+		if ch == "" || ch == petition.Online {
+			return invalid(petition.Problem("channel", msg.StaffEntryNeedsChannel))
+		}
+	case access.Anonymous:
+		if ch != "" && ch != petition.Online {
+			return invalid(petition.Problem("channel", msg.PetitionersSubmitOnline))
+		}
+	default:
+		return apperr.New(apperr.Forbidden, msg.SubmitNotAllowed)
+	}
+	return nil
+}
+
+// attachments recognises each file by its content and hashes it; the
+// first file refused gives the answer (413 too large, 422 empty, 415 of
+// a type not accepted).
+func attachments(files []FileIn) ([]*petition.Attachment, error) {
+	var atts []*petition.Attachment
+	for i, f := range files {
+		a, fe := petition.NewAttachment(fmt.Sprintf("attachments[%d]", i), f.Name, f.Content)
+		if fe != nil {
+			code := apperr.UnsupportedMedia
+			if f.Content.Size() > petition.MaxAttachmentSize {
+				code = apperr.TooLarge
+			} else if f.Content.Size() == 0 {
+				code = apperr.Invalid
+			}
+			return nil, fieldErrors(code, fe.Key, []petition.FieldError{*fe}, fe.Args...)
+		}
+		atts = append(atts, a)
+	}
+	return atts, nil
+}
+
+// newJob builds the record of a valid submission, routed, with its
+// deadline and a fresh tracking code, as a job for the writers.
+func (s *Service) newJob(ctx context.Context, m audit.Meta, p access.Principal, sub petition.Submission, atts []*petition.Attachment) (*job, error) {
+	known, err := s.agencies.codes(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
+	now := s.now()
+	id, err := newUUID(now)
+	if err != nil {
+		return nil, err
+	}
+	personal, _ := json.Marshal(sub.Petitioner)
+	enteredBy := ""
+	if p.Kind == access.Staff {
+		enteredBy = p.ID
+	}
+	size := int64(jobOverhead + len(personal) + len(sub.Title) + len(sub.Body) + len(sub.ProcedureRef) + len(sub.LegalRef))
+	for _, a := range atts {
+		size += a.Size
+	}
+	j := &job{ctx: ctx, size: size, m: m, p: p, personal: personal, atts: atts, done: make(chan struct{}),
+		rec: &petition.Stored{Petition: petition.Petition{
+			ID: id, State: petition.Received, Agency: agency, Category: sub.Category, PetitionerKind: sub.Petitioner.Kind,
+			Title: sub.Title, Body: sub.Body, ProcedureRef: sub.ProcedureRef, LegalRef: sub.LegalRef, Channel: sub.Channel,
+			EnteredBy: enteredBy, ReceivedAt: now, LastPublicUpdate: now, NextUpdateDue: s.cal.NextPublicUpdate(now), UpdatedAt: now,
+		}}}
+	if err := j.draw(); err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 func (s *Service) replay(ctx context.Context, key string, hash []byte, prev *petition.IdempotencyRecord) (*Receipt, error) {

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -552,7 +553,9 @@ func TestAttachments(t *testing.T) {
 	}
 }
 
-func TestStaffEnteredPetitionAndReopen(t *testing.T) {
+// Staff enter petitions received by phone, in person or by post, naming
+// the channel; petitioners submit online.
+func TestStaffEnteredPetition(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	sub := submission()
@@ -578,22 +581,36 @@ func TestStaffEnteredPetitionAndReopen(t *testing.T) {
 	if err != nil || de.Channel != petition.Phone || de.EnteredBy != clerkID || de.Timeline[0].Actor != "account:"+clerkID {
 		t.Fatalf("staff-entered petition %+v %v", de, err)
 	}
+}
 
-	r := e.submit(t, submission())
-	id := e.id(t, r.TrackingCode)
-	official := staff("STP-HN", access.Official)
-	signer := staff("STP-HN", access.Signer)
-	signer.SteppedUp = e.clock.Now()
-	reviewer := staff("STP-HN", access.Reviewer)
-	for _, st := range []struct {
-		who access.Principal
-		t   petition.Transition
-	}{{official, petition.Accept}, {official, petition.Start}, {official, petition.DraftReply}, {reviewer, petition.ApproveReply},
-		{signer, petition.SignReply}, {official, petition.Publish}, {official, petition.Close}} {
-		if err := e.svc.Transition(ctx, e.m, st.who, id, st.t, inputFor(st.t)); err != nil {
-			t.Fatalf("%s: %v", st.t, err)
+// answerAndClose takes petition id from received (or, after a reopening,
+// in progress) through its answer to closed, each step by its role.
+func (e *env) answerAndClose(t *testing.T, id string, from petition.Transition) {
+	t.Helper()
+	steps := []petition.Transition{petition.Accept, petition.Start, petition.DraftReply, petition.ApproveReply, petition.SignReply, petition.Publish, petition.Close}
+	for _, tr := range steps[slices.Index(steps, from):] {
+		who := staff("STP-HN", access.Official)
+		switch tr {
+		case petition.ApproveReply:
+			who = staff("STP-HN", access.Reviewer)
+		case petition.SignReply:
+			who = staff("STP-HN", access.Signer)
+			who.SteppedUp = e.clock.Now()
+		}
+		if err := e.svc.Transition(context.Background(), e.m, who, id, tr, inputFor(tr)); err != nil {
+			t.Fatalf("%s: %v", tr, err)
 		}
 	}
+}
+
+// A petitioner may reopen a closed petition once, within 30 days, with the
+// lookup secret and a reason.
+func TestReopen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.submit(t, submission())
+	id := e.id(t, r.TrackingCode)
+	e.answerAndClose(t, id, petition.Accept)
 	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, "WRONG", "Chưa thỏa đáng vì chưa trả lời hết"), apperr.NotFound)
 	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, r.LookupSecret, "ngắn"), apperr.Invalid)
 	e.clock.Add(10 * 24 * time.Hour)
@@ -604,35 +621,12 @@ func TestStaffEnteredPetitionAndReopen(t *testing.T) {
 	if v.State != petition.InProgress || v.CanReopen {
 		t.Fatalf("after reopening: %+v", v)
 	}
-	for _, tr := range []petition.Transition{petition.DraftReply, petition.ApproveReply, petition.SignReply, petition.Publish, petition.Close} {
-		who := official
-		if tr == petition.ApproveReply {
-			who = reviewer
-		} else if tr == petition.SignReply {
-			signer.SteppedUp = e.clock.Now()
-			who = signer
-		}
-		if err := e.svc.Transition(ctx, e.m, who, id, tr, inputFor(tr)); err != nil {
-			t.Fatalf("%s: %v", tr, err)
-		}
-	}
+	e.answerAndClose(t, id, petition.DraftReply)
 	wantCode(t, e.svc.Reopen(ctx, e.m, r.TrackingCode, r.LookupSecret, "Lần thứ hai vẫn chưa đồng ý"), apperr.Conflict)
 
 	// Closed 31 days ago: too late.
 	r2 := e.submit(t, submission())
-	id2 := e.id(t, r2.TrackingCode)
-	for _, st := range []struct {
-		who access.Principal
-		t   petition.Transition
-	}{{official, petition.Accept}, {official, petition.Start}, {official, petition.DraftReply}, {reviewer, petition.ApproveReply},
-		{signer, petition.SignReply}, {official, petition.Publish}, {official, petition.Close}} {
-		if st.t == petition.SignReply {
-			st.who.SteppedUp = e.clock.Now()
-		}
-		if err := e.svc.Transition(ctx, e.m, st.who, id2, st.t, inputFor(st.t)); err != nil {
-			t.Fatalf("%s: %v", st.t, err)
-		}
-	}
+	e.answerAndClose(t, e.id(t, r2.TrackingCode), petition.Accept)
 	e.clock.Add(31 * 24 * time.Hour)
 	wantCode(t, e.svc.Reopen(ctx, e.m, r2.TrackingCode, r2.LookupSecret, "Quá hạn nhưng vẫn muốn mở lại"), apperr.Conflict)
 }

@@ -89,13 +89,13 @@ func stateConflict(state petition.State, t petition.Transition) error {
 	if allowed == nil {
 		allowed = []petition.Transition{}
 	}
-	e := apperr.New(apperr.Conflict, msg.CannotInState, t, state, t, state)
+	e := apperr.New(apperr.Conflict, msg.CannotInState, t, state)
 	e.Extra = map[string]any{"state": state, "allowed_transitions": allowed}
 	return e
 }
 
 func replyConflict(r *reply.Reply, what string) error {
-	e := apperr.New(apperr.Conflict, msg.ReplyCannotInStatus, r.Status, what, r.Status, what)
+	e := apperr.New(apperr.Conflict, msg.ReplyCannotInStatus, r.Status, what)
 	e.Extra = map[string]any{"reply_status": r.Status}
 	return e
 }

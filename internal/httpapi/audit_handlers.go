@@ -15,7 +15,7 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, apperr.New(apperr.Invalid, msg.NotInteger, name, name)
+		return 0, apperr.New(apperr.Invalid, msg.NotInteger, name)
 	}
 	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -80,75 +81,96 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 	if err != nil {
 		return sub, nil, apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed)
 	}
-	var files []desk.FileIn
-	fail := func(err error) (petition.Submission, []desk.FileIn, error) {
-		closeFiles(files)
-		return sub, nil, err
-	}
-	gotPetition := false
+	f := &submissionForm{}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if err == nil {
+			switch part.FormName() {
+			case "petition":
+				err = f.petition(part)
+			case "attachments":
+				err = s.attachment(f, part, daily)
+			default:
+				err = apperr.New(apperr.Invalid, msg.UnknownFormPart, part.FormName())
+			}
+		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
-				return fail(err)
-			}
-			return fail(apperr.Wrap(err, apperr.Invalid, "multipart", msg.FormMalformed))
-		}
-		switch part.FormName() {
-		case "petition":
-			if gotPetition {
-				return fail(apperr.New(apperr.Invalid, msg.OnePetitionPart))
-			}
-			gotPetition = true
-			dec := json.NewDecoder(io.LimitReader(part, petitionJSONLimit))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&sub); err != nil {
-				if apperr.As(err) != nil {
-					return fail(err)
-				}
-				return fail(apperr.Wrap(err, apperr.Invalid, "decode petition", msg.PetitionPartNotJSON, jsonProblem(err)))
-			}
-		case "attachments":
-			if len(files) == petition.MaxAttachments {
-				e := apperr.New(apperr.Invalid, msg.AtMostFiveAttachments)
-				e.Fields = []apperr.Field{apperr.FieldOf("attachments", msg.AtMostFiveAttachments)}
-				return fail(e)
-			}
-			var in io.Reader = part
-			if daily != nil {
-				if daily.daily.Left(daily.key) == 0 {
-					return fail(daily.over)
-				}
-				daily.r, in = part, daily
-			}
-			f, err := s.spool.Take(in, petition.MaxAttachmentSize)
-			switch {
-			case errors.Is(err, spool.ErrTooLarge):
-				e := apperr.New(apperr.TooLarge, msg.AttachmentTooLarge)
-				e.Fields = []apperr.Field{apperr.FieldOf(fmt.Sprintf("attachments[%d]", len(files)), msg.AttachmentTooLarge)}
-				return fail(e)
-			case daily != nil && errors.Is(err, daily.over):
-				return fail(err)
-			case err != nil:
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) || apperr.As(err) != nil {
-					return fail(err)
-				}
-				return fail(apperr.Wrap(err, apperr.Invalid, "read attachment", msg.FileUnreadable))
-			}
-			files = append(files, desk.FileIn{Name: part.FileName(), Content: f})
-		default:
-			return fail(apperr.New(apperr.Invalid, msg.UnknownFormPart, part.FormName(), part.FormName()))
+			closeFiles(f.files)
+			return sub, nil, readError(err, "multipart", msg.FormMalformed)
 		}
 	}
-	if !gotPetition {
-		return fail(apperr.New(apperr.Invalid, msg.PetitionPartMissing))
+	if !f.gotPetition {
+		closeFiles(f.files)
+		return sub, nil, apperr.New(apperr.Invalid, msg.PetitionPartMissing)
 	}
-	return sub, files, nil
+	return f.sub, f.files, nil
+}
+
+// submissionForm is a multipart submission being read.
+type submissionForm struct {
+	sub         petition.Submission
+	gotPetition bool
+	files       []desk.FileIn
+}
+
+// readError is err as it is answered: as it is when it is already an
+// *apperr.Error or a body over its limit, else Invalid with message k.
+func readError(err error, op string, k msg.Key) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || apperr.As(err) != nil { // too large, or refused by a bound while reading
+		return err
+	}
+	return apperr.Wrap(err, apperr.Invalid, op, k)
+}
+
+// petition reads the form's one petition part, JSON.
+func (f *submissionForm) petition(part io.Reader) error {
+	if f.gotPetition {
+		return apperr.New(apperr.Invalid, msg.OnePetitionPart)
+	}
+	f.gotPetition = true
+	dec := json.NewDecoder(io.LimitReader(part, petitionJSONLimit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f.sub); err != nil {
+		if apperr.As(err) != nil {
+			return err
+		}
+		return apperr.Wrap(err, apperr.Invalid, "decode petition", msg.PetitionPartNotJSON, jsonProblem(err))
+	}
+	return nil
+}
+
+// attachment spools one attachment part, counting it against the client's
+// daily volume when daily is not nil.
+func (s *Server) attachment(f *submissionForm, part *multipart.Part, daily *dailyCounter) error {
+	if len(f.files) == petition.MaxAttachments {
+		e := apperr.New(apperr.Invalid, msg.AtMostFiveAttachments)
+		e.Fields = []apperr.Field{apperr.FieldOf("attachments", msg.AtMostFiveAttachments)}
+		return e
+	}
+	var in io.Reader = part
+	if daily != nil {
+		if daily.daily.Left(daily.key) == 0 {
+			return daily.over
+		}
+		daily.r, in = part, daily
+	}
+	c, err := s.spool.Take(in, petition.MaxAttachmentSize)
+	switch {
+	case errors.Is(err, spool.ErrTooLarge):
+		e := apperr.New(apperr.TooLarge, msg.AttachmentTooLarge)
+		e.Fields = []apperr.Field{apperr.FieldOf(fmt.Sprintf("attachments[%d]", len(f.files)), msg.AttachmentTooLarge)}
+		return e
+	case daily != nil && errors.Is(err, daily.over):
+		return err
+	case err != nil:
+		return readError(err, "read attachment", msg.FileUnreadable)
+	}
+	f.files = append(f.files, desk.FileIn{Name: part.FileName(), Content: c})
+	return nil
 }
 
 // closeFiles frees the spooled files of a submission.
@@ -246,7 +268,7 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, apperr.New(apperr.Invalid, msg.NotBoolean, name, name))
+			errs = append(errs, apperr.New(apperr.Invalid, msg.NotBoolean, name))
 		}
 		return b
 	}

@@ -41,7 +41,7 @@ func (n *NewAccount) validate() error {
 	}
 	for _, r := range n.Roles {
 		if !access.ValidRole(r) {
-			return apperr.New(apperr.Invalid, msg.UnknownRoleOf, r, r)
+			return apperr.New(apperr.Invalid, msg.UnknownRoleOf, r)
 		}
 	}
 	return nil
@@ -73,7 +73,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 			return apperr.New(apperr.Conflict, msg.UsernameTaken)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return apperr.New(apperr.Invalid, msg.NoAgencyCode, n.Agency, n.Agency)
+			return apperr.New(apperr.Invalid, msg.NoAgencyCode, n.Agency)
 		}
 		if err != nil {
 			return err
@@ -256,7 +256,7 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(allowed, sc) {
-			return nil, "", apperr.New(apperr.Invalid, msg.ScopeNotAllowed, sc, sc)
+			return nil, "", apperr.New(apperr.Invalid, msg.ScopeNotAllowed, sc)
 		}
 	}
 	if ttl == 0 {

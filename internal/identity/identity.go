@@ -150,37 +150,33 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	if len(username) > 64 || len(in.Password) > 4*auth.MaxPasswordLen || len(in.TOTP) > 16 || len(in.RecoveryCode) > 32 {
 		return nil, errBadLogin
 	}
-	anon := access.Principal{Kind: access.Anonymous}
 	cred, err := s.store.CredentialsByName(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	objID := ""
+	a := &attempt{m: m, in: in, cred: cred, name: s.nameKey(username, m.ClientHash)}
 	if cred != nil {
-		objID = cred.ID
+		a.objID = cred.ID
 	}
-	name := s.nameKey(username, m.ClientHash)
-	keys := []throttled{{name, auth.AccountThrottle}}
+	keys := []throttled{{a.name, auth.AccountThrottle}}
 	if m.ClientHash != "" {
 		keys = append(keys, throttled{m.ClientHash, auth.AddressThrottle})
 	}
 	// A second factor typed at sign-in counts for the account too, from
 	// wherever it comes: a stolen password gets a few codes per account,
 	// not a few per address.
-	codeKey := ""
 	if cred != nil && cred.MFAEnabled && (in.TOTP != "" || in.RecoveryCode != "") {
-		codeKey = accountKey(cred.ID)
-		keys = append(keys, throttled{codeKey, auth.AccountThrottle})
+		a.codeKey = accountKey(cred.ID)
+		keys = append(keys, throttled{a.codeKey, auth.AccountThrottle})
 	}
 	var refused error
-	var claim *claimed
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		wait, c, err := s.claim(ctx, keys, now)
 		if err != nil || wait == 0 {
-			claim = c
+			a.claim = c
 			return err
 		}
-		refused, err = s.denied(ctx, m, anon, "auth.login", objID, "throttled", wait)
+		refused, err = s.denied(ctx, m, anonymous, "auth.login", a.objID, "throttled", wait)
 		return err
 	})
 	if err != nil {
@@ -189,77 +185,107 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	if refused != nil {
 		return nil, refused
 	}
-	hash := ""
-	if cred != nil && !cred.Disabled {
-		hash = cred.PasswordHash
+	if err := s.checkPassword(ctx, a); err != nil {
+		return nil, err
 	}
-	ok, err := s.hasher.Verify(hash, in.Password)
+	return s.openSession(ctx, a, now)
+}
+
+// attempt is one sign-in on its way: what was typed, the account it names
+// (nil when none), and the throttle keys it claimed.
+type attempt struct {
+	m       audit.Meta
+	in      LoginInput
+	cred    *auth.Credentials
+	objID   string
+	name    string // the throttle key of the name typed (see nameKey)
+	codeKey string // the account's second-factor key, when a code was typed
+	claim   *claimed
+}
+
+var anonymous = access.Principal{Kind: access.Anonymous}
+
+// checkPassword checks the attempt's password (against a dummy hash when
+// the account is missing or disabled, so timing tells nothing) and, when it
+// is right but a second factor is needed and none was typed, answers
+// MFARequired without counting a failure.
+func (s *Service) checkPassword(ctx context.Context, a *attempt) error {
+	hash := ""
+	if a.cred != nil && !a.cred.Disabled {
+		hash = a.cred.PasswordHash
+	}
+	ok, err := s.hasher.Verify(hash, a.in.Password)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
+		return apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
 	}
 	if !ok {
 		reason := "wrong password"
 		switch {
-		case cred == nil:
+		case a.cred == nil:
 			reason = "unknown username" // the attempted name is not recorded: it may be a mistyped password
-		case cred.Disabled:
+		case a.cred.Disabled:
 			reason = "account disabled"
 		}
-		if codeKey != "" { // the code was not tried
+		if a.codeKey != "" { // the code was not tried
 			ctx := context.WithoutCancel(ctx)
-			if err := s.tx.InTx(ctx, func(ctx context.Context) error { return s.settle(ctx, nil, []string{codeKey}) }); err != nil {
-				return nil, err
+			if err := s.tx.InTx(ctx, func(ctx context.Context) error { return s.settle(ctx, nil, []string{a.codeKey}) }); err != nil {
+				return err
 			}
 		}
-		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.login", reason: reason, object: objID}, errBadLogin)
+		return s.failed(ctx, a.m, anonymous, a.claim, failure{action: "auth.login", reason: reason, object: a.objID}, errBadLogin)
 	}
-	if cred.MFAEnabled && in.TOTP == "" && in.RecoveryCode == "" {
+	if a.cred.MFAEnabled && a.in.TOTP == "" && a.in.RecoveryCode == "" {
 		// The password was right: this step is not a failure.
 		if err := s.tx.InTx(ctx, func(ctx context.Context) error {
-			return s.settle(ctx, []string{name}, []string{m.ClientHash, codeKey})
+			return s.settle(ctx, []string{a.name}, []string{a.m.ClientHash, a.codeKey})
 		}); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, apperr.New(apperr.MFARequired, msg.MFACodeNeeded)
+		return apperr.New(apperr.MFARequired, msg.MFACodeNeeded)
 	}
+	return nil
+}
 
+// openSession checks the second factor, if the account has one, and opens
+// a session, with their audit events, in one transaction.
+func (s *Service) openSession(ctx context.Context, a *attempt, now time.Time) (*LoginResult, error) {
 	secret, token, err := newSessionToken()
 	if err != nil {
 		return nil, err
 	}
-	ss := auth.Session{TokenHash: token, AccountID: cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
+	ss := auth.Session{TokenHash: token, AccountID: a.cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
 	var acct *auth.Account
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.store.LockCredentials(ctx, cred.ID)
+		c, err := s.store.LockCredentials(ctx, a.cred.ID)
 		if err != nil {
 			return err
 		}
 		p := staff(&c.Account, time.Time{})
 		if c.MFAEnabled {
-			how, err := s.secondFactor(ctx, c, in.TOTP, in.RecoveryCode, now)
+			how, err := s.secondFactor(ctx, c, a.in.TOTP, a.in.RecoveryCode, now)
 			if err != nil {
 				return err
 			}
 			ss.MFAAt = now
 			p.SteppedUp = now
-			if err := s.audit.Append(ctx, guard.Event(m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
+			if err := s.audit.Append(ctx, guard.Event(a.m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
 				return err
 			}
 		}
-		if err := s.settle(ctx, []string{name, codeKey}, []string{m.ClientHash}); err != nil {
+		if err := s.settle(ctx, []string{a.name, a.codeKey}, []string{a.m.ClientHash}); err != nil {
 			return err
 		}
 		if err := s.store.CreateSession(ctx, ss); err != nil {
 			return err
 		}
 		acct = &c.Account
-		return s.audit.Append(ctx, guard.Event(m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
+		return s.audit.Append(ctx, guard.Event(a.m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
 	})
 	if errors.Is(err, errSecondFactor) {
-		return nil, s.failed(ctx, m, anon, claim, failure{action: "auth.mfa", reason: "wrong or reused code", object: objID}, errBadCode)
+		return nil, s.failed(ctx, a.m, anonymous, a.claim, failure{action: "auth.mfa", reason: "wrong or reused code", object: a.objID}, errBadCode)
 	}
 	if err != nil {
-		return nil, errors.Join(err, s.refund(ctx, claim))
+		return nil, errors.Join(err, s.refund(ctx, a.claim))
 	}
 	return &LoginResult{Token: secret, ExpiresAt: ss.ExpiresAt,
 		Authn: &Authn{Principal: staff(acct, ss.MFAAt), Account: acct, Session: &ss}}, nil

@@ -133,6 +133,38 @@ func catalogueSource(t *testing.T) map[string]map[string]string {
 
 var vietnamese = regexp.MustCompile(`[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]`)
 
+// checkArgs checks a call giving a message and its arguments (apperr.New,
+// apperr.Wrap, apperr.FieldOf, petition.Problem, passwordProblem) gives as
+// many arguments as the message has verbs.
+func checkArgs(t *testing.T, path string, call *ast.CallExpr) {
+	var name string
+	switch fn := call.Fun.(type) {
+	case *ast.SelectorExpr:
+		name = fn.Sel.Name
+	case *ast.Ident:
+		name = fn.Name
+	}
+	if !slices.Contains([]string{"New", "Wrap", "FieldOf", "Problem", "passwordProblem"}, name) || call.Ellipsis.IsValid() {
+		return
+	}
+	for i, a := range call.Args {
+		sel, ok := a.(*ast.SelectorExpr)
+		if !ok {
+			continue
+		}
+		if x, ok := sel.X.(*ast.Ident); !ok || x.Name != "msg" {
+			continue
+		}
+		src, ok := catalogueSource(t)[sel.Sel.Name]
+		if !ok {
+			continue
+		}
+		if want, got := len(verbs.FindAllString(src["en"], -1)), len(call.Args)-i-1; got != want {
+			t.Errorf("%s: msg.%s takes %d arguments, given %d", path, sel.Sel.Name, want, got)
+		}
+	}
+}
+
 // No user-facing message is written inline any more: a string literal of
 // the old "Vietnamese / English" form outside the catalogue fails.
 func TestNoInlineMessages(t *testing.T) {
@@ -147,6 +179,9 @@ func TestNoInlineMessages(t *testing.T) {
 				return err
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok {
+					checkArgs(t, path, call)
+				}
 				lit, ok := n.(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
 					return true

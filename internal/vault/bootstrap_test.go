@@ -196,10 +196,90 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 	if err := c.Ready(ctx); err != nil {
 		t.Fatalf("paknd token not ready: %v", err)
 	}
-	api := c.API()
-
-	// What it may do.
 	digest := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	pakndMayDo(t, c, digest)
+
+	// What it may not.
+	api := c.API()
+	logical := func(op, path string, data map[string]any) func() error { return logicalCall(api, op, path, data) }
+	denied := []struct {
+		name string
+		do   func() error
+	}{
+		{"read transit key", logical("read", "transit/keys/pakn-signer-a", nil)},
+		{"list transit keys", logical("list", "transit/keys", nil)},
+		{"export signing key", logical("read", "transit/export/signing-key/pakn-signer-a", nil)},
+		{"export encryption key", logical("read", "transit/export/encryption-key/pakn-pii", nil)},
+		{"backup key", logical("read", "transit/backup/pakn-signer-a", nil)},
+		{"read MFA key", logical("read", "transit/keys/"+vault.MFAKey, nil)},
+		{"export MFA key", logical("read", "transit/export/encryption-key/"+vault.MFAKey, nil)},
+		{"encrypt directly with the PII key", logical("write", "transit/encrypt/"+vault.PIIKey, map[string]any{"plaintext": "eA=="})},
+		{"export the PII key", logical("read", "transit/export/encryption-key/"+vault.PIIKey, nil)},
+		{"generate a data key with the MFA key", logical("write", "transit/datakey/plaintext/"+vault.MFAKey, nil)},
+		{"configure key deletable", logical("write", "transit/keys/pakn-signer-a/config", map[string]any{"deletion_allowed": true})},
+		{"delete key", logical("delete", "transit/keys/pakn-signer-a", nil)},
+		{"rotate key", logical("write", "transit/keys/pakn-signer-a/rotate", nil)},
+		{"create key", logical("write", "transit/keys/pakn-signer-evil", map[string]any{"exportable": true})},
+		{"sign with a non-signer key", logical("write", "transit/sign/pakn-pii", map[string]any{"input": digest, "prehashed": true})},
+		{"write own policy", func() error {
+			return api.Sys().PutPolicyWithContext(ctx, keys.PakndPolicyName, `path "*" { capabilities = ["sudo","create","read","update","delete","list"] }`)
+		}},
+		{"write new policy", func() error {
+			return api.Sys().PutPolicyWithContext(ctx, "evil", `path "*" { capabilities = ["read"] }`)
+		}},
+		{"read policy", func() error { _, err := api.Sys().GetPolicyWithContext(ctx, keys.PakndPolicyName); return err }},
+		{"delete policy", func() error { return api.Sys().DeletePolicyWithContext(ctx, keys.PakndPolicyName) }},
+		{"mount engine", func() error { return api.Sys().MountWithContext(ctx, "evil", &vaultapi.MountInput{Type: "transit"}) }},
+		{"issue a certificate", logical("write", vault.IssuingMount+"/issue/"+vault.SignerRole, map[string]any{"common_name": "evil"})},
+		{"new secret id", logical("write", "auth/approle/role/paknd/secret-id", nil)},
+		{"create token", func() error {
+			_, err := api.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"root"}})
+			return err
+		}},
+	}
+	for _, d := range denied {
+		t.Run(d.name, func(t *testing.T) {
+			err := d.do()
+			var re *vaultapi.ResponseError
+			if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+				t.Fatalf("want 403 permission denied, got %v", err)
+			}
+		})
+	}
+	// The key is still there and still not deletable.
+	s, err := root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
+	if err != nil || s == nil || s.Data["deletion_allowed"] != false {
+		t.Fatalf("signer key changed: %v %v", err, s)
+	}
+}
+
+// logicalCall is a call of api to a logical path: read, list, write or
+// delete.
+func logicalCall(api *vaultapi.Client, op, path string, data map[string]any) func() error {
+	ctx := context.Background()
+	return func() error {
+		var err error
+		switch op {
+		case "read":
+			_, err = api.Logical().ReadWithContext(ctx, path)
+		case "list":
+			_, err = api.Logical().ListWithContext(ctx, path)
+		case "write":
+			_, err = api.Logical().WriteWithContext(ctx, path, data)
+		case "delete":
+			_, err = api.Logical().DeleteWithContext(ctx, path)
+		}
+		return err
+	}
+}
+
+// pakndMayDo checks what paknd's token may do: sign with a signer key,
+// renew itself, seal and open MFA secrets (bound to their owner), and get
+// and unwrap data keys of the PII key.
+func pakndMayDo(t *testing.T, c *vault.Client, digest string) {
+	t.Helper()
+	ctx := context.Background()
+	api := c.API()
 	s, err := api.Logical().WriteWithContext(ctx, "transit/sign/pakn-signer-a", map[string]any{
 		"input": digest, "prehashed": true, "hash_algorithm": "sha2-256", "marshaling_algorithm": "asn1",
 	})
@@ -228,93 +308,6 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 	fresh := vault.NewEnvelopeBox(c, vault.PIIKey) // no cached data key: must unwrap through Vault
 	if pt, err := fresh.Open(ctx, "petition-1", sealed); err != nil || string(pt) != "Nguyễn Thị Hồng Nhung" {
 		t.Fatalf("paknd cannot unwrap a PII data key: %v", err)
-	}
-
-	// What it may not.
-	denied := []struct {
-		name string
-		do   func() error
-	}{
-		{"read transit key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a"); return err }},
-		{"list transit keys", func() error { _, err := api.Logical().ListWithContext(ctx, "transit/keys"); return err }},
-		{"export signing key", func() error {
-			_, err := api.Logical().ReadWithContext(ctx, "transit/export/signing-key/pakn-signer-a")
-			return err
-		}},
-		{"export encryption key", func() error {
-			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/pakn-pii")
-			return err
-		}},
-		{"backup key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/backup/pakn-signer-a"); return err }},
-		{"read MFA key", func() error { _, err := api.Logical().ReadWithContext(ctx, "transit/keys/"+vault.MFAKey); return err }},
-		{"export MFA key", func() error {
-			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/"+vault.MFAKey)
-			return err
-		}},
-		{"encrypt directly with the PII key", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/encrypt/"+vault.PIIKey, map[string]any{"plaintext": "eA=="})
-			return err
-		}},
-		{"export the PII key", func() error {
-			_, err := api.Logical().ReadWithContext(ctx, "transit/export/encryption-key/"+vault.PIIKey)
-			return err
-		}},
-		{"generate a data key with the MFA key", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/datakey/plaintext/"+vault.MFAKey, nil)
-			return err
-		}},
-		{"configure key deletable", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-a/config", map[string]any{"deletion_allowed": true})
-			return err
-		}},
-		{"delete key", func() error { _, err := api.Logical().DeleteWithContext(ctx, "transit/keys/pakn-signer-a"); return err }},
-		{"rotate key", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-a/rotate", nil)
-			return err
-		}},
-		{"create key", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/keys/pakn-signer-evil", map[string]any{"exportable": true})
-			return err
-		}},
-		{"sign with a non-signer key", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "transit/sign/pakn-pii", map[string]any{"input": digest, "prehashed": true})
-			return err
-		}},
-		{"write own policy", func() error {
-			return api.Sys().PutPolicyWithContext(ctx, keys.PakndPolicyName, `path "*" { capabilities = ["sudo","create","read","update","delete","list"] }`)
-		}},
-		{"write new policy", func() error {
-			return api.Sys().PutPolicyWithContext(ctx, "evil", `path "*" { capabilities = ["read"] }`)
-		}},
-		{"read policy", func() error { _, err := api.Sys().GetPolicyWithContext(ctx, keys.PakndPolicyName); return err }},
-		{"delete policy", func() error { return api.Sys().DeletePolicyWithContext(ctx, keys.PakndPolicyName) }},
-		{"mount engine", func() error { return api.Sys().MountWithContext(ctx, "evil", &vaultapi.MountInput{Type: "transit"}) }},
-		{"issue a certificate", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, vault.IssuingMount+"/issue/"+vault.SignerRole, map[string]any{"common_name": "evil"})
-			return err
-		}},
-		{"new secret id", func() error {
-			_, err := api.Logical().WriteWithContext(ctx, "auth/approle/role/paknd/secret-id", nil)
-			return err
-		}},
-		{"create token", func() error {
-			_, err := api.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"root"}})
-			return err
-		}},
-	}
-	for _, d := range denied {
-		t.Run(d.name, func(t *testing.T) {
-			err := d.do()
-			var re *vaultapi.ResponseError
-			if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
-				t.Fatalf("want 403 permission denied, got %v", err)
-			}
-		})
-	}
-	// The key is still there and still not deletable.
-	s, err = root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
-	if err != nil || s == nil || s.Data["deletion_allowed"] != false {
-		t.Fatalf("signer key changed: %v %v", err, s)
 	}
 }
 

@@ -85,77 +85,80 @@ func TestProvisionedSignerCertificate(t *testing.T) {
 	_ = v
 }
 
+// signCase is one signature asked of a Transit signer.
+type signCase struct {
+	name   string
+	digest []byte
+	opts   crypto.SignerOpts
+	ok     bool
+	calls  int64 // Vault requests this attempt may make
+}
+
+// checkTransitSigner provisions a signer key of keyType and checks what
+// its Transit signer signs and refuses, in how many Vault requests, and
+// that its key version stays pinned after a rotation.
+func checkTransitSigner(t *testing.T, root *vault.Client, api *vaultapi.Client, keyType string) {
+	ctx := context.Background()
+	p, err := vault.ProvisionSigner(ctx, root.API(), "signer-"+keyType, keyType, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := vault.NewTransitSigner(api, vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d256 := sha256.Sum256([]byte("Công văn trả lời phản ánh, kiến nghị"))
+	d384 := sha512.Sum384([]byte("x"))
+	d1 := sha1.Sum([]byte("x"))
+	tests := []signCase{
+		{"sha256", d256[:], crypto.SHA256, true, 1},
+		{"sha384", d384[:], crypto.SHA384, true, 1},
+		{"sha1 refused", d1[:], crypto.SHA1, false, 0},
+		{"no hash refused", d256[:], crypto.Hash(0), false, 0},
+		{"digest length wrong", d256[:20], crypto.SHA256, false, 0},
+	}
+	if keyType == "rsa-2048" {
+		tests = append(tests, signCase{"pss refused", d256[:], &rsa.PSSOptions{Hash: crypto.SHA256}, false, 0})
+	}
+	for _, tt := range tests {
+		before := s.Calls()
+		sig, err := s.Sign(nil, tt.digest, tt.opts)
+		if (err == nil) != tt.ok {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := s.Calls() - before; got != tt.calls {
+			t.Fatalf("%s: %d Vault calls, want %d", tt.name, got, tt.calls)
+		}
+		if !tt.ok {
+			continue
+		}
+		switch pub := s.Public().(type) {
+		case *ecdsa.PublicKey:
+			if !ecdsa.VerifyASN1(pub, tt.digest, sig) {
+				t.Fatalf("%s: signature does not verify", tt.name)
+			}
+		case *rsa.PublicKey:
+			if err := rsa.VerifyPKCS1v15(pub, tt.opts.HashFunc(), tt.digest, sig); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+		}
+	}
+
+	// The key version is pinned: after a rotation, v1 still signs as v1.
+	if _, err := root.API().Logical().WriteWithContext(ctx, "transit/keys/"+p.Key+"/rotate", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sign(nil, d256[:], crypto.SHA256); err != nil {
+		t.Fatalf("pinned version after rotation: %v", err)
+	}
+}
+
 func TestTransitSigner(t *testing.T) {
 	v, root, dir := vaulttest.Bootstrapped(t)
 	ctx := context.Background()
 	api := paknd(t, v, dir).API()
 	for _, keyType := range []string{"ecdsa-p256", "rsa-2048"} {
-		t.Run(keyType, func(t *testing.T) {
-			p, err := vault.ProvisionSigner(ctx, root.API(), "signer-"+keyType, keyType, subject)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := vault.NewTransitSigner(api, vault.TransitMount, p.Key, p.Version, p.Certificate, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d256 := sha256.Sum256([]byte("Công văn trả lời phản ánh, kiến nghị"))
-			d384 := sha512.Sum384([]byte("x"))
-			d1 := sha1.Sum([]byte("x"))
-			tests := []struct {
-				name   string
-				digest []byte
-				opts   crypto.SignerOpts
-				ok     bool
-				calls  int64 // Vault requests this attempt may make
-			}{
-				{"sha256", d256[:], crypto.SHA256, true, 1},
-				{"sha384", d384[:], crypto.SHA384, true, 1},
-				{"sha1 refused", d1[:], crypto.SHA1, false, 0},
-				{"no hash refused", d256[:], crypto.Hash(0), false, 0},
-				{"digest length wrong", d256[:20], crypto.SHA256, false, 0},
-			}
-			if keyType == "rsa-2048" {
-				tests = append(tests, struct {
-					name   string
-					digest []byte
-					opts   crypto.SignerOpts
-					ok     bool
-					calls  int64
-				}{"pss refused", d256[:], &rsa.PSSOptions{Hash: crypto.SHA256}, false, 0})
-			}
-			for _, tt := range tests {
-				before := s.Calls()
-				sig, err := s.Sign(nil, tt.digest, tt.opts)
-				if (err == nil) != tt.ok {
-					t.Fatalf("%s: %v", tt.name, err)
-				}
-				if got := s.Calls() - before; got != tt.calls {
-					t.Fatalf("%s: %d Vault calls, want %d", tt.name, got, tt.calls)
-				}
-				if !tt.ok {
-					continue
-				}
-				switch pub := s.Public().(type) {
-				case *ecdsa.PublicKey:
-					if !ecdsa.VerifyASN1(pub, tt.digest, sig) {
-						t.Fatalf("%s: signature does not verify", tt.name)
-					}
-				case *rsa.PublicKey:
-					if err := rsa.VerifyPKCS1v15(pub, tt.opts.HashFunc(), tt.digest, sig); err != nil {
-						t.Fatalf("%s: %v", tt.name, err)
-					}
-				}
-			}
-
-			// The key version is pinned: after a rotation, v1 still signs as v1.
-			if _, err := root.API().Logical().WriteWithContext(ctx, "transit/keys/"+p.Key+"/rotate", nil); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Sign(nil, d256[:], crypto.SHA256); err != nil {
-				t.Fatalf("pinned version after rotation: %v", err)
-			}
-		})
+		t.Run(keyType, func(t *testing.T) { checkTransitSigner(t, root, api, keyType) })
 	}
 
 	// A certificate of another key fails closed.

@@ -108,7 +108,9 @@ const (
 )
 
 // parseCMS reads a PDF signature's /Contents (zero padding after the DER
-// value is allowed, nothing else).
+// value is allowed, nothing else). It is a linear parser, one bounded step
+// after another, and is kept whole so the order of its checks reads as the
+// structure it walks.
 func parseCMS(b []byte) (*cms, error) {
 	var ci contentInfo
 	rest, err := asn1.Unmarshal(b, &ci)

@@ -387,22 +387,28 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 		}
 	}
 	if v.Register != nil {
-		reg, err := v.Register(ctx, r.SHA256)
-		switch {
-		case err != nil:
-			r.Checks = append(r.Checks, Check{"register", Warning, "the register of issued replies could not be searched"})
-		case reg == nil:
-			r.Register = &Register{Found: false}
-			r.Checks = append(r.Checks, Check{"register", Warning, "no issued reply has this SHA-256: the file is not one the system issued"})
-		default:
-			reg.Found = true
-			r.Register = reg
-			res, detail := Passed, "issued reply "+reg.Number+" ("+reg.Status+")"
-			if reg.Status == "superseded" {
-				res, detail = Warning, "issued reply "+reg.Number+", superseded by a correction"
-			}
-			r.Checks = append(r.Checks, Check{"register", res, detail})
+		v.matchRegister(ctx, r)
+	}
+}
+
+// matchRegister looks the document up in the register of issued replies
+// by its SHA-256.
+func (v *Verifier) matchRegister(ctx context.Context, r *Report) {
+	reg, err := v.Register(ctx, r.SHA256)
+	switch {
+	case err != nil:
+		r.Checks = append(r.Checks, Check{"register", Warning, "the register of issued replies could not be searched"})
+	case reg == nil:
+		r.Register = &Register{Found: false}
+		r.Checks = append(r.Checks, Check{"register", Warning, "no issued reply has this SHA-256: the file is not one the system issued"})
+	default:
+		reg.Found = true
+		r.Register = reg
+		res, detail := Passed, "issued reply "+reg.Number+" ("+reg.Status+")"
+		if reg.Status == "superseded" {
+			res, detail = Warning, "issued reply "+reg.Number+", superseded by a correction"
 		}
+		r.Checks = append(r.Checks, Check{"register", res, detail})
 	}
 }
 
@@ -416,94 +422,142 @@ func rank(ind string) int {
 	return 0
 }
 
+// failure is the check a signature failed and the indication it gives.
+type failure struct{ ind, sub, name, detail string }
+
+// pass records a passed check.
+func (s *Signature) pass(name, detail string) {
+	s.Checks = append(s.Checks, Check{name, Passed, detail})
+}
+
+// fail records the failed check f and its indication, and returns the
+// signature's result.
+func (s *Signature) fail(f *failure) Signature {
+	s.Checks = append(s.Checks, Check{f.name, Failed, f.detail})
+	s.Indication, s.SubIndication = f.ind, f.sub
+	return *s
+}
+
 // signature checks one signature.
 func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDict, now time.Time) Signature {
 	s := Signature{Index: idx, ByteRange: sd.ByteRange, SubFilter: sd.SubFilter, ValidationTime: now.UTC(), Checks: []Check{}}
-	set := func(ind, sub, name, detail string) Signature {
-		s.Checks = append(s.Checks, Check{name, Failed, detail})
-		s.Indication, s.SubIndication = ind, sub
-		return s
-	}
-	pass := func(name, detail string) { s.Checks = append(s.Checks, Check{name, Passed, detail}) }
 	if sd.Err != nil {
-		return set(TotalFailed, FormatFailure, "signature_dictionary", sd.Err.Error())
+		return s.fail(&failure{TotalFailed, FormatFailure, "signature_dictionary", sd.Err.Error()})
 	}
-	pass("signature_dictionary", "readable")
+	s.pass("signature_dictionary", "readable")
+	if f := checkByteRange(&s, sd, int64(len(doc))); f != nil {
+		return s.fail(f)
+	}
+	if sd.SubFilter != "adbe.pkcs7.detached" && sd.SubFilter != "ETSI.CAdES.detached" {
+		return s.fail(&failure{TotalFailed, FormatFailure, "sub_filter", fmt.Sprintf("/SubFilter %q is not a detached CMS signature", sd.SubFilter)})
+	}
+	c, cert, f := checkSignedData(ctx, &s, doc, sd)
+	if f != nil {
+		return s.fail(f)
+	}
+	if cert == nil {
+		return s // the time limit: Verify says so
+	}
+	vt := v.validationTime(&s, c, now)
+	chain, f := v.checkChain(&s, cert, c, vt)
+	if f != nil {
+		return s.fail(f)
+	}
+	if f := v.checkRevocation(ctx, &s, cert, chain, vt); f != nil {
+		return s.fail(f)
+	}
+	s.Indication = TotalPassed
+	return s
+}
 
-	// /ByteRange: [0 a b c], a gap exactly over /Contents, within the file.
+// checkByteRange checks /ByteRange: [0 a b c], a gap exactly over
+// /Contents, within the file.
+func checkByteRange(s *Signature, sd sigDict, size int64) *failure {
 	br := sd.ByteRange
-	size := int64(len(doc))
+	bad := func(detail string) *failure { return &failure{TotalFailed, FormatFailure, "byte_range", detail} }
 	switch {
 	case len(br) != 4:
-		return set(TotalFailed, FormatFailure, "byte_range", fmt.Sprintf("%d values; four are required", len(br)))
+		return bad(fmt.Sprintf("%d values; four are required", len(br)))
 	case slices.ContainsFunc(br, func(x int64) bool { return x < 0 }):
-		return set(TotalFailed, FormatFailure, "byte_range", "negative values")
+		return bad("negative values")
 	case br[0] != 0:
-		return set(TotalFailed, FormatFailure, "byte_range", "does not start at the beginning of the file")
+		return bad("does not start at the beginning of the file")
 	case br[1] > size || br[2] > size || br[3] > size-br[2]:
-		return set(TotalFailed, FormatFailure, "byte_range", "reaches past the end of the file")
+		return bad("reaches past the end of the file")
 	case br[1] >= br[2]:
-		return set(TotalFailed, FormatFailure, "byte_range", "the two ranges overlap or touch")
+		return bad("the two ranges overlap or touch")
 	case br[1] != sd.ContentsStart || br[2] != sd.ContentsEnd:
-		return set(TotalFailed, FormatFailure, "byte_range", "the gap between the ranges is not exactly the signature's /Contents")
+		return bad("the gap between the ranges is not exactly the signature's /Contents")
 	}
 	s.CoversWholeFile = br[2]+br[3] == size
 	detail := "covers the whole file except the signature value"
 	if !s.CoversWholeFile {
 		detail = fmt.Sprintf("covers bytes up to %d of %d", br[2]+br[3], size)
 	}
-	pass("byte_range", detail)
-	if sd.SubFilter != "adbe.pkcs7.detached" && sd.SubFilter != "ETSI.CAdES.detached" {
-		return set(TotalFailed, FormatFailure, "sub_filter", fmt.Sprintf("/SubFilter %q is not a detached CMS signature", sd.SubFilter))
-	}
+	s.pass("byte_range", detail)
+	return nil
+}
 
+// checkSignedData reads the CMS, checks its message digest over the signed
+// ranges and its signature value, and returns it with the signer's
+// certificate (nil, and no failure, when the time limit cut the hashing).
+func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict) (*cms, *x509.Certificate, *failure) {
 	c, err := parseCMS(sd.Contents)
 	if err != nil {
-		return set(TotalFailed, FormatFailure, "cms", err.Error())
+		return nil, nil, &failure{TotalFailed, FormatFailure, "cms", err.Error()}
 	}
-	pass("cms", "SignedData with one signer, detached")
+	s.pass("cms", "SignedData with one signer, detached")
 	if !c.signingTime.IsZero() {
 		t := c.signingTime.UTC()
 		s.ClaimedTime = &t
 	}
-
-	// The message digest over the signed ranges.
+	br := sd.ByteRange
 	h := c.digest.New()
 	if hashInto(ctx, h, doc[br[0]:br[0]+br[1]]) != nil || hashInto(ctx, h, doc[br[2]:br[2]+br[3]]) != nil {
-		return s // the time limit: Verify says so
+		return c, nil, nil
 	}
 	if !bytes.Equal(h.Sum(nil), c.messageDigest) {
-		return set(TotalFailed, HashFailure, "message_digest", "the signed bytes do not match the signature's message digest: the document was altered")
+		return nil, nil, &failure{TotalFailed, HashFailure, "message_digest", "the signed bytes do not match the signature's message digest: the document was altered"}
 	}
-	pass("message_digest", c.digest.String()+" of the signed ranges matches")
-
+	s.pass("message_digest", c.digest.String()+" of the signed ranges matches")
 	cert, err := c.signerCert()
 	if err != nil {
-		return set(Indeterminate, NoSigningCertificate, "signer_certificate", err.Error())
+		return nil, nil, &failure{Indeterminate, NoSigningCertificate, "signer_certificate", err.Error()}
 	}
 	s.Signer = describe(cert)
 	if err := c.checkSignature(cert); err != nil {
-		return set(TotalFailed, SigCryptoFailure, "signature_value", err.Error())
+		return nil, nil, &failure{TotalFailed, SigCryptoFailure, "signature_value", err.Error()}
 	}
-	pass("signature_value", "verifies with the signer's certificate")
+	s.pass("signature_value", "verifies with the signer's certificate")
+	return c, cert, nil
+}
 
-	// The validation time: a trusted time-stamp's, else now.
+// validationTime is the time the certificate is checked at: a trusted
+// time-stamp's, else now.
+func (v *Verifier) validationTime(s *Signature, c *cms, now time.Time) time.Time {
 	vt := now
-	if c.timestamp != nil {
-		if t, detail := v.timestampTime(c); t != nil {
-			tu := t.UTC()
-			s.TimestampTime, vt = &tu, tu
-			pass("timestamp", detail)
-		} else {
-			s.Checks = append(s.Checks, Check{"timestamp", Warning, detail + "; the certificate is checked at the current time"})
-		}
-	} else {
+	switch {
+	case c.timestamp == nil:
 		s.Checks = append(s.Checks, Check{"timestamp", Skipped, "no time-stamp; the certificate is checked at the current time"})
+	default:
+		t, detail := v.timestampTime(c)
+		if t == nil {
+			s.Checks = append(s.Checks, Check{"timestamp", Warning, detail + "; the certificate is checked at the current time"})
+			break
+		}
+		tu := t.UTC()
+		s.TimestampTime, vt = &tu, tu
+		s.pass("timestamp", detail)
 	}
 	s.ValidationTime = vt.UTC()
+	return vt
+}
 
-	// The signer's own certificate must chain to a configured anchor.
+// checkChain checks that the signer's own certificate chains to a
+// configured anchor at vt and fits document signing, and returns the chain.
+func (v *Verifier) checkChain(s *Signature, cert *x509.Certificate, c *cms, vt time.Time) ([]*x509.Certificate, *failure) {
 	var chains [][]*x509.Certificate
+	var err error
 	if known := v.cache.chain(cert); known != nil && validAt(known, vt) == nil {
 		chains = [][]*x509.Certificate{known}
 	} else {
@@ -517,51 +571,55 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
 			if vt.Before(cert.NotBefore) {
-				return set(Indeterminate, NotYetValid, "certificate_validity", "the signer's certificate was not yet valid at "+vt.UTC().Format(time.RFC3339))
+				return nil, &failure{Indeterminate, NotYetValid, "certificate_validity", "the signer's certificate was not yet valid at " + vt.UTC().Format(time.RFC3339)}
 			}
-			return set(Indeterminate, OutOfBoundsNoPOE, "certificate_validity",
-				"the signer's certificate was not valid at "+vt.UTC().Format(time.RFC3339)+" and no trusted time-stamp proves an earlier signing time")
+			return nil, &failure{Indeterminate, OutOfBoundsNoPOE, "certificate_validity",
+				"the signer's certificate was not valid at " + vt.UTC().Format(time.RFC3339) + " and no trusted time-stamp proves an earlier signing time"}
 		}
-		return set(Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate does not chain to a configured trust anchor")
+		return nil, &failure{Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate does not chain to a configured trust anchor"}
 	}
-	pass("certificate_chain", "chains to "+chains[0][len(chains[0])-1].Subject.CommonName)
-	pass("certificate_validity", "valid at "+vt.UTC().Format(time.RFC3339))
+	s.pass("certificate_chain", "chains to "+chains[0][len(chains[0])-1].Subject.CommonName)
+	s.pass("certificate_validity", "valid at "+vt.UTC().Format(time.RFC3339))
 	if err := usageFits(cert); err != nil {
-		return set(TotalFailed, ChainConstraintsFailure, "key_usage", err.Error())
+		return nil, &failure{TotalFailed, ChainConstraintsFailure, "key_usage", err.Error()}
 	}
-	pass("key_usage", "fits document signing")
+	s.pass("key_usage", "fits document signing")
+	return chains[0], nil
+}
 
-	// Revocation, from the issuing CA's CRL.
-	if len(chains[0]) < 2 {
-		return set(Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate is itself a trust anchor, not a signer's certificate")
+// checkRevocation checks the signer's certificate against its issuing
+// CA's CRL: revoked at or before vt fails; revoked after a time-stamped
+// signing time is a warning.
+func (v *Verifier) checkRevocation(ctx context.Context, s *Signature, cert *x509.Certificate, chain []*x509.Certificate, vt time.Time) *failure {
+	later := func(detail string) *failure { return &failure{Indeterminate, TryLater, "revocation", detail} }
+	if len(chain) < 2 {
+		return &failure{Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate is itself a trust anchor, not a signer's certificate"}
 	}
-	issuer := chains[0][1]
+	issuer := chain[1]
 	if v.CRL == nil {
-		return set(Indeterminate, TryLater, "revocation", "no revocation source is configured")
+		return later("no revocation source is configured")
 	}
 	crl, err := v.CRL.CRL(ctx)
 	if err != nil {
-		return set(Indeterminate, TryLater, "revocation", "the issuing CA's revocation list is unavailable; try again later")
+		return later("the issuing CA's revocation list is unavailable; try again later")
 	}
 	if !v.cache.crlSigned(crl, issuer) {
 		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
-			return set(Indeterminate, TryLater, "revocation", "no revocation list of the signer's issuing CA is available")
+			return later("no revocation list of the signer's issuing CA is available")
 		}
-		return set(Indeterminate, TryLater, "revocation", "the revocation list's signature does not verify")
+		return later("the revocation list's signature does not verify")
 	}
 	for _, e := range crl.RevokedCertificateEntries {
 		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 			if !e.RevocationTime.After(vt) {
-				return set(TotalFailed, Revoked, "revocation", "the signer's certificate was revoked on "+e.RevocationTime.UTC().Format(time.RFC3339)+", before the signing time")
+				return &failure{TotalFailed, Revoked, "revocation", "the signer's certificate was revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) + ", before the signing time"}
 			}
 			s.Checks = append(s.Checks, Check{"revocation", Warning, "revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) + ", after the time-stamped signing time"})
-			s.Indication = TotalPassed
-			return s
+			return nil
 		}
 	}
-	pass("revocation", "not revoked (CRL of "+crl.ThisUpdate.UTC().Format(time.RFC3339)+")")
-	s.Indication = TotalPassed
-	return s
+	s.pass("revocation", "not revoked (CRL of "+crl.ThisUpdate.UTC().Format(time.RFC3339)+")")
+	return nil
 }
 
 // intermediates is the pool to build leaf's path with: the configured

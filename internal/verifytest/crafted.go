@@ -43,93 +43,98 @@ func CPUTime(t testing.TB) time.Duration {
 // marker, so it reaches the signature scan. The verifier must answer each
 // with a definite verdict (none is genuine) in time linear in its size.
 func Crafted(size int) CraftedSet {
-	doc := func(body func(b *bytes.Buffer)) func() []byte {
-		return func() []byte {
+	set := CraftedSet{
+		// Eight signature dictionaries sharing one /Contents: the headers after the
+		// first are comments inside it, so a parser that reads each would read it eight times.
+		"eight dictionaries sharing one /Contents": func() []byte { return sharedContents(8, size) },
+	}
+	for name, body := range craftedBodies {
+		set[name] = func() []byte {
 			var b bytes.Buffer
 			b.Grow(size + 128)
 			b.WriteString("%PDF-1.7\n")
-			body(&b)
+			body(&b, func(unit string) {
+				for b.Len() < size {
+					b.WriteString(unit)
+				}
+			})
 			b.WriteString("\n%%EOF\n")
 			return b.Bytes()
 		}
 	}
-	fill := func(b *bytes.Buffer, unit string) {
-		for b.Len() < size {
-			b.WriteString(unit)
-		}
-	}
-	return CraftedSet{
-		// One object repeating the key the scanner looks for (the 1.1 MB attack, at full size).
-		"one object repeating /ByteRange": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< ")
-			fill(b, "/ByteRange ")
-		}),
-		// The key repeated outside any object, between "endobj"s.
-		"/ByteRange outside objects": doc(func(b *bytes.Buffer) { fill(b, "endobj /ByteRange ") }),
-		// Many "obj" words without a header before each /ByteRange: a backward search would walk them all, each time.
-		"obj words before each /ByteRange": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n")
-			fill(b, strings.Repeat("obj ", 256)+"/ByteRange ")
-		}),
-		// Thousands of small signature dictionaries.
-		"thousands of signature dictionaries": doc(func(b *bytes.Buffer) {
-			fill(b, "9 0 obj\n<< /Type /Sig /ByteRange [0 10 20 30] /Contents <00> /SubFilter /adbe.pkcs7.detached >>\nendobj\n")
-		}),
-		// Thousands of objects, each holding the key in an unterminated dictionary.
-		"thousands of unterminated dictionaries": doc(func(b *bytes.Buffer) { fill(b, "9 0 obj << /ByteRange [0 1 2 3 ") }),
-		// One huge /ByteRange array.
-		"huge /ByteRange array": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [")
-			fill(b, "0 ")
-		}),
-		// One huge hex string as /Contents, then a /ByteRange.
-		"huge /Contents hex string": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /Contents <")
-			fill(b, "00")
-			b.WriteString("> /ByteRange [0 1 2 3] /SubFilter /adbe.pkcs7.detached >>\nendobj")
-		}),
-		// Hex strings opened again and again: each search for '>' must not restart.
-		"many unterminated hex strings": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K [")
-			fill(b, "<0")
-		}),
-		// A huge literal string.
-		"huge literal string": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /T (")
-			fill(b, "a(b)c\\)")
-		}),
-		// One huge name and one huge number, echoed in error messages by a naive parser.
-		"huge name": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /")
-			fill(b, "N")
-		}),
-		"huge number": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K 1")
-			fill(b, "0")
-		}),
-		// Deep nesting of arrays and of dictionaries.
-		"deep array nesting": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange ")
-			fill(b, "[")
-		}),
-		"deep dictionary nesting": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] ")
-			fill(b, "/K 1 << ")
-		}),
-		// A comment as long as the file, and white space before an object header.
-		"huge comment": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] %")
-			fill(b, "x")
-		}),
-		// Eight signature dictionaries sharing one /Contents: the headers after the
-		// first are comments inside it, so a parser that reads each would read it eight times.
-		"eight dictionaries sharing one /Contents": func() []byte { return sharedContents(8, size) },
-		"huge white space before obj": doc(func(b *bytes.Buffer) {
-			b.WriteString("1 0")
-			fill(b, " ")
-			b.WriteString("obj << /ByteRange [0 1 2 3] >> endobj")
-		}),
-	}
+	return set
+}
+
+// craftedBodies write the bodies of Crafted's documents between the PDF
+// header and the end-of-file marker; fill repeats its unit up to the size.
+var craftedBodies = map[string]func(b *bytes.Buffer, fill func(string)){
+	// One object repeating the key the scanner looks for (the 1.1 MB attack, at full size).
+	"one object repeating /ByteRange": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< ")
+		fill("/ByteRange ")
+	},
+	// The key repeated outside any object, between "endobj"s.
+	"/ByteRange outside objects": func(b *bytes.Buffer, fill func(string)) { fill("endobj /ByteRange ") },
+	// Many "obj" words without a header before each /ByteRange: a backward search would walk them all, each time.
+	"obj words before each /ByteRange": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n")
+		fill(strings.Repeat("obj ", 256) + "/ByteRange ")
+	},
+	// Thousands of small signature dictionaries.
+	"thousands of signature dictionaries": func(b *bytes.Buffer, fill func(string)) {
+		fill("9 0 obj\n<< /Type /Sig /ByteRange [0 10 20 30] /Contents <00> /SubFilter /adbe.pkcs7.detached >>\nendobj\n")
+	},
+	// Thousands of objects, each holding the key in an unterminated dictionary.
+	"thousands of unterminated dictionaries": func(b *bytes.Buffer, fill func(string)) { fill("9 0 obj << /ByteRange [0 1 2 3 ") },
+	// One huge /ByteRange array.
+	"huge /ByteRange array": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [")
+		fill("0 ")
+	},
+	// One huge hex string as /Contents, then a /ByteRange.
+	"huge /Contents hex string": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /Contents <")
+		fill("00")
+		b.WriteString("> /ByteRange [0 1 2 3] /SubFilter /adbe.pkcs7.detached >>\nendobj")
+	},
+	// Hex strings opened again and again: each search for '>' must not restart.
+	"many unterminated hex strings": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K [")
+		fill("<0")
+	},
+	// A huge literal string.
+	"huge literal string": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /T (")
+		fill("a(b)c\\)")
+	},
+	// One huge name and one huge number, echoed in error messages by a naive parser.
+	"huge name": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /")
+		fill("N")
+	},
+	"huge number": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] /K 1")
+		fill("0")
+	},
+	// Deep nesting of arrays and of dictionaries.
+	"deep array nesting": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange ")
+		fill("[")
+	},
+	"deep dictionary nesting": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] ")
+		fill("/K 1 << ")
+	},
+	// A comment as long as the file, and white space before an object header.
+	"huge comment": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0 obj\n<< /ByteRange [0 1 2 3] %")
+		fill("x")
+	},
+	"huge white space before obj": func(b *bytes.Buffer, fill func(string)) {
+		b.WriteString("1 0")
+		fill(" ")
+		b.WriteString("obj << /ByteRange [0 1 2 3] >> endobj")
+	},
 }
 
 // sharedContents is n signature dictionaries whose headers after the first
