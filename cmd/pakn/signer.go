@@ -15,7 +15,6 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/audit"
 	"pakn/internal/auth"
-	"pakn/internal/guard"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
 	"pakn/internal/store"
@@ -154,7 +153,7 @@ func (c *signerCmd) provision(ctx context.Context, sub string, a signerArgs) err
 	if err != nil {
 		return err
 	}
-	if err := storeSigner(ctx, c.st, &g, ps, guard.Event(audit.Meta{}, c.e.operator(), "signer."+sub, "signer", "", audit.Success, nil)); err != nil {
+	if err := storeSigner(ctx, c.st, &g, ps, audit.EventOf(audit.Meta{}, c.e.operator(), "signer."+sub, "signer", "", audit.Success, nil)); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.e.stdout, "%s: %s v%d for %s (%s), certificate %s valid until %s\n", sub, g.KeyName, g.KeyVersion, g.FullName, g.Title,
@@ -183,7 +182,7 @@ func (c *signerCmd) revoke(ctx context.Context, version int) error {
 			return err
 		}
 		d, _ := json.Marshal(map[string]any{"account": c.acct.ID, "key": target.KeyName, "key_version": target.KeyVersion, "serial": serial})
-		return c.st.Audit.Append(ctx, guard.Event(audit.Meta{}, c.e.operator(), "signer.revoke", "signer", target.ID, audit.Success, d))
+		return c.st.Audit.Append(ctx, audit.EventOf(audit.Meta{}, c.e.operator(), "signer.revoke", "signer", target.ID, audit.Success, d))
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 // Package audit is pakn's tamper-evident audit log, in domain terms: what an
-// event holds, how it is encoded canonically, how each event is chained to the
-// one before it, and how a chain is checked. It knows nothing of SQL or HTTP;
+// event holds and who it names as actor (EventOf), how it is encoded
+// canonically, how each event is chained to the one before it, and how a
+// chain is checked. It knows nothing of SQL or HTTP;
 // internal/postgres stores events and walks them.
 package audit
 

@@ -126,7 +126,7 @@ func (s *Service) Export(ctx context.Context, m audit.Meta, p access.Principal, 
 		return apperr.New(apperr.Invalid, msg.AuditAfterNegative)
 	}
 	if err := s.Tx.InTx(ctx, func(ctx context.Context) error {
-		return s.Audit.Append(ctx, guard.Event(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
+		return s.Audit.Append(ctx, audit.EventOf(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
 			[]byte(`{"after":`+strconv.FormatInt(after, 10)+`}`)))
 	}); err != nil {
 		return err

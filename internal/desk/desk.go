@@ -439,7 +439,7 @@ func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code
 			objID = rec.ID
 		}
 		err := s.tx.InTx(ctx, func(ctx context.Context) error {
-			return s.audit.Append(ctx, guard.Event(m, anon, action, "petition", objID, audit.Denied,
+			return s.audit.Append(ctx, audit.EventOf(m, anon, action, "petition", objID, audit.Denied,
 				details(map[string]any{"reason": "unknown code or wrong secret"})))
 		})
 		if err != nil {
@@ -473,7 +473,7 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, guard.Event(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
+		return s.audit.Append(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
 	})
 	return v, err
 }

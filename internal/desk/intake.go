@@ -11,7 +11,6 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
-	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/store"
@@ -95,7 +94,7 @@ func (j *job) draw() error {
 }
 
 func (j *job) auditEvent() *audit.Event {
-	return guard.Event(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, details(map[string]any{
+	return audit.EventOf(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, details(map[string]any{
 		"tracking_code": j.rec.TrackingCode, "agency": j.rec.Agency, "category": j.rec.Category,
 		"channel": j.rec.Channel, "attachments": len(j.atts),
 	}))

@@ -15,7 +15,6 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/pdfrender"
 	"pakn/internal/petition"
@@ -112,7 +111,7 @@ func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition
 		return err
 	}
 	return s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
-		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: false, Note: note})
+		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: false, Note: note})
 }
 
 // lockReply locks the reply's petition, then the reply itself, in tx.
@@ -187,7 +186,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			}
 			r.Supersedes, correction = cur.ID, true
 			if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
-				FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p)}); err != nil {
+				FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p)}); err != nil {
 				return err
 			}
 		default:
@@ -199,7 +198,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			return err
 		}
 		out = r
-		return s.audit.Append(ctx, guard.Event(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
 			details(map[string]any{"petition": pet.ID, "supersedes": r.Supersedes, "correction": correction, "outcome": c.Outcome})))
 	})
 	if err != nil {
@@ -244,10 +243,10 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 				return err
 			}
 		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
-			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: comment}); err != nil {
+			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: comment}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
 	})
 	if err != nil {
 		return nil, err
@@ -316,10 +315,10 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 				return err
 			}
 		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
-			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Note: doc.Number}); err != nil {
+			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: doc.Number}); err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, guard.Event(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
+		if err := s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
 			"petition": pet.ID, "number": doc.Number, "sha256": doc.SHA256, "size": len(doc.PDF), "signer": signer.ID,
 			"key": signer.KeyName, "key_version": signer.KeyVersion, "supersedes": cur.Supersedes, "timestamped": doc.Timestamped}))); err != nil {
 			return err
@@ -331,7 +330,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 		if apperr.CodeOf(err) == apperr.Unavailable {
 			// Record the failed attempt (best effort: the database may be what failed).
 			_ = s.tx.InTx(ctx, func(ctx context.Context) error {
-				return s.audit.Append(ctx, guard.Event(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
+				return s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
 					details(map[string]any{"reason": "signing service unavailable"})))
 			})
 		}
@@ -425,7 +424,7 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 		return nil, nil, err
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, guard.Event(m, p, "reply.download", "reply", r.ID, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "reply.download", "reply", r.ID, audit.Success,
 			details(map[string]any{"sha256": r.Document.SHA256})))
 	})
 	return r, b, err

@@ -164,7 +164,7 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 		d.Attachments = []petition.AttachmentInfo{}
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, guard.Event(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
 	})
 	return d, err
 }
@@ -198,7 +198,7 @@ func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, nil, err
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, guard.Event(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
 			details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
 	})
 	if err != nil {
@@ -324,7 +324,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 			}
 		}
 		if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
-			FromAgency: fromAgency, ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: public, Note: note}); err != nil {
+			FromAgency: fromAgency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: public, Note: note}); err != nil {
 			return err
 		}
 		det := map[string]any{"from": from, "to": next}
@@ -334,7 +334,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		if in.Reason != "" {
 			det["reason"] = in.Reason
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
 	})
 }
 
@@ -438,10 +438,10 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 			return err
 		}
 		if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "public_update", FromState: pet.State, ToState: pet.State,
-			ToAgency: pet.Agency, Actor: guard.ActorName(p), Public: true, Note: message}); err != nil {
+			ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: true, Note: message}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
 			details(map[string]any{"next_update_due": pet.NextUpdateDue})))
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/reply"
 	"pakn/internal/store"
@@ -49,7 +48,7 @@ func (s *Service) VerifyDocument(ctx context.Context, m audit.Meta, p access.Pri
 		det["reply"] = rep.Register.ReplyID
 	}
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, guard.Event(m, p, "verification.check", "document", rep.SHA256, audit.Success, details(det)))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "verification.check", "document", rep.SHA256, audit.Success, details(det)))
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification",

@@ -7,7 +7,6 @@ package guard
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"pakn/internal/access"
@@ -57,44 +56,6 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 // Denied appends an "access.denied" event for p's attempt at a on t.
 func (g *Guard) Denied(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target, reason string) error {
 	details, _ := json.Marshal(map[string]string{"attempted": string(a), "reason": reason, "object_agency": t.Agency})
-	e := Event(m, p, "access.denied", t.Type, t.ID, audit.Denied, details)
+	e := audit.EventOf(m, p, "access.denied", t.Type, t.ID, audit.Denied, details)
 	return g.Tx.InTx(ctx, func(ctx context.Context) error { return g.Audit.Append(ctx, e) })
-}
-
-// Event builds an audit event for an action of p.
-func Event(m audit.Meta, p access.Principal, action, objType, objID string, outcome audit.Outcome, details []byte) *audit.Event {
-	return &audit.Event{
-		Actor: ActorName(p), Role: RoleName(p), Action: action, ObjectType: objType, ObjectID: objID,
-		Outcome: outcome, RequestID: m.RequestID, ClientHash: m.ClientHash, Details: details,
-	}
-}
-
-// ActorName is how p appears as an audit actor.
-func ActorName(p access.Principal) string {
-	switch p.Kind {
-	case access.Staff:
-		return "account:" + p.ID
-	case access.Token:
-		return "token:" + p.ID
-	case access.Operator:
-		return "operator:" + p.Name
-	}
-	return "anonymous"
-}
-
-// RoleName is the roles p acted in, for the audit log.
-func RoleName(p access.Principal) string {
-	switch p.Kind {
-	case access.Staff:
-		rs := make([]string, len(p.Roles))
-		for i, r := range p.Roles {
-			rs[i] = string(r)
-		}
-		return strings.Join(rs, "+")
-	case access.Token:
-		return "integration"
-	case access.Operator:
-		return "operator"
-	}
-	return "anonymous"
 }

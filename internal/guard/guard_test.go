@@ -83,7 +83,7 @@ func TestActorAndRoleNames(t *testing.T) {
 		{access.Principal{Kind: access.Operator, Name: "ops"}, "operator:ops", "operator"},
 		{access.Principal{Kind: access.Anonymous}, "anonymous", "anonymous"},
 	} {
-		if a, r := guard.ActorName(tt.p), guard.RoleName(tt.p); a != tt.actor || r != tt.role {
+		if a, r := audit.ActorOf(tt.p), audit.RoleOf(tt.p); a != tt.actor || r != tt.role {
 			t.Errorf("%+v: %s %s, want %s %s", tt.p, a, r, tt.actor, tt.role)
 		}
 	}

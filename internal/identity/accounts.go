@@ -79,7 +79,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 			return err
 		}
 		a.ID, a.CreatedAt = id, created
-		return s.audit.Append(ctx, guard.Event(m, p, "account.create", "account", id, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "account.create", "account", id, audit.Success,
 			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles))))
 	})
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, 
 		if err := do(ctx, c, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, action, "account", c.ID, audit.Success, det))
+		return s.audit.Append(ctx, audit.EventOf(m, p, action, "account", c.ID, audit.Success, det))
 	})
 }
 
@@ -286,7 +286,7 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 		for i, a := range scopes {
 			sc[i] = string(a)
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, "token.issue", "token", id, audit.Success,
+		return s.audit.Append(ctx, audit.EventOf(m, p, "token.issue", "token", id, audit.Success,
 			details("name", name, "scopes", strings.Join(sc, ","), "expires", t.ExpiresAt.UTC().Format(time.RFC3339))))
 	})
 	if err != nil {
@@ -319,6 +319,6 @@ func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Princi
 		if err := s.store.RevokeToken(ctx, t.ID, s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, p, "token.revoke", "token", t.ID, audit.Success, details("name", t.Name)))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "token.revoke", "token", t.ID, audit.Success, details("name", t.Name)))
 	})
 }

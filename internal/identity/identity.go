@@ -268,7 +268,7 @@ func (s *Service) openSession(ctx context.Context, a *attempt, now time.Time) (*
 			}
 			ss.MFAAt = now
 			p.SteppedUp = now
-			if err := s.audit.Append(ctx, guard.Event(a.m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
+			if err := s.audit.Append(ctx, audit.EventOf(a.m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
 				return err
 			}
 		}
@@ -279,7 +279,7 @@ func (s *Service) openSession(ctx context.Context, a *attempt, now time.Time) (*
 			return err
 		}
 		acct = &c.Account
-		return s.audit.Append(ctx, guard.Event(a.m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
+		return s.audit.Append(ctx, audit.EventOf(a.m, p, "auth.login", "account", c.ID, audit.Success, details("mfa", boolWord(c.MFAEnabled))))
 	})
 	if errors.Is(err, errSecondFactor) {
 		return nil, s.failed(ctx, a.m, anonymous, a.claim, failure{action: "auth.mfa", reason: "wrong or reused code", object: a.objID}, errBadCode)
@@ -401,7 +401,7 @@ func (s *Service) Logout(ctx context.Context, m audit.Meta, a *Authn) error {
 		if err := s.store.EndSession(ctx, a.Session.TokenHash, "logout", s.now()); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.logout", "account", a.Principal.ID, audit.Success, nil))
+		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.logout", "account", a.Principal.ID, audit.Success, nil))
 	})
 }
 
@@ -441,7 +441,7 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 			if _, err := s.store.EndSessions(ctx, c.ID, "password changed", now); err != nil {
 				return err
 			}
-			return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
+			return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
 		})
 }
 
@@ -484,7 +484,7 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 		if err := s.store.SetTOTP(ctx, c.ID, enc, time.Time{}, 0); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
+		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
 	})
 	if err != nil {
 		return nil, err
@@ -528,7 +528,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
+		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
 	})
 	if err != nil {
 		return nil, err
@@ -568,6 +568,6 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, guard.Event(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
+		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
 	})
 }

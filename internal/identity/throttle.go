@@ -12,7 +12,6 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/auth"
-	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/store"
 )
@@ -179,12 +178,12 @@ func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Princip
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		if c.lockedBy != "" && c.lockedBy == m.ClientHash {
 			t := c.counts[c.lockedBy]
-			if err := s.audit.Append(ctx, guard.Event(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
+			if err := s.audit.Append(ctx, audit.EventOf(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
 				details("until", t.LockedUntil.UTC().Format(time.RFC3339)))); err != nil {
 				return err
 			}
 		}
-		if err := s.audit.Append(ctx, guard.Event(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
+		if err := s.audit.Append(ctx, audit.EventOf(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
 			return err
 		}
 		if f.session == nil || c.counts[sessionKey(f.session)].Failures < auth.MaxSessionCodeFailures {
@@ -209,14 +208,14 @@ func (s *Service) endSession(ctx context.Context, m audit.Meta, actor access.Pri
 	if err := s.store.SetKeyThrottle(ctx, sessionKey(a), auth.Throttle{}); err != nil {
 		return err
 	}
-	return s.audit.Append(ctx, guard.Event(m, actor, "auth.session_end", "account", object, audit.Success,
+	return s.audit.Append(ctx, audit.EventOf(m, actor, "auth.session_end", "account", object, audit.Success,
 		details("reason", "too many wrong codes")))
 }
 
 // denied records an attempt refused because one of its keys must wait, and
 // returns the 429 with that wait.
 func (s *Service) denied(ctx context.Context, m audit.Meta, actor access.Principal, action, object, reason string, wait time.Duration) (error, error) {
-	if err := s.audit.Append(ctx, guard.Event(m, actor, action, "account", object, audit.Denied, details("reason", reason))); err != nil {
+	if err := s.audit.Append(ctx, audit.EventOf(m, actor, action, "account", object, audit.Denied, details("reason", reason))); err != nil {
 		return nil, err
 	}
 	return rateLimited(wait), nil
