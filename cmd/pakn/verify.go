@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"pakn/internal/desk"
 	"pakn/internal/postgres"
+	"pakn/internal/register"
 	"pakn/internal/verify"
 )
 
@@ -67,7 +67,7 @@ func cmdVerify(ctx context.Context, args []string, e env) int {
 			return fail(err)
 		}
 		defer pool.Close()
-		v.Register = desk.RegisterLookup(postgres.Stores(pool, nil).Replies)
+		v.FindIssued = register.Finder(postgres.Stores(pool, nil).Replies)
 	}
 	rep := v.Verify(ctx, doc)
 	if *asJSON {

@@ -26,6 +26,7 @@ import (
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
+	"pakn/internal/register"
 	"pakn/internal/signing"
 	"pakn/internal/store"
 	"pakn/internal/vault"
@@ -167,7 +168,11 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL},
-		Register: desk.RegisterLookup(st.Replies)}
+		FindIssued: register.Finder(st.Replies)}
+	reg, err := register.New(register.Config{Stores: st, Verifier: verifier})
+	if err != nil {
+		return nil, err
+	}
 	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
 	if cfg.TSAURL != "" {
 		if m.relay, err = signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, m.log); err != nil {
@@ -176,7 +181,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		docs.TSAURL = m.relay.URL()
 	}
 	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-		Guard: ids.Guard(), Keys: vc, SignPDF: signing.SignPDF, Docs: docs, Verifier: verifier, QueueBytes: cfg.IntakeQueueBytes})
+		Guard: ids.Guard(), Keys: vc, SignPDF: signing.SignPDF, Docs: docs, QueueBytes: cfg.IntakeQueueBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +194,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		},
 		Identity:       ids,
 		Desk:           dk,
+		Register:       reg,
 		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()},
 		Agencies:       st.Agencies.List,
 		Clients:        clients,

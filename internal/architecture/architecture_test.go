@@ -14,7 +14,7 @@ import (
 var (
 	domain = []string{"access", "agency", "apperr", "audit", "auth", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "verify"}
 	// services may import the domain.
-	services = []string{"auditlog", "desk", "guard", "identity"}
+	services = []string{"auditlog", "desk", "guard", "identity", "register"}
 	// adapters may import the domain and their own driver; httpapi also the services.
 	adapters = map[string][]string{
 		"config":   nil,

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"strings"
 
 	"pakn/internal/access"
@@ -42,4 +43,10 @@ func RoleOf(p access.Principal) string {
 		return "operator"
 	}
 	return "anonymous"
+}
+
+// Details encodes an event's details (a JSON object).
+func Details(v map[string]any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -28,7 +28,6 @@ import (
 	"pakn/internal/msg"
 	"pakn/internal/petition"
 	"pakn/internal/store"
-	"pakn/internal/verify"
 )
 
 // Sealer encrypts personal data bound to an owner (in production
@@ -55,7 +54,6 @@ type Service struct {
 	keys     KeyRing
 	signPDF  PDFSigner
 	docs     Documents
-	verifier *verify.Verifier
 }
 
 // agencyCache keeps the agency codes for routing; the directory changes
@@ -95,10 +93,9 @@ type Config struct {
 	Routing  petition.Routing
 	Now      func() time.Time
 	Guard    *guard.Guard
-	Keys     KeyRing          // signers' keys; nil disables signing (503)
-	SignPDF  PDFSigner        // required with Keys (signing.SignPDF)
-	Docs     Documents        // signed replies
-	Verifier *verify.Verifier // public verification, used as given (wire its Register with RegisterLookup)
+	Keys     KeyRing   // signers' keys; nil disables signing (503)
+	SignPDF  PDFSigner // required with Keys (signing.SignPDF)
+	Docs     Documents // signed replies
 	// QueueBytes bounds the submissions admitted and not yet written, in
 	// bytes of content and attachments (DefaultQueueBytes when zero).
 	QueueBytes int64
@@ -142,7 +139,7 @@ func New(c Config) (*Service, error) {
 	}
 	s := &Service{tx: st.Tx, store: st.Petitions, audit: st.Audit, agency: st.Agencies, guard: c.Guard, box: c.Box,
 		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: st.Replies, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs,
-		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}, verifier: c.Verifier}
+		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}}
 	return s, nil
 }
 
@@ -182,11 +179,6 @@ func newUUID(now time.Time) (string, error) {
 	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
-}
-
-func details(v map[string]any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 // FileIn is an uploaded file: its name as sent and its content, read where
@@ -440,7 +432,7 @@ func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code
 		}
 		err := s.tx.InTx(ctx, func(ctx context.Context) error {
 			return s.audit.Append(ctx, audit.EventOf(m, anon, action, "petition", objID, audit.Denied,
-				details(map[string]any{"reason": "unknown code or wrong secret"})))
+				audit.Details(map[string]any{"reason": "unknown code or wrong secret"})))
 		})
 		if err != nil {
 			return nil, err

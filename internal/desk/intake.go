@@ -94,7 +94,7 @@ func (j *job) draw() error {
 }
 
 func (j *job) auditEvent() *audit.Event {
-	return audit.EventOf(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, details(map[string]any{
+	return audit.EventOf(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, audit.Details(map[string]any{
 		"tracking_code": j.rec.TrackingCode, "agency": j.rec.Agency, "category": j.rec.Category,
 		"channel": j.rec.Channel, "attachments": len(j.atts),
 	}))

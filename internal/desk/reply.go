@@ -15,6 +15,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/deadline"
 	"pakn/internal/msg"
 	"pakn/internal/pdfrender"
 	"pakn/internal/petition"
@@ -42,12 +43,10 @@ type Documents struct {
 
 var errReplyNotFound = apperr.New(apperr.NotFound, msg.NoSuchReply)
 
-var vnZone = time.FixedZone("ICT", 7*3600)
-
 // staffReply loads a reply and its petition for an action of p; another
 // agency's reply is answered as missing and the attempt audited.
 func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, *petition.Stored, error) {
-	if !uuidLike(id) {
+	if !reply.LooksLikeID(id) {
 		return nil, nil, errReplyNotFound
 	}
 	r, err := s.replies.Reply(ctx, id)
@@ -65,22 +64,6 @@ func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, nil, err
 	}
 	return r, rec, nil
-}
-
-func uuidLike(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !strings.ContainsRune("0123456789abcdef", c) {
-			return false
-		}
-	}
-	return true
 }
 
 func stateConflict(state petition.State, t petition.Transition) error {
@@ -199,7 +182,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 		}
 		out = r
 		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.draft_reply", "reply", r.ID, audit.Success,
-			details(map[string]any{"petition": pet.ID, "supersedes": r.Supersedes, "correction": correction, "outcome": c.Outcome})))
+			audit.Details(map[string]any{"petition": pet.ID, "supersedes": r.Supersedes, "correction": correction, "outcome": c.Outcome})))
 	})
 	if err != nil {
 		return nil, err
@@ -246,7 +229,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: comment}); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, details(map[string]any{"petition": pet.ID, "correction": correction})))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "reply", cur.ID, audit.Success, audit.Details(map[string]any{"petition": pet.ID, "correction": correction})))
 	})
 	if err != nil {
 		return nil, err
@@ -318,7 +301,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: doc.Number}); err != nil {
 			return err
 		}
-		if err := s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, details(map[string]any{
+		if err := s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", cur.ID, audit.Success, audit.Details(map[string]any{
 			"petition": pet.ID, "number": doc.Number, "sha256": doc.SHA256, "size": len(doc.PDF), "signer": signer.ID,
 			"key": signer.KeyName, "key_version": signer.KeyVersion, "supersedes": cur.Supersedes, "timestamped": doc.Timestamped}))); err != nil {
 			return err
@@ -331,7 +314,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			// Record the failed attempt (best effort: the database may be what failed).
 			_ = s.tx.InTx(ctx, func(ctx context.Context) error {
 				return s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
-					details(map[string]any{"reason": "signing service unavailable"})))
+					audit.Details(map[string]any{"reason": "signing service unavailable"})))
 			})
 		}
 		return nil, err
@@ -342,7 +325,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 // issue numbers, renders and signs a reply.
 func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Reply, who petition.Petitioner,
 	signer *reply.Signer, key crypto.Signer, now time.Time) (*reply.SignedDocument, error) {
-	year := now.In(vnZone).Year()
+	year := now.In(deadline.ICT).Year()
 	seq, err := s.replies.NextNumber(ctx, pet.Agency, year)
 	if err != nil {
 		return nil, err
@@ -359,7 +342,7 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 			return nil, err
 		}
 		if old.Document != nil {
-			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(vnZone).Format("02/01/2006"))
+			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(deadline.ICT).Format("02/01/2006"))
 		}
 	}
 	c := r.Content
@@ -425,7 +408,7 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		return s.audit.Append(ctx, audit.EventOf(m, p, "reply.download", "reply", r.ID, audit.Success,
-			details(map[string]any{"sha256": r.Document.SHA256})))
+			audit.Details(map[string]any{"sha256": r.Document.SHA256})))
 	})
 	return r, b, err
 }
@@ -450,7 +433,7 @@ func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, se
 // PublishedReply returns a signed reply from the public register: only
 // once its petition's answer is published (published or closed since).
 func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Reply, []byte, error) {
-	if !uuidLike(replyID) {
+	if !reply.LooksLikeID(replyID) {
 		return nil, nil, errReplyNotFound
 	}
 	r, err := s.replies.Reply(ctx, replyID)

@@ -199,7 +199,7 @@ func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Princip
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
-			details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
+			audit.Details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
 	})
 	if err != nil {
 		return nil, nil, err
@@ -334,7 +334,7 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		if in.Reason != "" {
 			det["reason"] = in.Reason
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, details(det)))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, audit.Details(det)))
 	})
 }
 
@@ -442,7 +442,7 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 			return err
 		}
 		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.public_update", "petition", pet.ID, audit.Success,
-			details(map[string]any{"next_update_due": pet.NextUpdateDue})))
+			audit.Details(map[string]any{"next_update_due": pet.NextUpdateDue})))
 	})
 }
 

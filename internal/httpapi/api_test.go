@@ -28,6 +28,7 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
+	"pakn/internal/register"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
@@ -77,9 +78,13 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		t.Fatal(err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond},
-		Register: desk.RegisterLookup(st.Replies)}
+		FindIssued: register.Finder(st.Replies)}
+	reg, err := register.New(register.Config{Stores: st, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: ids.Guard(),
-		Keys: vc, SignPDF: signing.SignPDF, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}, Verifier: verifier})
+		Keys: vc, SignPDF: signing.SignPDF, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +93,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()}, Desk: dk,
+		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()}, Desk: dk, Register: reg,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	}

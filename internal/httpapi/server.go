@@ -24,6 +24,7 @@ import (
 	"pakn/internal/identity"
 	"pakn/internal/msg"
 	"pakn/internal/quota"
+	"pakn/internal/register"
 	"pakn/internal/spool"
 )
 
@@ -83,6 +84,7 @@ type Deps struct {
 	AuditLog       *auditlog.Service
 	Agencies       func(context.Context) ([]agency.Agency, error)
 	Desk           *desk.Service
+	Register       *register.Service
 	Clients        *audit.ClientHasher // keyed hashes of client addresses for the audit log
 	TrustedProxies []netip.Prefix      // peers whose X-Forwarded-For is believed
 	Limits         Limits
@@ -108,6 +110,7 @@ type Server struct {
 	identity *identity.Service
 	auditlog *auditlog.Service
 	desk     *desk.Service
+	register *register.Service
 	now      func() time.Time
 	agencies func(context.Context) ([]agency.Agency, error)
 	clients  *audit.ClientHasher
@@ -139,7 +142,7 @@ const MaxConcurrentVerifications = 16
 // New builds the HTTP API.
 func New(d Deps) *Server {
 	l := d.Limits.withDefaults()
-	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk,
+	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk, register: d.Register,
 		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies, limits: l,
 		ready:       readiness{checks: d.Ready, ttl: d.ReadyCache},
 		spool:       &spool.Spool{Dir: d.SpoolDir},

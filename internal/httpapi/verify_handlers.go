@@ -17,9 +17,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"pakn/internal/apperr"
-	"pakn/internal/desk"
 	"pakn/internal/msg"
 	"pakn/internal/quota"
+	"pakn/internal/register"
 	"pakn/internal/spool"
 	"pakn/internal/verify"
 )
@@ -244,7 +244,7 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.R
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", msg.InternalError)
 	}
-	return s.desk.VerifyDocument(ctx, s.meta(r), authnOf(ctx).Principal, doc)
+	return s.register.Verify(ctx, s.meta(r), authnOf(ctx).Principal, doc)
 }
 
 // createVerification checks an uploaded PDF and answers the report (JSON).
@@ -259,7 +259,7 @@ func (s *Server) createVerification(w http.ResponseWriter, r *http.Request) {
 
 // registerEntry answers the register's entry for a reply as JSON.
 func (s *Server) registerEntry(w http.ResponseWriter, r *http.Request) {
-	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	e, err := s.register.Entry(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -270,7 +270,7 @@ func (s *Server) registerEntry(w http.ResponseWriter, r *http.Request) {
 // pageData is what the verification pages show.
 type pageData struct {
 	Nonce   string
-	Entry   *desk.RegisterEntry
+	Entry   *register.Entry
 	Report  *verify.Report
 	Matches bool   // the uploaded file is this reply's
 	Problem string // an error to show instead of a report
@@ -294,7 +294,7 @@ func (s *Server) page(w http.ResponseWriter, status int, d pageData) {
 
 // pageError shows err on the verification page, with the status the one
 // error mapping (statusOf) gives it; internal causes are logged, not shown.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e *desk.RegisterEntry) {
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e *register.Entry) {
 	status := statusOf(apperr.CodeOf(err))
 	if ra := apperr.RetryAfterOf(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
@@ -308,7 +308,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e 
 // verifyReplyPage is where a reply's QR code leads: what the register knows
 // of the reply and a form to upload the PDF one holds.
 func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
-	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	e, err := s.register.Entry(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		s.pageError(w, r, err, nil)
 		return
@@ -318,7 +318,7 @@ func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
 
 // verifyReplyUpload checks the PDF uploaded from a reply's page.
 func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
-	e, err := s.desk.Register(r.Context(), chi.URLParam(r, "id"))
+	e, err := s.register.Entry(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		s.pageError(w, r, err, nil)
 		return

@@ -18,6 +18,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"pakn/internal/deadline"
+
 	"github.com/boombuler/barcode/qr"
 	"github.com/go-fonts/liberation/liberationserifbold"
 	"github.com/go-fonts/liberation/liberationserifbolditalic"
@@ -54,8 +56,6 @@ const (
 	MaxParagraphs = 60
 	MaxTextRunes  = 40000
 )
-
-var vnZone = time.FixedZone("ICT", 7*3600)
 
 // fonts holds the TTF files once; fpdf copies what it needs per document.
 var fonts = []struct {
@@ -247,7 +247,7 @@ func header(pdf *fpdf.Fpdf, d Document) {
 // placeDate writes "Hà Nội, ngày 05 tháng 3 năm 2026": days and months
 // below 10 take a leading zero only for days 1–9 and months 1–2 (Decree 30).
 func placeDate(place string, t time.Time) string {
-	t = t.In(vnZone)
+	t = t.In(deadline.ICT)
 	day := fmt.Sprintf("%02d", t.Day())
 	month := fmt.Sprint(int(t.Month()))
 	if t.Month() <= 2 {

@@ -300,33 +300,40 @@ func parseChain(s string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-const registerQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
+const issuedQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
 	d.signed_at, s.full_name, s.title, s.status, s.serial, p.state IN ('published', 'closed'),
 	coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '')
 	FROM signed_replies d JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
 	JOIN signers s ON s.id = d.signer_id `
 
-// Register finds an issued reply by reply id (by = "id"), by its short
-// code, the id's last 12 hex digits (by = "short"), or by the SHA-256 of
-// its PDF (by = "sha256"), or store.ErrNotFound.
-func (s *ReplyStore) Register(ctx context.Context, by, value string) (*reply.RegisterEntry, error) {
-	q := s.DB.conn(ctx)
-	col := "d.reply_id::text"
-	switch by {
-	case "sha256":
-		col = "d.sha256"
-	case "short":
-		col = "right(d.reply_id::text, 12)"
-	}
-	var e reply.RegisterEntry
-	err := q.QueryRow(ctx, registerQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
+// IssuedByID finds an issued reply by its id, or store.ErrNotFound.
+func (s *ReplyStore) IssuedByID(ctx context.Context, id string) (*reply.Issued, error) {
+	return s.issued(ctx, "d.reply_id::text", id)
+}
+
+// IssuedByShortCode finds an issued reply by its short code, the id's last
+// 12 hex digits (see reply.ParseShortCode), or store.ErrNotFound.
+func (s *ReplyStore) IssuedByShortCode(ctx context.Context, code string) (*reply.Issued, error) {
+	return s.issued(ctx, "right(d.reply_id::text, 12)", code)
+}
+
+// IssuedBySHA256 finds an issued reply by the SHA-256 of its PDF, or
+// store.ErrNotFound.
+func (s *ReplyStore) IssuedBySHA256(ctx context.Context, sum string) (*reply.Issued, error) {
+	return s.issued(ctx, "d.sha256", sum)
+}
+
+// issued finds the issued reply whose column col is value.
+func (s *ReplyStore) issued(ctx context.Context, col, value string) (*reply.Issued, error) {
+	var e reply.Issued
+	err := s.DB.conn(ctx).QueryRow(ctx, issuedQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
 		&e.Agency, &e.AgencyName, &e.SHA256, &e.Size, &e.SignedAt, &e.SignerName, &e.SignerTitle, &e.SignerStatus, &e.CertSerial,
 		&e.Published, &e.SupersededBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, fmt.Errorf("register of issued replies: %w", err)
 	}
 	return &e, nil
 }

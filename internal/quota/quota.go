@@ -8,6 +8,8 @@ package quota
 import (
 	"sync"
 	"time"
+
+	"pakn/internal/deadline"
 )
 
 // PerClient bounds the requests of a kind that one client has running at once.
@@ -52,10 +54,6 @@ func (q *PerClient) Running(key string) int {
 	return q.running[key]
 }
 
-// vnTime is Vietnam's time zone (UTC+7, no daylight saving): days start at
-// midnight there.
-var vnTime = time.FixedZone("ICT", 7*3600)
-
 // Daily bounds the bytes one client may send per day (days as in Vietnam).
 type Daily struct {
 	Max int64            // per client and day; no bound when zero or less
@@ -89,9 +87,9 @@ func (d *Daily) Left(key string) int64 {
 
 // UntilTomorrow is how long until the day's counts start again.
 func (d *Daily) UntilTomorrow() time.Duration {
-	now := d.now().In(vnTime)
+	now := d.now().In(deadline.ICT)
 	y, m, day := now.Date()
-	return time.Date(y, m, day+1, 0, 0, 0, 0, vnTime).Sub(now)
+	return time.Date(y, m, day+1, 0, 0, 0, 0, deadline.ICT).Sub(now)
 }
 
 func (d *Daily) now() time.Time {
@@ -103,7 +101,7 @@ func (d *Daily) now() time.Time {
 
 // roll forgets yesterday's counts. d.mu is held.
 func (d *Daily) roll() {
-	today := d.now().In(vnTime).Format(time.DateOnly)
+	today := d.now().In(deadline.ICT).Format(time.DateOnly)
 	if d.day != today || d.used == nil {
 		d.day, d.used = today, map[string]int64{}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"pakn/internal/deadline"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
 )
@@ -156,8 +157,6 @@ type Letter struct {
 	Replaces     string // number and date of the document a correction replaces
 }
 
-var vnZone = time.FixedZone("ICT", 7*3600)
-
 // Salutation names the petitioner as a letter addresses them.
 func Salutation(p petition.Petitioner) string {
 	if p.Kind == petition.Organisation {
@@ -169,7 +168,7 @@ func Salutation(p petition.Petitioner) string {
 // Paragraphs writes the body of the document.
 func (c *Content) Paragraphs(l Letter) []string {
 	out := []string{fmt.Sprintf("Ngày %s, %s nhận được phản ánh, kiến nghị của %s (mã tra cứu %s) với nội dung: %s",
-		l.ReceivedAt.In(vnZone).Format("02/01/2006"), l.AgencyName, Salutation(l.Petitioner), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
+		l.ReceivedAt.In(deadline.ICT).Format("02/01/2006"), l.AgencyName, Salutation(l.Petitioner), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
 	out = append(out, fmt.Sprintf("Về nội dung này, %s trả lời như sau:", l.AgencyName))
 	for _, p := range strings.Split(c.Answer, "\n") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -220,4 +219,22 @@ func ParseShortCode(s string) (string, bool) {
 		}
 	}
 	return s, true
+}
+
+// LooksLikeID reports whether s has the form of a reply id (a UUID in
+// lower case), as opposed to a short code.
+func LooksLikeID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }

@@ -36,8 +36,8 @@ type Signer struct {
 	CreatedAt       time.Time
 }
 
-// RegisterEntry is what the register of issued replies says of one reply.
-type RegisterEntry struct {
+// Issued is what the register of issued replies records of one reply.
+type Issued struct {
 	ReplyID, PetitionID, TrackingCode string
 	Number, Agency, AgencyName        string
 	SHA256                            string

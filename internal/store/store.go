@@ -133,9 +133,12 @@ type Replies interface {
 	// as the active one.
 	AddSigner(ctx context.Context, g *reply.Signer, now time.Time) error
 	RevokeSigner(ctx context.Context, id string, now time.Time) error
-	// Register finds an issued reply by id (by = "id"), by its short code
-	// (by = "short") or by the SHA-256 of its PDF (by = "sha256").
-	Register(ctx context.Context, by, value string) (*reply.RegisterEntry, error)
+	// IssuedByID, IssuedByShortCode and IssuedBySHA256 find a reply in the
+	// register of issued replies by its id, its short code or the SHA-256
+	// of its PDF.
+	IssuedByID(ctx context.Context, id string) (*reply.Issued, error)
+	IssuedByShortCode(ctx context.Context, code string) (*reply.Issued, error)
+	IssuedBySHA256(ctx context.Context, sum string) (*reply.Issued, error)
 }
 
 // Accounts keeps staff accounts, their sessions, integration tokens and

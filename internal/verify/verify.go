@@ -107,8 +107,8 @@ type Signature struct {
 	Checks          []Check      `json:"checks"`
 }
 
-// Register is what the register of issued replies says of the document.
-type Register struct {
+// Match is what the register of issued replies says of the document.
+type Match struct {
 	Found        bool      `json:"found"`
 	ReplyID      string    `json:"reply_id,omitempty"`
 	TrackingCode string    `json:"tracking_code,omitempty"`
@@ -130,7 +130,7 @@ type Report struct {
 	SHA256        string      `json:"sha256"`
 	Size          int         `json:"size"`
 	Signatures    []Signature `json:"signatures"`
-	Register      *Register   `json:"register,omitempty"`
+	Register      *Match      `json:"register,omitempty"`
 	Checks        []Check     `json:"checks"`
 	VerifiedAt    time.Time   `json:"verified_at"`
 }
@@ -140,15 +140,15 @@ type CRLSource interface {
 	CRL(ctx context.Context) (*x509.RevocationList, error)
 }
 
-// RegisterLookup finds an issued reply by its SHA-256; nil, nil when none.
-type RegisterLookup func(ctx context.Context, sha256Hex string) (*Register, error)
+// FindIssued finds an issued reply by its SHA-256; nil, nil when none.
+type FindIssued func(ctx context.Context, sha256Hex string) (*Match, error)
 
 // Verifier checks documents against configured trust anchors.
 type Verifier struct {
 	Roots         *x509.CertPool // trust anchors: from configuration only
 	Intermediates []*x509.Certificate
 	CRL           CRLSource      // nil: revocation cannot be checked (INDETERMINATE)
-	Register      RegisterLookup // nil: no register match
+	FindIssued    FindIssued // the register of issued replies; nil: no match is sought
 	Now           func() time.Time
 	Timeout       time.Duration // per verification; 10 s when zero
 
@@ -386,7 +386,7 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 			r.Indication, r.SubIndication = s.Indication, s.SubIndication
 		}
 	}
-	if v.Register != nil {
+	if v.FindIssued != nil {
 		v.matchRegister(ctx, r)
 	}
 }
@@ -394,12 +394,12 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 // matchRegister looks the document up in the register of issued replies
 // by its SHA-256.
 func (v *Verifier) matchRegister(ctx context.Context, r *Report) {
-	reg, err := v.Register(ctx, r.SHA256)
+	reg, err := v.FindIssued(ctx, r.SHA256)
 	switch {
 	case err != nil:
 		r.Checks = append(r.Checks, Check{"register", Warning, "the register of issued replies could not be searched"})
 	case reg == nil:
-		r.Register = &Register{Found: false}
+		r.Register = &Match{Found: false}
 		r.Checks = append(r.Checks, Check{"register", Warning, "no issued reply has this SHA-256: the file is not one the system issued"})
 	default:
 		reg.Found = true

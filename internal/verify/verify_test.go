@@ -22,8 +22,8 @@ func TestGenuineReplyPasses(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	g := p.Genuine(t)
 	v := verifier(p)
-	v.Register = func(_ context.Context, sum string) (*Register, error) {
-		return &Register{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
+	v.FindIssued = func(_ context.Context, sum string) (*Match, error) {
+		return &Match{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
 	}
 	r := v.Verify(context.Background(), g)
 	if r.Indication != TotalPassed || r.SubIndication != "" || len(r.Signatures) != 1 {
@@ -49,7 +49,7 @@ func TestGenuineReplyPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not in the register: valid signature, said so.
-	v.Register = func(context.Context, string) (*Register, error) { return nil, nil }
+	v.FindIssued = func(context.Context, string) (*Match, error) { return nil, nil }
 	r = v.Verify(context.Background(), g)
 	if r.Indication != TotalPassed || r.Register.Found || !strings.Contains(r.SummaryEN, "not among the replies") {
 		t.Fatalf("unregistered: %s", r.Text())
@@ -164,12 +164,12 @@ func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	g := p.Genuine(t)
 	v := verifier(p)
-	v.Register = func(context.Context, string) (*Register, error) { panic("register exploded") }
+	v.FindIssued = func(context.Context, string) (*Match, error) { panic("register exploded") }
 	r := v.Verify(context.Background(), g)
 	if r.Indication != TotalFailed || r.SubIndication != FormatFailure || strings.Contains(r.Text(), "exploded") {
 		t.Fatalf("a panic: %s", r.Text())
 	}
-	v.Register = func(ctx context.Context, _ string) (*Register, error) {
+	v.FindIssued = func(ctx context.Context, _ string) (*Match, error) {
 		<-ctx.Done()
 		time.Sleep(50 * time.Millisecond)
 		return nil, ctx.Err()
@@ -180,7 +180,7 @@ func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
 		t.Fatalf("time limit: %s", r.Text())
 	}
 	// A CRL source that runs out of time is the time limit too, not "revocation could not be checked".
-	v.Register = nil
+	v.FindIssued = nil
 	v.CRL = slowCRL{}
 	if r = v.Verify(context.Background(), g); r.SubIndication != TimeLimitExceeded || strings.Contains(r.SummaryEN, "revocation") {
 		t.Fatalf("slow CRL: %s", r.Text())

@@ -1,0 +1,147 @@
+// Package register is the public register of issued replies: the entry
+// anyone may read for a signed reply (what its QR code leads to), and the
+// verification of a document someone holds against it, audited before it
+// is answered.
+package register
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/deadline"
+	"pakn/internal/msg"
+	"pakn/internal/reply"
+	"pakn/internal/store"
+	"pakn/internal/verify"
+)
+
+// Service is the public register.
+type Service struct {
+	tx       store.Tx
+	audit    store.Audit
+	replies  store.Replies
+	verifier *verify.Verifier
+}
+
+// Config holds the Service's dependencies.
+type Config struct {
+	Stores   store.Set        // Tx, Audit and Replies are used
+	Verifier *verify.Verifier // nil: verification answers 503 (wire its FindIssued with Finder)
+}
+
+// New returns the register. Stores.Tx, Stores.Audit and Stores.Replies are
+// required.
+func New(c Config) (*Service, error) {
+	var missing []string
+	for name, ok := range map[string]bool{"Stores.Tx": c.Stores.Tx != nil, "Stores.Audit": c.Stores.Audit != nil, "Stores.Replies": c.Stores.Replies != nil} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("register: %s required", strings.Join(missing, ", "))
+	}
+	return &Service{tx: c.Stores.Tx, audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier}, nil
+}
+
+// Finder is the verifier's view of the register of issued replies kept by
+// replies: a reply found by the SHA-256 of its PDF, current or superseded.
+func Finder(replies store.Replies) verify.FindIssued {
+	return func(ctx context.Context, sum string) (*verify.Match, error) {
+		e, err := replies.IssuedBySHA256(ctx, sum)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r := &verify.Match{Found: true, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
+			AgencyName: e.AgencyName, SignedAt: e.SignedAt, SignerName: e.SignerName, Status: "current", SupersededBy: e.SupersededBy}
+		if e.SupersededBy != "" {
+			r.Status = "superseded"
+		}
+		return r, nil
+	}
+}
+
+// Verify checks a PDF someone holds and records the verification in the
+// audit log (time, client address as a keyed hash, the document's SHA-256
+// and size, the indication, the matched reply) before answering: if the
+// event cannot be written, the answer is 503 and no report is given.
+func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, doc []byte) (*verify.Report, error) {
+	if s.verifier == nil {
+		return nil, apperr.New(apperr.Unavailable, msg.VerificationNotConfigured)
+	}
+	rep := s.verifier.Verify(ctx, doc)
+	det := map[string]any{"sha256": rep.SHA256, "size": rep.Size, "indication": rep.Indication, "sub_indication": rep.SubIndication}
+	if rep.Register != nil && rep.Register.Found {
+		det["reply"] = rep.Register.ReplyID
+	}
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		return s.audit.Append(ctx, audit.EventOf(m, p, "verification.check", "document", rep.SHA256, audit.Success, audit.Details(det)))
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification", msg.VerificationNotRecorded)
+	}
+	return rep, nil
+}
+
+// Entry is the public register's entry for one issued reply.
+type Entry struct {
+	ReplyID      string `json:"reply_id"`
+	ShortCode    string `json:"short_code"`
+	TrackingCode string `json:"tracking_code"`
+	Number       string `json:"number"`
+	Agency       string `json:"agency"`
+	AgencyName   string `json:"agency_name"`
+	SignedAt     string `json:"signed_at"`
+	SignerName   string `json:"signer_name"`
+	SignerTitle  string `json:"signer_title"`
+	SHA256       string `json:"sha256"`
+	Size         int    `json:"size"`
+	Status       string `json:"status"` // current, superseded or revoked
+	SupersededBy string `json:"superseded_by,omitempty"`
+	Published    bool   `json:"published"`
+}
+
+var errNoSuchReply = apperr.New(apperr.NotFound, msg.NoSuchReply)
+
+// Entry returns the register's entry for a signed reply, by id or by the
+// short code printed on it (what the QR code of a reply leads to): agency,
+// date, signer, SHA-256 and whether it is current, superseded, or signed
+// with a since-revoked key. Drafts and unknown ids are not found.
+func (s *Service) Entry(ctx context.Context, idOrCode string) (*Entry, error) {
+	var e *reply.Issued
+	var err error
+	if reply.LooksLikeID(idOrCode) {
+		e, err = s.replies.IssuedByID(ctx, idOrCode)
+	} else if code, ok := reply.ParseShortCode(idOrCode); ok {
+		e, err = s.replies.IssuedByShortCode(ctx, code)
+	} else {
+		return nil, errNoSuchReply
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSuchReply
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Entry{ReplyID: e.ReplyID, ShortCode: reply.ShortCode(e.ReplyID), TrackingCode: e.TrackingCode, Number: e.Number,
+		Agency: e.Agency, AgencyName: e.AgencyName, SignedAt: e.SignedAt.In(deadline.ICT).Format("02/01/2006 15:04 (UTC+7)"),
+		SignerName: e.SignerName, SignerTitle: e.SignerTitle, SHA256: e.SHA256, Size: e.Size, Status: "current",
+		SupersededBy: e.SupersededBy, Published: e.Published}
+	switch {
+	case e.SignerStatus == "revoked":
+		out.Status = "revoked"
+	case e.SupersededBy != "":
+		out.Status = "superseded"
+	}
+	return out, nil
+}
