@@ -8,7 +8,6 @@ import (
 	"pakn/internal/agency"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
 )
@@ -40,7 +39,10 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present)\n", n, len(agency.DemoDirectory())-n)
 
-	ids := identity.New(identity.Config{Stores: st, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)})
+	ids, err := newIdentity(st)
+	if err != nil {
+		return err
+	}
 	var created []string
 	for _, r := range access.AllRoles {
 		username := "demo-" + string(r)

@@ -14,7 +14,7 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
 	"pakn/internal/store"
@@ -109,7 +109,7 @@ type signerCmd struct {
 	e    env
 	st   store.Set
 	api  *vaultapi.Client
-	acct *auth.Account
+	acct *credential.Account
 	rows []reply.Signer
 }
 

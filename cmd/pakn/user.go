@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
+	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
+	"pakn/internal/store"
 )
 
 // operator is the principal of the CLI: it holds the database credentials,
@@ -28,7 +31,12 @@ func (e env) identity(ctx context.Context) (*identity.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return identity.New(identity.Config{Stores: postgres.Stores(pool, nil), Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 2)}), pool.Close, nil
+	ids, err := newIdentity(postgres.Stores(pool, nil))
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return ids, pool.Close, nil
 }
 
 const userUsage = `usage:
@@ -109,4 +117,11 @@ func mfaNote(roles []access.Role) string {
 		return ", then enrol a TOTP authenticator"
 	}
 	return ""
+}
+
+// newIdentity is the identity service the CLI uses over st: operators act
+// under the same policy and audit log as paknd.
+func newIdentity(st store.Set) (*identity.Service, error) {
+	return identity.New(identity.Config{Stores: st, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 2),
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}})
 }

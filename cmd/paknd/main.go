@@ -16,13 +16,15 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
-	"pakn/internal/auth"
 	"pakn/internal/config"
+	"pakn/internal/credential"
 	"pakn/internal/deadline"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
 	"pakn/internal/postgres"
@@ -161,8 +163,12 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := identity.New(identity.Config{Stores: st, Hasher: auth.NewPasswordHasher(auth.DefaultArgon2, 4),
+	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}
+	ids, err := identity.New(identity.Config{Stores: st, Guard: g, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 4),
 		Box: vault.NewTransitBox(vc, vault.MFAKey), Issuer: "pakn", KeyHash: clients.Hash})
+	if err != nil {
+		return nil, err
+	}
 	roots, inter, err := verify.LoadAnchors(cfg.TrustAnchorsDir, cfg.TrustSystemRoots)
 	if err != nil {
 		return nil, fmt.Errorf("trust anchors: %w", err)
@@ -181,7 +187,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		docs.TSAURL = m.relay.URL()
 	}
 	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-		Guard: ids.Guard(), Keys: vc, SignPDF: signing.SignPDF, Docs: docs, QueueBytes: cfg.IntakeQueueBytes})
+		Guard: g, Keys: vc, SignPDF: signing.SignPDF, Docs: docs, QueueBytes: cfg.IntakeQueueBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +201,8 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		Identity:       ids,
 		Desk:           dk,
 		Register:       reg,
-		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()},
+		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g},
+		Guard:          g,
 		Agencies:       st.Agencies.List,
 		Clients:        clients,
 		TrustedProxies: cfg.TrustedProxies,

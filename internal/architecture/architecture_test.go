@@ -12,7 +12,7 @@ import (
 
 // The layers of pakn's packages (see the package comment).
 var (
-	domain = []string{"access", "agency", "apperr", "audit", "auth", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "verify"}
+	domain = []string{"access", "agency", "apperr", "audit", "credential", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "verify"}
 	// services may import the domain.
 	services = []string{"auditlog", "desk", "guard", "identity", "register"}
 	// adapters may import the domain and their own driver; httpapi also the services.

@@ -1,7 +1,7 @@
 // Package architecture holds no code: its test checks the arrows between
 // pakn's packages, read from `go list`, and this comment states them.
 //
-//   - Domain packages (access, agency, apperr, audit, auth, deadline,
+//   - Domain packages (access, agency, apperr, audit, credential, deadline,
 //     msg, pdfrender, petition, quota, reply, spool, store, verify) import only the
 //     standard library (never net/http), well-kept libraries made for their
 //     job, and other domain packages: no HTTP, SQL or Vault.

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,20 +112,14 @@ var DefaultRouting = petition.Routing{
 // desk builds none of its collaborators. Now, Calendar and Routing default
 // to the clock, the built-in calendar and DefaultRouting.
 func New(c Config) (*Service, error) {
-	var missing []string
 	st := c.Stores
-	for name, ok := range map[string]bool{"Stores.Tx": st.Tx != nil, "Stores.Audit": st.Audit != nil, "Stores.Agencies": st.Agencies != nil,
-		"Stores.Petitions": st.Petitions != nil, "Stores.Replies": st.Replies != nil, "Box": c.Box != nil, "Guard": c.Guard != nil} {
-		if !ok {
-			missing = append(missing, name)
-		}
+	need := st.Given("Tx", "Audit", "Agencies", "Petitions", "Replies")
+	need["Box"], need["Guard"] = c.Box != nil, c.Guard != nil
+	if c.Keys != nil {
+		need["SignPDF (with Keys)"] = c.SignPDF != nil
 	}
-	if c.Keys != nil && c.SignPDF == nil {
-		missing = append(missing, "SignPDF (with Keys)")
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("desk: %s required", strings.Join(missing, ", "))
+	if err := store.Missing("desk", need); err != nil {
+		return nil, err
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -82,21 +82,6 @@ func replyConflict(r *reply.Reply, what string) error {
 	return e
 }
 
-// advance moves the petition by t inside tx with its timeline entry.
-func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition.Stored, t petition.Transition, note string, now time.Time) error {
-	next, ok := petition.Next(pet.State, t)
-	if !ok {
-		return stateConflict(pet.State, t)
-	}
-	from := pet.State
-	pet.State, pet.UpdatedAt = next, now
-	if err := s.store.Update(ctx, &pet.Petition); err != nil {
-		return err
-	}
-	return s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
-		FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: false, Note: note})
-}
-
 // lockReply locks the reply's petition, then the reply itself, in tx.
 func (s *Service) lockReply(ctx context.Context, p access.Principal, r *reply.Reply) (*petition.Stored, *reply.Reply, error) {
 	pet, err := s.lockPetition(ctx, p, r.PetitionID)
@@ -160,7 +145,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			if cur != nil {
 				r.Supersedes = cur.ID
 			}
-			if err := s.advance(ctx, p, pet, petition.DraftReply, "", now); err != nil {
+			if err := s.advance(ctx, p, pet, petition.DraftReply, TransitionInput{}, now); err != nil {
 				return err
 			}
 		case petition.ReplySigned, petition.Published, petition.Closed:
@@ -222,7 +207,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 		}
 		correction := pet.State != petition.ReplyDrafted
 		if !correction {
-			if err := s.advance(ctx, p, pet, t, comment, now); err != nil {
+			if err := s.advance(ctx, p, pet, t, TransitionInput{Note: comment}, now); err != nil {
 				return err
 			}
 		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
@@ -294,7 +279,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			return err
 		}
 		if pet.State == petition.ReplyApproved {
-			if err := s.advance(ctx, p, pet, petition.SignReply, doc.Number, now); err != nil {
+			if err := s.advance(ctx, p, pet, petition.SignReply, TransitionInput{Note: doc.Number}, now); err != nil {
 				return err
 			}
 		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,

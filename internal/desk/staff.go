@@ -285,8 +285,8 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 
 const maxNote = 2000
 
-// move applies transition t inside one transaction with its timeline entry
-// and audit event.
+// move takes petition id through transition t in one transaction, with its
+// audit event.
 func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
 	in.Note = strings.TrimSpace(in.Note)
 	if utf8.RuneCountInString(in.Note) > maxNote {
@@ -297,49 +297,57 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		next, ok := petition.Next(rec.State, t)
-		if !ok {
-			return stateConflict(rec.State, t)
-		}
-		pet := rec.Petition
-		from, fromAgency := pet.State, pet.Agency
-		if err := s.apply(ctx, &pet, t, in, now); err != nil {
+		from, fromAgency := rec.State, rec.Agency
+		if err := s.advance(ctx, p, rec, t, in, s.now()); err != nil {
 			return err
 		}
-		pet.State, pet.UpdatedAt = next, now
-		if petition.PublicUpdate(t) {
-			pet.LastPublicUpdate = now
-			pet.NextUpdateDue = s.cal.NextPublicUpdate(now)
-		}
-		if err := s.store.Update(ctx, &pet); err != nil {
-			return err
-		}
-		public := petition.PublicUpdate(t) || t == petition.Transfer
-		note := in.Note
-		if t == petition.Reject {
-			note = petition.RejectReasons[in.Reason][0]
-			if in.Note != "" {
-				note += ": " + in.Note
-			}
-		}
-		if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next,
-			FromAgency: fromAgency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: public, Note: note}); err != nil {
-			return err
-		}
-		det := map[string]any{"from": from, "to": next}
-		if pet.Agency != fromAgency {
-			det["from_agency"], det["to_agency"] = fromAgency, pet.Agency
+		det := map[string]any{"from": from, "to": rec.State}
+		if rec.Agency != fromAgency {
+			det["from_agency"], det["to_agency"] = fromAgency, rec.Agency
 		}
 		if in.Reason != "" {
 			det["reason"] = in.Reason
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "petition", pet.ID, audit.Success, audit.Details(det)))
+		return s.audit.Append(ctx, audit.EventOf(m, p, "petition."+string(t), "petition", rec.ID, audit.Success, audit.Details(det)))
 	})
 }
 
-// apply checks and applies what a transition changes besides the state.
-func (s *Service) apply(ctx context.Context, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
+// advance moves a locked petition by transition t inside the transaction
+// ctx carries: it checks t is allowed from the petition's state, applies
+// what t changes besides the state (changesOf), and records the step on
+// the timeline. It is the one place a petition's state changes; move and
+// the reply steps call it.
+func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition.Stored, t petition.Transition, in TransitionInput, now time.Time) error {
+	next, ok := petition.Next(pet.State, t)
+	if !ok {
+		return stateConflict(pet.State, t)
+	}
+	from, fromAgency := pet.State, pet.Agency
+	if err := s.changesOf(ctx, &pet.Petition, t, in, now); err != nil {
+		return err
+	}
+	pet.State, pet.UpdatedAt = next, now
+	if petition.PublicUpdate(t) {
+		pet.LastPublicUpdate = now
+		pet.NextUpdateDue = s.cal.NextPublicUpdate(now)
+	}
+	if err := s.store.Update(ctx, &pet.Petition); err != nil {
+		return err
+	}
+	note := in.Note
+	if t == petition.Reject {
+		note = petition.RejectReasons[in.Reason][0]
+		if in.Note != "" {
+			note += ": " + in.Note
+		}
+	}
+	return s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: string(t), FromState: from, ToState: next, FromAgency: fromAgency,
+		ToAgency: pet.Agency, Actor: audit.ActorOf(p), Public: petition.PublicUpdate(t) || t == petition.Transfer, Note: note})
+}
+
+// changesOf checks and applies to pet what transition t changes besides
+// its state.
+func (s *Service) changesOf(ctx context.Context, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
 	bad := func(field string, k msg.Key) error { return invalid(petition.Problem(field, k)) }
 	agencyOK := func(code string) (bool, error) { return s.agency.Exists(ctx, code) }
 	switch t {

@@ -7,7 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"pakn/internal/access"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/identity"
 )
 
@@ -106,7 +106,7 @@ type tokenView struct {
 	Revoked   bool     `json:"revoked"`
 }
 
-func viewToken(t *auth.APIToken) tokenView {
+func viewToken(t *credential.APIToken) tokenView {
 	v := tokenView{ID: t.ID, Name: t.Name, Agency: t.Agency, Scopes: []string{}, Revoked: t.Revoked,
 		CreatedAt: t.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: t.ExpiresAt.UTC().Format(time.RFC3339)}
 	for _, sc := range t.Scopes {

@@ -16,7 +16,7 @@ type agencyView struct {
 }
 
 func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
-	if err := s.identity.Guard().Authorize(r.Context(), s.meta(r), authnOf(r.Context()).Principal, access.AgencyRead, guard.Target{Type: "agency"}); err != nil {
+	if err := s.guard.Authorize(r.Context(), s.meta(r), authnOf(r.Context()).Principal, access.AgencyRead, guard.Target{Type: "agency"}); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}

@@ -22,8 +22,9 @@ import (
 	"pakn/internal/agency"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
 	"pakn/internal/pgtest"
@@ -36,7 +37,7 @@ import (
 	"pakn/internal/verify"
 )
 
-var apiHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
+var apiHasher = credential.NewPasswordHasher(credential.DefaultArgon2, 4)
 
 // stack is a real API over a real database and Vault.
 type stack struct {
@@ -48,9 +49,9 @@ type stack struct {
 	api      *Server
 	srv      *httptest.Server
 	logs     *bytes.Buffer
-	byRole   map[access.Role]*auth.Account
-	victim   *auth.Account // an account of the same agency that admins act on
-	foreign  *auth.Account // an account of another agency
+	byRole   map[access.Role]*credential.Account
+	victim   *credential.Account // an account of the same agency that admins act on
+	foreign  *credential.Account // an account of another agency
 	vault    *vaulttest.Server
 	certs    string           // the bootstrapped CA chain's folder
 	deps     Deps             // what api was built with
@@ -72,7 +73,11 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		}
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
-	ids := identity.New(identity.Config{Stores: st, Hasher: apiHasher, Box: box})
+	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}
+	ids, err := identity.New(identity.Config{Stores: st, Hasher: apiHasher, Box: box, Guard: g})
+	if err != nil {
+		t.Fatal(err)
+	}
 	roots, inter, err := verify.LoadAnchors(filepath.Join(dir, "certs"), false)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +88,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: ids.Guard(),
+	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: g,
 		Keys: vc, SignPDF: signing.SignPDF, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +98,14 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: ids.Guard()}, Desk: dk, Register: reg,
+		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g}, Guard: g, Desk: dk, Register: reg,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	}
 	api := New(deps)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*auth.Account{},
+	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*credential.Account{},
 		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps, verifier: verifier}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
@@ -112,7 +117,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 
 // account creates a ready account: password set (loginPassword), MFA on for
 // roles that need it.
-func (s *stack) account(username, agencyCode string, roles ...access.Role) *auth.Account {
+func (s *stack) account(username, agencyCode string, roles ...access.Role) *credential.Account {
 	s.t.Helper()
 	ctx := context.Background()
 	op := access.Principal{Kind: access.Operator, Name: "test"}
@@ -142,14 +147,14 @@ func (s *stack) account(username, agencyCode string, roles ...access.Role) *auth
 }
 
 // session opens a fresh, stepped-up session for a and returns its token.
-func (s *stack) session(a *auth.Account) string {
+func (s *stack) session(a *credential.Account) string {
 	s.t.Helper()
 	ctx := context.Background()
-	secret, hash, _ := auth.NewSecret()
+	secret, hash, _ := credential.NewSecret()
 	now := time.Now()
 	err := s.db.PG.InTx(ctx, func(ctx context.Context) error {
-		return s.db.Stores(nil).Accounts.CreateSession(ctx, auth.Session{TokenHash: hash, AccountID: a.ID,
-			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout), MFAAt: now})
+		return s.db.Stores(nil).Accounts.CreateSession(ctx, credential.Session{TokenHash: hash, AccountID: a.ID,
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(credential.AbsoluteTimeout), MFAAt: now})
 	})
 	if err != nil {
 		s.t.Fatal(err)
@@ -586,7 +591,7 @@ func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
 	if !set.Secure || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode || set.Path != "/" || set.Domain != "" {
 		t.Fatalf("cookie attributes %+v", set)
 	}
-	if set.MaxAge <= 0 || set.MaxAge > int(auth.AbsoluteTimeout.Seconds()) {
+	if set.MaxAge <= 0 || set.MaxAge > int(credential.AbsoluteTimeout.Seconds()) {
 		t.Fatalf("cookie max-age %d", set.MaxAge)
 	}
 	if r, _ := s.do(request{method: "GET", path: "/api/v1/auth/session", cookie: planted}); r.StatusCode != 401 {
@@ -612,11 +617,11 @@ func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
 func TestStepUpGatesSensitiveActions(t *testing.T) {
 	s := newStack(t, DefaultLimits)
 	ctx := context.Background()
-	secret, hash, _ := auth.NewSecret()
+	secret, hash, _ := credential.NewSecret()
 	old := time.Now().Add(-10 * time.Minute)
 	if err := s.db.PG.InTx(ctx, func(ctx context.Context) error {
-		return s.db.Stores(nil).Accounts.CreateSession(ctx, auth.Session{TokenHash: hash, AccountID: s.byRole[access.Admin].ID,
-			CreatedAt: old, LastSeenAt: time.Now(), ExpiresAt: old.Add(auth.AbsoluteTimeout), MFAAt: old})
+		return s.db.Stores(nil).Accounts.CreateSession(ctx, credential.Session{TokenHash: hash, AccountID: s.byRole[access.Admin].ID,
+			CreatedAt: old, LastSeenAt: time.Now(), ExpiresAt: old.Add(credential.AbsoluteTimeout), MFAAt: old})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +660,7 @@ func (s *stack) petition() (id, attachment string) {
 
 // provisionSigner gives a a Vault Transit key and certificate, as
 // `pakn signer provision` does.
-func (s *stack) provisionSigner(a *auth.Account) {
+func (s *stack) provisionSigner(a *credential.Account) {
 	s.t.Helper()
 	ctx := context.Background()
 	ps, err := vault.ProvisionSigner(ctx, s.vault.Root(), a.Username, "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
@@ -672,7 +677,7 @@ func (s *stack) provisionSigner(a *auth.Account) {
 }
 
 // principal is a stepped-up principal of a.
-func principal(a *auth.Account) access.Principal {
+func principal(a *credential.Account) access.Principal {
 	return access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 }
 

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/identity"
 )
 
@@ -22,7 +22,7 @@ type accountView struct {
 	CreatedAt          string   `json:"created_at"`
 }
 
-func viewAccount(a *auth.Account) accountView {
+func viewAccount(a *credential.Account) accountView {
 	v := accountView{ID: a.ID, Username: a.Username, DisplayName: a.DisplayName, Agency: a.Agency, Roles: []string{},
 		MFAEnabled: a.MFAEnabled, MustChangePassword: a.MustChangePassword, Disabled: a.Disabled}
 	for _, r := range a.Roles {

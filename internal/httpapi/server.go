@@ -21,6 +21,7 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/desk"
+	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/msg"
 	"pakn/internal/quota"
@@ -83,6 +84,7 @@ type Deps struct {
 	Identity       *identity.Service
 	AuditLog       *auditlog.Service
 	Agencies       func(context.Context) ([]agency.Agency, error)
+	Guard          *guard.Guard // the access policy, for what the API itself serves (agencies)
 	Desk           *desk.Service
 	Register       *register.Service
 	Clients        *audit.ClientHasher // keyed hashes of client addresses for the audit log
@@ -109,6 +111,7 @@ type Server struct {
 	router   chi.Router
 	identity *identity.Service
 	auditlog *auditlog.Service
+	guard    *guard.Guard
 	desk     *desk.Service
 	register *register.Service
 	now      func() time.Time
@@ -142,7 +145,7 @@ const MaxConcurrentVerifications = 16
 // New builds the HTTP API.
 func New(d Deps) *Server {
 	l := d.Limits.withDefaults()
-	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, desk: d.Desk, register: d.Register,
+	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, guard: d.Guard, desk: d.Desk, register: d.Register,
 		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies, limits: l,
 		ready:       readiness{checks: d.Ready, ttl: d.ReadyCache},
 		spool:       &spool.Spool{Dir: d.SpoolDir},

@@ -13,7 +13,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/store"
@@ -30,7 +30,7 @@ type NewAccount struct {
 func (n *NewAccount) validate() error {
 	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
 	n.DisplayName = norm.NFC.String(strings.TrimSpace(n.DisplayName))
-	if !auth.ValidUsername(n.Username) {
+	if !credential.ValidUsername(n.Username) {
 		return apperr.New(apperr.Invalid, msg.UsernameFormat)
 	}
 	if l := utf8.RuneCountInString(n.DisplayName); l < 1 || l > 200 {
@@ -50,7 +50,7 @@ func (n *NewAccount) validate() error {
 // CreateAccount creates an account in the principal's agency (operators:
 // any agency) with a random one-time password, which it returns once. The
 // owner must change it at first sign-in.
-func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Principal, n NewAccount) (*auth.Account, string, error) {
+func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Principal, n NewAccount) (*credential.Account, string, error) {
 	// Authorize first: an unauthorised caller learns nothing from validation.
 	if err := s.guard.Authorize(ctx, m, p, access.AccountManage, guard.Target{Type: "account", Agency: n.Agency}); err != nil {
 		return nil, "", err
@@ -58,7 +58,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 	if err := n.validate(); err != nil {
 		return nil, "", err
 	}
-	pw, err := auth.NewPassword()
+	pw, err := credential.NewPassword()
 	if err != nil {
 		return nil, "", err
 	}
@@ -66,7 +66,7 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 	if err != nil {
 		return nil, "", err
 	}
-	a := auth.Account{Username: n.Username, DisplayName: n.DisplayName, Agency: n.Agency, Roles: n.Roles, MustChangePassword: true}
+	a := credential.Account{Username: n.Username, DisplayName: n.DisplayName, Agency: n.Agency, Roles: n.Roles, MustChangePassword: true}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		id, created, err := s.store.CreateAccount(ctx, a, hash)
 		if errors.Is(err, store.ErrConflict) {
@@ -98,7 +98,7 @@ func joinRoles(rs []access.Role) string {
 
 // target loads an account for an action of p on it. A missing account and
 // an account p may not see give the same answer.
-func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*auth.Credentials, error) {
+func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*credential.Credentials, error) {
 	c, err := s.store.Credentials(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(apperr.NotFound, msg.NotFound)
@@ -113,7 +113,7 @@ func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, 
 }
 
 // FindAccount loads an account by username, for operators.
-func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Account, error) {
+func (s *Service) FindAccount(ctx context.Context, username string) (*credential.Account, error) {
 	c, err := s.store.CredentialsByName(ctx, strings.ToLower(username))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.New(apperr.NotFound, msg.NoAccountNamed, username)
@@ -125,7 +125,7 @@ func (s *Service) FindAccount(ctx context.Context, username string) (*auth.Accou
 }
 
 // Account returns one account: one's own, or one of one's agency for admins.
-func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal, id string) (*auth.Account, error) {
+func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal, id string) (*credential.Account, error) {
 	if p.Kind == access.Staff && p.ID == id {
 		c, err := s.store.Credentials(ctx, id)
 		if err != nil {
@@ -141,7 +141,7 @@ func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal,
 }
 
 // Accounts lists the accounts of the principal's agency.
-func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal) ([]auth.Account, error) {
+func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal) ([]credential.Account, error) {
 	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "account", Agency: p.Agency}); err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal
 
 // change runs an account change as one audited transaction.
 func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, id, action string, det []byte,
-	do func(ctx context.Context, c *auth.Credentials, now time.Time) error) error {
+	do func(ctx context.Context, c *credential.Credentials, now time.Time) error) error {
 	c, err := s.target(ctx, m, p, access.AccountManage, id)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, 
 // AddRole grants a role. Signer, auditor and admin then require MFA at the
 // account's next request.
 func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
+	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
@@ -176,7 +176,7 @@ func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal,
 
 // RemoveRole withdraws a role.
 func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(ctx context.Context, c *auth.Credentials, _ time.Time) error {
+	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
@@ -186,7 +186,7 @@ func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Princip
 
 // Disable disables an account and ends its sessions.
 func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
+	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if p.Kind == access.Staff && p.ID == c.ID {
 			return apperr.New(apperr.Conflict, msg.CannotDisableOwnAccount)
 		}
@@ -201,7 +201,7 @@ func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal,
 // ResetMFA removes an account's TOTP secret and recovery codes and ends its
 // sessions; it must enrol again at next sign-in.
 func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
+	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if err := s.store.SetTOTP(ctx, c.ID, "", time.Time{}, 0); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal
 // ResetPassword gives an account a new one-time password (returned once) and
 // ends its sessions.
 func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Principal, id string) (string, error) {
-	pw, err := auth.NewPassword()
+	pw, err := credential.NewPassword()
 	if err != nil {
 		return "", err
 	}
@@ -224,7 +224,7 @@ func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Prin
 	if err != nil {
 		return "", err
 	}
-	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(ctx context.Context, c *auth.Credentials, now time.Time) error {
+	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if err := s.store.SetPassword(ctx, c.ID, hash, true, now); err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ const (
 
 // IssueToken creates an integration token for the principal's agency with
 // the given scopes; its secret is returned once.
-func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Principal, name string, scopes []access.Action, ttl time.Duration) (*auth.APIToken, string, error) {
+func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Principal, name string, scopes []access.Action, ttl time.Duration) (*credential.APIToken, string, error) {
 	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
 		return nil, "", err
 	}
@@ -265,14 +265,14 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	if ttl < time.Hour || ttl > MaxTokenTTL {
 		return nil, "", apperr.New(apperr.Invalid, msg.TokenLifetime)
 	}
-	secret, _, err := auth.NewSecret()
+	secret, _, err := credential.NewSecret()
 	if err != nil {
 		return nil, "", err
 	}
-	secret = auth.TokenPrefix + secret
-	hash := auth.HashSecret(secret)
+	secret = credential.TokenPrefix + secret
+	hash := credential.HashSecret(secret)
 	now := s.now()
-	t := auth.APIToken{Name: name, Agency: p.Agency, Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	t := credential.APIToken{Name: name, Agency: p.Agency, Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if p.Kind == access.Staff {
 		t.CreatedBy = p.ID
 	}
@@ -296,7 +296,7 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 }
 
 // Tokens lists the integration tokens of the principal's agency.
-func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) ([]auth.APIToken, error) {
+func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) ([]credential.APIToken, error) {
 	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "token", Agency: p.Agency}); err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/store"
@@ -35,7 +35,7 @@ type Service struct {
 	store  store.Accounts
 	audit  store.Audit
 	guard  *guard.Guard
-	hasher *auth.PasswordHasher
+	hasher *credential.PasswordHasher
 	box    SecretBox
 	now    func() time.Time
 	issuer string
@@ -45,11 +45,11 @@ type Service struct {
 // Config holds the Service's dependencies.
 type Config struct {
 	Stores store.Set // Tx, Accounts and Audit are used
-	Hasher *auth.PasswordHasher
+	Hasher *credential.PasswordHasher
 	Box    SecretBox        // may be nil for operators who never touch TOTP secrets
 	Now    func() time.Time // time.Now when nil
 	Issuer string           // shown in authenticator apps; "pakn" when empty
-	Guard  *guard.Guard     // built from Stores when nil
+	Guard  *guard.Guard     // enforces the access policy (required)
 	// KeyHash is a keyed hash (paknd uses the audit log's client hasher)
 	// under which sign-in names are throttled, so the throttle table holds
 	// no name a person typed (it may be a mistyped password). SHA-256 when nil.
@@ -57,31 +57,30 @@ type Config struct {
 }
 
 // New returns the identity service.
-func New(c Config) *Service {
+func New(c Config) (*Service, error) {
+	need := c.Stores.Given("Tx", "Audit", "Accounts")
+	need["Guard"], need["Hasher"] = c.Guard != nil, c.Hasher != nil
+	if err := store.Missing("identity", need); err != nil {
+		return nil, err
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	if c.Issuer == "" {
 		c.Issuer = "pakn"
 	}
-	if c.Guard == nil {
-		c.Guard = &guard.Guard{Tx: c.Stores.Tx, Audit: c.Stores.Audit, Now: c.Now}
-	}
 	if c.KeyHash == nil {
 		c.KeyHash = func(v string) string { sum := sha256.Sum256([]byte(v)); return hex.EncodeToString(sum[:]) }
 	}
 	return &Service{tx: c.Stores.Tx, store: c.Stores.Accounts, audit: c.Stores.Audit, guard: c.Guard,
-		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer, keyOf: c.KeyHash}
+		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer, keyOf: c.KeyHash}, nil
 }
-
-// Guard returns the policy enforcement point the service uses.
-func (s *Service) Guard() *guard.Guard { return s.guard }
 
 // Authn is an authenticated request: who, and through which session.
 type Authn struct {
 	Principal access.Principal
-	Account   *auth.Account // nil for tokens
-	Session   *auth.Session // nil for tokens
+	Account   *credential.Account // nil for tokens
+	Session   *credential.Session // nil for tokens
 }
 
 var (
@@ -110,7 +109,7 @@ func details(kv ...string) []byte {
 }
 
 // staff turns a loaded account into its principal.
-func staff(a *auth.Account, mfaAt time.Time) access.Principal {
+func staff(a *credential.Account, mfaAt time.Time) access.Principal {
 	p := access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: mfaAt}
 	switch {
 	case a.MustChangePassword:
@@ -147,7 +146,7 @@ type LoginResult struct {
 func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*LoginResult, error) {
 	now := s.now()
 	username := strings.ToLower(strings.TrimSpace(in.Username))
-	if len(username) > 64 || len(in.Password) > 4*auth.MaxPasswordLen || len(in.TOTP) > 16 || len(in.RecoveryCode) > 32 {
+	if len(username) > 64 || len(in.Password) > 4*credential.MaxPasswordLen || len(in.TOTP) > 16 || len(in.RecoveryCode) > 32 {
 		return nil, errBadLogin
 	}
 	cred, err := s.store.CredentialsByName(ctx, username)
@@ -158,16 +157,16 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 	if cred != nil {
 		a.objID = cred.ID
 	}
-	keys := []throttled{{a.name, auth.AccountThrottle}}
+	keys := []throttled{{a.name, credential.AccountThrottle}}
 	if m.ClientHash != "" {
-		keys = append(keys, throttled{m.ClientHash, auth.AddressThrottle})
+		keys = append(keys, throttled{m.ClientHash, credential.AddressThrottle})
 	}
 	// A second factor typed at sign-in counts for the account too, from
 	// wherever it comes: a stolen password gets a few codes per account,
 	// not a few per address.
 	if cred != nil && cred.MFAEnabled && (in.TOTP != "" || in.RecoveryCode != "") {
 		a.codeKey = accountKey(cred.ID)
-		keys = append(keys, throttled{a.codeKey, auth.AccountThrottle})
+		keys = append(keys, throttled{a.codeKey, credential.AccountThrottle})
 	}
 	var refused error
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
@@ -196,7 +195,7 @@ func (s *Service) Login(ctx context.Context, m audit.Meta, in LoginInput) (*Logi
 type attempt struct {
 	m       audit.Meta
 	in      LoginInput
-	cred    *auth.Credentials
+	cred    *credential.Credentials
 	objID   string
 	name    string // the throttle key of the name typed (see nameKey)
 	codeKey string // the account's second-factor key, when a code was typed
@@ -253,8 +252,8 @@ func (s *Service) openSession(ctx context.Context, a *attempt, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	ss := auth.Session{TokenHash: token, AccountID: a.cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
-	var acct *auth.Account
+	ss := credential.Session{TokenHash: token, AccountID: a.cred.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(credential.AbsoluteTimeout)}
+	var acct *credential.Account
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.LockCredentials(ctx, a.cred.ID)
 		if err != nil {
@@ -299,7 +298,7 @@ func boolWord(b bool) string {
 }
 
 func newSessionToken() (string, []byte, error) {
-	secret, hash, err := auth.NewSecret()
+	secret, hash, err := credential.NewSecret()
 	if err != nil {
 		return "", nil, apperr.Wrap(err, apperr.Internal, "session token", msg.InternalError)
 	}
@@ -308,9 +307,9 @@ func newSessionToken() (string, []byte, error) {
 
 // secondFactor checks a TOTP code (each step once) or a recovery code (each
 // once) for c inside tx, records its use, and says which was used.
-func (s *Service) secondFactor(ctx context.Context, c *auth.Credentials, code, recovery string, now time.Time) (string, error) {
+func (s *Service) secondFactor(ctx context.Context, c *credential.Credentials, code, recovery string, now time.Time) (string, error) {
 	if recovery != "" {
-		ok, err := s.store.UseRecoveryCode(ctx, c.ID, auth.HashRecoveryCode(recovery), now)
+		ok, err := s.store.UseRecoveryCode(ctx, c.ID, credential.HashRecoveryCode(recovery), now)
 		if err != nil {
 			return "", err
 		}
@@ -326,7 +325,7 @@ func (s *Service) secondFactor(ctx context.Context, c *auth.Credentials, code, r
 	if err != nil {
 		return "", err
 	}
-	step, ok := auth.CheckTOTP(string(secret), code, now, c.TOTPLastStep)
+	step, ok := credential.CheckTOTP(string(secret), code, now, c.TOTPLastStep)
 	if !ok {
 		return "", errSecondFactor
 	}
@@ -339,11 +338,11 @@ func (s *Service) secondFactor(ctx context.Context, c *auth.Credentials, code, r
 // Authenticate resolves a session token. Ended, idle (30 min) and old (12 h)
 // sessions are refused; a disabled account's sessions end.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error) {
-	if !auth.ValidSecretShape(token, "") {
+	if !credential.ValidSecretShape(token, "") {
 		return nil, errNoAuth
 	}
 	now := s.now()
-	hash := auth.HashSecret(token)
+	hash := credential.HashSecret(token)
 	ss, err := s.store.Session(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoAuth
@@ -374,10 +373,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Authn, error
 
 // AuthenticateToken resolves an integration token.
 func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn, error) {
-	if !auth.ValidSecretShape(bearer, auth.TokenPrefix) {
+	if !credential.ValidSecretShape(bearer, credential.TokenPrefix) {
 		return nil, errNoAuth
 	}
-	t, err := s.store.TokenByHash(ctx, auth.HashSecret(bearer))
+	t, err := s.store.TokenByHash(ctx, credential.HashSecret(bearer))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoAuth
 	}
@@ -446,8 +445,8 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 }
 
 func checkNewPassword(pw, username string) error {
-	if err := auth.CheckPassword(pw, username); err != nil {
-		var p *auth.PasswordProblem
+	if err := credential.CheckPassword(pw, username); err != nil {
+		var p *credential.PasswordProblem
 		if errors.As(err, &p) {
 			return apperr.New(apperr.Invalid, p.Key, p.Args...)
 		}
@@ -458,7 +457,7 @@ func checkNewPassword(pw, username string) error {
 
 // StartEnrolment creates a TOTP secret for the signed-in account (not yet
 // active) and returns it to show as text and QR code.
-func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*auth.Enrolment, error) {
+func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
 	if a.Account == nil {
 		return nil, apperr.New(apperr.Forbidden, msg.TokenHasNoMFA)
 	}
@@ -472,7 +471,7 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 	if c.MFAEnabled {
 		return nil, apperr.New(apperr.Conflict, msg.MFAAlreadyOn)
 	}
-	e, err := auth.NewEnrolment(s.issuer, c.Username)
+	e, err := credential.NewEnrolment(s.issuer, c.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +503,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	} else if c.MFAEnabled || c.TOTPSecretEnc == "" {
 		return nil, errNotStarted // nothing to guess at: not counted
 	}
-	codes, hashes, err := auth.NewRecoveryCodes()
+	codes, hashes, err := credential.NewRecoveryCodes()
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,8 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
+	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/pgtest"
 	"pakn/internal/testclock"
@@ -32,7 +33,7 @@ type env struct {
 }
 
 // testHasher uses the production parameters: tests prove what runs.
-var testHasher = auth.NewPasswordHasher(auth.DefaultArgon2, 4)
+var testHasher = credential.NewPasswordHasher(credential.DefaultArgon2, 4)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -40,7 +41,12 @@ func newEnv(t *testing.T) *env {
 	_, vc, _ := vaulttest.Bootstrapped(t)
 	// 10:00:05 in a 30-second step, so tests control which step a code is in.
 	c := testclock.New(time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC))
-	svc := identity.New(identity.Config{Stores: db.Stores(c.Now), Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now})
+	st := db.Stores(c.Now)
+	svc, err := identity.New(identity.Config{Stores: st, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now,
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: c.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seedAgencies(t, db)
 	return &env{db: db, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
 		m: audit.Meta{RequestID: "req-1", ClientHash: "client-a"}}
@@ -56,7 +62,7 @@ func seedAgencies(t *testing.T, db *pgtest.DB) {
 }
 
 // create makes an account and returns it with its one-time password.
-func (e *env) create(t *testing.T, username, agency string, roles ...access.Role) (*auth.Account, string) {
+func (e *env) create(t *testing.T, username, agency string, roles ...access.Role) (*credential.Account, string) {
 	t.Helper()
 	a, pw, err := e.svc.CreateAccount(context.Background(), e.m, e.op, identity.NewAccount{
 		Username: username, DisplayName: "Nguyễn Thị Hồng Nhung", Agency: agency, Roles: roles})
@@ -249,7 +255,7 @@ func TestEveryLoginGetsANewToken(t *testing.T) {
 	var n int
 	for tok := range seen {
 		if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE token_hash = $1 OR token_hash = $2",
-			[]byte(tok), auth.HashSecret(tok)).Scan(&n); err != nil || n != 1 {
+			[]byte(tok), credential.HashSecret(tok)).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("session row for token: %d %v", n, err)
 		}
 	}
@@ -389,7 +395,7 @@ func TestConcurrentGuessesAreEachCounted(t *testing.T) {
 		return err
 	})
 	// Three free failures, then the delay: the other attempts are refused without being tried.
-	if codes[apperr.Unauthenticated] > auth.AccountThrottle.FreeFailures || codes[apperr.RateLimited] < 20-auth.AccountThrottle.FreeFailures {
+	if codes[apperr.Unauthenticated] > credential.AccountThrottle.FreeFailures || codes[apperr.RateLimited] < 20-credential.AccountThrottle.FreeFailures {
 		t.Fatalf("answers %v", codes)
 	}
 }
@@ -400,7 +406,7 @@ func TestAddressLockout(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	_, pw := e.create(t, "official1", "STP-HN", access.Official)
-	for i := range auth.AddressThrottle.LockAfter {
+	for i := range credential.AddressThrottle.LockAfter {
 		_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: fmt.Sprintf("guess%d", i), Password: "guess guess guess"})
 		if c := apperr.CodeOf(err); c != apperr.Unauthenticated && c != apperr.RateLimited {
 			t.Fatalf("guess %d: %v", i, err)
@@ -447,8 +453,8 @@ func TestStepUpBruteForceEndsTheSession(t *testing.T) {
 		}
 		wantCode(t, err, apperr.Invalid)
 	}
-	if tries != auth.MaxSessionCodeFailures {
-		t.Fatalf("the session ended after %d wrong codes, want %d", tries, auth.MaxSessionCodeFailures)
+	if tries != credential.MaxSessionCodeFailures {
+		t.Fatalf("the session ended after %d wrong codes, want %d", tries, credential.MaxSessionCodeFailures)
 	}
 	if _, err := e.svc.Authenticate(ctx, res.Token); err == nil {
 		t.Fatal("the session survived five wrong codes")
@@ -479,7 +485,7 @@ func TestConcurrentStepUpsAreEachCounted(t *testing.T) {
 		return e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, res.Authn, wrongCode(t, secret, e.clock.Now(), i), "")
 	})
 	tried := codes[apperr.Invalid] + codes[apperr.Unauthenticated]
-	if tried == 0 || tried > auth.MaxSessionCodeFailures || codes[apperr.RateLimited] != 20-tried {
+	if tried == 0 || tried > credential.MaxSessionCodeFailures || codes[apperr.RateLimited] != 20-tried {
 		t.Fatalf("answers %v: %d codes tried in one session", codes, tried)
 	}
 }
@@ -531,7 +537,7 @@ func TestMFAConfirmationBruteForceEndsTheSession(t *testing.T) {
 			_, err = e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, wrongCode(t, enr.Secret, e.clock.Now(), i))
 		}
 		if apperr.CodeOf(err) == apperr.Unauthenticated {
-			if i != auth.MaxSessionCodeFailures {
+			if i != credential.MaxSessionCodeFailures {
 				t.Fatalf("ended after %d codes", i)
 			}
 			break
@@ -575,7 +581,7 @@ func TestIntegrationTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(secret, auth.TokenPrefix) {
+	if !strings.HasPrefix(secret, credential.TokenPrefix) {
 		t.Fatalf("secret %q lacks the prefix", secret)
 	}
 	a, err := e.svc.AuthenticateToken(ctx, secret)
@@ -652,5 +658,14 @@ func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
 		if strings.Contains(all.String(), secretish) {
 			t.Fatalf("the audit log contains a secret")
 		}
+	}
+}
+
+// The identity service builds none of its collaborators: missing ones are
+// named.
+func TestNewNeedsItsCollaborators(t *testing.T) {
+	_, err := identity.New(identity.Config{})
+	if err == nil || err.Error() != "identity: Guard, Hasher, Stores.Accounts, Stores.Audit, Stores.Tx required" {
+		t.Fatalf("New without collaborators: %v", err)
 	}
 }

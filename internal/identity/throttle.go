@@ -11,7 +11,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/msg"
 	"pakn/internal/store"
 )
@@ -46,14 +46,14 @@ func sessionKey(a *Authn) string { return "session:" + hex.EncodeToString(a.Sess
 // throttled is one key of an attempt and its policy.
 type throttled struct {
 	key    string
-	policy auth.ThrottlePolicy
+	policy credential.ThrottlePolicy
 }
 
 // claimed is an attempt that claim let through, with what it charged.
 type claimed struct {
 	keys     []throttled
-	counts   map[string]auth.Throttle // each key's record after the charge
-	lockedBy string                   // the key whose lock-out this attempt started, if any
+	counts   map[string]credential.Throttle // each key's record after the charge
+	lockedBy string                         // the key whose lock-out this attempt started, if any
 }
 
 // claim lets an attempt through, or returns how long it must wait. Keys
@@ -63,7 +63,7 @@ type claimed struct {
 func (s *Service) claim(ctx context.Context, keys []throttled, now time.Time) (time.Duration, *claimed, error) {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b throttled) int { return strings.Compare(a.key, b.key) })
-	records := make([]auth.Throttle, len(keys))
+	records := make([]credential.Throttle, len(keys))
 	var wait time.Duration
 	for i, k := range keys {
 		t, err := s.store.KeyThrottle(ctx, k.key)
@@ -78,7 +78,7 @@ func (s *Service) claim(ctx context.Context, keys []throttled, now time.Time) (t
 	if wait > 0 {
 		return wait, nil, nil
 	}
-	c := &claimed{keys: keys, counts: map[string]auth.Throttle{}}
+	c := &claimed{keys: keys, counts: map[string]credential.Throttle{}}
 	for i, k := range keys {
 		t, locked := k.policy.Fail(records[i], now)
 		if err := s.store.SetKeyThrottle(ctx, k.key, t); err != nil {
@@ -118,7 +118,7 @@ func (s *Service) settle(ctx context.Context, forgiven, uncounted []string) erro
 	slices.SortFunc(steps, func(a, b step) int { return strings.Compare(a.key, b.key) })
 	for _, st := range steps {
 		if st.forgive {
-			if err := s.store.SetKeyThrottle(ctx, st.key, auth.Throttle{}); err != nil {
+			if err := s.store.SetKeyThrottle(ctx, st.key, credential.Throttle{}); err != nil {
 				return err
 			}
 			continue
@@ -151,7 +151,7 @@ func (s *Service) uncount(ctx context.Context, key string) error {
 		return err
 	}
 	if t.Failures = max(0, t.Failures-1); t.Failures == 0 && !t.LockedUntil.After(s.now()) {
-		t = auth.Throttle{}
+		t = credential.Throttle{}
 	}
 	return s.store.SetKeyThrottle(ctx, key, t)
 }
@@ -169,7 +169,7 @@ type failure struct {
 
 // failed records a wrong answer, already counted by claim: its audit
 // event, the lock-out event when the attempt started one, and, when the
-// session has had auth.MaxSessionCodeFailures wrong codes, the end of the
+// session has had credential.MaxSessionCodeFailures wrong codes, the end of the
 // session (audited as auth.session_end), all in one transaction. It
 // returns answer, the session-ended answer, or the storage error.
 func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, c *claimed, f failure, answer error) error {
@@ -186,7 +186,7 @@ func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Princip
 		if err := s.audit.Append(ctx, audit.EventOf(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
 			return err
 		}
-		if f.session == nil || c.counts[sessionKey(f.session)].Failures < auth.MaxSessionCodeFailures {
+		if f.session == nil || c.counts[sessionKey(f.session)].Failures < credential.MaxSessionCodeFailures {
 			return nil
 		}
 		answer = errSessionEndedByCodes
@@ -205,7 +205,7 @@ func (s *Service) endSession(ctx context.Context, m audit.Meta, actor access.Pri
 	if err := s.store.EndSession(ctx, a.Session.TokenHash, "too many wrong codes", now); err != nil {
 		return err
 	}
-	if err := s.store.SetKeyThrottle(ctx, sessionKey(a), auth.Throttle{}); err != nil {
+	if err := s.store.SetKeyThrottle(ctx, sessionKey(a), credential.Throttle{}); err != nil {
 		return err
 	}
 	return s.audit.Append(ctx, audit.EventOf(m, actor, "auth.session_end", "account", object, audit.Success,
@@ -224,9 +224,9 @@ func (s *Service) denied(ctx context.Context, m audit.Meta, actor access.Princip
 // sessionKeys are the keys a code or password typed in a staff session
 // is counted under: its account, the session, and the client address.
 func sessionKeys(m audit.Meta, a *Authn) []throttled {
-	keys := []throttled{{accountKey(a.Account.ID), auth.AccountThrottle}, {sessionKey(a), auth.SessionCodeThrottle}}
+	keys := []throttled{{accountKey(a.Account.ID), credential.AccountThrottle}, {sessionKey(a), credential.SessionCodeThrottle}}
 	if m.ClientHash != "" {
-		keys = append(keys, throttled{m.ClientHash, auth.AddressThrottle})
+		keys = append(keys, throttled{m.ClientHash, credential.AddressThrottle})
 	}
 	return keys
 }
@@ -264,7 +264,7 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 			answer, err = s.denied(ctx, m, a.Principal, action, a.Account.ID, "too many wrong answers; slowed down", wait)
 			return err
 		}
-		if cl.counts[sessionKey(a)].Failures > auth.MaxSessionCodeFailures {
+		if cl.counts[sessionKey(a)].Failures > credential.MaxSessionCodeFailures {
 			// Earlier wrong answers whose records were lost (a crash between the
 			// check and its record): the count itself ends the session.
 			answer = errSessionEndedByCodes

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/access"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/store"
 )
 
@@ -26,8 +26,8 @@ const credentialsColumns = `a.id, a.username, a.display_name, a.agency_code, a.m
 	coalesce(array(SELECT role FROM account_roles r WHERE r.account_id = a.id ORDER BY role), '{}'),
 	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step`
 
-func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
-	var c auth.Credentials
+func scanCredentials(row pgx.Row) (*credential.Credentials, error) {
+	var c credential.Credentials
 	var roles []string
 	err := row.Scan(&c.ID, &c.Username, &c.DisplayName, &c.Agency, &c.MustChangePassword, &c.MFAEnabled,
 		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep)
@@ -45,23 +45,23 @@ func scanCredentials(row pgx.Row) (*auth.Credentials, error) {
 
 // Credentials loads an account by username or id; with lock it also locks
 // the account row until the transaction ends (for login and MFA updates).
-func (s *IdentityStore) Credentials(ctx context.Context, id string) (*auth.Credentials, error) {
+func (s *IdentityStore) Credentials(ctx context.Context, id string) (*credential.Credentials, error) {
 	return s.credentials(ctx, "a.id::text = $1", id)
 }
 
 // CredentialsByName finds an account by its (lower-case) user name.
-func (s *IdentityStore) CredentialsByName(ctx context.Context, username string) (*auth.Credentials, error) {
+func (s *IdentityStore) CredentialsByName(ctx context.Context, username string) (*credential.Credentials, error) {
 	return s.credentials(ctx, "a.username = $1", username)
 }
 
 // LockCredentials finds an account by id and locks its row until the
 // transaction ctx carries ends.
-func (s *IdentityStore) LockCredentials(ctx context.Context, id string) (*auth.Credentials, error) {
+func (s *IdentityStore) LockCredentials(ctx context.Context, id string) (*credential.Credentials, error) {
 	return s.credentials(ctx, "a.id::text = $1 FOR UPDATE OF a", id)
 }
 
 // credentials loads the account matching where.
-func (s *IdentityStore) credentials(ctx context.Context, where, value string) (*auth.Credentials, error) {
+func (s *IdentityStore) credentials(ctx context.Context, where, value string) (*credential.Credentials, error) {
 	q := s.DB.conn(ctx)
 	c, err := scanCredentials(q.QueryRow(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE "+where, value))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -71,14 +71,14 @@ func (s *IdentityStore) credentials(ctx context.Context, where, value string) (*
 }
 
 // Accounts lists the accounts of an agency by username.
-func (s *IdentityStore) Accounts(ctx context.Context, agency string) ([]auth.Account, error) {
+func (s *IdentityStore) Accounts(ctx context.Context, agency string) ([]credential.Account, error) {
 	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE a.agency_code = $1 ORDER BY a.username", agency)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	defer rows.Close()
-	var out []auth.Account
+	var out []credential.Account
 	for rows.Next() {
 		c, err := scanCredentials(rows)
 		if err != nil {
@@ -91,7 +91,7 @@ func (s *IdentityStore) Accounts(ctx context.Context, agency string) ([]auth.Acc
 
 // CreateAccount inserts an account with its roles and returns its id and
 // creation time.
-func (s *IdentityStore) CreateAccount(ctx context.Context, a auth.Account, passwordHash string) (string, time.Time, error) {
+func (s *IdentityStore) CreateAccount(ctx context.Context, a credential.Account, passwordHash string) (string, time.Time, error) {
 	tx := s.DB.conn(ctx)
 	var id string
 	var created time.Time
@@ -198,7 +198,7 @@ func (s *IdentityStore) Disable(ctx context.Context, accountID string, now time.
 }
 
 // CreateSession stores a new session.
-func (s *IdentityStore) CreateSession(ctx context.Context, ss auth.Session) error {
+func (s *IdentityStore) CreateSession(ctx context.Context, ss credential.Session) error {
 	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, mfa_at)
 		VALUES ($1, $2, $3, $3, $4, $5)`, ss.TokenHash, ss.AccountID, ss.CreatedAt, ss.ExpiresAt, nullTime(ss.MFAAt))
@@ -209,9 +209,9 @@ func (s *IdentityStore) CreateSession(ctx context.Context, ss auth.Session) erro
 }
 
 // Session loads a session by its token hash.
-func (s *IdentityStore) Session(ctx context.Context, tokenHash []byte) (*auth.Session, error) {
+func (s *IdentityStore) Session(ctx context.Context, tokenHash []byte) (*credential.Session, error) {
 	q := s.DB.conn(ctx)
-	var ss auth.Session
+	var ss credential.Session
 	err := q.QueryRow(ctx, `SELECT token_hash, account_id, created_at, last_seen_at, expires_at, coalesce(mfa_at, 'epoch'),
 		ended_at IS NOT NULL FROM sessions WHERE token_hash = $1`, tokenHash).Scan(&ss.TokenHash, &ss.AccountID,
 		&ss.CreatedAt, &ss.LastSeenAt, &ss.ExpiresAt, &ss.MFAAt, &ss.Ended)
@@ -229,7 +229,7 @@ func (s *IdentityStore) Session(ctx context.Context, tokenHash []byte) (*auth.Se
 
 // LockSession loads a session and locks its row until the transaction
 // ends: attempts to answer in one session then take their turns.
-func (s *IdentityStore) LockSession(ctx context.Context, tokenHash []byte) (*auth.Session, error) {
+func (s *IdentityStore) LockSession(ctx context.Context, tokenHash []byte) (*credential.Session, error) {
 	tx := s.DB.conn(ctx)
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM sessions WHERE token_hash = $1 FOR UPDATE", tokenHash); err != nil {
 		return nil, fmt.Errorf("lock session: %w", err)
@@ -278,7 +278,7 @@ func (s *IdentityStore) EndSessions(ctx context.Context, accountID, reason strin
 }
 
 // CreateToken stores an integration token and returns its id.
-func (s *IdentityStore) CreateToken(ctx context.Context, t auth.APIToken, hash []byte) (string, error) {
+func (s *IdentityStore) CreateToken(ctx context.Context, t credential.APIToken, hash []byte) (string, error) {
 	tx := s.DB.conn(ctx)
 	scopes := make([]string, len(t.Scopes))
 	for i, a := range t.Scopes {
@@ -296,8 +296,8 @@ func (s *IdentityStore) CreateToken(ctx context.Context, t auth.APIToken, hash [
 
 const tokenColumns = `id, name, agency_code, scopes, coalesce(created_by::text, ''), created_at, expires_at, revoked_at IS NOT NULL`
 
-func scanToken(row pgx.Row) (*auth.APIToken, error) {
-	var t auth.APIToken
+func scanToken(row pgx.Row) (*credential.APIToken, error) {
+	var t credential.APIToken
 	var scopes []string
 	err := row.Scan(&t.ID, &t.Name, &t.Agency, &scopes, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &t.Revoked)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -313,26 +313,26 @@ func scanToken(row pgx.Row) (*auth.APIToken, error) {
 }
 
 // TokenByHash loads a token by the hash of its secret.
-func (s *IdentityStore) TokenByHash(ctx context.Context, hash []byte) (*auth.APIToken, error) {
+func (s *IdentityStore) TokenByHash(ctx context.Context, hash []byte) (*credential.APIToken, error) {
 	q := s.DB.conn(ctx)
 	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE token_hash = $1", hash))
 }
 
 // Token loads a token by id.
-func (s *IdentityStore) Token(ctx context.Context, id string) (*auth.APIToken, error) {
+func (s *IdentityStore) Token(ctx context.Context, id string) (*credential.APIToken, error) {
 	q := s.DB.conn(ctx)
 	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id::text = $1", id))
 }
 
 // Tokens lists an agency's tokens, newest first.
-func (s *IdentityStore) Tokens(ctx context.Context, agency string) ([]auth.APIToken, error) {
+func (s *IdentityStore) Tokens(ctx context.Context, agency string) ([]credential.APIToken, error) {
 	q := s.DB.conn(ctx)
 	rows, err := q.Query(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE agency_code = $1 ORDER BY created_at DESC", agency)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []auth.APIToken
+	var out []credential.APIToken
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -365,9 +365,9 @@ func (s *IdentityStore) TouchToken(ctx context.Context, id string, now time.Time
 // keyed hash); a zero record when there is none. The row is made first if
 // need be, so that concurrent attempts under one key wait for each other
 // rather than each reading "no failures".
-func (s *IdentityStore) KeyThrottle(ctx context.Context, key string) (auth.Throttle, error) {
+func (s *IdentityStore) KeyThrottle(ctx context.Context, key string) (credential.Throttle, error) {
 	tx := s.DB.conn(ctx)
-	var t auth.Throttle
+	var t credential.Throttle
 	if _, err := tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure) VALUES ($1, 0, 'epoch')
 		ON CONFLICT (client_hash) DO NOTHING`, key); err != nil {
 		return t, fmt.Errorf("load throttle: %w", err)
@@ -375,7 +375,7 @@ func (s *IdentityStore) KeyThrottle(ctx context.Context, key string) (auth.Throt
 	err := tx.QueryRow(ctx, `SELECT failures, last_failure, coalesce(next_attempt, 'epoch'), coalesce(locked_until, 'epoch')
 		FROM login_throttle WHERE client_hash = $1 FOR UPDATE`, key).Scan(&t.Failures, &t.LastFailure, &t.NextAttempt, &t.LockedUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return auth.Throttle{}, nil
+		return credential.Throttle{}, nil
 	}
 	if err != nil {
 		return t, fmt.Errorf("load throttle: %w", err)
@@ -385,10 +385,10 @@ func (s *IdentityStore) KeyThrottle(ctx context.Context, key string) (auth.Throt
 
 // SetKeyThrottle stores (or, for a zero record, deletes) the record kept
 // under key (see KeyThrottle).
-func (s *IdentityStore) SetKeyThrottle(ctx context.Context, key string, t auth.Throttle) error {
+func (s *IdentityStore) SetKeyThrottle(ctx context.Context, key string, t credential.Throttle) error {
 	tx := s.DB.conn(ctx)
 	var err error
-	if t == (auth.Throttle{}) {
+	if t == (credential.Throttle{}) {
 		_, err = tx.Exec(ctx, "DELETE FROM login_throttle WHERE client_hash = $1", key)
 	} else {
 		_, err = tx.Exec(ctx, `INSERT INTO login_throttle (client_hash, failures, last_failure, next_attempt, locked_until)
@@ -402,7 +402,7 @@ func (s *IdentityStore) SetKeyThrottle(ctx context.Context, key string, t auth.T
 }
 
 // unEpoch turns the 'epoch' placeholders of NULL times back into zero times.
-func unEpoch(t auth.Throttle) auth.Throttle {
+func unEpoch(t credential.Throttle) credential.Throttle {
 	for _, p := range []*time.Time{&t.LastFailure, &t.NextAttempt, &t.LockedUntil} {
 		if p.Equal(time.Unix(0, 0)) {
 			*p = time.Time{}

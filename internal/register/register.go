@@ -7,9 +7,6 @@ package register
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
-	"strings"
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
@@ -38,15 +35,8 @@ type Config struct {
 // New returns the register. Stores.Tx, Stores.Audit and Stores.Replies are
 // required.
 func New(c Config) (*Service, error) {
-	var missing []string
-	for name, ok := range map[string]bool{"Stores.Tx": c.Stores.Tx != nil, "Stores.Audit": c.Stores.Audit != nil, "Stores.Replies": c.Stores.Replies != nil} {
-		if !ok {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("register: %s required", strings.Join(missing, ", "))
+	if err := store.Missing("register", c.Stores.Given("Tx", "Audit", "Replies")); err != nil {
+		return nil, err
 	}
 	return &Service{tx: c.Stores.Tx, audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier}, nil
 }

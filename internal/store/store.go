@@ -7,13 +7,16 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"pakn/internal/access"
 	"pakn/internal/agency"
 	"pakn/internal/audit"
-	"pakn/internal/auth"
+	"pakn/internal/credential"
 	"pakn/internal/deadline"
 	"pakn/internal/petition"
 	"pakn/internal/reply"
@@ -144,12 +147,12 @@ type Replies interface {
 // Accounts keeps staff accounts, their sessions, integration tokens and
 // sign-in throttles.
 type Accounts interface {
-	Credentials(ctx context.Context, id string) (*auth.Credentials, error)
-	CredentialsByName(ctx context.Context, username string) (*auth.Credentials, error)
+	Credentials(ctx context.Context, id string) (*credential.Credentials, error)
+	CredentialsByName(ctx context.Context, username string) (*credential.Credentials, error)
 	// LockCredentials loads an account and locks it until the transaction ends.
-	LockCredentials(ctx context.Context, id string) (*auth.Credentials, error)
-	Accounts(ctx context.Context, agency string) ([]auth.Account, error)
-	CreateAccount(ctx context.Context, a auth.Account, passwordHash string) (string, time.Time, error)
+	LockCredentials(ctx context.Context, id string) (*credential.Credentials, error)
+	Accounts(ctx context.Context, agency string) ([]credential.Account, error)
+	CreateAccount(ctx context.Context, a credential.Account, passwordHash string) (string, time.Time, error)
 	AddRole(ctx context.Context, accountID string, r access.Role) error
 	RemoveRole(ctx context.Context, accountID string, r access.Role) error
 	SetPassword(ctx context.Context, accountID, hash string, mustChange bool, now time.Time) error
@@ -157,22 +160,22 @@ type Accounts interface {
 	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error
 	UseRecoveryCode(ctx context.Context, accountID string, hash []byte, now time.Time) (bool, error)
 	Disable(ctx context.Context, accountID string, now time.Time) error
-	CreateSession(ctx context.Context, ss auth.Session) error
-	Session(ctx context.Context, tokenHash []byte) (*auth.Session, error)
+	CreateSession(ctx context.Context, ss credential.Session) error
+	Session(ctx context.Context, tokenHash []byte) (*credential.Session, error)
 	// LockSession loads a session and locks it until the transaction ends.
-	LockSession(ctx context.Context, tokenHash []byte) (*auth.Session, error)
+	LockSession(ctx context.Context, tokenHash []byte) (*credential.Session, error)
 	TouchSession(ctx context.Context, tokenHash []byte, now time.Time) error
 	SetSessionMFA(ctx context.Context, tokenHash []byte, at time.Time) error
 	EndSession(ctx context.Context, tokenHash []byte, reason string, now time.Time) error
 	EndSessions(ctx context.Context, accountID, reason string, now time.Time) (int64, error)
-	CreateToken(ctx context.Context, t auth.APIToken, hash []byte) (string, error)
-	TokenByHash(ctx context.Context, hash []byte) (*auth.APIToken, error)
-	Token(ctx context.Context, id string) (*auth.APIToken, error)
-	Tokens(ctx context.Context, agency string) ([]auth.APIToken, error)
+	CreateToken(ctx context.Context, t credential.APIToken, hash []byte) (string, error)
+	TokenByHash(ctx context.Context, hash []byte) (*credential.APIToken, error)
+	Token(ctx context.Context, id string) (*credential.APIToken, error)
+	Tokens(ctx context.Context, agency string) ([]credential.APIToken, error)
 	RevokeToken(ctx context.Context, id string, now time.Time) error
 	TouchToken(ctx context.Context, id string, now time.Time) error
-	KeyThrottle(ctx context.Context, key string) (auth.Throttle, error)
-	SetKeyThrottle(ctx context.Context, key string, t auth.Throttle) error
+	KeyThrottle(ctx context.Context, key string) (credential.Throttle, error)
+	SetKeyThrottle(ctx context.Context, key string, t credential.Throttle) error
 }
 
 // Set is every store over one database; each joins the transactions its Tx
@@ -184,4 +187,34 @@ type Set struct {
 	Petitions Petitions
 	Replies   Replies
 	Accounts  Accounts
+}
+
+// Given reports, for each named store of s ("Tx", "Audit", "Agencies",
+// "Petitions", "Replies", "Accounts"), whether it is set, under the name
+// "Stores.<name>", for Missing.
+func (s Set) Given(names ...string) map[string]bool {
+	has := map[string]bool{"Tx": s.Tx != nil, "Audit": s.Audit != nil, "Agencies": s.Agencies != nil,
+		"Petitions": s.Petitions != nil, "Replies": s.Replies != nil, "Accounts": s.Accounts != nil}
+	out := map[string]bool{}
+	for _, n := range names {
+		out["Stores."+n] = has[n]
+	}
+	return out
+}
+
+// Missing is the error of a service built without some of its
+// collaborators (false in given), naming them in order; nil when none is
+// missing. Services build none of their collaborators themselves.
+func Missing(service string, given map[string]bool) error {
+	var missing []string
+	for name, ok := range given {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return fmt.Errorf("%s: %s required", service, strings.Join(missing, ", "))
 }

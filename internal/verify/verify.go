@@ -147,7 +147,7 @@ type FindIssued func(ctx context.Context, sha256Hex string) (*Match, error)
 type Verifier struct {
 	Roots         *x509.CertPool // trust anchors: from configuration only
 	Intermediates []*x509.Certificate
-	CRL           CRLSource      // nil: revocation cannot be checked (INDETERMINATE)
+	CRL           CRLSource  // nil: revocation cannot be checked (INDETERMINATE)
 	FindIssued    FindIssued // the register of issued replies; nil: no match is sought
 	Now           func() time.Time
 	Timeout       time.Duration // per verification; 10 s when zero

@@ -1,7 +1,7 @@
-// Package auth holds the rules of staff authentication, free of storage and
+// Package credential holds the rules of staff authentication, free of storage and
 // transport: password hashing and policy, TOTP with replay refusal, recovery
 // codes, session and API token secrets, and login throttling.
-package auth
+package credential
 
 import (
 	"crypto/rand"
