@@ -38,7 +38,7 @@ SQL
 : >"$tmp/pgb.txt"
 for round in $(seq 1 "$ROUNDS"); do
   echo "bench: round $round/$ROUNDS: durable submissions, $CLIENTS clients, ${SECONDS_EACH}s" >&2
-  go test -run '^$' -bench 'BenchmarkSubmit$' -benchtime "${SECONDS_EACH}s" ./internal/desk | tee "$tmp/desk.txt" >&2
+  go test -run '^$' -bench 'BenchmarkSubmit$' -benchtime "${SECONDS_EACH}s" ./internal/petitions | tee "$tmp/desk.txt" >&2
   awk '/^BenchmarkSubmit/ { for (i = 1; i <= NF; i++) if ($(i+1) == "petitions/s") print $i }' "$tmp/desk.txt" >>"$tmp/pakn.txt"
   echo "bench: round $round/$ROUNDS: pgbench insert-only, $CLIENTS clients, ${SECONDS_EACH}s" >&2
   pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -f "$tmp/insert.sql" "$bench_db" >"$tmp/pgbench.txt" 2>&1

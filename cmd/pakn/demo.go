@@ -14,11 +14,12 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/audit"
-	"pakn/internal/desk"
 	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
+	"pakn/internal/petitions"
 	"pakn/internal/postgres"
+	"pakn/internal/replies"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/store"
@@ -39,7 +40,7 @@ func (d *demoReply) file() []byte {
 
 // seedDemoReply makes one demo petition answered with a reply signed
 // through Vault exactly as paknd signs: the demo signer gets a Transit key
-// and certificate (operator token), and the desk service signs with paknd's
+// and certificate (operator token), and the replies service signs with paknd's
 // AppRole login.
 func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity.Service, publicURL, credsDir, outFile string) error {
 	if id := demoReplyID(outFile); id != "" {
@@ -83,13 +84,17 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	svc, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Keys: vc, SignPDF: signing.SignPDF,
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now},
-		Docs:  desk.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey),
+		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}})
 	if err != nil {
 		return err
 	}
-	d, err := answerDemoPetition(ctx, svc, pool, byRole)
+	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
+		Docs: replies.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	if err != nil {
+		return err
+	}
+	d, err := answerDemoPetition(ctx, pets, reps, pool, byRole)
 	if err != nil {
 		return err
 	}
@@ -136,10 +141,10 @@ func provisionDemoSigner(ctx context.Context, st store.Set, addr, token, account
 }
 
 // answerDemoPetition submits the demo petition and takes it through the
-// desk to a signed, published reply, as each role would.
-func answerDemoPetition(ctx context.Context, svc *desk.Service, pool *pgxpool.Pool, byRole map[access.Role]access.Principal) (*demoReply, error) {
+// services to a signed, published reply, as each role would.
+func answerDemoPetition(ctx context.Context, pets *petitions.Service, reps *replies.Service, pool *pgxpool.Pool, byRole map[access.Role]access.Principal) (*demoReply, error) {
 	m := audit.Meta{RequestID: "seed-demo"}
-	rc, err := svc.Submit(ctx, m, access.Principal{Kind: access.Anonymous}, "", petition.Submission{
+	rc, err := pets.Submit(ctx, m, access.Principal{Kind: access.Anonymous}, "", petition.Submission{
 		Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung", Email: "nhung@example.vn",
 			Address: "phường Điện Biên, quận Ba Đình, Hà Nội"},
 		Title:    "Thời hạn chứng thực bản sao từ bản chính",
@@ -155,11 +160,11 @@ func answerDemoPetition(ctx context.Context, svc *desk.Service, pool *pgxpool.Po
 	}
 	official := byRole[access.Official]
 	for _, t := range []petition.Transition{petition.Accept, petition.Start} {
-		if err := svc.Transition(ctx, m, official, pid, t, desk.TransitionInput{}); err != nil {
+		if err := reps.Transition(ctx, m, official, pid, t, petitions.TransitionInput{}); err != nil {
 			return nil, err
 		}
 	}
-	r, err := svc.DraftReply(ctx, m, official, pid, reply.Content{
+	r, err := reps.DraftReply(ctx, m, official, pid, reply.Content{
 		Summary: "Bộ phận một cửa hẹn 03 ngày để chứng thực bản sao từ bản chính",
 		Answer: "Theo quy định, yêu cầu chứng thực bản sao từ bản chính được tiếp nhận trước 15 giờ thì phải trả kết quả ngay trong ngày; trường hợp tiếp nhận sau 15 giờ thì trả kết quả trong ngày làm việc tiếp theo.\n" +
 			"Sở Tư pháp đã chấn chỉnh bộ phận một cửa và đề nghị bà liên hệ lại để được giải quyết đúng thời hạn.",
@@ -169,14 +174,14 @@ func answerDemoPetition(ctx context.Context, svc *desk.Service, pool *pgxpool.Po
 	if err != nil {
 		return nil, err
 	}
-	if _, err := svc.ReviewReply(ctx, m, byRole[access.Reviewer], r.ID, true, ""); err != nil {
+	if _, err := reps.ReviewReply(ctx, m, byRole[access.Reviewer], r.ID, true, ""); err != nil {
 		return nil, err
 	}
-	signed, err := svc.SignReply(ctx, m, byRole[access.Signer], r.ID)
+	signed, err := reps.SignReply(ctx, m, byRole[access.Signer], r.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.Transition(ctx, m, official, pid, petition.Publish, desk.TransitionInput{}); err != nil {
+	if err := reps.Transition(ctx, m, official, pid, petition.Publish, petitions.TransitionInput{}); err != nil {
 		return nil, err
 	}
 	return &demoReply{ReplyID: signed.ID, TrackingCode: rc.TrackingCode, LookupSecret: rc.LookupSecret,

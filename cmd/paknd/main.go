@@ -23,12 +23,13 @@ import (
 	"pakn/internal/config"
 	"pakn/internal/credential"
 	"pakn/internal/deadline"
-	"pakn/internal/desk"
 	"pakn/internal/guard"
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
+	"pakn/internal/petitions"
 	"pakn/internal/postgres"
 	"pakn/internal/register"
+	"pakn/internal/replies"
 	"pakn/internal/signing"
 	"pakn/internal/store"
 	"pakn/internal/vault"
@@ -179,15 +180,19 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := desk.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
+	docs := replies.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
 	if cfg.TSAURL != "" {
 		if m.relay, err = signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, m.log); err != nil {
 			return nil, err
 		}
 		docs.TSAURL = m.relay.URL()
 	}
-	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
-		Guard: g, Keys: vc, SignPDF: signing.SignPDF, Docs: docs, QueueBytes: cfg.IntakeQueueBytes})
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+		Guard: g, QueueBytes: cfg.IntakeQueueBytes})
+	if err != nil {
+		return nil, err
+	}
+	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Docs: docs})
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +204,8 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 			"vault":    vc.Ready,
 		},
 		Identity:       ids,
-		Desk:           dk,
+		Petitions:      pets,
+		Replies:        reps,
 		Register:       reg,
 		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g},
 		Guard:          g,

@@ -14,7 +14,7 @@ import (
 var (
 	domain = []string{"access", "agency", "apperr", "audit", "credential", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "verify"}
 	// services may import the domain.
-	services = []string{"auditlog", "desk", "guard", "identity", "register"}
+	services = []string{"auditlog", "guard", "identity", "petitions", "register", "replies"}
 	// adapters may import the domain and their own driver; httpapi also the services.
 	adapters = map[string][]string{
 		"config":   nil,
@@ -23,7 +23,7 @@ var (
 		"signing":  {"github.com/digitorus/"},
 		"vault":    {"github.com/hashicorp/vault/api"},
 	}
-	helpers  = []string{"architecture", "pdftest", "pgtest", "testclock", "vaulttest", "verifytest"}
+	helpers  = []string{"architecture", "pdftest", "pgtest", "servicetest", "testclock", "vaulttest", "verifytest"}
 	commands = []string{"cmd/pakn", "cmd/paknd"}
 	// forbidden for the domain and the services, whatever else they import.
 	forbidden = []string{"net/http", "github.com/jackc/", "github.com/hashicorp/", "github.com/go-chi/"}

@@ -23,13 +23,14 @@ import (
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
 	"pakn/internal/credential"
-	"pakn/internal/desk"
 	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
+	"pakn/internal/petitions"
 	"pakn/internal/pgtest"
 	"pakn/internal/postgres"
 	"pakn/internal/register"
+	"pakn/internal/replies"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
@@ -41,21 +42,22 @@ var apiHasher = credential.NewPasswordHasher(credential.DefaultArgon2, 4)
 
 // stack is a real API over a real database and Vault.
 type stack struct {
-	t        testing.TB
-	db       *pgtest.DB
-	ids      *identity.Service
-	box      *vault.TransitBox
-	desk     *desk.Service
-	api      *Server
-	srv      *httptest.Server
-	logs     *bytes.Buffer
-	byRole   map[access.Role]*credential.Account
-	victim   *credential.Account // an account of the same agency that admins act on
-	foreign  *credential.Account // an account of another agency
-	vault    *vaulttest.Server
-	certs    string           // the bootstrapped CA chain's folder
-	deps     Deps             // what api was built with
-	verifier *verify.Verifier // the desk's
+	t         testing.TB
+	db        *pgtest.DB
+	ids       *identity.Service
+	box       *vault.TransitBox
+	petitions *petitions.Service
+	replies   *replies.Service
+	api       *Server
+	srv       *httptest.Server
+	logs      *bytes.Buffer
+	byRole    map[access.Role]*credential.Account
+	victim    *credential.Account // an account of the same agency that admins act on
+	foreign   *credential.Account // an account of another agency
+	vault     *vaulttest.Server
+	certs     string           // the bootstrapped CA chain's folder
+	deps      Deps             // what api was built with
+	verifier  *verify.Verifier // the desk's
 }
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
@@ -88,8 +90,12 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dk, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: g,
-		Keys: vc, SignPDF: signing.SignPDF, Docs: desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
+		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +104,14 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g}, Guard: g, Desk: dk, Register: reg,
+		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g}, Guard: g, Petitions: pets, Replies: reps, Register: reg,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	}
 	api := New(deps)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, ids: ids, box: box, desk: dk, api: api, srv: srv, logs: logs, byRole: map[access.Role]*credential.Account{},
+	s := &stack{t: t, db: db, ids: ids, box: box, petitions: pets, replies: reps, api: api, srv: srv, logs: logs, byRole: map[access.Role]*credential.Account{},
 		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps, verifier: verifier}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
@@ -312,7 +318,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 	}
 	_, tokenSecret := s.token(access.AuditRead, access.AgencyRead)
 	pet, att := s.petition()
-	draftReply, signedReply, _ := s.replies()
+	draftReply, signedReply, _ := s.seedReplies()
 	who := []string{"anonymous", "token"}
 	for _, r := range access.AllRoles {
 		who = append(who, string(r))
@@ -646,8 +652,8 @@ func (s *stack) petition() (id, attachment string) {
 		Body:       "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng trên địa bàn.",
 		Category:   petition.CatRegulation,
 	}
-	r, err := s.desk.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub,
-		[]desk.FileIn{{Name: "ảnh.png", Content: bytes.NewReader([]byte("\x89PNG\r\n\x1a\n image"))}})
+	r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub,
+		[]petitions.FileIn{{Name: "ảnh.png", Content: bytes.NewReader([]byte("\x89PNG\r\n\x1a\n image"))}})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -681,10 +687,10 @@ func principal(a *credential.Account) access.Principal {
 	return access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 }
 
-// replies creates, through the desk, a petition with a draft reply and a
+// seedReplies creates, through the services, a petition with a draft reply and a
 // petition whose reply is signed and published; it returns both replies'
 // ids and the second petition's receipt.
-func (s *stack) replies() (draft, published string, rc *desk.Receipt) {
+func (s *stack) seedReplies() (draft, published string, rc *petitions.Receipt) {
 	s.t.Helper()
 	ctx := context.Background()
 	s.provisionSigner(s.byRole[access.Signer])
@@ -696,7 +702,7 @@ func (s *stack) replies() (draft, published string, rc *desk.Receipt) {
 		sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung",
 			Email: "nhung@example.vn", Address: "phường Điện Biên, quận Ba Đình"},
 			Title: "Phí trông giữ xe đạp điện", Body: "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng.", Category: petition.CatRegulation}
-		r, err := s.desk.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
+		r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -705,24 +711,24 @@ func (s *stack) replies() (draft, published string, rc *desk.Receipt) {
 			s.t.Fatal(err)
 		}
 		for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
-			if err := s.desk.Transition(ctx, audit.Meta{}, official, pid, tr, desk.TransitionInput{}); err != nil {
+			if err := s.replies.Transition(ctx, audit.Meta{}, official, pid, tr, petitions.TransitionInput{}); err != nil {
 				s.t.Fatal(err)
 			}
 		}
-		d, err := s.desk.DraftReply(ctx, audit.Meta{}, official, pid, content, "")
+		d, err := s.replies.DraftReply(ctx, audit.Meta{}, official, pid, content, "")
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		ids[i] = d.ID
 		if i == 1 {
 			rc = r
-			if _, err := s.desk.ReviewReply(ctx, audit.Meta{}, reviewer, d.ID, true, ""); err != nil {
+			if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, reviewer, d.ID, true, ""); err != nil {
 				s.t.Fatal(err)
 			}
-			if _, err := s.desk.SignReply(ctx, audit.Meta{}, signer, d.ID); err != nil {
+			if _, err := s.replies.SignReply(ctx, audit.Meta{}, signer, d.ID); err != nil {
 				s.t.Fatal(err)
 			}
-			if err := s.desk.Transition(ctx, audit.Meta{}, official, pid, petition.Publish, desk.TransitionInput{}); err != nil {
+			if err := s.replies.Transition(ctx, audit.Meta{}, official, pid, petition.Publish, petitions.TransitionInput{}); err != nil {
 				s.t.Fatal(err)
 			}
 		}

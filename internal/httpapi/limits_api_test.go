@@ -113,7 +113,7 @@ func TestIPv6ClientRotatingInsideA64IsOneClient(t *testing.T) {
 // the two still upload.
 func TestSlowUploadsDoNotHoldVerifications(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 
 	attacker := clientFrom("127.0.0.3")
@@ -276,7 +276,7 @@ func TestSubmissionBounds(t *testing.T) {
 // freed) after a few seconds, so a stalled client holds nothing for long.
 func TestUploadBudgetReservesAndCutsStalledUploads(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000, UploadBytes: 30 << 20})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 	answers := make(chan stalledAnswer, 2)
 	first := stall(clientFrom("127.0.3.10"), s.srv.URL+"/api/v1/verifications", "application/pdf", verify.MaxSize, "%PDF-1.7\n", answers)
@@ -336,7 +336,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // verification is still answered at once.
 func TestUploadsHoldNoVerificationPlace(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 	n := MaxConcurrentVerifications + 2
 	var uploads []*stalled
@@ -390,7 +390,7 @@ func TestVerificationRateWeighsSize(t *testing.T) {
 	}
 	// One count for the API and the page.
 	shared := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2})
-	_, signedID, _ := shared.replies()
+	_, signedID, _ := shared.seedReplies()
 	b := clientFrom("127.0.6.2")
 	do := func(path string) int {
 		body, ct := fileForm(t, "file", []byte("%PDF-1.7 small"))

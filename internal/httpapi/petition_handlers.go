@@ -15,9 +15,9 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/deadline"
-	"pakn/internal/desk"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
+	"pakn/internal/petitions"
 	"pakn/internal/quota"
 	"pakn/internal/reply"
 	"pakn/internal/spool"
@@ -62,7 +62,7 @@ func (c *dailyCounter) Read(p []byte) (int, error) {
 // streamed through its own limit into the spool (never held whole in
 // memory). When daily is not nil, attachment bytes count against the
 // client's daily volume. The caller closes the files' contents.
-func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.Submission, []desk.FileIn, error) {
+func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.Submission, []petitions.FileIn, error) {
 	var sub petition.Submission
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -113,7 +113,7 @@ func (s *Server) readSubmission(r *http.Request, daily *dailyCounter) (petition.
 type submissionForm struct {
 	sub         petition.Submission
 	gotPetition bool
-	files       []desk.FileIn
+	files       []petitions.FileIn
 }
 
 // readError is err as it is answered: as it is when it is already an
@@ -169,12 +169,12 @@ func (s *Server) attachment(f *submissionForm, part *multipart.Part, daily *dail
 	case err != nil:
 		return readError(err, "read attachment", msg.FileUnreadable)
 	}
-	f.files = append(f.files, desk.FileIn{Name: part.FileName(), Content: c})
+	f.files = append(f.files, petitions.FileIn{Name: part.FileName(), Content: c})
 	return nil
 }
 
 // closeFiles frees the spooled files of a submission.
-func closeFiles(files []desk.FileIn) {
+func closeFiles(files []petitions.FileIn) {
 	for _, f := range files {
 		if c, ok := f.Content.(io.Closer); ok {
 			c.Close()
@@ -214,8 +214,8 @@ func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	defer closeFiles(files) // after Submit: the desk is done with them when it returns
-	rc, err := s.desk.Submit(r.Context(), s.meta(r), authnOf(r.Context()).Principal, r.Header.Get("Idempotency-Key"), sub, files)
+	defer closeFiles(files) // after Submit: the service is done with them when it returns
+	rc, err := s.petitions.Submit(r.Context(), s.meta(r), authnOf(r.Context()).Principal, r.Header.Get("Idempotency-Key"), sub, files)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -240,7 +240,7 @@ func (s *Server) lookupPetition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	v, err := s.desk.Lookup(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	v, err := s.petitions.Lookup(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -254,12 +254,12 @@ func (s *Server) reopenPetition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	s.noContent(w, r, s.desk.Reopen(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret, in.Reason))
+	s.noContent(w, r, s.petitions.Reopen(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret, in.Reason))
 }
 
 func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lq := desk.ListQuery{State: petition.State(q.Get("state")), Category: petition.Category(q.Get("category")), Query: q.Get("q")}
+	lq := petitions.ListQuery{State: petition.State(q.Get("state")), Category: petition.Category(q.Get("category")), Query: q.Get("q")}
 	var errs []error
 	boolean := func(name string) bool {
 		v := q.Get(name)
@@ -288,7 +288,7 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	list, total, err := s.desk.List(r.Context(), s.meta(r), authnOf(r.Context()).Principal, lq)
+	list, total, err := s.petitions.List(r.Context(), s.meta(r), authnOf(r.Context()).Principal, lq)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -297,7 +297,7 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getPetition(w http.ResponseWriter, r *http.Request) {
-	d, err := s.desk.Get(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	d, err := s.petitions.Get(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -306,7 +306,7 @@ func (s *Server) getPetition(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
-	info, content, err := s.desk.Attachment(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), chi.URLParam(r, "attachment"))
+	info, content, err := s.petitions.Attachment(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), chi.URLParam(r, "attachment"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -341,8 +341,8 @@ func (s *Server) transitionPetition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, apperr.New(apperr.Invalid, msg.OnlyPetitionerReopens))
 		return
 	}
-	s.noContent(w, r, s.desk.Transition(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), t,
-		desk.TransitionInput{Agency: in.Agency, Category: petition.Category(in.Category), Reason: petition.RejectReason(in.Reason),
+	s.noContent(w, r, s.replies.Transition(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), t,
+		petitions.TransitionInput{Agency: in.Agency, Category: petition.Category(in.Category), Reason: petition.RejectReason(in.Reason),
 			DuplicateOf: in.DuplicateOf, Note: in.Note, Reply: in.Reply}))
 }
 
@@ -354,11 +354,11 @@ func (s *Server) postUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	s.noContent(w, r, s.desk.PostUpdate(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Message))
+	s.noContent(w, r, s.petitions.PostUpdate(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Message))
 }
 
 func (s *Server) deadlineReport(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.desk.DueReport(r.Context(), s.meta(r), authnOf(r.Context()).Principal)
+	rep, err := s.petitions.DueReport(r.Context(), s.meta(r), authnOf(r.Context()).Principal)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -390,6 +390,6 @@ func (s *Server) holidays(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	cal := s.desk.Calendar()
+	cal := s.petitions.Calendar()
 	writeJSON(w, http.StatusOK, map[string]any{"year": y, "calendar_version": cal.Version(), "days_off": cal.Holidays(int(y))})
 }

@@ -33,7 +33,7 @@ func (s *stack) rootCA() *x509.Certificate { return s.caCert(vault.RootCAFile) }
 
 func TestReplyOverHTTP(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000})
-	draftID, signedID, rc := s.replies()
+	draftID, signedID, rc := s.seedReplies()
 	official, reviewer, signer := s.session(s.byRole[access.Official]), s.session(s.byRole[access.Reviewer]), s.session(s.byRole[access.Signer])
 
 	// Review and sign the draft over HTTP; signing twice gives one document.
@@ -87,7 +87,7 @@ func TestReplyOverHTTP(t *testing.T) {
 
 func TestSignWithVaultSealedAnswers503(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000})
-	draftID, _, _ := s.replies()
+	draftID, _, _ := s.seedReplies()
 	resp, body := s.do(request{method: "POST", path: "/api/v1/replies/" + draftID + "/approve", body: "{}", cookie: s.session(s.byRole[access.Reviewer])})
 	if resp.StatusCode != 200 {
 		t.Fatalf("approve: %d %s", resp.StatusCode, body)

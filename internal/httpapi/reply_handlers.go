@@ -21,7 +21,7 @@ func (s *Server) draftReply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	out, err := s.desk.DraftReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Content, in.Supersedes)
+	out, err := s.replies.DraftReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), in.Content, in.Supersedes)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -30,7 +30,7 @@ func (s *Server) draftReply(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listReplies(w http.ResponseWriter, r *http.Request) {
-	out, err := s.desk.Replies(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	out, err := s.replies.Replies(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) listReplies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getReply(w http.ResponseWriter, r *http.Request) {
-	out, err := s.desk.Reply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	out, err := s.replies.Reply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) reviewReply(approve bool) http.HandlerFunc {
 			writeError(w, r, s.log, err)
 			return
 		}
-		out, err := s.desk.ReviewReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), approve, in.Note)
+		out, err := s.replies.ReviewReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), approve, in.Note)
 		if err != nil {
 			writeError(w, r, s.log, err)
 			return
@@ -68,7 +68,7 @@ func (s *Server) reviewReply(approve bool) http.HandlerFunc {
 // signReply signs an approved reply; signing a signed reply answers the
 // same document again.
 func (s *Server) signReply(w http.ResponseWriter, r *http.Request) {
-	out, err := s.desk.SignReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	out, err := s.replies.SignReply(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -88,7 +88,7 @@ func writePDF(w http.ResponseWriter, rp *reply.Reply, data []byte, cache string)
 }
 
 func (s *Server) replyPDF(w http.ResponseWriter, r *http.Request) {
-	rp, data, err := s.desk.ReplyPDF(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	rp, data, err := s.replies.ReplyPDF(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -104,7 +104,7 @@ func (s *Server) petitionerReplyPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	rp, data, err := s.desk.PetitionerReplyPDF(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	rp, data, err := s.replies.PetitionerReplyPDF(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -114,7 +114,7 @@ func (s *Server) petitionerReplyPDF(w http.ResponseWriter, r *http.Request) {
 
 // publishedReplyPDF serves a reply from the public register.
 func (s *Server) publishedReplyPDF(w http.ResponseWriter, r *http.Request) {
-	rp, data, err := s.desk.PublishedReply(r.Context(), chi.URLParam(r, "id"))
+	rp, data, err := s.replies.PublishedReply(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

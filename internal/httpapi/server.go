@@ -20,12 +20,13 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/auditlog"
-	"pakn/internal/desk"
 	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/msg"
+	"pakn/internal/petitions"
 	"pakn/internal/quota"
 	"pakn/internal/register"
+	"pakn/internal/replies"
 	"pakn/internal/spool"
 )
 
@@ -85,7 +86,8 @@ type Deps struct {
 	AuditLog       *auditlog.Service
 	Agencies       func(context.Context) ([]agency.Agency, error)
 	Guard          *guard.Guard // the access policy, for what the API itself serves (agencies)
-	Desk           *desk.Service
+	Petitions      *petitions.Service
+	Replies        *replies.Service // every transition goes through it (see replies.Service.Transition)
 	Register       *register.Service
 	Clients        *audit.ClientHasher // keyed hashes of client addresses for the audit log
 	TrustedProxies []netip.Prefix      // peers whose X-Forwarded-For is believed
@@ -106,20 +108,21 @@ type Deps struct {
 
 // Server is pakn's HTTP API.
 type Server struct {
-	log      *slog.Logger
-	metrics  *metrics
-	router   chi.Router
-	identity *identity.Service
-	auditlog *auditlog.Service
-	guard    *guard.Guard
-	desk     *desk.Service
-	register *register.Service
-	now      func() time.Time
-	agencies func(context.Context) ([]agency.Agency, error)
-	clients  *audit.ClientHasher
-	trusted  []netip.Prefix
-	limits   Limits
-	ready    readiness
+	log       *slog.Logger
+	metrics   *metrics
+	router    chi.Router
+	identity  *identity.Service
+	auditlog  *auditlog.Service
+	guard     *guard.Guard
+	petitions *petitions.Service
+	replies   *replies.Service
+	register  *register.Service
+	now       func() time.Time
+	agencies  func(context.Context) ([]agency.Agency, error)
+	clients   *audit.ClientHasher
+	trusted   []netip.Prefix
+	limits    Limits
+	ready     readiness
 
 	spool       *spool.Spool
 	uploads     quota.Budget  // bytes of request bodies reserved and not yet freed
@@ -145,7 +148,7 @@ const MaxConcurrentVerifications = 16
 // New builds the HTTP API.
 func New(d Deps) *Server {
 	l := d.Limits.withDefaults()
-	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, guard: d.Guard, desk: d.Desk, register: d.Register,
+	s := &Server{log: d.Log, metrics: newMetrics(), identity: d.Identity, auditlog: d.AuditLog, guard: d.Guard, petitions: d.Petitions, replies: d.Replies, register: d.Register,
 		now: time.Now, agencies: d.Agencies, clients: d.Clients, trusted: d.TrustedProxies, limits: l,
 		ready:       readiness{checks: d.Ready, ttl: d.ReadyCache},
 		spool:       &spool.Spool{Dir: d.SpoolDir},
@@ -185,16 +188,18 @@ func New(d Deps) *Server {
 			return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))
 		}
 		submitLimit := s.anonymousOnly(s.rateLimit(l.Submit))
-		if s.desk != nil {
+		if s.register != nil {
 			// Where a reply's QR code leads, and its upload form.
 			r.With(s.authenticate, public, limit).Get("/verify/{id}", s.verifyReplyPage)
 			r.With(s.authenticate, verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verify/{id}", s.verifyReplyUpload)
 		}
 		r.Route("/api/v1", func(r chi.Router) {
 			r.Use(s.authenticate)
-			if s.desk != nil {
-				// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
+			// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
+			if s.petitions != nil {
 				r.With(public, submitLimit, s.limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+			}
+			if s.register != nil {
 				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
 			}
 			r.Group(func(r chi.Router) {
@@ -237,7 +242,7 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/audit/verify", s.auditVerify)
 	r.Get("/audit/export", s.auditExport)
 
-	if s.desk == nil {
+	if s.petitions == nil || s.replies == nil {
 		return
 	}
 	r.With(secret).Post("/petitions/lookup", s.lookupPetition)

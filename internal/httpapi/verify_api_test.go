@@ -40,10 +40,10 @@ func (s *stack) issuingCA() *x509.Certificate { return s.caCert(vault.IssuingCAF
 func (s *stack) corpus(draftID, signedID string) (verifytest.Corpus, map[string][]byte) {
 	s.t.Helper()
 	ctx := context.Background()
-	if _, err := s.desk.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), draftID, true, ""); err != nil {
+	if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), draftID, true, ""); err != nil {
 		s.t.Fatal(err)
 	}
-	if _, err := s.desk.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), draftID); err != nil {
+	if _, err := s.replies.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), draftID); err != nil {
 		s.t.Fatal(err)
 	}
 	g, err := s.db.Stores(nil).Replies.ActiveSigner(ctx, s.byRole[access.Signer].ID)
@@ -86,7 +86,7 @@ func fileForm(t *testing.T, field string, doc []byte) (string, string) {
 
 func TestVerificationEndpoint(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 
 	resp, rep := s.verify(genuine)
@@ -135,7 +135,7 @@ func TestVerificationEndpoint(t *testing.T) {
 
 func TestVerificationSupersededAndRevoked(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 	ctx := context.Background()
 	official := principal(s.byRole[access.Official])
@@ -143,16 +143,16 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 	if err := s.db.Pool.QueryRow(ctx, "SELECT petition_id FROM replies WHERE id = $1", signedID).Scan(&pid); err != nil {
 		t.Fatal(err)
 	}
-	corr, err := s.desk.DraftReply(ctx, audit.Meta{}, official, pid, reply.Content{Summary: "Mức phí trông giữ xe đạp điện chưa hợp lý",
+	corr, err := s.replies.DraftReply(ctx, audit.Meta{}, official, pid, reply.Content{Summary: "Mức phí trông giữ xe đạp điện chưa hợp lý",
 		Answer: "Đính chính: mức phí áp dụng từ ngày 01/01/2027.", LegalBasis: []reply.LegalRef{{Document: "Nghị quyết số 44/2025/NQ-HĐND"}},
 		Outcome: reply.Explained}, signedID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.desk.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), corr.ID, true, ""); err != nil {
+	if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), corr.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.desk.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), corr.ID); err != nil {
+	if _, err := s.replies.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), corr.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, rep := s.verify(genuine)
@@ -186,7 +186,7 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 
 func TestHostileCorpusOverHTTP(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	draftID, signedID, _ := s.replies()
+	draftID, signedID, _ := s.seedReplies()
 	c, corpus := s.corpus(draftID, signedID)
 	for name, doc := range corpus {
 		resp, rep := s.verify(doc)
@@ -267,7 +267,7 @@ func TestVerificationIsRateLimited(t *testing.T) {
 
 func TestVerifyPage(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, rc := s.replies()
+	_, signedID, rc := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 	resp, page := s.do(request{method: "GET", path: "/verify/" + signedID})
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {

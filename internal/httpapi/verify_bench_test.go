@@ -32,7 +32,7 @@ import (
 func BenchmarkVerification(b *testing.B) {
 	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
 	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	doc := s.signedPDF(signedID)
 	roots, inter, err := verify.LoadAnchors(s.certs, false)
 	if err != nil {
@@ -136,7 +136,7 @@ func genuineLoad(b *testing.B, url string, doc []byte) {
 // rate as a share of the undisturbed one (target: at least 80 %).
 func BenchmarkVerificationUnderAttack(b *testing.B) {
 	s := newStack(b, Limits{})
-	_, signedID, _ := s.replies()
+	_, signedID, _ := s.seedReplies()
 	doc := s.signedPDF(signedID)
 	makers := verifytest.Crafted(verify.MaxSize - 1024)
 	var hostile [][]byte

@@ -82,6 +82,16 @@ func Next(s State, t Transition) (State, bool) {
 	return e.to, true
 }
 
+// ReplyStep reports whether t is one of the reply's steps (drafting,
+// review and signing), which internal/replies takes.
+func ReplyStep(t Transition) bool {
+	switch t {
+	case DraftReply, ApproveReply, SendBack, SignReply:
+		return true
+	}
+	return false
+}
+
 // PublicUpdate reports whether t is a public status update (which restarts
 // the 20-working-day clock). A transfer is not: it must not reset the deadline.
 func PublicUpdate(t Transition) bool {

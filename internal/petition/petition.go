@@ -6,6 +6,8 @@
 package petition
 
 import (
+	"crypto/rand"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"pakn/internal/apperr"
 	"pakn/internal/msg"
 
 	"golang.org/x/text/unicode/norm"
@@ -290,3 +293,37 @@ var foldTable = func() map[rune]rune {
 
 // ReopenWindow is how long after closing a petitioner may reopen, once.
 const ReopenWindow = 30 * 24 * time.Hour
+
+// Invalid is the Invalid error listing the field problems fes.
+func Invalid(fes ...FieldError) error {
+	return FieldsError(apperr.Invalid, msg.InvalidFields, fes)
+}
+
+// FieldsError is the error of code with message k listing the field
+// problems fes.
+func FieldsError(code apperr.Code, k msg.Key, fes []FieldError, args ...any) error {
+	e := apperr.New(code, k, args...)
+	for _, f := range fes {
+		e.Fields = append(e.Fields, apperr.Field{Field: f.Field, VI: f.VI, EN: f.EN})
+	}
+	return e
+}
+
+// NewID returns a version 7 UUID (RFC 9562): 48 bits of Unix milliseconds
+// then 74 random bits. Being time-ordered, new petitions are appended to the
+// end of the primary-key index instead of written all over it. Petition ids
+// are internal (the public sees tracking codes), so the time they carry
+// reveals nothing the received_at column does not.
+func NewID(now time.Time) (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b[6:]); err != nil {
+		return "", err
+	}
+	ms := uint64(now.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}

@@ -1,4 +1,4 @@
-package desk_test
+package petitions_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // intake sees them. `make bench` prints it beside pgbench's insert-only rate
 // with as many clients on the same server, in the same run.
 func BenchmarkSubmit(b *testing.B) {
-	e := newEnvTB(b)
+	e := newEnv(b)
 	ctx := context.Background()
 	clients := 64
 	if v, err := strconv.Atoi(os.Getenv("PAKN_BENCH_CLIENTS")); err == nil && v > 0 {
@@ -25,7 +25,7 @@ func BenchmarkSubmit(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), nil); err != nil {
+			if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), nil); err != nil {
 				b.Error(err)
 				return
 			}

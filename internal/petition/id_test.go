@@ -1,15 +1,15 @@
-package desk
+package petition
 
 import (
 	"testing"
 	"time"
 )
 
-func TestNewUUIDIsVersion7AndOrdered(t *testing.T) {
+func TestNewIDIsVersion7AndOrdered(t *testing.T) {
 	base := time.Date(2026, 11, 29, 1, 2, 3, 0, time.UTC)
 	prev := ""
 	for i := 0; i < 100; i++ {
-		id, err := newUUID(base.Add(time.Duration(i) * time.Millisecond))
+		id, err := NewID(base.Add(time.Duration(i) * time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package desk_test
+package petitions_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
-	"pakn/internal/desk"
+	"pakn/internal/petitions"
 )
 
 // gate is attachment content whose third pass waits until it is opened:
@@ -54,7 +54,7 @@ func holdScans(t *testing.T, e *env, n int) ([]*gate, *sync.WaitGroup) {
 		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
 		gates = append(gates, g)
 		wg.Go(func() {
-			if _, err := e.svc.Submit(context.Background(), e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
+			if _, err := e.Petitions.Submit(context.Background(), e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
 				t.Errorf("held submission: %v", err)
 			}
 		})
@@ -66,9 +66,9 @@ func holdScans(t *testing.T, e *env, n int) ([]*gate, *sync.WaitGroup) {
 // waitQueued waits until at least n bytes are admitted to the intake.
 func waitQueued(t *testing.T, e *env, n int64) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); e.svc.Queued() < n; {
+	for deadline := time.Now().Add(30 * time.Second); e.Petitions.Queued() < n; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d bytes admitted after 30 s, want %d", e.svc.Queued(), n)
+			t.Fatalf("%d bytes admitted after 30 s, want %d", e.Petitions.Queued(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -77,7 +77,7 @@ func waitQueued(t *testing.T, e *env, n int64) {
 func countPetitions(t *testing.T, e *env) int {
 	t.Helper()
 	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM petitions").Scan(&n); err != nil {
+	if err := e.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM petitions").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -88,7 +88,7 @@ func countPetitions(t *testing.T, e *env) int {
 // of it is stored; once the queue drains, submissions are taken again.
 func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	const bound = 3 << 20
-	e := newEnv(t, func(c *desk.Config) { c.QueueBytes = bound })
+	e := newEnv(t, func(c *petitions.Config) { c.QueueBytes = bound })
 	ctx := context.Background()
 	anon := access.Principal{Kind: access.Anonymous}
 	scan := func() []byte { return append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...) }
@@ -100,13 +100,13 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	// turns that into a failure rather than a hang).
 	third, cancelThird := context.WithTimeout(ctx, 20*time.Second)
 	defer cancelThird()
-	_, err := e.svc.Submit(third, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
+	_, err := e.Petitions.Submit(third, e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
 	ae := wantCode(t, err, apperr.Unavailable)
 	if ae.RetryAfter <= 0 {
 		t.Fatal("no Retry-After")
 	}
 	// A small one still fits.
-	if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), nil); err != nil {
+	if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), nil); err != nil {
 		t.Fatalf("small submission beside a full queue of files: %v", err)
 	}
 	for _, g := range gates {
@@ -116,10 +116,10 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	if n := countPetitions(t, e); n != 3 {
 		t.Fatalf("%d petitions stored, want 3 (two scans, one small; the refused one not)", n)
 	}
-	if q := e.svc.Queued(); q != 0 {
+	if q := e.Petitions.Queued(); q != 0 {
 		t.Fatalf("%d bytes still counted after every submission ended", q)
 	}
-	if _, err := e.svc.Submit(ctx, e.m, anon, "", submission(), []desk.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}}); err != nil {
+	if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}}); err != nil {
 		t.Fatalf("after the queue drained: %v", err)
 	}
 }
@@ -131,13 +131,13 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 	anon := access.Principal{Kind: access.Anonymous}
 	bg := context.Background()
 	// One submission first: the desk's caches are warm, so the ones below reach the intake.
-	if _, err := e.svc.Submit(bg, e.m, anon, "", submission(), nil); err != nil {
+	if _, err := e.Petitions.Submit(bg, e.M, anon, "", submission(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Group commit: the client is gone before its job's turn.
 	gone, cancel := context.WithCancel(bg)
 	cancel()
-	_, err := e.svc.Submit(gone, e.m, anon, "", submission(), nil)
+	_, err := e.Petitions.Submit(gone, e.M, anon, "", submission(), nil)
 	wantCode(t, err, apperr.Unavailable)
 
 	// Files: both writers busy with held scans; a third job's client leaves while it waits.
@@ -145,7 +145,7 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 	leaving, leave := context.WithCancel(bg)
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.svc.Submit(leaving, e.m, anon, "", submission(), []desk.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
+		_, err := e.Petitions.Submit(leaving, e.M, anon, "", submission(), []petitions.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
 		done <- err
 	}()
 	waitQueued(t, e, 2<<20+1) // the third job is admitted and waits
@@ -155,10 +155,10 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 		g.release()
 	}
 	wg.Wait()
-	for deadline := time.Now().Add(30 * time.Second); e.svc.Queued() > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); e.Petitions.Queued() > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if q := e.svc.Queued(); q != 0 {
+	if q := e.Petitions.Queued(); q != 0 {
 		t.Fatalf("%d bytes still queued", q)
 	}
 	// The first submission and the two held scans; neither job whose client left.
@@ -166,7 +166,7 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 		t.Fatalf("%d petitions, want 3: a job whose client went away was written", n)
 	}
 	var events int
-	if err := e.db.Pool.QueryRow(bg, "SELECT count(*) FROM audit_events WHERE action = 'petition.submit'").Scan(&events); err != nil || events != 3 {
+	if err := e.DB.Pool.QueryRow(bg, "SELECT count(*) FROM audit_events WHERE action = 'petition.submit'").Scan(&events); err != nil || events != 3 {
 		t.Fatalf("%d submit events (%v), want 3", events, err)
 	}
 }

@@ -1,4 +1,4 @@
-package desk_test
+package replies_test
 
 import (
 	"context"
@@ -9,67 +9,29 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
-	"pakn/internal/desk"
-	"pakn/internal/guard"
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
+	"pakn/internal/petitions"
+	"pakn/internal/replies"
 	"pakn/internal/reply"
+	"pakn/internal/servicetest"
 	"pakn/internal/signing"
-	"pakn/internal/vault"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
 )
 
-// approved takes a new petition to an approved reply; it returns the
-// petition's id, the reply and the petitioner's receipt.
-func (e *env) approved(t *testing.T) (string, *reply.Reply, *desk.Receipt) {
-	t.Helper()
-	ctx := context.Background()
-	rc := e.submit(t, submission())
-	id := e.id(t, rc.TrackingCode)
-	official := staff("STP-HN", access.Official)
-	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
-		if err := e.svc.Transition(ctx, e.m, official, id, tr, desk.TransitionInput{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err = e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, true, ""); err != nil {
-		t.Fatal(err)
-	}
-	return id, r, rc
-}
-
-func (e *env) signer() access.Principal {
-	p := staff("STP-HN", access.Signer)
-	p.SteppedUp = e.clock.Now()
-	return p
-}
-
-func (e *env) count(t *testing.T, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestDraftValidationAndFourEyes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	id := e.id(t, e.submit(t, submission()).TrackingCode)
+	id := e.ID(t, e.Submit(t, submission()).TrackingCode)
 	official := staff("STP-HN", access.Official)
 	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
-		if err := e.svc.Transition(ctx, e.m, official, id, tr, desk.TransitionInput{}); err != nil {
+		if err := e.Replies.Transition(ctx, e.M, official, id, tr, petitions.TransitionInput{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	bad := reply.Content{Summary: "ngắn", Answer: "", Outcome: "maybe", LegalBasis: []reply.LegalRef{{Document: "x"}}}
-	ae := wantCode(t, func() error { _, err := e.svc.DraftReply(ctx, e.m, official, id, bad, ""); return err }(), apperr.Invalid)
+	ae := wantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, bad, ""); return err }(), apperr.Invalid)
 	fields := map[string]bool{}
 	for _, f := range ae.Fields {
 		fields[f.Field] = f.VI != "" && f.EN != ""
@@ -81,44 +43,44 @@ func TestDraftValidationAndFourEyes(t *testing.T) {
 	}
 	tr := *replyContent()
 	tr.Outcome = reply.Transferred
-	wantCode(t, func() error { _, err := e.svc.DraftReply(ctx, e.m, official, id, tr, ""); return err }(), apperr.Invalid)
+	wantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, tr, ""); return err }(), apperr.Invalid)
 
-	r, err := e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
+	r, err := e.Replies.DraftReply(ctx, e.M, official, id, *replyContent(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second open draft is refused; the drafter cannot approve their own reply.
-	_, err = e.svc.DraftReply(ctx, e.m, official, id, *replyContent(), "")
+	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *replyContent(), "")
 	wantCode(t, err, apperr.Conflict)
 	both := staff("STP-HN", access.Official, access.Reviewer)
-	_, err = e.svc.ReviewReply(ctx, e.m, both, r.ID, true, "")
+	_, err = e.Replies.ReviewReply(ctx, e.M, both, r.ID, true, "")
 	wantCode(t, err, apperr.Forbidden)
 	// Sent back with a comment; a new draft follows.
-	_, err = e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, false, "")
+	_, err = e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), r.ID, false, "")
 	wantCode(t, err, apperr.Invalid)
-	back, err := e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), r.ID, false, "Bổ sung căn cứ pháp lý")
+	back, err := e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), r.ID, false, "Bổ sung căn cứ pháp lý")
 	if err != nil || back.Status != reply.SentBack || back.ReviewComment != "Bổ sung căn cứ pháp lý" {
 		t.Fatalf("sent back: %+v %v", back, err)
 	}
 	// Another agency's staff see nothing.
-	_, err = e.svc.Reply(ctx, e.m, staff("SKHDT-HN", access.Official), r.ID)
+	_, err = e.Replies.Reply(ctx, e.M, staff("SKHDT-HN", access.Official), r.ID)
 	wantCode(t, err, apperr.NotFound)
 	// Signing needs an approved reply.
-	_, err = e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	wantCode(t, err, apperr.Conflict)
 }
 
 func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	id, r, rc := e.approved(t)
+	id, r, rc := e.Approved(t)
 
 	// Without a fresh TOTP code: step-up required.
 	notUp := staff("STP-HN", access.Signer)
-	_, err := e.svc.SignReply(ctx, e.m, notUp, r.ID)
+	_, err := e.Replies.SignReply(ctx, e.M, notUp, r.ID)
 	wantCode(t, err, apperr.StepUpRequired)
 
-	signed, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	signed, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,26 +89,26 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 		t.Fatalf("signed reply %+v %+v", signed, doc)
 	}
 	// Signing again gives the same document, not a second one.
-	again, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	again, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil || again.Document.SHA256 != doc.SHA256 {
 		t.Fatalf("second signing: %+v %v", again, err)
 	}
-	if n := e.count(t, "SELECT count(*) FROM signed_replies"); n != 1 {
+	if n := e.Count(t, "SELECT count(*) FROM signed_replies"); n != 1 {
 		t.Fatalf("%d signed documents, want 1", n)
 	}
-	d, _ := e.svc.Get(ctx, e.m, staff("STP-HN", access.Official), id)
+	d, _ := e.Petitions.Get(ctx, e.M, staff("STP-HN", access.Official), id)
 	if d.State != petition.ReplySigned {
 		t.Fatalf("petition %s after signing", d.State)
 	}
-	if n := e.count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND object_id = $1 AND details->>'sha256' = $2", r.ID, doc.SHA256); n != 1 {
+	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND object_id = $1 AND details->>'sha256' = $2", r.ID, doc.SHA256); n != 1 {
 		t.Fatalf("%d signing events", n)
 	}
 
-	_, pdf, err := e.svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := pdftest.RequireValid(t, pdf, e.root)
+	rep := pdftest.RequireValid(t, pdf, e.Root)
 	if !strings.Contains(rep, "Lê Hoàng Cường") {
 		t.Errorf("pdfsig does not name the signer:\n%s", rep)
 	}
@@ -166,24 +128,24 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	// The stored rows cannot change.
 	for _, sql := range []string{"UPDATE signed_replies SET number = 'x'", "DELETE FROM signed_replies",
 		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'"} {
-		if _, err := e.db.Pool.Exec(ctx, sql); err == nil {
+		if _, err := e.DB.Pool.Exec(ctx, sql); err == nil {
 			t.Errorf("%s succeeded", sql)
 		}
 	}
 
 	// The petitioner downloads it with code and secret; the public only once published.
-	_, got, err := e.svc.PetitionerReplyPDF(ctx, e.m, rc.TrackingCode, rc.LookupSecret)
+	_, got, err := e.Replies.PetitionerReplyPDF(ctx, e.M, rc.TrackingCode, rc.LookupSecret)
 	if err != nil || string(got) != string(pdf) {
 		t.Fatalf("petitioner download: %v", err)
 	}
-	_, _, err = e.svc.PetitionerReplyPDF(ctx, e.m, rc.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
+	_, _, err = e.Replies.PetitionerReplyPDF(ctx, e.M, rc.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
 	wantCode(t, err, apperr.NotFound)
-	_, _, err = e.svc.PublishedReply(ctx, r.ID)
+	_, _, err = e.Replies.PublishedReply(ctx, r.ID)
 	wantCode(t, err, apperr.NotFound)
-	if err := e.svc.Transition(ctx, e.m, staff("STP-HN", access.Official), id, petition.Publish, desk.TransitionInput{}); err != nil {
+	if err := e.Replies.Transition(ctx, e.M, staff("STP-HN", access.Official), id, petition.Publish, petitions.TransitionInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, got, err = e.svc.PublishedReply(ctx, r.ID); err != nil || string(got) != string(pdf) {
+	if _, got, err = e.Replies.PublishedReply(ctx, r.ID); err != nil || string(got) != string(pdf) {
 		t.Fatalf("public download: %v", err)
 	}
 }
@@ -191,52 +153,52 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 func TestCorrectionSupersedes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	id, r, _ := e.approved(t)
-	first, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	id, r, _ := e.Approved(t)
+	first, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	official := staff("STP-HN", access.Official)
 	c := replyContent()
 	c.Answer += "\nĐính chính: thời hạn là 03 ngày làm việc."
-	_, err = e.svc.DraftReply(ctx, e.m, official, id, *c, "")
+	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *c, "")
 	wantCode(t, err, apperr.Conflict) // a correction names what it corrects
-	corr, err := e.svc.DraftReply(ctx, e.m, official, id, *c, first.ID)
+	corr, err := e.Replies.DraftReply(ctx, e.M, official, id, *c, first.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ReviewReply(ctx, e.m, staff("STP-HN", access.Reviewer), corr.ID, true, ""); err != nil {
+	if _, err := e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), corr.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	second, err := e.svc.SignReply(ctx, e.m, e.signer(), corr.ID)
+	second, err := e.Replies.SignReply(ctx, e.M, e.Signer(), corr.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second.Document.Number != "2/STP-HN-PAKN" || second.Supersedes != first.ID {
 		t.Fatalf("correction %+v", second)
 	}
-	old, _ := e.svc.Reply(ctx, e.m, official, first.ID)
+	old, _ := e.Replies.Reply(ctx, e.M, official, first.ID)
 	if old.Document.SupersededBy != second.ID || old.Document.SHA256 != first.Document.SHA256 {
 		t.Fatalf("the first reply is not marked superseded: %+v", old.Document)
 	}
-	_, pdf, err := e.svc.ReplyPDF(ctx, e.m, official, second.ID)
+	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, official, second.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdftest.RequireValid(t, pdf, e.root)
+	pdftest.RequireValid(t, pdf, e.Root)
 	if text := pdftest.Text(t, pdf); !strings.Contains(text, "Văn bản này thay thế Văn bản số 1/STP-HN-PAKN") {
 		t.Errorf("the correction does not say what it replaces:\n%s", text)
 	}
 	// Both documents stay; the old one is still retrievable and valid.
-	_, oldPDF, err := e.svc.ReplyPDF(ctx, e.m, official, first.ID)
+	_, oldPDF, err := e.Replies.ReplyPDF(ctx, e.M, official, first.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdftest.RequireValid(t, oldPDF, e.root)
+	pdftest.RequireValid(t, oldPDF, e.Root)
 	// The superseded reply cannot be corrected again.
-	_, err = e.svc.DraftReply(ctx, e.m, official, id, *c, first.ID)
+	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *c, first.ID)
 	wantCode(t, err, apperr.Conflict)
-	if d, _ := e.svc.Get(ctx, e.m, official, id); d.State != petition.ReplySigned {
+	if d, _ := e.Petitions.Get(ctx, e.M, official, id); d.State != petition.ReplySigned {
 		t.Fatalf("a correction moved the petition to %s", d.State)
 	}
 }
@@ -244,26 +206,26 @@ func TestCorrectionSupersedes(t *testing.T) {
 func TestSigningSurvivesVaultOutages(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	id, r, _ := e.approved(t)
+	id, r, _ := e.Approved(t)
 	unchanged := func(stage string) {
 		t.Helper()
-		got, err := e.svc.Reply(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+		got, err := e.Replies.Reply(ctx, e.M, staff("STP-HN", access.Official), r.ID)
 		if err != nil || got.Status != reply.Approved || got.Document != nil {
 			t.Fatalf("%s: reply %+v %v", stage, got, err)
 		}
-		if d, _ := e.svc.Get(ctx, e.m, staff("STP-HN", access.Official), id); d.State != petition.ReplyApproved {
+		if d, _ := e.Petitions.Get(ctx, e.M, staff("STP-HN", access.Official), id); d.State != petition.ReplyApproved {
 			t.Fatalf("%s: petition %s", stage, d.State)
 		}
-		if n := e.count(t, "SELECT count(*) FROM signed_replies") + e.count(t, "SELECT count(*) FROM reply_numbers"); n != 0 {
+		if n := e.Count(t, "SELECT count(*) FROM signed_replies") + e.Count(t, "SELECT count(*) FROM reply_numbers"); n != 0 {
 			t.Fatalf("%s: something was written (%d rows)", stage, n)
 		}
 	}
 
 	// Sealed.
-	if _, err := e.vault.Root().Logical().Write("sys/seal", nil); err != nil {
+	if _, err := e.Vault.Root().Logical().Write("sys/seal", nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	_, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	ae := wantCode(t, err, apperr.Unavailable)
 	if m := ae.Message(); !strings.Contains(m, "thử lại") || !strings.Contains(m, "try again") {
 		t.Errorf("unclear message: %q", m)
@@ -271,25 +233,25 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 	unchanged("sealed")
 
 	// Unreachable.
-	e.vault.Stop()
-	_, err = e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	e.Vault.Stop()
+	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	wantCode(t, err, apperr.Unavailable)
 	unchanged("stopped")
-	if n := e.count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND outcome = 'failure'"); n < 1 {
+	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND outcome = 'failure'"); n < 1 {
 		t.Error("failed signing attempts are not audited")
 	}
 
 	// Back: the retry signs.
-	e.vault.Restart()
-	signed, err := e.svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	e.Vault.Restart()
+	signed, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if signed.Document.Number != "1/STP-HN-PAKN" {
 		t.Fatalf("number %s: failed attempts consumed numbers", signed.Document.Number)
 	}
-	_, pdf, _ := e.svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
-	pdftest.RequireValid(t, pdf, e.root)
+	_, pdf, _ := e.Replies.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
+	pdftest.RequireValid(t, pdf, e.Root)
 }
 
 // With a time-stamping authority configured, signatures carry its token
@@ -303,28 +265,25 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relay.Close()
-	st := e.db.Stores(e.clock.Now)
-	svc, err := desk.New(desk.Config{Stores: st, Box: vault.NewEnvelopeBox(e.vc, vault.PIIKey), Now: e.clock.Now, Keys: e.vc, SignPDF: signing.SignPDF,
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: e.clock.Now},
-		Docs:  desk.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: relay.URL()}})
+	svc, err := servicetest.NewReplies(e.Petitions, e.DB.Stores(e.Clock.Now), e.VC, e.Clock.Now, relay.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, r, _ := e.approved(t)
-	signed, err := svc.SignReply(ctx, e.m, e.signer(), r.ID)
+	_, r, _ := e.Approved(t)
+	signed, err := svc.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !signed.Document.Timestamped {
 		t.Fatal("the document is not marked time-stamped")
 	}
-	_, pdf, err := svc.ReplyPDF(ctx, e.m, staff("STP-HN", access.Official), r.ID)
+	_, pdf, err := svc.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdftest.RequireValid(t, pdf, e.root)
+	pdftest.RequireValid(t, pdf, e.Root)
 	roots := x509.NewCertPool()
-	roots.AddCert(e.root)
+	roots.AddCert(e.Root)
 	roots.AddCert(tsaPKI.Root)
 	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: vaultCRL{e}}).Verify(ctx, pdf)
 	if rep.Indication != verify.TotalPassed || rep.Signatures[0].TimestampTime == nil {
@@ -336,9 +295,18 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 type vaultCRL struct{ e *env }
 
 func (c vaultCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
-	b, err := c.e.vc.IssuingCRL(ctx)
+	b, err := c.e.VC.IssuingCRL(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return verify.ParseCRL(b)
+}
+
+// The replies service builds none of its collaborators: missing ones are
+// named.
+func TestNewNeedsItsCollaborators(t *testing.T) {
+	_, err := replies.New(replies.Config{})
+	if err == nil || err.Error() != "replies: Petitions, Stores.Agencies, Stores.Audit, Stores.Petitions, Stores.Replies, Stores.Tx required" {
+		t.Fatalf("New without collaborators: %v", err)
+	}
 }

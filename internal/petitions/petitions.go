@@ -1,15 +1,15 @@
-// Package desk is the petition desk service: it receives petitions
-// (idempotently, with attachments, personal data sealed by Vault), lets the
-// petitioner follow and reopen them with tracking code and secret, and lets
-// staff list, search, read and move them through their lifecycle on the
-// working-day calendar. Each action commits with its audit event; each
-// staff action passes the access policy.
-package desk
+// Package petitions is the petitions service, from receipt to closing: it
+// receives petitions (idempotently, with attachments, personal data sealed
+// by Vault), lets the petitioner follow and reopen them with tracking code
+// and secret, and lets staff list, search, read and move them through
+// their lifecycle on the working-day calendar. Each action commits with its
+// audit event; each staff action passes the access policy. A petition's
+// reply is internal/replies', which moves the petition through Advance.
+package petitions
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -36,7 +36,7 @@ type Sealer interface {
 	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
 }
 
-// Service is the petition desk.
+// Service is the petitions service.
 type Service struct {
 	tx       store.Tx
 	store    store.Petitions
@@ -49,10 +49,6 @@ type Service struct {
 	now      func() time.Time
 	intake   intake
 	agencies agencyCache
-	replies  store.Replies
-	keys     KeyRing
-	signPDF  PDFSigner
-	docs     Documents
 }
 
 // agencyCache keeps the agency codes for routing; the directory changes
@@ -86,15 +82,12 @@ func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, e
 
 // Config holds the Service's dependencies.
 type Config struct {
-	Stores   store.Set // Tx, Audit, Agencies, Petitions and Replies are used
+	Stores   store.Set // Tx, Audit, Agencies and Petitions are used
 	Box      Sealer
 	Calendar *deadline.Calendar
 	Routing  petition.Routing
 	Now      func() time.Time
 	Guard    *guard.Guard
-	Keys     KeyRing   // signers' keys; nil disables signing (503)
-	SignPDF  PDFSigner // required with Keys (signing.SignPDF)
-	Docs     Documents // signed replies
 	// QueueBytes bounds the submissions admitted and not yet written, in
 	// bytes of content and attachments (DefaultQueueBytes when zero).
 	QueueBytes int64
@@ -108,17 +101,14 @@ var DefaultRouting = petition.Routing{
 	ByCategory: map[petition.Category]string{petition.CatRegulation: "STP-HN"},
 }
 
-// New returns the desk service. Stores, Box and Guard are required: the
-// desk builds none of its collaborators. Now, Calendar and Routing default
+// New returns the petitions service. Stores, Box and Guard are required:
+// it builds none of its collaborators. Now, Calendar and Routing default
 // to the clock, the built-in calendar and DefaultRouting.
 func New(c Config) (*Service, error) {
 	st := c.Stores
-	need := st.Given("Tx", "Audit", "Agencies", "Petitions", "Replies")
+	need := st.Given("Tx", "Audit", "Agencies", "Petitions")
 	need["Box"], need["Guard"] = c.Box != nil, c.Guard != nil
-	if c.Keys != nil {
-		need["SignPDF (with Keys)"] = c.SignPDF != nil
-	}
-	if err := store.Missing("desk", need); err != nil {
+	if err := store.Missing("petitions", need); err != nil {
 		return nil, err
 	}
 	if c.Now == nil {
@@ -131,7 +121,7 @@ func New(c Config) (*Service, error) {
 		c.Routing = DefaultRouting
 	}
 	s := &Service{tx: st.Tx, store: st.Petitions, audit: st.Audit, agency: st.Agencies, guard: c.Guard, box: c.Box,
-		cal: c.Calendar, routing: c.Routing, now: c.Now, replies: st.Replies, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs,
+		cal: c.Calendar, routing: c.Routing, now: c.Now,
 		intake: intake{maxBytes: c.QueueBytes, files: make(chan struct{}, maxFileWriters)}}
 	return s, nil
 }
@@ -140,39 +130,6 @@ func New(c Config) (*Service, error) {
 func (s *Service) Calendar() *deadline.Calendar { return s.cal }
 
 var errNotFound = apperr.New(apperr.NotFound, msg.NoSuchPetition)
-
-// invalid is the Invalid error of the field problems fes.
-func invalid(fes ...petition.FieldError) error {
-	return fieldErrors(apperr.Invalid, msg.InvalidFields, fes)
-}
-
-// fieldErrors is the error of code with message k and the field problems fes.
-func fieldErrors(code apperr.Code, k msg.Key, fes []petition.FieldError, args ...any) error {
-	e := apperr.New(code, k, args...)
-	for _, f := range fes {
-		e.Fields = append(e.Fields, apperr.Field{Field: f.Field, VI: f.VI, EN: f.EN})
-	}
-	return e
-}
-
-// newUUID returns a version 7 UUID (RFC 9562): 48 bits of Unix milliseconds
-// then 74 random bits. Being time-ordered, new petitions are appended to the
-// end of the primary-key index instead of written all over it. Petition ids
-// are internal (the public sees tracking codes), so the time they carry
-// reveals nothing the received_at column does not.
-func newUUID(now time.Time) (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		return "", err
-	}
-	ms := uint64(now.UnixMilli())
-	for i := 0; i < 6; i++ {
-		b[i] = byte(ms >> (40 - 8*i))
-	}
-	b[6] = b[6]&0x0f | 0x70
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
-}
 
 // FileIn is an uploaded file: its name as sent and its content, read where
 // it lies (a spooled upload, or memory).
@@ -211,7 +168,7 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		fes = append(fes, petition.Problem("attachments", msg.AtMostFiveAttachments))
 	}
 	if len(fes) > 0 {
-		return nil, invalid(fes...)
+		return nil, petition.Invalid(fes...)
 	}
 	atts, err := attachments(files)
 	if err != nil {
@@ -261,11 +218,11 @@ func (s *Service) mayEnter(ctx context.Context, m audit.Meta, p access.Principal
 			return err
 		}
 		if ch == "" || ch == petition.Online {
-			return invalid(petition.Problem("channel", msg.StaffEntryNeedsChannel))
+			return petition.Invalid(petition.Problem("channel", msg.StaffEntryNeedsChannel))
 		}
 	case access.Anonymous:
 		if ch != "" && ch != petition.Online {
-			return invalid(petition.Problem("channel", msg.PetitionersSubmitOnline))
+			return petition.Invalid(petition.Problem("channel", msg.PetitionersSubmitOnline))
 		}
 	default:
 		return apperr.New(apperr.Forbidden, msg.SubmitNotAllowed)
@@ -287,7 +244,7 @@ func attachments(files []FileIn) ([]*petition.Attachment, error) {
 			} else if f.Content.Size() == 0 {
 				code = apperr.Invalid
 			}
-			return nil, fieldErrors(code, fe.Key, []petition.FieldError{*fe}, fe.Args...)
+			return nil, petition.FieldsError(code, fe.Key, []petition.FieldError{*fe}, fe.Args...)
 		}
 		atts = append(atts, a)
 	}
@@ -303,7 +260,7 @@ func (s *Service) newJob(ctx context.Context, m audit.Meta, p access.Principal, 
 	}
 	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
 	now := s.now()
-	id, err := newUUID(now)
+	id, err := petition.NewID(now)
 	if err != nil {
 		return nil, err
 	}
@@ -404,9 +361,9 @@ func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly
 	return append([]petition.Event{received}, events...), nil
 }
 
-// authenticatePetitioner finds a petition by code and lookup secret. Any
+// ByPetitioner finds a petition by code and lookup secret. Any
 // mismatch, of form, code or secret, gives the same answer, and is audited.
-func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*petition.Stored, error) {
+func (s *Service) ByPetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*petition.Stored, error) {
 	anon := access.Principal{Kind: access.Anonymous}
 	norm, ok := petition.NormalizeTrackingCode(code)
 	var rec *petition.Stored
@@ -438,7 +395,7 @@ func (s *Service) authenticatePetitioner(ctx context.Context, m audit.Meta, code
 // Lookup returns the public view of a petition to whoever holds its code
 // and secret.
 func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string) (*PublicView, error) {
-	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "petition.lookup")
+	rec, err := s.ByPetitioner(ctx, m, code, secret, "petition.lookup")
 	if err != nil {
 		return nil, err
 	}
@@ -465,13 +422,13 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 
 // Reopen lets the petitioner reopen a closed petition once, within 30 days.
 func (s *Service) Reopen(ctx context.Context, m audit.Meta, code, secret, reason string) error {
-	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "petition.reopen")
+	rec, err := s.ByPetitioner(ctx, m, code, secret, "petition.reopen")
 	if err != nil {
 		return err
 	}
 	reason = strings.TrimSpace(reason)
 	if n := len([]rune(reason)); n < 10 || n > 2000 {
-		return invalid(petition.Problem("reason", msg.ReopenReasonLength))
+		return petition.Invalid(petition.Problem("reason", msg.ReopenReasonLength))
 	}
 	return s.move(ctx, m, access.Principal{Kind: access.Anonymous, Name: "petitioner"}, rec.ID, petition.Reopen, TransitionInput{Note: reason})
 }

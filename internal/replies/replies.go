@@ -1,4 +1,10 @@
-package desk
+// Package replies is the answer to a petition, from draft to signed PDF:
+// an official drafts it, a reviewer approves it or sends it back, a signer
+// signs it through Vault (a Decree 30 document, numbered, with a QR code
+// leading to the public register), and the petitioner and the public fetch
+// it. Each step moves the petition (internal/petitions) in the same
+// transaction as the reply and its audit event.
+package replies
 
 import (
 	"context"
@@ -19,6 +25,7 @@ import (
 	"pakn/internal/msg"
 	"pakn/internal/pdfrender"
 	"pakn/internal/petition"
+	"pakn/internal/petitions"
 	"pakn/internal/reply"
 	"pakn/internal/store"
 )
@@ -41,6 +48,98 @@ type Documents struct {
 	TSAURL    string // optional RFC 3161 time-stamping service (a signing.TSARelay's URL)
 }
 
+// Service takes replies from draft to signed PDF.
+type Service struct {
+	petitions     *petitions.Service
+	tx            store.Tx
+	audit         store.Audit
+	agency        store.Agencies
+	replies       store.Replies
+	petitionStore store.Petitions
+	keys          KeyRing
+	signPDF       PDFSigner
+	docs          Documents
+	now           func() time.Time
+}
+
+// Config holds the Service's dependencies.
+type Config struct {
+	Petitions *petitions.Service // the petitions the replies answer (required)
+	Stores    store.Set          // Tx, Audit, Agencies, Petitions and Replies are used
+	Keys      KeyRing            // signers' keys; nil disables signing (503)
+	SignPDF   PDFSigner          // required with Keys (signing.SignPDF)
+	Docs      Documents          // signed replies
+	Now       func() time.Time   // time.Now when nil
+}
+
+// New returns the replies service. It builds none of its collaborators.
+func New(c Config) (*Service, error) {
+	st := c.Stores
+	need := st.Given("Tx", "Audit", "Agencies", "Petitions", "Replies")
+	need["Petitions"] = c.Petitions != nil
+	if c.Keys != nil {
+		need["SignPDF (with Keys)"] = c.SignPDF != nil
+	}
+	if err := store.Missing("replies", need); err != nil {
+		return nil, err
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Service{petitions: c.Petitions, tx: st.Tx, audit: st.Audit, agency: st.Agencies, replies: st.Replies,
+		petitionStore: st.Petitions, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs, now: c.Now}, nil
+}
+
+// Transition moves a petition by transition t: the reply's steps
+// (draft_reply, approve_reply, send_back, sign_reply) here, every other
+// transition through internal/petitions. It is the one entry for all of a
+// petition's transitions.
+func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in petitions.TransitionInput) error {
+	if !petition.ReplyStep(t) {
+		return s.petitions.Transition(ctx, m, p, id, t, in)
+	}
+	a, _ := petitions.ActionFor(t)
+	if _, err := s.petitions.ForStaff(ctx, m, p, a, id); err != nil {
+		return err
+	}
+	switch t {
+	case petition.DraftReply:
+		rec, err := s.petitionStore.Petition(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, ok := petition.Next(rec.State, t); !ok { // corrections go through DraftReply itself
+			return petitions.StateConflict(rec.State, t)
+		}
+		if in.Reply == nil {
+			return petition.Invalid(petition.Problem("reply", msg.ReplyContentRequired))
+		}
+		_, err = s.DraftReply(ctx, m, p, id, *in.Reply, "")
+		return err
+	}
+	want := reply.Draft
+	if t == petition.SignReply {
+		want = reply.Approved
+	}
+	r, err := s.replies.OpenReplyOf(ctx, id, want)
+	if errors.Is(err, store.ErrNotFound) {
+		rec, err := s.petitionStore.Petition(ctx, id)
+		if err != nil {
+			return err
+		}
+		return petitions.StateConflict(rec.State, t)
+	}
+	if err != nil {
+		return err
+	}
+	if t == petition.SignReply {
+		_, err = s.SignReply(ctx, m, p, r.ID)
+	} else {
+		_, err = s.ReviewReply(ctx, m, p, r.ID, t == petition.ApproveReply, in.Note)
+	}
+	return err
+}
+
 var errReplyNotFound = apperr.New(apperr.NotFound, msg.NoSuchReply)
 
 // staffReply loads a reply and its petition for an action of p; another
@@ -56,7 +155,7 @@ func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Princip
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, err := s.staffPetition(ctx, m, p, a, r.PetitionID)
+	rec, err := s.petitions.ForStaff(ctx, m, p, a, r.PetitionID)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound {
 			return nil, nil, errReplyNotFound
@@ -64,16 +163,6 @@ func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, nil, err
 	}
 	return r, rec, nil
-}
-
-func stateConflict(state petition.State, t petition.Transition) error {
-	allowed := petition.Allowed(state)
-	if allowed == nil {
-		allowed = []petition.Transition{}
-	}
-	e := apperr.New(apperr.Conflict, msg.CannotInState, t, state)
-	e.Extra = map[string]any{"state": state, "allowed_transitions": allowed}
-	return e
 }
 
 func replyConflict(r *reply.Reply, what string) error {
@@ -84,7 +173,7 @@ func replyConflict(r *reply.Reply, what string) error {
 
 // lockReply locks the reply's petition, then the reply itself, in tx.
 func (s *Service) lockReply(ctx context.Context, p access.Principal, r *reply.Reply) (*petition.Stored, *reply.Reply, error) {
-	pet, err := s.lockPetition(ctx, p, r.PetitionID)
+	pet, err := s.petitions.Lock(ctx, p, r.PetitionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,39 +184,26 @@ func (s *Service) lockReply(ctx context.Context, p access.Principal, r *reply.Re
 	return pet, cur, nil
 }
 
-// lockPetition loads and locks the petition in tx, checking it is still
-// the principal's agency's.
-func (s *Service) lockPetition(ctx context.Context, p access.Principal, id string) (*petition.Stored, error) {
-	pet, err := s.store.LockPetition(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind == access.Staff && pet.Agency != p.Agency {
-		return nil, errNotFound
-	}
-	return pet, nil
-}
-
 // DraftReply stores an official's structured reply. On a petition being
 // handled it moves the petition to reply_drafted (and, after a reopening,
 // supersedes the earlier signed reply). On a petition whose reply is
 // signed, published or closed, it is a correction and must name the
 // current signed reply in supersedes.
 func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Principal, petitionID string, c reply.Content, supersedes string) (*reply.Reply, error) {
-	if _, err := s.staffPetition(ctx, m, p, access.PetitionHandle, petitionID); err != nil {
+	if _, err := s.petitions.ForStaff(ctx, m, p, access.PetitionHandle, petitionID); err != nil {
 		return nil, err
 	}
 	if fes := c.Normalize(); len(fes) > 0 {
-		return nil, invalid(fes...)
+		return nil, petition.Invalid(fes...)
 	}
 	now := s.now()
-	id, err := newUUID(now)
+	id, err := petition.NewID(now)
 	if err != nil {
 		return nil, err
 	}
 	var out *reply.Reply
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		pet, err := s.lockPetition(ctx, p, petitionID)
+		pet, err := s.petitions.Lock(ctx, p, petitionID)
 		if err != nil {
 			return err
 		}
@@ -145,7 +221,7 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 			if cur != nil {
 				r.Supersedes = cur.ID
 			}
-			if err := s.advance(ctx, p, pet, petition.DraftReply, TransitionInput{}, now); err != nil {
+			if err := s.petitions.Advance(ctx, p, pet, petition.DraftReply, petitions.TransitionInput{}, now); err != nil {
 				return err
 			}
 		case petition.ReplySigned, petition.Published, petition.Closed:
@@ -153,12 +229,12 @@ func (s *Service) DraftReply(ctx context.Context, m audit.Meta, p access.Princip
 				return apperr.New(apperr.Conflict, msg.CorrectionNamesCurrent)
 			}
 			r.Supersedes, correction = cur.ID, true
-			if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
+			if err := s.petitionStore.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_drafted", FromState: pet.State, ToState: pet.State,
 				FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p)}); err != nil {
 				return err
 			}
 		default:
-			return stateConflict(pet.State, petition.DraftReply)
+			return petitions.StateConflict(pet.State, petition.DraftReply)
 		}
 		if err := s.replies.InsertReply(ctx, r); errors.Is(err, store.ErrConflict) {
 			return apperr.New(apperr.Conflict, msg.AnotherReplyOpen)
@@ -184,7 +260,7 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 	}
 	comment = petition.Clean(comment, true)
 	if utf8.RuneCountInString(comment) > reply.MaxComment || (!approve && comment == "") {
-		return nil, invalid(petition.Problem("note", msg.SayWhySentBackBounded))
+		return nil, petition.Invalid(petition.Problem("note", msg.SayWhySentBackBounded))
 	}
 	t, st := petition.ApproveReply, reply.Approved
 	if !approve {
@@ -207,10 +283,10 @@ func (s *Service) ReviewReply(ctx context.Context, m audit.Meta, p access.Princi
 		}
 		correction := pet.State != petition.ReplyDrafted
 		if !correction {
-			if err := s.advance(ctx, p, pet, t, TransitionInput{Note: comment}, now); err != nil {
+			if err := s.petitions.Advance(ctx, p, pet, t, petitions.TransitionInput{Note: comment}, now); err != nil {
 				return err
 			}
-		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
+		} else if err := s.petitionStore.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_" + string(st), FromState: pet.State,
 			ToState: pet.State, FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: comment}); err != nil {
 			return err
 		}
@@ -252,7 +328,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	if err != nil {
 		return nil, err
 	}
-	who, err := s.petitioner(ctx, rec)
+	who, err := s.petitions.Petitioner(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -279,10 +355,10 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			return err
 		}
 		if pet.State == petition.ReplyApproved {
-			if err := s.advance(ctx, p, pet, petition.SignReply, TransitionInput{Note: doc.Number}, now); err != nil {
+			if err := s.petitions.Advance(ctx, p, pet, petition.SignReply, petitions.TransitionInput{Note: doc.Number}, now); err != nil {
 				return err
 			}
-		} else if err := s.store.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
+		} else if err := s.petitionStore.AddEvent(ctx, pet.ID, petition.Event{At: now, Kind: "correction_signed", FromState: pet.State, ToState: pet.State,
 			FromAgency: pet.Agency, ToAgency: pet.Agency, Actor: audit.ActorOf(p), Note: doc.Number}); err != nil {
 			return err
 		}
@@ -362,7 +438,7 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 
 // Replies lists a petition's replies for staff.
 func (s *Service) Replies(ctx context.Context, m audit.Meta, p access.Principal, petitionID string) ([]reply.Reply, error) {
-	if _, err := s.staffPetition(ctx, m, p, access.PetitionRead, petitionID); err != nil {
+	if _, err := s.petitions.ForStaff(ctx, m, p, access.PetitionRead, petitionID); err != nil {
 		return nil, err
 	}
 	return s.replies.Replies(ctx, petitionID)
@@ -401,7 +477,7 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 // PetitionerReplyPDF gives the petitioner, with tracking code and secret,
 // the current signed reply to their petition.
 func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, secret string) (*reply.Reply, []byte, error) {
-	rec, err := s.authenticatePetitioner(ctx, m, code, secret, "reply.download")
+	rec, err := s.petitions.ByPetitioner(ctx, m, code, secret, "reply.download")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -428,7 +504,7 @@ func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	pet, err := s.store.Petition(ctx, r.PetitionID)
+	pet, err := s.petitionStore.Petition(ctx, r.PetitionID)
 	if err != nil {
 		return nil, nil, err
 	}

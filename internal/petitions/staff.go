@@ -1,4 +1,4 @@
-package desk
+package petitions
 
 import (
 	"context"
@@ -119,9 +119,9 @@ type Detail struct {
 	Attachments  []petition.AttachmentInfo `json:"attachments"`
 }
 
-// staffPetition loads a petition for an action of p; another agency's
+// ForStaff loads a petition for an action of p; another agency's
 // petition is answered as missing and the attempt audited.
-func (s *Service) staffPetition(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*petition.Stored, error) {
+func (s *Service) ForStaff(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*petition.Stored, error) {
 	rec, err := s.store.Petition(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
@@ -138,11 +138,11 @@ func (s *Service) staffPetition(ctx context.Context, m audit.Meta, p access.Prin
 // Get returns a petition with the petitioner's personal data, decrypted;
 // the reading is audited.
 func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id string) (*Detail, error) {
-	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
+	rec, err := s.ForStaff(ctx, m, p, access.PetitionRead, id)
 	if err != nil {
 		return nil, err
 	}
-	who, err := s.petitioner(ctx, rec)
+	who, err := s.Petitioner(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +169,8 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	return d, err
 }
 
-// petitioner opens a petition's sealed personal data.
-func (s *Service) petitioner(ctx context.Context, rec *petition.Stored) (*petition.Petitioner, error) {
+// Petitioner opens a petition's sealed personal data.
+func (s *Service) Petitioner(ctx context.Context, rec *petition.Stored) (*petition.Petitioner, error) {
 	plain, err := s.box.Open(ctx, rec.ID, rec.PetitionerEnc)
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (s *Service) petitioner(ctx context.Context, rec *petition.Stored) (*petiti
 // writes its content, chunk by chunk as it is read from the database; the
 // reading is audited before anything is returned.
 func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Principal, id, attID string) (*petition.AttachmentInfo, func(io.Writer) error, error) {
-	rec, err := s.staffPetition(ctx, m, p, access.PetitionRead, id)
+	rec, err := s.ForStaff(ctx, m, p, access.PetitionRead, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -217,8 +217,8 @@ type TransitionInput struct {
 	Reply       *reply.Content        // draft_reply
 }
 
-// actionFor says which permission a transition needs.
-func actionFor(t petition.Transition) (access.Action, bool) {
+// ActionFor says which permission a transition needs.
+func ActionFor(t petition.Transition) (access.Action, bool) {
 	switch t {
 	case petition.Accept, petition.Reject, petition.Start, petition.Transfer, petition.DraftReply, petition.Publish, petition.Close:
 		return access.PetitionHandle, true
@@ -233,52 +233,19 @@ func actionFor(t petition.Transition) (access.Action, bool) {
 // Transition moves a petition. An impossible transition answers 409 with
 // the current state and the transitions allowed from it.
 func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
-	a, known := actionFor(t)
+	a, known := ActionFor(t)
 	if !known {
 		a = access.PetitionHandle // authorise first: an outsider learns nothing from validation
 	}
-	if _, err := s.staffPetition(ctx, m, p, a, id); err != nil {
+	if _, err := s.ForStaff(ctx, m, p, a, id); err != nil {
 		return err
 	}
 	if !known {
-		return fieldErrors(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
+		return petition.FieldsError(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
 	}
-	switch t {
-	case petition.DraftReply:
-		rec, err := s.store.Petition(ctx, id)
-		if err != nil {
-			return err
-		}
-		if _, ok := petition.Next(rec.State, t); !ok { // corrections go through DraftReply itself
-			return stateConflict(rec.State, t)
-		}
-		if in.Reply == nil {
-			return invalid(petition.Problem("reply", msg.ReplyContentRequired))
-		}
-		_, err = s.DraftReply(ctx, m, p, id, *in.Reply, "")
-		return err
-	case petition.ApproveReply, petition.SendBack, petition.SignReply:
-		want := reply.Draft
-		if t == petition.SignReply {
-			want = reply.Approved
-		}
-		r, err := s.replies.OpenReplyOf(ctx, id, want)
-		if errors.Is(err, store.ErrNotFound) {
-			rec, err := s.store.Petition(ctx, id)
-			if err != nil {
-				return err
-			}
-			return stateConflict(rec.State, t)
-		}
-		if err != nil {
-			return err
-		}
-		if t == petition.SignReply {
-			_, err = s.SignReply(ctx, m, p, r.ID)
-		} else {
-			_, err = s.ReviewReply(ctx, m, p, r.ID, t == petition.ApproveReply, in.Note)
-		}
-		return err
+	if petition.ReplyStep(t) {
+		// The reply's steps are internal/replies': a petition alone does not know them.
+		return petition.FieldsError(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
 	}
 	return s.move(ctx, m, p, id, t, in)
 }
@@ -290,15 +257,15 @@ const maxNote = 2000
 func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id string, t petition.Transition, in TransitionInput) error {
 	in.Note = strings.TrimSpace(in.Note)
 	if utf8.RuneCountInString(in.Note) > maxNote {
-		return invalid(petition.Problem("note", msg.NoteTooLong))
+		return petition.Invalid(petition.Problem("note", msg.NoteTooLong))
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		rec, err := s.lockPetition(ctx, p, id) // it may have moved to another agency meanwhile
+		rec, err := s.Lock(ctx, p, id) // it may have moved to another agency meanwhile
 		if err != nil {
 			return err
 		}
 		from, fromAgency := rec.State, rec.Agency
-		if err := s.advance(ctx, p, rec, t, in, s.now()); err != nil {
+		if err := s.Advance(ctx, p, rec, t, in, s.now()); err != nil {
 			return err
 		}
 		det := map[string]any{"from": from, "to": rec.State}
@@ -312,15 +279,15 @@ func (s *Service) move(ctx context.Context, m audit.Meta, p access.Principal, id
 	})
 }
 
-// advance moves a locked petition by transition t inside the transaction
+// Advance moves a locked petition by transition t inside the transaction
 // ctx carries: it checks t is allowed from the petition's state, applies
 // what t changes besides the state (changesOf), and records the step on
 // the timeline. It is the one place a petition's state changes; move and
 // the reply steps call it.
-func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition.Stored, t petition.Transition, in TransitionInput, now time.Time) error {
+func (s *Service) Advance(ctx context.Context, p access.Principal, pet *petition.Stored, t petition.Transition, in TransitionInput, now time.Time) error {
 	next, ok := petition.Next(pet.State, t)
 	if !ok {
-		return stateConflict(pet.State, t)
+		return StateConflict(pet.State, t)
 	}
 	from, fromAgency := pet.State, pet.Agency
 	if err := s.changesOf(ctx, &pet.Petition, t, in, now); err != nil {
@@ -348,7 +315,7 @@ func (s *Service) advance(ctx context.Context, p access.Principal, pet *petition
 // changesOf checks and applies to pet what transition t changes besides
 // its state.
 func (s *Service) changesOf(ctx context.Context, pet *petition.Petition, t petition.Transition, in TransitionInput, now time.Time) error {
-	bad := func(field string, k msg.Key) error { return invalid(petition.Problem(field, k)) }
+	bad := func(field string, k msg.Key) error { return petition.Invalid(petition.Problem(field, k)) }
 	agencyOK := func(code string) (bool, error) { return s.agency.Exists(ctx, code) }
 	switch t {
 	case petition.Accept:
@@ -424,15 +391,15 @@ func (s *Service) changesOf(ctx context.Context, pet *petition.Petition, t petit
 // PostUpdate publishes a status message to the petitioner, which restarts
 // the 20-working-day clock.
 func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Principal, id, message string) error {
-	if _, err := s.staffPetition(ctx, m, p, access.PetitionHandle, id); err != nil {
+	if _, err := s.ForStaff(ctx, m, p, access.PetitionHandle, id); err != nil {
 		return err
 	}
 	message = strings.TrimSpace(message)
 	if n := utf8.RuneCountInString(message); n < 5 || n > maxNote {
-		return invalid(petition.Problem("message", msg.MessageLength))
+		return petition.Invalid(petition.Problem("message", msg.MessageLength))
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		rec, err := s.lockPetition(ctx, p, id)
+		rec, err := s.Lock(ctx, p, id)
 		if err != nil {
 			return err
 		}
@@ -466,4 +433,29 @@ func (s *Service) DueReport(ctx context.Context, m audit.Meta, p access.Principa
 	}
 	today := deadline.DateOf(s.now())
 	return s.store.DueCounts(ctx, agencies, today, s.cal.AddWorkingDays(today, deadline.DueSoonDays))
+}
+
+// StateConflict is the Conflict error of transition t refused in state
+// state, with the state and the transitions it allows.
+func StateConflict(state petition.State, t petition.Transition) error {
+	allowed := petition.Allowed(state)
+	if allowed == nil {
+		allowed = []petition.Transition{}
+	}
+	e := apperr.New(apperr.Conflict, msg.CannotInState, t, state)
+	e.Extra = map[string]any{"state": state, "allowed_transitions": allowed}
+	return e
+}
+
+// Lock loads and locks the petition in tx, checking it is still
+// the principal's agency's.
+func (s *Service) Lock(ctx context.Context, p access.Principal, id string) (*petition.Stored, error) {
+	pet, err := s.store.LockPetition(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind == access.Staff && pet.Agency != p.Agency {
+		return nil, errNotFound
+	}
+	return pet, nil
 }
