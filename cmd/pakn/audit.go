@@ -87,7 +87,7 @@ func cmdAuditExport(ctx context.Context, args []string, e env) error {
 	}
 	defer pool.Close()
 	st := postgres.Stores(pool, nil)
-	svc := &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}}
+	svc := &auditlog.Service{Audit: st.Audit, Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}}
 	// The export is audited as the operator's, like any other export.
 	return svc.Export(ctx, audit.Meta{}, e.operator(), *after, e.stdout)
 }

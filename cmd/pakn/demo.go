@@ -85,7 +85,7 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		return err
 	}
 	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey),
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}})
+		Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}})
 	if err != nil {
 		return err
 	}

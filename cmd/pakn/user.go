@@ -123,5 +123,5 @@ func mfaNote(roles []access.Role) string {
 // under the same policy and audit log as paknd.
 func newIdentity(st store.Set) (*identity.Service, error) {
 	return identity.New(identity.Config{Stores: st, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 2),
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}})
+		Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}})
 }

@@ -164,7 +164,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}
+	g := &guard.Guard{Audit: st.Audit, Now: time.Now}
 	ids, err := identity.New(identity.Config{Stores: st, Guard: g, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 4),
 		Box: vault.NewTransitBox(vc, vault.MFAKey), Issuer: "pakn", KeyHash: clients.Hash})
 	if err != nil {
@@ -207,7 +207,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		Petitions:      pets,
 		Replies:        reps,
 		Register:       reg,
-		AuditLog:       &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g},
+		AuditLog:       &auditlog.Service{Audit: st.Audit, Guard: g},
 		Guard:          g,
 		Agencies:       st.Agencies.List,
 		Clients:        clients,
@@ -302,10 +302,8 @@ func (m *Main) Close() error {
 
 // record appends one of paknd's own events (service.start, service.stop).
 func (m *Main) record(ctx context.Context, action string, details []byte) error {
-	return m.stores.Tx.InTx(ctx, func(ctx context.Context) error {
-		return m.stores.Audit.Append(ctx, &audit.Event{Actor: "system", Role: "paknd", Action: action, ObjectType: "service",
-			ObjectID: "paknd", Outcome: audit.Success, Details: details})
-	})
+	return m.stores.Audit.Record(ctx, &audit.Event{Actor: "system", Role: "paknd", Action: action, ObjectType: "service",
+		ObjectID: "paknd", Outcome: audit.Success, Details: details})
 }
 
 // checkSigners proves, with one signature through Vault each, that every

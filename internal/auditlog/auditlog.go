@@ -22,7 +22,6 @@ import (
 
 // Service reads the audit log for authorised principals.
 type Service struct {
-	Tx    store.Tx
 	Audit store.Audit
 	Guard *guard.Guard
 }
@@ -125,10 +124,8 @@ func (s *Service) Export(ctx context.Context, m audit.Meta, p access.Principal, 
 	if after < 0 {
 		return apperr.New(apperr.Invalid, msg.AuditAfterNegative)
 	}
-	if err := s.Tx.InTx(ctx, func(ctx context.Context) error {
-		return s.Audit.Append(ctx, audit.EventOf(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
-			[]byte(`{"after":`+strconv.FormatInt(after, 10)+`}`)))
-	}); err != nil {
+	if err := s.Audit.Record(ctx, audit.EventOf(m, p, "audit.export", logTarget.Type, logTarget.ID, audit.Success,
+		[]byte(`{"after":`+strconv.FormatInt(after, 10)+`}`))); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(w)

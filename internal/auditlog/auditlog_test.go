@@ -27,7 +27,7 @@ func TestAuditorReadsVerifiesAndExports(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	svc := &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}}
+	svc := &auditlog.Service{Audit: st.Audit, Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}}
 	m := audit.Meta{RequestID: "req"}
 	auditor := access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-000000000001", Agency: "STP-HN",
 		Roles: []access.Role{access.Auditor}, SteppedUp: time.Now()}

@@ -18,7 +18,6 @@ import (
 
 // Guard enforces the access policy.
 type Guard struct {
-	Tx    store.Tx
 	Audit store.Audit
 	Now   func() time.Time
 }
@@ -57,5 +56,5 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 func (g *Guard) Denied(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target, reason string) error {
 	details, _ := json.Marshal(map[string]string{"attempted": string(a), "reason": reason, "object_agency": t.Agency})
 	e := audit.EventOf(m, p, "access.denied", t.Type, t.ID, audit.Denied, details)
-	return g.Tx.InTx(ctx, func(ctx context.Context) error { return g.Audit.Append(ctx, e) })
+	return g.Audit.Record(ctx, e)
 }

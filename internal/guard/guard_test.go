@@ -16,7 +16,7 @@ func TestAuthorize(t *testing.T) {
 	db := pgtest.New(t)
 	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
 	st := db.Stores(nil)
-	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: func() time.Time { return now }}
+	g := &guard.Guard{Audit: st.Audit, Now: func() time.Time { return now }}
 	official := access.Principal{Kind: access.Staff, ID: "a1", Name: "official", Agency: "STP-HN", Roles: []access.Role{access.Official}}
 	signer := access.Principal{Kind: access.Staff, ID: "a2", Name: "signer", Agency: "STP-HN", Roles: []access.Role{access.Signer}}
 	steppedUp := signer

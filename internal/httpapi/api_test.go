@@ -75,7 +75,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		}
 	}
 	box := vault.NewTransitBox(vc, vault.MFAKey)
-	g := &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: time.Now}
+	g := &guard.Guard{Audit: st.Audit, Now: time.Now}
 	ids, err := identity.New(identity.Config{Stores: st, Hasher: apiHasher, Box: box, Guard: g})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	deps := Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
-		Identity: ids, AuditLog: &auditlog.Service{Tx: st.Tx, Audit: st.Audit, Guard: g}, Guard: g, Petitions: pets, Replies: reps, Register: reg,
+		Identity: ids, AuditLog: &auditlog.Service{Audit: st.Audit, Guard: g}, Guard: g, Petitions: pets, Replies: reps, Register: reg,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
 		Clients:  clients, TrustedProxies: trusted, Limits: limits,
 	}

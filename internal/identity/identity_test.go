@@ -43,7 +43,7 @@ func newEnv(t *testing.T) *env {
 	c := testclock.New(time.Date(2026, 11, 30, 10, 0, 5, 0, time.UTC))
 	st := db.Stores(c.Now)
 	svc, err := identity.New(identity.Config{Stores: st, Hasher: testHasher, Box: vault.NewTransitBox(vc, vault.MFAKey), Now: c.Now,
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: c.Now}})
+		Guard: &guard.Guard{Audit: st.Audit, Now: c.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}

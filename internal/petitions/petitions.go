@@ -380,10 +380,8 @@ func (s *Service) ByPetitioner(ctx context.Context, m audit.Meta, code, secret, 
 		if rec != nil {
 			objID = rec.ID
 		}
-		err := s.tx.InTx(ctx, func(ctx context.Context) error {
-			return s.audit.Append(ctx, audit.EventOf(m, anon, action, "petition", objID, audit.Denied,
-				audit.Details(map[string]any{"reason": "unknown code or wrong secret"})))
-		})
+		err := s.audit.Record(ctx, audit.EventOf(m, anon, action, "petition", objID, audit.Denied,
+			audit.Details(map[string]any{"reason": "unknown code or wrong secret"})))
 		if err != nil {
 			return nil, err
 		}
@@ -414,9 +412,7 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 	for _, e := range events {
 		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})
 	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
-	})
+	err = s.audit.Record(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
 	return v, err
 }
 

@@ -163,9 +163,7 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	if d.Attachments == nil {
 		d.Attachments = []petition.AttachmentInfo{}
 	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
-	})
+	err = s.audit.Record(ctx, audit.EventOf(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
 	return d, err
 }
 
@@ -197,10 +195,8 @@ func (s *Service) Attachment(ctx context.Context, m audit.Meta, p access.Princip
 	if err != nil {
 		return nil, nil, err
 	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, audit.EventOf(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
-			audit.Details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
-	})
+	err = s.audit.Record(ctx, audit.EventOf(m, p, "petition.attachment_read", "petition", rec.ID, audit.Success,
+		audit.Details(map[string]any{"attachment": info.ID, "sha256": info.SHA256})))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -48,6 +48,11 @@ func (s *AuditStore) Append(ctx context.Context, e *audit.Event) error {
 	return nil
 }
 
+// Record appends e in a transaction of its own (see store.Audit).
+func (s *AuditStore) Record(ctx context.Context, e *audit.Event) error {
+	return s.DB.InTx(ctx, func(ctx context.Context) error { return s.Append(ctx, e) })
+}
+
 // LockHead takes the append lock of the chain (held until tx ends, so the
 // chain never forks, across processes too) and returns the head: the last
 // sequence number and its hash (0 and nil for an empty chain).

@@ -20,7 +20,6 @@ import (
 
 // Service is the public register.
 type Service struct {
-	tx       store.Tx
 	audit    store.Audit
 	replies  store.Replies
 	verifier *verify.Verifier
@@ -28,17 +27,16 @@ type Service struct {
 
 // Config holds the Service's dependencies.
 type Config struct {
-	Stores   store.Set        // Tx, Audit and Replies are used
+	Stores   store.Set        // Audit and Replies are used
 	Verifier *verify.Verifier // nil: verification answers 503 (wire its FindIssued with Finder)
 }
 
-// New returns the register. Stores.Tx, Stores.Audit and Stores.Replies are
-// required.
+// New returns the register. Stores.Audit and Stores.Replies are required.
 func New(c Config) (*Service, error) {
-	if err := store.Missing("register", c.Stores.Given("Tx", "Audit", "Replies")); err != nil {
+	if err := store.Missing("register", c.Stores.Given("Audit", "Replies")); err != nil {
 		return nil, err
 	}
-	return &Service{tx: c.Stores.Tx, audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier}, nil
+	return &Service{audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier}, nil
 }
 
 // Finder is the verifier's view of the register of issued replies kept by
@@ -74,9 +72,7 @@ func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, 
 	if rep.Register != nil && rep.Register.Found {
 		det["reply"] = rep.Register.ReplyID
 	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, audit.EventOf(m, p, "verification.check", "document", rep.SHA256, audit.Success, audit.Details(det)))
-	})
+	err := s.audit.Record(ctx, audit.EventOf(m, p, "verification.check", "document", rep.SHA256, audit.Success, audit.Details(det)))
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Unavailable, "audit verification", msg.VerificationNotRecorded)
 	}

@@ -9,7 +9,7 @@ import (
 // The register builds none of its collaborators: missing ones are named.
 func TestNewNeedsItsStores(t *testing.T) {
 	_, err := register.New(register.Config{})
-	if err == nil || err.Error() != "register: Stores.Audit, Stores.Replies, Stores.Tx required" {
+	if err == nil || err.Error() != "register: Stores.Audit, Stores.Replies required" {
 		t.Fatalf("New without stores: %v", err)
 	}
 }

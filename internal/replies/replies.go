@@ -373,10 +373,8 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unavailable {
 			// Record the failed attempt (best effort: the database may be what failed).
-			_ = s.tx.InTx(ctx, func(ctx context.Context) error {
-				return s.audit.Append(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
-					audit.Details(map[string]any{"reason": "signing service unavailable"})))
-			})
+			_ = s.audit.Record(ctx, audit.EventOf(m, p, "petition.sign_reply", "reply", r.ID, audit.Failure,
+				audit.Details(map[string]any{"reason": "signing service unavailable"})))
 		}
 		return nil, err
 	}
@@ -467,10 +465,8 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 	if err != nil {
 		return nil, nil, err
 	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		return s.audit.Append(ctx, audit.EventOf(m, p, "reply.download", "reply", r.ID, audit.Success,
-			audit.Details(map[string]any{"sha256": r.Document.SHA256})))
-	})
+	err = s.audit.Record(ctx, audit.EventOf(m, p, "reply.download", "reply", r.ID, audit.Success,
+		audit.Details(map[string]any{"sha256": r.Document.SHA256})))
 	return r, b, err
 }
 

@@ -60,7 +60,7 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
 	st := db.Stores(c.Now)
 	cfg := petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now,
-		Guard: &guard.Guard{Tx: st.Tx, Audit: st.Audit, Now: c.Now}}
+		Guard: &guard.Guard{Audit: st.Audit, Now: c.Now}}
 	for _, o := range opts {
 		o(&cfg)
 	}

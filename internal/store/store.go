@@ -44,6 +44,9 @@ type Audit interface {
 	// Append seals e to the chain's head inside the transaction ctx
 	// carries (it fails outside one).
 	Append(ctx context.Context, e *audit.Event) error
+	// Record appends e in a transaction of its own, for an event that is
+	// itself the action: a reading, a refusal, a verification.
+	Record(ctx context.Context, e *audit.Event) error
 	// Walk calls fn for every event after sequence number after, in order.
 	Walk(ctx context.Context, after int64, fn func(*audit.Event) error) error
 	// Verify walks the whole chain and returns the first break, if any.
