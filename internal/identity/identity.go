@@ -22,13 +22,6 @@ import (
 	"pakn/internal/store"
 )
 
-// SecretBox encrypts small secrets bound to an owner (Vault Transit in
-// production, see internal/vault.TransitBox).
-type SecretBox interface {
-	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
-	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
-}
-
 // Service is the identity service.
 type Service struct {
 	tx     store.Tx
@@ -36,7 +29,7 @@ type Service struct {
 	audit  store.Audit
 	guard  *guard.Guard
 	hasher *credential.PasswordHasher
-	box    SecretBox
+	box    store.Sealer
 	now    func() time.Time
 	issuer string
 	keyOf  func(string) string
@@ -46,7 +39,7 @@ type Service struct {
 type Config struct {
 	Stores store.Set // Tx, Accounts and Audit are used
 	Hasher *credential.PasswordHasher
-	Box    SecretBox        // may be nil for operators who never touch TOTP secrets
+	Box    store.Sealer     // TOTP secrets (internal/vault.TransitBox); may be nil for operators who never touch them
 	Now    func() time.Time // time.Now when nil
 	Issuer string           // shown in authenticator apps; "pakn" when empty
 	Guard  *guard.Guard     // enforces the access policy (required)

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/petitions"
+	"pakn/internal/servicetest"
 )
 
 // gate is attachment content whose third pass waits until it is opened:
@@ -45,16 +45,15 @@ func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 // holdScans submits n scans of 1 MB whose storing waits on their gates:
 // the file writers are then busy. It returns when they are admitted; wait
 // on wg after releasing the gates.
-func holdScans(t *testing.T, e *env, n int) ([]*gate, *sync.WaitGroup) {
+func holdScans(t *testing.T, e *servicetest.Env, n int) ([]*gate, *sync.WaitGroup) {
 	t.Helper()
-	anon := access.Principal{Kind: access.Anonymous}
 	var gates []*gate
 	wg := &sync.WaitGroup{}
 	for range n {
 		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
 		gates = append(gates, g)
 		wg.Go(func() {
-			if _, err := e.Petitions.Submit(context.Background(), e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
+			if _, err := e.Petitions.Submit(context.Background(), e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "scan.pdf", Content: g}}); err != nil {
 				t.Errorf("held submission: %v", err)
 			}
 		})
@@ -64,7 +63,7 @@ func holdScans(t *testing.T, e *env, n int) ([]*gate, *sync.WaitGroup) {
 }
 
 // waitQueued waits until at least n bytes are admitted to the intake.
-func waitQueued(t *testing.T, e *env, n int64) {
+func waitQueued(t *testing.T, e *servicetest.Env, n int64) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); e.Petitions.Queued() < n; {
 		if time.Now().After(deadline) {
@@ -74,7 +73,7 @@ func waitQueued(t *testing.T, e *env, n int64) {
 	}
 }
 
-func countPetitions(t *testing.T, e *env) int {
+func countPetitions(t *testing.T, e *servicetest.Env) int {
 	t.Helper()
 	var n int
 	if err := e.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM petitions").Scan(&n); err != nil {
@@ -88,9 +87,8 @@ func countPetitions(t *testing.T, e *env) int {
 // of it is stored; once the queue drains, submissions are taken again.
 func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	const bound = 3 << 20
-	e := newEnv(t, func(c *petitions.Config) { c.QueueBytes = bound })
+	e := servicetest.New(t, func(c *petitions.Config) { c.QueueBytes = bound })
 	ctx := context.Background()
-	anon := access.Principal{Kind: access.Anonymous}
 	scan := func() []byte { return append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...) }
 
 	// Two 1 MB scans held in the writers fill two thirds of the bound.
@@ -100,13 +98,13 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	// turns that into a failure rather than a hang).
 	third, cancelThird := context.WithTimeout(ctx, 20*time.Second)
 	defer cancelThird()
-	_, err := e.Petitions.Submit(third, e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
-	ae := wantCode(t, err, apperr.Unavailable)
+	_, err := e.Petitions.Submit(third, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}})
+	ae := servicetest.WantCode(t, err, apperr.Unavailable)
 	if ae.RetryAfter <= 0 {
 		t.Fatal("no Retry-After")
 	}
 	// A small one still fits.
-	if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), nil); err != nil {
+	if _, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), nil); err != nil {
 		t.Fatalf("small submission beside a full queue of files: %v", err)
 	}
 	for _, g := range gates {
@@ -119,7 +117,7 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 	if q := e.Petitions.Queued(); q != 0 {
 		t.Fatalf("%d bytes still counted after every submission ended", q)
 	}
-	if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}}); err != nil {
+	if _, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(scan())}}); err != nil {
 		t.Fatalf("after the queue drained: %v", err)
 	}
 }
@@ -127,30 +125,29 @@ func TestIntakeQueueIsBoundedInBytes(t *testing.T) {
 // A submission whose submitter went away before its turn is dropped, not
 // written, in the group commit and among the file writers alike.
 func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
-	e := newEnv(t)
-	anon := access.Principal{Kind: access.Anonymous}
+	e := servicetest.New(t)
 	bg := context.Background()
 	// One submission first: the desk's caches are warm, so the ones below reach the intake.
-	if _, err := e.Petitions.Submit(bg, e.M, anon, "", submission(), nil); err != nil {
+	if _, err := e.Petitions.Submit(bg, e.M, servicetest.Anon, "", servicetest.Submission(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Group commit: the client is gone before its job's turn.
 	gone, cancel := context.WithCancel(bg)
 	cancel()
-	_, err := e.Petitions.Submit(gone, e.M, anon, "", submission(), nil)
-	wantCode(t, err, apperr.Unavailable)
+	_, err := e.Petitions.Submit(gone, e.M, servicetest.Anon, "", servicetest.Submission(), nil)
+	servicetest.WantCode(t, err, apperr.Unavailable)
 
 	// Files: both writers busy with held scans; a third job's client leaves while it waits.
 	gates, wg := holdScans(t, e, 2)
 	leaving, leave := context.WithCancel(bg)
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.Petitions.Submit(leaving, e.M, anon, "", submission(), []petitions.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
+		_, err := e.Petitions.Submit(leaving, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
 		done <- err
 	}()
 	waitQueued(t, e, 2<<20+1) // the third job is admitted and waits
 	leave()
-	wantCode(t, <-done, apperr.Unavailable)
+	servicetest.WantCode(t, <-done, apperr.Unavailable)
 	for _, g := range gates {
 		g.release()
 	}

@@ -29,13 +29,6 @@ import (
 	"pakn/internal/store"
 )
 
-// Sealer encrypts personal data bound to an owner (in production
-// internal/vault.EnvelopeBox: data keys under the Transit key pakn-pii).
-type Sealer interface {
-	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
-	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
-}
-
 // Service is the petitions service.
 type Service struct {
 	tx       store.Tx
@@ -43,7 +36,7 @@ type Service struct {
 	audit    store.Audit
 	agency   store.Agencies
 	guard    *guard.Guard
-	box      Sealer
+	box      store.Sealer
 	cal      *deadline.Calendar
 	routing  petition.Routing
 	now      func() time.Time
@@ -82,8 +75,8 @@ func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, e
 
 // Config holds the Service's dependencies.
 type Config struct {
-	Stores   store.Set // Tx, Audit, Agencies and Petitions are used
-	Box      Sealer
+	Stores   store.Set    // Tx, Audit, Agencies and Petitions are used
+	Box      store.Sealer // personal data (internal/vault.EnvelopeBox: data keys under the Transit key pakn-pii)
 	Calendar *deadline.Calendar
 	Routing  petition.Routing
 	Now      func() time.Time

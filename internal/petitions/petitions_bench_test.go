@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"pakn/internal/servicetest"
 )
 
 // BenchmarkSubmit measures durable submission: a petition and its audit
@@ -14,7 +16,7 @@ import (
 // intake sees them. `make bench` prints it beside pgbench's insert-only rate
 // with as many clients on the same server, in the same run.
 func BenchmarkSubmit(b *testing.B) {
-	e := newEnv(b)
+	e := servicetest.New(b)
 	ctx := context.Background()
 	clients := 64
 	if v, err := strconv.Atoi(os.Getenv("PAKN_BENCH_CLIENTS")); err == nil && v > 0 {
@@ -25,7 +27,7 @@ func BenchmarkSubmit(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), nil); err != nil {
+			if _, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), nil); err != nil {
 				b.Error(err)
 				return
 			}

@@ -16,12 +16,13 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
 	"pakn/internal/postgres"
+	"pakn/internal/servicetest"
 )
 
 func TestSubmitAndLookupKeepPersonalDataSealed(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	r := e.Submit(t, submission())
+	r := e.Submit(t, servicetest.Submission())
 	if !strings.HasPrefix(r.TrackingCode, "PAKN-2026-") || len(r.LookupSecret) != 26 || r.Agency != "STP-HN" {
 		t.Fatalf("receipt %+v (a regulation goes to the Department of Justice)", r)
 	}
@@ -36,7 +37,7 @@ func TestSubmitAndLookupKeepPersonalDataSealed(t *testing.T) {
 		t.Fatalf("view %+v", v)
 	}
 	_, err = e.Petitions.Lookup(ctx, e.M, r.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
-	wantCode(t, err, apperr.NotFound)
+	servicetest.WantCode(t, err, apperr.NotFound)
 	_, err2 := e.Petitions.Lookup(ctx, e.M, "PAKN-2026-0000-0000", r.LookupSecret)
 	if apperr.MessageOf(err) != apperr.MessageOf(err2) {
 		t.Fatal("a wrong secret and an unknown code answer differently")
@@ -55,7 +56,7 @@ func TestSubmitAndLookupKeepPersonalDataSealed(t *testing.T) {
 		}
 	}
 	// Staff of the agency see it, decrypted, and the reading is audited.
-	d, err := e.Petitions.Get(ctx, e.M, staff("STP-HN", access.Official), e.ID(t, r.TrackingCode))
+	d, err := e.Petitions.Get(ctx, e.M, servicetest.Staff("STP-HN", access.Official), e.ID(t, r.TrackingCode))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,13 +71,13 @@ func TestSubmitAndLookupKeepPersonalDataSealed(t *testing.T) {
 }
 
 func TestStaffOfAnotherAgencyCannotSeeOrAct(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	id := e.ID(t, e.Submit(t, submission()).TrackingCode)
-	other := staff("SKHDT-HN", access.Official)
+	id := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	other := servicetest.Staff("SKHDT-HN", access.Official)
 	_, err := e.Petitions.Get(ctx, e.M, other, id)
-	wantCode(t, err, apperr.NotFound)
-	wantCode(t, e.Replies.Transition(ctx, e.M, other, id, petition.Accept, petitions.TransitionInput{}), apperr.NotFound)
+	servicetest.WantCode(t, err, apperr.NotFound)
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, other, id, petition.Accept, petitions.TransitionInput{}), apperr.NotFound)
 	list, _, err := e.Petitions.List(ctx, e.M, other, petitions.ListQuery{})
 	if err != nil || len(list) != 0 {
 		t.Fatalf("another agency lists %d petitions (%v)", len(list), err)
@@ -89,12 +90,12 @@ func TestStaffOfAnotherAgencyCannotSeeOrAct(t *testing.T) {
 }
 
 func TestLifecycleEveryTransition(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	id := e.ID(t, e.Submit(t, submission()).TrackingCode)
-	official := staff("STP-HN", access.Official)
-	reviewer := staff("STP-HN", access.Reviewer)
-	signer := staff("STP-HN", access.Signer)
+	id := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	official := servicetest.Staff("STP-HN", access.Official)
+	reviewer := servicetest.Staff("STP-HN", access.Reviewer)
+	signer := servicetest.Staff("STP-HN", access.Signer)
 	signerUp := signer
 	signerUp.SteppedUp = e.Clock.Now()
 	steps := []struct {
@@ -111,10 +112,10 @@ func TestLifecycleEveryTransition(t *testing.T) {
 		{official, petition.Start, petitions.TransitionInput{}, "", petition.InProgress},
 		{official, petition.ApproveReply, petitions.TransitionInput{}, apperr.Forbidden, petition.InProgress},
 		{official, petition.DraftReply, petitions.TransitionInput{}, apperr.Invalid, petition.InProgress},
-		{official, petition.DraftReply, draft(), "", petition.ReplyDrafted},
+		{official, petition.DraftReply, servicetest.Draft(), "", petition.ReplyDrafted},
 		{reviewer, petition.SendBack, petitions.TransitionInput{}, apperr.Invalid, petition.ReplyDrafted},
 		{reviewer, petition.SendBack, petitions.TransitionInput{Note: "Bổ sung căn cứ pháp lý"}, "", petition.InProgress},
-		{official, petition.DraftReply, draft(), "", petition.ReplyDrafted},
+		{official, petition.DraftReply, servicetest.Draft(), "", petition.ReplyDrafted},
 		{reviewer, petition.ApproveReply, petitions.TransitionInput{}, "", petition.ReplyApproved},
 		{signer, petition.SignReply, petitions.TransitionInput{}, apperr.StepUpRequired, petition.ReplyApproved},
 		{signerUp, petition.SignReply, petitions.TransitionInput{}, "", petition.ReplySigned},
@@ -129,7 +130,7 @@ func TestLifecycleEveryTransition(t *testing.T) {
 			t.Fatalf("step %d %s: %v", i, st.t, err)
 		}
 		if st.want != "" {
-			ae := wantCode(t, err, st.want)
+			ae := servicetest.WantCode(t, err, st.want)
 			if st.want == apperr.Conflict && (ae.Extra["state"] == nil || ae.Extra["allowed_transitions"] == nil) {
 				t.Fatalf("step %d: a 409 must carry the state and allowed transitions: %+v", i, ae.Extra)
 			}
@@ -154,15 +155,15 @@ func TestLifecycleEveryTransition(t *testing.T) {
 }
 
 func TestRejectWithPublishedReasons(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	first := e.Submit(t, submission())
-	second := e.Submit(t, submission())
+	first := e.Submit(t, servicetest.Submission())
+	second := e.Submit(t, servicetest.Submission())
 	id := e.ID(t, second.TrackingCode)
-	official := staff("STP-HN", access.Official)
-	wantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: "boring"}), apperr.Invalid)
-	wantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: petition.Duplicate, DuplicateOf: second.TrackingCode}), apperr.Invalid)
-	wantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: petition.Duplicate, DuplicateOf: "PAKN-2026-0000-0000"}), apperr.Invalid)
+	official := servicetest.Staff("STP-HN", access.Official)
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: "boring"}), apperr.Invalid)
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: petition.Duplicate, DuplicateOf: second.TrackingCode}), apperr.Invalid)
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: petition.Duplicate, DuplicateOf: "PAKN-2026-0000-0000"}), apperr.Invalid)
 	if err := e.Replies.Transition(ctx, e.M, official, id, petition.Reject, petitions.TransitionInput{Reason: petition.Duplicate, DuplicateOf: strings.ToLower(first.TrackingCode)}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,24 +182,24 @@ func TestRejectWithPublishedReasons(t *testing.T) {
 }
 
 func TestTransferChainKeepsDeadlineAndHistory(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	r := e.Submit(t, submission())
+	r := e.Submit(t, servicetest.Submission())
 	id := e.ID(t, r.TrackingCode)
-	stp := staff("STP-HN", access.Official)
+	stp := servicetest.Staff("STP-HN", access.Official)
 	if err := e.Replies.Transition(ctx, e.M, stp, id, petition.Accept, petitions.TransitionInput{}); err != nil {
 		t.Fatal(err)
 	}
 	d0, _ := e.Petitions.Get(ctx, e.M, stp, id)
 	e.Clock.Add(48 * time.Hour)
-	wantCode(t, e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "SKHDT-HN"}), apperr.Invalid) // no reason
-	wantCode(t, e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "NOPE", Note: "x"}), apperr.Invalid)
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "SKHDT-HN"}), apperr.Invalid) // no reason
+	servicetest.WantCode(t, e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "NOPE", Note: "x"}), apperr.Invalid)
 	if err := e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "SKHDT-HN", Note: "Thuộc thẩm quyền Sở KH&ĐT"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := e.Petitions.Get(ctx, e.M, stp, id)
-	wantCode(t, err, apperr.NotFound) // the old agency no longer sees it
-	kh := staff("SKHDT-HN", access.Official)
+	servicetest.WantCode(t, err, apperr.NotFound) // the old agency no longer sees it
+	kh := servicetest.Staff("SKHDT-HN", access.Official)
 	if err := e.Replies.Transition(ctx, e.M, kh, id, petition.Start, petitions.TransitionInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestTransferChainKeepsDeadlineAndHistory(t *testing.T) {
 	if err := e.Replies.Transition(ctx, e.M, kh, id, petition.Transfer, petitions.TransitionInput{Agency: "UBND-BD", Note: "Giao UBND quận Ba Đình xử lý"}); err != nil {
 		t.Fatal(err)
 	}
-	bd := staff("UBND-BD", access.Official)
+	bd := servicetest.Staff("UBND-BD", access.Official)
 	d2, err := e.Petitions.Get(ctx, e.M, bd, id)
 	if err != nil {
 		t.Fatal(err)
@@ -235,15 +236,15 @@ func TestTransferChainKeepsDeadlineAndHistory(t *testing.T) {
 }
 
 func TestDeadlinesAcrossTetAndPublicUpdates(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	e.Clock.Set(time.Date(2026, 2, 10, 2, 0, 0, 0, time.UTC)) // Tuesday before Tết Bính Ngọ
-	r := e.Submit(t, submission())
+	r := e.Submit(t, servicetest.Submission())
 	if r.NextUpdateDue.String() != "2026-03-17" {
 		t.Fatalf("due %s, want 2026-03-17 (20 working days, Tết and weekends excluded)", r.NextUpdateDue)
 	}
 	id := e.ID(t, r.TrackingCode)
-	official := staff("STP-HN", access.Official)
+	official := servicetest.Staff("STP-HN", access.Official)
 	e.Clock.Set(time.Date(2026, 3, 12, 2, 0, 0, 0, time.UTC))
 	s, _, _ := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{DueSoon: true})
 	if len(s) != 1 || s[0].DeadlineStatus != deadline.DueSoon || s[0].WorkingDaysLeft != 3 {
@@ -254,7 +255,7 @@ func TestDeadlinesAcrossTetAndPublicUpdates(t *testing.T) {
 	if total != 1 || s[0].DeadlineStatus != deadline.Overdue {
 		t.Fatalf("overdue list %+v", s)
 	}
-	rep, err := e.Petitions.DueReport(ctx, e.M, staff("UBND-HN", access.Official))
+	rep, err := e.Petitions.DueReport(ctx, e.M, servicetest.Staff("UBND-HN", access.Official))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,17 +283,17 @@ func TestDeadlinesAcrossTetAndPublicUpdates(t *testing.T) {
 }
 
 func TestSearchWithAndWithoutDiacritics(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	a := submission()
+	a := servicetest.Submission()
 	e.Submit(t, a)
-	b := submission()
+	b := servicetest.Submission()
 	b.Title, b.Body = "Phi cap giay phep xay dung", "Bai viet khong dau: phi cap giay phep xay dung qua cao so voi quy dinh."
 	e.Submit(t, b)
-	c := submission()
+	c := servicetest.Submission()
 	c.Title, c.Body = "Đề xuất số hoá hồ sơ", "Đề nghị số hóa toàn bộ hồ sơ đất đai để người dân tra cứu trực tuyến."
 	e.Submit(t, c)
-	official := staff("STP-HN", access.Official)
+	official := servicetest.Staff("STP-HN", access.Official)
 	for q, want := range map[string]int{
 		"thu tuc": 1, "thủ tục": 1, "THỦ TỤC ĐĂNG KÝ": 1,
 		"giấy phép xây dựng": 1, "giay phep": 1,
@@ -307,31 +308,31 @@ func TestSearchWithAndWithoutDiacritics(t *testing.T) {
 }
 
 func TestIdempotentSubmission(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	sub := submission()
-	first, err := e.Petitions.Submit(ctx, e.M, anon, "retry-key-1", sub, nil)
+	sub := servicetest.Submission()
+	first, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "retry-key-1", sub, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.Petitions.Submit(ctx, e.M, anon, "retry-key-1", submission(), nil)
+	again, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "retry-key-1", servicetest.Submission(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !again.Replayed || again.TrackingCode != first.TrackingCode || again.LookupSecret != first.LookupSecret {
 		t.Fatalf("retry gave %+v, first %+v", again, first)
 	}
-	other := submission()
+	other := servicetest.Submission()
 	other.Title = "Một phản ánh khác hẳn"
-	_, err = e.Petitions.Submit(ctx, e.M, anon, "retry-key-1", other, nil)
-	wantCode(t, err, apperr.Conflict)
+	_, err = e.Petitions.Submit(ctx, e.M, servicetest.Anon, "retry-key-1", other, nil)
+	servicetest.WantCode(t, err, apperr.Conflict)
 
 	// Concurrent retries of one request make one petition.
 	var wg sync.WaitGroup
 	codes := make(chan string, 8)
 	for i := 0; i < 8; i++ {
 		wg.Go(func() {
-			r, err := e.Petitions.Submit(ctx, e.M, anon, "retry-key-2", submission(), nil)
+			r, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "retry-key-2", servicetest.Submission(), nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -353,23 +354,23 @@ func TestIdempotentSubmission(t *testing.T) {
 }
 
 func TestAttachments(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	exe := append([]byte("MZ\x90\x00\x03"), make([]byte, 512)...)
-	_, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), []petitions.FileIn{{Name: "hoa-don.pdf", Content: bytes.NewReader(exe)}})
-	ae := wantCode(t, err, apperr.UnsupportedMedia)
+	_, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "hoa-don.pdf", Content: bytes.NewReader(exe)}})
+	ae := servicetest.WantCode(t, err, apperr.UnsupportedMedia)
 	if len(ae.Fields) != 1 || ae.Fields[0].Field != "attachments[0]" {
 		t.Fatalf("fields %+v", ae.Fields)
 	}
 	big := append([]byte("%PDF-1.4\n"), make([]byte, petition.MaxAttachmentSize)...)
-	_, err = e.Petitions.Submit(ctx, e.M, anon, "", submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(big)}})
-	wantCode(t, err, apperr.TooLarge)
+	_, err = e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "scan.pdf", Content: bytes.NewReader(big)}})
+	servicetest.WantCode(t, err, apperr.TooLarge)
 	six := make([]petitions.FileIn, 6)
 	for i := range six {
 		six[i] = petitions.FileIn{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.4 x"))}
 	}
-	_, err = e.Petitions.Submit(ctx, e.M, anon, "", submission(), six)
-	wantCode(t, err, apperr.Invalid)
+	_, err = e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), six)
+	servicetest.WantCode(t, err, apperr.Invalid)
 	var n int
 	_ = e.DB.Pool.QueryRow(ctx, "SELECT count(*) FROM petitions").Scan(&n)
 	if n != 0 {
@@ -382,12 +383,12 @@ func TestAttachments(t *testing.T) {
 	for i := 16; i < len(scan); i++ {
 		scan[i] = byte(i * 7)
 	}
-	r, err := e.Petitions.Submit(ctx, e.M, anon, "", submission(), []petitions.FileIn{{Name: "ảnh chụp.png", Content: bytes.NewReader(png)},
+	r, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), []petitions.FileIn{{Name: "ảnh chụp.png", Content: bytes.NewReader(png)},
 		{Name: "đơn.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 đơn"))}, {Name: "scan.pdf", Content: bytes.NewReader(scan)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	official := staff("STP-HN", access.Official)
+	official := servicetest.Staff("STP-HN", access.Official)
 	d, err := e.Petitions.Get(ctx, e.M, official, e.ID(t, r.TrackingCode))
 	if err != nil || len(d.Attachments) != 3 || d.Attachments[0].MediaType != petition.TypePNG || d.Attachments[0].Name != "ảnh chụp.png" {
 		t.Fatalf("attachments %+v %v", d.Attachments, err)
@@ -414,23 +415,23 @@ func TestAttachments(t *testing.T) {
 // Staff enter petitions received by phone, in person or by post, naming
 // the channel; petitioners submit online.
 func TestStaffEnteredPetition(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	sub := submission()
-	_, err := e.Petitions.Submit(ctx, e.M, staff("STP-HN", access.Reviewer), "", sub, nil)
-	wantCode(t, err, apperr.Forbidden)
+	sub := servicetest.Submission()
+	_, err := e.Petitions.Submit(ctx, e.M, servicetest.Staff("STP-HN", access.Reviewer), "", sub, nil)
+	servicetest.WantCode(t, err, apperr.Forbidden)
 	// Online submissions are the petitioner's; staff entries must name the channel.
 	sub.Channel = petition.Phone
-	_, err = e.Petitions.Submit(ctx, e.M, anon, "", sub, nil)
-	wantCode(t, err, apperr.Invalid)
+	_, err = e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", sub, nil)
+	servicetest.WantCode(t, err, apperr.Invalid)
 	var clerkID string
 	if err := e.DB.Pool.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash)
 		VALUES ('clerk', 'Cán bộ tiếp dân', 'STP-HN', 'x') RETURNING id`).Scan(&clerkID); err != nil {
 		t.Fatal(err)
 	}
 	clerk := access.Principal{Kind: access.Staff, ID: clerkID, Name: "clerk", Agency: "STP-HN", Roles: []access.Role{access.Official}}
-	_, err = e.Petitions.Submit(ctx, e.M, clerk, "", submission(), nil)
-	wantCode(t, err, apperr.Invalid) // channel missing
+	_, err = e.Petitions.Submit(ctx, e.M, clerk, "", servicetest.Submission(), nil)
+	servicetest.WantCode(t, err, apperr.Invalid) // channel missing
 	entered, err := e.Petitions.Submit(ctx, e.M, clerk, "", sub, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -444,13 +445,13 @@ func TestStaffEnteredPetition(t *testing.T) {
 // A petitioner may reopen a closed petition once, within 30 days, with the
 // lookup secret and a reason.
 func TestReopen(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	r := e.Submit(t, submission())
+	r := e.Submit(t, servicetest.Submission())
 	id := e.ID(t, r.TrackingCode)
 	e.AnswerAndClose(t, id, petition.Accept)
-	wantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, "WRONG", "Chưa thỏa đáng vì chưa trả lời hết"), apperr.NotFound)
-	wantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, r.LookupSecret, "ngắn"), apperr.Invalid)
+	servicetest.WantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, "WRONG", "Chưa thỏa đáng vì chưa trả lời hết"), apperr.NotFound)
+	servicetest.WantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, r.LookupSecret, "ngắn"), apperr.Invalid)
 	e.Clock.Add(10 * 24 * time.Hour)
 	if err := e.Petitions.Reopen(ctx, e.M, r.TrackingCode, r.LookupSecret, "Chưa thỏa đáng vì chưa trả lời hết các ý"); err != nil {
 		t.Fatal(err)
@@ -460,13 +461,13 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopening: %+v", v)
 	}
 	e.AnswerAndClose(t, id, petition.DraftReply)
-	wantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, r.LookupSecret, "Lần thứ hai vẫn chưa đồng ý"), apperr.Conflict)
+	servicetest.WantCode(t, e.Petitions.Reopen(ctx, e.M, r.TrackingCode, r.LookupSecret, "Lần thứ hai vẫn chưa đồng ý"), apperr.Conflict)
 
 	// Closed 31 days ago: too late.
-	r2 := e.Submit(t, submission())
+	r2 := e.Submit(t, servicetest.Submission())
 	e.AnswerAndClose(t, e.ID(t, r2.TrackingCode), petition.Accept)
 	e.Clock.Add(31 * 24 * time.Hour)
-	wantCode(t, e.Petitions.Reopen(ctx, e.M, r2.TrackingCode, r2.LookupSecret, "Quá hạn nhưng vẫn muốn mở lại"), apperr.Conflict)
+	servicetest.WantCode(t, e.Petitions.Reopen(ctx, e.M, r2.TrackingCode, r2.LookupSecret, "Quá hạn nhưng vẫn muốn mở lại"), apperr.Conflict)
 }
 
 // The petitions service builds none of its collaborators: missing ones

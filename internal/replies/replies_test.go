@@ -21,17 +21,17 @@ import (
 )
 
 func TestDraftValidationAndFourEyes(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
-	id := e.ID(t, e.Submit(t, submission()).TrackingCode)
-	official := staff("STP-HN", access.Official)
+	id := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	official := servicetest.Staff("STP-HN", access.Official)
 	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
 		if err := e.Replies.Transition(ctx, e.M, official, id, tr, petitions.TransitionInput{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	bad := reply.Content{Summary: "ngắn", Answer: "", Outcome: "maybe", LegalBasis: []reply.LegalRef{{Document: "x"}}}
-	ae := wantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, bad, ""); return err }(), apperr.Invalid)
+	ae := servicetest.WantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, bad, ""); return err }(), apperr.Invalid)
 	fields := map[string]bool{}
 	for _, f := range ae.Fields {
 		fields[f.Field] = f.VI != "" && f.EN != ""
@@ -41,44 +41,44 @@ func TestDraftValidationAndFourEyes(t *testing.T) {
 			t.Errorf("no bilingual error for %s: %+v", f, ae.Fields)
 		}
 	}
-	tr := *replyContent()
+	tr := *servicetest.ReplyContent()
 	tr.Outcome = reply.Transferred
-	wantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, tr, ""); return err }(), apperr.Invalid)
+	servicetest.WantCode(t, func() error { _, err := e.Replies.DraftReply(ctx, e.M, official, id, tr, ""); return err }(), apperr.Invalid)
 
-	r, err := e.Replies.DraftReply(ctx, e.M, official, id, *replyContent(), "")
+	r, err := e.Replies.DraftReply(ctx, e.M, official, id, *servicetest.ReplyContent(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second open draft is refused; the drafter cannot approve their own reply.
-	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *replyContent(), "")
-	wantCode(t, err, apperr.Conflict)
-	both := staff("STP-HN", access.Official, access.Reviewer)
+	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *servicetest.ReplyContent(), "")
+	servicetest.WantCode(t, err, apperr.Conflict)
+	both := servicetest.Staff("STP-HN", access.Official, access.Reviewer)
 	_, err = e.Replies.ReviewReply(ctx, e.M, both, r.ID, true, "")
-	wantCode(t, err, apperr.Forbidden)
+	servicetest.WantCode(t, err, apperr.Forbidden)
 	// Sent back with a comment; a new draft follows.
-	_, err = e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), r.ID, false, "")
-	wantCode(t, err, apperr.Invalid)
-	back, err := e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), r.ID, false, "Bổ sung căn cứ pháp lý")
+	_, err = e.Replies.ReviewReply(ctx, e.M, servicetest.Staff("STP-HN", access.Reviewer), r.ID, false, "")
+	servicetest.WantCode(t, err, apperr.Invalid)
+	back, err := e.Replies.ReviewReply(ctx, e.M, servicetest.Staff("STP-HN", access.Reviewer), r.ID, false, "Bổ sung căn cứ pháp lý")
 	if err != nil || back.Status != reply.SentBack || back.ReviewComment != "Bổ sung căn cứ pháp lý" {
 		t.Fatalf("sent back: %+v %v", back, err)
 	}
 	// Another agency's staff see nothing.
-	_, err = e.Replies.Reply(ctx, e.M, staff("SKHDT-HN", access.Official), r.ID)
-	wantCode(t, err, apperr.NotFound)
+	_, err = e.Replies.Reply(ctx, e.M, servicetest.Staff("SKHDT-HN", access.Official), r.ID)
+	servicetest.WantCode(t, err, apperr.NotFound)
 	// Signing needs an approved reply.
 	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
-	wantCode(t, err, apperr.Conflict)
+	servicetest.WantCode(t, err, apperr.Conflict)
 }
 
 func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	id, r, rc := e.Approved(t)
 
 	// Without a fresh TOTP code: step-up required.
-	notUp := staff("STP-HN", access.Signer)
+	notUp := servicetest.Staff("STP-HN", access.Signer)
 	_, err := e.Replies.SignReply(ctx, e.M, notUp, r.ID)
-	wantCode(t, err, apperr.StepUpRequired)
+	servicetest.WantCode(t, err, apperr.StepUpRequired)
 
 	signed, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
@@ -96,7 +96,7 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	if n := e.Count(t, "SELECT count(*) FROM signed_replies"); n != 1 {
 		t.Fatalf("%d signed documents, want 1", n)
 	}
-	d, _ := e.Petitions.Get(ctx, e.M, staff("STP-HN", access.Official), id)
+	d, _ := e.Petitions.Get(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id)
 	if d.State != petition.ReplySigned {
 		t.Fatalf("petition %s after signing", d.State)
 	}
@@ -104,7 +104,7 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 		t.Fatalf("%d signing events", n)
 	}
 
-	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
+	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +139,10 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 		t.Fatalf("petitioner download: %v", err)
 	}
 	_, _, err = e.Replies.PetitionerReplyPDF(ctx, e.M, rc.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
-	wantCode(t, err, apperr.NotFound)
+	servicetest.WantCode(t, err, apperr.NotFound)
 	_, _, err = e.Replies.PublishedReply(ctx, r.ID)
-	wantCode(t, err, apperr.NotFound)
-	if err := e.Replies.Transition(ctx, e.M, staff("STP-HN", access.Official), id, petition.Publish, petitions.TransitionInput{}); err != nil {
+	servicetest.WantCode(t, err, apperr.NotFound)
+	if err := e.Replies.Transition(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id, petition.Publish, petitions.TransitionInput{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, got, err = e.Replies.PublishedReply(ctx, r.ID); err != nil || string(got) != string(pdf) {
@@ -151,23 +151,23 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 }
 
 func TestCorrectionSupersedes(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	id, r, _ := e.Approved(t)
 	first, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	official := staff("STP-HN", access.Official)
-	c := replyContent()
+	official := servicetest.Staff("STP-HN", access.Official)
+	c := servicetest.ReplyContent()
 	c.Answer += "\nĐính chính: thời hạn là 03 ngày làm việc."
 	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *c, "")
-	wantCode(t, err, apperr.Conflict) // a correction names what it corrects
+	servicetest.WantCode(t, err, apperr.Conflict) // a correction names what it corrects
 	corr, err := e.Replies.DraftReply(ctx, e.M, official, id, *c, first.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Replies.ReviewReply(ctx, e.M, staff("STP-HN", access.Reviewer), corr.ID, true, ""); err != nil {
+	if _, err := e.Replies.ReviewReply(ctx, e.M, servicetest.Staff("STP-HN", access.Reviewer), corr.ID, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	second, err := e.Replies.SignReply(ctx, e.M, e.Signer(), corr.ID)
@@ -197,23 +197,23 @@ func TestCorrectionSupersedes(t *testing.T) {
 	pdftest.RequireValid(t, oldPDF, e.Root)
 	// The superseded reply cannot be corrected again.
 	_, err = e.Replies.DraftReply(ctx, e.M, official, id, *c, first.ID)
-	wantCode(t, err, apperr.Conflict)
+	servicetest.WantCode(t, err, apperr.Conflict)
 	if d, _ := e.Petitions.Get(ctx, e.M, official, id); d.State != petition.ReplySigned {
 		t.Fatalf("a correction moved the petition to %s", d.State)
 	}
 }
 
 func TestSigningSurvivesVaultOutages(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	id, r, _ := e.Approved(t)
 	unchanged := func(stage string) {
 		t.Helper()
-		got, err := e.Replies.Reply(ctx, e.M, staff("STP-HN", access.Official), r.ID)
+		got, err := e.Replies.Reply(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
 		if err != nil || got.Status != reply.Approved || got.Document != nil {
 			t.Fatalf("%s: reply %+v %v", stage, got, err)
 		}
-		if d, _ := e.Petitions.Get(ctx, e.M, staff("STP-HN", access.Official), id); d.State != petition.ReplyApproved {
+		if d, _ := e.Petitions.Get(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id); d.State != petition.ReplyApproved {
 			t.Fatalf("%s: petition %s", stage, d.State)
 		}
 		if n := e.Count(t, "SELECT count(*) FROM signed_replies") + e.Count(t, "SELECT count(*) FROM reply_numbers"); n != 0 {
@@ -226,7 +226,7 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
-	ae := wantCode(t, err, apperr.Unavailable)
+	ae := servicetest.WantCode(t, err, apperr.Unavailable)
 	if m := ae.Message(); !strings.Contains(m, "thử lại") || !strings.Contains(m, "try again") {
 		t.Errorf("unclear message: %q", m)
 	}
@@ -235,7 +235,7 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 	// Unreachable.
 	e.Vault.Stop()
 	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
-	wantCode(t, err, apperr.Unavailable)
+	servicetest.WantCode(t, err, apperr.Unavailable)
 	unchanged("stopped")
 	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND outcome = 'failure'"); n < 1 {
 		t.Error("failed signing attempts are not audited")
@@ -250,14 +250,14 @@ func TestSigningSurvivesVaultOutages(t *testing.T) {
 	if signed.Document.Number != "1/STP-HN-PAKN" {
 		t.Fatalf("number %s: failed attempts consumed numbers", signed.Document.Number)
 	}
-	_, pdf, _ := e.Replies.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
+	_, pdf, _ := e.Replies.ReplyPDF(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
 	pdftest.RequireValid(t, pdf, e.Root)
 }
 
 // With a time-stamping authority configured, signatures carry its token
 // (through the relay that gives pdfsign's TSA client a timeout).
 func TestSigningWithATimestampAuthority(t *testing.T) {
-	e := newEnv(t)
+	e := servicetest.New(t)
 	ctx := context.Background()
 	tsaPKI := verifytest.NewPKI(t, "tsa")
 	relay, err := signing.NewTSARelay(tsaPKI.TSA(t), 5*time.Second, nil)
@@ -277,7 +277,7 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 	if !signed.Document.Timestamped {
 		t.Fatal("the document is not marked time-stamped")
 	}
-	_, pdf, err := svc.ReplyPDF(ctx, e.M, staff("STP-HN", access.Official), r.ID)
+	_, pdf, err := svc.ReplyPDF(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 }
 
 // vaultCRL reads the issuing CA's CRL from the test's Vault.
-type vaultCRL struct{ e *env }
+type vaultCRL struct{ e *servicetest.Env }
 
 func (c vaultCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
 	b, err := c.e.VC.IssuingCRL(ctx)

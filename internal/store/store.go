@@ -39,6 +39,14 @@ type Tx interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
+// Sealer encrypts data bound to an owner before it is stored, and opens
+// it: a ciphertext opens only for the owner it was sealed for (in
+// production internal/vault's TransitBox and EnvelopeBox).
+type Sealer interface {
+	Seal(ctx context.Context, owner string, plaintext []byte) (string, error)
+	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
+}
+
 // Audit is the tamper-evident audit chain.
 type Audit interface {
 	// Append seals e to the chain's head inside the transaction ctx
