@@ -187,10 +187,12 @@ func cidrs(field func(*Config) *[]netip.Prefix) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		out, bad := prefixes(v)
 		*field(c) = out
-		if len(bad) > 0 {
-			return fmt.Errorf("%s not an address or CIDR", strings.Join(bad, ", "))
+		var errs []error
+		for _, b := range bad {
+			errs = append(errs, fmt.Errorf("%s is not an address or CIDR", b))
 		}
-		return nil
+		return errors.Join(errs...) // one problem line each
+
 	}
 }
 
@@ -217,7 +219,12 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	c := &Config{VaultToken: getenv("VAULT_TOKEN")}
 	var p Problems
 	for i, s := range settings {
-		if err := s.parse(c, *values[i]); err != nil {
+		err := s.parse(c, *values[i])
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				p = append(p, s.env+": "+e.Error())
+			}
+		} else if err != nil {
 			p = append(p, s.env+": "+err.Error())
 		}
 	}

@@ -198,6 +198,8 @@ func TestLoadResourceBoundsAndMetrics(t *testing.T) {
 			"PAKN_METRICS_TOKEN_FILE", keyFile(t, "short"), "PAKN_RATE_EXEMPT", "everyone"),
 			want: []string{"PAKN_RATE_EXEMPT", "PAKN_RATE_SUBMIT", "PAKN_VERIFY_PER_CLIENT", "PAKN_DAILY_ATTACHMENT_BYTES", "PAKN_VERIFY_MEMORY_BYTES",
 				"PAKN_SPOOL_DIR", "PAKN_METRICS_ADDR: give a host", "PAKN_METRICS_TOKEN_FILE"}},
+		{name: "two bad proxies, two lines", env: with("PAKN_TRUSTED_PROXIES", "proxy.example, 10.0.0.0/8, 300.1.1.1"),
+			want: []string{`PAKN_TRUSTED_PROXIES: "proxy.example" is not`, `PAKN_TRUSTED_PROXIES: "300.1.1.1" is not`}},
 		{name: "exempt proxy", env: with("PAKN_TRUSTED_PROXIES", "10.0.0.0/8", "PAKN_RATE_EXEMPT", "10.1.2.3"), want: []string{"overlaps the trusted proxy"}},
 		{name: "metrics on the main address", env: with("PAKN_METRICS_ADDR", "127.0.0.1:8080"), want: []string{"must differ from PAKN_ADDR"}},
 		{name: "bad proxy, rate, tls", env: with("PAKN_TRUSTED_PROXIES", "proxy.example", "PAKN_RATE_PUBLIC", "0", "PAKN_TLS_CERT_FILE", "/x"),

@@ -77,25 +77,40 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// writeError answers err as application/problem+json. Internal errors are
-// logged with their cause; the client sees only a fixed message.
+// writeError answers err as application/problem+json (see answerError),
+// logging server-side failures: internal errors with their cause, refusals
+// by a bound as warnings.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	err = asTooLarge(err)
 	code := apperr.CodeOf(err)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		code = apperr.TooLarge
-		err = apperr.Wrap(err, apperr.TooLarge, "read body", msg.BodyTooLarge)
-	}
-	status := statusOf(code)
-	if ra := apperr.RetryAfterOf(err); ra > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
-	}
-	switch {
+	switch status := statusOf(code); {
 	case status >= 500 && apperr.RetryAfterOf(err) > 0:
 		// A bound refused the request (a full queue or budget): expected under load, not a fault.
 		log.WarnContext(r.Context(), "request refused by a bound", "code", string(code), "request_id", RequestID(r.Context()))
 	case status >= 500:
 		log.ErrorContext(r.Context(), "request failed", "err", err, "code", string(code), "request_id", RequestID(r.Context()))
+	}
+	answerError(w, r, err)
+}
+
+// asTooLarge makes a body read past its limit a TooLarge error.
+func asTooLarge(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apperr.Wrap(err, apperr.TooLarge, "read body", msg.BodyTooLarge)
+	}
+	return err
+}
+
+// answerError answers err as application/problem+json, its status from
+// statusOf, the one mapping; the client sees only the message of the
+// catalogue (a fixed one for internal errors), never the cause.
+func answerError(w http.ResponseWriter, r *http.Request, err error) {
+	err = asTooLarge(err)
+	code := apperr.CodeOf(err)
+	status := statusOf(code)
+	if ra := apperr.RetryAfterOf(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
 	k, args := apperr.KeyOf(err)
 	p := Problem{Code: string(code), Detail: k.Both(args...), Message: k.In(lang(r.Context()), args...)}

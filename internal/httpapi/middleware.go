@@ -117,7 +117,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				}
 				s.log.ErrorContext(r.Context(), "panic", "request_id", RequestID(r.Context()),
 					"panic", slog.AnyValue(p).String(), "stack", string(debug.Stack()))
-				writeError(w, r, s.log, apperr.New(apperr.Internal, msg.InternalError))
+				answerError(w, r, apperr.New(apperr.Internal, msg.InternalError)) // logged above, with the stack
 			}
 		}()
 		next.ServeHTTP(w, r)

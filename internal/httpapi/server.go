@@ -223,7 +223,9 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.With(secret).Post("/auth/mfa/confirm", s.confirmMFA)
 	r.With(secret).Post("/auth/step-up", s.stepUp)
 
-	r.With(public).Get("/agencies", s.listAgencies)
+	if s.guard != nil && s.agencies != nil {
+		r.With(public).Get("/agencies", s.listAgencies)
+	}
 
 	r.Get("/accounts", s.listAccounts)
 	r.Post("/accounts", s.createAccount)
@@ -263,8 +265,10 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Get("/replies/{id}/pdf", s.replyPDF)
 	r.With(secret).Post("/petitions/reply", s.petitionerReplyPDF)
 	r.With(public).Get("/register/replies/{id}/pdf", s.publishedReplyPDF)
-	r.With(public).Get("/register/replies/{id}", s.registerEntry)
 	r.Get("/reports/deadlines", s.deadlineReport)
+	if s.register != nil {
+		r.With(public).Get("/register/replies/{id}", s.registerEntry)
+	}
 }
 
 // rateLimit limits requests per minute per client (clientKey). The answer

@@ -90,8 +90,9 @@ type Submission struct {
 // idempotency keys of submissions.
 type Petitions interface {
 	// WriteGroup writes submissions without attachments in one
-	// transaction, events included; a key used before gives ErrKeyUsed, a
-	// taken tracking code ErrConflict, and nothing is written.
+	// transaction, events included; on any error (ErrKeyUsed when a key
+	// was used before, the database's error when a tracking code is taken)
+	// nothing is written, and the caller writes each on its own.
 	WriteGroup(ctx context.Context, subs []Submission) error
 	// Insert stores a new petition; a taken tracking code is ErrConflict.
 	Insert(ctx context.Context, p *petition.Stored) error
