@@ -49,6 +49,11 @@ func holdScans(t *testing.T, e *servicetest.Env, n int) ([]*gate, *sync.WaitGrou
 	t.Helper()
 	var gates []*gate
 	wg := &sync.WaitGroup{}
+	t.Cleanup(func() { // a test failing while they are held must not hang on them
+		for _, g := range gates {
+			g.release()
+		}
+	})
 	for range n {
 		g := newGate(append([]byte("%PDF-1.7 "), make([]byte, 1<<20)...))
 		gates = append(gates, g)

@@ -188,6 +188,11 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		}
 		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", msg.SubmitTimedOut)
 	}
+	if j.err != nil && ctx.Err() != nil {
+		// The job was dropped because the client went away, and the select
+		// saw it done first: the same answer as above, not an internal error.
+		return nil, apperr.Wrap(ctx.Err(), apperr.Unavailable, "submit", msg.SubmitTimedOut)
+	}
 	if j.err != nil {
 		return nil, j.err
 	}
