@@ -585,9 +585,11 @@ func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("login: %d %s", resp.StatusCode, body)
 	}
+	// The name is the contract (SECURITY.md): the __Host- prefix makes
+	// browsers refuse it unless Secure, host-only and for path /.
 	var set *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == SessionCookie && c.Value != "" {
+		if c.Name == "__Host-pakn_session" && c.Value != "" {
 			set = c
 		}
 	}

@@ -115,9 +115,15 @@ func TestVerificationEndpoint(t *testing.T) {
 	if resp.StatusCode != 415 {
 		t.Fatalf("JSON body: %d", resp.StatusCode)
 	}
-	resp, _ = s.do(request{method: "POST", path: "/api/v1/verifications", body: string(make([]byte, verify.MaxSize+1)), contentType: "application/pdf"})
+	// The limit is the contract's 20 MB (20 MiB): one byte more is refused
+	// unread, the limit itself is read and judged.
+	resp, _ = s.do(request{method: "POST", path: "/api/v1/verifications", body: string(make([]byte, 20<<20+1)), contentType: "application/pdf"})
 	if resp.StatusCode != 413 {
-		t.Fatalf("21 MB: %d", resp.StatusCode)
+		t.Fatalf("20 MiB + 1 byte: %d, want 413", resp.StatusCode)
+	}
+	resp, _ = s.do(request{method: "POST", path: "/api/v1/verifications", body: string(make([]byte, 20<<20)), contentType: "application/pdf"})
+	if resp.StatusCode != 422 {
+		t.Fatalf("20 MiB of zeros: %d, want 422 (read, and not a PDF)", resp.StatusCode)
 	}
 	body, ct = fileForm(t, "other", genuine)
 	if resp, _ = s.do(request{method: "POST", path: "/api/v1/verifications", body: body, contentType: ct}); resp.StatusCode != 422 {
