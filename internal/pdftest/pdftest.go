@@ -59,7 +59,9 @@ var nssMu sync.Mutex
 
 // Pdfsig runs poppler's pdfsig with an NSS database that trusts only
 // roots, and returns its report. pdfsig's exit status says nothing about
-// validity; callers read the text (see RequireValid).
+// validity (callers read the text: see RequireValid), but a failure to run
+// or to read the file, or a report without a signature, fails the test:
+// a check of what the report lacks must not pass on an empty report.
 func Pdfsig(t testing.TB, pdf []byte, roots ...*x509.Certificate) string {
 	t.Helper()
 	nssMu.Lock() // certutil is not safe to run concurrently on one machine's NSS locks
@@ -78,7 +80,10 @@ func Pdfsig(t testing.TB, pdf []byte, roots ...*x509.Certificate) string {
 			t.Fatalf("certutil -A: %v\n%s", err, out)
 		}
 	}
-	out, _ := exec.Command(Tool(t, "pdfsig"), "-nssdir", "sql:"+dir, Write(t, pdf)).CombinedOutput()
+	out, err := exec.Command(Tool(t, "pdfsig"), "-nssdir", "sql:"+dir, Write(t, pdf)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Signature #1") {
+		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
 	return string(out)
 }
 

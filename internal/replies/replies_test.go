@@ -3,9 +3,13 @@ package replies_test
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
@@ -125,13 +129,16 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 		t.Error("the reply prints contact or identity data")
 	}
 
-	// The stored rows cannot change.
+	// The stored rows cannot change: the application role lacks the grant,
+	// and the owner and the superuser, who have it, are stopped by the
+	// triggers (SQLSTATE P0001 with the trigger's message).
 	for _, sql := range []string{"UPDATE signed_replies SET number = 'x'", "DELETE FROM signed_replies",
 		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'"} {
 		if _, err := e.DB.Pool.Exec(ctx, sql); err == nil {
 			t.Errorf("%s succeeded", sql)
 		}
 	}
+	requireImmutable(t, e)
 
 	// The petitioner downloads it with code and secret; the public only once published.
 	_, got, err := e.Replies.PetitionerReplyPDF(ctx, e.M, rc.TrackingCode, rc.LookupSecret)
@@ -308,5 +315,31 @@ func TestNewNeedsItsCollaborators(t *testing.T) {
 	_, err := replies.New(replies.Config{})
 	if err == nil || err.Error() != "replies: Petitions, Stores.Agencies, Stores.Audit, Stores.Petitions, Stores.Replies, Stores.Tx required" {
 		t.Fatalf("New without collaborators: %v", err)
+	}
+}
+
+// requireImmutable runs the changes the triggers forbid as the owner and as
+// the superuser, and wants each refused by its trigger.
+func requireImmutable(t *testing.T, e *servicetest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	for who, url := range map[string]string{"owner": e.DB.OwnerURL, "superuser": e.DB.SuperURL} {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ sql, message string }{
+			{"UPDATE signed_replies SET number = 'x'", "signed replies are immutable"},
+			{"DELETE FROM signed_replies", "signed replies are immutable"},
+			{"TRUNCATE signed_replies CASCADE", "signed replies are immutable"},
+			{"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'", "a signed reply is immutable"},
+		} {
+			_, err := c.Exec(ctx, tc.sql)
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "P0001" || !strings.Contains(pgErr.Message, tc.message) {
+				t.Errorf("%s as %s: %v, want the trigger's refusal %q (P0001)", tc.sql, who, err, tc.message)
+			}
+		}
+		c.Close(ctx)
 	}
 }
