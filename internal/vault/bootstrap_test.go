@@ -232,6 +232,15 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 		{"mount engine", func() error { return api.Sys().MountWithContext(ctx, "evil", &vaultapi.MountInput{Type: "transit"}) }},
 		{"issue a certificate", logical("write", vault.IssuingMount+"/issue/"+vault.SignerRole, map[string]any{"common_name": "evil"})},
 		{"new secret id", logical("write", "auth/approle/role/paknd/secret-id", nil)},
+		// What Vault's default policy would grant, had the role not set
+		// token_no_default_policy.
+		{"use the cubbyhole", logical("write", "cubbyhole/x", map[string]any{"a": "b"})},
+		{"read its own capabilities", logical("write", "sys/capabilities-self", map[string]any{"paths": []string{"transit/keys"}})},
+		{"wrap a response", logical("write", "sys/wrapping/wrap", map[string]any{"a": "b"})},
+		{"hash with Vault's tools", logical("write", "sys/tools/hash", map[string]any{"input": "eA=="})},
+		{"enable an auth method", func() error {
+			return api.Sys().EnableAuthWithOptionsWithContext(ctx, "evil", &vaultapi.EnableAuthOptions{Type: "userpass"})
+		}},
 		{"create token", func() error {
 			_, err := api.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"root"}})
 			return err
@@ -245,6 +254,14 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 				t.Fatalf("want 403 permission denied, got %v", err)
 			}
 		})
+	}
+	// The token holds paknd's policy and nothing else: no "default".
+	self, err := api.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pols, _ := self.TokenPolicies(); len(pols) != 1 || pols[0] != keys.PakndPolicyName {
+		t.Errorf("paknd's token has the policies %v, want only %s", pols, keys.PakndPolicyName)
 	}
 	// The key is still there and still not deletable.
 	s, err := root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
