@@ -201,11 +201,45 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 
 	// What it may not.
 	api := c.API()
+	denied := forbiddenToPaknd(api, digest)
+	for _, d := range denied {
+		t.Run(d.name, func(t *testing.T) {
+			err := d.do()
+			var re *vaultapi.ResponseError
+			if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+				t.Fatalf("want 403 permission denied, got %v", err)
+			}
+		})
+	}
+	// The token holds paknd's policy and nothing else: no "default".
+	self, err := api.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pols, _ := self.TokenPolicies(); len(pols) != 1 || pols[0] != keys.PakndPolicyName {
+		t.Errorf("paknd's token has the policies %v, want only %s", pols, keys.PakndPolicyName)
+	}
+	// The key is still there and still not deletable.
+	s, err := root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
+	if err != nil || s == nil || s.Data["deletion_allowed"] != false {
+		t.Fatalf("signer key changed: %v %v", err, s)
+	}
+}
+
+// forbiddenCall is a Vault call paknd's token must be refused (403).
+type forbiddenCall struct {
+	name string
+	do   func() error
+}
+
+// forbiddenToPaknd lists what paknd's token may not do: read, export, back
+// up, change or create keys, touch policies, mounts, auth methods, secret
+// ids or tokens, issue certificates, or use what Vault's default policy
+// would grant.
+func forbiddenToPaknd(api *vaultapi.Client, digest string) []forbiddenCall {
+	ctx := context.Background()
 	logical := func(op, path string, data map[string]any) func() error { return logicalCall(api, op, path, data) }
-	denied := []struct {
-		name string
-		do   func() error
-	}{
+	return []forbiddenCall{
 		{"read transit key", logical("read", "transit/keys/pakn-signer-a", nil)},
 		{"list transit keys", logical("list", "transit/keys", nil)},
 		{"export signing key", logical("read", "transit/export/signing-key/pakn-signer-a", nil)},
@@ -245,28 +279,6 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 			_, err := api.Auth().Token().CreateWithContext(ctx, &vaultapi.TokenCreateRequest{Policies: []string{"root"}})
 			return err
 		}},
-	}
-	for _, d := range denied {
-		t.Run(d.name, func(t *testing.T) {
-			err := d.do()
-			var re *vaultapi.ResponseError
-			if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
-				t.Fatalf("want 403 permission denied, got %v", err)
-			}
-		})
-	}
-	// The token holds paknd's policy and nothing else: no "default".
-	self, err := api.Auth().Token().LookupSelfWithContext(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pols, _ := self.TokenPolicies(); len(pols) != 1 || pols[0] != keys.PakndPolicyName {
-		t.Errorf("paknd's token has the policies %v, want only %s", pols, keys.PakndPolicyName)
-	}
-	// The key is still there and still not deletable.
-	s, err := root.Logical().ReadWithContext(ctx, "transit/keys/pakn-signer-a")
-	if err != nil || s == nil || s.Data["deletion_allowed"] != false {
-		t.Fatalf("signer key changed: %v %v", err, s)
 	}
 }
 
