@@ -1,9 +1,11 @@
 package replies_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +341,75 @@ func requireImmutable(t *testing.T, e *servicetest.Env) {
 			}
 		}
 		c.Close(ctx)
+	}
+}
+
+// Audit before act: with the audit log refusing the application's inserts,
+// no state-changing action of a petition or its reply happens. Each is
+// tried, must fail, and must leave every table as it was.
+func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	official, reviewer := servicetest.Staff("STP-HN", access.Official), servicetest.Staff("STP-HN", access.Reviewer)
+	received := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	started := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
+		if err := e.Replies.Transition(ctx, e.M, official, started, tr, petitions.TransitionInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drafted := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	for _, tr := range []petition.Transition{petition.Accept, petition.Start, petition.DraftReply} {
+		if err := e.Replies.Transition(ctx, e.M, official, drafted, tr, servicetest.InputFor(tr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, approved, _ := e.Approved(t)
+
+	u, err := url.Parse(e.DB.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.DB.Superuser(t, "REVOKE INSERT ON audit_events FROM "+pgx.Identifier{u.User.Username()}.Sanitize())
+	state := func() string {
+		var s string
+		if err := e.DB.Pool.QueryRow(ctx, `SELECT concat_ws('|', (SELECT string_agg(p::text, '|' ORDER BY id) FROM petitions p),
+			(SELECT string_agg(r::text, '|' ORDER BY id) FROM replies r), (SELECT count(*) FROM signed_replies),
+			(SELECT count(*) FROM petition_events), (SELECT count(*) FROM petition_attachments), (SELECT count(*) FROM audit_events))`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := state()
+	file := []petitions.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}}
+	for name, act := range map[string]func() error{
+		"submit": func() error {
+			_, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), nil)
+			return err
+		},
+		"submit with a file": func() error {
+			_, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", servicetest.Submission(), file)
+			return err
+		},
+		"accept": func() error {
+			return e.Replies.Transition(ctx, e.M, official, received, petition.Accept, petitions.TransitionInput{})
+		},
+		"draft": func() error {
+			return e.Replies.Transition(ctx, e.M, official, started, petition.DraftReply, servicetest.Draft())
+		},
+		"approve": func() error {
+			return e.Replies.Transition(ctx, e.M, reviewer, drafted, petition.ApproveReply, petitions.TransitionInput{})
+		},
+		"sign": func() error { _, err := e.Replies.SignReply(ctx, e.M, e.Signer(), approved.ID); return err },
+		"post update": func() error {
+			return e.Petitions.PostUpdate(ctx, e.M, official, started, "Đang xác minh thông tin với bộ phận một cửa.")
+		},
+	} {
+		if err := act(); err == nil {
+			t.Errorf("%s succeeded with the audit log refusing its event", name)
+		}
+		if after := state(); after != before {
+			t.Errorf("%s changed the database without its audit event", name)
+		}
 	}
 }
