@@ -3,12 +3,14 @@ package identity_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -667,5 +669,50 @@ func TestNewNeedsItsCollaborators(t *testing.T) {
 	_, err := identity.New(identity.Config{})
 	if err == nil || err.Error() != "identity: Guard, Hasher, Stores.Accounts, Stores.Audit, Stores.Tx required" {
 		t.Fatalf("New without collaborators: %v", err)
+	}
+}
+
+// Audit before act: with the audit log refusing the application's inserts,
+// no account is created or changed, no token issued and no session opened.
+func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := e.signer(t)
+	official, _ := e.create(t, "official1", "STP-HN", access.Official)
+	e.clock.Add(time.Minute) // a fresh TOTP step for the sign-in below
+	u, err := url.Parse(e.db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db.Superuser(t, "REVOKE INSERT ON audit_events FROM "+pgx.Identifier{u.User.Username()}.Sanitize())
+	state := func() string {
+		var s string
+		if err := e.db.Pool.QueryRow(ctx, `SELECT concat_ws('|', (SELECT string_agg(a::text, '|' ORDER BY id) FROM accounts a),
+			(SELECT string_agg(r::text, '|' ORDER BY account_id, role) FROM account_roles r), (SELECT count(*) FROM sessions),
+			(SELECT count(*) FROM api_tokens), (SELECT count(*) FROM audit_events))`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := state()
+	for name, act := range map[string]func() error{
+		"create an account": func() error {
+			_, _, err := e.svc.CreateAccount(ctx, e.m, e.op, identity.NewAccount{Username: "new1", DisplayName: "Trần Văn An",
+				Agency: "STP-HN", Roles: []access.Role{access.Official}})
+			return err
+		},
+		"add a role": func() error { return e.svc.AddRole(ctx, e.m, e.op, official.ID, access.Reviewer) },
+		"disable":    func() error { return e.svc.Disable(ctx, e.m, e.op, official.ID) },
+		"sign in": func() error {
+			_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
+			return err
+		},
+	} {
+		if err := act(); err == nil {
+			t.Errorf("%s succeeded with the audit log refusing its event", name)
+		}
+		if after := state(); after != before {
+			t.Errorf("%s changed the database without its audit event", name)
+		}
 	}
 }
