@@ -102,7 +102,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	clients, _ := audit.NewClientHasher(bytes.Repeat([]byte{7}, 32))
 	logs := &bytes.Buffer{}
 	deps := Deps{
-		Log: slog.New(slog.NewJSONHandler(logs, nil)), MaxBodyBytes: 1 << 20,
+		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), MaxBodyBytes: 1 << 20, // every level: what is checked absent is absent from all of them
 		Ready:    map[string]Checker{"database": func(ctx context.Context) error { return db.Pool.Ping(ctx) }, "vault": vc.Ready},
 		Identity: ids, AuditLog: &auditlog.Service{Audit: st.Audit, Guard: g}, Guard: g, Petitions: pets, Replies: reps, Register: reg,
 		Agencies: func(ctx context.Context) ([]agency.Agency, error) { return ags.List(ctx) },
@@ -358,11 +358,15 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				default:
 					req.cookie = s.session(s.byRole[access.Role(w)])
 				}
+				before, seq := s.fingerprint(t)
 				resp, body := s.do(req)
 				denied := resp.StatusCode == 401 || resp.StatusCode == 403 ||
 					(resp.StatusCode == 404 && strings.Contains(pattern, "{"))
 				if want := allowedFor(rule, w); denied == want {
 					t.Fatalf("%s as %s: %d %s; want allowed=%v", route, w, resp.StatusCode, body, want)
+				}
+				if denied {
+					s.unchangedButDenials(t, before, seq, route+" as "+w)
 				}
 				if resp.StatusCode >= 500 {
 					t.Fatalf("%s as %s: %d %s", route, w, resp.StatusCode, body)
@@ -736,4 +740,77 @@ func (s *stack) seedReplies() (draft, published string, rc *petitions.Receipt) {
 		}
 	}
 	return ids[0], ids[1], rc
+}
+
+// Another agency's official can neither read a petition's attachment nor
+// its replies or their PDFs: each answer is the missing object's, and each
+// attempt is audited as denied.
+func TestOtherAgencysFilesAreInvisibleAndAudited(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	ctx := context.Background()
+	draftID, signedID, rc := s.seedReplies() // the Department of Justice's (STP-HN)
+	var pid string
+	if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM petitions WHERE tracking_code = $1`, rc.TrackingCode).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Trần Văn An", Email: "an@example.vn"},
+		Title: "Hồ sơ đính kèm", Body: "Kèm theo đơn là bản chụp giấy tờ liên quan đến thủ tục hành chính.", Category: petition.CatRegulation}
+	r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub,
+		[]petitions.FileIn{{Name: "don.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 don"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withFile, attID string
+	if err := s.db.Pool.QueryRow(ctx, `SELECT p.id, a.id FROM petitions p JOIN petition_attachments a ON a.petition_id = p.id
+		WHERE p.tracking_code = $1`, r.TrackingCode).Scan(&withFile, &attID); err != nil {
+		t.Fatal(err)
+	}
+	other := s.session(s.account("official-bd", "UBND-BD", access.Official))
+	paths := []string{"/api/v1/petitions/" + withFile + "/attachments/" + attID, "/api/v1/petitions/" + pid + "/replies",
+		"/api/v1/replies/" + draftID, "/api/v1/replies/" + signedID, "/api/v1/replies/" + signedID + "/pdf"}
+	for _, p := range paths {
+		if resp, body := s.do(request{method: "GET", path: p, cookie: other}); resp.StatusCode != 404 || strings.Contains(body, "PDF") {
+			t.Errorf("GET %s by another agency: %d %.80s, want 404", p, resp.StatusCode, body)
+		}
+	}
+	var denied int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'access.denied' AND outcome = 'denied'
+		AND actor LIKE 'account:%' AND details->>'object_agency' = 'STP-HN'`).Scan(&denied); err != nil || denied != len(paths) {
+		t.Fatalf("%d denied events (%v), want %d", denied, err, len(paths))
+	}
+}
+
+// fingerprint sums up what a call may change (petitions and their
+// timelines, replies, signed replies, accounts and roles, tokens but their
+// last use, agencies) and returns it with the audit log's last sequence
+// number.
+func (s *stack) fingerprint(t *testing.T) (string, int64) {
+	t.Helper()
+	var sum string
+	var seq int64
+	err := s.db.Pool.QueryRow(context.Background(), `SELECT concat_ws('|',
+		(SELECT md5(coalesce(string_agg(p::text, '' ORDER BY id), '')) FROM petitions p),
+		(SELECT count(*) FROM petition_events), (SELECT count(*) FROM petition_attachments),
+		(SELECT md5(coalesce(string_agg(r::text, '' ORDER BY id), '')) FROM replies r), (SELECT count(*) FROM signed_replies),
+		(SELECT md5(coalesce(string_agg(a::text, '' ORDER BY id), '')) FROM accounts a), (SELECT count(*) FROM account_roles),
+		(SELECT md5(coalesce(string_agg(concat_ws(',', id, name, scopes, expires_at, revoked_at), '' ORDER BY id), '')) FROM api_tokens k), (SELECT count(*) FROM agencies)),
+		(SELECT coalesce(max(seq), 0) FROM audit_events)`).Scan(&sum, &seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, seq
+}
+
+// unchangedButDenials fails t unless a refused call changed nothing of what
+// fingerprint sums up and added no audit event but refusals.
+func (s *stack) unchangedButDenials(t *testing.T, before string, seq int64, call string) {
+	t.Helper()
+	if after, _ := s.fingerprint(t); after != before {
+		t.Fatalf("refused, %s still changed the database", call)
+	}
+	var others int
+	if err := s.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE seq > $1 AND outcome <> 'denied'`,
+		seq).Scan(&others); err != nil || others != 0 {
+		t.Fatalf("refused, %s still recorded %d events other than refusals (%v)", call, others, err)
+	}
 }

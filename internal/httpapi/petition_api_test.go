@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
 	"net/textproto"
@@ -215,11 +216,18 @@ func TestPetitionOverHTTP(t *testing.T) {
 
 	s.staffWorkOnPetition(t)
 
-	// Nothing personal reached the logs.
-	for _, pii := range []string{"Nhung", "nhung@example.vn", "0912345678", receipt.LookupSecret, receipt.TrackingCode} {
+	// Nothing personal reached the logs (at every level), nor the client's
+	// address (127.0.0.1 here) the logs or the audit rows, which hold it
+	// only as a keyed hash.
+	for _, pii := range []string{"Nhung", "nhung@example.vn", "0912345678", receipt.LookupSecret, receipt.TrackingCode, "127.0.0.1"} {
 		if strings.Contains(s.logs.String(), pii) {
 			t.Fatalf("the logs contain %q", pii)
 		}
+	}
+	var rows, withAddr int
+	if err := s.db.Pool.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE e::text LIKE '%127.0.0.1%')
+		FROM audit_events e`).Scan(&rows, &withAddr); err != nil || rows == 0 || withAddr != 0 {
+		t.Fatalf("%d of %d audit rows hold the client's raw address (%v)", withAddr, rows, err)
 	}
 	resp, body = s.do(request{method: "GET", path: "/api/v1/calendar/holidays?year=2026"})
 	if resp.StatusCode != 200 || !strings.Contains(body, `"2026-02-17"`) || !strings.Contains(body, "Tết Nguyên đán") {
