@@ -3,14 +3,12 @@ package identity_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -680,11 +678,7 @@ func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
 	secret := e.signer(t)
 	official, _ := e.create(t, "official1", "STP-HN", access.Official)
 	e.clock.Add(time.Minute) // a fresh TOTP step for the sign-in below
-	u, err := url.Parse(e.db.AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.db.Superuser(t, "REVOKE INSERT ON audit_events FROM "+pgx.Identifier{u.User.Username()}.Sanitize())
+	e.db.RefuseAuditInserts(t)
 	state := func() string {
 		var s string
 		if err := e.db.Pool.QueryRow(ctx, `SELECT concat_ws('|', (SELECT string_agg(a::text, '|' ORDER BY id) FROM accounts a),

@@ -139,6 +139,18 @@ func (db *DB) Superuser(t testing.TB, stmts ...string) {
 	}
 }
 
+// RefuseAuditInserts revokes the application role's INSERT on audit_events
+// in t's database, so that every audit append fails there: for the tests
+// of "audit before act".
+func (db *DB) RefuseAuditInserts(t testing.TB) {
+	t.Helper()
+	u, err := url.Parse(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Superuser(t, "REVOKE INSERT ON audit_events FROM "+pgx.Identifier{u.User.Username()}.Sanitize())
+}
+
 // ensureTemplate creates, once per cluster and set of migrations, a migrated
 // template database; concurrent test binaries wait on an advisory lock.
 func ensureTemplate(ctx context.Context, super, owner string) (string, error) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -366,11 +365,7 @@ func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
 	}
 	_, approved, _ := e.Approved(t)
 
-	u, err := url.Parse(e.DB.AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.DB.Superuser(t, "REVOKE INSERT ON audit_events FROM "+pgx.Identifier{u.User.Username()}.Sanitize())
+	e.DB.RefuseAuditInserts(t)
 	state := func() string {
 		var s string
 		if err := e.DB.Pool.QueryRow(ctx, `SELECT concat_ws('|', (SELECT string_agg(p::text, '|' ORDER BY id) FROM petitions p),
