@@ -408,3 +408,28 @@ func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
 		}
 	}
 }
+
+// A key version revoked in the database (pakn signer revoke's first step)
+// signs nothing more: the signer has no active key until a new one is
+// provisioned, and the reply stays approved.
+func TestRevokedKeyVersionSignsNothing(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	_, r, _ := e.Approved(t)
+	st := e.DB.Stores(e.Clock.Now)
+	g, err := st.Replies.ActiveSigner(ctx, servicetest.RoleIDs[access.Signer])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Tx.InTx(ctx, func(ctx context.Context) error { return st.Replies.RevokeSigner(ctx, g.ID, e.Clock.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
+	servicetest.WantCode(t, err, apperr.Conflict)
+	if n := e.Count(t, "SELECT count(*) FROM signed_replies"); n != 0 {
+		t.Fatalf("%d signed replies after the key was revoked", n)
+	}
+	if cur, err := e.Replies.Reply(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID); err != nil || cur.Status != reply.Approved {
+		t.Fatalf("the reply is %v (%v), want still approved", cur, err)
+	}
+}
