@@ -102,11 +102,11 @@ func asTooLarge(err error) error {
 	return err
 }
 
-// answerError answers err as application/problem+json, its status from
-// statusOf, the one mapping; the client sees only the message of the
-// catalogue (a fixed one for internal errors), never the cause.
+// answerError answers err (a body over its limit already made TooLarge,
+// see writeError) as application/problem+json, its status from statusOf,
+// the one mapping; the client sees only the message of the catalogue (a
+// fixed one for internal errors), never the cause.
 func answerError(w http.ResponseWriter, r *http.Request, err error) {
-	err = asTooLarge(err)
 	code := apperr.CodeOf(err)
 	status := statusOf(code)
 	if ra := apperr.RetryAfterOf(err); ra > 0 {

@@ -236,11 +236,8 @@ func (s *Service) Transition(ctx context.Context, m audit.Meta, p access.Princip
 	if _, err := s.ForStaff(ctx, m, p, a, id); err != nil {
 		return err
 	}
-	if !known {
-		return petition.FieldsError(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
-	}
-	if petition.ReplyStep(t) {
-		// The reply's steps are internal/replies': a petition alone does not know them.
+	// The reply's steps are internal/replies': a petition alone does not know them.
+	if !known || petition.ReplyStep(t) {
 		return petition.FieldsError(apperr.Invalid, msg.UnknownTransition, []petition.FieldError{petition.Problem("transition", msg.UnknownTransition)})
 	}
 	return s.move(ctx, m, p, id, t, in)
