@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"pakn/internal/access"
 	"pakn/internal/agency"
@@ -61,6 +65,9 @@ type stack struct {
 }
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
+
+// mfaSecret is the TOTP secret of the test accounts that have MFA.
+const mfaSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	t.Helper()
@@ -138,7 +145,7 @@ func (s *stack) account(username, agencyCode string, roles ...access.Role) *cred
 			return err
 		}
 		if access.MFARequired(roles) {
-			enc, err := s.box.Seal(ctx, a.ID, []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+			enc, err := s.box.Seal(ctx, a.ID, []byte(mfaSecret))
 			if err != nil {
 				return err
 			}
@@ -279,10 +286,103 @@ var expected = map[string]string{
 	"POST /verify/{id}":                                   "all",
 }
 
-// bodies are the request bodies the table sends, where "{}" would not do.
-var bodies = map[string]string{
-	"POST /api/v1/petitions/{id}/transitions": `{"transition":"start"}`,
-	"POST /api/v1/petitions/{id}/updates":     `{"message":"Đang xử lý"}`,
+// call is what the matrix sends on a route and what every caller the
+// route allows must get: the status of the contract (OpenAPI document and
+// README), with a request made to succeed wherever one can.
+type call struct {
+	body, contentType string
+	bodies            map[string]string // where a caller sends another body
+	want              int               // the status of an allowed caller
+	wants             map[string]int    // where a caller's status differs
+}
+
+// calls lists what differs from an empty JSON object answered 200.
+func (s *stack) calls(m matrixFixture) map[string]call {
+	form, formType := fileForm(s.t, "file", m.genuine)
+	submission := `{"petitioner":{"kind":"individual","name":"Phạm Thu Hà","email":"ha@example.vn"},
+		"title":"Giờ làm việc của bộ phận một cửa","body":"Đề nghị mở cửa bộ phận một cửa vào sáng thứ Bảy.","category":"proposal"}`
+	lookup := `{"tracking_code":"` + m.receipt.TrackingCode + `","lookup_secret":"` + m.receipt.LookupSecret + `"}`
+	return map[string]call{
+		"POST /api/v1/auth/login":    {body: `{"username":"demo-official","password":"` + loginPassword + `"}`, want: 200},
+		"POST /api/v1/auth/logout":   {want: 204},
+		"POST /api/v1/auth/password": {body: `{"current_password":"` + loginPassword + `","new_password":"Một mật khẩu mới, đủ dài 2027"}`, want: 204},
+		// Accounts with MFA have it already; the others have not started.
+		"POST /api/v1/auth/mfa/enrol":   {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
+		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409},
+		"POST /api/v1/auth/step-up":     {body: `{"code":"` + m.totp + `"}`, want: 204, wants: map[string]int{"official": 409, "reviewer": 409}},
+
+		"POST /api/v1/accounts":                     {body: `{"username":"matrix-new","display_name":"Người mới","roles":["official"]}`, want: 201},
+		"POST /api/v1/accounts/{id}/roles":          {body: `{"role":"reviewer"}`, want: 204},
+		"DELETE /api/v1/accounts/{id}/roles/{role}": {want: 204},
+		"POST /api/v1/accounts/{id}/disable":        {want: 204},
+		"POST /api/v1/accounts/{id}/mfa-reset":      {want: 204},
+		"POST /api/v1/tokens":                       {body: `{"name":"matrix","scopes":["agency.read"],"ttl_days":30}`, want: 201},
+		"DELETE /api/v1/tokens/{id}":                {want: 204},
+
+		"POST /api/v1/petitions": {body: submission, want: 201,
+			bodies: map[string]string{"official": strings.Replace(submission, `"category"`, `"channel":"in_person","category"`, 1)}},
+		"POST /api/v1/petitions/lookup": {body: lookup, want: 200},
+		"POST /api/v1/petitions/reply":  {body: lookup, want: 200},
+		// A wrong secret: the same answer as for a code that does not exist.
+		"POST /api/v1/petitions/reopen":           {body: `{"tracking_code":"` + m.receipt.TrackingCode + `","lookup_secret":"wrong"}`, want: 404},
+		"POST /api/v1/petitions/{id}/transitions": {body: `{"transition":"accept"}`, want: 204},
+		"POST /api/v1/petitions/{id}/updates":     {body: `{"message":"Đang xử lý"}`, want: 204},
+		"POST /api/v1/petitions/{id}/replies":     {body: m.content, want: 201},
+		"POST /api/v1/replies/{id}/send-back":     {body: `{"note":"Bổ sung căn cứ pháp lý"}`},
+		"POST /api/v1/verifications":              {body: string(m.genuine), contentType: "application/pdf", want: 200},
+		"POST /verify/{id}":                       {body: form, contentType: formType, want: 200},
+	}
+}
+
+// matrixFixture is what the matrix's requests refer to.
+type matrixFixture struct {
+	petition, attachment string // received, with a file
+	inProgress           string // a petition a reply can be drafted for
+	draft, sentBack      string // replies: approved then signed; sent back
+	signed               string // a signed, published reply
+	receipt              *petitions.Receipt
+	genuine              []byte // the signed reply's PDF
+	content, totp        string
+	token                string // an integration token's secret
+}
+
+func (s *stack) matrixFixture(t *testing.T) matrixFixture {
+	var m matrixFixture
+	_, m.token = s.token(access.AuditRead, access.AgencyRead)
+	m.petition, m.attachment = s.petition()
+	m.draft, m.signed, m.receipt = s.seedReplies()
+	pid, _ := s.inProgressPetition()
+	m.sentBack = s.draftReply(pid)
+	m.inProgress, _ = s.inProgressPetition()
+	m.genuine = s.signedPDF(m.signed)
+	c, _ := json.Marshal(replyContent)
+	m.content = string(c)
+	code, err := totp.GenerateCodeCustom(mfaSecret, time.Now(), totp.ValidateOpts{Period: credential.TOTPPeriod, Digits: credential.TOTPDigits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.totp = code
+	return m
+}
+
+// path fills pattern's parameters with the fixture's objects.
+func (m matrixFixture) path(s *stack, route, pattern string) string {
+	switch {
+	case route == "POST /api/v1/petitions/{id}/replies":
+		return strings.Replace(pattern, "{id}", m.inProgress, 1)
+	case route == "POST /api/v1/replies/{id}/send-back":
+		return strings.Replace(pattern, "{id}", m.sentBack, 1)
+	case strings.HasPrefix(pattern, "/api/v1/petitions/{id}"):
+		return strings.NewReplacer("{id}", m.petition, "{attachment}", m.attachment).Replace(pattern)
+	case strings.HasSuffix(pattern, "/pdf") || strings.HasPrefix(pattern, "/verify/") || strings.HasPrefix(pattern, "/api/v1/register/"):
+		return strings.Replace(pattern, "{id}", m.signed, 1)
+	case strings.HasPrefix(pattern, "/api/v1/replies/{id}"):
+		return strings.Replace(pattern, "{id}", m.draft, 1)
+	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
+		id, _ := s.token(access.AgencyRead)
+		return "/api/v1/tokens/" + id
+	}
+	return strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
 }
 
 func allowedFor(rule, who string) bool {
@@ -300,8 +400,12 @@ func allowedFor(rule, who string) bool {
 	return false
 }
 
+// TestEveryRouteForEveryRole calls every route as every kind of caller, in
+// a fixed order (routes sorted, so a reply is approved before it is
+// signed): an allowed caller gets exactly the contract's status; a refused
+// one gets 401, 403 or 404 and changes nothing but the audit log's refusals.
 func TestEveryRouteForEveryRole(t *testing.T) {
-	s := newStack(t, Limits{Login: 1000, Public: 1000})
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
 	routes := map[string]bool{}
 	for _, r := range s.api.Routes() {
 		routes[r[0]+" "+r[1]] = true
@@ -316,60 +420,55 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			t.Errorf("route %s is not in the role table: add it", k)
 		}
 	}
-	_, tokenSecret := s.token(access.AuditRead, access.AgencyRead)
-	pet, att := s.petition()
-	draftReply, signedReply, _ := s.seedReplies()
+	m := s.matrixFixture(t)
+	calls := s.calls(m)
+	for k := range calls {
+		if _, ok := expected[k]; !ok {
+			t.Errorf("calls names %s, which is not in the role table", k)
+		}
+	}
 	who := []string{"anonymous", "token"}
 	for _, r := range access.AllRoles {
 		who = append(who, string(r))
 	}
-	for route, rule := range expected {
+	for _, route := range slices.Sorted(maps.Keys(expected)) {
 		method, pattern, _ := strings.Cut(route, " ")
+		c, ok := calls[route]
+		if !ok || c.want == 0 {
+			c.want = 200
+		}
 		for _, w := range who {
 			t.Run(route+"/"+w, func(t *testing.T) {
-				path := strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
-				if strings.HasPrefix(pattern, "/api/v1/petitions/{id}") {
-					path = strings.NewReplacer("{id}", pet, "{attachment}", att).Replace(pattern)
+				req := request{method: method, path: m.path(s, route, pattern), body: c.body, contentType: c.contentType}
+				if b, ok := c.bodies[w]; ok {
+					req.body = b
 				}
-				if strings.HasPrefix(pattern, "/api/v1/replies/{id}") {
-					path = strings.Replace(pattern, "{id}", draftReply, 1)
-				}
-				if strings.HasSuffix(pattern, "/pdf") || strings.HasPrefix(pattern, "/verify/") || strings.HasPrefix(pattern, "/api/v1/register/") {
-					path = strings.Replace(pattern, "{id}", signedReply, 1)
-				}
-				if strings.HasPrefix(pattern, "/api/v1/tokens/") {
-					id, _ := s.token(access.AgencyRead)
-					path = "/api/v1/tokens/" + id
-				}
-				req := request{method: method, path: path}
-				if method == http.MethodPost {
+				if method == http.MethodPost && req.body == "" {
 					req.body = "{}"
-					if b, ok := bodies[route]; ok {
-						req.body = b
-					}
-				}
-				if pattern == "/api/v1/auth/login" {
-					req.body = `{"username":"demo-official","password":"` + loginPassword + `"}`
 				}
 				switch w {
 				case "anonymous":
 				case "token":
-					req.bearer = tokenSecret
+					req.bearer = m.token
 				default:
 					req.cookie = s.session(s.byRole[access.Role(w)])
 				}
 				before, seq := s.fingerprint(t)
 				resp, body := s.do(req)
-				denied := resp.StatusCode == 401 || resp.StatusCode == 403 ||
-					(resp.StatusCode == 404 && strings.Contains(pattern, "{"))
-				if want := allowedFor(rule, w); denied == want {
-					t.Fatalf("%s as %s: %d %s; want allowed=%v", route, w, resp.StatusCode, body, want)
-				}
-				if denied {
+				if !allowedFor(expected[route], w) {
+					denied := resp.StatusCode == 401 || resp.StatusCode == 403 || (resp.StatusCode == 404 && strings.Contains(pattern, "{"))
+					if !denied {
+						t.Fatalf("%s as %s: %d %.300s; want a refusal", route, w, resp.StatusCode, body)
+					}
 					s.unchangedButDenials(t, before, seq, route+" as "+w)
+					return
 				}
-				if resp.StatusCode >= 500 {
-					t.Fatalf("%s as %s: %d %s", route, w, resp.StatusCode, body)
+				want := c.want
+				if v, ok := c.wants[w]; ok {
+					want = v
+				}
+				if resp.StatusCode != want {
+					t.Fatalf("%s as %s: %d %.300s; want %d", route, w, resp.StatusCode, body, want)
 				}
 			})
 		}
@@ -693,6 +792,44 @@ func principal(a *credential.Account) access.Principal {
 	return access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 }
 
+// replyContent is the reply the tests draft.
+var replyContent = reply.Content{Summary: "Mức phí trông giữ xe đạp điện chưa hợp lý", Answer: "Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.",
+	LegalBasis: []reply.LegalRef{{Document: "Nghị quyết số 44/2025/NQ-HĐND", Articles: "Điều 3"}}, Outcome: reply.Explained}
+
+// inProgressPetition submits a petition to STP-HN through the service,
+// accepts and starts it, and returns its id and receipt.
+func (s *stack) inProgressPetition() (string, *petitions.Receipt) {
+	s.t.Helper()
+	ctx := context.Background()
+	sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung",
+		Email: "nhung@example.vn", Address: "phường Điện Biên, quận Ba Đình"},
+		Title: "Phí trông giữ xe đạp điện", Body: "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng.", Category: petition.CatRegulation}
+	r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var pid string
+	if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM petitions WHERE tracking_code = $1`, r.TrackingCode).Scan(&pid); err != nil {
+		s.t.Fatal(err)
+	}
+	for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
+		if err := s.replies.Transition(ctx, audit.Meta{}, principal(s.byRole[access.Official]), pid, tr, petitions.TransitionInput{}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return pid, r
+}
+
+// draftReply drafts replyContent for petition pid and returns the reply's id.
+func (s *stack) draftReply(pid string) string {
+	s.t.Helper()
+	d, err := s.replies.DraftReply(context.Background(), audit.Meta{}, principal(s.byRole[access.Official]), pid, replyContent, "")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return d.ID
+}
+
 // seedReplies creates, through the services, a petition with a draft reply and a
 // petition whose reply is signed and published; it returns both replies'
 // ids and the second petition's receipt.
@@ -700,46 +837,20 @@ func (s *stack) seedReplies() (draft, published string, rc *petitions.Receipt) {
 	s.t.Helper()
 	ctx := context.Background()
 	s.provisionSigner(s.byRole[access.Signer])
-	official, reviewer, signer := principal(s.byRole[access.Official]), principal(s.byRole[access.Reviewer]), principal(s.byRole[access.Signer])
-	content := reply.Content{Summary: "Mức phí trông giữ xe đạp điện chưa hợp lý", Answer: "Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.",
-		LegalBasis: []reply.LegalRef{{Document: "Nghị quyết số 44/2025/NQ-HĐND", Articles: "Điều 3"}}, Outcome: reply.Explained}
-	var ids [2]string
-	for i := range ids {
-		sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung",
-			Email: "nhung@example.vn", Address: "phường Điện Biên, quận Ba Đình"},
-			Title: "Phí trông giữ xe đạp điện", Body: "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng.", Category: petition.CatRegulation}
-		r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		var pid string
-		if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM petitions WHERE tracking_code = $1`, r.TrackingCode).Scan(&pid); err != nil {
-			s.t.Fatal(err)
-		}
-		for _, tr := range []petition.Transition{petition.Accept, petition.Start} {
-			if err := s.replies.Transition(ctx, audit.Meta{}, official, pid, tr, petitions.TransitionInput{}); err != nil {
-				s.t.Fatal(err)
-			}
-		}
-		d, err := s.replies.DraftReply(ctx, audit.Meta{}, official, pid, content, "")
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		ids[i] = d.ID
-		if i == 1 {
-			rc = r
-			if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, reviewer, d.ID, true, ""); err != nil {
-				s.t.Fatal(err)
-			}
-			if _, err := s.replies.SignReply(ctx, audit.Meta{}, signer, d.ID); err != nil {
-				s.t.Fatal(err)
-			}
-			if err := s.replies.Transition(ctx, audit.Meta{}, official, pid, petition.Publish, petitions.TransitionInput{}); err != nil {
-				s.t.Fatal(err)
-			}
-		}
+	pid, _ := s.inProgressPetition()
+	draft = s.draftReply(pid)
+	pid, rc = s.inProgressPetition()
+	published = s.draftReply(pid)
+	if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), published, true, ""); err != nil {
+		s.t.Fatal(err)
 	}
-	return ids[0], ids[1], rc
+	if _, err := s.replies.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), published); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.replies.Transition(ctx, audit.Meta{}, principal(s.byRole[access.Official]), pid, petition.Publish, petitions.TransitionInput{}); err != nil {
+		s.t.Fatal(err)
+	}
+	return draft, published, rc
 }
 
 // Another agency's official can neither read a petition's attachment nor

@@ -71,7 +71,7 @@ func (s *stack) verify(doc []byte) (*http.Response, *verify.Report) {
 	return resp, &rep
 }
 
-func fileForm(t *testing.T, field string, doc []byte) (string, string) {
+func fileForm(t testing.TB, field string, doc []byte) (string, string) {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
