@@ -406,17 +406,25 @@ func TestAddressLockout(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	_, pw := e.create(t, "official1", "STP-HN", access.Official)
-	for i := range credential.AddressThrottle.LockAfter {
-		_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: fmt.Sprintf("guess%d", i), Password: "guess guess guess"})
-		if c := apperr.CodeOf(err); c != apperr.Unauthenticated && c != apperr.RateLimited {
-			t.Fatalf("guess %d: %v", i, err)
+	// SECURITY.md: per address, lock 15 min at 50 failures.
+	guess := func(client string, n int) {
+		for i := range n {
+			_, err := e.svc.Login(ctx, audit.Meta{ClientHash: client}, identity.LoginInput{Username: fmt.Sprintf("guess%d", i), Password: "guess guess guess"})
+			if c := apperr.CodeOf(err); c != apperr.Unauthenticated && c != apperr.RateLimited {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+			e.clock.Add(time.Minute) // past any delay, so every guess is counted
 		}
-		e.clock.Add(time.Minute) // past any delay, so every guess is counted
 	}
+	guess("client-49", 49)
+	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-49"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
+		t.Fatalf("after 49 failures the address is locked: %v", err)
+	}
+	guess(e.m.ClientHash, 50)
 	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
 	wantCode(t, err, apperr.RateLimited)
-	if ra := apperr.RetryAfterOf(err); ra < 14*time.Minute {
-		t.Fatalf("locked for %s", ra)
+	if ra := apperr.RetryAfterOf(err); ra < 14*time.Minute || ra > 15*time.Minute {
+		t.Fatalf("locked for %s, want 15 minutes", ra)
 	}
 	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-b"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
 		t.Fatalf("another address: %v", err)
@@ -424,6 +432,37 @@ func TestAddressLockout(t *testing.T) {
 	var lockouts int
 	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout' AND object_type = 'client'").Scan(&lockouts); err != nil || lockouts != 1 {
 		t.Fatalf("%d lock-out events (%v), want 1", lockouts, err)
+	}
+}
+
+// One code used by racing requests works once: the last used step is read
+// and written under the account's row lock (FOR UPDATE), so concurrent
+// sign-ins or step-ups with the same code cannot each see it unused.
+func TestConcurrentReplaysOfOneCodeWorkOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := e.signer(t)
+	var sessions []*identity.LoginResult
+	for range 8 {
+		e.clock.Add(30 * time.Second) // each sign-in needs a code of its own
+		sessions = append(sessions, e.signIn(t, secret))
+	}
+	e.clock.Add(30 * time.Second)
+	c := code(t, secret, e.clock.Now())
+	answers := race(8, func(i int) error {
+		return e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, sessions[i].Authn, c, "")
+	})
+	if answers[""] != 1 {
+		t.Fatalf("one code at 8 step-ups at once: %v, want exactly one success", answers)
+	}
+	e.clock.Add(30 * time.Second)
+	c = code(t, secret, e.clock.Now())
+	answers = race(8, func(i int) error {
+		_, err := e.svc.Login(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: c})
+		return err
+	})
+	if answers[""] != 1 {
+		t.Fatalf("one code at 8 sign-ins at once: %v, want exactly one success", answers)
 	}
 }
 
