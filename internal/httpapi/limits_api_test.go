@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -487,5 +488,111 @@ func TestUploadsMustKeepPace(t *testing.T) {
 		if (err == errUploadTooSlow) != tt.slow {
 			t.Errorf("%s: %v", tt.name, err)
 		}
+	}
+}
+
+// The default per-client rates of SECURITY.md, each from a client of its
+// own: lookups (and everything taking a password, a code or a secret) 20 a
+// minute, other public requests 300, verifications 60 (small documents,
+// one unit each), anonymous submissions 10; the next request is 429 with
+// Retry-After.
+func TestDefaultRatesPerMinute(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	submission := `{"petitioner":{"kind":"individual","name":"Phạm Thu Hà","email":"ha@example.vn"},
+		"title":"Giờ làm việc của bộ phận một cửa","body":"Đề nghị mở cửa bộ phận một cửa vào sáng thứ Bảy.","category":"proposal"}`
+	for i, tt := range []struct {
+		name, method, path, body, contentType string
+		perMinute, status                     int
+	}{
+		{"lookup", "POST", "/api/v1/petitions/lookup", `{"tracking_code":"PAKN-2026-000000","lookup_secret":"wrong"}`, "application/json", 20, 404},
+		{"public", "GET", "/api/v1/agencies", "", "", 300, 200},
+		{"verification", "POST", "/api/v1/verifications", "%PDF-1.7 small", "application/pdf", 60, 422},
+		{"submission", "POST", "/api/v1/petitions", submission, "application/json", 10, 201},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// httprate counts in windows aligned to the minute: start early in one.
+			if sec := time.Now().Second(); sec >= 50 {
+				time.Sleep(time.Duration(61-sec) * time.Second)
+			}
+			c := clientFrom(fmt.Sprintf("127.0.7.%d", i+1))
+			do := func() *http.Response {
+				req, _ := http.NewRequest(tt.method, s.srv.URL+tt.path, strings.NewReader(tt.body))
+				if tt.contentType != "" {
+					req.Header.Set("Content-Type", tt.contentType)
+				}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return resp
+			}
+			for n := 1; n <= tt.perMinute; n++ {
+				if resp := do(); resp.StatusCode != tt.status {
+					t.Fatalf("request %d of %d: %d, want %d", n, tt.perMinute, resp.StatusCode, tt.status)
+				}
+			}
+			if resp := do(); resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("request %d: %d (Retry-After %q), want 429 with Retry-After", tt.perMinute+1, resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// Documents of up to 1 MiB are verified at most 16 at once (SECURITY.md):
+// with sixteen verifications held inside the verifier, eight more wait for
+// a place; released, all 24 are answered.
+func TestSixteenSmallVerificationsAtOnce(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	_, signedID, _ := s.seedReplies()
+	doc := s.signedPDF(signedID)
+	if len(doc) > 1<<20 {
+		t.Fatalf("the reply is %d bytes: not a small document", len(doc))
+	}
+	var inside atomic.Int32
+	release := make(chan struct{})
+	find := s.verifier.FindIssued
+	s.verifier.FindIssued = func(ctx context.Context, sum string) (*verify.Match, error) {
+		inside.Add(1)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return find(ctx, sum)
+	}
+	const n = 24
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := http.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(doc))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for deadline := time.Now().Add(30 * time.Second); inside.Load() < 16; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %d verifications started", inside.Load())
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // time for the other eight to arrive, and to be held back
+	held := inside.Load()
+	close(release)
+	if held != 16 {
+		t.Fatalf("%d verifications ran at once, want 16", held)
+	}
+	for range n {
+		if code := <-statuses; code != 200 {
+			t.Fatalf("a verification answered %d, want 200", code)
+		}
+	}
+	if got := inside.Load(); got != n {
+		t.Fatalf("%d verifications ran, want %d", got, n)
 	}
 }

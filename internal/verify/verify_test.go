@@ -186,6 +186,26 @@ func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
 	}
 }
 
+// A Verifier that sets no time limit gives each verification 10 seconds
+// (SECURITY.md): the work's context, seen by the register lookup, ends
+// 10 s after the verification began.
+func TestDefaultTimeLimitIsTenSeconds(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	v := verifier(p)
+	var deadline time.Time
+	var ok bool
+	v.FindIssued = func(ctx context.Context, _ string) (*Match, error) {
+		deadline, ok = ctx.Deadline()
+		return nil, nil
+	}
+	start := time.Now()
+	v.Verify(context.Background(), p.Genuine(t))
+	end := time.Now()
+	if !ok || deadline.Before(start.Add(10*time.Second)) || deadline.After(end.Add(10*time.Second)) {
+		t.Fatalf("deadline %v (set %v) for a verification begun at %v: want 10 s after", deadline, ok, start)
+	}
+}
+
 type slowCRL struct{}
 
 func (slowCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
