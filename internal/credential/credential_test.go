@@ -47,6 +47,28 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
+// A password checked for a name no account has costs a real hash (against
+// the dummy one), so the answer takes as long as for a real account: with
+// the hasher's one place taken, the check waits for it.
+func TestUnknownAccountsCostAHash(t *testing.T) {
+	h := NewPasswordHasher(DefaultArgon2, 1)
+	h.slots <- struct{}{} // the only place, taken
+	done := make(chan bool, 1)
+	go func() {
+		ok, _ := h.Verify("", "Hồ Hoàn Kiếm 2026")
+		done <- ok
+	}()
+	select {
+	case <-done:
+		t.Fatal("an unknown account's password was answered without hashing")
+	case <-time.After(200 * time.Millisecond):
+	}
+	<-h.slots
+	if <-done {
+		t.Fatal("an unknown account's password matched")
+	}
+}
+
 func TestPasswordHashing(t *testing.T) {
 	h := NewPasswordHasher(DefaultArgon2, 2)
 	enc, err := h.Hash("Điện Biên Phủ 1954")

@@ -802,7 +802,7 @@ func (s *stack) inProgressPetition() (string, *petitions.Receipt) {
 	s.t.Helper()
 	ctx := context.Background()
 	sub := petition.Submission{Petitioner: petition.Petitioner{Kind: petition.Individual, Name: "Nguyễn Thị Hồng Nhung",
-		Email: "nhung@example.vn", Address: "phường Điện Biên, quận Ba Đình"},
+		Email: "nhung@example.vn", Phone: "0912345678", IdentityNumber: "001190012345", Address: "phường Điện Biên, quận Ba Đình"},
 		Title: "Phí trông giữ xe đạp điện", Body: "Đề nghị xem xét lại mức phí trông giữ xe đạp điện tại các điểm công cộng.", Category: petition.CatRegulation}
 	r, err := s.petitions.Submit(ctx, audit.Meta{}, access.Principal{Kind: access.Anonymous}, "", sub, nil)
 	if err != nil {

@@ -60,8 +60,16 @@ func TestReplyOverHTTP(t *testing.T) {
 		t.Fatalf("download: %d %v", resp.StatusCode, resp.Header)
 	}
 	pdftest.RequireValid(t, []byte(pdf), s.rootCA())
-	if text := pdftest.Text(t, []byte(pdf)); !strings.Contains(text, "Nguyễn Thị Hồng Nhung, phường Điện Biên, quận Ba Đình") {
+	text := pdftest.Text(t, []byte(pdf))
+	if !strings.Contains(text, "Nguyễn Thị Hồng Nhung, phường Điện Biên, quận Ba Đình") {
 		t.Fatalf("Vietnamese text lost: %s", text)
+	}
+	// A reply becomes public: the petitioner's name and address as the letter
+	// is addressed, never their email, phone or identity number.
+	for _, private := range []string{"nhung@example.vn", "0912345678", "001190012345"} {
+		if strings.Contains(strings.ReplaceAll(text, " ", ""), private) {
+			t.Fatalf("the reply prints %q", private)
+		}
 	}
 
 	// The petitioner with code and secret; the public register once published.

@@ -264,6 +264,34 @@ func TestHostileCorpusOverHTTP(t *testing.T) {
 	}
 }
 
+// A verification that cannot be audit-logged is not answered: 503, and no
+// report (SECURITY.md, "the verification log").
+func TestUnloggedVerificationIsNotAnswered(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
+	_, signedID, _ := s.seedReplies()
+	genuine := s.signedPDF(signedID)
+	s.db.RefuseAuditInserts(t)
+	for _, post := range []func() (*http.Response, error){
+		func() (*http.Response, error) {
+			return http.Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+		},
+		func() (*http.Response, error) {
+			body, ct := fileForm(t, "file", genuine)
+			return http.Post(s.srv.URL+"/verify/"+signedID, ct, strings.NewReader(body))
+		},
+	} {
+		resp, err := post()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 503 || strings.Contains(string(body), "TOTAL_PASSED") || strings.Contains(string(body), `"indication"`) {
+			t.Fatalf("unlogged verification: %d %.300s", resp.StatusCode, body)
+		}
+	}
+}
+
 func TestVerificationIsRateLimited(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 2})
 	for i, want := range []int{415, 415, 429} {

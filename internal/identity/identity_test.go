@@ -435,6 +435,32 @@ func TestAddressLockout(t *testing.T) {
 	}
 }
 
+// A TOTP secret is stored only as a Vault Transit ciphertext of pakn-mfa,
+// bound to its account: the database holds neither the secret nor anything
+// that opens for another account.
+func TestTOTPSecretIsSealedForItsAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := e.signer(t)
+	_, pw := e.create(t, "signer2", "STP-HN", access.Signer)
+	e.onboard(t, "signer2", pw)
+	var stored string
+	if err := e.db.Pool.QueryRow(ctx, `SELECT totp_secret_enc FROM accounts WHERE username = 'signer1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stored, "vault:v") || strings.Contains(stored, secret) {
+		t.Fatalf("stored TOTP secret %q: want a Transit ciphertext", stored)
+	}
+	// Moved to another account, it does not open: signer1's codes do not sign signer2 in.
+	e.db.Superuser(t, `UPDATE accounts SET totp_secret_enc = (SELECT totp_secret_enc FROM accounts WHERE username = 'signer1'),
+		totp_last_step = 0 WHERE username = 'signer2'`)
+	e.clock.Add(30 * time.Second)
+	if _, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer2", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())}); err == nil {
+		t.Fatal("a TOTP ciphertext moved to another account opened")
+
+	}
+}
+
 // One code used by racing requests works once: the last used step is read
 // and written under the account's row lock (FOR UPDATE), so concurrent
 // sign-ins or step-ups with the same code cannot each see it unused.
