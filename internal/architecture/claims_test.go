@@ -9,8 +9,10 @@ import (
 	"testing"
 )
 
-// Every test SECURITY.md names as the proof of a claim exists: a renamed or
-// deleted test cannot leave a claim unproven unnoticed.
+// Every row of SECURITY.md's tables has a line in its claims index, every
+// line names at least one test, and every test named exists: a renamed or
+// deleted test, or a new row without a test, cannot leave a claim unproven
+// unnoticed.
 func TestSecurityClaimsNameRealTests(t *testing.T) {
 	b, err := os.ReadFile("../../SECURITY.md")
 	if err != nil {
@@ -24,10 +26,20 @@ func TestSecurityClaimsNameRealTests(t *testing.T) {
 	if end := strings.Index(section[1:], "\n## "); end >= 0 {
 		section = section[:end+1]
 	}
-	named := regexp.MustCompile("`(Test[A-Za-z0-9_]+)`").FindAllStringSubmatch(section, -1)
-	if len(named) < 10 {
-		t.Fatalf("the claims index names %d tests", len(named))
+	testName := regexp.MustCompile("`(Test[A-Za-z0-9_]+)`")
+	index := map[string]bool{}
+	for _, row := range tableRows(section) {
+		index[row[0]] = true
+		if !testName.MatchString(row[len(row)-1]) {
+			t.Errorf("the claims index names no test for %q", row[0])
+		}
 	}
+	for _, row := range tableRows(string(b)[:start]) {
+		if !index[row[0]] {
+			t.Errorf("SECURITY.md's row %q has no line in the claims index", row[0])
+		}
+	}
+	named := testName.FindAllStringSubmatch(section, -1)
 	defined := map[string]bool{}
 	decl := regexp.MustCompile(`(?m)^func (Test[A-Za-z0-9_]+)\(`)
 	for _, root := range []string{"../../internal", "../../cmd"} {
@@ -50,4 +62,27 @@ func TestSecurityClaimsNameRealTests(t *testing.T) {
 			t.Errorf("SECURITY.md names %s, which is not a test", m[1])
 		}
 	}
+}
+
+// tableRows returns the body rows of the Markdown tables in text, each as
+// its trimmed cells (header and separator rows left out).
+func tableRows(text string) [][]string {
+	var rows [][]string
+	header := true
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			header = true
+			continue
+		}
+		if header || strings.HasPrefix(line, "| ---") {
+			header = false
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(line, "|"), " | ") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		rows = append(rows, cells)
+	}
+	return rows
 }

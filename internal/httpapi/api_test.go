@@ -696,7 +696,10 @@ func TestLoginSetsAFreshHardenedCookie(t *testing.T) {
 			set = c
 		}
 	}
-	if set == nil || set.Value == planted {
+	if set == nil {
+		t.Fatalf("login set no __Host-pakn_session cookie: %v", resp.Header.Values("Set-Cookie"))
+	}
+	if set.Value == planted {
 		t.Fatal("login kept the planted session token")
 	}
 	if !set.Secure || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode || set.Path != "/" || set.Domain != "" {
