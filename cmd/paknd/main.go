@@ -165,7 +165,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		return nil, err
 	}
 	g := &guard.Guard{Audit: st.Audit, Now: time.Now}
-	ids, err := identity.New(identity.Config{Stores: st, Guard: g, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 4),
+	ids, err := identity.New(identity.Config{Stores: st, Guard: g, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, credential.ConcurrentHashes),
 		Box: vault.NewTransitBox(vc, vault.MFAKey), Issuer: "pakn", KeyHash: clients.Hash})
 	if err != nil {
 		return nil, err

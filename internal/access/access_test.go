@@ -12,6 +12,9 @@ func TestDecide(t *testing.T) {
 	}
 	stale := staff("A", Admin)
 	stale.SteppedUp = now.Add(-6 * time.Minute)
+	// SECURITY.md: a TOTP code within 5 minutes.
+	edge, past := staff("A", Admin), staff("A", Admin)
+	edge.SteppedUp, past.SteppedUp = now.Add(-5*time.Minute), now.Add(-5*time.Minute-time.Second)
 	restricted := staff("A", Admin)
 	restricted.Restricted = "mfa_enrolment"
 	tests := []struct {
@@ -28,6 +31,8 @@ func TestDecide(t *testing.T) {
 		{"official reads accounts", staff("A", Official), AccountRead, Object{Agency: "A"}, Forbidden},
 		{"admin manages with step-up", staff("A", Admin), AccountManage, Object{Agency: "A"}, Allow},
 		{"admin manages, step-up stale", stale, AccountManage, Object{Agency: "A"}, NeedStepUp},
+		{"admin manages, code 5 minutes old", edge, AccountManage, Object{Agency: "A"}, Allow},
+		{"admin manages, code 5 minutes 1 second old", past, AccountManage, Object{Agency: "A"}, NeedStepUp},
 		{"admin manages other agency", staff("A", Admin), AccountManage, Object{Agency: "B"}, NotVisible},
 		{"restricted session", restricted, AccountRead, Object{Agency: "A"}, Restricted},
 		{"auditor reads log (global)", staff("A", Auditor), AuditRead, Object{}, Allow},

@@ -174,7 +174,8 @@ func TestLoadResourceBoundsAndMetrics(t *testing.T) {
 			}
 		}},
 		{name: "resource bounds by default", env: base, check: func(t *testing.T, c *Config) {
-			if c.RateSubmit != 10 || c.VerifyPerClient != 2 || c.UploadsPerClient != 2 || c.DailyAttachBytes != 200<<20 ||
+			// SECURITY.md's rate limits: 20 sign-ins, 300 public requests, 60 verifications, 10 submissions a minute.
+			if c.RateLogin != 20 || c.RatePublic != 300 || c.RateVerify != 60 || c.RateSubmit != 10 || c.VerifyPerClient != 2 || c.UploadsPerClient != 2 || c.DailyAttachBytes != 200<<20 ||
 				c.UploadBudget != 1<<30 || c.VerifyMemory != 64<<20 || c.IntakeQueueBytes != 256<<20 || c.SpoolDir != "" ||
 				c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
 				t.Errorf("defaults %+v", c)

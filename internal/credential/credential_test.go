@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -69,6 +70,30 @@ func TestUnknownAccountsCostAHash(t *testing.T) {
 	}
 }
 
+// paknd hashes at most four passwords at once (SECURITY.md: ≈ 76 MiB):
+// with four places taken, a fifth hash waits.
+func TestFourHashesAtOnce(t *testing.T) {
+	if ConcurrentHashes != 4 {
+		t.Fatalf("paknd hashes %d passwords at once, SECURITY.md says 4", ConcurrentHashes)
+	}
+	h := NewPasswordHasher(DefaultArgon2, ConcurrentHashes)
+	for range 4 {
+		h.slots <- struct{}{}
+	}
+	done := make(chan struct{})
+	go func() {
+		_, _ = h.Hash("Hồ Hoàn Kiếm 2026")
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("a fifth hash ran beside four")
+	case <-time.After(200 * time.Millisecond):
+	}
+	<-h.slots
+	<-done
+}
+
 func TestPasswordHashing(t *testing.T) {
 	h := NewPasswordHasher(DefaultArgon2, 2)
 	enc, err := h.Hash("Điện Biên Phủ 1954")
@@ -77,6 +102,12 @@ func TestPasswordHashing(t *testing.T) {
 	}
 	if !strings.HasPrefix(enc, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash %q does not record OWASP's argon2id parameters", enc)
+	}
+	parts := strings.Split(enc, "$")
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	key, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(salt) != 16 || len(key) != 32 {
+		t.Fatalf("hash %q: a %d-byte salt and a %d-byte key, want 16 and 32", enc, len(salt), len(key))
 	}
 	enc2, _ := h.Hash("Điện Biên Phủ 1954")
 	if enc == enc2 {

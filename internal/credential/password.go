@@ -115,6 +115,10 @@ type PasswordHasher struct {
 	dummy  string
 }
 
+// ConcurrentHashes is how many password hashes paknd runs at once: each
+// holds DefaultArgon2's 19 MiB, so a login flood holds at most about 76 MiB.
+const ConcurrentHashes = 4
+
 // NewPasswordHasher returns a hasher with the given parameters and at most
 // concurrent hashes in flight.
 func NewPasswordHasher(p Argon2Params, concurrent int) *PasswordHasher {

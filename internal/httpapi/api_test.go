@@ -162,12 +162,19 @@ func (s *stack) account(username, agencyCode string, roles ...access.Role) *cred
 // session opens a fresh, stepped-up session for a and returns its token.
 func (s *stack) session(a *credential.Account) string {
 	s.t.Helper()
+	return s.sessionSteppedUpAt(a, time.Now())
+}
+
+// sessionSteppedUpAt opens a session for a whose last TOTP code was typed
+// at mfaAt, and returns its token.
+func (s *stack) sessionSteppedUpAt(a *credential.Account, mfaAt time.Time) string {
+	s.t.Helper()
 	ctx := context.Background()
 	secret, hash, _ := credential.NewSecret()
 	now := time.Now()
 	err := s.db.PG.InTx(ctx, func(ctx context.Context) error {
 		return s.db.Stores(nil).Accounts.CreateSession(ctx, credential.Session{TokenHash: hash, AccountID: a.ID,
-			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(credential.AbsoluteTimeout), MFAAt: now})
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(credential.AbsoluteTimeout), MFAAt: mfaAt})
 	})
 	if err != nil {
 		s.t.Fatal(err)
@@ -309,7 +316,7 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		// Accounts with MFA have it already; the others have not started.
 		"POST /api/v1/auth/mfa/enrol":   {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
 		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409},
-		"POST /api/v1/auth/step-up":     {body: `{"code":"` + m.totp + `"}`, want: 204, wants: map[string]int{"official": 409, "reviewer": 409}},
+		"POST /api/v1/auth/step-up":     {want: 204, wants: map[string]int{"official": 409, "reviewer": 409}}, // a current code, see totpNow
 
 		"POST /api/v1/accounts":                     {body: `{"username":"matrix-new","display_name":"Người mới","roles":["official"]}`, want: 201},
 		"POST /api/v1/accounts/{id}/roles":          {body: `{"role":"reviewer"}`, want: 204},
@@ -357,12 +364,49 @@ func (s *stack) matrixFixture(t *testing.T) matrixFixture {
 	m.genuine = s.signedPDF(m.signed)
 	c, _ := json.Marshal(replyContent)
 	m.content = string(c)
+	return m
+}
+
+// totpNow is the current TOTP code of the test accounts with MFA.
+func totpNow(t *testing.T) string {
 	code, err := totp.GenerateCodeCustom(mfaSecret, time.Now(), totp.ValidateOpts{Period: credential.TOTPPeriod, Digits: credential.TOTPDigits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.totp = code
-	return m
+	return code
+}
+
+// stepUpRoutes are the routes SECURITY.md says need a TOTP code from the
+// last five minutes: signing, audit export, managing accounts and tokens.
+var stepUpRoutes = map[string]bool{
+	"POST /api/v1/accounts": true, "POST /api/v1/accounts/{id}/roles": true, "DELETE /api/v1/accounts/{id}/roles/{role}": true,
+	"POST /api/v1/accounts/{id}/disable": true, "POST /api/v1/accounts/{id}/mfa-reset": true, "POST /api/v1/accounts/{id}/password-reset": true,
+	"POST /api/v1/tokens": true, "DELETE /api/v1/tokens/{id}": true, "GET /api/v1/audit/export": true, "POST /api/v1/replies/{id}/sign": true,
+}
+
+// staleCallers checks that the roles route allows, with a session whose
+// last TOTP code is six minutes old, are refused 403 step_up_required and
+// change nothing.
+func (s *stack) staleCallers(t *testing.T, m matrixFixture, c call, route string) {
+	method, pattern, _ := strings.Cut(route, " ")
+	for _, role := range []access.Role{access.Admin, access.Auditor, access.Signer} {
+		if !allowedFor(expected[route], string(role)) {
+			continue
+		}
+		t.Run(route+"/"+string(role)+"-stale", func(t *testing.T) {
+			req := request{method: method, path: m.path(s, route, pattern), body: c.body, contentType: c.contentType,
+				cookie: s.sessionSteppedUpAt(s.byRole[role], time.Now().Add(-6*time.Minute))}
+			if method == http.MethodPost && req.body == "" {
+				req.body = "{}"
+			}
+			before, seq := s.fingerprint(t)
+			resp, body := s.do(req)
+			if resp.StatusCode != 403 || !strings.Contains(body, `"step_up_required"`) {
+				t.Fatalf("%s as %s with a six-minute-old code: %d %.300s; want 403 step_up_required", route, role, resp.StatusCode, body)
+			}
+			s.unchangedButDenials(t, before, seq, route+" as a stale "+string(role))
+		})
+	}
 }
 
 // path fills pattern's parameters with the fixture's objects.
@@ -437,9 +481,15 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		if !ok || c.want == 0 {
 			c.want = 200
 		}
+		if stepUpRoutes[route] {
+			s.staleCallers(t, m, c, route)
+		}
 		for _, w := range who {
 			t.Run(route+"/"+w, func(t *testing.T) {
 				req := request{method: method, path: m.path(s, route, pattern), body: c.body, contentType: c.contentType}
+				if route == "POST /api/v1/auth/step-up" {
+					req.body = `{"code":"` + totpNow(t) + `"}`
+				}
 				if b, ok := c.bodies[w]; ok {
 					req.body = b
 				}

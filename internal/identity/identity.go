@@ -28,17 +28,24 @@ type Service struct {
 	store  store.Accounts
 	audit  store.Audit
 	guard  *guard.Guard
-	hasher *credential.PasswordHasher
+	hasher Hasher
 	box    store.Sealer
 	now    func() time.Time
 	issuer string
 	keyOf  func(string) string
 }
 
+// Hasher hashes and checks passwords. Verify with an empty encoded hash
+// (an unknown or disabled account) must cost as much as with a real one.
+type Hasher interface {
+	Hash(pw string) (string, error)
+	Verify(encoded, pw string) (bool, error)
+}
+
 // Config holds the Service's dependencies.
 type Config struct {
-	Stores store.Set // Tx, Accounts and Audit are used
-	Hasher *credential.PasswordHasher
+	Stores store.Set        // Tx, Accounts and Audit are used
+	Hasher Hasher           // credential.PasswordHasher in paknd
 	Box    store.Sealer     // TOTP secrets (internal/vault.TransitBox); may be nil for operators who never touch them
 	Now    func() time.Time // time.Now when nil
 	Issuer string           // shown in authenticator apps; "pakn" when empty

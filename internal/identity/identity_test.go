@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 type env struct {
 	db    *pgtest.DB
+	vc    *vault.Client
 	svc   *identity.Service
 	clock *testclock.Clock
 	op    access.Principal
@@ -48,7 +50,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	seedAgencies(t, db)
-	return &env{db: db, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
+	return &env{db: db, vc: vc, svc: svc, clock: c, op: access.Principal{Kind: access.Operator, ID: "test", Name: "test"},
 		m: audit.Meta{RequestID: "req-1", ClientHash: "client-a"}}
 }
 
@@ -254,9 +256,10 @@ func TestEveryLoginGetsANewToken(t *testing.T) {
 	// Only hashes are stored.
 	var n int
 	for tok := range seen {
-		if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE token_hash = $1 OR token_hash = $2",
-			[]byte(tok), credential.HashSecret(tok)).Scan(&n); err != nil || n != 1 {
-			t.Fatalf("session row for token: %d %v", n, err)
+		var raw int
+		if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE token_hash = $2), count(*) FILTER (WHERE token_hash = $1) FROM sessions",
+			[]byte(tok), credential.HashSecret(tok)).Scan(&n, &raw); err != nil || n != 1 || raw != 0 {
+			t.Fatalf("session rows: %d by the token's hash, %d by the token itself (%v); want 1 and 0", n, raw, err)
 		}
 	}
 }
@@ -423,8 +426,9 @@ func TestAddressLockout(t *testing.T) {
 	guess(e.m.ClientHash, 50)
 	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
 	wantCode(t, err, apperr.RateLimited)
-	if ra := apperr.RetryAfterOf(err); ra < 14*time.Minute || ra > 15*time.Minute {
-		t.Fatalf("locked for %s, want 15 minutes", ra)
+	// The lock began at the 50th failure, a minute of the test's clock ago.
+	if ra := apperr.RetryAfterOf(err); ra != 14*time.Minute {
+		t.Fatalf("locked for %s more, want 14 minutes (15 from the 50th failure)", ra)
 	}
 	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-b"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
 		t.Fatalf("another address: %v", err)
@@ -458,6 +462,92 @@ func TestTOTPSecretIsSealedForItsAccount(t *testing.T) {
 	if _, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer2", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())}); err == nil {
 		t.Fatal("a TOTP ciphertext moved to another account opened")
 
+	}
+}
+
+// countingHasher counts the passwords Verify checks.
+type countingHasher struct {
+	identity.Hasher
+	verified atomic.Int32
+}
+
+func (h *countingHasher) Verify(encoded, pw string) (bool, error) {
+	h.verified.Add(1)
+	return h.Hasher.Verify(encoded, pw)
+}
+
+// A sign-in with a name no account has, or of a disabled account, checks
+// the password as for a live account (against the dummy hash), so its
+// answer takes as long.
+func TestUnknownAndDisabledAccountsCostAPasswordCheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	h := &countingHasher{Hasher: testHasher}
+	st := e.db.Stores(e.clock.Now)
+	svc, err := identity.New(identity.Config{Stores: st, Hasher: h, Box: vault.NewTransitBox(e.vc, vault.MFAKey), Now: e.clock.Now,
+		Guard: &guard.Guard{Audit: st.Audit, Now: e.clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.create(t, "official1", "STP-HN", access.Official)
+	if err := e.svc.Disable(ctx, e.m, e.op, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"nobody-here", "official1"} {
+		_, err := svc.Login(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d", i)}, identity.LoginInput{Username: name, Password: goodPassword})
+		wantCode(t, err, apperr.Unauthenticated)
+		if n := h.verified.Swap(0); n != 1 {
+			t.Fatalf("signing in as %q checked %d passwords, want 1", name, n)
+		}
+	}
+}
+
+// The step a TOTP code uses is read under the account's row lock: a step-up
+// with a valid code waits, at its locking read, for another transaction
+// holding the account (so two cannot both find the code unused).
+func TestStepUpReadsTheLastStepUnderTheAccountLock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := e.signer(t)
+	res := e.signIn(t, secret)
+	e.clock.Add(30 * time.Second)
+	holder, err := e.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, "SELECT 1 FROM accounts WHERE username = 'signer1' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now()), "") }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("the step-up finished (%v) while another transaction held the account", err)
+		default:
+		}
+		var query string
+		err := e.db.Pool.QueryRow(ctx, `SELECT coalesce(max(query), '') FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if query != "" {
+			if !strings.Contains(query, "FOR UPDATE") || !strings.Contains(query, "FROM accounts") {
+				t.Fatalf("the step-up waits at %q, not at a locking read of the account", query)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the step-up neither finished nor waited for the account's lock")
+		}
+	}
+	if err := holder.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("step-up after the lock was released: %v", err)
 	}
 }
 
