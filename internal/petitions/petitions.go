@@ -334,6 +334,16 @@ type PublicView struct {
 	DeadlineStatus deadline.Status   `json:"deadline_status"`
 	CanReopen      bool              `json:"can_reopen"`
 	Timeline       []PublicEvent     `json:"timeline"`
+	Reply          *IssuedReply      `json:"reply,omitempty"` // the current signed reply, once there is one
+}
+
+// IssuedReply is what the petitioner's view says of the current signed
+// reply: enough to download it and to check it in the register.
+type IssuedReply struct {
+	ID        string    `json:"id"`
+	Number    string    `json:"number"`
+	ShortCode string    `json:"short_code"`
+	SignedAt  time.Time `json:"signed_at"`
 }
 
 // timeline returns a petition's timeline: its receipt, which the petition
@@ -395,6 +405,12 @@ func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string)
 	if err != nil {
 		return nil, err
 	}
+	return s.PublicViewOf(ctx, m, rec)
+}
+
+// PublicViewOf builds the public view of rec, a petition its petitioner
+// proved to hold (ByPetitioner), and records the lookup.
+func (s *Service) PublicViewOf(ctx context.Context, m audit.Meta, rec *petition.Stored) (*PublicView, error) {
 	events, err := s.timeline(ctx, &rec.Petition, true)
 	if err != nil {
 		return nil, err

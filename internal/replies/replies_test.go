@@ -80,6 +80,11 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	ctx := context.Background()
 	id, r, rc := e.Approved(t)
 
+	// The petitioner's view names no reply until one is signed.
+	if v, err := e.Replies.Lookup(ctx, e.M, rc.TrackingCode, rc.LookupSecret); err != nil || v.Reply != nil {
+		t.Fatalf("before signing, the petitioner's view: %+v %v", v, err)
+	}
+
 	// Without a fresh TOTP code: step-up required.
 	notUp := servicetest.Staff("STP-HN", access.Signer)
 	_, err := e.Replies.SignReply(ctx, e.M, notUp, r.ID)
@@ -104,6 +109,10 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	d, _ := e.Petitions.Get(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id)
 	if d.State != petition.ReplySigned {
 		t.Fatalf("petition %s after signing", d.State)
+	}
+	v, err := e.Replies.Lookup(ctx, e.M, rc.TrackingCode, rc.LookupSecret)
+	if err != nil || v.Reply == nil || v.Reply.ID != r.ID || v.Reply.Number != "1/STP-HN-PAKN" || v.Reply.ShortCode != reply.ShortCode(r.ID) || !v.Reply.SignedAt.Equal(doc.SignedAt) {
+		t.Fatalf("after signing, the petitioner's view names the reply: %+v %v", v, err)
 	}
 	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND object_id = $1 AND details->>'sha256' = $2", r.ID, doc.SHA256); n != 1 {
 		t.Fatalf("%d signing events", n)
