@@ -1,5 +1,5 @@
 # pakn — the two commands that matter are `make run` and `make test`.
-.PHONY: run test vault build bench fuzz clean-data
+.PHONY: run test vault build bench fuzz screenshots clean-data
 
 run: ## bring up PostgreSQL + Vault, migrate, bootstrap, seed, serve on 127.0.0.1:8080
 	tools/run.sh
@@ -13,6 +13,9 @@ vault: ## build (once) the development Vault server
 build:
 	go build -o bin/paknd ./cmd/paknd
 	go build -o bin/pakn ./cmd/pakn
+
+screenshots: ## the website's pages as the browser tests see them (.cache/screenshots/; the README's in docs/screenshots/)
+	tools/screenshots.sh
 
 bench: ## durable submissions vs pgbench, audit verification, signing through Vault, verification vs pdfsig
 	tools/bench.sh

@@ -82,7 +82,8 @@ curl -fsS -o "$DATA/demo-reply.pdf" "$base/api/v1/register/replies/$reply_id/pdf
 cat >&2 <<MSG
 
   pakn is running.
-    API            $base/
+    website        $base/   (send a petition, follow it, check a reply; English: $base/?lang=en)
+    API            $base/api/v1/   (described by $base/api/v1/openapi.json)
     health         $base/healthz
     readiness      $base/readyz
     metrics        http://$PAKN_METRICS_ADDR/metrics  (its own loopback listener, for monitoring)
@@ -91,6 +92,7 @@ cat >&2 <<MSG
     audit check    set -a; . .data/pg/env; set +a; bin/pakn audit verify
 
   Demo signed reply $(demo number), petition $(demo tracking_code) (lookup secret $(demo lookup_secret)):
+    follow it        $base/track   (type the code and the secret above)
     public register  $base/api/v1/register/replies/$reply_id/pdf  (saved as .data/demo-reply.pdf)
     petitioner       curl -o reply.pdf -H 'Content-Type: application/json' -X POST $base/api/v1/petitions/reply \\
                        -d '{"tracking_code":"$(demo tracking_code)","lookup_secret":"$(demo lookup_secret)"}'

@@ -10,6 +10,8 @@
 #   tools/stack.sh vault-down DIR            stop it
 #   tools/stack.sh pdf-tools                 install the independent PDF checkers tests use
 #                                            (poppler-utils, qpdf, libnss3-tools, mupdf-tools)
+#   tools/stack.sh browser                   install Chromium (Debian) and axe-core (npm, into .cache/)
+#                                            for the browser tests; prints PAKN_CHROMIUM= and PAKN_AXE_JS=
 #
 # Every server listens on 127.0.0.1 only. DIR/env holds shell assignments
 # (URLs, development credentials) and is mode 0600: development-only material.
@@ -232,6 +234,28 @@ pdf_tools() {
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
+# browser installs what the website's browser tests drive and check with:
+# Debian's Chromium, and axe-core from npm (a pinned version, cached in
+# .cache/axe so it is fetched once per machine). It prints the two paths as
+# shell assignments.
+AXE_VERSION=4.11.0
+browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "chromium is missing (apt-get install chromium as root)"
+    log "installing chromium"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >&2
+  fi
+  local axe="$CACHE/axe/node_modules/axe-core/axe.min.js"
+  if [ ! -s "$axe" ] || ! grep -q "\"version\": \"$AXE_VERSION\"" "$CACHE/axe/node_modules/axe-core/package.json" 2>/dev/null; then
+    command -v npm >/dev/null 2>&1 || die "npm is missing (it installs axe-core for the browser tests)"
+    log "installing axe-core $AXE_VERSION"
+    mkdir -p "$CACHE/axe"
+    npm install --prefix "$CACHE/axe" --no-audit --no-fund --no-save --loglevel=error "axe-core@$AXE_VERSION" >&2
+  fi
+  echo "PAKN_CHROMIUM=$(command -v chromium)"
+  echo "PAKN_AXE_JS=$axe"
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
   vault-bin) vault_bin ;;
@@ -241,5 +265,6 @@ case "$cmd" in
   vault-up) vault_up "$@" ;;
   vault-down) vault_down "$@" ;;
   pdf-tools) pdf_tools ;;
-  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | pg-destroy DIR | vault-up DIR file|inmem | vault-down DIR | pdf-tools" ;;
+  browser) browser ;;
+  *) die "usage: stack.sh vault-bin | pg-up DIR | pg-down DIR | pg-destroy DIR | vault-up DIR file|inmem | vault-down DIR | pdf-tools | browser" ;;
 esac

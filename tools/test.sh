@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — `make test`: starts a throw-away PostgreSQL cluster (unless
 # PAKN_TEST_SUPERUSER_URL is given), builds the Vault server the tests start
-# for themselves, then runs go vet and the race-enabled test suite.
+# for themselves, installs the PDF checkers, Chromium and axe-core when
+# missing, then runs go vet and the race-enabled test suite. With arguments,
+# it runs `go test` with them instead (the same set-up).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -9,6 +11,8 @@ STACK="$ROOT/tools/stack.sh"
 
 export PAKN_VAULT_BIN; PAKN_VAULT_BIN=$("$STACK" vault-bin)
 "$STACK" pdf-tools
+# Chromium and axe-core for the website's browser tests.
+set -a; eval "$("$STACK" browser)"; set +a
 
 tmp=
 if [ -z "${PAKN_TEST_SUPERUSER_URL:-}" ]; then
@@ -20,6 +24,12 @@ if [ -z "${PAKN_TEST_SUPERUSER_URL:-}" ]; then
   export PAKN_TEST_SUPERUSER_URL=$PAKN_PG_SUPERUSER_URL
   export PAKN_TEST_OWNER_URL=$PAKN_DATABASE_OWNER_URL
   export PAKN_TEST_APP_URL=$PAKN_DATABASE_URL
+fi
+
+# With arguments, run only `go test` with them (as `make screenshots` does).
+if [ $# -gt 0 ]; then
+  go test -count=1 "$@"
+  exit
 fi
 
 echo "test: go vet" >&2

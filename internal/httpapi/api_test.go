@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -240,7 +242,7 @@ func (s *stack) do(r request) (*http.Response, string) {
 // holds the route's scope. A route missing here fails the test, and so does a
 // row for a route the router does not have.
 var expected = map[string]string{
-	"GET /":                                     "all",
+	"GET /api/v1/":                              "all",
 	"GET /healthz":                              "all",
 	"GET /readyz":                               "all",
 	"POST /api/v1/auth/login":                   "all",
@@ -291,6 +293,18 @@ var expected = map[string]string{
 	"POST /api/v1/verifications":                          "all",
 	"GET /verify/{id}":                                    "all",
 	"POST /verify/{id}":                                   "all",
+
+	// The website.
+	"GET /":              "all",
+	"GET /static/*":      "all",
+	"GET /submit":        "all",
+	"POST /submit":       "all",
+	"GET /track":         "all",
+	"POST /track":        "all",
+	"POST /track/reply":  "all",
+	"POST /track/reopen": "all",
+	"GET /verify":        "all",
+	"POST /verify":       "all",
 }
 
 // call is what the matrix sends on a route and what every caller the
@@ -308,6 +322,8 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 	form, formType := fileForm(s.t, "file", m.genuine)
 	submission := `{"petitioner":{"kind":"individual","name":"Phạm Thu Hà","email":"ha@example.vn"},
 		"title":"Giờ làm việc của bộ phận một cửa","body":"Đề nghị mở cửa bộ phận một cửa vào sáng thứ Bảy.","category":"proposal"}`
+	petitionForm, petitionFormType := petitionPage(s.t)
+	lookupForm := url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {m.receipt.LookupSecret}}
 	lookup := `{"tracking_code":"` + m.receipt.TrackingCode + `","lookup_secret":"` + m.receipt.LookupSecret + `"}`
 	return map[string]call{
 		"POST /api/v1/auth/login":    {body: `{"username":"demo-official","password":"` + loginPassword + `"}`, want: 200},
@@ -338,7 +354,28 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/replies/{id}/send-back":     {body: `{"note":"Bổ sung căn cứ pháp lý"}`},
 		"POST /api/v1/verifications":              {body: string(m.genuine), contentType: "application/pdf", want: 200},
 		"POST /verify/{id}":                       {body: form, contentType: formType, want: 200},
+
+		"POST /submit":       {body: petitionForm, contentType: petitionFormType, want: 201},
+		"POST /track":        {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reply":  {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reopen": {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
+		"POST /verify":       {body: form, contentType: formType, want: 200},
 	}
+}
+
+// petitionPage is the petition page's form, filled in, with consent.
+func petitionPage(t testing.TB) (body, contentType string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, kv := range [][2]string{{"petitioner.kind", "individual"}, {"petitioner.name", "Phạm Thu Hà"}, {"petitioner.email", "ha@example.vn"},
+		{"title", "Giờ làm việc của bộ phận một cửa"}, {"body", "Đề nghị mở cửa bộ phận một cửa vào sáng thứ Bảy."}, {"category", "proposal"},
+		{"consent", "yes"}} {
+		if err := w.WriteField(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	return b.String(), w.FormDataContentType()
 }
 
 // matrixFixture is what the matrix's requests refer to.
@@ -422,6 +459,8 @@ func (m matrixFixture) path(s *stack, route, pattern string) string {
 		return strings.Replace(pattern, "{id}", m.signed, 1)
 	case strings.HasPrefix(pattern, "/api/v1/replies/{id}"):
 		return strings.Replace(pattern, "{id}", m.draft, 1)
+	case pattern == "/static/*":
+		return "/static/site.css"
 	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
 		id, _ := s.token(access.AgencyRead)
 		return "/api/v1/tokens/" + id
@@ -640,12 +679,21 @@ func FuzzRealClient(f *testing.F) {
 	})
 }
 
+// pageCSP is the policy of every page of the website.
+var pageCSP = regexp.MustCompile(`^default-src 'none'; style-src 'self'; img-src 'self'; script-src 'nonce-[A-Za-z0-9+/]{22}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$`)
+
+// isPage says whether a path (or route pattern) is one of the website's
+// pages rather than the API's, a probe's or the metrics'.
+func isPage(path string) bool {
+	return !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics"
+}
+
 func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 	s := newStack(t, DefaultLimits)
-	paths := []string{"/does-not-exist"}
-	methods := []string{"GET"}
+	paths := []string{"/does-not-exist", "/api/v1/does-not-exist"}
+	methods := []string{"GET", "GET"}
 	for _, r := range s.api.Routes() {
-		paths = append(paths, strings.NewReplacer("{id}", s.victim.ID, "{role}", "official").Replace(r[1]))
+		paths = append(paths, strings.NewReplacer("{id}", s.victim.ID, "{role}", "official", "*", "missing.css").Replace(r[1]))
 		methods = append(methods, r[0])
 	}
 	for i, p := range paths {
@@ -657,9 +705,9 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 			"X-Frame-Options":         "DENY",
 		} {
 			got := resp.Header.Get(h)
-			if h == "Content-Security-Policy" && strings.HasPrefix(p, "/verify/") {
-				// The verification page: its own style by nonce, its form posting to this site only, no script.
-				if !regexp.MustCompile(`^default-src 'none'; style-src 'nonce-[A-Za-z0-9+/]{22}'; img-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'$`).MatchString(got) {
+			if h == "Content-Security-Policy" && isPage(p) && !strings.HasPrefix(p, "/static/site.") {
+				// A page: its own stylesheet, its own script by nonce, its forms posting to this site only.
+				if !pageCSP.MatchString(got) {
 					t.Errorf("%s %s: CSP %q", methods[i], p, got)
 				}
 				continue

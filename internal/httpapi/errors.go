@@ -109,6 +109,10 @@ func asTooLarge(err error) error {
 func answerError(w http.ResponseWriter, r *http.Request, err error) {
 	code := apperr.CodeOf(err)
 	status := statusOf(code)
+	if site := pageSite(r.Context()); site != nil {
+		site.ErrorStatus(w, r, status, err) // a person's page: shown as a page
+		return
+	}
 	if ra := apperr.RetryAfterOf(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}

@@ -124,13 +124,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body at n bytes; reading past it fails with
-// *http.MaxBytesError, which writeError answers with 413.
-func (s *Server) limitBody(n int64) func(http.Handler) http.Handler {
+// limitBody caps every request body at n bytes: one that declares more is
+// refused at once with message k (413); reading past n fails with
+// *http.MaxBytesError, which writeError answers with 413 too.
+func (s *Server) limitBody(n int64, k msg.Key) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
-				writeError(w, r, s.log, apperr.New(apperr.TooLarge, msg.BodyTooLarge))
+				writeError(w, r, s.log, apperr.New(apperr.TooLarge, k))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, n)

@@ -182,23 +182,34 @@ func closeFiles(files []petitions.FileIn) {
 	}
 }
 
+// admitSubmission takes an anonymous submitter's place (at most
+// UploadsPerClient per client at once, else 429) and returns the counter of
+// its daily attachment volume; staff and exempt clients are not bound.
+// The caller calls release when the submission is done.
+func (s *Server) admitSubmission(r *http.Request, anonymous bool) (daily *dailyCounter, release func(), err error) {
+	if !anonymous || clientExempt(r.Context()) {
+		return nil, func() {}, nil
+	}
+	key := clientKey(r.Context())
+	release, ok := s.submitting.Acquire(key)
+	if !ok {
+		return nil, nil, errSubmitBusy
+	}
+	return &dailyCounter{daily: &s.attachments, key: key, over: s.errDailyAttachments()}, release, nil
+}
+
 // submitPetition receives a petition. An anonymous client may send at most
 // UploadsPerClient at once (429) and DailyAttachmentBytes of attachments a
 // day (429 once spent); every submission's declared length must fit the
 // budget of bytes being received (503). Attachments are spooled, not held
 // in memory, and the submission is refused or stored whole.
 func (s *Server) submitPetition(w http.ResponseWriter, r *http.Request) {
-	var daily *dailyCounter
-	if authnOf(r.Context()).Principal.Kind == access.Anonymous && !clientExempt(r.Context()) {
-		key := clientKey(r.Context())
-		release, ok := s.submitting.Acquire(key)
-		if !ok {
-			writeError(w, r, s.log, errSubmitBusy)
-			return
-		}
-		defer release()
-		daily = &dailyCounter{daily: &s.attachments, key: key, over: s.errDailyAttachments()}
+	daily, release, err := s.admitSubmission(r, authnOf(r.Context()).Principal.Kind == access.Anonymous)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
 	}
+	defer release()
 	limit := int64(UploadLimit)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
 		limit = petitionJSONLimit

@@ -28,6 +28,7 @@ import (
 	"pakn/internal/register"
 	"pakn/internal/replies"
 	"pakn/internal/spool"
+	"pakn/internal/web"
 )
 
 // Checker reports whether a dependency can serve; nil means ready.
@@ -117,6 +118,7 @@ type Server struct {
 	petitions *petitions.Service
 	replies   *replies.Service
 	register  *register.Service
+	site      *web.Site // the public website, when every service it needs is given
 	now       func() time.Time
 	agencies  func(context.Context) ([]agency.Agency, error)
 	clients   *audit.ClientHasher
@@ -159,57 +161,90 @@ func New(d Deps) *Server {
 		verifyBytes: semaphore.NewWeighted(l.VerifyMemory),
 		submitting:  quota.PerClient{Max: l.UploadsPerClient},
 		attachments: quota.Daily{Max: l.DailyAttachmentBytes}}
+	if d.Petitions != nil && d.Replies != nil && d.Register != nil && d.Agencies != nil {
+		site, err := web.New(web.Deps{Edge: s, Petitions: d.Petitions, Replies: d.Replies, Register: d.Register, Agencies: d.Agencies, Log: d.Log})
+		if err != nil {
+			panic(err) // the embedded templates do not parse: a build defect, caught by every test
+		}
+		s.site = site
+	}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, apperr.New(apperr.CrossOrigin, msg.CrossOriginRefused))
 	}))
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, withLanguage, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, csrf.Handler)
-	limit := s.limitBody(d.MaxBodyBytes)
+	r.Use(withRequestID, withLanguage, s.withClientAddr, s.observe, s.recoverPanics, securityHeaders, s.withPages, csrf.Handler)
+	limit := s.limitBody(d.MaxBodyBytes, msg.BodyTooLarge)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, errNoSuchResource)
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, apperr.New(apperr.MethodNotAllowed, msg.MethodNotAllowed))
 	})
-	r.With(limit).Get("/", s.index)
 	r.With(limit).Get("/healthz", s.healthz)
 	r.With(limit).Get("/readyz", s.readyz)
 	if d.MetricsToken != "" {
 		r.With(limit, s.bearerOnly(d.MetricsToken)).Method(http.MethodGet, "/metrics", s.metrics.handler())
 	}
 
-	if s.identity != nil {
-		public := s.rateLimit(l.Public)
-		secret := s.rateLimit(l.Login)      // endpoints that take a password, a code or a lookup secret
-		verifyRate := s.rateLimit(l.Verify) // one count for the API and the page together
-		verifyLimit := func(next http.Handler) http.Handler {
-			return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))
+	public := s.rateLimit(l.Public)
+	secret := s.rateLimit(l.Login)      // endpoints that take a password, a code or a lookup secret
+	verifyRate := s.rateLimit(l.Verify) // one count for the API and the page together
+	verifyLimit := func(next http.Handler) http.Handler {
+		return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))
+	}
+	if s.identity != nil && s.site != nil {
+		s.sitePages(r, public, secret, verifyLimit, limit, d.MaxBodyBytes)
+	}
+	r.Route("/api/v1", func(r chi.Router) {
+		r.With(limit).Get("/", s.index)
+		if s.identity == nil {
+			return
 		}
-		submitLimit := s.anonymousOnly(s.rateLimit(l.Submit))
-		if s.register != nil {
-			// Where a reply's QR code leads, and its upload form.
-			r.With(s.authenticate, public, limit).Get("/verify/{id}", s.verifyReplyPage)
-			r.With(s.authenticate, verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verify/{id}", s.verifyReplyUpload)
-		}
-		r.Route("/api/v1", func(r chi.Router) {
+		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
 			if s.petitions != nil {
-				r.With(public, submitLimit, s.limitBody(max(UploadLimit, d.MaxBodyBytes))).Post("/petitions", s.submitPetition)
+				r.With(public, s.anonymousOnly(s.rateLimit(l.Submit)), s.limitBody(max(UploadLimit, d.MaxBodyBytes), msg.SubmissionTooLarge)).Post("/petitions", s.submitPetition)
 			}
 			if s.register != nil {
-				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes))).Post("/verifications", s.createVerification)
+				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes), msg.PDFTooLarge)).Post("/verifications", s.createVerification)
 			}
 			r.Group(func(r chi.Router) {
 				r.Use(limit)
 				s.routes(r, public, secret)
 			})
 		})
-	}
+	})
 	s.router = r
 	return s
+}
+
+// sitePages registers the public website's pages, each behind the same
+// bounds as the API route it stands beside: public pages at the public
+// rate, the petition form as a submission (its own rate, per-client
+// places, daily volume and upload budget, through ReadForm), tracking as a
+// lookup with a secret, verification as the API's.
+func (s *Server) sitePages(r chi.Router, public, secret, verifyLimit, limit func(http.Handler) http.Handler, maxBody int64) {
+	site := s.site
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.With(public, limit).Get("/", site.Home)
+		r.With(public, limit).Get("/static/*", site.Static)
+		r.With(public, limit).Get("/submit", site.SubmitForm)
+		r.With(public, s.rateLimit(s.limits.Submit), s.limitBody(max(UploadLimit, maxBody), msg.SubmissionTooLarge)).Post("/submit", site.Submit)
+		r.With(public, limit).Get("/track", site.TrackForm)
+		r.With(secret, limit).Post("/track", site.Track)
+		r.With(secret, limit).Post("/track/reply", site.TrackReply)
+		r.With(secret, limit).Post("/track/reopen", site.Reopen)
+		verifyBody := s.limitBody(max(VerifyUploadLimit, maxBody), msg.PDFTooLarge)
+		r.With(public, limit).Get("/verify", site.VerifyForm)
+		r.With(verifyLimit, verifyBody).Post("/verify", site.Verify)
+		// Where a reply's QR code leads, and its upload form.
+		r.With(public, limit).Get("/verify/{id}", site.ReplyPage)
+		r.With(verifyLimit, verifyBody).Post("/verify/{id}", site.ReplyVerify)
+	})
 }
 
 // routes registers the API routes that take the global body limit.

@@ -122,7 +122,7 @@ func TestHealthAndReadiness(t *testing.T) {
 				t.Fatalf("healthz %d", rec.Code)
 			}
 			rec = httptest.NewRecorder()
-			s.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			s.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/", nil))
 			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"readiness":"/readyz"`) || !strings.Contains(rec.Body.String(), "phản ánh, kiến nghị") {
 				t.Fatalf("index %d %s", rec.Code, rec.Body)
 			}
@@ -132,7 +132,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestMiddleware(t *testing.T) {
 	s, logs := newTestServer(t, nil)
-	s.router.With(s.limitBody(1024)).Post("/echo", func(w http.ResponseWriter, r *http.Request) {
+	s.router.With(s.limitBody(1024, msg.BodyTooLarge)).Post("/echo", func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			writeError(w, r, s.log, err)
 			return

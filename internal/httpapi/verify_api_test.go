@@ -286,7 +286,8 @@ func TestUnloggedVerificationIsNotAnswered(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 503 || strings.Contains(string(body), "TOTAL_PASSED") || strings.Contains(string(body), `"indication"`) {
+		if resp.StatusCode != 503 || strings.Contains(string(body), "TOTAL_PASSED") || strings.Contains(string(body), `"indication"`) ||
+			strings.Contains(string(body), `class="verdict`) {
 			t.Fatalf("unlogged verification: %d %.300s", resp.StatusCode, body)
 		}
 	}
@@ -310,7 +311,7 @@ func TestVerifyPage(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"1/STP-HN-PAKN", "Sở Tư pháp", "Lê Hoàng Cường", rc.TrackingCode, "Hiện hành / Current", `name="file"`, `enctype="multipart/form-data"`} {
+	for _, want := range []string{"1/STP-HN-PAKN", "Sở Tư pháp", "Lê Hoàng Cường", rc.TrackingCode, `lang="vi"`, "Hiện hành", `name="file"`, `enctype="multipart/form-data"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -328,13 +329,19 @@ func TestVerifyPage(t *testing.T) {
 	}
 	body, ct := fileForm(t, "file", genuine)
 	resp, page = s.do(request{method: "POST", path: "/verify/" + signedID, body: body, contentType: ct, header: map[string]string{"Sec-Fetch-Site": "same-origin"}})
-	if resp.StatusCode != 200 || !strings.Contains(page, "TOTAL_PASSED") || !strings.Contains(page, html.EscapeString(msg.FileMatchesPage.EN())) {
+	if resp.StatusCode != 200 || !strings.Contains(page, "TOTAL_PASSED") || !strings.Contains(page, `class="verdict ok"`) ||
+		!strings.Contains(page, html.EscapeString(msg.FileMatchesPage.VI())) || !strings.Contains(page, html.EscapeString(msg.VerdictGenuine.VI("1/STP-HN-PAKN", "Sở Tư pháp", ""))[:40]) {
 		t.Fatalf("upload: %d\n%s", resp.StatusCode, page)
+	}
+	// In English, by choice.
+	resp, page = s.do(request{method: "GET", path: "/verify/" + signedID + "?lang=en"})
+	if resp.StatusCode != 200 || !strings.Contains(page, `lang="en"`) || !strings.Contains(page, "Current") || resp.Header.Get("Content-Language") != "en" {
+		t.Fatalf("English page: %d %s", resp.StatusCode, resp.Header.Get("Content-Language"))
 	}
 	// Another agency's petition text cannot be injected into the page: output is escaped.
 	body, ct = fileForm(t, "file", []byte("<script>alert(1)</script>"))
 	resp, page = s.do(request{method: "POST", path: "/verify/" + signedID, body: body, contentType: ct})
-	if resp.StatusCode != 422 || strings.Contains(page, "<script>") || !strings.Contains(page, "is not this page") {
+	if resp.StatusCode != 422 || strings.Contains(page, "<script>alert") || !strings.Contains(page, html.EscapeString(msg.FileOtherThanPage.VI())) {
 		t.Fatalf("non-PDF upload: %d", resp.StatusCode)
 	}
 	// From another site, the form is refused.

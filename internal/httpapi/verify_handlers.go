@@ -1,16 +1,11 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
-	"html/template"
 	"io"
-	"math"
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,7 +14,6 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/msg"
 	"pakn/internal/quota"
-	"pakn/internal/register"
 	"pakn/internal/spool"
 	"pakn/internal/verify"
 )
@@ -266,118 +260,3 @@ func (s *Server) registerEntry(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, e)
 }
-
-// pageData is what the verification pages show.
-type pageData struct {
-	Nonce   string
-	Entry   *register.Entry
-	Report  *verify.Report
-	Matches bool   // the uploaded file is this reply's
-	Problem string // an error to show instead of a report
-}
-
-// page writes an HTML page with a CSP that allows its own style (by nonce)
-// and posting its form to this site only.
-func (s *Server) page(w http.ResponseWriter, status int, d pageData) {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	d.Nonce = base64.RawStdEncoding.EncodeToString(b)
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+d.Nonce+"'; img-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := verifyPage.Execute(w, d); err != nil {
-		s.log.Error("render verification page", "err", err)
-	}
-}
-
-// pageError shows err on the verification page, with the status the one
-// error mapping (statusOf) gives it; internal causes are logged, not shown.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, e *register.Entry) {
-	status := statusOf(apperr.CodeOf(err))
-	if ra := apperr.RetryAfterOf(err); ra > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
-	}
-	if status >= http.StatusInternalServerError {
-		s.log.Error("verification page", "err", err, "request_id", RequestID(r.Context()))
-	}
-	s.page(w, status, pageData{Entry: e, Problem: apperr.MessageOf(err)})
-}
-
-// verifyReplyPage is where a reply's QR code leads: what the register knows
-// of the reply and a form to upload the PDF one holds.
-func (s *Server) verifyReplyPage(w http.ResponseWriter, r *http.Request) {
-	e, err := s.register.Entry(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.pageError(w, r, err, nil)
-		return
-	}
-	s.page(w, http.StatusOK, pageData{Entry: e})
-}
-
-// verifyReplyUpload checks the PDF uploaded from a reply's page.
-func (s *Server) verifyReplyUpload(w http.ResponseWriter, r *http.Request) {
-	e, err := s.register.Entry(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.pageError(w, r, err, nil)
-		return
-	}
-	rep, err := s.verifyUpload(w, r)
-	if err != nil {
-		s.pageError(w, r, err, e)
-		return
-	}
-	s.page(w, verifyStatus(rep), pageData{Entry: e, Report: rep, Matches: rep.SHA256 == e.SHA256})
-}
-
-var verifyPage = template.Must(template.New("verify").Funcs(msg.TemplateFuncs).Parse(`<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{both "VerifyPageTitle"}}</title>
-<style nonce="{{.Nonce}}">
-body { font-family: "Times New Roman", "Liberation Serif", serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; }
-h1 { font-size: 1.4rem; } dt { font-weight: bold; } dd { margin: 0 0 .5rem 0; word-break: break-all; }
-.ok { color: #0a5d00; } .bad { color: #a00000; } .warn { color: #8a5a00; }
-table { border-collapse: collapse; width: 100%; } td { border-top: 1px solid #ccc; padding: .2rem .4rem; vertical-align: top; }
-</style>
-</head>
-<body>
-<h1>{{vi "VerifyPageHeading"}}<br><small>{{en "VerifyPageHeading"}}</small></h1>
-{{if .Problem}}<p class="bad">{{.Problem}}</p>{{end}}
-{{with .Entry}}
-<h2>{{both "RegisterHeading"}}</h2>
-<dl>
-<dt>{{both "RegisterNumber"}}</dt><dd>{{.Number}}</dd>
-<dt>{{both "RegisterShortCode"}}</dt><dd>{{.ShortCode}}</dd>
-<dt>{{both "RegisterIssuedBy"}}</dt><dd>{{.AgencyName}} ({{.Agency}})</dd>
-<dt>{{both "RegisterSigned"}}</dt><dd>{{.SignedAt}}</dd>
-<dt>{{both "RegisterSigner"}}</dt><dd>{{.SignerName}}, {{.SignerTitle}}</dd>
-<dt>{{both "RegisterTrackingCode"}}</dt><dd>{{.TrackingCode}}</dd>
-<dt>SHA-256</dt><dd>{{.SHA256}} ({{.Size}} bytes)</dd>
-<dt>{{both "RegisterStatus"}}</dt><dd>{{if eq .Status "current"}}<span class="ok">{{both "StatusCurrent"}}</span>{{else if eq .Status "superseded"}}<span class="warn">{{both "StatusSuperseded"}}</span>{{else}}<span class="bad">{{both "StatusRevoked"}}</span>{{end}}</dd>
-</dl>
-{{end}}
-{{with .Report}}
-<h2>{{both "ResultHeading"}}</h2>
-<p class="{{if eq .Indication "TOTAL_PASSED"}}ok{{else}}bad{{end}}"><strong>{{.Indication}}{{if .SubIndication}} / {{.SubIndication}}{{end}}</strong></p>
-<p>{{.SummaryVI}}<br>{{.SummaryEN}}</p>
-{{if $.Matches}}<p class="ok">{{both "FileMatchesPage"}}</p>{{else}}<p class="bad">{{both "FileOtherThanPage"}}</p>{{end}}
-<p>SHA-256 {{.SHA256}}</p>
-{{range .Signatures}}
-<table>{{range .Checks}}<tr><td>{{.Result}}</td><td>{{.Name}}</td><td>{{.Detail}}</td></tr>{{end}}</table>
-{{end}}
-{{end}}
-{{if .Entry}}
-<h2>{{both "CheckYourFile"}}</h2>
-<form method="post" enctype="multipart/form-data">
-<input type="file" name="file" accept="application/pdf" required>
-<button type="submit">{{both "VerifyButton"}}</button>
-</form>
-<p><small>{{both "VerifyUploadNote"}}</small></p>
-{{end}}
-</body>
-</html>
-`))

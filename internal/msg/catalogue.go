@@ -82,6 +82,7 @@ var (
 	OnlyCurrentSuperseded      = def("OnlyCurrentSuperseded", "Chỉ có thể thay thế văn bản trả lời hiện hành.", "Only the current signed reply can be superseded.")
 	OnlyPetitionerReopens      = def("OnlyPetitionerReopens", "Chỉ người gửi được mở lại.", "Only the petitioner can reopen.")
 	OutcomeNoteTooLong         = def("OutcomeNoteTooLong", "Giải thích kết quả tối đa 2.000 ký tự.", "The outcome note has at most 2,000 characters.")
+	SubmissionTooLarge         = def("SubmissionTooLarge", "Nội dung gửi lên quá lớn: tối đa 5 tệp đính kèm, mỗi tệp 10 MB.", "Too much was sent: at most 5 attachments of 10 MB each.")
 	PDFTooLarge                = def("PDFTooLarge", "Tệp lớn hơn 20 MB.", "The file is larger than 20 MB.")
 	PetitionFinished           = def("PetitionFinished", "Phản ánh đã kết thúc.", "The petition is finished.")
 	PetitionPartMissing        = def("PetitionPartMissing", "Thiếu phần petition.", "The petition part is missing.")

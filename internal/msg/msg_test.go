@@ -94,7 +94,7 @@ func TestCatalogue(t *testing.T) {
 	}
 }
 
-// texts reads k's two texts as written in catalogue.go.
+// texts reads k's two texts as written in the catalogue files.
 func texts(t *testing.T, k Key) map[string]string {
 	t.Helper()
 	src := catalogueSource(t)
@@ -107,11 +107,23 @@ func catalogueSource(t *testing.T) map[string]map[string]string {
 	if parsed != nil {
 		return parsed
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), "catalogue.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	parsed = map[string]map[string]string{}
+	files, err := filepath.Glob("catalogue*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no catalogue files: %v", err)
+	}
+	for _, name := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inspectCatalogue(f)
+	}
+	return parsed
+}
+
+// inspectCatalogue adds the def calls of f to parsed.
+func inspectCatalogue(f *ast.File) {
 	ast.Inspect(f, func(n ast.Node) bool {
 		c, ok := n.(*ast.CallExpr)
 		if !ok || len(c.Args) != 3 {
@@ -128,7 +140,6 @@ func catalogueSource(t *testing.T) map[string]map[string]string {
 		parsed[s[0]] = map[string]string{"vi": s[1], "en": s[2]}
 		return true
 	})
-	return parsed
 }
 
 var vietnamese = regexp.MustCompile(`[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]`)

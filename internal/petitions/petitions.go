@@ -420,8 +420,8 @@ func (s *Service) PublicViewOf(ctx context.Context, m audit.Meta, rec *petition.
 		ReceivedAt: rec.ReceivedAt, NextUpdateDue: rec.NextUpdateDue, Timeline: []PublicEvent{},
 		CanReopen: rec.State == petition.Closed && petition.CanReopen(rec.ClosedAt, rec.ReopenCount, now)}
 	v.DeadlineStatus, _ = s.cal.StatusAt(rec.NextUpdateDue, now)
-	if rec.State == petition.Rejected || rec.State == petition.Closed {
-		v.DeadlineStatus = ""
+	if rec.State == petition.Rejected || rec.State == petition.Published || rec.State == petition.Closed {
+		v.DeadlineStatus = "" // the answer is given: no update is due
 	}
 	for _, e := range events {
 		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})

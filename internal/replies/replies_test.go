@@ -75,16 +75,31 @@ func TestDraftValidationAndFourEyes(t *testing.T) {
 	servicetest.WantCode(t, err, apperr.Conflict)
 }
 
+// requireReplyInView checks the petitioner's view names want (nil: no
+// reply yet) as the current signed reply.
+func requireReplyInView(t *testing.T, e *servicetest.Env, rc *petitions.Receipt, want *reply.Reply) {
+	t.Helper()
+	v, err := e.Replies.Lookup(context.Background(), e.M, rc.TrackingCode, rc.LookupSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == nil {
+		if v.Reply != nil {
+			t.Fatalf("the petitioner's view names a reply before any is signed: %+v", v.Reply)
+		}
+		return
+	}
+	if r := v.Reply; r == nil || r.ID != want.ID || r.Number != want.Document.Number || r.ShortCode != reply.ShortCode(want.ID) || !r.SignedAt.Equal(want.Document.SignedAt) {
+		t.Fatalf("the petitioner's view names %+v, want the signed reply %s", v.Reply, want.ID)
+	}
+}
+
 func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	e := servicetest.New(t)
 	ctx := context.Background()
 	id, r, rc := e.Approved(t)
 
-	// The petitioner's view names no reply until one is signed.
-	if v, err := e.Replies.Lookup(ctx, e.M, rc.TrackingCode, rc.LookupSecret); err != nil || v.Reply != nil {
-		t.Fatalf("before signing, the petitioner's view: %+v %v", v, err)
-	}
-
+	requireReplyInView(t, e, rc, nil)
 	// Without a fresh TOTP code: step-up required.
 	notUp := servicetest.Staff("STP-HN", access.Signer)
 	_, err := e.Replies.SignReply(ctx, e.M, notUp, r.ID)
@@ -110,10 +125,7 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	if d.State != petition.ReplySigned {
 		t.Fatalf("petition %s after signing", d.State)
 	}
-	v, err := e.Replies.Lookup(ctx, e.M, rc.TrackingCode, rc.LookupSecret)
-	if err != nil || v.Reply == nil || v.Reply.ID != r.ID || v.Reply.Number != "1/STP-HN-PAKN" || v.Reply.ShortCode != reply.ShortCode(r.ID) || !v.Reply.SignedAt.Equal(doc.SignedAt) {
-		t.Fatalf("after signing, the petitioner's view names the reply: %+v %v", v, err)
-	}
+	requireReplyInView(t, e, rc, signed)
 	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.sign_reply' AND object_id = $1 AND details->>'sha256' = $2", r.ID, doc.SHA256); n != 1 {
 		t.Fatalf("%d signing events", n)
 	}

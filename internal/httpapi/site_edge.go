@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/msg"
+	"pakn/internal/verify"
+	"pakn/internal/web"
+)
+
+// The server is the website's edge: the pages get the request's audit
+// context, the bounded upload pipelines and the error mapping from here.
+var _ web.Edge = (*Server)(nil)
+
+// Meta implements web.Edge.
+func (s *Server) Meta(r *http.Request) audit.Meta { return s.meta(r) }
+
+// Status implements web.Edge: the one mapping of errors to statuses.
+func (s *Server) Status(err error) int { return statusOf(apperr.CodeOf(asTooLarge(err))) }
+
+// VerifyUpload implements web.Edge with the API's verification pipeline.
+func (s *Server) VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
+	return s.verifyUpload(w, r)
+}
+
+// Form bounds: a field's value, and how many fields a form may have.
+const (
+	formFieldLimit = 64 << 10
+	formFields     = 64
+)
+
+// ReadForm implements web.Edge: the petition page's form, read within the
+// bounds of an anonymous submission (the page is the citizen's): places
+// per client, the daily attachment volume, the upload budget; text fields
+// of at most 64 KiB, attachments spooled.
+func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, error) {
+	daily, release, err := s.admitSubmission(r, true)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.budgeted(w, r, UploadLimit)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	values, f, err := s.readForm(r, daily)
+	if err != nil {
+		body.release()
+		release()
+		return nil, err
+	}
+	return &web.Form{Values: values, Files: f.files, Close: func() {
+		closeFiles(f.files)
+		body.release()
+		release()
+	}}, nil
+}
+
+// readForm reads a multipart form: text fields into values, "attachments"
+// parts into the spool (a file input left empty sends an unnamed, empty
+// part, which is skipped).
+func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *submissionForm, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, apperr.Wrap(err, apperr.UnsupportedMedia, "multipart", msg.FormMalformed)
+	}
+	values, f := url.Values{}, &submissionForm{}
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return values, f, nil
+		}
+		if err == nil && n >= formFields {
+			err = apperr.New(apperr.Invalid, msg.FormMalformed)
+		}
+		if err == nil {
+			err = s.formPart(part, values, f, daily)
+		}
+		if err != nil {
+			closeFiles(f.files)
+			return nil, nil, readError(err, "multipart", msg.FormMalformed)
+		}
+	}
+}
+
+// formPart reads one part of a form.
+func (s *Server) formPart(part *multipart.Part, values url.Values, f *submissionForm, daily *dailyCounter) error {
+	if part.FormName() != "attachments" {
+		b, err := io.ReadAll(io.LimitReader(part, formFieldLimit+1))
+		if err != nil {
+			return err
+		}
+		if len(b) > formFieldLimit {
+			return apperr.New(apperr.TooLarge, msg.BodyTooLarge)
+		}
+		values.Add(part.FormName(), strings.ToValidUTF8(string(b), "\uFFFD"))
+		return nil
+	}
+	if part.FileName() == "" {
+		n, err := io.Copy(io.Discard, io.LimitReader(part, 1))
+		if err == nil && n > 0 {
+			err = apperr.New(apperr.Invalid, msg.FormMalformed)
+		}
+		return err
+	}
+	return s.attachment(f, part, daily)
+}
+
+// pageKey marks a request for a page: its refusals are shown as pages.
+type pageKey struct{}
+
+// withPages marks requests for the website's pages (everything but the API,
+// the probes and the metrics), so that a refusal made before a page's
+// handler runs (a rate limit, a body limit, a cross-origin form) is shown to
+// a person as a page, never as a raw JSON problem.
+func (s *Server) withPages(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if s.site != nil && !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz" && p != "/metrics" {
+			r = r.WithContext(context.WithValue(r.Context(), pageKey{}, s.site))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pageSite is the website when r is a page's request.
+func pageSite(ctx context.Context) *web.Site {
+	site, _ := ctx.Value(pageKey{}).(*web.Site)
+	return site
+}

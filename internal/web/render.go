@@ -1,0 +1,217 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"pakn/internal/apperr"
+	"pakn/internal/deadline"
+	"pakn/internal/msg"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// pageTemplate is one page: the layout with the page's "main".
+type pageTemplate struct{ t *template.Template }
+
+// assets are the static files, each with the hash its URL carries, so they
+// can be cached for good.
+var assets = func() map[string]string {
+	out := map[string]string{}
+	entries, _ := fs.ReadDir(files, "static")
+	for _, e := range entries {
+		b, _ := files.ReadFile("static/" + e.Name())
+		sum := sha256.Sum256(b)
+		out[e.Name()] = hex.EncodeToString(sum[:6])
+	}
+	return out
+}()
+
+var funcs = template.FuncMap{
+	"asset": func(name string) (string, error) {
+		v, ok := assets[name]
+		if !ok {
+			return "", fmt.Errorf("no asset %q", name)
+		}
+		return "/static/" + name + "?v=" + v, nil
+	},
+	"fieldID": fieldID,
+	// anchor is the id a field problem links to: the field's, or its group's.
+	"anchor": func(field string) string {
+		if strings.HasPrefix(field, "attachments") {
+			return fieldID("attachments")
+		}
+		return fieldID(field)
+	},
+}
+
+// fieldID is the HTML id of the form field name.
+func fieldID(name string) string {
+	return "f-" + strings.NewReplacer(".", "-", "_", "-", "[", "-", "]", "").Replace(name)
+}
+
+// parsePages parses every page of templates/ (but the layout) with the
+// layout.
+func parsePages() (map[string]*pageTemplate, error) {
+	entries, err := fs.ReadDir(files, "templates")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*pageTemplate{}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("web: page %s: %w", name, err)
+		}
+		pages[name] = &pageTemplate{t: t}
+	}
+	return pages, nil
+}
+
+// view is what every page's template gets: the language, the request's
+// nonce, the page's title and its own data.
+type view struct {
+	Lang   language.Tag
+	Nonce  string
+	Title  msg.Key
+	Path   string // the page's path, for the other language's link
+	Errors []fieldProblem
+	Values url.Values // a form's values, shown again after an error
+	Data   any
+}
+
+// fieldProblem is a form field's problem, in the page's language.
+type fieldProblem struct {
+	Field, Message string
+}
+
+// T is the catalogue's message name in the page's language.
+func (v *view) T(name string, args ...any) (string, error) {
+	k, err := msg.Named(name)
+	if err != nil {
+		return "", err
+	}
+	return k.In(v.Lang, args...), nil
+}
+
+// L is the message k in the page's language.
+func (v *view) L(k msg.Key, args ...any) string { return k.In(v.Lang, args...) }
+
+// LangCode is the page's language as an HTML lang attribute.
+func (v *view) LangCode() string { return v.Lang.String() }
+
+// OtherLangURL is the page's path in the other language.
+func (v *view) OtherLangURL() string {
+	return v.Path + "?lang=" + msg.OtherLanguageCode.In(v.Lang)
+}
+
+// ErrorOf is the problem of field name, or "".
+func (v *view) ErrorOf(name string) string {
+	for _, e := range v.Errors {
+		if e.Field == name {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// Date formats t's day as the pages do (02/12/2026), in Vietnam's time.
+func (v *view) Date(t time.Time) string { return t.In(deadline.ICT).Format("02/01/2006") }
+
+// Time formats t as the pages do (02/12/2026 14:05, UTC+7).
+func (v *view) Time(t time.Time) string {
+	return t.In(deadline.ICT).Format("02/01/2006 15:04") + " (UTC+7)"
+}
+
+// Day formats a calendar day as the pages do.
+func (v *view) Day(d deadline.Date) string {
+	return fmt.Sprintf("%02d/%02d/%04d", d.Day, d.Month, d.Year)
+}
+
+// view starts the view of a page titled title, in the request's language.
+func (s *Site) view(w http.ResponseWriter, r *http.Request, title msg.Key, data any) *view {
+	return &view{Lang: langOf(w, r), Path: r.URL.Path, Title: title, Data: data}
+}
+
+// render writes page name with status. The page's policy allows its own
+// stylesheet, its own script by nonce, and forms posting to this site only;
+// nothing is cached (pages may show a secret or a verdict).
+func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	p, ok := s.pages[name]
+	if !ok {
+		panic("web: no page " + name)
+	}
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	v.Nonce = base64.RawStdEncoding.EncodeToString(nonce)
+	var buf bytes.Buffer
+	if err := p.t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'nonce-"+v.Nonce+
+		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.Lang.String())
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Cookie")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// problems lists err's field problems in the page's language; an error
+// without fields is the form's (field "").
+func problems(err error, t language.Tag) []fieldProblem {
+	e := apperr.As(err)
+	if e == nil || len(e.Fields) == 0 {
+		k, args := apperr.KeyOf(err)
+		return []fieldProblem{{Message: k.In(t, args...)}}
+	}
+	var out []fieldProblem
+	for _, f := range e.Fields {
+		m := f.VI
+		if t == msg.English {
+			m = f.EN
+		}
+		out = append(out, fieldProblem{Field: f.Field, Message: m})
+	}
+	return out
+}
+
+// Static serves the embedded stylesheet and script, cached for a year (their
+// URLs carry their hash).
+func (s *Site) Static(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if _, ok := assets[name]; !ok {
+		s.NotFound(w, r)
+		return
+	}
+	b, _ := files.ReadFile("static/" + name)
+	ct := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ct = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, _ = w.Write(b)
+}

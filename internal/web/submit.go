@@ -1,0 +1,146 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"pakn/internal/access"
+	"pakn/internal/agency"
+	"pakn/internal/msg"
+	"pakn/internal/petition"
+	"pakn/internal/petitions"
+)
+
+// submitData is what the petition form shows: the values sent (after an
+// error), the agencies to choose from and the form's idempotency key.
+type submitData struct {
+	Agencies   []agency.Agency
+	Key        string // a fresh one per form shown, so a resent form gives the same receipt
+	Categories []categoryChoice
+	HadFiles   bool // files were chosen: say they must be chosen again
+}
+
+type categoryChoice struct {
+	Value petition.Category
+	Label msg.Key
+}
+
+var categoryChoices = []categoryChoice{
+	{petition.CatRegulation, msg.CategoryRegulation},
+	{petition.CatProposal, msg.CategoryProposal},
+	{petition.CatConduct, msg.CategoryConduct},
+	{petition.CatOther, msg.CategoryOther},
+}
+
+// formFields are the text fields the petition form sends, named as the
+// API's field problems name them.
+var formFields = []string{"petitioner.kind", "petitioner.name", "petitioner.tax_code", "petitioner.email", "petitioner.phone",
+	"petitioner.address", "petitioner.identity_number", "title", "body", "category", "target_agency", "procedure_ref", "legal_ref",
+	"consent", "idempotency_key"}
+
+// SubmitForm shows the petition form.
+func (s *Site) SubmitForm(w http.ResponseWriter, r *http.Request) {
+	s.showForm(w, r, http.StatusOK, url.Values{"petitioner.kind": {string(petition.Individual)}}, nil, false)
+}
+
+// Submit receives the petition form: on success the receipt, else the form
+// again with its values (files excepted) and every problem beside its
+// field. The form's idempotency key makes a resent form (a reload, a
+// double click) give the same receipt, never a second petition.
+func (s *Site) Submit(w http.ResponseWriter, r *http.Request) {
+	form, err := s.edge.ReadForm(w, r)
+	if err != nil {
+		s.showForm(w, r, s.fault(r, err), url.Values{"petitioner.kind": {string(petition.Individual)}}, err, false)
+		return
+	}
+	defer form.Close()
+	v := form.Values
+	sub := submissionOf(v)
+	if v.Get("consent") != "yes" {
+		check := sub
+		fes := check.Normalize()
+		fes = append(fes, petition.Problem("consent", msg.ConsentRequired))
+		s.showForm(w, r, http.StatusUnprocessableEntity, v, petition.Invalid(fes...), len(form.Files) > 0)
+		return
+	}
+	rc, err := s.petitions.Submit(r.Context(), s.edge.Meta(r), access.Principal{Kind: access.Anonymous}, v.Get("idempotency_key"), sub, form.Files)
+	if err != nil {
+		s.showForm(w, r, s.fault(r, err), v, err, len(form.Files) > 0)
+		return
+	}
+	s.receipt(w, r, rc)
+}
+
+// submissionOf reads the form's fields into a submission.
+func submissionOf(v url.Values) petition.Submission {
+	return petition.Submission{
+		Petitioner: petition.Petitioner{Kind: petition.PetitionerKind(v.Get("petitioner.kind")), Name: v.Get("petitioner.name"),
+			TaxCode: v.Get("petitioner.tax_code"), Email: v.Get("petitioner.email"), Phone: v.Get("petitioner.phone"),
+			Address: v.Get("petitioner.address"), IdentityNumber: v.Get("petitioner.identity_number")},
+		Title: v.Get("title"), Body: v.Get("body"), Category: petition.Category(v.Get("category")),
+		TargetAgency: v.Get("target_agency"), ProcedureRef: v.Get("procedure_ref"), LegalRef: v.Get("legal_ref"),
+	}
+}
+
+// showForm shows the petition form with values and err's problems.
+func (s *Site) showForm(w http.ResponseWriter, r *http.Request, status int, values url.Values, err error, hadFiles bool) {
+	ags, aerr := s.agencies(r.Context())
+	if aerr != nil {
+		s.Error(w, r, aerr)
+		return
+	}
+	d := &submitData{Agencies: ags, Key: newKey(), Categories: categoryChoices, HadFiles: hadFiles}
+	v := s.view(w, r, msg.SubmitTitle, d)
+	v.Values = values
+	if err != nil {
+		v.Errors = problems(err, v.Lang)
+	}
+	s.render(w, r, status, "submit", v)
+}
+
+// newKey is a fresh idempotency key for a form.
+func newKey() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return "form-" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// receiptData is the receipt page's.
+type receiptData struct {
+	Receipt  *petitions.Receipt
+	Agency   string // the receiving agency's name
+	Calendar string // the holiday calendar's version
+}
+
+// receipt shows a new petition's receipt: its codes, once.
+func (s *Site) receipt(w http.ResponseWriter, r *http.Request, rc *petitions.Receipt) {
+	v := s.view(w, r, msg.ReceiptTitle, nil)
+	v.Data = &receiptData{Receipt: rc, Agency: s.agencyName(r, rc.Agency, v), Calendar: s.petitions.Calendar().Version()}
+	s.render(w, r, http.StatusCreated, "receipt", v)
+}
+
+// agencyName is the name of the agency code in the page's language, or
+// the code when it is not in the directory.
+func (s *Site) agencyName(r *http.Request, code string, v *view) string {
+	ags, err := s.agencies(r.Context())
+	if err != nil {
+		return code
+	}
+	for _, a := range ags {
+		if a.Code == code {
+			return v.AgencyLabel(a)
+		}
+	}
+	return code
+}
+
+// AgencyLabel names agency a in the page's language.
+func (v *view) AgencyLabel(a agency.Agency) string {
+	if v.Lang == msg.English && strings.TrimSpace(a.NameEN) != "" {
+		return a.NameEN
+	}
+	return a.NameVI
+}

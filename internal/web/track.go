@@ -1,0 +1,142 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"pakn/internal/deadline"
+	"pakn/internal/msg"
+	"pakn/internal/petition"
+	"pakn/internal/petitions"
+)
+
+// trackData is what the tracking page shows: the form's values, and the
+// petition once found. The code and secret travel in POST bodies only,
+// never in a URL.
+type trackData struct {
+	Code, Secret string
+	View         *petitions.PublicView
+	Agency       string // the agency's name
+	DaysLeft     int    // working days to the next update after today
+	DaysLate     int    // working days the next update is overdue by
+	Reopened     bool
+	Reason       string // the reopen request's reason, after an error
+}
+
+// TrackForm shows the tracking form.
+func (s *Site) TrackForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "track", s.view(w, r, msg.TrackTitle, &trackData{}))
+}
+
+// Track looks a petition up with its code and secret (answered like an
+// unknown code when either is wrong; the lookup is audited and
+// rate-limited by the server in front).
+func (s *Site) Track(w http.ResponseWriter, r *http.Request) {
+	d := &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}
+	s.showTracked(w, r, d, nil)
+}
+
+// showTracked looks d's petition up and shows it, with problem (an earlier
+// step's error, such as a refused reopen request) above it.
+func (s *Site) showTracked(w http.ResponseWriter, r *http.Request, d *trackData, problem error) {
+	v := s.view(w, r, msg.TrackTitle, d)
+	pv, err := s.replies.Lookup(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
+	if err != nil {
+		v.Errors = problems(err, v.Lang)
+		d.Secret = "" // a wrong secret is not shown back
+		s.render(w, r, s.fault(r, err), "track", v)
+		return
+	}
+	d.View = pv
+	d.Agency = s.agencyName(r, pv.Agency, v)
+	if pv.DeadlineStatus != "" {
+		cal, now := s.petitions.Calendar(), time.Now()
+		_, d.DaysLeft = cal.StatusAt(pv.NextUpdateDue, now)
+		if pv.DeadlineStatus == deadline.Overdue {
+			d.DaysLate = cal.WorkingDaysBetween(pv.NextUpdateDue, deadline.DateOf(now))
+		}
+	}
+	status := http.StatusOK
+	if problem != nil {
+		v.Errors = problems(problem, v.Lang)
+		status = s.fault(r, problem)
+	}
+	s.render(w, r, status, "track", v)
+}
+
+// TrackReply downloads the petition's current signed reply.
+func (s *Site) TrackReply(w http.ResponseWriter, r *http.Request) {
+	code, secret := strings.TrimSpace(r.PostFormValue("tracking_code")), strings.TrimSpace(r.PostFormValue("lookup_secret"))
+	rep, pdf, err := s.replies.PetitionerReplyPDF(r.Context(), s.edge.Meta(r), code, secret)
+	if err != nil {
+		s.showTracked(w, r, &trackData{Code: code, Secret: secret}, err)
+		return
+	}
+	name := "tra-loi.pdf"
+	if rep.Document != nil {
+		name = "tra-loi-" + strings.NewReplacer("/", "-").Replace(rep.Document.Number) + ".pdf"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(pdf)
+}
+
+// Reopen asks for a closed petition to be looked at again.
+func (s *Site) Reopen(w http.ResponseWriter, r *http.Request) {
+	d := &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}
+	reason := r.PostFormValue("reason")
+	if err := s.petitions.Reopen(r.Context(), s.edge.Meta(r), d.Code, d.Secret, reason); err != nil {
+		d.Reason = reason
+		s.showTracked(w, r, d, err)
+		return
+	}
+	d.Reopened = true
+	s.showTracked(w, r, d, nil)
+}
+
+// stateLabels name the states as a petitioner reads them.
+var stateLabels = map[petition.State]msg.Key{
+	petition.Received: msg.StateReceived, petition.Accepted: msg.StateAccepted, petition.Rejected: msg.StateRejected,
+	petition.InProgress: msg.StateInProgress, petition.ReplyDrafted: msg.StateDrafted, petition.ReplyApproved: msg.StateApproved,
+	petition.ReplySigned: msg.StateSigned, petition.Published: msg.StatePublished, petition.Closed: msg.StateClosed,
+}
+
+// StateLabel names state in the page's language.
+func (v *view) StateLabel(state petition.State) string {
+	if k, ok := stateLabels[state]; ok {
+		return v.L(k)
+	}
+	return string(state)
+}
+
+// EventLabel names a timeline entry in the page's language: a receipt, a
+// public update, a transfer or reopening, else the state it led to.
+func (v *view) EventLabel(e petitions.PublicEvent) string {
+	switch e.Kind {
+	case "received":
+		return v.L(msg.EventReceived)
+	case "public_update":
+		return v.L(msg.EventUpdate)
+	case string(petition.Transfer):
+		return v.L(msg.EventTransfer)
+	case string(petition.Reopen):
+		return v.L(msg.EventReopen)
+	}
+	return v.StateLabel(petition.State(e.State))
+}
+
+// DueLabel says how the next update stands: working days left, due soon,
+// or overdue.
+func (v *view) DueLabel(status deadline.Status, left, late int) string {
+	switch status {
+	case deadline.Overdue:
+		return v.L(msg.DueOverdue, late)
+	case deadline.DueSoon:
+		return v.L(msg.DueSoon, left)
+	}
+	return v.L(msg.DueOnTime, left)
+}

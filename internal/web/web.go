@@ -1,0 +1,85 @@
+// Package web is pakn's public website: server-rendered pages on which
+// citizens send a petition, follow it, download its reply and check a
+// document. A page is another adapter over the same services as the JSON
+// API (petitions, replies, register): it holds no rule of its own beyond
+// what a form needs (field names, consent). The HTTP server in front
+// (httpapi) owns the router, the bounds on uploads, rate limits, CSRF
+// protection and the one mapping of errors to statuses, and gives them to
+// the pages through Edge.
+//
+// Pages are Vietnamese by default and English by choice (?lang=en,
+// remembered in a cookie); every text comes from the message catalogue
+// (internal/msg). Templates and assets are embedded; every page works
+// without JavaScript.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"pakn/internal/agency"
+	"pakn/internal/audit"
+	"pakn/internal/petitions"
+	"pakn/internal/register"
+	"pakn/internal/replies"
+	"pakn/internal/verify"
+)
+
+// Edge is what the HTTP server in front of the pages gives them.
+type Edge interface {
+	// Meta is what the request contributes to audit events.
+	Meta(r *http.Request) audit.Meta
+	// ReadForm reads a multipart form within the bounds of a petition
+	// submission (per client, per day, the upload budget), its "attachments"
+	// parts spooled; the caller closes the form when done with it.
+	ReadForm(w http.ResponseWriter, r *http.Request) (*Form, error)
+	// VerifyUpload verifies the PDF of the form's "file" part within the
+	// bounds of the verification API, and audits it.
+	VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error)
+	// Status is the HTTP status of err, the API's mapping.
+	Status(err error) int
+}
+
+// Form is a multipart form read by Edge.ReadForm.
+type Form struct {
+	Values url.Values
+	Files  []petitions.FileIn
+	Close  func() // frees the spooled files and what the upload held
+}
+
+// Deps is what the website needs.
+type Deps struct {
+	Edge      Edge
+	Petitions *petitions.Service
+	Replies   *replies.Service
+	Register  *register.Service
+	Agencies  func(context.Context) ([]agency.Agency, error)
+	Log       *slog.Logger
+}
+
+// Site serves the public pages.
+type Site struct {
+	edge      Edge
+	petitions *petitions.Service
+	replies   *replies.Service
+	register  *register.Service
+	agencies  func(context.Context) ([]agency.Agency, error)
+	log       *slog.Logger
+	pages     map[string]*pageTemplate
+}
+
+// New builds the website; every dependency is required.
+func New(d Deps) (*Site, error) {
+	if d.Edge == nil || d.Petitions == nil || d.Replies == nil || d.Register == nil || d.Agencies == nil || d.Log == nil {
+		return nil, errors.New("web: Edge, Petitions, Replies, Register, Agencies and Log are required")
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	return &Site{edge: d.Edge, petitions: d.Petitions, replies: d.Replies, register: d.Register,
+		agencies: d.Agencies, log: d.Log, pages: pages}, nil
+}

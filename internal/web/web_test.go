@@ -1,0 +1,143 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"pakn/internal/apperr"
+	"pakn/internal/deadline"
+	"pakn/internal/msg"
+	"pakn/internal/petition"
+	"pakn/internal/petitions"
+	"pakn/internal/register"
+	"pakn/internal/verify"
+)
+
+// Every page renders in both languages with the data it can show, so a
+// template naming a message the catalogue lacks, or a field its data does
+// not have, fails here rather than in front of a citizen.
+func TestEveryPageRendersInBothLanguages(t *testing.T) {
+	pages, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	rep := &verify.Report{Indication: verify.TotalPassed, SHA256: strings.Repeat("ab", 32), VerifiedAt: signed,
+		Register: &verify.Match{Found: true, Number: "1/STP-HN-PAKN", AgencyName: "Sở Tư pháp", SignedAt: signed, Status: "current"},
+		Signatures: []verify.Signature{{Signer: &verify.Certificate{CommonName: "Lê Hoàng Cường", Serial: "01"},
+			Checks: []verify.Check{{Name: "cms", Result: verify.Passed}}}}}
+	data := map[string]any{
+		"home":   nil,
+		"error":  &errorData{Message: "Không tìm thấy.", RetryAfter: 5},
+		"submit": &submitData{Key: "form-1", Categories: categoryChoices, HadFiles: true},
+		"receipt": &receiptData{Receipt: &petitions.Receipt{TrackingCode: "PAKN-2026-AAAA-BBBB", LookupSecret: "SECRET",
+			ReceivedAt: signed, NextUpdateDue: deadline.NewDate(2026, 12, 30)}, Agency: "Sở Tư pháp", Calendar: "2026.1"},
+		"track": &trackData{Code: "PAKN-2026-AAAA-BBBB", Secret: "SECRET", DaysLeft: 4, View: &petitions.PublicView{
+			TrackingCode: "PAKN-2026-AAAA-BBBB", State: petition.Closed, Title: "Giờ làm việc", ReceivedAt: signed, CanReopen: true,
+			DeadlineStatus: deadline.DueSoon, NextUpdateDue: deadline.NewDate(2026, 12, 30),
+			Timeline: []petitions.PublicEvent{{At: signed, Kind: "received"}, {At: signed, Kind: "public_update", Message: "Đang xử lý"}},
+			Reply:    &petitions.IssuedReply{ID: "r1", Number: "1/STP-HN-PAKN", ShortCode: "AAAA-BBBB-CCCC", SignedAt: signed}}},
+		"verify": &verifyData{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded"}, Report: rep,
+			Verdict: &verdict{Class: "ok", Sentence: "…"}, Matches: true},
+	}
+	for name := range pages {
+		if _, ok := data[name]; !ok {
+			t.Errorf("page %s has no data in this test", name)
+		}
+	}
+	for name, d := range data {
+		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
+			v := &view{Lang: lang, Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
+				Errors: []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
+			var b bytes.Buffer
+			if err := pages[name].t.ExecuteTemplate(&b, "layout", v); err != nil {
+				t.Errorf("%s in %s: %v", name, lang, err)
+				continue
+			}
+			if out := b.String(); !strings.Contains(out, `<html lang="`+lang.String()+`">`) || strings.Contains(out, "<b>x</b>") {
+				t.Errorf("%s in %s: language or escaping wrong", name, lang)
+			}
+		}
+	}
+}
+
+// The verdict says a report in one sentence, with its colour.
+func TestVerdict(t *testing.T) {
+	signed := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	match := func(status string) *verify.Match {
+		return &verify.Match{Found: true, Number: "7/STP-HN-PAKN", AgencyName: "Sở Tư pháp", SignedAt: signed, Status: status}
+	}
+	tests := []struct {
+		name  string
+		rep   verify.Report
+		class string
+		says  string
+	}{
+		{"genuine", verify.Report{Indication: verify.TotalPassed, Register: match("current")}, "ok", "Genuine and unaltered: reply no. 7/STP-HN-PAKN, issued by Sở Tư pháp on 02/12/2026."},
+		{"superseded", verify.Report{Indication: verify.TotalPassed, Register: match("superseded")}, "warn", "replaced by a correction"},
+		{"not in the register", verify.Report{Indication: verify.TotalPassed, Register: &verify.Match{}}, "warn", "not in the system's register"},
+		{"altered", verify.Report{Indication: verify.TotalFailed, SummaryEN: "the signature does not match"}, "bad", "Altered or not genuine."},
+		{"undecided", verify.Report{Indication: verify.Indeterminate, SummaryEN: "revocation could not be checked"}, "warn", "It cannot be decided now."},
+	}
+	for _, tt := range tests {
+		v := &view{Lang: msg.English}
+		got := v.verdictOf(&tt.rep)
+		if got.Class != tt.class || !strings.Contains(got.Sentence, tt.says) {
+			t.Errorf("%s: %s %q", tt.name, got.Class, got.Sentence)
+		}
+		if tt.class == "bad" && got.Why != tt.rep.SummaryEN {
+			t.Errorf("%s: why %q", tt.name, got.Why)
+		}
+	}
+}
+
+// Vietnamese by default; ?lang= chooses and is remembered in a cookie.
+func TestLanguage(t *testing.T) {
+	tests := []struct {
+		url, cookie string
+		want        language.Tag
+		sets        bool
+	}{
+		{"/", "", msg.Vietnamese, false},
+		{"/?lang=en", "", msg.English, true},
+		{"/", "en", msg.English, false},
+		{"/?lang=vi", "en", msg.Vietnamese, true},
+		{"/?lang=fr", "", msg.Vietnamese, false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.url, nil)
+		if tt.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: langCookie, Value: tt.cookie})
+		}
+		w := httptest.NewRecorder()
+		if got := langOf(w, r); got != tt.want {
+			t.Errorf("%s with cookie %q: %s, want %s", tt.url, tt.cookie, got, tt.want)
+		}
+		if set := w.Header().Get("Set-Cookie") != ""; set != tt.sets {
+			t.Errorf("%s: cookie set %v", tt.url, set)
+		}
+	}
+}
+
+// Field problems are shown in the page's language, each tied to its field.
+func TestProblems(t *testing.T) {
+	err := petition.Invalid(petition.Problem("title", msg.TitleLength), petition.Problem("consent", msg.ConsentRequired))
+	got := problems(err, msg.English)
+	if len(got) != 2 || got[0].Field != "title" || got[0].Message != msg.TitleLength.EN() || got[1].Message != msg.ConsentRequired.EN() {
+		t.Fatalf("problems: %+v", got)
+	}
+	got = problems(apperr.New(apperr.NotFound, msg.WrongTrackingCodeOrSecret), msg.Vietnamese)
+	if len(got) != 1 || got[0].Field != "" || got[0].Message != msg.WrongTrackingCodeOrSecret.VI() {
+		t.Fatalf("an error without fields: %+v", got)
+	}
+	if fieldID("petitioner.identity_number") != "f-petitioner-identity-number" || funcs["anchor"].(func(string) string)("attachments[2]") != "f-attachments" {
+		t.Fatal("field ids")
+	}
+}
