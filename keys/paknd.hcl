@@ -12,6 +12,11 @@ path "transit/sign/pakn-signer-*" {
   capabilities = ["update"]
 }
 
+# Sign petition receipts with each agency's own service key.
+path "transit/sign/pakn-agency-*" {
+  capabilities = ["update"]
+}
+
 # Read the public issuing CA chain and its CRL (public data).
 path "pki_int/cert/ca_chain" {
   capabilities = ["read"]

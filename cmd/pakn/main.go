@@ -63,6 +63,7 @@ commands:
   user create|add-role|remove-role|reset-password|reset-mfa|disable -username NAME ...
                             manage staff accounts (PAKN_DATABASE_URL); audited as operator:$USER
   signer provision|rotate|revoke|list -username NAME ...
+  agency-key provision -agency CODE       an agency's key for signing its petition receipts
                             manage signers' Vault keys and certificates (VAULT_ADDR, VAULT_TOKEN of an
                             operator, PAKN_DATABASE_URL); revoking also revokes the certificate in Vault PKI
   verify [-certs DIR] [-crl FILE] [-json] FILE.pdf
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdUser(ctx, args[1:], e)
 	case "signer":
 		err = cmdSigner(ctx, args[1:], e)
+	case "agency-key":
+		err = cmdAgencyKey(ctx, args[1:], e)
 	case "audit":
 		if len(args) < 2 {
 			err = errors.New("audit needs a subcommand: verify or export")

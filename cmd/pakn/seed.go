@@ -67,6 +67,16 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 		}
 	}
 	if *demoOut != "" {
+		// Every demo agency signs the receipts of what it receives.
+		api, err := e.operatorVault()
+		if err != nil {
+			return err
+		}
+		for _, a := range agency.DemoDirectory() {
+			if err := provisionAgencyKey(ctx, e, st, api, a.Code, "ecdsa-p256"); err != nil {
+				return err
+			}
+		}
 		return seedDemoReply(ctx, e, pool, ids, *publicURL, *credsDir, *demoOut)
 	}
 	return nil

@@ -2,8 +2,8 @@ package main
 
 import (
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +40,16 @@ func TestCitizenSendsFollowsAndVerifies(t *testing.T) {
 		WHERE p.tracking_code = $1`, code).Scan(&files); err != nil || files != 1 {
 		t.Fatalf("the petition has %d attachments (%v), want the one sent", files, err)
 	}
+	// The signed receipt, from the receipt page, checks as the agency's.
+	receipt := filepath.Join(dir, "bien-nhan.pdf")
+	if err := os.WriteFile(receipt, w.download("#receipt-pdf", dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.verifyFile(receipt)
+	if v := w.text(".verdict"); !strings.Contains(v, "giấy biên nhận phản ánh "+code) || !strings.Contains(v, "Sở Tư pháp") {
+		t.Fatalf("verdict on the receipt: %s", v)
+	}
+	w.shot("verify-receipt")
 
 	// Following it: received, no reply yet.
 	w.track(code, secret)
@@ -164,6 +174,14 @@ func (w *website) checkReply(dir, replyFile, replyID string, pdf []byte) {
 		t.Fatalf("verdict on an altered copy: %s", w.text(".verdict"))
 	}
 	w.shot("verify-altered")
+}
+
+// verifyFile uploads file on /verify and waits for the verdict.
+func (w *website) verifyFile(file string) {
+	w.t.Helper()
+	w.do("verify "+filepath.Base(file), chromedp.Navigate(w.base+"/verify"), chromedp.WaitVisible(chromedp.ID("f-file")),
+		chromedp.SetUploadFiles(chromedp.ID("f-file"), []string{file}),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".verdict")))
 }
 
 // track looks the petition up on /track.

@@ -125,6 +125,16 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}
+	ak, err := vault.ProvisionAgencyKey(ctx, vs.Root(), "STP-HN", "ecdsa-p256", "Sở Tư pháp thành phố Hà Nội")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PG.InTx(ctx, func(ctx context.Context) error {
+		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: "STP-HN", KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
+			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
 	s.victim = s.account("victim", "STP-HN", access.Official)
 	s.foreign = s.account("foreigner", "UBND-BD", access.Official)
 	return s
@@ -288,6 +298,7 @@ var expected = map[string]string{
 	"POST /api/v1/replies/{id}/sign":                      "signer",
 	"GET /api/v1/replies/{id}/pdf":                        "official,reviewer,signer",
 	"POST /api/v1/petitions/reply":                        "all",
+	"POST /api/v1/petitions/receipt":                      "all",
 	"GET /api/v1/register/replies/{id}/pdf":               "all",
 	"GET /api/v1/register/replies/{id}":                   "all",
 	"POST /api/v1/verifications":                          "all",
@@ -295,16 +306,17 @@ var expected = map[string]string{
 	"POST /verify/{id}":                                   "all",
 
 	// The website.
-	"GET /":              "all",
-	"GET /static/*":      "all",
-	"GET /submit":        "all",
-	"POST /submit":       "all",
-	"GET /track":         "all",
-	"POST /track":        "all",
-	"POST /track/reply":  "all",
-	"POST /track/reopen": "all",
-	"GET /verify":        "all",
-	"POST /verify":       "all",
+	"GET /":               "all",
+	"GET /static/*":       "all",
+	"GET /submit":         "all",
+	"POST /submit":        "all",
+	"GET /track":          "all",
+	"POST /track":         "all",
+	"POST /track/reply":   "all",
+	"POST /track/receipt": "all",
+	"POST /track/reopen":  "all",
+	"GET /verify":         "all",
+	"POST /verify":        "all",
 }
 
 // call is what the matrix sends on a route and what every caller the
@@ -344,8 +356,9 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 
 		"POST /api/v1/petitions": {body: submission, want: 201,
 			bodies: map[string]string{"official": strings.Replace(submission, `"category"`, `"channel":"in_person","category"`, 1)}},
-		"POST /api/v1/petitions/lookup": {body: lookup, want: 200},
-		"POST /api/v1/petitions/reply":  {body: lookup, want: 200},
+		"POST /api/v1/petitions/lookup":  {body: lookup, want: 200},
+		"POST /api/v1/petitions/reply":   {body: lookup, want: 200},
+		"POST /api/v1/petitions/receipt": {body: lookup, want: 200},
 		// A wrong secret: the same answer as for a code that does not exist.
 		"POST /api/v1/petitions/reopen":           {body: `{"tracking_code":"` + m.receipt.TrackingCode + `","lookup_secret":"wrong"}`, want: 404},
 		"POST /api/v1/petitions/{id}/transitions": {body: `{"transition":"accept"}`, want: 204},
@@ -355,11 +368,12 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/verifications":              {body: string(m.genuine), contentType: "application/pdf", want: 200},
 		"POST /verify/{id}":                       {body: form, contentType: formType, want: 200},
 
-		"POST /submit":       {body: petitionForm, contentType: petitionFormType, want: 201},
-		"POST /track":        {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reply":  {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reopen": {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
-		"POST /verify":       {body: form, contentType: formType, want: 200},
+		"POST /submit":        {body: petitionForm, contentType: petitionFormType, want: 201},
+		"POST /track":         {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reply":   {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/receipt": {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reopen":  {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
+		"POST /verify":        {body: form, contentType: formType, want: 200},
 	}
 }
 

@@ -112,6 +112,27 @@ func (s *Server) petitionerReplyPDF(w http.ResponseWriter, r *http.Request) {
 	writePDF(w, rp, data, "no-store")
 }
 
+// petitionerReceiptPDF gives the petitioner, with code and secret, the
+// petition's signed receipt.
+func (s *Server) petitionerReceiptPDF(w http.ResponseWriter, r *http.Request) {
+	var in petitionerRequest
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rc, err := s.replies.ReceiptPDF(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "bien-nhan-" + rc.ID + ".pdf"}))
+	w.Header().Set("Content-Length", strconv.Itoa(len(rc.PDF)))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-SHA256", rc.SHA256)
+	_, _ = w.Write(rc.PDF)
+}
+
 // publishedReplyPDF serves a reply from the public register.
 func (s *Server) publishedReplyPDF(w http.ResponseWriter, r *http.Request) {
 	rp, data, err := s.replies.PublishedReply(r.Context(), chi.URLParam(r, "id"))

@@ -237,6 +237,7 @@ func (s *Server) sitePages(r chi.Router, public, secret, verifyLimit, limit func
 		r.With(public, limit).Get("/track", site.TrackForm)
 		r.With(secret, limit).Post("/track", site.Track)
 		r.With(secret, limit).Post("/track/reply", site.TrackReply)
+		r.With(secret, limit).Post("/track/receipt", site.TrackReceipt)
 		r.With(secret, limit).Post("/track/reopen", site.Reopen)
 		verifyBody := s.limitBody(max(VerifyUploadLimit, maxBody), msg.PDFTooLarge)
 		r.With(public, limit).Get("/verify", site.VerifyForm)
@@ -299,6 +300,7 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Post("/replies/{id}/sign", s.signReply)
 	r.Get("/replies/{id}/pdf", s.replyPDF)
 	r.With(secret).Post("/petitions/reply", s.petitionerReplyPDF)
+	r.With(secret).Post("/petitions/receipt", s.petitionerReceiptPDF)
 	r.With(public).Get("/register/replies/{id}/pdf", s.publishedReplyPDF)
 	r.Get("/reports/deadlines", s.deadlineReport)
 	if s.register != nil {

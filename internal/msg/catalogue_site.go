@@ -90,6 +90,8 @@ var (
 	ReceiptAgency      = def("ReceiptAgency", "Cơ quan tiếp nhận", "Receiving agency")
 	ReceiptDue         = def("ReceiptDue", "Hạn công bố tình trạng xử lý lần đầu", "First public update due by")
 	ReceiptDueNote     = def("ReceiptDueNote", "20 ngày làm việc kể từ ngày tiếp nhận, theo lịch ngày nghỉ phiên bản %s.", "20 working days after receipt, by the holiday calendar version %s.")
+	ReceiptPDF         = def("ReceiptPDF", "Tải giấy biên nhận có chữ ký số (PDF)", "Download the signed receipt (PDF)")
+	ReceiptPDFNote     = def("ReceiptPDFNote", "Giấy biên nhận ghi mã tra cứu, thời điểm tiếp nhận, hạn xử lý và mã băm SHA-256 của nội dung và tệp đính kèm, được cơ quan tiếp nhận ký số: bằng chứng bạn đã gửi gì và khi nào. Giấy không ghi thông tin cá nhân.", "The receipt states the tracking code, the time of receipt, the due date and the SHA-256 of your words and files, signed by the receiving agency: proof of what you sent and when. It holds no personal data.")
 	ReceiptNext        = def("ReceiptNext", "Theo dõi phản ánh", "Follow the petition")
 )
 
@@ -137,6 +139,7 @@ var (
 	VerifyFile          = def("VerifyFile", "Tệp PDF (tối đa 20 MB)", "PDF file (at most 20 MB)")
 	VerifyOther         = def("VerifyOther", "Kiểm tra tệp khác", "Check another file")
 	VerdictGenuine      = def("VerdictGenuine", "Văn bản thật và còn nguyên vẹn: văn bản số %s do %s ban hành ngày %s.", "Genuine and unaltered: reply no. %s, issued by %s on %s.")
+	VerdictReceipt      = def("VerdictReceipt", "Văn bản thật và còn nguyên vẹn: giấy biên nhận phản ánh %s do %s ký ngày %s.", "Genuine and unaltered: the receipt of petition %s, signed by %s on %s.")
 	VerdictSuperseded   = def("VerdictSuperseded", "Văn bản thật và còn nguyên vẹn, nhưng đã được thay thế bằng văn bản đính chính: văn bản số %s do %s ban hành ngày %s.", "Genuine and unaltered, but replaced by a correction: reply no. %s, issued by %s on %s.")
 	VerdictUnregistered = def("VerdictUnregistered", "Chữ ký số hợp lệ nhưng văn bản không có trong sổ đăng ký của hệ thống: đừng tin văn bản này khi chưa hỏi cơ quan ban hành.", "The digital signature is valid, but the document is not in the system's register: do not rely on it before asking the issuing agency.")
 	VerdictAltered      = def("VerdictAltered", "Văn bản đã bị sửa đổi hoặc không phải văn bản thật.", "Altered or not genuine.")

@@ -30,8 +30,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Document is everything printed on a reply.
+// Document is everything printed on a reply (or on another document the
+// desk issues in the same layout, such as a petition's receipt).
 type Document struct {
+	Kind          string    // what it is, for the file's metadata: "Trả lời phản ánh, kiến nghị" when empty
 	ParentAgency  string    // the governing body above the issuer, e.g. "UBND THÀNH PHỐ HÀ NỘI" ("" for none)
 	Agency        string    // the issuing agency, e.g. "SỞ TƯ PHÁP"
 	Number        string    // number and symbol, e.g. "15/STP-HN-PAKN"
@@ -48,7 +50,7 @@ type Document struct {
 	VerifyURL     string    // the QR code's target
 	ShortCode     string    // a short verification code printed beside the QR code (also accepted at /verify/{code})
 	TrackingCode  string    // metadata
-	ReplyID       string    // metadata
+	ReplyID       string    // metadata: the document's id
 }
 
 // Limits on what a document may hold, so a reply cannot grow without bound.
@@ -94,7 +96,11 @@ func Render(d Document) ([]byte, error) {
 	pdf.SetCreationDate(d.Date)
 	pdf.SetModificationDate(d.Date)
 	pdf.SetTitle(d.Subject, true)
-	pdf.SetSubject("Trả lời phản ánh, kiến nghị "+d.TrackingCode, true)
+	kind := d.Kind
+	if kind == "" {
+		kind = "Trả lời phản ánh, kiến nghị"
+	}
+	pdf.SetSubject(kind+" "+d.TrackingCode, true)
 	pdf.SetKeywords("pakn-tracking-code:"+d.TrackingCode+" pakn-reply-id:"+d.ReplyID, true)
 	pdf.SetAuthor(d.Agency, true)
 	pdf.SetCreator("pakn", false)

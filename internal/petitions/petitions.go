@@ -354,13 +354,7 @@ func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly
 	if err != nil {
 		return nil, err
 	}
-	first := p.Agency // until a transition moved it, the agency is the one it was received by
-	for _, e := range events {
-		if e.FromAgency != "" {
-			first = e.FromAgency
-			break
-		}
-	}
+	first := firstAgency(events, p.Agency)
 	actor := "anonymous"
 	if p.EnteredBy != "" {
 		actor = "account:" + p.EnteredBy
@@ -396,6 +390,27 @@ func (s *Service) ByPetitioner(ctx context.Context, m audit.Meta, code, secret, 
 		return nil, apperr.New(apperr.NotFound, msg.WrongTrackingCodeOrSecret)
 	}
 	return rec, nil
+}
+
+// firstAgency is the agency that received a petition now at agency, given
+// its stored timeline: the agency of its first move, or agency when it
+// never moved.
+func firstAgency(events []petition.Event, agency string) string {
+	for _, e := range events {
+		if e.FromAgency != "" {
+			return e.FromAgency
+		}
+	}
+	return agency
+}
+
+// ReceivingAgency is the agency that received rec (before any transfer).
+func (s *Service) ReceivingAgency(ctx context.Context, rec *petition.Stored) (string, error) {
+	events, err := s.store.Events(ctx, rec.ID, false)
+	if err != nil {
+		return "", err
+	}
+	return firstAgency(events, rec.Agency), nil
 }
 
 // Lookup returns the public view of a petition to whoever holds its code

@@ -154,5 +154,6 @@ func Stores(pool *pgxpool.Pool, now func() time.Time) store.Set {
 	db := &DB{Pool: pool}
 	events := &AuditStore{DB: db, Now: now}
 	return store.Set{Tx: db, Audit: events, Agencies: &AgencyStore{DB: db, Audit: events},
-		Petitions: &PetitionStore{DB: db, Audit: events}, Replies: &ReplyStore{DB: db}, Accounts: &IdentityStore{DB: db}}
+		Petitions: &PetitionStore{DB: db, Audit: events}, Replies: &ReplyStore{DB: db}, Receipts: &ReceiptStore{DB: db},
+		Accounts: &IdentityStore{DB: db}}
 }

@@ -300,33 +300,42 @@ func parseChain(s string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-const issuedQuery = `SELECT d.reply_id, d.petition_id, p.tracking_code, d.number, d.agency_code, a.name_vi, d.sha256, d.size,
-	d.signed_at, s.full_name, s.title, s.status, s.serial, p.state IN ('published', 'closed'),
-	coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '')
-	FROM signed_replies d JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
-	JOIN signers s ON s.id = d.signer_id `
+// issuedQuery reads the register of issued documents: signed replies and
+// signed receipts, each with its petition and agency.
+const issuedQuery = `SELECT i.kind, i.id, i.petition_id, p.tracking_code, i.number, i.agency_code, a.name_vi, i.sha256, i.size,
+	i.signed_at, i.signer_name, i.signer_title, i.signer_status, i.serial, p.state IN ('published', 'closed'), i.superseded_by
+	FROM (SELECT 'reply' AS kind, d.reply_id AS id, d.petition_id, d.number, d.agency_code, d.sha256, d.size, d.signed_at,
+			s.full_name AS signer_name, s.title AS signer_title, s.status AS signer_status, s.serial,
+			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '') AS superseded_by
+		FROM signed_replies d JOIN signers s ON s.id = d.signer_id
+		UNION ALL
+		SELECT 'receipt', r.id, r.petition_id, rp.tracking_code || '/BN', r.agency_code, r.sha256, r.size, r.signed_at,
+			ra.name_vi, '', k.status, '', ''
+		FROM signed_receipts r JOIN agency_keys k ON k.id = r.agency_key_id JOIN petitions rp ON rp.id = r.petition_id
+		JOIN agencies ra ON ra.code = r.agency_code) i
+	JOIN petitions p ON p.id = i.petition_id JOIN agencies a ON a.code = i.agency_code `
 
 // IssuedByID finds an issued reply by its id, or store.ErrNotFound.
 func (s *ReplyStore) IssuedByID(ctx context.Context, id string) (*reply.Issued, error) {
-	return s.issued(ctx, "d.reply_id::text", id)
+	return s.issued(ctx, "i.id::text", id)
 }
 
 // IssuedByShortCode finds an issued reply by its short code, the id's last
 // 12 hex digits (see reply.ParseShortCode), or store.ErrNotFound.
 func (s *ReplyStore) IssuedByShortCode(ctx context.Context, code string) (*reply.Issued, error) {
-	return s.issued(ctx, "right(d.reply_id::text, 12)", code)
+	return s.issued(ctx, "right(i.id::text, 12)", code)
 }
 
 // IssuedBySHA256 finds an issued reply by the SHA-256 of its PDF, or
 // store.ErrNotFound.
 func (s *ReplyStore) IssuedBySHA256(ctx context.Context, sum string) (*reply.Issued, error) {
-	return s.issued(ctx, "d.sha256", sum)
+	return s.issued(ctx, "i.sha256", sum)
 }
 
 // issued finds the issued reply whose column col is value.
 func (s *ReplyStore) issued(ctx context.Context, col, value string) (*reply.Issued, error) {
 	var e reply.Issued
-	err := s.DB.conn(ctx).QueryRow(ctx, issuedQuery+`WHERE `+col+` = $1`, value).Scan(&e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
+	err := s.DB.conn(ctx).QueryRow(ctx, issuedQuery+`WHERE `+col+` = $1`, value).Scan(&e.Kind, &e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
 		&e.Agency, &e.AgencyName, &e.SHA256, &e.Size, &e.SignedAt, &e.SignerName, &e.SignerTitle, &e.SignerStatus, &e.CertSerial,
 		&e.Published, &e.SupersededBy)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -50,7 +50,7 @@ func Finder(replies store.Replies) verify.FindIssued {
 		if err != nil {
 			return nil, err
 		}
-		r := &verify.Match{Found: true, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
+		r := &verify.Match{Found: true, Kind: e.Kind, ReplyID: e.ReplyID, TrackingCode: e.TrackingCode, Number: e.Number, Agency: e.Agency,
 			AgencyName: e.AgencyName, SignedAt: e.SignedAt, SignerName: e.SignerName, Status: "current", SupersededBy: e.SupersededBy}
 		if e.SupersededBy != "" {
 			r.Status = "superseded"
@@ -81,7 +81,8 @@ func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, 
 
 // Entry is the public register's entry for one issued reply.
 type Entry struct {
-	ReplyID      string `json:"reply_id"`
+	Kind         string `json:"kind"`     // "reply", or "receipt" (a petition's signed receipt)
+	ReplyID      string `json:"reply_id"` // the document's id
 	ShortCode    string `json:"short_code"`
 	TrackingCode string `json:"tracking_code"`
 	Number       string `json:"number"`
@@ -119,7 +120,7 @@ func (s *Service) Entry(ctx context.Context, idOrCode string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Entry{ReplyID: e.ReplyID, ShortCode: reply.ShortCode(e.ReplyID), TrackingCode: e.TrackingCode, Number: e.Number,
+	out := &Entry{Kind: e.Kind, ReplyID: e.ReplyID, ShortCode: reply.ShortCode(e.ReplyID), TrackingCode: e.TrackingCode, Number: e.Number,
 		Agency: e.Agency, AgencyName: e.AgencyName, SignedAt: e.SignedAt.In(deadline.ICT).Format("02/01/2006 15:04 (UTC+7)"),
 		SignerName: e.SignerName, SignerTitle: e.SignerTitle, SHA256: e.SHA256, Size: e.Size, Status: "current",
 		SupersededBy: e.SupersededBy, Published: e.Published}

@@ -55,6 +55,7 @@ type Service struct {
 	audit         store.Audit
 	agency        store.Agencies
 	replies       store.Replies
+	receipts      store.Receipts
 	petitionStore store.Petitions
 	keys          KeyRing
 	signPDF       PDFSigner
@@ -65,7 +66,7 @@ type Service struct {
 // Config holds the Service's dependencies.
 type Config struct {
 	Petitions *petitions.Service // the petitions the replies answer (required)
-	Stores    store.Set          // Tx, Audit, Agencies, Petitions and Replies are used
+	Stores    store.Set          // Tx, Audit, Agencies, Petitions, Replies and Receipts are used
 	Keys      KeyRing            // signers' keys; nil disables signing (503)
 	SignPDF   PDFSigner          // required with Keys (signing.SignPDF)
 	Docs      Documents          // signed replies
@@ -75,7 +76,7 @@ type Config struct {
 // New returns the replies service. It builds none of its collaborators.
 func New(c Config) (*Service, error) {
 	st := c.Stores
-	need := st.Given("Tx", "Audit", "Agencies", "Petitions", "Replies")
+	need := st.Given("Tx", "Audit", "Agencies", "Petitions", "Replies", "Receipts")
 	need["Petitions"] = c.Petitions != nil
 	if c.Keys != nil {
 		need["SignPDF (with Keys)"] = c.SignPDF != nil
@@ -86,7 +87,7 @@ func New(c Config) (*Service, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{petitions: c.Petitions, tx: st.Tx, audit: st.Audit, agency: st.Agencies, replies: st.Replies,
+	return &Service{petitions: c.Petitions, tx: st.Tx, audit: st.Audit, agency: st.Agencies, replies: st.Replies, receipts: st.Receipts,
 		petitionStore: st.Petitions, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs, now: c.Now}, nil
 }
 

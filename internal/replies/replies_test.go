@@ -151,6 +151,9 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 		t.Error("the reply prints contact or identity data")
 	}
 
+	if _, err := e.Replies.ReceiptPDF(ctx, e.M, rc.TrackingCode, rc.LookupSecret); err != nil { // a signed receipt too
+		t.Fatal(err)
+	}
 	requireImmutable(t, e)
 
 	// The petitioner downloads it with code and secret; the public only once published.
@@ -326,7 +329,7 @@ func (c vaultCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
 // named.
 func TestNewNeedsItsCollaborators(t *testing.T) {
 	_, err := replies.New(replies.Config{})
-	if err == nil || err.Error() != "replies: Petitions, Stores.Agencies, Stores.Audit, Stores.Petitions, Stores.Replies, Stores.Tx required" {
+	if err == nil || err.Error() != "replies: Petitions, Stores.Agencies, Stores.Audit, Stores.Petitions, Stores.Receipts, Stores.Replies, Stores.Tx required" {
 		t.Fatalf("New without collaborators: %v", err)
 	}
 }
@@ -338,7 +341,7 @@ func requireImmutable(t *testing.T, e *servicetest.Env) {
 	t.Helper()
 	ctx := context.Background()
 	for _, sql := range []string{"UPDATE signed_replies SET number = 'x'", "DELETE FROM signed_replies",
-		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'"} {
+		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'", "UPDATE signed_receipts SET size = 0", "DELETE FROM signed_receipts"} {
 		if _, err := e.DB.Pool.Exec(ctx, sql); err == nil {
 			t.Errorf("%s succeeded as the application role", sql)
 		}
@@ -353,6 +356,9 @@ func requireImmutable(t *testing.T, e *servicetest.Env) {
 			{"DELETE FROM signed_replies", "signed replies are immutable"},
 			{"TRUNCATE signed_replies CASCADE", "signed replies are immutable"},
 			{"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'", "a signed reply is immutable"},
+			{"UPDATE signed_receipts SET size = 0", "signed receipts are immutable"},
+			{"DELETE FROM signed_receipts", "signed receipts are immutable"},
+			{"TRUNCATE signed_receipts", "signed receipts are immutable"},
 		} {
 			_, err := c.Exec(ctx, tc.sql)
 			var pgErr *pgconn.PgError

@@ -38,7 +38,8 @@ type Signer struct {
 
 // Issued is what the register of issued replies records of one reply.
 type Issued struct {
-	ReplyID, PetitionID, TrackingCode string
+	Kind                              string // KindReply or KindReceipt
+	ReplyID, PetitionID, TrackingCode string // ReplyID: the document's id (a receipt's own id for a receipt)
 	Number, Agency, AgencyName        string
 	SHA256                            string
 	Size                              int
@@ -49,6 +50,12 @@ type Issued struct {
 	SupersededBy                      string
 	Published                         bool
 }
+
+// The kinds of document in the register.
+const (
+	KindReply   = "reply"
+	KindReceipt = "receipt" // a petition's signed receipt, signed with its agency's key
+)
 
 // Serial is the signer's certificate serial number as Vault writes it.
 func (g *Signer) Serial() string { return SerialHex(g.Certificate) }

@@ -91,6 +91,18 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Department of Justice signs the receipts of what it receives.
+	ak, err := vault.ProvisionAgencyKey(ctx, vs.Root(), "STP-HN", "ecdsa-p256", "Sở Tư pháp thành phố Hà Nội")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Tx.InTx(ctx, func(ctx context.Context) error {
+		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: "STP-HN", KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
+			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, c.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rootPEM, err := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))
 	if err != nil {
 		t.Fatal(err)

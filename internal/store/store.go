@@ -191,6 +191,19 @@ type Accounts interface {
 }
 
 // Set is every store over one database; each joins the transactions its Tx
+// Receipts keeps agencies' service keys and petitions' signed receipts
+// (found in the register through Replies' Issued* methods).
+type Receipts interface {
+	// ActiveAgencyKey returns the agency's active service key.
+	ActiveAgencyKey(ctx context.Context, agency string) (*agency.Key, error)
+	// AddAgencyKey retires the agency's active key, if any, and stores k
+	// as the active one.
+	AddAgencyKey(ctx context.Context, k *agency.Key, now time.Time) error
+	Receipt(ctx context.Context, petitionID string) (*petition.SignedReceipt, error)
+	// InsertReceipt stores a receipt unless the petition has one (false).
+	InsertReceipt(ctx context.Context, r *petition.SignedReceipt) (bool, error)
+}
+
 // runs.
 type Set struct {
 	Tx        Tx
@@ -198,6 +211,7 @@ type Set struct {
 	Agencies  Agencies
 	Petitions Petitions
 	Replies   Replies
+	Receipts  Receipts
 	Accounts  Accounts
 }
 
@@ -206,7 +220,7 @@ type Set struct {
 // "Stores.<name>", for Missing.
 func (s Set) Given(names ...string) map[string]bool {
 	has := map[string]bool{"Tx": s.Tx != nil, "Audit": s.Audit != nil, "Agencies": s.Agencies != nil,
-		"Petitions": s.Petitions != nil, "Replies": s.Replies != nil, "Accounts": s.Accounts != nil}
+		"Petitions": s.Petitions != nil, "Replies": s.Replies != nil, "Receipts": s.Receipts != nil, "Accounts": s.Accounts != nil}
 	out := map[string]bool{}
 	for _, n := range names {
 		out["Stores."+n] = has[n]

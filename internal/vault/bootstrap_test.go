@@ -187,7 +187,7 @@ func TestPakndTokenIsLeastPrivilege(t *testing.T) {
 	_, creds, _ := bootstrap(t, v)
 	ctx := context.Background()
 	root := v.Root()
-	for _, k := range []string{"pakn-signer-a", "pakn-pii"} {
+	for _, k := range []string{"pakn-signer-a", "pakn-agency-stp-hn", "pakn-pii"} {
 		if _, err := root.Logical().WriteWithContext(ctx, "transit/keys/"+k, map[string]any{"type": "ecdsa-p256", "exportable": true}); err != nil {
 			t.Fatal(err)
 		}
@@ -243,6 +243,8 @@ func forbiddenToPaknd(api *vaultapi.Client, digest string) []forbiddenCall {
 		{"read transit key", logical("read", "transit/keys/pakn-signer-a", nil)},
 		{"list transit keys", logical("list", "transit/keys", nil)},
 		{"export signing key", logical("read", "transit/export/signing-key/pakn-signer-a", nil)},
+		{"export an agency's key", logical("read", "transit/export/signing-key/pakn-agency-stp-hn", nil)},
+		{"rotate an agency's key", logical("write", "transit/keys/pakn-agency-stp-hn/rotate", nil)},
 		{"export encryption key", logical("read", "transit/export/encryption-key/pakn-pii", nil)},
 		{"backup key", logical("read", "transit/backup/pakn-signer-a", nil)},
 		{"read MFA key", logical("read", "transit/keys/"+vault.MFAKey, nil)},
@@ -314,6 +316,12 @@ func pakndMayDo(t *testing.T, c *vault.Client, digest string) {
 	})
 	if err != nil || s == nil || !strings.HasPrefix(s.Data["signature"].(string), "vault:v1:") {
 		t.Fatalf("paknd cannot sign with a signer key: %v", err)
+	}
+	s, err = api.Logical().WriteWithContext(ctx, "transit/sign/pakn-agency-stp-hn", map[string]any{
+		"input": digest, "prehashed": true, "hash_algorithm": "sha2-256", "marshaling_algorithm": "asn1",
+	})
+	if err != nil || s == nil || !strings.HasPrefix(s.Data["signature"].(string), "vault:v1:") {
+		t.Fatalf("paknd cannot sign with an agency's key: %v", err)
 	}
 	if _, err := api.Auth().Token().RenewSelfWithContext(ctx, 0); err != nil {
 		t.Fatalf("paknd cannot renew its token: %v", err)

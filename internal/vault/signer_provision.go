@@ -45,13 +45,39 @@ func ProvisionSigner(ctx context.Context, admin *vaultapi.Client, name, keyType 
 	if !signerName.MatchString(name) {
 		return nil, fmt.Errorf("signer name %q: 2 to 48 lower-case letters, digits or dashes", name)
 	}
-	if !SignerKeyTypes[keyType] {
-		return nil, fmt.Errorf("key type %q: use ecdsa-p256 or rsa-2048", keyType)
-	}
 	if strings.TrimSpace(subject.CommonName) == "" {
 		return nil, errors.New("the certificate needs the signer's full name")
 	}
-	key := SignerKeyPrefix + name
+	return provisionKey(ctx, admin, SignerKeyPrefix+name, keyType, subject)
+}
+
+// ProvisionAgencyKey gives an agency its service key, the Transit key
+// agency.KeyName(code) (created when missing: not exportable, not
+// deletable), and a certificate for its latest version from the same
+// role, whose common name is the agency's name: what the agency signs its
+// petition receipts with. It runs with an operator's token.
+func ProvisionAgencyKey(ctx context.Context, admin *vaultapi.Client, code, keyType, agencyName string) (*ProvisionedSigner, error) {
+	if !agencyCode.MatchString(code) {
+		return nil, fmt.Errorf("agency code %q: 2 to 32 capital letters, digits or dashes", code)
+	}
+	if strings.TrimSpace(agencyName) == "" {
+		return nil, errors.New("the certificate needs the agency's name")
+	}
+	return provisionKey(ctx, admin, AgencyKeyPrefix+strings.ToLower(code), keyType, pkix.Name{CommonName: agencyName})
+}
+
+// AgencyKeyPrefix starts the name of every agency's service key (see
+// agency.KeyName); paknd's policy may sign with keys of that name.
+const AgencyKeyPrefix = "pakn-agency-"
+
+var agencyCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
+
+// provisionKey creates the Transit key key when missing and certifies its
+// latest version for subject.
+func provisionKey(ctx context.Context, admin *vaultapi.Client, key, keyType string, subject pkix.Name) (*ProvisionedSigner, error) {
+	if !SignerKeyTypes[keyType] {
+		return nil, fmt.Errorf("key type %q: use ecdsa-p256 or rsa-2048", keyType)
+	}
 	path := TransitMount + "/keys/" + key
 	s, err := admin.Logical().ReadWithContext(ctx, path)
 	if err != nil {
@@ -85,7 +111,8 @@ func ProvisionSigner(ctx context.Context, admin *vaultapi.Client, name, keyType 
 		return nil, fmt.Errorf("csr: %w", redact(err))
 	}
 	csr, _ := s.Data["csr"].(string)
-	s, err = admin.Logical().WriteWithContext(ctx, IssuingMount+"/sign/"+SignerRole, map[string]any{"csr": csr, "format": "pem"})
+	s, err = admin.Logical().WriteWithContext(ctx, IssuingMount+"/sign/"+SignerRole, map[string]any{"csr": csr, "format": "pem",
+		"exclude_cn_from_sans": true})
 	if err != nil {
 		return nil, fmt.Errorf("issue certificate: %w", redact(err))
 	}

@@ -20,6 +20,8 @@ func (r *Report) summarize() {
 			k = msg.VerifyNotRegistered
 		case r.Register.Status == "superseded":
 			k, args = msg.VerifySuperseded, []any{r.Register.Number}
+		case r.Register.Kind == "receipt":
+			k, args = msg.VerifyReceipt, []any{r.Register.TrackingCode}
 		default:
 			k, args = msg.VerifyCurrent, []any{r.Register.Number}
 		}
@@ -130,7 +132,7 @@ func (r *Report) Text() string {
 		w("[", c.Result, "] ", c.Name, ": ", c.Detail)
 	}
 	if r.Register != nil && r.Register.Found {
-		w("register  reply ", r.Register.ReplyID, ", ", r.Register.Number, ", ", r.Register.AgencyName, ", ", r.Register.Status)
+		w("register  ", r.Register.Kind, " ", r.Register.ReplyID, ", ", r.Register.Number, ", ", r.Register.AgencyName, ", ", r.Register.Status)
 	}
 	return b.String()
 }

@@ -110,6 +110,7 @@ type Signature struct {
 // Match is what the register of issued replies says of the document.
 type Match struct {
 	Found        bool      `json:"found"`
+	Kind         string    `json:"kind,omitempty"` // "reply", or "receipt" (a petition's signed receipt)
 	ReplyID      string    `json:"reply_id,omitempty"`
 	TrackingCode string    `json:"tracking_code,omitempty"`
 	Number       string    `json:"number,omitempty"`

@@ -85,6 +85,22 @@ func (s *Site) TrackReply(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(pdf)
 }
 
+// TrackReceipt downloads the petition's signed receipt (signed the first
+// time it is asked for).
+func (s *Site) TrackReceipt(w http.ResponseWriter, r *http.Request) {
+	code, secret := strings.TrimSpace(r.PostFormValue("tracking_code")), strings.TrimSpace(r.PostFormValue("lookup_secret"))
+	rc, err := s.replies.ReceiptPDF(r.Context(), s.edge.Meta(r), code, secret)
+	if err != nil {
+		s.showTracked(w, r, &trackData{Code: code, Secret: secret}, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "bien-nhan-"+strings.ToLower(code)+".pdf"))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(rc.PDF)
+}
+
 // Reopen asks for a closed petition to be looked at again.
 func (s *Site) Reopen(w http.ResponseWriter, r *http.Request) {
 	d := &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}

@@ -38,6 +38,8 @@ func (v *view) verdictOf(rep *verify.Report) *verdict {
 		switch {
 		case m == nil || !m.Found:
 			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictUnregistered), Why: why}
+		case m.Kind == "receipt":
+			return &verdict{Class: "ok", Sentence: v.L(msg.VerdictReceipt, m.TrackingCode, m.AgencyName, v.Date(m.SignedAt))}
 		case m.Status == "superseded":
 			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictSuperseded, m.Number, m.AgencyName, v.Date(m.SignedAt)), Why: why}
 		}
