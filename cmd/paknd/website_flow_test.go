@@ -242,6 +242,22 @@ func TestWebsiteInEnglishMistakesAndKeyboard(t *testing.T) {
 	w.accessible("too large (en)")
 	w.shot("verify-too-large-en")
 
+	// A file over 10 MB: refused, with what was typed kept.
+	large := filepath.Join(dir, "lon.docx")
+	f, _ = os.Create(large)
+	_ = f.Truncate(11 << 20)
+	f.Close()
+	w.do("send an 11 MB attachment", chromedp.Navigate(w.base+"/submit"), chromedp.WaitVisible(chromedp.ID("f-title")),
+		chromedp.SendKeys(chromedp.ID("f-title"), "Bản vẽ thiết kế"),
+		chromedp.SetUploadFiles(chromedp.ID("f-attachments"), []string{large}),
+		chromedp.Click(chromedp.ID("send")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	if msg := w.text(".error-summary"); !strings.Contains(msg, "10 MB") {
+		t.Fatalf("an 11 MB attachment: %q", msg)
+	}
+	if v := eval[string](w, `document.getElementById("f-title").value`); v != "Bản vẽ thiết kế" {
+		t.Fatalf("after a refused attachment the title typed is lost: %q", v)
+	}
+
 	// The form, with the keyboard only: Tab to each field, type, Space to
 	// tick, Enter to send.
 	w.do("form in Vietnamese", chromedp.Navigate(w.base+"/submit?lang=vi"), chromedp.WaitVisible(chromedp.CSS("form")))

@@ -81,7 +81,7 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 // logging server-side failures: internal errors with their cause, refusals
 // by a bound as warnings.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	err = asTooLarge(err)
+	err = asTooLarge(err, msg.BodyTooLarge)
 	code := apperr.CodeOf(err)
 	switch status := statusOf(code); {
 	case status >= 500 && apperr.RetryAfterOf(err) > 0:
@@ -93,11 +93,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	answerError(w, r, err)
 }
 
-// asTooLarge makes a body read past its limit a TooLarge error.
-func asTooLarge(err error) error {
+// asTooLarge makes a body read past its limit a TooLarge error with
+// message k.
+func asTooLarge(err error, k msg.Key) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return apperr.Wrap(err, apperr.TooLarge, "read body", msg.BodyTooLarge)
+		return apperr.Wrap(err, apperr.TooLarge, "read body", k)
 	}
 	return err
 }

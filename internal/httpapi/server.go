@@ -194,8 +194,9 @@ func New(d Deps) *Server {
 	verifyLimit := func(next http.Handler) http.Handler {
 		return weighBySize(l.Verify, VerifyUploadLimit)(verifyRate(next))
 	}
+	submitRate := s.rateLimit(l.Submit) // one count for the API and the page together
 	if s.identity != nil && s.site != nil {
-		s.sitePages(r, public, secret, verifyLimit, limit, d.MaxBodyBytes)
+		s.sitePages(r, pageLimits{public: public, secret: secret, verify: verifyLimit, submit: submitRate, body: limit}, d.MaxBodyBytes)
 	}
 	r.Route("/api/v1", func(r chi.Router) {
 		r.With(limit).Get("/", s.index)
@@ -206,7 +207,7 @@ func New(d Deps) *Server {
 			r.Use(s.authenticate)
 			// The routes with a larger body: five 10 MB attachments; a 20 MB document to verify.
 			if s.petitions != nil {
-				r.With(public, s.anonymousOnly(s.rateLimit(l.Submit)), s.limitBody(max(UploadLimit, d.MaxBodyBytes), msg.SubmissionTooLarge)).Post("/petitions", s.submitPetition)
+				r.With(public, s.anonymousOnly(submitRate), s.limitBody(max(UploadLimit, d.MaxBodyBytes), msg.SubmissionTooLarge)).Post("/petitions", s.submitPetition)
 			}
 			if s.register != nil {
 				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes), msg.PDFTooLarge)).Post("/verifications", s.createVerification)
@@ -221,30 +222,35 @@ func New(d Deps) *Server {
 	return s
 }
 
+// pageLimits are the rate and body limits the pages share with the API.
+type pageLimits struct {
+	public, secret, verify, submit, body func(http.Handler) http.Handler
+}
+
 // sitePages registers the public website's pages, each behind the same
 // bounds as the API route it stands beside: public pages at the public
-// rate, the petition form as a submission (its own rate, per-client
-// places, daily volume and upload budget, through ReadForm), tracking as a
-// lookup with a secret, verification as the API's.
-func (s *Server) sitePages(r chi.Router, public, secret, verifyLimit, limit func(http.Handler) http.Handler, maxBody int64) {
+// rate, the petition form as a submission (the same rate count as the API,
+// per-client places, daily volume and upload budget, through ReadForm),
+// tracking as a lookup with a secret, verification as the API's. The pages
+// are the public's: no session is looked up for them.
+func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 	site := s.site
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
-		r.With(public, limit).Get("/", site.Home)
-		r.With(public, limit).Get("/static/*", site.Static)
-		r.With(public, limit).Get("/submit", site.SubmitForm)
-		r.With(public, s.rateLimit(s.limits.Submit), s.limitBody(max(UploadLimit, maxBody), msg.SubmissionTooLarge)).Post("/submit", site.Submit)
-		r.With(public, limit).Get("/track", site.TrackForm)
-		r.With(secret, limit).Post("/track", site.Track)
-		r.With(secret, limit).Post("/track/reply", site.TrackReply)
-		r.With(secret, limit).Post("/track/receipt", site.TrackReceipt)
-		r.With(secret, limit).Post("/track/reopen", site.Reopen)
+		r.With(l.public, l.body).Get("/", site.Home)
+		r.With(l.public, l.body).Get("/static/*", site.Static)
+		r.With(l.public, l.body).Get("/submit", site.SubmitForm)
+		r.With(l.public, l.submit, s.limitBody(max(UploadLimit, maxBody), msg.SubmissionTooLarge)).Post("/submit", site.Submit)
+		r.With(l.public, l.body).Get("/track", site.TrackForm)
+		r.With(l.secret, l.body).Post("/track", site.Track)
+		r.With(l.secret, l.body).Post("/track/reply", site.TrackReply)
+		r.With(l.secret, l.body).Post("/track/receipt", site.TrackReceipt)
+		r.With(l.secret, l.body).Post("/track/reopen", site.Reopen)
 		verifyBody := s.limitBody(max(VerifyUploadLimit, maxBody), msg.PDFTooLarge)
-		r.With(public, limit).Get("/verify", site.VerifyForm)
-		r.With(verifyLimit, verifyBody).Post("/verify", site.Verify)
+		r.With(l.public, l.body).Get("/verify", site.VerifyForm)
+		r.With(l.verify, verifyBody).Post("/verify", site.Verify)
 		// Where a reply's QR code leads, and its upload form.
-		r.With(public, limit).Get("/verify/{id}", site.ReplyPage)
-		r.With(verifyLimit, verifyBody).Post("/verify/{id}", site.ReplyVerify)
+		r.With(l.public, l.body).Get("/verify/{id}", site.ReplyPage)
+		r.With(l.verify, verifyBody).Post("/verify/{id}", site.ReplyVerify)
 	})
 }
 

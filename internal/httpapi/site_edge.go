@@ -24,11 +24,12 @@ var _ web.Edge = (*Server)(nil)
 func (s *Server) Meta(r *http.Request) audit.Meta { return s.meta(r) }
 
 // Status implements web.Edge: the one mapping of errors to statuses.
-func (s *Server) Status(err error) int { return statusOf(apperr.CodeOf(asTooLarge(err))) }
+func (s *Server) Status(err error) int { return statusOf(apperr.CodeOf(asTooLarge(err, msg.BodyTooLarge))) }
 
 // VerifyUpload implements web.Edge with the API's verification pipeline.
 func (s *Server) VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
-	return s.verifyUpload(w, r)
+	rep, err := s.verifyUpload(w, r)
+	return rep, asTooLarge(err, msg.PDFTooLarge)
 }
 
 // Form bounds: a field's value, and how many fields a form may have.
@@ -41,6 +42,10 @@ const (
 // bounds of an anonymous submission (the page is the citizen's): places
 // per client, the daily attachment volume, the upload budget; text fields
 // of at most 64 KiB, attachments spooled.
+//
+// When the form is refused part way (a file too large, too many files, the
+// day's volume spent), the text fields read until then come back with the
+// error, so the page can show them again.
 func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, error) {
 	daily, release, err := s.admitSubmission(r, true)
 	if err != nil {
@@ -55,7 +60,7 @@ func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, er
 	if err != nil {
 		body.release()
 		release()
-		return nil, err
+		return &web.Form{Values: values, Close: func() {}}, asTooLarge(err, msg.SubmissionTooLarge)
 	}
 	return &web.Form{Values: values, Files: f.files, Close: func() {
 		closeFiles(f.files)
@@ -86,7 +91,7 @@ func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *su
 		}
 		if err != nil {
 			closeFiles(f.files)
-			return nil, nil, readError(err, "multipart", msg.FormMalformed)
+			return values, nil, readError(err, "multipart", msg.FormMalformed)
 		}
 	}
 }

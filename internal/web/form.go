@@ -33,7 +33,10 @@ func (i input) DescribedBy() string {
 // may be left empty.
 func (v *view) Input(name, label, hint, kind, auto string, optional bool, max int) (input, error) {
 	in := input{ID: fieldID(name), Name: name, Type: kind, Autocomplete: auto, Optional: optional, Max: max,
-		Error: v.ErrorOf(name), Value: v.Values.Get(name), OptionalText: v.L(msg.Optional)}
+		Error: v.ErrorOf(name), Value: v.Values.Get(name)}
+	if optional {
+		in.OptionalText = v.L(msg.Optional)
+	}
 	var err error
 	if in.Label, err = v.T(label); err != nil {
 		return in, err
@@ -47,6 +50,26 @@ func (v *view) Input(name, label, hint, kind, auto string, optional bool, max in
 		in.Type, in.Rows = "", 8
 	}
 	return in, nil
+}
+
+// Required shows the field without the "optional" mark, though the browser
+// does not insist on it: for fields that are needed only in some cases
+// (email or phone; a tax code for organisations), which a hint explains.
+func (i input) Required() input {
+	i.OptionalText = ""
+	return i
+}
+
+// AttachmentErrors are the problems of the attachments, in the page's
+// language.
+func (v *view) AttachmentErrors() []string {
+	var out []string
+	for _, e := range v.Errors {
+		if strings.HasPrefix(e.Field, "attachments") {
+			out = append(out, e.Message)
+		}
+	}
+	return out
 }
 
 // Value is the form's value of name (after an error).

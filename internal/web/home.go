@@ -43,6 +43,7 @@ func (s *Site) fault(r *http.Request, err error) int {
 // meets a raw error.
 func (s *Site) ErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
 	v := s.view(w, r, msg.PageErrorTitle, nil)
+	v.RequestID = s.edge.Meta(r).RequestID
 	k, args := apperr.KeyOf(err)
 	d := &errorData{Message: k.In(v.Lang, args...)}
 	if ra := apperr.RetryAfterOf(err); ra > 0 {

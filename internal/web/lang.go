@@ -17,7 +17,7 @@ const langCookie = "pakn_lang"
 func langOf(w http.ResponseWriter, r *http.Request) language.Tag {
 	if q := r.URL.Query().Get("lang"); q == "vi" || q == "en" {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}) // browsers keep Secure cookies of http://localhost too
 		return tagOf(q)
 	}
 	if c, err := r.Cookie(langCookie); err == nil {

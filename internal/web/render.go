@@ -50,10 +50,18 @@ var funcs = template.FuncMap{
 		return "/static/" + name + "?v=" + v, nil
 	},
 	"fieldID": fieldID,
-	// anchor is the id a field problem links to: the field's, or its group's.
+	// anchor is the id of the control a field problem links to: the
+	// field's own, or the first control of its group.
 	"anchor": func(field string) string {
-		if strings.HasPrefix(field, "attachments") {
+		switch {
+		case strings.HasPrefix(field, "attachments"):
 			return fieldID("attachments")
+		case field == "petitioner.kind":
+			return "kind-individual"
+		case field == "category":
+			return "category-regulation"
+		case field == "petitioner.contact":
+			return fieldID("petitioner.email")
 		}
 		return fieldID(field)
 	},
@@ -96,6 +104,12 @@ type view struct {
 	Errors []fieldProblem
 	Values url.Values // a form's values, shown again after an error
 	Data   any
+	// HideLang hides the language switch: on pages that answer a form (a
+	// receipt, a petition looked up), where following it would lose what the
+	// page shows.
+	HideLang bool
+	// RequestID names the request on error pages, for reporting a problem.
+	RequestID string
 }
 
 // fieldProblem is a form field's problem, in the page's language.
@@ -118,9 +132,10 @@ func (v *view) L(k msg.Key, args ...any) string { return k.In(v.Lang, args...) }
 // LangCode is the page's language as an HTML lang attribute.
 func (v *view) LangCode() string { return v.Lang.String() }
 
-// OtherLangURL is the page's path in the other language.
+// OtherLangURL is the page in the other language: a query-only link, so it
+// stays on this page of this site whatever path the request had.
 func (v *view) OtherLangURL() string {
-	return v.Path + "?lang=" + msg.OtherLanguageCode.In(v.Lang)
+	return "?lang=" + msg.OtherLanguageCode.In(v.Lang)
 }
 
 // ErrorOf is the problem of field name, or "".

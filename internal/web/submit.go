@@ -53,7 +53,11 @@ func (s *Site) SubmitForm(w http.ResponseWriter, r *http.Request) {
 func (s *Site) Submit(w http.ResponseWriter, r *http.Request) {
 	form, err := s.edge.ReadForm(w, r)
 	if err != nil {
-		s.showForm(w, r, s.fault(r, err), url.Values{"petitioner.kind": {string(petition.Individual)}}, err, false)
+		values := url.Values{"petitioner.kind": {string(petition.Individual)}}
+		if form != nil && len(form.Values) > 0 {
+			values = form.Values // what was read before the refusal
+		}
+		s.showForm(w, r, s.fault(r, err), values, err, true)
 		return
 	}
 	defer form.Close()
@@ -118,6 +122,7 @@ type receiptData struct {
 // receipt shows a new petition's receipt: its codes, once.
 func (s *Site) receipt(w http.ResponseWriter, r *http.Request, rc *petitions.Receipt) {
 	v := s.view(w, r, msg.ReceiptTitle, nil)
+	v.HideLang = true // the link would lose the codes shown once
 	v.Data = &receiptData{Receipt: rc, Agency: s.agencyName(r, rc.Agency, v), Calendar: s.petitions.Calendar().Version()}
 	s.render(w, r, http.StatusCreated, "receipt", v)
 }

@@ -50,6 +50,7 @@ func (s *Site) showTracked(w http.ResponseWriter, r *http.Request, d *trackData,
 		return
 	}
 	d.View = pv
+	v.HideLang = true // the link would lose the petition shown
 	d.Agency = s.agencyName(r, pv.Agency, v)
 	if pv.DeadlineStatus != "" {
 		cal, now := s.petitions.Calendar(), time.Now()
@@ -148,10 +149,18 @@ func (v *view) EventLabel(e petitions.PublicEvent) string {
 // DueLabel says how the next update stands: working days left, due soon,
 // or overdue.
 func (v *view) DueLabel(status deadline.Status, left, late int) string {
-	switch status {
-	case deadline.Overdue:
+	switch {
+	case status == deadline.Overdue && late == 0:
+		return v.L(msg.DueOverdueNow) // past due over a weekend or a holiday
+	case status == deadline.Overdue && late == 1:
+		return v.L(msg.DueOverdueOne)
+	case status == deadline.Overdue:
 		return v.L(msg.DueOverdue, late)
-	case deadline.DueSoon:
+	case left == 0:
+		return v.L(msg.DueToday)
+	case status == deadline.DueSoon && left == 1:
+		return v.L(msg.DueSoonOne)
+	case status == deadline.DueSoon:
 		return v.L(msg.DueSoon, left)
 	}
 	return v.L(msg.DueOnTime, left)

@@ -36,7 +36,9 @@ func (v *view) verdictOf(rep *verify.Report) *verdict {
 	case verify.TotalPassed:
 		m := rep.Register
 		switch {
-		case m == nil || !m.Found:
+		case m == nil: // the register could not be searched
+			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictNoRegister), Why: why}
+		case !m.Found:
 			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictUnregistered), Why: why}
 		case m.Kind == "receipt":
 			return &verdict{Class: "ok", Sentence: v.L(msg.VerdictReceipt, m.TrackingCode, m.AgencyName, v.Date(m.SignedAt))}

@@ -34,7 +34,8 @@ type Edge interface {
 	Meta(r *http.Request) audit.Meta
 	// ReadForm reads a multipart form within the bounds of a petition
 	// submission (per client, per day, the upload budget), its "attachments"
-	// parts spooled; the caller closes the form when done with it.
+	// parts spooled; the caller closes the form when done with it. With an
+	// error it may return the text fields read until then.
 	ReadForm(w http.ResponseWriter, r *http.Request) (*Form, error)
 	// VerifyUpload verifies the PDF of the form's "file" part within the
 	// bounds of the verification API, and audits it.

@@ -83,6 +83,9 @@ func TestVerdict(t *testing.T) {
 		{"genuine", verify.Report{Indication: verify.TotalPassed, Register: match("current")}, "ok", "Genuine and unaltered: reply no. 7/STP-HN-PAKN, issued by Sở Tư pháp on 02/12/2026."},
 		{"superseded", verify.Report{Indication: verify.TotalPassed, Register: match("superseded")}, "warn", "replaced by a correction"},
 		{"not in the register", verify.Report{Indication: verify.TotalPassed, Register: &verify.Match{}}, "warn", "not in the system's register"},
+		{"register unreachable", verify.Report{Indication: verify.TotalPassed}, "warn", "cannot be searched now"},
+		{"receipt", verify.Report{Indication: verify.TotalPassed, Register: &verify.Match{Found: true, Kind: "receipt", TrackingCode: "PAKN-2026-AAAA-BBBB",
+			AgencyName: "Sở Tư pháp", SignedAt: signed, Status: "current"}}, "ok", "the receipt of petition PAKN-2026-AAAA-BBBB, signed by Sở Tư pháp on 02/12/2026."},
 		{"altered", verify.Report{Indication: verify.TotalFailed, SummaryEN: "the signature does not match"}, "bad", "Altered or not genuine."},
 		{"undecided", verify.Report{Indication: verify.Indeterminate, SummaryEN: "revocation could not be checked"}, "warn", "It cannot be decided now."},
 	}
@@ -139,5 +142,49 @@ func TestProblems(t *testing.T) {
 	}
 	if fieldID("petitioner.identity_number") != "f-petitioner-identity-number" || funcs["anchor"].(func(string) string)("attachments[2]") != "f-attachments" {
 		t.Fatal("field ids")
+	}
+}
+
+// The language link stays on the page, whatever path the request had (a
+// path like //evil.example/x must not make it a link to another site).
+func TestOtherLanguageLinkStaysOnThePage(t *testing.T) {
+	for _, path := range []string{"/", "/track", "//evil.example/x", "/\\evil.example"} {
+		v := &view{Lang: msg.Vietnamese, Path: path}
+		if got := v.OtherLangURL(); got != "?lang=en" {
+			t.Errorf("on %q the link is %q", path, got)
+		}
+	}
+}
+
+// The next update's due date is said in words that fit the count.
+func TestDueLabel(t *testing.T) {
+	v := &view{Lang: msg.English}
+	for _, tt := range []struct {
+		status     deadline.Status
+		left, late int
+		want       string
+	}{
+		{deadline.OnTime, 12, 0, "12 working days left"},
+		{deadline.DueSoon, 2, 0, "due soon: 2 working days left"},
+		{deadline.DueSoon, 1, 0, "due soon: 1 working day left"},
+		{deadline.DueSoon, 0, 0, "due today"},
+		{deadline.Overdue, 0, 0, "overdue"},
+		{deadline.Overdue, 0, 1, "overdue by 1 working day"},
+		{deadline.Overdue, 0, 4, "overdue by 4 working days"},
+	} {
+		if got := v.DueLabel(tt.status, tt.left, tt.late); got != tt.want {
+			t.Errorf("%s %d %d: %q, want %q", tt.status, tt.left, tt.late, got, tt.want)
+		}
+	}
+}
+
+// A required field carries no "optional" mark; an optional one does,
+// unless Required says a hint explains when it is needed.
+func TestOptionalMarks(t *testing.T) {
+	v := &view{Lang: msg.English}
+	req, _ := v.Input("title", "FormSubject", "", "text", "off", false, 300)
+	opt, _ := v.Input("legal_ref", "FormLegalRef", "", "text", "off", true, 500)
+	if req.OptionalText != "" || opt.OptionalText != "optional" || opt.Required().OptionalText != "" || !opt.Required().Optional {
+		t.Fatalf("marks: %q %q %q", req.OptionalText, opt.OptionalText, opt.Required().OptionalText)
 	}
 }

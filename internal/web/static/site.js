@@ -15,6 +15,10 @@
       });
     });
   });
+  // Printing shows the folded details too.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
   // After an error, the summary takes the focus, so it is read first.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
