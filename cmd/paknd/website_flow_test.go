@@ -258,8 +258,14 @@ func TestWebsiteInEnglishMistakesAndKeyboard(t *testing.T) {
 		t.Fatalf("after a refused attachment the title typed is lost: %q", v)
 	}
 
-	// The form, with the keyboard only: Tab to each field, type, Space to
-	// tick, Enter to send.
+	w.sendWithKeyboard()
+}
+
+// sendWithKeyboard fills the petition form and sends it with the keyboard
+// only: Tab to each field, type, Space to tick, Enter to send.
+func (w *website) sendWithKeyboard() {
+	t := w.t
+	t.Helper()
 	w.do("form in Vietnamese", chromedp.Navigate(w.base+"/submit?lang=vi"), chromedp.WaitVisible(chromedp.CSS("form")))
 	for _, step := range []struct{ id, keys string }{
 		{"f-petitioner-name", "Nguyễn Văn Bình"},

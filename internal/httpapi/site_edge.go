@@ -24,7 +24,9 @@ var _ web.Edge = (*Server)(nil)
 func (s *Server) Meta(r *http.Request) audit.Meta { return s.meta(r) }
 
 // Status implements web.Edge: the one mapping of errors to statuses.
-func (s *Server) Status(err error) int { return statusOf(apperr.CodeOf(asTooLarge(err, msg.BodyTooLarge))) }
+func (s *Server) Status(err error) int {
+	return statusOf(apperr.CodeOf(asTooLarge(err, msg.BodyTooLarge)))
+}
 
 // VerifyUpload implements web.Edge with the API's verification pipeline.
 func (s *Server) VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
