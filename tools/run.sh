@@ -77,7 +77,8 @@ curl -fsS "$base/readyz" >/dev/null || { echo "run: paknd did not become ready" 
 
 demo() { sed -n "s/^$1=//p" "$DATA/demo-reply.txt"; }
 reply_id=$(demo reply_id)
-curl -fsS -o "$DATA/demo-reply.pdf" "$base/api/v1/register/replies/$reply_id/pdf"
+curl -fsS -o "$DATA/demo-reply.pdf" "$base/api/v1/register/replies/$reply_id/pdf" ||
+  echo "run: the demo reply was signed before replies had a public version, so the public register does not serve it; make clean-data gives a fresh demo" >&2
 
 cat >&2 <<MSG
 

@@ -12,6 +12,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/pdftest"
 	"pakn/internal/vault"
+	"pakn/internal/verify"
 )
 
 // caCert reads one of the bootstrapped CA certificates from certs/.
@@ -83,9 +84,20 @@ func TestReplyOverHTTP(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("wrong secret: %d", resp.StatusCode)
 	}
+	// The public register serves the public version: signed too, addressed to
+	// "Người phản ánh", naming nobody; it verifies as the same reply.
 	resp, pub := s.do(request{method: "GET", path: "/api/v1/register/replies/" + signedID + "/pdf"})
-	if resp.StatusCode != 200 || pub != got {
-		t.Fatalf("public register: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || pub == got || resp.Header.Get("X-Content-SHA256") == "" {
+		t.Fatalf("public register: %d (the personal version: %v)", resp.StatusCode, pub == got)
+	}
+	pdftest.RequireValid(t, []byte(pub), s.rootCA())
+	if text := pdftest.Text(t, []byte(pub)); !strings.Contains(text, "Người phản ánh") || strings.Contains(text, "Nguyễn Thị Hồng Nhung") ||
+		strings.Contains(text, "Điện Biên") {
+		t.Fatalf("the public version names the petitioner: %s", text)
+	}
+	if vresp, rep := s.verify([]byte(pub)); vresp.StatusCode != 200 || rep.Indication != verify.TotalPassed || rep.Register == nil ||
+		rep.Register.ReplyID != signedID {
+		t.Fatalf("the public version verifies as %d %s %+v", vresp.StatusCode, rep.Indication, rep.Register)
 	}
 	resp, _ = s.do(request{method: "GET", path: "/api/v1/register/replies/" + draftID + "/pdf"})
 	if resp.StatusCode != 404 {

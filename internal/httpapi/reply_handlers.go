@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"mime"
 	"net/http"
 	"strconv"
@@ -83,7 +85,8 @@ func writePDF(w http.ResponseWriter, rp *reply.Reply, data []byte, cache string)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Header().Set("Cache-Control", cache)
-	w.Header().Set("X-Content-SHA256", rp.Document.SHA256)
+	sum := sha256.Sum256(data) // the version served: the personal or the public one
+	w.Header().Set("X-Content-SHA256", hex.EncodeToString(sum[:]))
 	_, _ = w.Write(data)
 }
 

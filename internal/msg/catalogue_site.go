@@ -160,6 +160,7 @@ var (
 	VerifyCertificate   = def("VerifyCertificate", "Chứng thư số", "Certificate")
 	VerifyValidFrom     = def("VerifyValidFrom", "có hiệu lực từ %s đến %s", "valid from %s to %s")
 	VerifyChecks        = def("VerifyChecks", "Các bước kiểm tra", "Every check")
+	PublicVersion       = def("PublicVersion", "bản công khai (không ghi người nhận)", "public version (no addressee)")
 	VerifyFileHash      = def("VerifyFileHash", "Mã băm SHA-256 của tệp", "The file's SHA-256")
 	VerifyAt            = def("VerifyAt", "Thời điểm kiểm tra", "Checked at")
 )

@@ -171,11 +171,32 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
 	}
+	if d.PublicPDF != nil {
+		_, err = tx.Exec(ctx, `INSERT INTO public_replies (reply_id, pdf, sha256, size) VALUES ($1, $2, $3, $4)`,
+			d.ReplyID, d.PublicPDF, d.PublicSHA256, len(d.PublicPDF))
+		if err != nil {
+			return uniqueConflict(err, "store public reply")
+		}
+	}
 	_, err = tx.Exec(ctx, `UPDATE replies SET status = 'signed', updated_at = $2 WHERE id = $1`, d.ReplyID, d.SignedAt)
 	if err != nil {
 		return fmt.Errorf("mark reply signed: %w", err)
 	}
 	return nil
+}
+
+// PublicPDF returns a signed reply's public version, or store.ErrNotFound
+// (replies signed before public versions existed have none).
+func (s *ReplyStore) PublicPDF(ctx context.Context, replyID string) ([]byte, error) {
+	var b []byte
+	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT pdf FROM public_replies WHERE reply_id = $1`, replyID).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load public reply: %w", err)
+	}
+	return b, nil
 }
 
 // PDF returns a signed reply's bytes.
@@ -303,27 +324,34 @@ func parseChain(s string) ([]*x509.Certificate, error) {
 // issuedQuery reads the register of issued documents: signed replies and
 // signed receipts, each with its petition and agency.
 const issuedQuery = `SELECT i.kind, i.id, i.petition_id, p.tracking_code, i.number, i.agency_code, a.name_vi, i.sha256, i.size,
-	i.signed_at, i.signer_name, i.signer_title, i.signer_status, i.serial, p.state IN ('published', 'closed'), i.superseded_by
-	FROM (SELECT 'reply' AS kind, d.reply_id AS id, d.petition_id, d.number, d.agency_code, d.sha256, d.size, d.signed_at,
+	i.signed_at, i.signer_name, i.signer_title, i.signer_status, i.serial, p.state IN ('published', 'closed'), i.superseded_by,
+	i.public_sha256
+	FROM (SELECT 'reply' AS kind, false AS public, d.reply_id AS id, d.petition_id, d.number, d.agency_code, d.sha256, d.size, d.signed_at,
 			s.full_name AS signer_name, s.title AS signer_title, s.status AS signer_status, s.serial,
-			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '') AS superseded_by
-		FROM signed_replies d JOIN signers s ON s.id = d.signer_id
+			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '') AS superseded_by,
+			coalesce(pr.sha256, '') AS public_sha256
+		FROM signed_replies d JOIN signers s ON s.id = d.signer_id LEFT JOIN public_replies pr ON pr.reply_id = d.reply_id
 		UNION ALL
-		SELECT 'receipt', r.id, r.petition_id, rp.tracking_code || '/BN', r.agency_code, r.sha256, r.size, r.signed_at,
-			ra.name_vi, '', k.status, '', ''
+		SELECT 'reply', true, d.reply_id, d.petition_id, d.number, d.agency_code, pr.sha256, pr.size, d.signed_at,
+			s.full_name, s.title, s.status, s.serial,
+			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), ''), pr.sha256
+		FROM public_replies pr JOIN signed_replies d ON d.reply_id = pr.reply_id JOIN signers s ON s.id = d.signer_id
+		UNION ALL
+		SELECT 'receipt', false, r.id, r.petition_id, rp.tracking_code || '/BN', r.agency_code, r.sha256, r.size, r.signed_at,
+			ra.name_vi, '', k.status, '', '', ''
 		FROM signed_receipts r JOIN agency_keys k ON k.id = r.agency_key_id JOIN petitions rp ON rp.id = r.petition_id
 		JOIN agencies ra ON ra.code = r.agency_code) i
 	JOIN petitions p ON p.id = i.petition_id JOIN agencies a ON a.code = i.agency_code `
 
 // IssuedByID finds an issued reply by its id, or store.ErrNotFound.
 func (s *ReplyStore) IssuedByID(ctx context.Context, id string) (*reply.Issued, error) {
-	return s.issued(ctx, "i.id::text", id)
+	return s.issued(ctx, "NOT i.public AND i.id::text", id)
 }
 
 // IssuedByShortCode finds an issued reply by its short code, the id's last
 // 12 hex digits (see reply.ParseShortCode), or store.ErrNotFound.
 func (s *ReplyStore) IssuedByShortCode(ctx context.Context, code string) (*reply.Issued, error) {
-	return s.issued(ctx, "right(i.id::text, 12)", code)
+	return s.issued(ctx, "NOT i.public AND right(i.id::text, 12)", code)
 }
 
 // IssuedBySHA256 finds an issued reply by the SHA-256 of its PDF, or
@@ -337,7 +365,7 @@ func (s *ReplyStore) issued(ctx context.Context, col, value string) (*reply.Issu
 	var e reply.Issued
 	err := s.DB.conn(ctx).QueryRow(ctx, issuedQuery+`WHERE `+col+` = $1`, value).Scan(&e.Kind, &e.ReplyID, &e.PetitionID, &e.TrackingCode, &e.Number,
 		&e.Agency, &e.AgencyName, &e.SHA256, &e.Size, &e.SignedAt, &e.SignerName, &e.SignerTitle, &e.SignerStatus, &e.CertSerial,
-		&e.Published, &e.SupersededBy)
+		&e.Published, &e.SupersededBy, &e.PublicSHA256)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

@@ -92,6 +92,7 @@ type Entry struct {
 	SignerName   string `json:"signer_name"`
 	SignerTitle  string `json:"signer_title"`
 	SHA256       string `json:"sha256"`
+	PublicSHA256 string `json:"public_sha256,omitempty"` // the public version's (no addressee), what the public register serves
 	Size         int    `json:"size"`
 	Status       string `json:"status"` // current, superseded or revoked
 	SupersededBy string `json:"superseded_by,omitempty"`
@@ -122,7 +123,7 @@ func (s *Service) Entry(ctx context.Context, idOrCode string) (*Entry, error) {
 	}
 	out := &Entry{Kind: e.Kind, ReplyID: e.ReplyID, ShortCode: reply.ShortCode(e.ReplyID), TrackingCode: e.TrackingCode, Number: e.Number,
 		Agency: e.Agency, AgencyName: e.AgencyName, SignedAt: e.SignedAt.In(deadline.ICT).Format("02/01/2006 15:04 (UTC+7)"),
-		SignerName: e.SignerName, SignerTitle: e.SignerTitle, SHA256: e.SHA256, Size: e.Size, Status: "current",
+		SignerName: e.SignerName, SignerTitle: e.SignerTitle, SHA256: e.SHA256, PublicSHA256: e.PublicSHA256, Size: e.Size, Status: "current",
 		SupersededBy: e.SupersededBy, Published: e.Published}
 	switch {
 	case e.SignerStatus == "revoked":

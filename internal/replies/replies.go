@@ -325,9 +325,8 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.keys.SignerKey(signer.KeyName, signer.KeyVersion, signer.Certificate)
-	if err != nil {
-		return nil, err
+	if _, err := s.keys.SignerKey(signer.KeyName, signer.KeyVersion, signer.Certificate); err != nil {
+		return nil, err // the key version and its certificate are proven to match before anything is locked
 	}
 	who, err := s.petitions.Petitioner(ctx, rec)
 	if err != nil {
@@ -347,7 +346,7 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 			return replyConflict(cur, "sign")
 		}
 		now := s.now()
-		doc, err := s.issue(ctx, pet, cur, *who, signer, key, now)
+		doc, err := s.issue(ctx, pet, cur, *who, signer, now)
 		if err != nil {
 			return err
 		}
@@ -382,9 +381,12 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	return out, nil
 }
 
-// issue numbers, renders and signs a reply.
+// issue numbers a reply, and renders and signs its two versions: the
+// personal one, addressed to the petitioner, and the public one, addressed
+// to "Người phản ánh" without an address (what the public register serves).
+// Each is one Transit signature.
 func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Reply, who petition.Petitioner,
-	signer *reply.Signer, key crypto.Signer, now time.Time) (*reply.SignedDocument, error) {
+	signer *reply.Signer, now time.Time) (*reply.SignedDocument, error) {
 	year := now.In(deadline.ICT).Year()
 	seq, err := s.replies.NextNumber(ctx, pet.Agency, year)
 	if err != nil {
@@ -405,34 +407,50 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(deadline.ICT).Format("02/01/2006"))
 		}
 	}
-	c := r.Content
-	subject := "V/v trả lời phản ánh, kiến nghị của " + reply.Salutation(who)
-	if utf8.RuneCountInString(subject) > 160 {
-		subject = "V/v trả lời phản ánh, kiến nghị mã " + pet.TrackingCode
-	}
-	url := strings.TrimRight(s.docs.PublicURL, "/") + "/verify/" + r.ID
+	letter := reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}
 	d := pdfrender.Document{
-		ParentAgency: parent, Agency: name, Number: number, Place: s.docs.Place, Date: now, Subject: subject,
-		Recipient: reply.Salutation(who), RecipientAddr: who.Address,
-		Paragraphs: c.Paragraphs(reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}),
-		CC:         []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
-		OnBehalf:   signer.OnBehalf, SignerTitle: signer.Title, SignerName: signer.FullName,
-		VerifyURL: url, ShortCode: reply.ShortCode(r.ID), TrackingCode: pet.TrackingCode, ReplyID: r.ID,
+		ParentAgency: parent, Agency: name, Number: number, Place: s.docs.Place, Date: now,
+		Subject:   "V/v trả lời phản ánh, kiến nghị của " + reply.Salutation(who),
+		Recipient: reply.Salutation(who), RecipientAddr: who.Address, Paragraphs: r.Content.Paragraphs(letter),
+		CC:       []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
+		OnBehalf: signer.OnBehalf, SignerTitle: signer.Title, SignerName: signer.FullName,
+		VerifyURL: strings.TrimRight(s.docs.PublicURL, "/") + "/verify/" + r.ID, ShortCode: reply.ShortCode(r.ID),
+		TrackingCode: pet.TrackingCode, ReplyID: r.ID,
 	}
+	if utf8.RuneCountInString(d.Subject) > 160 {
+		d.Subject = "V/v trả lời phản ánh, kiến nghị mã " + pet.TrackingCode
+	}
+	personal, err := s.signReply(d, signer, pet, number, now)
+	if err != nil {
+		return nil, err
+	}
+	letter.Petitioner = petition.Petitioner{} // the public version names nobody
+	d.Subject, d.Recipient, d.RecipientAddr = "V/v trả lời phản ánh, kiến nghị mã "+pet.TrackingCode, reply.Salutation(letter.Petitioner), ""
+	d.Paragraphs = r.Content.Paragraphs(letter)
+	public, err := s.signReply(d, signer, pet, number, now)
+	if err != nil {
+		return nil, err
+	}
+	sum, psum := sha256.Sum256(personal), sha256.Sum256(public)
+	return &reply.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
+		PDF: personal, SHA256: hex.EncodeToString(sum[:]), PublicPDF: public, PublicSHA256: hex.EncodeToString(psum[:]),
+		SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
+		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
+}
+
+// signReply renders d and signs it with signer's key (one Transit call).
+func (s *Service) signReply(d pdfrender.Document, signer *reply.Signer, pet *petition.Stored, number string, now time.Time) ([]byte, error) {
 	unsigned, err := pdfrender.Render(d)
 	if err != nil {
 		return nil, err
 	}
-	signed, err := s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
-		Reason: "Tra loi phan anh, kien nghi " + pet.TrackingCode + " (" + number + ")", Location: s.docs.Place + ", Viet Nam",
-		Time: now, TSAURL: s.docs.TSAURL})
+	key, err := s.keys.SignerKey(signer.KeyName, signer.KeyVersion, signer.Certificate)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(signed)
-	return &reply.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
-		PDF: signed, SHA256: hex.EncodeToString(sum[:]), SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
-		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
+	return s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
+		Reason: "Tra loi phan anh, kien nghi " + pet.TrackingCode + " (" + number + ")", Location: s.docs.Place + ", Viet Nam",
+		Time: now, TSAURL: s.docs.TSAURL})
 }
 
 // Replies lists a petition's replies for staff.
@@ -510,7 +528,8 @@ func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, se
 	return s.download(ctx, m, access.Principal{Kind: access.Anonymous, Name: "petitioner"}, r)
 }
 
-// PublishedReply returns a signed reply from the public register: only
+// PublishedReply returns the public version of a signed reply from the
+// public register (addressed to "Người phản ánh", without an address): only
 // once its petition's answer is published (published or closed since).
 func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Reply, []byte, error) {
 	if !reply.LooksLikeID(replyID) {
@@ -530,7 +549,12 @@ func (s *Service) PublishedReply(ctx context.Context, replyID string) (*reply.Re
 	if pet.State != petition.Published && pet.State != petition.Closed {
 		return nil, nil, errReplyNotFound
 	}
-	b, err := s.replies.PDF(ctx, r.ID)
+	// The public version only: no petitioner's name or address is published
+	// (a reply signed before public versions existed is not served).
+	b, err := s.replies.PublicPDF(ctx, r.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, errReplyNotFound
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,9 @@ package replies_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -168,8 +170,35 @@ func TestSignedReplyIsGenuineOnceAndImmutable(t *testing.T) {
 	if err := e.Replies.Transition(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id, petition.Publish, petitions.TransitionInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, got, err = e.Replies.PublishedReply(ctx, r.ID); err != nil || string(got) != string(pdf) {
+	if _, got, err = e.Replies.PublishedReply(ctx, r.ID); err != nil {
 		t.Fatalf("public download: %v", err)
+	}
+	requirePublicVersion(t, e, r.ID, got, pdf)
+}
+
+// requirePublicVersion checks public is the public version of the reply
+// replyID whose personal version is personal: signed and valid, addressed
+// to "Người phản ánh", naming nobody, and in the register as that reply.
+func requirePublicVersion(t *testing.T, e *servicetest.Env, replyID string, public, personal []byte) {
+	t.Helper()
+	if bytes.Equal(public, personal) {
+		t.Fatal("the public register serves the personal version")
+	}
+	pdftest.RequireValid(t, public, e.Root)
+	text := strings.Join(strings.Fields(pdftest.Text(t, public)), " ")
+	sub := servicetest.Submission()
+	if !strings.Contains(text, "Kính gửi: Người phản ánh") || !strings.Contains(text, "của người phản ánh (mã tra cứu") {
+		t.Errorf("the public version is not addressed to Người phản ánh:\n%s", text)
+	}
+	for _, private := range []string{sub.Petitioner.Name, sub.Petitioner.Address, sub.Petitioner.Email, sub.Petitioner.Phone} {
+		if strings.Contains(text, private) {
+			t.Errorf("the public version prints %q", private)
+		}
+	}
+	sum := sha256.Sum256(public)
+	is, err := e.DB.Stores(nil).Replies.IssuedBySHA256(context.Background(), hex.EncodeToString(sum[:]))
+	if err != nil || is.ReplyID != replyID || is.Kind != reply.KindReply {
+		t.Fatalf("the register does not know the public version as reply %s: %+v %v", replyID, is, err)
 	}
 }
 
@@ -341,7 +370,8 @@ func requireImmutable(t *testing.T, e *servicetest.Env) {
 	t.Helper()
 	ctx := context.Background()
 	for _, sql := range []string{"UPDATE signed_replies SET number = 'x'", "DELETE FROM signed_replies",
-		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'", "UPDATE signed_receipts SET size = 0", "DELETE FROM signed_receipts"} {
+		"UPDATE replies SET review_comment = 'x' WHERE status = 'signed'", "UPDATE signed_receipts SET size = 0", "DELETE FROM signed_receipts",
+		"UPDATE public_replies SET size = 0", "DELETE FROM public_replies"} {
 		if _, err := e.DB.Pool.Exec(ctx, sql); err == nil {
 			t.Errorf("%s succeeded as the application role", sql)
 		}
@@ -359,6 +389,9 @@ func requireImmutable(t *testing.T, e *servicetest.Env) {
 			{"UPDATE signed_receipts SET size = 0", "signed receipts are immutable"},
 			{"DELETE FROM signed_receipts", "signed receipts are immutable"},
 			{"TRUNCATE signed_receipts", "signed receipts are immutable"},
+			{"UPDATE public_replies SET size = 0", "public replies are immutable"},
+			{"DELETE FROM public_replies", "public replies are immutable"},
+			{"TRUNCATE public_replies", "public replies are immutable"},
 		} {
 			_, err := c.Exec(ctx, tc.sql)
 			var pgErr *pgconn.PgError

@@ -159,16 +159,30 @@ type Letter struct {
 
 // Salutation names the petitioner as a letter addresses them.
 func Salutation(p petition.Petitioner) string {
-	if p.Kind == petition.Organisation {
+	switch {
+	case p.Name == "":
+		return Anonymised // a public version: nobody is named
+	case p.Kind == petition.Organisation:
 		return p.Name
 	}
 	return "Ông/Bà " + p.Name
 }
 
+// Anonymised names the petitioner in the public version of a reply.
+const Anonymised = "Người phản ánh"
+
+// inSentence writes a salutation as it reads inside a sentence.
+func inSentence(s string) string {
+	if s == Anonymised {
+		return "người phản ánh"
+	}
+	return s
+}
+
 // Paragraphs writes the body of the document.
 func (c *Content) Paragraphs(l Letter) []string {
 	out := []string{fmt.Sprintf("Ngày %s, %s nhận được phản ánh, kiến nghị của %s (mã tra cứu %s) với nội dung: %s",
-		l.ReceivedAt.In(deadline.ICT).Format("02/01/2006"), l.AgencyName, Salutation(l.Petitioner), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
+		l.ReceivedAt.In(deadline.ICT).Format("02/01/2006"), l.AgencyName, inSentence(Salutation(l.Petitioner)), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
 	out = append(out, fmt.Sprintf("Về nội dung này, %s trả lời như sau:", l.AgencyName))
 	for _, p := range strings.Split(c.Answer, "\n") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -192,7 +206,7 @@ func (c *Content) Paragraphs(l Letter) []string {
 	if l.Replaces != "" {
 		out = append(out, "Văn bản này thay thế "+l.Replaces+".")
 	}
-	out = append(out, fmt.Sprintf("%s trân trọng thông báo để %s được biết./.", l.AgencyName, Salutation(l.Petitioner)))
+	out = append(out, fmt.Sprintf("%s trân trọng thông báo để %s được biết./.", l.AgencyName, inSentence(Salutation(l.Petitioner))))
 	return out
 }
 

@@ -92,6 +92,13 @@ func TestParagraphs(t *testing.T) {
 	if Salutation(org) != "Công ty TNHH Sao Mai" {
 		t.Error("an organisation is addressed by its name")
 	}
+	// The public version names nobody: "Người phản ánh", lower-case inside a sentence.
+	l.Petitioner = petition.Petitioner{}
+	pub := c.Paragraphs(l)
+	if Salutation(l.Petitioner) != "Người phản ánh" || !strings.Contains(pub[0], "kiến nghị của người phản ánh (mã tra cứu") ||
+		pub[len(pub)-1] != "Sở Tư pháp trân trọng thông báo để người phản ánh được biết./." {
+		t.Errorf("the public version's paragraphs: %q", pub)
+	}
 	if Number(15, "STP-HN") != "15/STP-HN-PAKN" {
 		t.Error(Number(15, "STP-HN"))
 	}

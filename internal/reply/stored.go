@@ -13,6 +13,8 @@ type SignedDocument struct {
 	Year, Seq                   int
 	PDF                         []byte
 	SHA256                      string
+	PublicPDF                   []byte // the public version: no addressee's name or address
+	PublicSHA256                string
 	SignerID, SignedBy          string
 	KeyName                     string
 	KeyVersion                  int
@@ -49,6 +51,7 @@ type Issued struct {
 	CertSerial                        string
 	SupersededBy                      string
 	Published                         bool
+	PublicSHA256                      string // the public version's, for a reply that has one
 }
 
 // The kinds of document in the register.

@@ -141,6 +141,8 @@ type Replies interface {
 	// InsertSigned stores a signed document and marks its reply signed.
 	InsertSigned(ctx context.Context, d *reply.SignedDocument) error
 	PDF(ctx context.Context, replyID string) ([]byte, error)
+	// PublicPDF returns a signed reply's public version (no addressee).
+	PublicPDF(ctx context.Context, replyID string) ([]byte, error)
 	ActiveSigner(ctx context.Context, accountID string) (*reply.Signer, error)
 	ActiveSigners(ctx context.Context) ([]reply.Signer, error)
 	Signers(ctx context.Context, accountID string) ([]reply.Signer, error)

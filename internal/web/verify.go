@@ -97,7 +97,7 @@ func (s *Site) verified(w http.ResponseWriter, r *http.Request, e *register.Entr
 		return
 	}
 	d.Report, d.Verdict = rep, v.verdictOf(rep)
-	d.Matches = e != nil && rep.SHA256 == e.SHA256
+	d.Matches = e != nil && (rep.SHA256 == e.SHA256 || (e.PublicSHA256 != "" && rep.SHA256 == e.PublicSHA256))
 	status := http.StatusOK
 	if rep.SubIndication == verify.FormatFailure {
 		status = http.StatusUnprocessableEntity
