@@ -76,6 +76,37 @@ func TestCitizenSendsFollowsAndVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.checkReply(dir, replyFile, replyID, pdf)
+	w.registerShows(dir)
+}
+
+// registerShows finds the published reply in the public register by words
+// typed without diacritics, opens its page, which names nobody, and checks
+// its public version, downloaded there, on /verify.
+func (w *website) registerShows(dir string) {
+	t := w.t
+	t.Helper()
+	w.do("register", chromedp.Navigate(w.base+"/register"), chromedp.WaitVisible(chromedp.ID("f-q")),
+		chromedp.SendKeys(chromedp.ID("f-q"), "mo cua sang thu bay"),
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#results")))
+	if n := w.text("#results"); n != "1 văn bản" {
+		t.Fatalf("the register found %q for words without diacritics", n)
+	}
+	w.accessible("register")
+	w.shot("register")
+	w.do("the reply's page", chromedp.Click(chromedp.CSS(`ol.register a`)), chromedp.WaitVisible(chromedp.CSS(`a.button[href$="/pdf"]`)))
+	if page := w.text("main"); strings.Contains(page, "Phạm Thu Hà") || !strings.Contains(page, "sáng thứ Bảy") {
+		t.Fatalf("the register's page of the reply: %s", page)
+	}
+	w.accessible("register entry")
+	w.shot("register-entry")
+	public := filepath.Join(dir, "cong-khai.pdf")
+	if err := os.WriteFile(public, w.download(`a.button[href$="/pdf"]`, dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.verifyFile(public)
+	if v := w.text(".verdict"); !strings.Contains(v, "Văn bản thật và còn nguyên vẹn") || !strings.Contains(v, "1/STP-HN-PAKN") {
+		t.Fatalf("verdict on the public version: %s", v)
+	}
 }
 
 // sendPetition sends the petition form: empty first (every problem named

@@ -248,6 +248,10 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		verifyBody := s.limitBody(max(VerifyUploadLimit, maxBody), msg.PDFTooLarge)
 		r.With(l.public, l.body).Get("/verify", site.VerifyForm)
 		r.With(l.verify, verifyBody).Post("/verify", site.Verify)
+		r.With(l.public, l.body).Get("/register", site.Register)
+		r.With(l.public, l.body).Get("/register/{id}", site.RegisterEntry)
+		r.With(l.public, l.body).Get("/register.csv", site.RegisterFeed)
+		r.With(l.public, l.body).Get("/register.json", site.RegisterFeed)
 		// Where a reply's QR code leads, and its upload form.
 		r.With(l.public, l.body).Get("/verify/{id}", site.ReplyPage)
 		r.With(l.verify, verifyBody).Post("/verify/{id}", site.ReplyVerify)

@@ -7,11 +7,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"pakn/internal/petition"
 	"pakn/internal/reply"
 	"pakn/internal/store"
 )
@@ -178,6 +180,10 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 			return uniqueConflict(err, "store public reply")
 		}
 	}
+	if _, err = tx.Exec(ctx, `INSERT INTO register_search (reply_id, search_tsv) VALUES ($1, to_tsvector('simple', $2))`,
+		d.ReplyID, d.Search); err != nil {
+		return fmt.Errorf("index signed reply: %w", err)
+	}
 	_, err = tx.Exec(ctx, `UPDATE replies SET status = 'signed', updated_at = $2 WHERE id = $1`, d.ReplyID, d.SignedAt)
 	if err != nil {
 		return fmt.Errorf("mark reply signed: %w", err)
@@ -197,6 +203,55 @@ func (s *ReplyStore) PublicPDF(ctx context.Context, replyID string) ([]byte, err
 		return nil, fmt.Errorf("load public reply: %w", err)
 	}
 	return b, nil
+}
+
+// PublicRegister lists the published replies with a public version that q
+// selects, newest first, with their total.
+func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error) {
+	where := []string{"p.state IN ('published', 'closed')"}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if folded := petition.Fold(q.Query); folded != "" {
+		where = append(where, "rs.search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")
+	}
+	if q.Agency != "" {
+		where = append(where, "d.agency_code = "+arg(q.Agency))
+	}
+	if q.Category != "" {
+		where = append(where, "p.category = "+arg(string(q.Category)))
+	}
+	if q.Outcome != "" {
+		where = append(where, "r.content->>'outcome' = "+arg(string(q.Outcome)))
+	}
+	if !q.From.IsZero() {
+		where = append(where, "d.signed_at >= "+arg(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "d.signed_at < "+arg(q.To))
+	}
+	from := ` FROM signed_replies d JOIN public_replies pr ON pr.reply_id = d.reply_id JOIN replies r ON r.id = d.reply_id
+		JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
+		LEFT JOIN register_search rs ON rs.reply_id = d.reply_id WHERE ` + strings.Join(where, " AND ")
+	db := s.DB.conn(ctx)
+	var total int
+	if err := db.QueryRow(ctx, "SELECT count(*)"+from, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count the register: %w", err)
+	}
+	rows, err := db.Query(ctx, `SELECT d.reply_id, d.number, d.agency_code, a.name_vi, d.signed_at, p.category, r.content->>'outcome',
+		r.content->>'summary', EXISTS (SELECT 1 FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed')`+from+
+		` ORDER BY d.signed_at DESC, d.reply_id DESC LIMIT `+arg(q.Limit)+` OFFSET `+arg(q.Offset), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the register: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reply.Listed, error) {
+		var l reply.Listed
+		err := row.Scan(&l.ReplyID, &l.Number, &l.Agency, &l.AgencyName, &l.SignedAt, &l.Category, &l.Outcome, &l.Summary, &l.Superseded)
+		return l, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list the register: %w", err)
+	}
+	return out, total, nil
 }
 
 // PDF returns a signed reply's bytes.

@@ -133,3 +133,46 @@ func (s *Service) Entry(ctx context.Context, idOrCode string) (*Entry, error) {
 	}
 	return out, nil
 }
+
+// MaxListed bounds one page of the register's list or feeds.
+const MaxListed = 1000
+
+// List returns the entries of the public register that q selects, newest
+// first, with their total: published replies that have a public version,
+// nothing in them personal. Limit is 1 to MaxListed (20 when zero).
+func (s *Service) List(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error) {
+	if q.Limit == 0 {
+		q.Limit = 20
+	}
+	if q.Limit < 1 || q.Limit > MaxListed || q.Offset < 0 {
+		return nil, 0, apperr.New(apperr.Invalid, msg.RegisterPageBounds, MaxListed)
+	}
+	if len(q.Query) > 200 {
+		return nil, 0, apperr.New(apperr.Invalid, msg.SearchTooLong)
+	}
+	return s.replies.PublicRegister(ctx, q)
+}
+
+// Published is a published reply as the public register shows it: its
+// entry and what it says (the answer as the public version prints it).
+type Published struct {
+	Entry   *Entry
+	Content reply.Content
+}
+
+// PublishedReply returns the register's page of a published reply with a
+// public version; other documents are not found.
+func (s *Service) PublishedReply(ctx context.Context, id string) (*Published, error) {
+	e, err := s.Entry(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Kind != reply.KindReply || !e.Published || e.PublicSHA256 == "" {
+		return nil, errNoSuchReply
+	}
+	r, err := s.replies.Reply(ctx, e.ReplyID)
+	if err != nil {
+		return nil, err
+	}
+	return &Published{Entry: e, Content: r.Content}, nil
+}

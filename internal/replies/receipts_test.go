@@ -10,8 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"pakn/internal/access"
 	"pakn/internal/apperr"
+	"pakn/internal/deadline"
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
@@ -100,4 +103,68 @@ func grouped(h string) string {
 		parts = append(parts, h[i:i+8])
 	}
 	return strings.Join(parts, " ")
+}
+
+// The public register lists published replies only, newest first, found by
+// words typed with or without diacritics and by its filters, and shows
+// nothing personal.
+func TestPublicRegisterLists(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	official := servicetest.Staff("STP-HN", access.Official)
+	var ids []string
+	for i := range 2 {
+		pid, r, _ := e.Approved(t)
+		if _, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 { // the second stays signed but unpublished
+			if err := e.Replies.Transition(ctx, e.M, official, pid, petition.Publish, petitions.TransitionInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, r.ID)
+	}
+	reg, err := register.New(register.Config{Stores: e.DB.Stores(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := e.Clock.Now().In(deadline.ICT)
+	for _, tt := range []struct {
+		name string
+		q    reply.RegisterQuery
+		want int
+	}{
+		{"everything", reply.RegisterQuery{}, 1},
+		{"words without diacritics", reply.RegisterQuery{Query: "ho kinh doanh"}, 1},
+		{"words with diacritics", reply.RegisterQuery{Query: "Hộ kinh doanh"}, 1},
+		{"the number", reply.RegisterQuery{Query: "1/STP-HN-PAKN"}, 1},
+		{"other words", reply.RegisterQuery{Query: "xây dựng cầu đường"}, 0},
+		{"the agency", reply.RegisterQuery{Agency: "STP-HN"}, 1},
+		{"another agency", reply.RegisterQuery{Agency: "UBND-BD"}, 0},
+		{"the category", reply.RegisterQuery{Category: petition.CatRegulation}, 1},
+		{"another outcome", reply.RegisterQuery{Outcome: reply.Accepted}, 0},
+		{"the day it was signed", reply.RegisterQuery{From: day.Truncate(24 * time.Hour).Add(-7 * time.Hour), To: day.Add(24 * time.Hour)}, 1},
+		{"later", reply.RegisterQuery{From: day.Add(48 * time.Hour)}, 0},
+	} {
+		list, total, err := reg.List(ctx, tt.q)
+		if err != nil || total != tt.want || len(list) != tt.want {
+			t.Errorf("%s: %d listed of %d (%v), want %d", tt.name, len(list), total, err, tt.want)
+			continue
+		}
+		if tt.want == 1 && (list[0].ReplyID != ids[0] || list[0].Summary != servicetest.ReplyContent().Summary || list[0].AgencyName == "") {
+			t.Errorf("%s: %+v", tt.name, list[0])
+		}
+	}
+	if list, total, err := reg.List(ctx, reply.RegisterQuery{Limit: 1, Offset: 1}); err != nil || total != 1 || len(list) != 0 {
+		t.Errorf("the second page: %d of %d (%v)", len(list), total, err)
+	}
+	_, _, err = reg.List(ctx, reply.RegisterQuery{Limit: register.MaxListed + 1})
+	servicetest.WantCode(t, err, apperr.Invalid)
+	p, err := reg.PublishedReply(ctx, ids[0])
+	if err != nil || p.Content.Answer != servicetest.ReplyContent().Answer || p.Entry.PublicSHA256 == "" {
+		t.Fatalf("the published reply's page: %+v %v", p, err)
+	}
+	_, err = reg.PublishedReply(ctx, ids[1])
+	servicetest.WantCode(t, err, apperr.NotFound)
 }

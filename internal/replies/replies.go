@@ -432,8 +432,13 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 		return nil, err
 	}
 	sum, psum := sha256.Sum256(personal), sha256.Sum256(public)
+	words := []string{number, name, r.Content.Summary, r.Content.Answer}
+	for _, l := range r.Content.LegalBasis {
+		words = append(words, l.Document, l.Articles)
+	}
 	return &reply.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
 		PDF: personal, SHA256: hex.EncodeToString(sum[:]), PublicPDF: public, PublicSHA256: hex.EncodeToString(psum[:]),
+		Search:   petition.Fold(strings.Join(words, " ")),
 		SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
 		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"time"
+
+	"pakn/internal/petition"
 )
 
 // SignedDocument is a signed reply's stored record.
@@ -15,6 +17,7 @@ type SignedDocument struct {
 	SHA256                      string
 	PublicPDF                   []byte // the public version: no addressee's name or address
 	PublicSHA256                string
+	Search                      string // the words the public register's search finds it by, folded
 	SignerID, SignedBy          string
 	KeyName                     string
 	KeyVersion                  int
@@ -87,4 +90,32 @@ type SignRequest struct {
 	Location string              // folded to ASCII
 	Time     time.Time           // the signing time written in the CMS and the dictionary
 	TSAURL   string              // optional RFC 3161 time-stamping service (see signing.TSARelay)
+}
+
+// Listed is one entry of the public register's list: a published reply,
+// as anyone may read it (nothing personal).
+type Listed struct {
+	ReplyID    string
+	Number     string
+	Agency     string
+	AgencyName string
+	SignedAt   time.Time
+	Category   petition.Category
+	Outcome    Outcome
+	Summary    string
+	Superseded bool // a correction replaced it
+}
+
+// RegisterQuery selects entries of the public register: words (folded
+// for a search with or without diacritics), an agency, a category, an
+// outcome, a period of signing (From and To inclusive days, in Vietnam's
+// time; zero: open), and a page.
+type RegisterQuery struct {
+	Query    string
+	Agency   string
+	Category petition.Category
+	Outcome  Outcome
+	From, To time.Time
+	Limit    int
+	Offset   int
 }

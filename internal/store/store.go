@@ -143,6 +143,9 @@ type Replies interface {
 	PDF(ctx context.Context, replyID string) ([]byte, error)
 	// PublicPDF returns a signed reply's public version (no addressee).
 	PublicPDF(ctx context.Context, replyID string) ([]byte, error)
+	// PublicRegister lists the published replies with a public version
+	// that q selects, newest first, with their total.
+	PublicRegister(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error)
 	ActiveSigner(ctx context.Context, accountID string) (*reply.Signer, error)
 	ActiveSigners(ctx context.Context) ([]reply.Signer, error)
 	Signers(ctx context.Context, accountID string) ([]reply.Signer, error)

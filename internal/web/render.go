@@ -50,6 +50,8 @@ var funcs = template.FuncMap{
 		return "/static/" + name + "?v=" + v, nil
 	},
 	"fieldID": fieldID,
+	"inc":     func(n int) int { return n + 1 },
+	"dec":     func(n int) int { return n - 1 },
 	// anchor is the id of the control a field problem links to: the
 	// field's own, or the first control of its group.
 	"anchor": func(field string) string {
@@ -146,6 +148,17 @@ func (v *view) ErrorOf(name string) string {
 		}
 	}
 	return ""
+}
+
+// Paragraphs splits a text into its paragraphs (its non-empty lines).
+func (v *view) Paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, "\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Date formats t's day as the pages do (02/12/2026), in Vietnam's time.

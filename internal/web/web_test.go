@@ -17,6 +17,7 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
 	"pakn/internal/register"
+	"pakn/internal/reply"
 	"pakn/internal/verify"
 )
 
@@ -44,6 +45,12 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 			DeadlineStatus: deadline.DueSoon, NextUpdateDue: deadline.NewDate(2026, 12, 30),
 			Timeline: []petitions.PublicEvent{{At: signed, Kind: "received"}, {At: signed, Kind: "public_update", Message: "Đang xử lý"}},
 			Reply:    &petitions.IssuedReply{ID: "r1", Number: "1/STP-HN-PAKN", ShortCode: "AAAA-BBBB-CCCC", SignedAt: signed}}},
+		"register": &registerData{Query: url.Values{"q": {"phí"}, "page": {"2"}}, Total: 45, Page: 2, Last: 3,
+			Categories: categoryChoices, Outcomes: outcomeOrder, Entries: []reply.Listed{{ReplyID: "r1", Number: "1/STP-HN-PAKN",
+				AgencyName: "Sở Tư pháp", SignedAt: signed, Category: petition.CatRegulation, Outcome: reply.Explained, Summary: "Phí", Superseded: true}}},
+		"register_entry": &register.Published{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded", SupersededBy: "r2"},
+			Content: reply.Content{Summary: "Phí", Answer: "Một.\n\nHai.", LegalBasis: []reply.LegalRef{{Document: "Nghị định", Articles: "Điều 1"}},
+				Outcome: reply.Explained}},
 		"verify": &verifyData{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded"}, Report: rep,
 			Verdict: &verdict{Class: "ok", Sentence: "…"}, Matches: true},
 	}
@@ -186,5 +193,30 @@ func TestOptionalMarks(t *testing.T) {
 	opt, _ := v.Input("legal_ref", "FormLegalRef", "", "text", "off", true, 500)
 	if req.OptionalText != "" || opt.OptionalText != "optional" || opt.Required().OptionalText != "" || !opt.Required().Optional {
 		t.Fatalf("marks: %q %q %q", req.OptionalText, opt.OptionalText, opt.Required().OptionalText)
+	}
+}
+
+// The register's filters come from the URL, checked; paging and feed links
+// keep them.
+func TestRegisterQuery(t *testing.T) {
+	q, err := registerQuery(url.Values{"q": {" phi trong giu "}, "category": {"regulation"}, "outcome": {"explained"},
+		"from": {"2026-12-01"}, "to": {"2026-12-02"}})
+	if err != nil || q.Query != "phi trong giu" || q.From.Format(time.RFC3339) != "2026-12-01T00:00:00+07:00" ||
+		q.To.Format(time.RFC3339) != "2026-12-03T00:00:00+07:00" {
+		t.Fatalf("query %+v %v", q, err)
+	}
+	_, err = registerQuery(url.Values{"category": {"x"}, "outcome": {"y"}, "from": {"01/12/2026"}})
+	if e := apperr.As(err); e == nil || len(e.Fields) != 3 {
+		t.Fatalf("bad filters: %v", err)
+	}
+	d := &registerData{Query: url.Values{"q": {"phí"}, "page": {"3"}, "lang": {"en"}}}
+	if got := d.PageURL(4); got != "/register?page=4&q=%C3%AD" && got != "/register?page=4&q=ph%C3%AD" {
+		t.Errorf("page link %q", got)
+	}
+	if got := d.FeedURL("csv"); got != "/register.csv?q=ph%C3%AD" {
+		t.Errorf("feed link %q", got)
+	}
+	if csvSafe("=cmd()") != "'=cmd()" || csvSafe("Phí") != "Phí" {
+		t.Error("csv cells")
 	}
 }
