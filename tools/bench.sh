@@ -118,6 +118,18 @@ metric 'BenchmarkVerification/http-8' 'verifications/s' "$tmp/verify.txt" >"$tmp
 metric 'BenchmarkVerification/http-8' 'p50-ms' "$tmp/verify.txt" >"$tmp/v-p50.txt"
 metric 'BenchmarkVerification/http-8' 'p99-ms' "$tmp/verify.txt" >"$tmp/v-p99.txt"
 metric 'BenchmarkVerification/pdfsig' 'verifications/s' "$tmp/verify.txt" >"$tmp/v-pdfsig.txt"
+# The website's pages: server time under 50 concurrent clients and weight,
+# the register holding 100,000 published replies.
+echo "bench: website pages, 50 concurrent clients, $ROUNDS rounds" >&2
+go test -run '^$' -bench 'BenchmarkPages$' -benchtime 2000x -count "$ROUNDS" ./internal/httpapi | tee "$tmp/pages.txt" >&2
+pages=""
+for page in home register register-search track; do
+  metric "BenchmarkPages/$page-" 'p50-ms' "$tmp/pages.txt" >"$tmp/pg-p50.txt"
+  metric "BenchmarkPages/$page-" 'p99-ms' "$tmp/pages.txt" >"$tmp/pg-p99.txt"
+  metric "BenchmarkPages/$page-" 'KB' "$tmp/pages.txt" >"$tmp/pg-kb.txt"
+  pages="$pages$(printf '\n  page %-16s        median p50 %s ms, p99 %s ms (of %s), %s KB' "$page" "$(median "$tmp/pg-p50.txt")" \
+    "$(median "$tmp/pg-p99.txt")" "$(paste -sd' ' "$tmp/pg-p99.txt")" "$(median "$tmp/pg-kb.txt")")"
+done
 sv=$(median "$tmp/sign-vault.txt")
 sl=$(median "$tmp/sign-local.txt")
 sratio=$(median "$tmp/sign-ratio.txt")
@@ -158,4 +170,5 @@ cat <<OUT
   the same, under attack         median $aatt verifications/s of $(paste -sd' ' "$tmp/a-attacked.txt")
                                  (four attackers at production limits feeding crafted 20 MB inputs; verdicts given to them: $(paste -sd' ' "$tmp/a-verdicts.txt"))
   attacked / undisturbed, per round median $aratio% of $(paste -sd' ' "$tmp/a-ratio.txt") (target: at least 80%)
+  website pages, 50 concurrent clients (target: p99 under 50 ms, under 60 KB each)$pages
 OUT

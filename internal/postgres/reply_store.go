@@ -206,13 +206,19 @@ func (s *ReplyStore) PublicPDF(ctx context.Context, replyID string) ([]byte, err
 }
 
 // PublicRegister lists the published replies with a public version that q
-// selects, newest first, with their total.
+// selects, newest first, with their total counted up to
+// reply.RegisterCountCap+1.
 func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error) {
 	where := []string{"p.state IN ('published', 'closed')"}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	hits := ""
 	if folded := petition.Fold(q.Query); folded != "" {
-		where = append(where, "rs.search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")
+		// The words first, through their index: walking the newest replies
+		// and testing each would read the whole register for a rare word.
+		hits = "WITH hits AS MATERIALIZED (SELECT reply_id FROM register_search WHERE search_tsv @@ plainto_tsquery('simple', " +
+			arg(folded) + ")) "
+		where = append(where, "d.reply_id IN (SELECT reply_id FROM hits)")
 	}
 	if q.Agency != "" {
 		where = append(where, "d.agency_code = "+arg(q.Agency))
@@ -231,25 +237,40 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 	}
 	from := ` FROM signed_replies d JOIN public_replies pr ON pr.reply_id = d.reply_id JOIN replies r ON r.id = d.reply_id
 		JOIN petitions p ON p.id = d.petition_id JOIN agencies a ON a.code = d.agency_code
-		LEFT JOIN register_search rs ON rs.reply_id = d.reply_id WHERE ` + strings.Join(where, " AND ")
-	db := s.DB.conn(ctx)
+		LEFT JOIN LATERAL (SELECT n.id FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed' LIMIT 1) sup ON true
+		WHERE ` + strings.Join(where, " AND ")
 	var total int
-	if err := db.QueryRow(ctx, "SELECT count(*)"+from, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count the register: %w", err)
-	}
-	rows, err := db.Query(ctx, `SELECT d.reply_id, d.number, d.agency_code, a.name_vi, d.signed_at, p.category, r.content->>'outcome',
-		r.content->>'summary', EXISTS (SELECT 1 FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed')`+from+
-		` ORDER BY d.signed_at DESC, d.reply_id DESC LIMIT `+arg(q.Limit)+` OFFSET `+arg(q.Offset), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list the register: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reply.Listed, error) {
-		var l reply.Listed
-		err := row.Scan(&l.ReplyID, &l.Number, &l.Agency, &l.AgencyName, &l.SignedAt, &l.Category, &l.Outcome, &l.Summary, &l.Superseded)
-		return l, err
+	var out []reply.Listed
+	// Small, index-driven queries: a parallel plan only adds its start-up.
+	err := s.DB.InTx(ctx, func(ctx context.Context) error {
+		db := s.DB.conn(ctx)
+		if _, err := db.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+			return err
+		}
+		// Counted up to one more than reply.RegisterCountCap, newest first
+		// along the index, so a count costs at most that many rows.
+		if err := db.QueryRow(ctx, hits+"SELECT count(*) FROM (SELECT 1"+from+" ORDER BY d.signed_at DESC LIMIT "+
+			fmt.Sprint(reply.RegisterCountCap+1)+") c", args...).Scan(&total); err != nil {
+			return fmt.Errorf("count the register: %w", err)
+		}
+		rows, err := db.Query(ctx, hits+`SELECT d.reply_id, d.number, d.agency_code, a.name_vi, d.signed_at, p.category, r.content->>'outcome',
+			r.content->>'summary', sup.id IS NOT NULL`+from+
+			` ORDER BY d.signed_at DESC, d.reply_id DESC LIMIT `+arg(q.Limit)+` OFFSET `+arg(q.Offset), args...)
+		if err != nil {
+			return fmt.Errorf("list the register: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (reply.Listed, error) {
+			var l reply.Listed
+			err := row.Scan(&l.ReplyID, &l.Number, &l.Agency, &l.AgencyName, &l.SignedAt, &l.Category, &l.Outcome, &l.Summary, &l.Superseded)
+			return l, err
+		})
+		if err != nil {
+			return fmt.Errorf("list the register: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("list the register: %w", err)
+		return nil, 0, err
 	}
 	return out, total, nil
 }

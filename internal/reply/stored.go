@@ -106,6 +106,12 @@ type Listed struct {
 	Superseded bool // a correction replaced it
 }
 
+// RegisterCountCap is how far the public register counts the entries a
+// query selects: beyond it, a total says "more than RegisterCountCap"
+// (counting every entry of a large register for each page would cost more
+// than listing them).
+const RegisterCountCap = 1000
+
 // RegisterQuery selects entries of the public register: words (folded
 // for a search with or without diacritics), an agency, a category, an
 // outcome, a period of signing (From and To inclusive days, in Vietnam's

@@ -28,6 +28,7 @@ type registerData struct {
 	Query      url.Values // the filters, shown again and kept in the links
 	Entries    []reply.Listed
 	Total      int
+	More       bool // more than reply.RegisterCountCap entries: Total is a lower bound
 	Page, Last int
 	Agencies   []agency.Agency
 	Categories []categoryChoice
@@ -106,6 +107,13 @@ func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Last = max(1, (d.Total+registerPageSize-1)/registerPageSize)
+	if d.Total > reply.RegisterCountCap {
+		d.More, d.Total = true, reply.RegisterCountCap
+		d.Last = max(d.Page+1, d.Last) // the next page exists at least; beyond the count, pages go on one at a time
+		if len(d.Entries) < registerPageSize {
+			d.Last = d.Page
+		}
+	}
 	s.render(w, r, http.StatusOK, "register", v)
 }
 
@@ -221,7 +229,14 @@ func (s *Site) RegisterFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=300")
+	more := total > reply.RegisterCountCap
+	if more {
+		total = reply.RegisterCountCap
+	}
 	h.Set("X-Total-Count", strconv.Itoa(total))
+	if more {
+		h.Set("X-Total-Count-Is-Lower-Bound", "true") // more entries than the register counts
+	}
 	if strings.HasSuffix(r.URL.Path, ".csv") {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", `attachment; filename="so-dang-ky.csv"`)
@@ -235,7 +250,7 @@ func (s *Site) RegisterFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"total": total, "limit": q.Limit, "offset": q.Offset, "replies": out})
+	_ = json.NewEncoder(w).Encode(map[string]any{"total": total, "total_is_lower_bound": more, "limit": q.Limit, "offset": q.Offset, "replies": out})
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// registerEntries is how many published replies the register benchmark's
+// register holds.
+const registerEntries = 100_000
+
+// BenchmarkPages measures the server time of the website's pages under 50
+// concurrent clients (p50 and p99 of the time to the whole answer) and
+// their weight: the home page, the register (first page, and a search)
+// with 100,000 published replies, and the tracking page of a petition.
+func BenchmarkPages(b *testing.B) {
+	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
+	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	_, _, rc := s.seedReplies()
+	s.fillRegister(b, registerEntries)
+	track := url.Values{"tracking_code": {rc.TrackingCode}, "lookup_secret": {rc.LookupSecret}}.Encode()
+	for _, p := range []struct {
+		name, method, path, body string
+	}{
+		{"home", "GET", "/", ""},
+		{"register", "GET", "/register", ""},
+		{"register-search", "GET", "/register?q=phi+trong+giu+xe+so+4242", ""},
+		{"track", "POST", "/track", track},
+	} {
+		b.Run(p.name, func(b *testing.B) { pageLoad(b, s.srv.URL, p.method, p.path, p.body) })
+	}
+}
+
+// pageLoad requests one page b.N times from 50 concurrent clients and
+// reports its p50 and p99 time and its size.
+func pageLoad(b *testing.B, base, method, path, body string) {
+	const clients = 50
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	c := &http.Client{Transport: tr, Timeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	var next atomic.Int64
+	var mu sync.Mutex
+	var times []time.Duration
+	var size atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			for next.Add(1) <= int64(b.N) {
+				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+				if body != "" {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				start := time.Now()
+				resp, err := c.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(start))
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("%s %s: %d", method, path, resp.StatusCode)
+					return
+				}
+				size.Store(n)
+			}
+			mu.Lock()
+			times = append(times, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	if len(times) == 0 {
+		return
+	}
+	slices.Sort(times)
+	at := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(at(0.5), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(float64(size.Load())/1024, "KB")
+	b.ReportMetric(float64(len(times))/b.Elapsed().Seconds(), "pages/s")
+}
+
+// fillRegister adds n published replies (with public versions and search
+// words) to the register, written directly in the database as signing
+// would leave them, without signing each: for measuring the register's
+// pages, not signing.
+func (s *stack) fillRegister(b *testing.B, n int) {
+	ctx := context.Background()
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		`CREATE TEMP TABLE bench_ids ON COMMIT DROP AS
+			SELECT g, gen_random_uuid() AS pid, gen_random_uuid() AS rid FROM generate_series(1, ` + fmt.Sprint(n) + `) g`,
+		`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind, petitioner_enc, title, body,
+			channel, received_at, last_public_update, next_update_due, search_tsv, updated_at)
+			SELECT pid, 'PAKN-2025-' || lpad((g / 10000)::text, 4, '0') || '-' || lpad((g % 10000)::text, 4, '0'),
+				decode(md5(g::text) || md5(g::text), 'hex'), 'published', 'STP-HN', 'regulation', 'individual', 'pakn:env1:bench',
+				'Phí trông giữ xe', 'Đề nghị xem xét lại mức phí trông giữ xe đạp điện.', 'online',
+				now() - g * interval '1 minute', now(), current_date + 20, to_tsvector('simple', 'phi trong giu xe'), now()
+			FROM bench_ids`,
+		`INSERT INTO replies (id, petition_id, agency_code, status, content, drafted_by, drafted_at, updated_at)
+			SELECT rid, pid, 'STP-HN', 'signed', jsonb_build_object('summary', 'Phí trông giữ xe đạp điện số ' || g,
+				'answer', 'Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.', 'outcome', 'explained',
+				'legal_basis', jsonb_build_array(jsonb_build_object('document', 'Nghị quyết số 44/2025/NQ-HĐND'))),
+				(SELECT id FROM accounts WHERE username = 'demo-official'), now(), now()
+			FROM bench_ids`,
+		`INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size, signer_id, signed_by,
+			key_name, key_version, certificate, signed_at, timestamped)
+			SELECT rid, pid, 'STP-HN', (g + 1000) || '/STP-HN-PAKN', 2025, g + 1000, '\x00', encode(sha256(rid::text::bytea), 'hex'), 1,
+				sg.id, sg.account_id, sg.key_name, sg.key_version, sg.certificate, now() - g * interval '1 minute', false
+			FROM bench_ids, (SELECT * FROM signers LIMIT 1) sg`,
+		`INSERT INTO public_replies (reply_id, pdf, sha256, size)
+			SELECT rid, '\x00', encode(sha256(('public ' || rid::text)::bytea), 'hex'), 1 FROM bench_ids`,
+		`INSERT INTO register_search (reply_id, search_tsv)
+			SELECT rid, to_tsvector('simple', (g + 1000) || '/stp-hn-pakn phi trong giu xe so ' || g) FROM bench_ids`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			b.Fatalf("fill the register: %v\n%s", err, q)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	// As autovacuum would after such a load: the planner needs the numbers.
+	s.db.Superuser(b, "ANALYZE")
+}
