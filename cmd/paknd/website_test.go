@@ -24,6 +24,7 @@ import (
 	"pakn/internal/credential"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/servicetest"
 	"pakn/internal/vault"
 )
 
@@ -83,17 +84,8 @@ func (w *website) seedStaff() {
 			t.Fatal(err)
 		}
 	}
-	ak, err := vault.ProvisionAgencyKey(ctx, w.s.v.Root(), "STP-HN", "ecdsa-p256", "Sở Tư pháp thành phố Hà Nội")
-	if err != nil {
-		t.Fatal(err)
-	}
+	servicetest.AgencyKey(t, w.s.v, st, "STP-HN", "Sở Tư pháp thành phố Hà Nội")
 	now := time.Now()
-	if err := st.Tx.InTx(ctx, func(ctx context.Context) error {
-		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: "STP-HN", KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
-			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, now)
-	}); err != nil {
-		t.Fatal(err)
-	}
 	for _, role := range []access.Role{access.Official, access.Reviewer, access.Signer} {
 		var id string
 		err := w.s.db.Pool.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash, must_change_password,

@@ -38,6 +38,7 @@ import (
 	"pakn/internal/register"
 	"pakn/internal/replies"
 	"pakn/internal/reply"
+	"pakn/internal/servicetest"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -125,16 +126,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)
 	}
-	ak, err := vault.ProvisionAgencyKey(ctx, vs.Root(), "STP-HN", "ecdsa-p256", "Sở Tư pháp thành phố Hà Nội")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PG.InTx(ctx, func(ctx context.Context) error {
-		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: "STP-HN", KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
-			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, time.Now())
-	}); err != nil {
-		t.Fatal(err)
-	}
+	servicetest.AgencyKey(t, vs, st, "STP-HN", "Sở Tư pháp thành phố Hà Nội")
 	s.victim = s.account("victim", "STP-HN", access.Official)
 	s.foreign = s.account("foreigner", "UBND-BD", access.Official)
 	return s

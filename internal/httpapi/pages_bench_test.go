@@ -88,7 +88,9 @@ func pageLoad(b *testing.B, base, method, path, body string) {
 		return
 	}
 	slices.Sort(times)
-	at := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond) }
+	at := func(q float64) float64 {
+		return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond)
+	}
 	b.ReportMetric(at(0.5), "p50-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
 	b.ReportMetric(float64(size.Load())/1024, "KB")

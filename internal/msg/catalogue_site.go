@@ -20,6 +20,7 @@ var (
 	ErrorSummary      = def("ErrorSummary", "Có thông tin cần sửa", "There is a problem")
 	PageErrorTitle    = def("PageErrorTitle", "Không thực hiện được yêu cầu", "The request could not be completed")
 	TryAgainIn        = def("TryAgainIn", "Hãy thử lại sau %d giây.", "Try again in %d seconds.")
+	TryAgain          = def("TryAgain", "Thử lại", "Try again")
 	BackHome          = def("BackHome", "Về trang chủ", "Back to the home page")
 	PageNotFound      = def("PageNotFound", "Không có trang này.", "There is no such page.")
 	FooterPrivacy     = def("FooterPrivacy", "Bảo vệ dữ liệu cá nhân", "Personal data")

@@ -92,17 +92,7 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 		t.Fatal(err)
 	}
 	// The Department of Justice signs the receipts of what it receives.
-	ak, err := vault.ProvisionAgencyKey(ctx, vs.Root(), "STP-HN", "ecdsa-p256", "Sở Tư pháp thành phố Hà Nội")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = st.Tx.InTx(ctx, func(ctx context.Context) error {
-		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: "STP-HN", KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
-			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, c.Now())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	AgencyKey(t, vs, st, "STP-HN", "Sở Tư pháp thành phố Hà Nội")
 	rootPEM, err := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))
 	if err != nil {
 		t.Fatal(err)
@@ -257,4 +247,22 @@ func (e *Env) Count(t testing.TB, sql string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// AgencyKey gives the agency code its receipt-signing key in Vault and
+// makes it the agency's active key, as pakn agency-key provision does.
+func AgencyKey(t testing.TB, vs *vaulttest.Server, st store.Set, code, name string) {
+	t.Helper()
+	ctx := context.Background()
+	ak, err := vault.ProvisionAgencyKey(ctx, vs.Root(), code, "ecdsa-p256", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Tx.InTx(ctx, func(ctx context.Context) error {
+		return st.Receipts.AddAgencyKey(ctx, &agency.Key{Agency: code, KeyName: ak.Key, KeyVersion: ak.Version, KeyType: "ecdsa-p256",
+			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -140,6 +140,21 @@ func (v *view) OtherLangURL() string {
 	return "?lang=" + msg.OtherLanguageCode.In(v.Lang)
 }
 
+// RetryURL is the page to try again from after an error: the page's own
+// path when it is one of the site's forms, else "" (a path from the
+// request is never echoed as a link, which could lead to another site).
+func (v *view) RetryURL() string {
+	for _, p := range []string{"/submit", "/track", "/verify", "/register"} {
+		if v.Path == p || strings.HasPrefix(v.Path, p+"/") {
+			if strings.Contains(v.Path, "//") || strings.Contains(v.Path, "\\") {
+				return ""
+			}
+			return v.Path
+		}
+	}
+	return ""
+}
+
 // ErrorOf is the problem of field name, or "".
 func (v *view) ErrorOf(name string) string {
 	for _, e := range v.Errors {

@@ -163,6 +163,16 @@ func TestOtherLanguageLinkStaysOnThePage(t *testing.T) {
 	}
 }
 
+// An error page offers to try again from the site's own forms only.
+func TestRetryURL(t *testing.T) {
+	for path, want := range map[string]string{"/verify": "/verify", "/submit": "/submit", "/verify/abc": "/verify/abc",
+		"//evil.example/verify": "", "/verify//evil.example": "", "/": "", "/api/v1/x": ""} {
+		if got := (&view{Path: path}).RetryURL(); got != want {
+			t.Errorf("%q: %q, want %q", path, got, want)
+		}
+	}
+}
+
 // The next update's due date is said in words that fit the count.
 func TestDueLabel(t *testing.T) {
 	v := &view{Lang: msg.English}
