@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -614,5 +615,43 @@ func TestSixteenSmallVerificationsAtOnce(t *testing.T) {
 	}
 	if got := inside.Load(); got != n {
 		t.Fatalf("%d verifications ran, want %d", got, n)
+	}
+}
+
+// The petition page's form is read within bounds: a text field of at most
+// 64 KiB, 1 MiB of text in all, 64 fields; each refusal is a page.
+func TestPetitionFormIsBounded(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Submit: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	form := func(fields map[string]string, extra int) (string, string) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for k, v := range fields {
+			_ = w.WriteField(k, v)
+		}
+		for i := range extra {
+			_ = w.WriteField(fmt.Sprintf("x%d", i), "y")
+		}
+		_ = w.Close()
+		return b.String(), w.FormDataContentType()
+	}
+	many := map[string]string{}
+	for i := range 20 {
+		many[fmt.Sprintf("f%d", i)] = strings.Repeat("a", 60<<10)
+	}
+	for _, tt := range []struct {
+		name   string
+		fields map[string]string
+		extra  int
+		want   int
+	}{
+		{"a field over 64 KiB", map[string]string{"body": strings.Repeat("a", 65<<10)}, 0, 413},
+		{"over 1 MiB of text", many, 0, 413},
+		{"65 fields", nil, 65, 422},
+	} {
+		body, ct := form(tt.fields, tt.extra)
+		resp, page := s.do(request{method: "POST", path: "/submit", body: body, contentType: ct})
+		if resp.StatusCode != tt.want || !strings.Contains(page, "<!doctype html>") {
+			t.Errorf("%s: %d %.200s", tt.name, resp.StatusCode, page)
+		}
 	}
 }

@@ -34,9 +34,11 @@ func (s *Server) VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.R
 	return rep, asTooLarge(err, msg.PDFTooLarge)
 }
 
-// Form bounds: a field's value, and how many fields a form may have.
+// Form bounds: a field's value, all the text fields together (as a JSON
+// petition), and how many fields a form may have.
 const (
 	formFieldLimit = 64 << 10
+	formTextLimit  = petitionJSONLimit
 	formFields     = 64
 )
 
@@ -80,6 +82,7 @@ func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *su
 		return nil, nil, apperr.Wrap(err, apperr.UnsupportedMedia, "multipart", msg.FormMalformed)
 	}
 	values, f := url.Values{}, &submissionForm{}
+	text := 0
 	for n := 0; ; n++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -89,7 +92,7 @@ func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *su
 			err = apperr.New(apperr.Invalid, msg.FormMalformed)
 		}
 		if err == nil {
-			err = s.formPart(part, values, f, daily)
+			err = s.formPart(part, values, f, daily, &text)
 		}
 		if err != nil {
 			closeFiles(f.files)
@@ -98,14 +101,15 @@ func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *su
 	}
 }
 
-// formPart reads one part of a form.
-func (s *Server) formPart(part *multipart.Part, values url.Values, f *submissionForm, daily *dailyCounter) error {
+// formPart reads one part of a form, adding a text field's length to
+// *text (bounded by formTextLimit).
+func (s *Server) formPart(part *multipart.Part, values url.Values, f *submissionForm, daily *dailyCounter, text *int) error {
 	if part.FormName() != "attachments" {
 		b, err := io.ReadAll(io.LimitReader(part, formFieldLimit+1))
 		if err != nil {
 			return err
 		}
-		if len(b) > formFieldLimit {
+		if *text += len(b); len(b) > formFieldLimit || *text > formTextLimit {
 			return apperr.New(apperr.TooLarge, msg.BodyTooLarge)
 		}
 		values.Add(part.FormName(), strings.ToValidUTF8(string(b), "\uFFFD"))
