@@ -7,6 +7,7 @@ package register
 import (
 	"context"
 	"errors"
+	"time"
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
@@ -23,6 +24,7 @@ type Service struct {
 	audit    store.Audit
 	replies  store.Replies
 	verifier *verify.Verifier
+	lists    listCache
 }
 
 // Config holds the Service's dependencies.
@@ -36,7 +38,7 @@ func New(c Config) (*Service, error) {
 	if err := store.Missing("register", c.Stores.Given("Audit", "Replies")); err != nil {
 		return nil, err
 	}
-	return &Service{audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier}, nil
+	return &Service{audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier, lists: listCache{now: time.Now}}, nil
 }
 
 // Finder is the verifier's view of the register of issued replies kept by
@@ -139,7 +141,8 @@ const MaxListed = 1000
 
 // List returns the entries of the public register that q selects, newest
 // first, with their total: published replies that have a public version,
-// nothing in them personal. Limit is 1 to MaxListed (20 when zero).
+// nothing in them personal. Limit is 1 to MaxListed (20 when zero). A list
+// read in the last five seconds is reused (listCacheTTL).
 func (s *Service) List(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error) {
 	if q.Limit == 0 {
 		q.Limit = 20
@@ -150,7 +153,7 @@ func (s *Service) List(ctx context.Context, q reply.RegisterQuery) ([]reply.List
 	if len(q.Query) > 200 {
 		return nil, 0, apperr.New(apperr.Invalid, msg.SearchTooLong)
 	}
-	return s.replies.PublicRegister(ctx, q)
+	return s.lists.get(q, func() ([]reply.Listed, int, error) { return s.replies.PublicRegister(ctx, q) })
 }
 
 // Published is a published reply as the public register shows it: its

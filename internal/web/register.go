@@ -90,7 +90,7 @@ func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 	if p, err := strconv.Atoi(u.Get("page")); err == nil && p > 1 && p <= 10000 {
 		d.Page = p
 	}
-	ags, err := s.agencies(r.Context())
+	ags, err := s.directory(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -91,7 +91,7 @@ func submissionOf(v url.Values) petition.Submission {
 
 // showForm shows the petition form with values and err's problems.
 func (s *Site) showForm(w http.ResponseWriter, r *http.Request, status int, values url.Values, err error, hadFiles bool) {
-	ags, aerr := s.agencies(r.Context())
+	ags, aerr := s.directory(r.Context())
 	if aerr != nil {
 		s.Error(w, r, aerr)
 		return
@@ -130,7 +130,7 @@ func (s *Site) receipt(w http.ResponseWriter, r *http.Request, rc *petitions.Rec
 // agencyName is the name of the agency code in the page's language, or
 // the code when it is not in the directory.
 func (s *Site) agencyName(r *http.Request, code string, v *view) string {
-	ags, err := s.agencies(r.Context())
+	ags, err := s.directory(r.Context())
 	if err != nil {
 		return code
 	}

@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"pakn/internal/agency"
 	"pakn/internal/audit"
@@ -70,6 +72,29 @@ type Site struct {
 	agencies  func(context.Context) ([]agency.Agency, error)
 	log       *slog.Logger
 	pages     map[string]*pageTemplate
+
+	dirMu sync.Mutex // guards dir and dirAt
+	dir   []agency.Agency
+	dirAt time.Time
+}
+
+// directoryTTL is how long the pages reuse the agency directory they read:
+// it changes when an operator adds an agency, rarely.
+const directoryTTL = 30 * time.Second
+
+// directory returns the agency directory, read at most every directoryTTL.
+func (s *Site) directory(ctx context.Context) ([]agency.Agency, error) {
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	if s.dir != nil && time.Since(s.dirAt) < directoryTTL {
+		return s.dir, nil
+	}
+	ags, err := s.agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.dir, s.dirAt = ags, time.Now()
+	return ags, nil
 }
 
 // New builds the website; every dependency is required.
