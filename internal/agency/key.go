@@ -1,12 +1,9 @@
 package agency
 
-import (
-	"crypto/x509"
-	"strings"
-)
+import "crypto/x509"
 
 // Key is one version of an agency's service key (a Vault Transit key of its
-// own, never exportable) with the certificate the issuing CA gave it: what
+// own, pakn-agency-<code>, never exportable) with the certificate the issuing CA gave it: what
 // the agency signs its petition receipts with.
 type Key struct {
 	ID          string
@@ -18,9 +15,3 @@ type Key struct {
 	Chain       []*x509.Certificate // the certificate first, then its issuers
 	ChainPEM    string
 }
-
-// KeyPrefix starts the name of every agency's Transit key.
-const KeyPrefix = "pakn-agency-"
-
-// KeyName is the Transit key name of the agency with code.
-func KeyName(code string) string { return KeyPrefix + strings.ToLower(code) }

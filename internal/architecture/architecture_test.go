@@ -67,10 +67,6 @@ func short(path string) string {
 	return strings.TrimPrefix(path, "pakn/")
 }
 
-func local(imp string) bool {
-	return !strings.Contains(imp, ".") || !strings.Contains(strings.Split(imp, "/")[0], ".")
-}
-
 func hasPrefix(imp string, prefixes []string) bool {
 	return slices.ContainsFunc(prefixes, func(p string) bool { return imp == p || strings.HasPrefix(imp, p) })
 }

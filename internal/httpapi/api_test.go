@@ -396,7 +396,7 @@ type matrixFixture struct {
 	signed               string // a signed, published reply
 	receipt              *petitions.Receipt
 	genuine              []byte // the signed reply's PDF
-	content, totp        string
+	content              string
 	token                string // an integration token's secret
 }
 

@@ -52,8 +52,8 @@ func ProvisionSigner(ctx context.Context, admin *vaultapi.Client, name, keyType 
 }
 
 // ProvisionAgencyKey gives an agency its service key, the Transit key
-// agency.KeyName(code) (created when missing: not exportable, not
-// deletable), and a certificate for its latest version from the same
+// AgencyKeyPrefix + the lower-case code (created when missing: not
+// exportable, not deletable), and a certificate for its latest version from the same
 // role, whose common name is the agency's name: what the agency signs its
 // petition receipts with. It runs with an operator's token.
 func ProvisionAgencyKey(ctx context.Context, admin *vaultapi.Client, code, keyType, agencyName string) (*ProvisionedSigner, error) {
@@ -66,8 +66,8 @@ func ProvisionAgencyKey(ctx context.Context, admin *vaultapi.Client, code, keyTy
 	return provisionKey(ctx, admin, AgencyKeyPrefix+strings.ToLower(code), keyType, pkix.Name{CommonName: agencyName})
 }
 
-// AgencyKeyPrefix starts the name of every agency's service key (see
-// agency.KeyName); paknd's policy may sign with keys of that name.
+// AgencyKeyPrefix starts the name of every agency's service key; paknd's
+// policy may sign with keys of that name.
 const AgencyKeyPrefix = "pakn-agency-"
 
 var agencyCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)

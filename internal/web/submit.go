@@ -35,12 +35,6 @@ var categoryChoices = []categoryChoice{
 	{petition.CatOther, msg.CategoryOther},
 }
 
-// formFields are the text fields the petition form sends, named as the
-// API's field problems name them.
-var formFields = []string{"petitioner.kind", "petitioner.name", "petitioner.tax_code", "petitioner.email", "petitioner.phone",
-	"petitioner.address", "petitioner.identity_number", "title", "body", "category", "target_agency", "procedure_ref", "legal_ref",
-	"consent", "idempotency_key"}
-
 // SubmitForm shows the petition form.
 func (s *Site) SubmitForm(w http.ResponseWriter, r *http.Request) {
 	s.showForm(w, r, http.StatusOK, url.Values{"petitioner.kind": {string(petition.Individual)}}, nil, false)
