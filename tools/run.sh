@@ -63,6 +63,9 @@ fi
 export PAKN_VAULT_ROLE_ID; PAKN_VAULT_ROLE_ID=$(cat "$DATA/vault/creds/paknd-role-id")
 export PAKN_VAULT_SECRET_ID_FILE="$DATA/vault/creds/paknd-secret-id"
 export PAKN_AUDIT_KEY_FILE="$DATA/audit.key"
+# The demo's operator, named in the website's personal-data notice.
+export PAKN_OPERATOR_NAME=${PAKN_OPERATOR_NAME:-"Sở Tư pháp thành phố Hà Nội (bản chạy thử)"}
+export PAKN_OPERATOR_CONTACT=${PAKN_OPERATOR_CONTACT:-"dulieucanhan@example.vn"}
 # paknd logs in with AppRole; the operator token stays with this script.
 env -u VAULT_TOKEN -u PAKN_VAULT_ROOT_TOKEN -u PAKN_PG_SUPERUSER_URL -u PAKN_DATABASE_OWNER_URL \
   "$ROOT/bin/paknd" &

@@ -34,6 +34,7 @@ import (
 	"pakn/internal/store"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
+	"pakn/internal/web"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -199,6 +200,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	return httpapi.New(httpapi.Deps{
 		Log:          m.log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Operator:     web.Operator{Name: cfg.OperatorName, Contact: cfg.OperatorContact},
 		Ready: map[string]httpapi.Checker{
 			"database": func(ctx context.Context) error { return pool.Ping(ctx) },
 			"vault":    vc.Ready,

@@ -28,6 +28,9 @@ func TestCitizenSendsFollowsAndVerifies(t *testing.T) {
 	if h := w.text("h1"); h != "Gửi và theo dõi phản ánh, kiến nghị" {
 		t.Fatalf("home heading %q", h)
 	}
+	if notice := w.text("#privacy"); !strings.Contains(notice, "Sở Tư pháp thành phố Hà Nội") || !strings.Contains(notice, "dulieucanhan@example.vn") {
+		t.Fatalf("the personal-data notice does not name the operator: %s", notice)
+	}
 	w.accessible("home (vi)")
 	w.shot("home")
 	w.do("home in English", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))

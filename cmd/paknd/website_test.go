@@ -58,6 +58,7 @@ func newWebsite(t *testing.T) *website {
 	s := newStack(t)
 	w := &website{t: t, s: s, axe: string(axe), shots: os.Getenv("PAKN_SCREENSHOTS_DIR"), staff: map[access.Role]string{}}
 	w.seedStaff()
+	s.env["PAKN_OPERATOR_NAME"], s.env["PAKN_OPERATOR_CONTACT"] = "Sở Tư pháp thành phố Hà Nội", "dulieucanhan@example.vn"
 	base, _, stop := s.start(t)
 	t.Cleanup(func() { _ = stop() })
 	w.base = base

@@ -54,6 +54,8 @@ type Config struct {
 	Calendar          deadline.CalendarFile // loaded from CalendarFile
 	PublicURL         string                // the public site; replies' QR codes lead to PublicURL/verify/{reply id}
 	DocPlace          string                // where replies are issued, printed before the date
+	OperatorName      string                // who runs the service and controls its personal data, named on the website
+	OperatorContact   string                // how the public reaches the operator about personal data
 	TSAURL            string                // optional RFC 3161 time-stamping authority
 	TSATimeout        time.Duration         // per time-stamp request
 	TrustAnchorsDir   string                // PEM trust anchors for verification (pakn's certs/)
@@ -136,6 +138,8 @@ var settings = []setting{
 	{"calendar-file", "PAKN_CALENDAR_FILE", "", "JSON file of each year's announced holiday swaps; the built-in one when empty", text(func(c *Config) *string { return &c.CalendarFile })},
 	{"public-url", "PAKN_PUBLIC_URL", "", "the public site's URL, printed in replies' QR codes; http://ADDR when empty", text(func(c *Config) *string { return &c.PublicURL })},
 	{"doc-place", "PAKN_DOC_PLACE", "Hà Nội", "place of issue printed on replies", text(func(c *Config) *string { return &c.DocPlace })},
+	{"operator-name", "PAKN_OPERATOR_NAME", "", "the agency that runs the service and controls its personal data, named in the website's personal-data notice", text(func(c *Config) *string { return &c.OperatorName })},
+	{"operator-contact", "PAKN_OPERATOR_CONTACT", "", "how the public reaches the operator about personal data (an email address, a phone number or a postal address), in the same notice", text(func(c *Config) *string { return &c.OperatorContact })},
 	{"trust-anchors-dir", "PAKN_TRUST_ANCHORS_DIR", "certs", "folder of PEM trust anchors for verifying replies", text(func(c *Config) *string { return &c.TrustAnchorsDir })},
 	{"tsa-url", "PAKN_TSA_URL", "", "RFC 3161 time-stamping authority for signed replies; none when empty", text(func(c *Config) *string { return &c.TSAURL })},
 }
@@ -267,6 +271,9 @@ func (c *Config) Validate() Problems {
 		p = append(p, "PAKN_AUDIT_KEY_FILE: required (a file with at least 32 random bytes, hex encoded)")
 	}
 	p = append(p, c.checkPublicURL()...)
+	if len([]rune(c.OperatorName)) > 200 || len([]rune(c.OperatorContact)) > 200 {
+		p = append(p, "PAKN_OPERATOR_NAME and PAKN_OPERATOR_CONTACT: at most 200 characters each")
+	}
 	if n := len([]rune(strings.TrimSpace(c.DocPlace))); n < 2 || n > 60 {
 		p = append(p, "PAKN_DOC_PLACE: 2 to 60 characters, e.g. Hà Nội")
 	}

@@ -101,6 +101,9 @@ type Deps struct {
 	// ReadyCache is how long /readyz reuses its dependency checks
 	// (DefaultReadyCache when zero).
 	ReadyCache time.Duration
+	// Operator is who runs the service, named in the website's personal-data
+	// notice.
+	Operator web.Operator
 	// ReadTimeout is the server's limit on reading a whole request: an
 	// upload must keep the pace that fits its declared length in it (no
 	// pace is required when zero).
@@ -162,7 +165,8 @@ func New(d Deps) *Server {
 		submitting:  quota.PerClient{Max: l.UploadsPerClient},
 		attachments: quota.Daily{Max: l.DailyAttachmentBytes}}
 	if d.Petitions != nil && d.Replies != nil && d.Register != nil && d.Agencies != nil {
-		site, err := web.New(web.Deps{Edge: s, Petitions: d.Petitions, Replies: d.Replies, Register: d.Register, Agencies: d.Agencies, Log: d.Log})
+		site, err := web.New(web.Deps{Edge: s, Petitions: d.Petitions, Replies: d.Replies, Register: d.Register, Agencies: d.Agencies, Log: d.Log,
+			Operator: d.Operator})
 		if err != nil {
 			panic(err) // the embedded templates do not parse: a build defect, caught by every test
 		}

@@ -47,6 +47,8 @@ var (
 	PrivacyWhy       = def("PrivacyWhy", "Mục đích duy nhất là xử lý và trả lời phản ánh của bạn, theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân. Khi gửi, bạn đồng ý cho việc xử lý này.", "The only purpose is to handle and answer your petition, under Decree 13/2023/ND-CP on personal data protection. By sending it, you consent to this processing.")
 	PrivacyWho       = def("PrivacyWho", "Chỉ cán bộ của cơ quan đang xử lý phản ánh được xem thông tin cá nhân, và mỗi lần xem đều được ghi vào nhật ký kiểm toán. Thông tin cá nhân được mã hóa khi lưu trữ. Văn bản trả lời công khai không có thư điện tử, số điện thoại hay số định danh của bạn.", "Only staff of the agency handling the petition can see personal data, and every reading is recorded in the audit log. Personal data is encrypted where it is stored. Published replies never show your email, phone or identity number.")
 	PrivacyHowLong   = def("PrivacyHowLong", "Dữ liệu được lưu cùng hồ sơ phản ánh trong thời hạn lưu trữ hồ sơ theo quy định của pháp luật về lưu trữ.", "The data is kept with the petition's file for the period the law on archives sets for such files.")
+	PrivacyOperator  = def("PrivacyOperator", "Đơn vị vận hành cổng và kiểm soát dữ liệu cá nhân: %s.", "The service is run, and its personal data controlled, by %s.")
+	PrivacyContact   = def("PrivacyContact", "Liên hệ về dữ liệu cá nhân: %s.", "About personal data, contact %s.")
 	PrivacyRights    = def("PrivacyRights", "Bạn có quyền được biết, xem, yêu cầu chỉnh sửa dữ liệu của mình và rút lại sự đồng ý; hãy liên hệ cơ quan đang xử lý phản ánh.", "You have the right to know, see and have your data corrected, and to withdraw your consent; contact the agency handling your petition.")
 )
 

@@ -112,6 +112,8 @@ type view struct {
 	HideLang bool
 	// RequestID names the request on error pages, for reporting a problem.
 	RequestID string
+	// Operator is who runs the service, for the personal-data notice.
+	Operator Operator
 }
 
 // fieldProblem is a form field's problem, in the page's language.
@@ -191,7 +193,7 @@ func (v *view) Day(d deadline.Date) string {
 
 // view starts the view of a page titled title, in the request's language.
 func (s *Site) view(w http.ResponseWriter, r *http.Request, title msg.Key, data any) *view {
-	return &view{Lang: langOf(w, r), Path: r.URL.Path, Title: title, Data: data}
+	return &view{Lang: langOf(w, r), Path: r.URL.Path, Title: title, Data: data, Operator: s.operator}
 }
 
 // render writes page name with status. The page's policy allows its own

@@ -53,6 +53,13 @@ type Form struct {
 	Close  func() // frees the spooled files and what the upload held
 }
 
+// Operator is who runs the service and controls the personal data it keeps,
+// as the personal-data notice names them (Decree 13/2023).
+type Operator struct {
+	Name    string // the agency, e.g. "Văn phòng UBND thành phố Hà Nội"
+	Contact string // an email address, a phone number or a postal address
+}
+
 // Deps is what the website needs.
 type Deps struct {
 	Edge      Edge
@@ -61,6 +68,7 @@ type Deps struct {
 	Register  *register.Service
 	Agencies  func(context.Context) ([]agency.Agency, error)
 	Log       *slog.Logger
+	Operator  Operator // optional: the notice then names the agency handling the petition only
 }
 
 // Site serves the public pages.
@@ -72,6 +80,7 @@ type Site struct {
 	agencies  func(context.Context) ([]agency.Agency, error)
 	log       *slog.Logger
 	pages     map[string]*pageTemplate
+	operator  Operator
 
 	dirMu sync.Mutex // guards dir and dirAt
 	dir   []agency.Agency
@@ -107,5 +116,5 @@ func New(d Deps) (*Site, error) {
 		return nil, err
 	}
 	return &Site{edge: d.Edge, petitions: d.Petitions, replies: d.Replies, register: d.Register,
-		agencies: d.Agencies, log: d.Log, pages: pages}, nil
+		agencies: d.Agencies, log: d.Log, pages: pages, operator: d.Operator}, nil
 }

@@ -62,14 +62,19 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	for name, d := range data {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
 			v := &view{Lang: lang, Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
+				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
 				Errors: []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
 			var b bytes.Buffer
 			if err := pages[name].t.ExecuteTemplate(&b, "layout", v); err != nil {
 				t.Errorf("%s in %s: %v", name, lang, err)
 				continue
 			}
-			if out := b.String(); !strings.Contains(out, `<html lang="`+lang.String()+`">`) || strings.Contains(out, "<b>x</b>") {
+			out := b.String()
+			if !strings.Contains(out, `<html lang="`+lang.String()+`">`) || strings.Contains(out, "<b>x</b>") {
 				t.Errorf("%s in %s: language or escaping wrong", name, lang)
+			}
+			if (name == "home" || name == "submit") && !strings.Contains(out, "dulieu@example.vn") {
+				t.Errorf("%s in %s: the notice does not name the operator's contact", name, lang)
 			}
 		}
 	}
