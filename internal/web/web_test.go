@@ -63,7 +63,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
 			v := &view{Lang: lang, Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
 				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
-				Errors: []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
+				Errors:   []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
 			var b bytes.Buffer
 			if err := pages[name].t.ExecuteTemplate(&b, "layout", v); err != nil {
 				t.Errorf("%s in %s: %v", name, lang, err)
