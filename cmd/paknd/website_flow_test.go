@@ -282,7 +282,11 @@ func TestWebsiteInEnglishMistakesAndKeyboard(t *testing.T) {
 	_ = f.Truncate(11 << 20)
 	f.Close()
 	w.do("send an 11 MB attachment", chromedp.Navigate(w.base+"/submit"), chromedp.WaitVisible(chromedp.ID("f-title")),
+		chromedp.SendKeys(chromedp.ID("f-petitioner-name"), "Phạm Thu Hà"),
+		chromedp.SendKeys(chromedp.ID("f-petitioner-email"), "ha@example.vn"),
 		chromedp.SendKeys(chromedp.ID("f-title"), "Bản vẽ thiết kế"),
+		chromedp.SendKeys(chromedp.ID("f-body"), "Bản vẽ thiết kế kèm theo cho thấy lối đi chung bị lấn chiếm."),
+		chromedp.Click(chromedp.ID("category-other")), chromedp.Click(chromedp.ID("f-consent")),
 		chromedp.SetUploadFiles(chromedp.ID("f-attachments"), []string{large}),
 		chromedp.Click(chromedp.ID("send")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	if msg := w.text(".error-summary"); !strings.Contains(msg, "10 MB") {

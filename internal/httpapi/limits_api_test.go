@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"pakn/internal/access"
+	"pakn/internal/msg"
 	"pakn/internal/quota"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
@@ -653,5 +655,38 @@ func TestPetitionFormIsBounded(t *testing.T) {
 		if resp.StatusCode != tt.want || !strings.Contains(page, "<!doctype html>") {
 			t.Errorf("%s: %d %.200s", tt.name, resp.StatusCode, page)
 		}
+	}
+}
+
+// A petition form refused for its words or a missing consent is refused
+// before its attachments are read, so it spends none of the client's daily
+// volume: two refused forms with 8 MiB each, then the same form made right,
+// fit a day of 10 MiB.
+func TestRefusedFormSpendsNoAttachmentBytes(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Submit: 1000, DailyAttachmentBytes: 10 << 20})
+	scan := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 8<<20)...)
+	send := func(consent bool) (int, string) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for _, kv := range [][2]string{{"petitioner.kind", "individual"}, {"petitioner.name", "Phạm Thu Hà"}, {"petitioner.email", "ha@example.vn"},
+			{"title", "Bản vẽ thiết kế"}, {"body", "Bản vẽ thiết kế kèm theo cho thấy lối đi chung bị lấn chiếm."}, {"category", "other"}} {
+			_ = w.WriteField(kv[0], kv[1])
+		}
+		if consent {
+			_ = w.WriteField("consent", "yes")
+		}
+		f, _ := w.CreateFormFile("attachments", "ban-ve.pdf")
+		_, _ = f.Write(scan)
+		_ = w.Close()
+		resp, page := s.do(request{method: "POST", path: "/submit", body: b.String(), contentType: w.FormDataContentType()})
+		return resp.StatusCode, page
+	}
+	for i := range 2 {
+		if code, page := send(false); code != 422 || !strings.Contains(page, html.EscapeString(msg.ConsentRequired.VI())) {
+			t.Fatalf("refused form %d: %d", i, code)
+		}
+	}
+	if code, page := send(true); code != 201 || !strings.Contains(page, "tracking-code") {
+		t.Fatalf("the form made right, after two refusals: %d %.300s", code, page)
 	}
 }

@@ -47,10 +47,13 @@ const (
 // per client, the daily attachment volume, the upload budget; text fields
 // of at most 64 KiB, attachments spooled.
 //
-// When the form is refused part way (a file too large, too many files, the
-// day's volume spent), the text fields read until then come back with the
-// error, so the page can show them again.
-func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, error) {
+// check sees the text fields before the first attachment is read (the page
+// puts its files last), so a form refused for its words spends none of the
+// client's daily volume. When the form is refused part way (its words, a
+// file too large, too many files, the day's volume spent), the text fields
+// read until then come back with the error, so the page can show them
+// again.
+func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request, check func(url.Values) error) (*web.Form, error) {
 	daily, release, err := s.admitSubmission(r, true)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, er
 		release()
 		return nil, err
 	}
-	values, f, err := s.readForm(r, daily)
+	values, f, err := s.readForm(r, daily, check)
 	if err != nil {
 		body.release()
 		release()
@@ -75,8 +78,9 @@ func (s *Server) ReadForm(w http.ResponseWriter, r *http.Request) (*web.Form, er
 
 // readForm reads a multipart form: text fields into values, "attachments"
 // parts into the spool (a file input left empty sends an unnamed, empty
-// part, which is skipped).
-func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *submissionForm, error) {
+// part, which is skipped); check sees the text fields before the first
+// attachment part, and its error stops the reading.
+func (s *Server) readForm(r *http.Request, daily *dailyCounter, check func(url.Values) error) (url.Values, *submissionForm, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, nil, apperr.Wrap(err, apperr.UnsupportedMedia, "multipart", msg.FormMalformed)
@@ -90,6 +94,9 @@ func (s *Server) readForm(r *http.Request, daily *dailyCounter) (url.Values, *su
 		}
 		if err == nil && n >= formFields {
 			err = apperr.New(apperr.Invalid, msg.FormMalformed)
+		}
+		if err == nil && part.FormName() == "attachments" && len(f.files) == 0 && check != nil {
+			err = check(values) // the words first: a refused form spends no attachment bytes
 		}
 		if err == nil {
 			err = s.formPart(part, values, f, daily, &text)

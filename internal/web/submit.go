@@ -45,7 +45,7 @@ func (s *Site) SubmitForm(w http.ResponseWriter, r *http.Request) {
 // field. The form's idempotency key makes a resent form (a reload, a
 // double click) give the same receipt, never a second petition.
 func (s *Site) Submit(w http.ResponseWriter, r *http.Request) {
-	form, err := s.edge.ReadForm(w, r)
+	form, err := s.edge.ReadForm(w, r, checkWords)
 	if err != nil {
 		values := url.Values{"petitioner.kind": {string(petition.Individual)}}
 		if form != nil && len(form.Values) > 0 {
@@ -56,20 +56,31 @@ func (s *Site) Submit(w http.ResponseWriter, r *http.Request) {
 	}
 	defer form.Close()
 	v := form.Values
-	sub := submissionOf(v)
-	if v.Get("consent") != "yes" {
-		check := sub
-		fes := check.Normalize()
-		fes = append(fes, petition.Problem("consent", msg.ConsentRequired))
-		s.showForm(w, r, http.StatusUnprocessableEntity, v, petition.Invalid(fes...), len(form.Files) > 0)
+	if err := checkWords(v); err != nil { // a form without files: checked here
+		s.showForm(w, r, http.StatusUnprocessableEntity, v, err, len(form.Files) > 0)
 		return
 	}
+	sub := submissionOf(v)
 	rc, err := s.petitions.Submit(r.Context(), s.edge.Meta(r), access.Principal{Kind: access.Anonymous}, v.Get("idempotency_key"), sub, form.Files)
 	if err != nil {
 		s.showForm(w, r, s.fault(r, err), v, err, len(form.Files) > 0)
 		return
 	}
 	s.receipt(w, r, rc)
+}
+
+// checkWords checks the form's words and consent as the service would,
+// before any attachment is read (the page puts the files last).
+func checkWords(v url.Values) error {
+	sub := submissionOf(v)
+	fes := sub.Normalize()
+	if v.Get("consent") != "yes" {
+		fes = append(fes, petition.Problem("consent", msg.ConsentRequired))
+	}
+	if len(fes) > 0 {
+		return petition.Invalid(fes...)
+	}
+	return nil
 }
 
 // submissionOf reads the form's fields into a submission.

@@ -36,9 +36,12 @@ type Edge interface {
 	Meta(r *http.Request) audit.Meta
 	// ReadForm reads a multipart form within the bounds of a petition
 	// submission (per client, per day, the upload budget), its "attachments"
-	// parts spooled; the caller closes the form when done with it. With an
-	// error it may return the text fields read until then.
-	ReadForm(w http.ResponseWriter, r *http.Request) (*Form, error)
+	// parts spooled; the caller closes the form when done with it. Before
+	// the first attachment is read, check sees the text fields read so far:
+	// its error stops the reading, so a form refused for its words costs
+	// no attachment bytes. With an error it may return the text fields read
+	// until then.
+	ReadForm(w http.ResponseWriter, r *http.Request, check func(url.Values) error) (*Form, error)
 	// VerifyUpload verifies the PDF of the form's "file" part within the
 	// bounds of the verification API, and audits it.
 	VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error)
