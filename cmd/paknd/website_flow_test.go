@@ -70,6 +70,13 @@ func TestCitizenSendsFollowsAndVerifies(t *testing.T) {
 		t.Fatalf("tracking page after the answer (published: no update due): %s", state)
 	}
 	w.shot("track-answered")
+	// The language switch sends the codes again: the same petition, in English.
+	w.do("the tracking page in English", chromedp.Click(chromedp.CSS("button.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] dl.facts`)))
+	if state := w.text("main"); !strings.Contains(state, "The answer is published") || !strings.Contains(state, code) {
+		t.Fatalf("the tracking page in English: %s", state)
+	}
+	w.accessible("tracking (en)")
+	w.do("back to Vietnamese", chromedp.Click(chromedp.CSS("button.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="vi"] dl.facts`)))
 	pdf := w.download(`form[action="/track/reply"] button`, dir)
 	if !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("the reply downloaded is not a PDF: %.40q", pdf)

@@ -114,6 +114,16 @@ type view struct {
 	RequestID string
 	// Operator is who runs the service, for the personal-data notice.
 	Operator Operator
+	// Repost, on a page that answers a form, switches the language by
+	// sending the form again (its fields hidden) instead of a link that
+	// would lose what the page shows.
+	Repost *repost
+}
+
+// repost is a form the language switch sends again.
+type repost struct {
+	Action string
+	Fields [][2]string // name, value
 }
 
 // fieldProblem is a form field's problem, in the page's language.
@@ -135,6 +145,9 @@ func (v *view) L(k msg.Key, args ...any) string { return k.In(v.Lang, args...) }
 
 // LangCode is the page's language as an HTML lang attribute.
 func (v *view) LangCode() string { return v.Lang.String() }
+
+// OtherLangCode is the other language's code.
+func (v *view) OtherLangCode() string { return msg.OtherLanguageCode.In(v.Lang) }
 
 // OtherLangURL is the page in the other language: a query-only link, so it
 // stays on this page of this site whatever path the request had.

@@ -50,7 +50,8 @@ func (s *Site) showTracked(w http.ResponseWriter, r *http.Request, d *trackData,
 		return
 	}
 	d.View = pv
-	v.HideLang = true // the link would lose the petition shown
+	// The language switch sends the codes again: a link would lose the petition shown.
+	v.Repost = &repost{Action: "/track", Fields: [][2]string{{"tracking_code", d.Code}, {"lookup_secret", d.Secret}}}
 	d.Agency = s.agencyName(r, pv.Agency, v)
 	if pv.DeadlineStatus != "" {
 		cal, now := s.petitions.Calendar(), time.Now()

@@ -62,6 +62,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	for name, d := range data {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
 			v := &view{Lang: lang, Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
+				Repost:   map[bool]*repost{true: {Action: "/track", Fields: [][2]string{{"tracking_code", "PAKN-2026-AAAA-BBBB"}}}}[name == "track"],
 				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
 				Errors:   []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
 			var b bytes.Buffer
@@ -72,6 +73,9 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 			out := b.String()
 			if !strings.Contains(out, `<html lang="`+lang.String()+`">`) || strings.Contains(out, "<b>x</b>") {
 				t.Errorf("%s in %s: language or escaping wrong", name, lang)
+			}
+			if name == "track" && !strings.Contains(out, `<form method="post" action="/track?lang=`) {
+				t.Errorf("track in %s: the language switch does not send the codes again", lang)
 			}
 			if (name == "home" || name == "submit") && !strings.Contains(out, "dulieu@example.vn") {
 				t.Errorf("%s in %s: the notice does not name the operator's contact", name, lang)
