@@ -260,19 +260,25 @@ func (s *Service) openSession(ctx context.Context, a *attempt, now time.Time) (*
 			return err
 		}
 		p := staff(&c.Account, time.Time{})
+		how := ""
 		if c.MFAEnabled {
-			how, err := s.secondFactor(ctx, c, a.in.TOTP, a.in.RecoveryCode, now)
-			if err != nil {
+			if how, err = s.secondFactor(ctx, c, a.in.TOTP, a.in.RecoveryCode, now); err != nil {
 				return err
 			}
 			ss.MFAAt = now
 			p.SteppedUp = now
+		}
+		// The throttle rows are taken before the audit chain's lock, the
+		// order every attempt takes them in (claim, then denied): taken
+		// after it, a racing attempt holding a throttle row and waiting
+		// for the chain would deadlock with this one.
+		if err := s.settle(ctx, []string{a.name, a.codeKey}, []string{a.m.ClientHash}); err != nil {
+			return err
+		}
+		if c.MFAEnabled {
 			if err := s.audit.Append(ctx, audit.EventOf(a.m, p, "auth.mfa", "account", c.ID, audit.Success, details("method", how))); err != nil {
 				return err
 			}
-		}
-		if err := s.settle(ctx, []string{a.name, a.codeKey}, []string{a.m.ClientHash}); err != nil {
-			return err
 		}
 		if err := s.store.CreateSession(ctx, ss); err != nil {
 			return err
