@@ -78,14 +78,13 @@ func (s *Server) signReply(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// writePDF sends a signed reply's exact bytes.
-func writePDF(w http.ResponseWriter, rp *reply.Reply, data []byte, cache string) {
+// writePDF sends a signed document's exact bytes to download as name.
+func writePDF(w http.ResponseWriter, name string, data []byte, cache string) {
 	w.Header().Set("Content-Type", "application/pdf")
-	name := "tra-loi-" + rp.ID + ".pdf"
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Header().Set("Cache-Control", cache)
-	sum := sha256.Sum256(data) // the version served: the personal or the public one
+	sum := sha256.Sum256(data) // of the version served: a reply's personal or public one, a receipt
 	w.Header().Set("X-Content-SHA256", hex.EncodeToString(sum[:]))
 	_, _ = w.Write(data)
 }
@@ -96,7 +95,7 @@ func (s *Server) replyPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writePDF(w, rp, data, "no-store")
+	writePDF(w, "tra-loi-"+rp.ID+".pdf", data, "no-store")
 }
 
 // petitionerReplyPDF gives the petitioner the current signed reply; the code
@@ -112,7 +111,7 @@ func (s *Server) petitionerReplyPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writePDF(w, rp, data, "no-store")
+	writePDF(w, "tra-loi-"+rp.ID+".pdf", data, "no-store")
 }
 
 // petitionerReceiptPDF gives the petitioner, with code and secret, the
@@ -128,12 +127,7 @@ func (s *Server) petitionerReceiptPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "bien-nhan-" + rc.ID + ".pdf"}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(rc.PDF)))
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-SHA256", rc.SHA256)
-	_, _ = w.Write(rc.PDF)
+	writePDF(w, "bien-nhan-"+rc.ID+".pdf", rc.PDF, "no-store")
 }
 
 // publishedReplyPDF serves a reply from the public register.
@@ -143,5 +137,5 @@ func (s *Server) publishedReplyPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writePDF(w, rp, data, "public, max-age=300")
+	writePDF(w, "tra-loi-"+rp.ID+".pdf", data, "public, max-age=300")
 }

@@ -65,10 +65,6 @@ func (s *Service) signReceipt(ctx context.Context, m audit.Meta, rec *petition.S
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.keys.SignerKey(k.KeyName, k.KeyVersion, k.Certificate)
-	if err != nil {
-		return nil, err
-	}
 	id, err := petition.NewID(s.now())
 	if err != nil {
 		return nil, err
@@ -78,8 +74,8 @@ func (s *Service) signReceipt(ctx context.Context, m audit.Meta, rec *petition.S
 		return nil, err
 	}
 	now := s.now()
-	signed, err := s.signPDF(doc, reply.SignRequest{Signer: key, Chain: k.Chain, Name: k.Certificate.Subject.CommonName,
-		Reason: "Bien nhan phan anh, kien nghi " + rec.TrackingCode, Location: s.docs.Place + ", Viet Nam", Time: now, TSAURL: s.docs.TSAURL})
+	signed, err := s.sign(doc, k.KeyName, k.KeyVersion, k.Certificate, k.Chain, k.Certificate.Subject.CommonName,
+		"Bien nhan phan anh, kien nghi "+rec.TrackingCode, now)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +128,7 @@ func (s *Service) receiptDocument(ctx context.Context, rec *petition.Stored, rec
 	}
 	paras = append(paras,
 		fmt.Sprintf("Chậm nhất ngày %s (20 ngày làm việc kể từ ngày tiếp nhận), cơ quan có thẩm quyền công bố tình trạng xử lý hoặc kết quả giải quyết.",
-			fmt.Sprintf("%02d/%02d/%04d", rec.NextUpdateDue.Day, rec.NextUpdateDue.Month, rec.NextUpdateDue.Year)),
+			rec.NextUpdateDue.Start().Format("02/01/2006")),
 		"Người gửi theo dõi phản ánh và nhận văn bản trả lời tại "+base+"/track bằng mã tra cứu và mã bí mật đã được cấp. "+
 			"Giấy biên nhận này được ký số bằng khóa của cơ quan tiếp nhận; kiểm tra tại "+base+"/verify.")
 	return pdfrender.Render(pdfrender.Document{

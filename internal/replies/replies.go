@@ -449,13 +449,22 @@ func (s *Service) signReply(d pdfrender.Document, signer *reply.Signer, pet *pet
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.keys.SignerKey(signer.KeyName, signer.KeyVersion, signer.Certificate)
+	return s.sign(unsigned, signer.KeyName, signer.KeyVersion, signer.Certificate, signer.Chain, signer.FullName,
+		"Tra loi phan anh, kien nghi "+pet.TrackingCode+" ("+number+")", now)
+}
+
+// sign signs an unsigned PDF with version version of the Transit key
+// keyName, whose certificate is cert (one Transit call), at the place the
+// documents are issued and with the configured time-stamp authority: the
+// one way replies and receipts are signed.
+func (s *Service) sign(unsigned []byte, keyName string, version int, cert *x509.Certificate, chain []*x509.Certificate,
+	name, reason string, now time.Time) ([]byte, error) {
+	key, err := s.keys.SignerKey(keyName, version, cert)
 	if err != nil {
 		return nil, err
 	}
-	return s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: signer.Chain, Name: signer.FullName,
-		Reason: "Tra loi phan anh, kien nghi " + pet.TrackingCode + " (" + number + ")", Location: s.docs.Place + ", Viet Nam",
-		Time: now, TSAURL: s.docs.TSAURL})
+	return s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: chain, Name: name, Reason: reason,
+		Location: s.docs.Place + ", Viet Nam", Time: now, TSAURL: s.docs.TSAURL})
 }
 
 // Replies lists a petition's replies for staff.

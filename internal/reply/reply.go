@@ -179,16 +179,23 @@ func inSentence(s string) string {
 	return s
 }
 
-// Paragraphs writes the body of the document.
-func (c *Content) Paragraphs(l Letter) []string {
-	out := []string{fmt.Sprintf("Ngày %s, %s nhận được phản ánh, kiến nghị của %s (mã tra cứu %s) với nội dung: %s",
-		l.ReceivedAt.In(deadline.ICT).Format("02/01/2006"), l.AgencyName, inSentence(Salutation(l.Petitioner)), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
-	out = append(out, fmt.Sprintf("Về nội dung này, %s trả lời như sau:", l.AgencyName))
+// AnswerParagraphs are the answer's paragraphs: its non-empty lines.
+func (c *Content) AnswerParagraphs() []string {
+	var out []string
 	for _, p := range strings.Split(c.Answer, "\n") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
 	}
+	return out
+}
+
+// Paragraphs writes the body of the document.
+func (c *Content) Paragraphs(l Letter) []string {
+	out := []string{fmt.Sprintf("Ngày %s, %s nhận được phản ánh, kiến nghị của %s (mã tra cứu %s) với nội dung: %s",
+		l.ReceivedAt.In(deadline.ICT).Format("02/01/2006"), l.AgencyName, inSentence(Salutation(l.Petitioner)), l.TrackingCode, strings.TrimSuffix(c.Summary, ".")) + "."}
+	out = append(out, fmt.Sprintf("Về nội dung này, %s trả lời như sau:", l.AgencyName))
+	out = append(out, c.AnswerParagraphs()...)
 	refs := make([]string, 0, len(c.LegalBasis))
 	for _, r := range c.LegalBasis {
 		s := r.Document

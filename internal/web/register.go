@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func registerQuery(u url.Values) (reply.RegisterQuery, error) {
 	q := reply.RegisterQuery{Query: strings.TrimSpace(u.Get("q")), Agency: u.Get("agency"),
 		Category: petition.Category(u.Get("category")), Outcome: reply.Outcome(u.Get("outcome"))}
 	var bad []petition.FieldError
-	if q.Category != "" && !validCategory(q.Category) {
+	if q.Category != "" && !slices.Contains(petition.Categories, q.Category) {
 		bad = append(bad, petition.Problem("category", msg.ChooseCategory))
 	}
 	if _, ok := reply.Outcomes[q.Outcome]; q.Outcome != "" && !ok {
@@ -73,15 +74,6 @@ func registerQuery(u url.Values) (reply.RegisterQuery, error) {
 	return q, nil
 }
 
-func validCategory(c petition.Category) bool {
-	for _, v := range petition.Categories {
-		if v == c {
-			return true
-		}
-	}
-	return false
-}
-
 // Register lists the published replies: search, filters, paging.
 func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query()
@@ -106,9 +98,9 @@ func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.fault(r, err), "register", v)
 		return
 	}
+	d.Total, d.More = counted(d.Total)
 	d.Last = max(1, (d.Total+registerPageSize-1)/registerPageSize)
-	if d.Total > reply.RegisterCountCap {
-		d.More, d.Total = true, reply.RegisterCountCap
+	if d.More {
 		d.Last = max(d.Page+1, d.Last) // the next page exists at least; beyond the count, pages go on one at a time
 		if len(d.Entries) < registerPageSize {
 			d.Last = d.Page
@@ -142,26 +134,27 @@ func (v *view) CategoryLabel(c petition.Category) string {
 	return string(c)
 }
 
-// PageURL is the register's list at page n with the same filters.
-func (d *registerData) PageURL(n int) string {
+// filters are the list's query without its page and language.
+func (d *registerData) filters() url.Values {
 	u := url.Values{}
 	for k, vs := range d.Query {
 		if k != "page" && k != "lang" {
 			u[k] = vs
 		}
 	}
+	return u
+}
+
+// PageURL is the register's list at page n with the same filters.
+func (d *registerData) PageURL(n int) string {
+	u := d.filters()
 	u.Set("page", strconv.Itoa(n))
 	return "/register?" + u.Encode()
 }
 
 // FeedURL is a feed (csv or json) of the list's filters.
 func (d *registerData) FeedURL(format string) string {
-	u := url.Values{}
-	for k, vs := range d.Query {
-		if k != "page" && k != "lang" {
-			u[k] = vs
-		}
-	}
+	u := d.filters()
 	if len(u) == 0 {
 		return "/register." + format
 	}
@@ -229,10 +222,7 @@ func (s *Site) RegisterFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=300")
-	more := total > reply.RegisterCountCap
-	if more {
-		total = reply.RegisterCountCap
-	}
+	total, more := counted(total)
 	h.Set("X-Total-Count", strconv.Itoa(total))
 	if more {
 		h.Set("X-Total-Count-Is-Lower-Bound", "true") // more entries than the register counts
@@ -251,6 +241,15 @@ func (s *Site) RegisterFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"total": total, "total_is_lower_bound": more, "limit": q.Limit, "offset": q.Offset, "replies": out})
+}
+
+// counted is a total as the register says it: at most
+// reply.RegisterCountCap, and whether there are more.
+func counted(total int) (int, bool) {
+	if total > reply.RegisterCountCap {
+		return reply.RegisterCountCap, true
+	}
+	return total, false
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

@@ -25,9 +25,6 @@ import (
 //go:embed templates/*.html static/*
 var files embed.FS
 
-// pageTemplate is one page: the layout with the page's "main".
-type pageTemplate struct{ t *template.Template }
-
 // assets are the static files, each with the hash its URL carries, so they
 // can be cached for good.
 var assets = func() map[string]string {
@@ -75,13 +72,13 @@ func fieldID(name string) string {
 }
 
 // parsePages parses every page of templates/ (but the layout) with the
-// layout.
-func parsePages() (map[string]*pageTemplate, error) {
+// layout: each page is the layout with the page's "main".
+func parsePages() (map[string]*template.Template, error) {
 	entries, err := fs.ReadDir(files, "templates")
 	if err != nil {
 		return nil, err
 	}
-	pages := map[string]*pageTemplate{}
+	pages := map[string]*template.Template{}
 	for _, e := range entries {
 		name := strings.TrimSuffix(e.Name(), ".html")
 		if name == "layout" {
@@ -91,7 +88,7 @@ func parsePages() (map[string]*pageTemplate, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", name, err)
 		}
-		pages[name] = &pageTemplate{t: t}
+		pages[name] = t
 	}
 	return pages, nil
 }
@@ -102,13 +99,12 @@ type view struct {
 	Lang   language.Tag
 	Nonce  string
 	Title  msg.Key
-	Path   string // the page's path, for the other language's link
+	Path   string // the page's path: the menu's current item, the retry link
 	Errors []fieldProblem
 	Values url.Values // a form's values, shown again after an error
 	Data   any
-	// HideLang hides the language switch: on pages that answer a form (a
-	// receipt, a petition looked up), where following it would lose what the
-	// page shows.
+	// HideLang hides the language switch: on the receipt, where following
+	// it would lose the codes shown once.
 	HideLang bool
 	// RequestID names the request on error pages, for reporting a problem.
 	RequestID string
@@ -151,9 +147,7 @@ func (v *view) OtherLangCode() string { return msg.OtherLanguageCode.In(v.Lang) 
 
 // OtherLangURL is the page in the other language: a query-only link, so it
 // stays on this page of this site whatever path the request had.
-func (v *view) OtherLangURL() string {
-	return "?lang=" + msg.OtherLanguageCode.In(v.Lang)
-}
+func (v *view) OtherLangURL() string { return "?lang=" + v.OtherLangCode() }
 
 // RetryURL is the page to try again from after an error: the page's own
 // path when it is one of the site's forms, else "" (a path from the
@@ -180,17 +174,6 @@ func (v *view) ErrorOf(name string) string {
 	return ""
 }
 
-// Paragraphs splits a text into its paragraphs (its non-empty lines).
-func (v *view) Paragraphs(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, "\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // Date formats t's day as the pages do (02/12/2026), in Vietnam's time.
 func (v *view) Date(t time.Time) string { return t.In(deadline.ICT).Format("02/01/2006") }
 
@@ -200,9 +183,7 @@ func (v *view) Time(t time.Time) string {
 }
 
 // Day formats a calendar day as the pages do.
-func (v *view) Day(d deadline.Date) string {
-	return fmt.Sprintf("%02d/%02d/%04d", d.Day, d.Month, d.Year)
-}
+func (v *view) Day(d deadline.Date) string { return v.Date(d.Start()) }
 
 // view starts the view of a page titled title, in the request's language.
 func (s *Site) view(w http.ResponseWriter, r *http.Request, title msg.Key, data any) *view {
@@ -221,7 +202,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	_, _ = rand.Read(nonce)
 	v.Nonce = base64.RawStdEncoding.EncodeToString(nonce)
 	var buf bytes.Buffer
-	if err := p.t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := p.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"pakn/internal/apperr"
 	"pakn/internal/deadline"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
@@ -34,8 +35,35 @@ func (s *Site) TrackForm(w http.ResponseWriter, r *http.Request) {
 // unknown code when either is wrong; the lookup is audited and
 // rate-limited by the server in front).
 func (s *Site) Track(w http.ResponseWriter, r *http.Request) {
-	d := &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}
-	s.showTracked(w, r, d, nil)
+	s.showTracked(w, r, codesOf(r), nil)
+}
+
+// codesOf reads the tracking code and secret a form posted.
+func codesOf(r *http.Request) *trackData {
+	return &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}
+}
+
+// refused shows what an action on d's petition answered: with a wrong code
+// or secret, the tracking form and the problem (the action's own attempt was
+// already audited and counted: the petition is not looked up again); else
+// the petition, with the problem above it.
+func (s *Site) refused(w http.ResponseWriter, r *http.Request, d *trackData, err error) {
+	if k, _ := apperr.KeyOf(err); k == msg.WrongTrackingCodeOrSecret {
+		v := s.view(w, r, msg.TrackTitle, &trackData{Code: d.Code})
+		v.Errors = problems(err, v.Lang)
+		s.render(w, r, s.fault(r, err), "track", v)
+		return
+	}
+	s.showTracked(w, r, d, err)
+}
+
+// sendPDF sends a PDF to download as name, never cached.
+func sendPDF(w http.ResponseWriter, name string, pdf []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(pdf)
 }
 
 // showTracked looks d's petition up and shows it, with problem (an earlier
@@ -70,46 +98,38 @@ func (s *Site) showTracked(w http.ResponseWriter, r *http.Request, d *trackData,
 
 // TrackReply downloads the petition's current signed reply.
 func (s *Site) TrackReply(w http.ResponseWriter, r *http.Request) {
-	code, secret := strings.TrimSpace(r.PostFormValue("tracking_code")), strings.TrimSpace(r.PostFormValue("lookup_secret"))
-	rep, pdf, err := s.replies.PetitionerReplyPDF(r.Context(), s.edge.Meta(r), code, secret)
+	d := codesOf(r)
+	rep, pdf, err := s.replies.PetitionerReplyPDF(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
 	if err != nil {
-		s.showTracked(w, r, &trackData{Code: code, Secret: secret}, err)
+		s.refused(w, r, d, err)
 		return
 	}
 	name := "tra-loi.pdf"
 	if rep.Document != nil {
 		name = "tra-loi-" + strings.NewReplacer("/", "-").Replace(rep.Document.Number) + ".pdf"
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write(pdf)
+	sendPDF(w, name, pdf)
 }
 
 // TrackReceipt downloads the petition's signed receipt (signed the first
 // time it is asked for).
 func (s *Site) TrackReceipt(w http.ResponseWriter, r *http.Request) {
-	code, secret := strings.TrimSpace(r.PostFormValue("tracking_code")), strings.TrimSpace(r.PostFormValue("lookup_secret"))
-	rc, err := s.replies.ReceiptPDF(r.Context(), s.edge.Meta(r), code, secret)
+	d := codesOf(r)
+	rc, err := s.replies.ReceiptPDF(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
 	if err != nil {
-		s.showTracked(w, r, &trackData{Code: code, Secret: secret}, err)
+		s.refused(w, r, d, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "bien-nhan-"+strings.ToLower(code)+".pdf"))
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write(rc.PDF)
+	sendPDF(w, "bien-nhan-"+strings.ToLower(d.Code)+".pdf", rc.PDF)
 }
 
 // Reopen asks for a closed petition to be looked at again.
 func (s *Site) Reopen(w http.ResponseWriter, r *http.Request) {
-	d := &trackData{Code: strings.TrimSpace(r.PostFormValue("tracking_code")), Secret: strings.TrimSpace(r.PostFormValue("lookup_secret"))}
+	d := codesOf(r)
 	reason := r.PostFormValue("reason")
 	if err := s.petitions.Reopen(r.Context(), s.edge.Meta(r), d.Code, d.Secret, reason); err != nil {
 		d.Reason = reason
-		s.showTracked(w, r, d, err)
+		s.refused(w, r, d, err)
 		return
 	}
 	d.Reopened = true

@@ -16,6 +16,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -82,7 +83,7 @@ type Site struct {
 	register  *register.Service
 	agencies  func(context.Context) ([]agency.Agency, error)
 	log       *slog.Logger
-	pages     map[string]*pageTemplate
+	pages     map[string]*template.Template
 	operator  Operator
 
 	dirMu sync.Mutex // guards dir and dirAt

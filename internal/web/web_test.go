@@ -66,7 +66,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
 				Errors:   []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
 			var b bytes.Buffer
-			if err := pages[name].t.ExecuteTemplate(&b, "layout", v); err != nil {
+			if err := pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
 				t.Errorf("%s in %s: %v", name, lang, err)
 				continue
 			}
