@@ -427,26 +427,26 @@ func (s *Service) ChangePassword(ctx context.Context, m audit.Meta, a *Authn, cu
 		return err
 	}
 	return s.sessionAttempt(ctx, m, a, "auth.password_change", "wrong current password",
-		apperr.New(apperr.Invalid, msg.CurrentPasswordWrong), func(ctx context.Context) error {
+		apperr.New(apperr.Invalid, msg.CurrentPasswordWrong), func(ctx context.Context) (*audit.Event, error) {
 			c, err := s.store.LockCredentials(ctx, a.Account.ID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			ok, err := s.hasher.Verify(c.PasswordHash, current)
 			if err != nil {
-				return apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
+				return nil, apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
 			}
 			if !ok {
-				return errWrongAnswer
+				return nil, errWrongAnswer
 			}
 			now := s.now()
 			if err := s.store.SetPassword(ctx, c.ID, hash, false, now); err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := s.store.EndSessions(ctx, c.ID, "password changed", now); err != nil {
-				return err
+				return nil, err
 			}
-			return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil))
+			return audit.EventOf(m, a.Principal, "auth.password_change", "account", c.ID, audit.Success, nil), nil
 		})
 }
 
@@ -513,27 +513,27 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	if err != nil {
 		return nil, err
 	}
-	err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol", "wrong or reused code", errWrongCode, func(ctx context.Context) error {
+	err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol", "wrong or reused code", errWrongCode, func(ctx context.Context) (*audit.Event, error) {
 		now := s.now()
 		c, err := s.store.LockCredentials(ctx, a.Account.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if c.MFAEnabled || c.TOTPSecretEnc == "" {
-			return errNotStarted
+			return nil, errNotStarted
 		}
 		if _, err := s.secondFactor(ctx, c, code, "", now); errors.Is(err, errSecondFactor) {
-			return errWrongAnswer
+			return nil, errWrongAnswer
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.store.ReplaceRecoveryCodes(ctx, c.ID, hashes); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
-			return err
+			return nil, err
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil))
+		return audit.EventOf(m, a.Principal, "auth.mfa_enrol", "account", c.ID, audit.Success, nil), nil
 	})
 	if err != nil {
 		return nil, err
@@ -554,25 +554,25 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 	} else if !c.MFAEnabled {
 		return errNoMFA // nothing to guess at: not counted
 	}
-	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) error {
+	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) (*audit.Event, error) {
 		now := s.now()
 		c, err := s.store.LockCredentials(ctx, a.Account.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !c.MFAEnabled {
-			return errNoMFA
+			return nil, errNoMFA
 		}
 		how, err := s.secondFactor(ctx, c, code, recovery, now)
 		if errors.Is(err, errSecondFactor) {
-			return errWrongAnswer
+			return nil, errWrongAnswer
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.store.SetSessionMFA(ctx, a.Session.TokenHash, now); err != nil {
-			return err
+			return nil, err
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)))
+		return audit.EventOf(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)), nil
 	})
 }

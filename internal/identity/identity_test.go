@@ -582,6 +582,46 @@ func TestConcurrentReplaysOfOneCodeWorkOnce(t *testing.T) {
 	}
 }
 
+// Right and wrong codes racing in four sessions of one account never wait
+// for each other in a cycle: every transaction takes the session's row,
+// then the throttle rows, then the audit chain, so each answer is a real
+// one (a success, a wrong code, a wait, the session's end), never a
+// deadlock's 500.
+func TestRacingStepUpsNeverDeadlock(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := e.signer(t)
+	for round := range 6 {
+		var sessions []*identity.LoginResult
+		for range 4 {
+			e.clock.Add(30 * time.Second)
+			sessions = append(sessions, e.signIn(t, secret))
+		}
+		e.clock.Add(30 * time.Second)
+		right := code(t, secret, e.clock.Now())
+		answers := race(8, func(i int) error {
+			c := right
+			if i%2 == 1 {
+				c = fmt.Sprintf("%06d", (i*137911+round)%1000000)
+				if c == right {
+					c = "000000"
+				}
+			}
+			return e.svc.StepUp(ctx, audit.Meta{ClientHash: fmt.Sprintf("client-%d-%d", round, i)}, sessions[i/2].Authn, c, "")
+		})
+		if answers[""] > 1 {
+			t.Fatalf("round %d: one code worked %d times: %v", round, answers[""], answers)
+		}
+		for c, n := range answers {
+			switch c {
+			case "", apperr.Unauthenticated, apperr.RateLimited, apperr.Invalid:
+			default:
+				t.Fatalf("round %d: %d step-ups answered %q: %v", round, n, c, answers)
+			}
+		}
+	}
+}
+
 // Step-up with a stolen session: wrong codes are slowed down, and the
 // fifth ends the session (audited), so codes cannot be tried until one works.
 func TestStepUpBruteForceEndsTheSession(t *testing.T) {

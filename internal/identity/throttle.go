@@ -175,7 +175,14 @@ type failure struct {
 func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Principal, c *claimed, f failure, answer error) error {
 	now := s.now()
 	ctx = context.WithoutCancel(ctx) // a client that hangs up does not escape its failure's record
+	ends := f.session != nil && c.counts[sessionKey(f.session)].Failures >= credential.MaxSessionCodeFailures
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		// The session's rows first: the audit chain is the last lock taken.
+		if ends {
+			if err := s.endSessionRows(ctx, f.session, now); err != nil {
+				return err
+			}
+		}
 		if c.lockedBy != "" && c.lockedBy == m.ClientHash {
 			t := c.counts[c.lockedBy]
 			if err := s.audit.Append(ctx, audit.EventOf(m, actor, "auth.lockout", "client", m.ClientHash, audit.Success,
@@ -186,30 +193,42 @@ func (s *Service) failed(ctx context.Context, m audit.Meta, actor access.Princip
 		if err := s.audit.Append(ctx, audit.EventOf(m, actor, f.action, "account", f.object, audit.Failure, details("reason", f.reason))); err != nil {
 			return err
 		}
-		if f.session == nil || c.counts[sessionKey(f.session)].Failures < credential.MaxSessionCodeFailures {
+		if !ends {
 			return nil
 		}
-		answer = errSessionEndedByCodes
-		return s.endSession(ctx, m, actor, f.session, f.object, now)
+		return s.audit.Append(ctx, sessionEndEvent(m, actor, f.object))
 	})
+	if ends && err == nil {
+		answer = errSessionEndedByCodes
+	}
 	if err != nil {
 		return err
 	}
 	return answer
 }
 
-// endSession ends a session that has had too many wrong answers, audited
-// (the sessions row first, then its throttle row: the order the
-// transactions that check answers take them in).
+// endSession ends a session that has had too many wrong answers, audited.
 func (s *Service) endSession(ctx context.Context, m audit.Meta, actor access.Principal, a *Authn, object string, now time.Time) error {
+	if err := s.endSessionRows(ctx, a, now); err != nil {
+		return err
+	}
+	return s.audit.Append(ctx, sessionEndEvent(m, actor, object))
+}
+
+// endSessionRows ends a session that has had too many wrong answers and
+// clears its count: the sessions row first, then its throttle row, the
+// order the transactions that check answers take them in, and both before
+// the audit chain, which every transaction takes last.
+func (s *Service) endSessionRows(ctx context.Context, a *Authn, now time.Time) error {
 	if err := s.store.EndSession(ctx, a.Session.TokenHash, "too many wrong codes", now); err != nil {
 		return err
 	}
-	if err := s.store.SetKeyThrottle(ctx, sessionKey(a), credential.Throttle{}); err != nil {
-		return err
-	}
-	return s.audit.Append(ctx, audit.EventOf(m, actor, "auth.session_end", "account", object, audit.Success,
-		details("reason", "too many wrong codes")))
+	return s.store.SetKeyThrottle(ctx, sessionKey(a), credential.Throttle{})
+}
+
+// sessionEndEvent is the audit event of a session ended by wrong answers.
+func sessionEndEvent(m audit.Meta, actor access.Principal, object string) *audit.Event {
+	return audit.EventOf(m, actor, "auth.session_end", "account", object, audit.Success, details("reason", "too many wrong codes"))
 }
 
 // denied records an attempt refused because one of its keys must wait, and
@@ -238,9 +257,12 @@ var errWrongAnswer = errors.New("wrong answer")
 // sessionAttempt runs one code or password attempt typed in a staff
 // session: it claims the attempt (429 while slowed down, audited), then
 // runs check in its own transaction; check returns errWrongAnswer for a
-// wrong answer, which is then recorded by failed with wrong as the answer.
-// A right answer clears the account's and the session's counts.
-func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, action, reason string, wrong error, check func(ctx context.Context) error) error {
+// wrong answer, which is then recorded by failed with wrong as the answer,
+// or the audit event of the right answer's action. A right answer clears
+// the account's and the session's counts, and its event is appended after
+// that: the audit chain is the last lock every transaction takes, so
+// attempts racing each other cannot wait for each other in a cycle.
+func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, action, reason string, wrong error, check func(ctx context.Context) (*audit.Event, error)) error {
 	if a.Account == nil || a.Session == nil {
 		return apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
@@ -280,10 +302,14 @@ func (s *Service) sessionAttempt(ctx context.Context, m audit.Meta, a *Authn, ac
 		return answer
 	}
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		if err := check(ctx); err != nil {
+		done, err := check(ctx)
+		if err != nil {
 			return err
 		}
-		return s.settle(ctx, []string{accountKey(a.Account.ID), sessionKey(a)}, []string{m.ClientHash})
+		if err := s.settle(ctx, []string{accountKey(a.Account.ID), sessionKey(a)}, []string{m.ClientHash}); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, done)
 	})
 	switch {
 	case errors.Is(err, errWrongAnswer):
