@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,8 @@ const auditLockKey int64 = 0x70616b6e2d617564
 type AuditStore struct {
 	DB  *DB
 	Now func() time.Time // clock; time.Now when nil
+
+	records recorder // Record's group commit
 }
 
 // Append adds e to the chain inside the transaction ctx carries (see
@@ -48,9 +51,142 @@ func (s *AuditStore) Append(ctx context.Context, e *audit.Event) error {
 	return nil
 }
 
-// Record appends e in a transaction of its own (see store.Audit).
+// Record appends e in a transaction of its own (see store.Audit), by group
+// commit: the events recorded at the same time (readings, refusals,
+// verifications: every tracking lookup and every verification records
+// one) are written one group after another by one writer, each group in
+// one transaction that takes the chain's lock once and is flushed once,
+// so many citizens at once do not queue one commit each on the chain.
+// Record returns when e is committed (or failed): the caller still acts
+// only once its event is in the log. A group that fails is written again
+// event by event, so one bad event fails alone. An event whose caller has
+// gone before its group is written is dropped, not written.
 func (s *AuditStore) Record(ctx context.Context, e *audit.Event) error {
-	return s.DB.InTx(ctx, func(ctx context.Context) error { return s.Append(ctx, e) })
+	if err := e.Normalize(s.now()); err != nil {
+		return apperr.Wrap(err, apperr.Internal, "audit append", msg.InternalError)
+	}
+	r := &recording{ctx: ctx, e: e, done: make(chan struct{})}
+	if s.records.add(r) {
+		go s.writeRecordings()
+	}
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return unavailable("audit record", ctx.Err())
+	}
+}
+
+// recordGroup bounds how many events one of Record's transactions writes.
+const recordGroup = 256
+
+// recordTimeout bounds the writing of one group of Record's events.
+const recordTimeout = 30 * time.Second
+
+// recorder is the queue of Record's events waiting for the writer.
+type recorder struct {
+	mu      sync.Mutex
+	queue   []*recording
+	writing bool // a writer is running: it takes what is queued
+}
+
+// recording is one event on its way to the chain.
+type recording struct {
+	ctx  context.Context // the caller's: once done, the event is dropped if not yet written
+	e    *audit.Event
+	err  error
+	done chan struct{}
+}
+
+// add queues r and reports whether the caller must start the writer.
+func (q *recorder) add(r *recording) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queue = append(q.queue, r)
+	start := !q.writing
+	q.writing = true
+	return start
+}
+
+// next takes the next group to write, or none (and the writer stops).
+func (q *recorder) next() []*recording {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := min(len(q.queue), recordGroup)
+	if n == 0 {
+		q.writing = false
+		q.queue = nil
+		return nil
+	}
+	group := q.queue[:n:n]
+	q.queue = q.queue[n:]
+	return group
+}
+
+// writeRecordings writes the queued events group by group until none is left.
+func (s *AuditStore) writeRecordings() {
+	for group := s.records.next(); group != nil; group = s.records.next() {
+		live := group[:0:0]
+		for _, r := range group {
+			if err := r.ctx.Err(); err != nil {
+				r.err = unavailable("audit record", err)
+				close(r.done)
+				continue
+			}
+			live = append(live, r)
+		}
+		err := s.writeGroup(live)
+		if err != nil && len(live) > 1 {
+			for _, r := range live {
+				r.err = s.writeGroup([]*recording{r})
+				close(r.done)
+			}
+			continue
+		}
+		for _, r := range live {
+			r.err = err
+			close(r.done)
+		}
+	}
+}
+
+// writeGroup appends the group's events to the chain in one transaction.
+func (s *AuditStore) writeGroup(group []*recording) error {
+	if len(group) == 0 {
+		return nil
+	}
+	events := make([]*audit.Event, len(group))
+	for i, r := range group {
+		events[i] = r.e
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	b := &pgx.Batch{}
+	queueLockHead(b)
+	err := s.DB.inTxBatches(ctx, b, func(res pgx.BatchResults) (*pgx.Batch, error) {
+		seq, head, err := readLockHead(res)
+		if err != nil {
+			return nil, err
+		}
+		next := &pgx.Batch{}
+		if _, _, err := s.queueAppends(next, events, seq, head); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+	if err != nil {
+		return unavailable("audit record", err)
+	}
+	return nil
+}
+
+// now is the audit log's clock (time.Now for a nil store, as the
+// petitions' group commit may seal events without one).
+func (s *AuditStore) now() time.Time {
+	if s != nil && s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // LockHead takes the append lock of the chain (held until tx ends, so the
@@ -94,17 +230,13 @@ func readLockHead(res pgx.BatchResults) (int64, []byte, error) {
 // head (headSeq, headHash) obtained by LockHead in the same transaction, and
 // queues one statement inserting them all on b. It returns the new head.
 func (s *AuditStore) queueAppends(b *pgx.Batch, events []*audit.Event, headSeq int64, headHash []byte) (int64, []byte, error) {
-	now := time.Now
-	if s != nil && s.Now != nil {
-		now = s.Now
-	}
 	n := len(events)
 	seqs, times := make([]int64, n), make([]time.Time, n)
 	actor, role, action, otype, oid, outcome, rid, chash, det := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	prev, hash := make([][]byte, n), make([][]byte, n)
 	for i, e := range events {
-		if err := e.Normalize(now()); err != nil {
+		if err := e.Normalize(s.now()); err != nil {
 			return 0, nil, apperr.Wrap(err, apperr.Internal, "audit append", msg.InternalError)
 		}
 		e.Seal(headSeq, headHash)
