@@ -9,6 +9,7 @@ package msg
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -29,6 +30,7 @@ var (
 	matcher    = language.NewMatcher(languages)
 	cat        = catalog.NewBuilder(catalog.Fallback(Vietnamese))
 	printers   = map[language.Tag]*message.Printer{}
+	plain      = map[language.Tag]map[string]string{} // Texts
 	defined    = map[string]Key{}
 	all        []Key
 )
@@ -52,7 +54,23 @@ func def(key, vi, en string) Key {
 func init() {
 	for _, t := range languages {
 		printers[t] = message.NewPrinter(t, message.Catalog(cat))
+		plain[t] = map[string]string{}
+		for _, k := range all {
+			if s := printers[t].Sprintf(k.name); !strings.Contains(s, "%!") { // a message taking arguments is formatted per call
+				plain[t][k.name] = s
+			}
+		}
 	}
+}
+
+// Texts is every message that takes no arguments in language t
+// (Vietnamese unless t is English), by its key's name, formatted once: the
+// pages read most of their words from it. The map is shared: read it only.
+func Texts(t language.Tag) map[string]string {
+	if m, ok := plain[t]; ok {
+		return m
+	}
+	return plain[Vietnamese]
 }
 
 // maxAcceptLanguage bounds the header Lang parses, in bytes: a browser
@@ -80,6 +98,11 @@ func Lang(acceptLanguage string) language.Tag {
 // In is the message in language t (Vietnamese unless t is English), with
 // args formatted into it.
 func (k Key) In(t language.Tag, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := Texts(t)[k.name]; ok {
+			return s
+		}
+	}
 	p, ok := printers[t]
 	if !ok {
 		p = printers[Vietnamese]

@@ -24,16 +24,57 @@ import (
 // registerPageSize is how many replies a page of the register lists.
 const registerPageSize = 20
 
-// registerData is what the register's list shows.
+// registerData is what the register's list shows, ready to print: the
+// page's rows and the filters' choices are made in Go, so the template
+// only writes fields (each method a template calls costs a reflective
+// look-up, and this page is the busiest).
 type registerData struct {
 	Query      url.Values // the filters, shown again and kept in the links
-	Entries    []reply.Listed
+	Rows       []registerRow
 	Total      int
 	More       bool // more than reply.RegisterCountCap entries: Total is a lower bound
 	Page, Last int
-	Agencies   []agency.Agency
-	Categories []categoryChoice
-	Outcomes   []reply.Outcome
+	Agencies   []option
+	Categories []option
+	Outcomes   []option
+}
+
+// registerRow is one published reply in the register's list.
+type registerRow struct {
+	ID, Number, Date, AgencyName, Summary, Category, Outcome string
+	Superseded                                               bool
+}
+
+// option is one choice of a filter's list.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// rows prints entries for the list in v's language.
+func (v *view) rows(entries []reply.Listed) []registerRow {
+	rows := make([]registerRow, len(entries))
+	for i, e := range entries {
+		rows[i] = registerRow{ID: e.ReplyID, Number: e.Number, Date: v.Date(e.SignedAt), AgencyName: e.AgencyName, Summary: e.Summary,
+			Category: v.CategoryLabel(e.Category), Outcome: v.OutcomeLabel(e.Outcome), Superseded: e.Superseded}
+	}
+	return rows
+}
+
+// filterChoices fills the filters' choices, the chosen ones selected.
+func (d *registerData) filterChoices(v *view, agencies []agency.Agency) {
+	d.Agencies = make([]option, len(agencies))
+	for i, a := range agencies {
+		d.Agencies[i] = option{Value: a.Code, Label: v.AgencyLabel(a), Selected: d.Query.Get("agency") == a.Code}
+	}
+	d.Categories = make([]option, len(categoryChoices))
+	for i, c := range categoryChoices {
+		d.Categories[i] = option{Value: string(c.Value), Label: v.L(c.Label), Selected: d.Query.Get("category") == string(c.Value)}
+	}
+	d.Outcomes = make([]option, len(outcomeOrder))
+	for i, o := range outcomeOrder {
+		d.Outcomes[i] = option{Value: string(o), Label: v.OutcomeLabel(o), Selected: d.Query.Get("outcome") == string(o)}
+	}
 }
 
 // registerQuery reads the register's filters from the URL: q (words), agency,
@@ -77,7 +118,7 @@ func registerQuery(u url.Values) (reply.RegisterQuery, error) {
 // Register lists the published replies: search, filters, paging.
 func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query()
-	d := &registerData{Query: u, Page: 1, Categories: categoryChoices, Outcomes: outcomeOrder}
+	d := &registerData{Query: u, Page: 1}
 	v := s.view(w, r, msg.RegisterTitle, d)
 	if p, err := strconv.Atoi(u.Get("page")); err == nil && p > 1 && p <= 10000 {
 		d.Page = p
@@ -87,22 +128,24 @@ func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	d.Agencies = ags
+	d.filterChoices(v, ags)
 	q, err := registerQuery(u)
+	var entries []reply.Listed
 	if err == nil {
 		q.Limit, q.Offset = registerPageSize, (d.Page-1)*registerPageSize
-		d.Entries, d.Total, err = s.register.List(r.Context(), q)
+		entries, d.Total, err = s.register.List(r.Context(), q)
 	}
 	if err != nil {
 		v.Errors = problems(err, v.Lang)
 		s.render(w, r, s.fault(r, err), "register", v)
 		return
 	}
+	d.Rows = v.rows(entries)
 	d.Total, d.More = counted(d.Total)
 	d.Last = max(1, (d.Total+registerPageSize-1)/registerPageSize)
 	if d.More {
 		d.Last = max(d.Page+1, d.Last) // the next page exists at least; beyond the count, pages go on one at a time
-		if len(d.Entries) < registerPageSize {
+		if len(entries) < registerPageSize {
 			d.Last = d.Page
 		}
 	}

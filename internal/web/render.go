@@ -66,10 +66,11 @@ var funcs = template.FuncMap{
 	},
 }
 
+// fieldIDs turns a form field's name into the rest of its HTML id.
+var fieldIDs = strings.NewReplacer(".", "-", "_", "-", "[", "-", "]", "")
+
 // fieldID is the HTML id of the form field name.
-func fieldID(name string) string {
-	return "f-" + strings.NewReplacer(".", "-", "_", "-", "[", "-", "]", "").Replace(name)
-}
+func fieldID(name string) string { return "f-" + fieldIDs.Replace(name) }
 
 // parsePages parses every page of templates/ (but the layout) with the
 // layout: each page is the layout with the page's "main".
@@ -84,7 +85,8 @@ func parsePages() (map[string]*template.Template, error) {
 		if name == "layout" {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+e.Name())
+		// A message name the catalogue lacks fails the page, as T does.
+		t, err := template.New(name).Option("missingkey=error").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("web: page %s: %w", name, err)
 		}
@@ -96,7 +98,10 @@ func parsePages() (map[string]*template.Template, error) {
 // view is what every page's template gets: the language, the request's
 // nonce, the page's title and its own data.
 type view struct {
-	Lang   language.Tag
+	Lang language.Tag
+	// M is the catalogue's messages without arguments in the page's
+	// language, by name ({{.M.HomeTitle}}); T formats the others.
+	M      map[string]string
 	Nonce  string
 	Title  msg.Key
 	Path   string // the page's path: the menu's current item, the retry link
@@ -187,7 +192,8 @@ func (v *view) Day(d deadline.Date) string { return v.Date(d.Start()) }
 
 // view starts the view of a page titled title, in the request's language.
 func (s *Site) view(w http.ResponseWriter, r *http.Request, title msg.Key, data any) *view {
-	return &view{Lang: langOf(w, r), Path: r.URL.Path, Title: title, Data: data, Operator: s.operator}
+	lang := langOf(w, r)
+	return &view{Lang: lang, M: msg.Texts(lang), Path: r.URL.Path, Title: title, Data: data, Operator: s.operator}
 }
 
 // render writes page name with status. The page's policy allows its own

@@ -46,8 +46,9 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 			Timeline: []petitions.PublicEvent{{At: signed, Kind: "received"}, {At: signed, Kind: "public_update", Message: "Đang xử lý"}},
 			Reply:    &petitions.IssuedReply{ID: "r1", Number: "1/STP-HN-PAKN", ShortCode: "AAAA-BBBB-CCCC", SignedAt: signed}}},
 		"register": &registerData{Query: url.Values{"q": {"phí"}, "page": {"2"}}, Total: 45, Page: 2, Last: 3,
-			Categories: categoryChoices, Outcomes: outcomeOrder, Entries: []reply.Listed{{ReplyID: "r1", Number: "1/STP-HN-PAKN",
-				AgencyName: "Sở Tư pháp", SignedAt: signed, Category: petition.CatRegulation, Outcome: reply.Explained, Summary: "Phí", Superseded: true}}},
+			Categories: []option{{Value: "regulation", Label: "Quy định", Selected: true}}, Outcomes: []option{{Value: "explained", Label: "Giải thích"}},
+			Rows: []registerRow{{ID: "r1", Number: "1/STP-HN-PAKN", AgencyName: "Sở Tư pháp", Date: "02/12/2026", Category: "Quy định",
+				Outcome: "Giải thích", Summary: "Phí", Superseded: true}}},
 		"register_entry": &register.Published{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded", SupersededBy: "r2"},
 			Content: reply.Content{Summary: "Phí", Answer: "Một.\n\nHai.", LegalBasis: []reply.LegalRef{{Document: "Nghị định", Articles: "Điều 1"}},
 				Outcome: reply.Explained}},
@@ -61,7 +62,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	}
 	for name, d := range data {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
-			v := &view{Lang: lang, Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
+			v := &view{Lang: lang, M: msg.Texts(lang), Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
 				Repost:   map[bool]*repost{true: {Action: "/track", Fields: [][2]string{{"tracking_code", "PAKN-2026-AAAA-BBBB"}}}}[name == "track"],
 				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
 				Errors:   []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}
@@ -106,7 +107,7 @@ func TestVerdict(t *testing.T) {
 		{"undecided", verify.Report{Indication: verify.Indeterminate, SummaryEN: "revocation could not be checked"}, "warn", "It cannot be decided now."},
 	}
 	for _, tt := range tests {
-		v := &view{Lang: msg.English}
+		v := &view{Lang: msg.English, M: msg.Texts(msg.English)}
 		got := v.verdictOf(&tt.rep)
 		if got.Class != tt.class || !strings.Contains(got.Sentence, tt.says) {
 			t.Errorf("%s: %s %q", tt.name, got.Class, got.Sentence)
@@ -165,7 +166,7 @@ func TestProblems(t *testing.T) {
 // path like //evil.example/x must not make it a link to another site).
 func TestOtherLanguageLinkStaysOnThePage(t *testing.T) {
 	for _, path := range []string{"/", "/track", "//evil.example/x", "/\\evil.example"} {
-		v := &view{Lang: msg.Vietnamese, Path: path}
+		v := &view{Lang: msg.Vietnamese, M: msg.Texts(msg.Vietnamese), Path: path}
 		if got := v.OtherLangURL(); got != "?lang=en" {
 			t.Errorf("on %q the link is %q", path, got)
 		}
@@ -184,7 +185,7 @@ func TestRetryURL(t *testing.T) {
 
 // The next update's due date is said in words that fit the count.
 func TestDueLabel(t *testing.T) {
-	v := &view{Lang: msg.English}
+	v := &view{Lang: msg.English, M: msg.Texts(msg.English)}
 	for _, tt := range []struct {
 		status     deadline.Status
 		left, late int
@@ -207,7 +208,7 @@ func TestDueLabel(t *testing.T) {
 // A required field carries no "optional" mark; an optional one does,
 // unless Required says a hint explains when it is needed.
 func TestOptionalMarks(t *testing.T) {
-	v := &view{Lang: msg.English}
+	v := &view{Lang: msg.English, M: msg.Texts(msg.English)}
 	req, _ := v.Input("title", "FormSubject", "", "text", "off", false, 300)
 	opt, _ := v.Input("legal_ref", "FormLegalRef", "", "text", "off", true, 500)
 	if req.OptionalText != "" || opt.OptionalText != "optional" || opt.Required().OptionalText != "" || !opt.Required().Optional {
