@@ -171,6 +171,18 @@ func (w *website) sendPetition(scan string) (code, secret string) {
 	}
 	w.accessible("receipt")
 	w.shot("receipt")
+	// The language switch sends the codes again: the same receipt, in English.
+	w.do("the receipt in English", chromedp.Click(chromedp.CSS("button.lang")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #tracking-code`)))
+	if c, s := w.text("#tracking-code"), w.text("#lookup-secret"); c != code || s != secret || !strings.Contains(w.text("h1"), "has been received") {
+		t.Fatalf("the receipt in English shows %q %q under %q, want the codes %q %q", c, s, w.text("h1"), code, secret)
+	}
+	w.accessible("receipt in English")
+	w.do("the receipt in Vietnamese again", chromedp.Click(chromedp.CSS("button.lang")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="vi"] #tracking-code`)))
+	if c := w.text("#tracking-code"); c != code {
+		t.Fatalf("the receipt in Vietnamese again shows %q, want %q", c, code)
+	}
 
 	return code, secret
 }

@@ -298,21 +298,22 @@ var expected = map[string]string{
 	"POST /verify/{id}":                                   "all",
 
 	// The website.
-	"GET /":               "all",
-	"GET /static/*":       "all",
-	"GET /submit":         "all",
-	"POST /submit":        "all",
-	"GET /track":          "all",
-	"POST /track":         "all",
-	"POST /track/reply":   "all",
-	"POST /track/receipt": "all",
-	"POST /track/reopen":  "all",
-	"GET /verify":         "all",
-	"POST /verify":        "all",
-	"GET /register":       "all",
-	"GET /register/{id}":  "all",
-	"GET /register.csv":   "all",
-	"GET /register.json":  "all",
+	"GET /":                "all",
+	"GET /static/*":        "all",
+	"GET /submit":          "all",
+	"POST /submit":         "all",
+	"POST /submit/receipt": "all",
+	"GET /track":           "all",
+	"POST /track":          "all",
+	"POST /track/reply":    "all",
+	"POST /track/receipt":  "all",
+	"POST /track/reopen":   "all",
+	"GET /verify":          "all",
+	"POST /verify":         "all",
+	"GET /register":        "all",
+	"GET /register/{id}":   "all",
+	"GET /register.csv":    "all",
+	"GET /register.json":   "all",
 }
 
 // call is what the matrix sends on a route and what every caller the
@@ -364,12 +365,13 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/verifications":              {body: string(m.genuine), contentType: "application/pdf", want: 200},
 		"POST /verify/{id}":                       {body: form, contentType: formType, want: 200},
 
-		"POST /submit":        {body: petitionForm, contentType: petitionFormType, want: 201},
-		"POST /track":         {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reply":   {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/receipt": {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reopen":  {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
-		"POST /verify":        {body: form, contentType: formType, want: 200},
+		"POST /submit":         {body: petitionForm, contentType: petitionFormType, want: 201},
+		"POST /submit/receipt": {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track":          {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reply":    {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/receipt":  {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reopen":   {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
+		"POST /verify":         {body: form, contentType: formType, want: 200},
 	}
 }
 

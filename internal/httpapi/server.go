@@ -244,6 +244,7 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.public, l.body).Get("/static/*", site.Static)
 		r.With(l.public, l.body).Get("/submit", site.SubmitForm)
 		r.With(l.public, l.submit, s.limitBody(max(UploadLimit, maxBody), msg.SubmissionTooLarge)).Post("/submit", site.Submit)
+		r.With(l.secret, l.body).Post("/submit/receipt", site.ReceiptAgain)
 		r.With(l.public, l.body).Get("/track", site.TrackForm)
 		r.With(l.secret, l.body).Post("/track", site.Track)
 		r.With(l.secret, l.body).Post("/track/reply", site.TrackReply)

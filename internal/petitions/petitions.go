@@ -413,6 +413,33 @@ func (s *Service) ReceivingAgency(ctx context.Context, rec *petition.Stored) (st
 	return firstAgency(events, rec.Agency), nil
 }
 
+// FirstUpdateDue is the date by which rec's first public status or result
+// was due, as its receipt states: 20 working days from its receipt.
+func (s *Service) FirstUpdateDue(rec *petition.Stored) deadline.Date {
+	return s.cal.NextPublicUpdate(rec.ReceivedAt)
+}
+
+// ReceiptAgain gives whoever holds a petition's code and secret its
+// receipt as first shown (in another language, say): the codes, the time
+// of receipt, the receiving agency and the first due date. It is a lookup,
+// audited as "petition.receipt" (a wrong code or secret as any other).
+func (s *Service) ReceiptAgain(ctx context.Context, m audit.Meta, code, secret string) (*Receipt, error) {
+	rec, err := s.ByPetitioner(ctx, m, code, secret, "petition.receipt")
+	if err != nil {
+		return nil, err
+	}
+	receiving, err := s.ReceivingAgency(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	err = s.audit.Record(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.receipt", "petition", rec.ID, audit.Success, nil))
+	if err != nil {
+		return nil, err
+	}
+	return &Receipt{TrackingCode: rec.TrackingCode, LookupSecret: secret, ReceivedAt: rec.ReceivedAt, Agency: receiving,
+		NextUpdateDue: s.FirstUpdateDue(rec)}, nil
+}
+
 // Lookup returns the public view of a petition to whoever holds its code
 // and secret.
 func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string) (*PublicView, error) {

@@ -478,3 +478,43 @@ func TestNewNeedsItsCollaborators(t *testing.T) {
 		t.Fatalf("New without collaborators: %v", err)
 	}
 }
+
+// The receipt shown again (what its page's language switch asks for) is
+// the receipt first given, whatever happened since: the receiving agency
+// after a transfer, the first due date after a public update moved the
+// next. It is a lookup: audited, and a wrong secret is refused as any.
+func TestReceiptAgainIsTheFirstReceipt(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	r := e.Submit(t, servicetest.Submission())
+	id := e.ID(t, r.TrackingCode)
+	stp := servicetest.Staff("STP-HN", access.Official)
+	if err := e.Replies.Transition(ctx, e.M, stp, id, petition.Accept, petitions.TransitionInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Replies.Transition(ctx, e.M, stp, id, petition.Transfer, petitions.TransitionInput{Agency: "SKHDT-HN", Note: "Thuộc thẩm quyền Sở KH&ĐT"}); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Add(10 * 24 * time.Hour)
+	if err := e.Petitions.PostUpdate(ctx, e.M, servicetest.Staff("SKHDT-HN", access.Official), id, "Đang xác minh"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.Petitions.Get(ctx, e.M, servicetest.Staff("SKHDT-HN", access.Official), id); err != nil || d.NextUpdateDue == r.NextUpdateDue {
+		t.Fatalf("the update left the next due date at %v (%v): this test would prove nothing", r.NextUpdateDue, err)
+	}
+	again, err := e.Petitions.ReceiptAgain(ctx, e.M, strings.ToLower(r.TrackingCode), r.LookupSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.TrackingCode != r.TrackingCode || again.LookupSecret != r.LookupSecret || !again.ReceivedAt.Equal(r.ReceivedAt) ||
+		again.Agency != "STP-HN" || again.NextUpdateDue != r.NextUpdateDue {
+		t.Fatalf("receipt again %+v, want the first %+v", again, r)
+	}
+	_, err = e.Petitions.ReceiptAgain(ctx, e.M, r.TrackingCode, "WRONGSECRETWRONGSECRETWRON")
+	servicetest.WantCode(t, err, apperr.NotFound)
+	shown := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.receipt' AND outcome = 'success' AND object_id = $1", id)
+	denied := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'petition.receipt' AND outcome = 'denied'")
+	if shown != 1 || denied != 1 {
+		t.Fatalf("%d receipts shown and %d refused in the audit log, want 1 and 1", shown, denied)
+	}
+}

@@ -128,7 +128,7 @@ func (s *Service) receiptDocument(ctx context.Context, rec *petition.Stored, rec
 	}
 	paras = append(paras,
 		fmt.Sprintf("Chậm nhất ngày %s (20 ngày làm việc kể từ ngày tiếp nhận), cơ quan có thẩm quyền công bố tình trạng xử lý hoặc kết quả giải quyết.",
-			rec.NextUpdateDue.Start().Format("02/01/2006")),
+			s.petitions.FirstUpdateDue(rec).Start().Format("02/01/2006")),
 		"Người gửi theo dõi phản ánh và nhận văn bản trả lời tại "+base+"/track bằng mã tra cứu và mã bí mật đã được cấp. "+
 			"Giấy biên nhận này được ký số bằng khóa của cơ quan tiếp nhận; kiểm tra tại "+base+"/verify.")
 	return pdfrender.Render(pdfrender.Document{

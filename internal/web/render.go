@@ -108,9 +108,6 @@ type view struct {
 	Errors []fieldProblem
 	Values url.Values // a form's values, shown again after an error
 	Data   any
-	// HideLang hides the language switch: on the receipt, where following
-	// it would lose the codes shown once.
-	HideLang bool
 	// RequestID names the request on error pages, for reporting a problem.
 	RequestID string
 	// Operator is who runs the service, for the personal-data notice.

@@ -124,12 +124,32 @@ type receiptData struct {
 	Calendar string // the holiday calendar's version
 }
 
-// receipt shows a new petition's receipt: its codes, once.
+// receipt shows a new petition's receipt: its codes, in large type. The
+// language switch sends the codes again (to ReceiptAgain): a link would lose
+// them.
 func (s *Site) receipt(w http.ResponseWriter, r *http.Request, rc *petitions.Receipt) {
+	s.showReceipt(w, r, http.StatusCreated, rc)
+}
+
+// showReceipt renders the receipt page of rc with status.
+func (s *Site) showReceipt(w http.ResponseWriter, r *http.Request, status int, rc *petitions.Receipt) {
 	v := s.view(w, r, msg.ReceiptTitle, nil)
-	v.HideLang = true // the link would lose the codes shown once
+	v.Repost = &repost{Action: "/submit/receipt", Fields: [][2]string{{"tracking_code", rc.TrackingCode}, {"lookup_secret", rc.LookupSecret}}}
 	v.Data = &receiptData{Receipt: rc, Agency: s.agencyName(r, rc.Agency, v), Calendar: s.petitions.Calendar().Version()}
-	s.render(w, r, http.StatusCreated, "receipt", v)
+	s.render(w, r, status, "receipt", v)
+}
+
+// ReceiptAgain shows the receipt page again to whoever posts its code and
+// secret: what the receipt page's language switch sends. A wrong code or
+// secret is answered as on the tracking page.
+func (s *Site) ReceiptAgain(w http.ResponseWriter, r *http.Request) {
+	d := codesOf(r)
+	rc, err := s.petitions.ReceiptAgain(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
+	if err != nil {
+		s.refused(w, r, d, err)
+		return
+	}
+	s.showReceipt(w, r, http.StatusOK, rc)
 }
 
 // agencyName is the name of the agency code in the page's language, or
