@@ -28,10 +28,23 @@ type Enrolment struct {
 
 // NewEnrolment generates a TOTP secret for account (shown as issuer: account).
 func NewEnrolment(issuer, account string) (*Enrolment, error) {
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: issuer, AccountName: account, Period: TOTPPeriod, Digits: TOTPDigits,
-		Algorithm: otp.AlgorithmSHA1, SecretSize: 20,
-	})
+	return enrolment(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod, Digits: TOTPDigits,
+		Algorithm: otp.AlgorithmSHA1, SecretSize: 20})
+}
+
+// EnrolmentOf is the enrolment of an existing secret (base32, as Enrolment
+// gives it), to show it again.
+func EnrolmentOf(issuer, account, secret string) (*Enrolment, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
+	if err != nil {
+		return nil, err
+	}
+	return enrolment(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod, Digits: TOTPDigits,
+		Algorithm: otp.AlgorithmSHA1, Secret: raw})
+}
+
+func enrolment(opts totp.GenerateOpts) (*Enrolment, error) {
+	key, err := totp.Generate(opts)
 	if err != nil {
 		return nil, err
 	}

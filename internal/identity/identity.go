@@ -464,13 +464,7 @@ func checkNewPassword(pw, username string) error {
 // StartEnrolment creates a TOTP secret for the signed-in account (not yet
 // active) and returns it to show as text and QR code.
 func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
-	if a.Account == nil {
-		return nil, apperr.New(apperr.Forbidden, msg.TokenHasNoMFA)
-	}
-	if s.box == nil {
-		return nil, apperr.New(apperr.Unavailable, msg.MFANotConfigured)
-	}
-	c, err := s.store.Credentials(ctx, a.Account.ID)
+	c, err := s.enrolling(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -495,6 +489,36 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 		return nil, err
 	}
 	return e, nil
+}
+
+// enrolling loads the credentials of a's account for an MFA enrolment: a
+// staff account's, with the box that seals TOTP secrets configured.
+func (s *Service) enrolling(ctx context.Context, a *Authn) (*credential.Credentials, error) {
+	if a.Account == nil {
+		return nil, apperr.New(apperr.Forbidden, msg.TokenHasNoMFA)
+	}
+	if s.box == nil {
+		return nil, apperr.New(apperr.Unavailable, msg.MFANotConfigured)
+	}
+	return s.store.Credentials(ctx, a.Account.ID)
+}
+
+// Enrolment returns the signed-in account's enrolment started and not yet
+// confirmed, to show it again (a page reloaded, a wrong first code: the
+// secret already scanned stays valid), or starts one (StartEnrolment).
+func (s *Service) Enrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
+	c, err := s.enrolling(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if c.MFAEnabled || c.TOTPSecretEnc == "" {
+		return s.StartEnrolment(ctx, m, a)
+	}
+	secret, err := s.box.Open(ctx, c.ID, c.TOTPSecretEnc)
+	if err != nil {
+		return nil, err
+	}
+	return credential.EnrolmentOf(s.issuer, c.Username, string(secret))
 }
 
 // ConfirmEnrolment activates MFA with a first code and returns ten recovery

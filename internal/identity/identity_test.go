@@ -710,17 +710,7 @@ func TestWrongCodesCountForTheAccountAcrossSessions(t *testing.T) {
 func TestMFAConfirmationBruteForceEndsTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, pw := e.create(t, "auditor1", "STP-HN", access.Auditor)
-	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: pw})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.ChangePassword(ctx, e.m, res.Authn, pw, goodPassword); err != nil {
-		t.Fatal(err)
-	}
-	if res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "auditor1", Password: goodPassword}); err != nil {
-		t.Fatal(err)
-	}
+	res := e.toEnrol(t, "auditor1")
 	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn)
 	if err != nil {
 		t.Fatal(err)
@@ -903,5 +893,56 @@ func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
 		if after := state(); after != before {
 			t.Errorf("%s changed the database without its audit event", name)
 		}
+	}
+}
+
+// toEnrol creates an auditor, signs in, replaces the one-time password and
+// signs in again: the session that must enrol MFA.
+func (e *env) toEnrol(t *testing.T, username string) *identity.LoginResult {
+	t.Helper()
+	ctx := context.Background()
+	_, pw := e.create(t, username, "STP-HN", access.Auditor)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: username, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ChangePassword(ctx, e.m, res.Authn, pw, goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: username, Password: goodPassword}); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// The enrolment a page shows again is the one started: a reloaded page or
+// a wrong first code keeps the secret already scanned, and the first code
+// of that secret turns MFA on.
+func TestEnrolmentIsShownAgainUntilConfirmed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	res := e.toEnrol(t, "auditor1")
+	first, err := e.svc.Enrolment(ctx, e.m, res.Authn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.Enrolment(ctx, e.m, res.Authn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Secret != first.Secret || again.URL != first.URL || len(again.QRPNG) == 0 {
+		t.Fatalf("shown again: %q %q, want the secret started %q %q", again.Secret, again.URL, first.Secret, first.URL)
+	}
+	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, wrongCode(t, first.Secret, e.clock.Now(), 1)); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("a wrong first code: %v", err)
+	}
+	if again, err = e.svc.Enrolment(ctx, e.m, res.Authn); err != nil || again.Secret != first.Secret {
+		t.Fatalf("after a wrong code: %v, secret %q, want %q", err, again.Secret, first.Secret)
+	}
+	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, code(t, first.Secret, e.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Enrolment(ctx, e.m, res.Authn); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("an enrolment once MFA is on: %v, want 409", err)
 	}
 }
