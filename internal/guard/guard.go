@@ -52,6 +52,14 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 	return apperr.New(apperr.Forbidden, msg.NotAllowed)
 }
 
+// Allows reports whether p may take action a on t now, or after a step-up:
+// a question a page asks to offer a button, not an attempt, so nothing is
+// audited (the attempt, when made, goes through Authorize).
+func (g *Guard) Allows(p access.Principal, a access.Action, t Target) bool {
+	o := access.Decide(p, a, access.Object{Agency: t.Agency}, g.Now()).Outcome
+	return o == access.Allow || o == access.NeedStepUp
+}
+
 // Denied appends an "access.denied" event for p's attempt at a on t.
 func (g *Guard) Denied(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target, reason string) error {
 	details, _ := json.Marshal(map[string]string{"attempted": string(a), "reason": reason, "object_agency": t.Agency})

@@ -88,3 +88,42 @@ func TestActorAndRoleNames(t *testing.T) {
 		}
 	}
 }
+
+// Allows answers what a page may offer: allowed, or allowed after a
+// step-up; never another agency's object, a role the principal lacks, a
+// restricted session or an anonymous caller; and it audits nothing.
+func TestAllows(t *testing.T) {
+	db := pgtest.New(t)
+	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+	g := &guard.Guard{Audit: db.Stores(nil).Audit, Now: func() time.Time { return now }}
+	official := access.Principal{Kind: access.Staff, ID: "a1", Name: "official", Agency: "STP-HN", Roles: []access.Role{access.Official}}
+	signer := access.Principal{Kind: access.Staff, ID: "a2", Name: "signer", Agency: "STP-HN", Roles: []access.Role{access.Signer}}
+	restricted := official
+	restricted.Restricted = "mfa_enrolment"
+	own := guard.Target{Type: "petition", ID: "p1", Agency: "STP-HN"}
+	other := guard.Target{Type: "petition", ID: "p2", Agency: "UBND-BD"}
+	for _, tt := range []struct {
+		name string
+		p    access.Principal
+		a    access.Action
+		t    guard.Target
+		want bool
+	}{
+		{"own agency's petition", official, access.PetitionHandle, own, true},
+		{"another agency's petition", official, access.PetitionHandle, other, false},
+		{"a role the principal lacks", official, access.PetitionSign, own, false},
+		{"signing, a step-up still to come", signer, access.PetitionSign, own, true},
+		{"a restricted session", restricted, access.PetitionHandle, own, false},
+		{"anonymous", access.Principal{Kind: access.Anonymous}, access.PetitionHandle, own, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := g.Allows(tt.p, tt.a, tt.t); got != tt.want {
+				t.Fatalf("Allows = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	var events int
+	if err := db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events").Scan(&events); err != nil || events != 0 {
+		t.Fatalf("%d audit events (%v), want none", events, err)
+	}
+}

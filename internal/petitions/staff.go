@@ -51,6 +51,7 @@ type ListQuery struct {
 	DueBy    *deadline.Date // next update due on or before
 	Overdue  bool
 	DueSoon  bool // due within three working days, not yet overdue
+	Open     bool // only petitions whose deadline runs (not rejected or closed)
 	Query    string
 	Limit    int
 	Offset   int
@@ -79,6 +80,9 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 	f := petition.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset}
 	if q.State != "" {
 		f.States = []petition.State{q.State}
+	}
+	if q.Open && len(f.States) == 0 {
+		f.States = openStates
 	}
 	if q.Overdue {
 		f.Overdue = &today
@@ -138,13 +142,27 @@ func (s *Service) ForStaff(ctx context.Context, m audit.Meta, p access.Principal
 // Get returns a petition with the petitioner's personal data, decrypted;
 // the reading is audited.
 func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id string) (*Detail, error) {
+	return s.detail(ctx, m, p, id, true)
+}
+
+// View returns a petition without the petitioner's personal data (not
+// decrypted; Detail.Petitioner is empty): what the desk shows until
+// someone asks for the petitioner's details. The reading is audited, and
+// says the personal data was not read.
+func (s *Service) View(ctx context.Context, m audit.Meta, p access.Principal, id string) (*Detail, error) {
+	return s.detail(ctx, m, p, id, false)
+}
+
+func (s *Service) detail(ctx context.Context, m audit.Meta, p access.Principal, id string, personal bool) (*Detail, error) {
 	rec, err := s.ForStaff(ctx, m, p, access.PetitionRead, id)
 	if err != nil {
 		return nil, err
 	}
-	who, err := s.Petitioner(ctx, rec)
-	if err != nil {
-		return nil, err
+	who := &petition.Petitioner{}
+	if personal {
+		if who, err = s.Petitioner(ctx, rec); err != nil {
+			return nil, err
+		}
 	}
 	events, err := s.timeline(ctx, &rec.Petition, false)
 	if err != nil {
@@ -163,8 +181,34 @@ func (s *Service) Get(ctx context.Context, m audit.Meta, p access.Principal, id 
 	if d.Attachments == nil {
 		d.Attachments = []petition.AttachmentInfo{}
 	}
-	err = s.audit.Record(ctx, audit.EventOf(m, p, "petition.view", "petition", rec.ID, audit.Success, nil))
-	return d, err
+	var det []byte
+	if !personal {
+		det = audit.Details(map[string]any{"personal_data": false})
+	}
+	if err := s.audit.Record(ctx, audit.EventOf(m, p, "petition.view", "petition", rec.ID, audit.Success, det)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Permitted lists the transitions of d's petition that p may take: those
+// its state allows and p's roles may take (a step-up may still be asked
+// for). Nothing is audited: it says which buttons to offer; pressing one
+// goes through Transition.
+func (s *Service) Permitted(p access.Principal, d *Detail) []petition.Transition {
+	var out []petition.Transition
+	for _, t := range d.Allowed {
+		if a, ok := ActionFor(t); ok && s.guard.Allows(p, a, guard.Target{Type: "petition", ID: d.ID, Agency: d.Agency}) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MayPostUpdate reports whether p may post a public update on d's
+// petition: its deadline runs and p may handle it.
+func (s *Service) MayPostUpdate(p access.Principal, d *Detail) bool {
+	return d.DeadlineStatus != "" && s.guard.Allows(p, access.PetitionHandle, guard.Target{Type: "petition", ID: d.ID, Agency: d.Agency})
 }
 
 // Petitioner opens a petition's sealed personal data.
