@@ -38,6 +38,7 @@ type website struct {
 	axe   string          // axe-core's source, injected into every page checked
 	shots string          // where screenshots go (PAKN_SCREENSHOTS_DIR), "" for none
 	staff map[access.Role]string
+	logs  *syncBuffer // paknd's log
 }
 
 // newWebsite starts paknd over a test database and Vault with the demo
@@ -59,7 +60,8 @@ func newWebsite(t *testing.T) *website {
 	w := &website{t: t, s: s, axe: string(axe), shots: os.Getenv("PAKN_SCREENSHOTS_DIR"), staff: map[access.Role]string{}}
 	w.seedStaff()
 	s.env["PAKN_OPERATOR_NAME"], s.env["PAKN_OPERATOR_CONTACT"] = "Sở Tư pháp thành phố Hà Nội", "dulieucanhan@example.vn"
-	base, _, stop := s.start(t)
+	base, logs, stop := s.start(t)
+	w.logs = logs
 	t.Cleanup(func() { _ = stop() })
 	w.base = base
 
@@ -130,7 +132,23 @@ func (w *website) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(w.tab, time.Minute)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		w.t.Fatalf("%s: %v", what, err)
+		// What the browser shows, to tell why the step did not end as expected.
+		short, cancelShort := context.WithTimeout(w.tab, 5*time.Second)
+		defer cancelShort()
+		shown, _ := chromedp.Run(short, chromedp.Evaluate[string](`location.pathname + "\n" + (document.querySelector("main") || document.body).innerText`))
+		var requests []string
+		if w.logs != nil {
+			for _, line := range strings.Split(w.logs.String(), "\n") {
+				var l struct {
+					Msg, Method, Route string
+					Status             int
+				}
+				if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" {
+					requests = append(requests, fmt.Sprintf("%s %s %d", l.Method, l.Route, l.Status))
+				}
+			}
+		}
+		w.t.Fatalf("%s: %v\nthe browser shows %s\nthe last requests: %s", what, err, shown, strings.Join(requests[max(0, len(requests)-8):], "; "))
 	}
 }
 
