@@ -70,6 +70,20 @@ func chainWaiters(t *testing.T, db *pgtest.DB) int {
 	return n
 }
 
+// recorded lists the object ids of the test's events in the chain, in order.
+func recorded(t *testing.T, db *pgtest.DB) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `SELECT object_id FROM audit_events WHERE action = 'test.record' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // recordAll records events concurrently and returns each one's error.
 func recordAll(ctxs []context.Context, s *postgres.AuditStore, events []*audit.Event) []error {
 	errs := make([]error, len(events))
@@ -153,14 +167,7 @@ func TestRecordWritesAFailedGroupEventByEvent(t *testing.T) {
 			t.Fatalf("event %s: %v", ids[i], err)
 		}
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT object_id FROM audit_events WHERE action = 'test.record' ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := recorded(t, db)
 	slices.Sort(got[1:]) // the three were recorded at once, in any order
 	if fmt.Sprint(got) != "[first a b c]" {
 		t.Fatalf("written %v, want [first a b c]", got)
@@ -197,14 +204,7 @@ func TestRecordDropsEventsOfCallersWhoLeft(t *testing.T) {
 	if err := s.Record(ctx, &audit.Event{Actor: "citizen", Action: "test.record", ObjectID: "after", Outcome: audit.Success}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT object_id FROM audit_events WHERE action = 'test.record' ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := recorded(t, db)
 	if fmt.Sprint(got) != "[first after]" {
 		t.Fatalf("written %v, want [first after]", got)
 	}
