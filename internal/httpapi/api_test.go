@@ -204,6 +204,10 @@ type request struct {
 	contentType        string
 }
 
+// noRedirects is the tests' client: a redirect is an answer to check, not
+// to follow.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func (s *stack) do(r request) (*http.Response, string) {
 	s.t.Helper()
 	var body io.Reader
@@ -230,7 +234,7 @@ func (s *stack) do(r request) (*http.Response, string) {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -297,6 +301,24 @@ var expected = map[string]string{
 	"GET /verify/{id}":                                    "all",
 	"POST /verify/{id}":                                   "all",
 
+	// The staff desk: a page no role of the caller may see is refused (403,
+	// or 404 for another agency's object); a caller not signed in is sent to
+	// the sign-in page (303), which counts as a refusal.
+	"GET /desk":                             "all",
+	"GET /desk/signin":                      "all",
+	"POST /desk/signin":                     "all",
+	"POST /desk/signin/code":                "all",
+	"POST /desk/signout":                    "all",
+	"GET /desk/password":                    "staff",
+	"POST /desk/password":                   "staff",
+	"GET /desk/mfa":                         "staff",
+	"POST /desk/mfa":                        "staff",
+	"GET /desk/":                            "official,reviewer,signer",
+	"GET /desk/petitions/{id}":              "official,reviewer,signer",
+	"POST /desk/petitions/{id}/petitioner":  "official,reviewer,signer",
+	"POST /desk/petitions/{id}/transitions": "official",
+	"POST /desk/petitions/{id}/updates":     "official",
+
 	// The website.
 	"GET /":                "all",
 	"GET /static/*":        "all",
@@ -339,8 +361,9 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/auth/logout":   {want: 204},
 		"POST /api/v1/auth/password": {body: `{"current_password":"` + loginPassword + `","new_password":"Một mật khẩu mới, đủ dài 2027"}`, want: 204},
 		// Accounts with MFA have it already; the others have not started.
-		"POST /api/v1/auth/mfa/enrol":   {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
-		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409},
+		"POST /api/v1/auth/mfa/enrol": {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
+		// Those without MFA have an enrolment started by the desk's page (GET /desk/mfa, called before): a wrong code.
+		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409, wants: map[string]int{"official": 422, "reviewer": 422}},
 		"POST /api/v1/auth/step-up":     {want: 204, wants: map[string]int{"official": 409, "reviewer": 409}}, // a current code, see totpNow
 
 		"POST /api/v1/accounts":                     {body: `{"username":"matrix-new","display_name":"Người mới","roles":["official"]}`, want: 201},
@@ -367,11 +390,23 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 
 		"POST /submit":         {body: petitionForm, contentType: petitionFormType, want: 201},
 		"POST /submit/receipt": {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track":          {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reply":    {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/receipt":  {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reopen":   {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
-		"POST /verify":         {body: form, contentType: formType, want: 200},
+
+		"GET /desk":                             {want: 301},
+		"GET /desk/signin":                      {wants: map[string]int{"official": 303, "reviewer": 303, "signer": 303, "auditor": 303, "admin": 303}},
+		"POST /desk/signin":                     {body: url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}}.Encode(), contentType: urlForm, want: 303},
+		"POST /desk/signin/code":                {body: "ticket=forged&code=123456", contentType: urlForm, want: 401},
+		"POST /desk/signout":                    {body: "", contentType: urlForm, want: 303},
+		"POST /desk/password":                   {body: "current_password=wrong&new_password=x&new_password_again=y", contentType: urlForm, want: 422},
+		"GET /desk/mfa":                         {wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
+		"POST /desk/mfa":                        {body: "code=000000", contentType: urlForm, want: 422, wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
+		"POST /desk/petitions/{id}/petitioner":  {body: "", contentType: urlForm},
+		"POST /desk/petitions/{id}/transitions": {body: "transition=start", contentType: urlForm, want: 303},
+		"POST /desk/petitions/{id}/updates":     {body: "message=Đang+xác+minh", contentType: urlForm, want: 303},
+		"POST /track":                           {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reply":                     {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/receipt":                   {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reopen":                    {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
+		"POST /verify":                          {body: form, contentType: formType, want: 200},
 	}
 }
 
@@ -413,6 +448,7 @@ func (s *stack) matrixFixture(t *testing.T) matrixFixture {
 	m.genuine = s.signedPDF(m.signed)
 	c, _ := json.Marshal(replyContent)
 	m.content = string(c)
+	s.account("desk-reviewer", "STP-HN", access.Reviewer) // signs in to the desk with loginPassword
 	return m
 }
 
@@ -458,6 +494,9 @@ func (s *stack) staleCallers(t *testing.T, m matrixFixture, c call, route string
 	}
 }
 
+// urlForm is the content type of a page's form.
+const urlForm = "application/x-www-form-urlencoded"
+
 // path fills pattern's parameters with the fixture's objects.
 func (m matrixFixture) path(s *stack, route, pattern string) string {
 	switch {
@@ -465,7 +504,7 @@ func (m matrixFixture) path(s *stack, route, pattern string) string {
 		return strings.Replace(pattern, "{id}", m.inProgress, 1)
 	case route == "POST /api/v1/replies/{id}/send-back":
 		return strings.Replace(pattern, "{id}", m.sentBack, 1)
-	case strings.HasPrefix(pattern, "/api/v1/petitions/{id}"):
+	case strings.HasPrefix(pattern, "/api/v1/petitions/{id}") || strings.HasPrefix(pattern, "/desk/petitions/{id}"):
 		return strings.NewReplacer("{id}", m.petition, "{attachment}", m.attachment).Replace(pattern)
 	case strings.HasSuffix(pattern, "/pdf") || strings.HasPrefix(pattern, "/verify/") || strings.HasPrefix(pattern, "/api/v1/register/") ||
 		strings.HasPrefix(pattern, "/register/"):
@@ -558,7 +597,8 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				before, seq := s.fingerprint(t)
 				resp, body := s.do(req)
 				if !allowedFor(expected[route], w) {
-					denied := resp.StatusCode == 401 || resp.StatusCode == 403 || (resp.StatusCode == 404 && strings.Contains(pattern, "{"))
+					denied := resp.StatusCode == 401 || resp.StatusCode == 403 || (resp.StatusCode == 404 && strings.Contains(pattern, "{")) ||
+						(resp.StatusCode == 303 && strings.HasPrefix(pattern, "/desk/") && strings.HasPrefix(resp.Header.Get("Location"), "/desk/signin"))
 					if !denied {
 						t.Fatalf("%s as %s: %d %.300s; want a refusal", route, w, resp.StatusCode, body)
 					}
@@ -718,9 +758,10 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 			"X-Frame-Options":         "DENY",
 		} {
 			got := resp.Header.Get(h)
-			if h == "Content-Security-Policy" && isPage(p) && !strings.HasPrefix(p, "/static/site.") && !strings.HasPrefix(p, "/register.") {
+			redirect := resp.StatusCode >= 300 && resp.StatusCode < 400
+			if h == "Content-Security-Policy" && isPage(p) && !redirect && !strings.HasPrefix(p, "/static/site.") && !strings.HasPrefix(p, "/register.") {
 				// A page: its own stylesheet, its own script by nonce, its forms posting to this site only
-				// (static files and the register's data feeds keep the API's policy).
+				// (static files, the register's data feeds and redirects keep the API's policy).
 				if !pageCSP.MatchString(got) {
 					t.Errorf("%s %s: CSP %q", methods[i], p, got)
 				}

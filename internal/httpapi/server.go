@@ -166,7 +166,7 @@ func New(d Deps) *Server {
 		attachments: quota.Daily{Max: l.DailyAttachmentBytes}}
 	if d.Petitions != nil && d.Replies != nil && d.Register != nil && d.Agencies != nil {
 		site, err := web.New(web.Deps{Edge: s, Petitions: d.Petitions, Replies: d.Replies, Register: d.Register, Agencies: d.Agencies, Log: d.Log,
-			Operator: d.Operator})
+			Operator: d.Operator, Identity: d.Identity})
 		if err != nil {
 			panic(err) // the embedded templates do not parse: a build defect, caught by every test
 		}
@@ -260,6 +260,27 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		// Where a reply's QR code leads, and its upload form.
 		r.With(l.public, l.body).Get("/verify/{id}", site.ReplyPage)
 		r.With(l.verify, verifyBody).Post("/verify/{id}", site.ReplyVerify)
+	})
+	// The staff desk: the API's session cookie, and the same bounds as the
+	// API's routes beside them (a password or a code at the login rate).
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate, l.body)
+		r.With(l.public).Get("/desk", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/desk/", http.StatusMovedPermanently)
+		})
+		r.With(l.public).Get("/desk/signin", site.SignInForm)
+		r.With(l.secret).Post("/desk/signin", site.SignIn)
+		r.With(l.secret).Post("/desk/signin/code", site.SignInCode)
+		r.With(l.public).Post("/desk/signout", site.SignOut)
+		r.With(l.public).Get("/desk/password", site.PasswordForm)
+		r.With(l.secret).Post("/desk/password", site.ChangePassword)
+		r.With(l.public).Get("/desk/mfa", site.MFAForm)
+		r.With(l.secret).Post("/desk/mfa", site.ConfirmMFA)
+		r.With(l.public).Get("/desk/", site.Queue)
+		r.With(l.public).Get("/desk/petitions/{id}", site.Petition)
+		r.With(l.public).Post("/desk/petitions/{id}/petitioner", site.PetitionPersonal)
+		r.With(l.public).Post("/desk/petitions/{id}/transitions", site.Transition)
+		r.With(l.public).Post("/desk/petitions/{id}/updates", site.PostUpdate)
 	})
 }
 

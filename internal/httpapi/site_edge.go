@@ -11,6 +11,7 @@ import (
 
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/identity"
 	"pakn/internal/msg"
 	"pakn/internal/verify"
 	"pakn/internal/web"
@@ -27,6 +28,23 @@ func (s *Server) Meta(r *http.Request) audit.Meta { return s.meta(r) }
 func (s *Server) Status(err error) int {
 	return statusOf(apperr.CodeOf(asTooLarge(err, msg.BodyTooLarge)))
 }
+
+// Session implements web.Edge: the session the request's cookie names.
+func (s *Server) Session(r *http.Request) *identity.Authn {
+	a := authnOf(r.Context())
+	if a.Session == nil {
+		return nil
+	}
+	return a
+}
+
+// StartSession implements web.Edge: the API's session cookie.
+func (s *Server) StartSession(w http.ResponseWriter, res *identity.LoginResult) {
+	setSessionCookie(w, res.Token, res.ExpiresAt)
+}
+
+// EndSession implements web.Edge.
+func (s *Server) EndSession(w http.ResponseWriter) { clearSessionCookie(w) }
 
 // VerifyUpload implements web.Edge with the API's verification pipeline.
 func (s *Server) VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"pakn/internal/apperr"
 	"pakn/internal/msg"
@@ -18,7 +19,8 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request) {
 // errorData is the error page's.
 type errorData struct {
 	Message    string
-	RetryAfter int // seconds, when the refusal says when to come back
+	RetryAfter int  // seconds, when the refusal says when to come back
+	Forbidden  bool // a desk page the person's roles do not allow
 }
 
 // Error shows err on a page of its own with the status the server's
@@ -43,9 +45,12 @@ func (s *Site) fault(r *http.Request, err error) int {
 // meets a raw error.
 func (s *Site) ErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
 	v := s.view(w, r, msg.PageErrorTitle, nil)
+	if strings.HasPrefix(r.URL.Path, "/desk/") { // a desk page's error is shown in the desk, with who is signed in
+		v = s.deskView(w, r, s.edge.Session(r), msg.PageErrorTitle, nil)
+	}
 	v.RequestID = s.edge.Meta(r).RequestID
 	k, args := apperr.KeyOf(err)
-	d := &errorData{Message: k.In(v.Lang, args...)}
+	d := &errorData{Message: k.In(v.Lang, args...), Forbidden: v.Desk && status == http.StatusForbidden}
 	if ra := apperr.RetryAfterOf(err); ra > 0 {
 		d.RetryAfter = int(math.Ceil(ra.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfter))

@@ -20,6 +20,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/deadline"
 	"pakn/internal/msg"
+	"pakn/internal/reply"
 )
 
 //go:embed templates/*.html static/*
@@ -47,8 +48,11 @@ var funcs = template.FuncMap{
 		return "/static/" + name + "?v=" + v, nil
 	},
 	"fieldID": fieldID,
-	"inc":     func(n int) int { return n + 1 },
-	"dec":     func(n int) int { return n - 1 },
+	// paragraphs are a text's non-empty lines, as a petition's words are
+	// read (and as a reply's answer is printed).
+	"paragraphs": func(text string) []string { return (&reply.Content{Answer: text}).AnswerParagraphs() },
+	"inc":        func(n int) int { return n + 1 },
+	"dec":        func(n int) int { return n - 1 },
 	// anchor is the id of the control a field problem links to: the
 	// field's own, or the first control of its group.
 	"anchor": func(field string) string {
@@ -112,6 +116,13 @@ type view struct {
 	RequestID string
 	// Operator is who runs the service, for the personal-data notice.
 	Operator Operator
+	// Desk marks a page of the staff desk: its own header and menu.
+	Desk bool
+	// Staff is who is signed in, on desk pages.
+	Staff *staffBar
+	// DataImages lets the page show data: images (the QR code of an MFA
+	// enrolment, made on the server).
+	DataImages bool
 	// Repost, on a page that answers a form, switches the language by
 	// sending the form again (its fields hidden) instead of a link that
 	// would lose what the page shows.
@@ -211,7 +222,11 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'nonce-"+v.Nonce+
+	img := "'self'"
+	if v.DataImages {
+		img += " data:"
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+img+"; script-src 'nonce-"+v.Nonce+
 		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", v.Lang.String())

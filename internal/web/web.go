@@ -1,6 +1,7 @@
-// Package web is pakn's public website: server-rendered pages on which
-// citizens send a petition, follow it, download its reply and check a
-// document. A page is another adapter over the same services as the JSON
+// Package web is pakn's web pages: the public website, on which citizens
+// send a petition, follow it, download its reply and check a document, and
+// the staff desk (/desk/), on which officials, reviewers, signers and
+// administrators do their work. A page is another adapter over the same services as the JSON
 // API (petitions, replies, register): it holds no rule of its own beyond
 // what a form needs (field names, consent). The HTTP server in front
 // (httpapi) owns the router, the bounds on uploads, rate limits, CSRF
@@ -15,6 +16,7 @@ package web
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -25,6 +27,7 @@ import (
 
 	"pakn/internal/agency"
 	"pakn/internal/audit"
+	"pakn/internal/identity"
 	"pakn/internal/petitions"
 	"pakn/internal/register"
 	"pakn/internal/replies"
@@ -48,6 +51,12 @@ type Edge interface {
 	VerifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error)
 	// Status is the HTTP status of err, the API's mapping.
 	Status(err error) int
+	// Session is the request's signed-in session (the API's cookie), or nil.
+	Session(r *http.Request) *identity.Authn
+	// StartSession gives the browser the new session's cookie.
+	StartSession(w http.ResponseWriter, res *identity.LoginResult)
+	// EndSession removes the session's cookie from the browser.
+	EndSession(w http.ResponseWriter)
 }
 
 // Form is a multipart form read by Edge.ReadForm.
@@ -73,6 +82,9 @@ type Deps struct {
 	Agencies  func(context.Context) ([]agency.Agency, error)
 	Log       *slog.Logger
 	Operator  Operator // optional: the notice then names the agency handling the petition only
+	// Identity signs staff in to the desk (/desk/); without it the desk's
+	// pages are not served.
+	Identity *identity.Service
 }
 
 // Site serves the public pages.
@@ -85,6 +97,8 @@ type Site struct {
 	log       *slog.Logger
 	pages     map[string]*template.Template
 	operator  Operator
+	identity  *identity.Service
+	tickets   cipher.AEAD // seals the desk's sign-in tickets (see ticketContent)
 
 	dirMu sync.Mutex // guards dir and dirAt
 	dir   []agency.Agency
@@ -119,6 +133,10 @@ func New(d Deps) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	tickets, err := newTicketAEAD()
+	if err != nil {
+		return nil, err
+	}
 	return &Site{edge: d.Edge, petitions: d.Petitions, replies: d.Replies, register: d.Register,
-		agencies: d.Agencies, log: d.Log, pages: pages, operator: d.Operator}, nil
+		agencies: d.Agencies, log: d.Log, pages: pages, operator: d.Operator, identity: d.Identity, tickets: tickets}, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +55,24 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				Outcome: reply.Explained}},
 		"verify": &verifyData{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded"}, Report: rep,
 			Verdict: &verdict{Class: "ok", Sentence: "…"}, Matches: true},
+		"desk_signin":   &signInData{Username: "<b>x</b>", Next: "/desk/"},
+		"desk_code":     &signInData{Username: "a", Next: "/desk/", Ticket: "t"},
+		"desk_password": &passwordData{First: true, Min: 12},
+		"desk_mfa":      &mfaData{Secret: "JBSWY3DPEHPK3PXP", QR: template.URL("data:image/png;base64,iVBORw0KGgo=")},
+		"desk_recovery": &mfaData{Recovery: []string{"aaaa-bbbb", "cccc-dddd"}},
+		"desk_queue": &queueData{Query: url.Values{"q": {"<b>x</b>"}}, Overdue: 2, DueSoon: 1, OnTime: 5, Due: "overdue", Total: 60, Page: 2, Last: 3,
+			States: []option{{Value: "received", Label: "Đã tiếp nhận", Selected: true}}, Categories: []option{{Value: "other", Label: "Khác"}},
+			Rows: []queueRow{{ID: "p1", Code: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>", State: "Đã tiếp nhận", Category: "Khác", Received: "02/12/2026",
+				Due: "30/12/2026", Status: "còn 4 ngày làm việc", Class: "soon", DaysLeft: 4}}},
+		"desk_petition": &petitionData{Detail: &petitions.Detail{Summary: petitions.Summary{ID: "p1", TrackingCode: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>",
+			ReceivedAt: signed}, Body: "Một.\n\nHai.", ProcedureRef: "Thủ tục", Petitioner: petition.Petitioner{Name: "Nguyễn Văn A", Email: "a@example.vn"},
+			Attachments: []petition.AttachmentInfo{{Name: "scan.pdf", Size: 12}}},
+			Personal: true, State: "Đã tiếp nhận", Agency: "Sở Tư pháp", Due: "30/12/2026", Done: "Đã thực hiện.", DoneName: "accept",
+			Actions: []action{{Name: "accept", Label: "Tiếp nhận", Category: true}, {Name: "transfer", Label: "Chuyển", Agency: true, Note: true, NoteNeeded: true},
+				{Name: "reject", Label: "Không tiếp nhận", Reason: true, Note: true}},
+			Agencies: []option{{Value: "SKHDT-HN", Label: "Sở KH&ĐT"}}, Categories: []option{{Value: "other", Label: "Khác"}},
+			Reasons: []option{{Value: "out_of_scope", Label: "Ngoài phạm vi"}}, CanUpdate: true,
+			Events: []eventRow{{At: "02/12/2026 10:00 (UTC+7)", What: "Đã tiếp nhận", Note: "<b>x</b>", Public: false}}},
 	}
 	for name := range pages {
 		if _, ok := data[name]; !ok {
@@ -63,6 +82,7 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 	for name, d := range data {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
 			v := &view{Lang: lang, M: msg.Texts(lang), Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
+				Desk: strings.HasPrefix(name, "desk_"), Staff: &staffBar{Name: "<b>x</b>", Username: "a", Agency: "Sở Tư pháp", Roles: []string{"chuyên viên"}},
 				Repost:   map[bool]*repost{true: {Action: "/track", Fields: [][2]string{{"tracking_code", "PAKN-2026-AAAA-BBBB"}}}}[name == "track"],
 				Operator: Operator{Name: "Sở Tư pháp", Contact: "dulieu@example.vn"},
 				Errors:   []fieldProblem{{Field: "title", Message: "Sai"}, {Field: "attachments[0]", Message: "Lớn"}, {Message: "Chung"}}}

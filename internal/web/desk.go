@@ -1,0 +1,349 @@
+package web
+
+// The staff desk: the pages under /desk/ on which officials, reviewers,
+// signers and administrators work. They sign in with the API's session
+// (the same cookie, throttling and lock-out, through identity) and act
+// through the same services as the API; the policy (internal/access)
+// decides which buttons a page offers, and the services decide again when
+// one is pressed.
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"pakn/internal/access"
+	"pakn/internal/apperr"
+	"pakn/internal/credential"
+	"pakn/internal/identity"
+	"pakn/internal/msg"
+	"pakn/internal/petition"
+)
+
+// staffBar is who is signed in, shown at the top of every desk page.
+type staffBar struct {
+	Name, Username, Agency string
+	Roles                  []string
+}
+
+// deskView starts a desk page for the signed-in a.
+func (s *Site) deskView(w http.ResponseWriter, r *http.Request, a *identity.Authn, title msg.Key, data any) *view {
+	v := s.view(w, r, title, data)
+	v.Desk = true
+	if a != nil && a.Account != nil {
+		bar := &staffBar{Name: a.Account.DisplayName, Username: a.Account.Username, Agency: s.agencyName(r, a.Account.Agency, v)}
+		for _, role := range a.Account.Roles {
+			bar.Roles = append(bar.Roles, v.L(roleLabels[role]))
+		}
+		v.Staff = bar
+	}
+	return v
+}
+
+// roleLabels name the staff roles.
+var roleLabels = map[access.Role]msg.Key{
+	access.Official: msg.RoleOfficial, access.Reviewer: msg.RoleReviewer, access.Signer: msg.RoleSigner,
+	access.Admin: msg.RoleAdmin, access.Auditor: msg.RoleAuditor,
+}
+
+// signInData is what the sign-in pages show and send again.
+type signInData struct {
+	Username string
+	Next     string // the desk page to go to after signing in
+	Ticket   string // the second step's sealed first step (see ticket)
+}
+
+// ticketTTL is how long the code step of a sign-in may wait.
+const ticketTTL = 5 * time.Minute
+
+// ticketContent is what a sign-in ticket seals: the first step's name and
+// password, so the second step can sign in with the code (identity checks
+// them all together, as the API does) without the password in the page.
+type ticketContent struct {
+	Username string    `json:"u"`
+	Password string    `json:"p"`
+	Expires  time.Time `json:"e"`
+}
+
+// ticketKey makes the AEAD sealing sign-in tickets: a key drawn when the
+// process starts, so a ticket is worthless to another process or after a
+// restart (the person signs in again).
+func newTicketAEAD() (cipher.AEAD, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// seal makes the ticket of a first step.
+func (s *Site) seal(username, password string) (string, error) {
+	plain, err := json.Marshal(ticketContent{Username: username, Password: password, Expires: time.Now().Add(ticketTTL)})
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, s.tickets.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(s.tickets.Seal(nonce, nonce, plain, []byte("pakn desk sign-in"))), nil
+}
+
+var errTicket = apperr.New(apperr.Unauthenticated, msg.SignInAgain)
+
+// open reads a ticket back; a forged, altered or expired one is refused.
+func (s *Site) open(ticket string) (*ticketContent, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(ticket)
+	n := s.tickets.NonceSize()
+	if err != nil || len(ticket) > 4096 || len(raw) < n {
+		return nil, errTicket
+	}
+	plain, err := s.tickets.Open(nil, raw[:n], raw[n:], []byte("pakn desk sign-in"))
+	if err != nil {
+		return nil, errTicket
+	}
+	var t ticketContent
+	if err := json.Unmarshal(plain, &t); err != nil || time.Now().After(t.Expires) {
+		return nil, errTicket
+	}
+	return &t, nil
+}
+
+// localNext is the desk page to return to after signing in: a path under
+// /desk/ on this site, else the queues.
+func localNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/desk/") ||
+		strings.Contains(next, "//") || strings.Contains(next, "\\") || strings.HasPrefix(u.Path, "/desk/signin") {
+		return "/desk/"
+	}
+	return u.RequestURI()
+}
+
+// SignInForm shows the desk's sign-in form.
+func (s *Site) SignInForm(w http.ResponseWriter, r *http.Request) {
+	if a := s.edge.Session(r); a != nil && a.Session != nil {
+		http.Redirect(w, r, localNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "desk_signin", s.deskView(w, r, nil, msg.DeskSignInTitle, &signInData{Next: localNext(r.URL.Query().Get("next"))}))
+}
+
+// SignIn checks the name and password: with MFA, it asks for the code on
+// a second page; else the session starts.
+func (s *Site) SignIn(w http.ResponseWriter, r *http.Request) {
+	d := &signInData{Username: strings.TrimSpace(r.PostFormValue("username")), Next: localNext(r.PostFormValue("next"))}
+	password := r.PostFormValue("password")
+	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), identity.LoginInput{Username: d.Username, Password: password})
+	if apperr.CodeOf(err) == apperr.MFARequired {
+		if d.Ticket, err = s.seal(d.Username, password); err == nil {
+			s.render(w, r, http.StatusOK, "desk_code", s.deskView(w, r, nil, msg.DeskCodeTitle, d))
+			return
+		}
+	}
+	s.signedIn(w, r, d, res, err, "desk_signin")
+}
+
+// SignInCode finishes a sign-in with the code from the authenticator app
+// or a recovery code.
+func (s *Site) SignInCode(w http.ResponseWriter, r *http.Request) {
+	d := &signInData{Next: localNext(r.PostFormValue("next")), Ticket: r.PostFormValue("ticket")}
+	t, err := s.open(d.Ticket)
+	if err != nil {
+		s.signedIn(w, r, &signInData{Next: d.Next}, nil, err, "desk_signin")
+		return
+	}
+	d.Username = t.Username
+	in := identity.LoginInput{Username: t.Username, Password: t.Password}
+	if code := strings.TrimSpace(r.PostFormValue("code")); len(code) > 8 {
+		in.RecoveryCode = code
+	} else {
+		in.TOTP = code
+	}
+	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), in)
+	s.signedIn(w, r, d, res, err, "desk_code")
+}
+
+// signedIn starts the session of res, or shows page again with err.
+func (s *Site) signedIn(w http.ResponseWriter, r *http.Request, d *signInData, res *identity.LoginResult, err error, page string) {
+	if err != nil {
+		title := msg.DeskSignInTitle
+		if page == "desk_code" {
+			title = msg.DeskCodeTitle
+		}
+		if errors.Is(err, errTicket) || apperr.CodeOf(err) == apperr.RateLimited {
+			page, title, d.Ticket = "desk_signin", msg.DeskSignInTitle, ""
+		}
+		v := s.deskView(w, r, nil, title, d)
+		v.Errors = problems(err, v.Lang)
+		s.render(w, r, s.fault(r, err), page, v)
+		return
+	}
+	s.edge.StartSession(w, res)
+	http.Redirect(w, r, s.firstStep(res.Authn, d.Next), http.StatusSeeOther)
+}
+
+// firstStep is where a new session goes: a restricted one must change its
+// password or enrol MFA first.
+func (s *Site) firstStep(a *identity.Authn, next string) string {
+	switch a.Principal.Restricted {
+	case "password_change":
+		return "/desk/password"
+	case "mfa_enrolment":
+		return "/desk/mfa"
+	}
+	return next
+}
+
+// SignOut ends the session and returns to the sign-in page.
+func (s *Site) SignOut(w http.ResponseWriter, r *http.Request) {
+	if a := s.edge.Session(r); a != nil && a.Session != nil {
+		if err := s.identity.Logout(r.Context(), s.edge.Meta(r), a); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	s.edge.EndSession(w)
+	http.Redirect(w, r, "/desk/signin", http.StatusSeeOther)
+}
+
+// staff returns the request's signed-in staff session, or sends the
+// person to sign in (and back here after) and returns nil. A session that
+// must change its password or enrol MFA is sent there first.
+func (s *Site) staff(w http.ResponseWriter, r *http.Request) *identity.Authn {
+	a := s.edge.Session(r)
+	if a == nil || a.Session == nil || a.Account == nil {
+		next := "/desk/"
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(localNext(next)), http.StatusSeeOther)
+		return nil
+	}
+	if step := s.firstStep(a, ""); step != "" && step != r.URL.Path {
+		http.Redirect(w, r, step, http.StatusSeeOther)
+		return nil
+	}
+	return a
+}
+
+// passwordData is the password change form's.
+type passwordData struct {
+	First bool // the first sign-in: the one-time password must be replaced
+	Min   int
+}
+
+// PasswordForm shows the password change form.
+func (s *Site) PasswordForm(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	s.render(w, r, http.StatusOK, "desk_password", s.deskView(w, r, a, msg.DeskPasswordTitle, s.passwordData(a)))
+}
+
+func (s *Site) passwordData(a *identity.Authn) *passwordData {
+	return &passwordData{First: a.Principal.Restricted == "password_change", Min: credential.MinPasswordLen}
+}
+
+// ChangePassword changes the password; every session of the account ends,
+// and this one starts again with the new password.
+func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	current, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
+	var err error
+	if next != r.PostFormValue("new_password_again") { // the form's own check: the two fields typed alike
+		err = petition.Invalid(petition.Problem("new_password_again", msg.PasswordsDiffer))
+	} else {
+		err = s.identity.ChangePassword(r.Context(), s.edge.Meta(r), a, current, next)
+	}
+	if err != nil {
+		v := s.deskView(w, r, a, msg.DeskPasswordTitle, s.passwordData(a))
+		v.Errors = problems(err, v.Lang)
+		s.render(w, r, s.fault(r, err), "desk_password", v)
+		return
+	}
+	s.edge.EndSession(w)
+	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), identity.LoginInput{Username: a.Account.Username, Password: next})
+	if err != nil { // MFA on: sign in again with a code
+		http.Redirect(w, r, "/desk/signin?changed=1", http.StatusSeeOther)
+		return
+	}
+	s.edge.StartSession(w, res)
+	http.Redirect(w, r, s.firstStep(res.Authn, "/desk/"), http.StatusSeeOther)
+}
+
+// mfaData is the enrolment page's: the secret as text and QR code, then the
+// recovery codes.
+type mfaData struct {
+	Secret   string
+	QR       template.URL // a data: URL of the QR code image, made here (html/template would refuse a data: URL in a string)
+	Recovery []string
+}
+
+// MFAForm starts an enrolment: a new secret, shown as a QR code and text.
+func (s *Site) MFAForm(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	s.showEnrolment(w, r, a, nil)
+}
+
+func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity.Authn, problem error) {
+	e, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	v := s.deskView(w, r, a, msg.DeskMFATitle, &mfaData{Secret: inGroups(e.Secret, 4), QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))})
+	v.DataImages = true
+	status := http.StatusOK
+	if problem != nil {
+		v.Errors = problems(problem, v.Lang)
+		status = s.fault(r, problem)
+	}
+	s.render(w, r, status, "desk_mfa", v)
+}
+
+// inGroups writes s in groups of n characters, to be read and typed.
+func inGroups(s string, n int) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%n == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ConfirmMFA turns MFA on with a first code and shows the ten recovery
+// codes, once.
+func (s *Site) ConfirmMFA(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	codes, err := s.identity.ConfirmEnrolment(r.Context(), s.edge.Meta(r), a, strings.TrimSpace(r.PostFormValue("code")))
+	if err != nil {
+		s.showEnrolment(w, r, a, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "desk_recovery", s.deskView(w, r, a, msg.DeskRecoveryTitle, &mfaData{Recovery: codes}))
+}

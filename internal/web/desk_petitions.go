@@ -1,0 +1,335 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"pakn/internal/apperr"
+	"pakn/internal/deadline"
+	"pakn/internal/identity"
+	"pakn/internal/msg"
+	"pakn/internal/petition"
+	"pakn/internal/petitions"
+)
+
+// queuePageSize is how many petitions a page of the queue lists.
+const queuePageSize = 25
+
+// queueData is the queue page's: the counts by deadline, the filters and
+// one page of petitions, made ready to print.
+type queueData struct {
+	Query                    url.Values
+	Overdue, DueSoon, OnTime int
+	Due                      string // "", "overdue" or "soon": the group shown
+	Rows                     []queueRow
+	Total, Page, Last        int
+	States, Categories       []option
+}
+
+// queueRow is one petition of the queue.
+type queueRow struct {
+	ID, Code, Title, State, Category, Received, Due, Status string
+	Class                                                   string // overdue, soon or ok
+	DaysLeft                                                int
+}
+
+// Queue lists the agency's petitions: counts by deadline status, filters,
+// search and paging.
+func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	u := r.URL.Query()
+	d := &queueData{Query: u, Due: u.Get("due"), Page: 1}
+	v := s.deskView(w, r, a, msg.DeskQueueTitle, d)
+	if p, err := strconv.Atoi(u.Get("page")); err == nil && p > 1 && p <= 4000 {
+		d.Page = p
+	}
+	q := petitions.ListQuery{State: petition.State(u.Get("state")), Category: petition.Category(u.Get("category")),
+		Query: strings.TrimSpace(u.Get("q")), Limit: queuePageSize, Offset: (d.Page - 1) * queuePageSize}
+	d.States = stateOptions(v, q.State)
+	d.Categories = categoryOptions(v, q.Category)
+	ctx, m := r.Context(), s.edge.Meta(r)
+	count := func(lq petitions.ListQuery) (int, error) {
+		lq.Limit, lq.Offset, lq.State, lq.Category, lq.Query = 1, 0, "", "", ""
+		_, n, err := s.petitions.List(ctx, m, a.Principal, lq)
+		return n, err
+	}
+	var open int
+	var err error
+	if d.Overdue, err = count(petitions.ListQuery{Overdue: true}); err == nil {
+		if d.DueSoon, err = count(petitions.ListQuery{DueSoon: true}); err == nil {
+			open, err = count(petitions.ListQuery{Open: true})
+		}
+	}
+	var list []petitions.Summary
+	if err == nil {
+		switch d.Due {
+		case "overdue":
+			q.Overdue = true
+		case "soon":
+			q.DueSoon = true
+		default:
+			d.Due = ""
+		}
+		list, d.Total, err = s.petitions.List(ctx, m, a.Principal, q)
+	}
+	if err != nil {
+		if s.edge.Status(err) >= http.StatusInternalServerError {
+			s.Error(w, r, err)
+			return
+		}
+		v.Errors = problems(err, v.Lang)
+		s.render(w, r, s.fault(r, err), "desk_queue", v)
+		return
+	}
+	d.OnTime = max(0, open-d.Overdue-d.DueSoon)
+	d.Last = max(1, (d.Total+queuePageSize-1)/queuePageSize)
+	for _, p := range list {
+		d.Rows = append(d.Rows, v.queueRow(p))
+	}
+	s.render(w, r, http.StatusOK, "desk_queue", v)
+}
+
+// queueRow prints a petition of the queue.
+func (v *view) queueRow(p petitions.Summary) queueRow {
+	row := queueRow{ID: p.ID, Code: p.TrackingCode, Title: p.Title, State: v.StateLabel(p.State), Category: v.CategoryLabel(p.Category),
+		Received: v.Date(p.ReceivedAt), DaysLeft: p.WorkingDaysLeft}
+	switch p.DeadlineStatus {
+	case deadline.Overdue:
+		row.Class, row.Due, row.Status = "overdue", v.Day(p.NextUpdateDue), v.L(msg.DeskOverdueBy, -p.WorkingDaysLeft)
+	case deadline.DueSoon:
+		row.Class, row.Due, row.Status = "soon", v.Day(p.NextUpdateDue), v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
+	case deadline.OnTime:
+		row.Class, row.Due, row.Status = "ok", v.Day(p.NextUpdateDue), v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
+	}
+	return row
+}
+
+// stateOptions are the state filter's choices.
+func stateOptions(v *view, chosen petition.State) []option {
+	var out []option
+	for _, st := range stateOrder {
+		out = append(out, option{Value: string(st), Label: v.StateLabel(st), Selected: st == chosen})
+	}
+	return out
+}
+
+// stateOrder lists the states in lifecycle order, for the state filter.
+var stateOrder = []petition.State{petition.Received, petition.Accepted, petition.InProgress, petition.ReplyDrafted,
+	petition.ReplyApproved, petition.ReplySigned, petition.Published, petition.Closed, petition.Rejected}
+
+// rejectReasons are the reasons the desk offers to reject a petition (a
+// duplicate is rejected through the API, which takes the other code).
+var rejectReasons = []petition.RejectReason{petition.OutOfScope, petition.InsufficientInfo, petition.Abusive}
+
+// categoryOptions are the category filter's (or field's) choices.
+func categoryOptions(v *view, chosen petition.Category) []option {
+	out := make([]option, len(categoryChoices))
+	for i, c := range categoryChoices {
+		out[i] = option{Value: string(c.Value), Label: v.L(c.Label), Selected: c.Value == chosen}
+	}
+	return out
+}
+
+// PageURL is the queue at page n with the same filters.
+func (d *queueData) PageURL(n int) string {
+	u := url.Values{}
+	for k, vs := range d.Query {
+		if k != "page" && k != "lang" {
+			u[k] = vs
+		}
+	}
+	u.Set("page", strconv.Itoa(n))
+	return "/desk/?" + u.Encode()
+}
+
+// petitionData is a petition's desk page.
+type petitionData struct {
+	Detail     *petitions.Detail
+	Personal   bool // the petitioner's details are shown (their reading audited)
+	State      string
+	Category   string
+	Agency     string
+	Due        string // the next due date and the working days left
+	Actions    []action
+	Agencies   []option // transfer targets
+	Categories []option
+	Reasons    []option // reasons to reject
+	CanUpdate  bool     // may post a public update
+	Done       string   // what the last action did
+	DoneName   string   // which action it was (the notice's id)
+	Events     []eventRow
+}
+
+// action is one transition the viewer may take now, as a button.
+type action struct {
+	Name, Label string
+	Agency      bool // asks for an agency (transfer)
+	Note        bool // asks for a note: a reason or a message
+	NoteNeeded  bool
+	Category    bool // may reclassify (accept)
+	Reason      bool // asks for a reason to reject
+}
+
+// eventRow is one line of the staff timeline.
+type eventRow struct {
+	At, What, Note string
+	Public         bool
+}
+
+// deskActions are the transitions the desk offers as buttons, in the order
+// it offers them (a reply is drafted, approved and signed on its own pages).
+var deskActions = []petition.Transition{petition.Accept, petition.Start, petition.Transfer, petition.Reject, petition.Publish, petition.Close}
+
+// Petition shows one petition of the agency: its words and attachments,
+// the timeline, and the actions the state and the viewer's roles allow.
+func (s *Site) Petition(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	s.showPetition(w, r, a, false, nil)
+}
+
+// PetitionPersonal shows the petition with the petitioner's details (the
+// reading is audited as the API's).
+func (s *Site) PetitionPersonal(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	s.showPetition(w, r, a, true, nil)
+}
+
+// showPetition renders the petition's page, with problem (an action's
+// refusal) above it.
+func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.Authn, personal bool, problem error) {
+	id := chi.URLParam(r, "id")
+	get := s.petitions.View
+	if personal {
+		get = s.petitions.Get
+	}
+	det, err := get(r.Context(), s.edge.Meta(r), a.Principal, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	d := &petitionData{Detail: det, Personal: personal}
+	v := s.deskView(w, r, a, msg.DeskPetitionTitle, d)
+	if d.Done = v.doneMessage(r.URL.Query().Get("done")); d.Done != "" {
+		d.DoneName = r.URL.Query().Get("done")
+	}
+	d.State, d.Category, d.Agency = v.StateLabel(det.State), v.CategoryLabel(det.Category), s.agencyName(r, det.Agency, v)
+	if det.DeadlineStatus != "" {
+		d.Due = v.Day(det.NextUpdateDue) + " · " + v.queueRow(det.Summary).Status
+	}
+	permitted := s.petitions.Permitted(a.Principal, det)
+	for _, t := range deskActions {
+		if !slices.Contains(permitted, t) {
+			continue
+		}
+		d.Actions = append(d.Actions, action{Name: string(t), Label: v.L(transitionLabels[t]), Agency: t == petition.Transfer,
+			Note: t == petition.Transfer || t == petition.Reject || t == petition.Close, NoteNeeded: t == petition.Transfer,
+			Category: t == petition.Accept, Reason: t == petition.Reject})
+	}
+	d.CanUpdate = s.petitions.MayPostUpdate(a.Principal, det)
+	if ags, err := s.directory(r.Context()); err == nil {
+		for _, ag := range ags {
+			if ag.Code != det.Agency {
+				d.Agencies = append(d.Agencies, option{Value: ag.Code, Label: v.AgencyLabel(ag)})
+			}
+		}
+	}
+	d.Categories = categoryOptions(v, det.Category)
+	for _, reason := range rejectReasons {
+		t := petition.RejectReasons[reason]
+		label := t[0]
+		if v.Lang == msg.English {
+			label = t[1]
+		}
+		d.Reasons = append(d.Reasons, option{Value: string(reason), Label: label})
+	}
+	for _, e := range det.Timeline {
+		d.Events = append(d.Events, eventRow{At: v.Time(e.At), What: v.EventLabel(petitions.PublicEvent{Kind: e.Kind, State: string(e.ToState),
+			Agency: e.ToAgency}), Note: e.Note, Public: e.Public})
+	}
+	status := http.StatusOK
+	if problem != nil {
+		v.Errors = problems(problem, v.Lang)
+		if apperr.CodeOf(problem) == apperr.Conflict {
+			v.Errors = append(v.Errors, fieldProblem{Message: v.L(msg.DeskReloadConflict)})
+		}
+		status = s.fault(r, problem)
+	}
+	s.render(w, r, status, "desk_petition", v)
+}
+
+// transitionLabels name the desk's buttons.
+var transitionLabels = map[petition.Transition]msg.Key{
+	petition.Accept: msg.DeskAccept, petition.Start: msg.DeskStart, petition.Transfer: msg.DeskTransfer,
+	petition.Reject: msg.DeskReject, petition.Publish: msg.DeskPublish, petition.Close: msg.DeskClose,
+}
+
+// doneMessage says what the last action did (the page after it carries
+// ?done= and the action's name, nothing personal).
+func (v *view) doneMessage(done string) string {
+	if done == "update" {
+		return v.L(msg.DeskUpdatePosted)
+	}
+	if k, ok := transitionLabels[petition.Transition(done)]; ok {
+		return v.L(msg.DeskDone, v.L(k))
+	}
+	return ""
+}
+
+// Transition takes one of the petition's actions from its page's buttons;
+// afterwards the petition's page again (post, redirect, get).
+func (s *Site) Transition(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	t := petition.Transition(r.PostFormValue("transition"))
+	if !slices.Contains(deskActions, t) {
+		s.showPetition(w, r, a, false, apperr.New(apperr.Invalid, msg.DeskUnknownAction))
+		return
+	}
+	in := petitions.TransitionInput{Agency: r.PostFormValue("agency"), Category: petition.Category(r.PostFormValue("category")),
+		Reason: petition.RejectReason(r.PostFormValue("reason")), Note: strings.TrimSpace(r.PostFormValue("note"))}
+	if err := s.replies.Transition(r.Context(), s.edge.Meta(r), a.Principal, id, t, in); err != nil {
+		if s.edge.Status(err) == http.StatusNotFound || s.edge.Status(err) == http.StatusForbidden {
+			s.Error(w, r, err)
+			return
+		}
+		s.showPetition(w, r, a, false, err)
+		return
+	}
+	http.Redirect(w, r, "/desk/petitions/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(t)), http.StatusSeeOther)
+}
+
+// PostUpdate posts a public update on the petition (its 20 working days
+// start again).
+func (s *Site) PostUpdate(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if err := s.petitions.PostUpdate(r.Context(), s.edge.Meta(r), a.Principal, id, strings.TrimSpace(r.PostFormValue("message"))); err != nil {
+		if s.edge.Status(err) == http.StatusNotFound || s.edge.Status(err) == http.StatusForbidden {
+			s.Error(w, r, err)
+			return
+		}
+		s.showPetition(w, r, a, false, err)
+		return
+	}
+	http.Redirect(w, r, "/desk/petitions/"+url.PathEscape(id)+"?done=update", http.StatusSeeOther)
+}
