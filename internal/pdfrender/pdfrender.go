@@ -51,6 +51,11 @@ type Document struct {
 	ShortCode     string    // a short verification code printed beside the QR code (also accepted at /verify/{code})
 	TrackingCode  string    // metadata
 	ReplyID       string    // metadata: the document's id
+	// Preview, when set, makes the document a preview, not an issued one:
+	// this notice is printed in red across the top of every page, and the
+	// footer says it has no value instead of a QR code (VerifyURL is then
+	// not needed).
+	Preview string
 }
 
 // Limits on what a document may hold, so a reply cannot grow without bound.
@@ -108,6 +113,9 @@ func Render(d Document) ([]byte, error) {
 	pdf.SetLang("vi-VN")
 	pdf.AliasNbPages("")
 	pdf.SetFooterFunc(func() { footer(pdf, d) })
+	if d.Preview != "" {
+		pdf.SetHeaderFunc(func() { previewNotice(pdf, d.Preview, margin-10) })
+	}
 	pdf.AddPage()
 
 	header(pdf, d)
@@ -126,7 +134,7 @@ func Render(d Document) ([]byte, error) {
 
 func (d Document) check() error {
 	if d.Agency == "" || d.Number == "" || d.Subject == "" || d.Recipient == "" || d.SignerName == "" ||
-		d.SignerTitle == "" || d.VerifyURL == "" || d.Date.IsZero() || len(d.Paragraphs) == 0 {
+		d.SignerTitle == "" || (d.VerifyURL == "" && d.Preview == "") || d.Date.IsZero() || len(d.Paragraphs) == 0 {
 		return errors.New("render: agency, number, date, subject, recipient, body, signer and verification URL are required")
 	}
 	if len(d.Paragraphs) > MaxParagraphs || len(d.CC) > 20 {
@@ -153,7 +161,7 @@ func (d Document) nfc() Document {
 	flat := strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ")
 	s := func(v *string) { *v = printable(norm.NFC.String(flat.Replace(*v))) }
 	for _, v := range []*string{&d.ParentAgency, &d.Agency, &d.Number, &d.Place, &d.Subject, &d.Recipient, &d.RecipientAddr,
-		&d.OnBehalf, &d.SignerTitle, &d.SignerName} {
+		&d.OnBehalf, &d.SignerTitle, &d.SignerName, &d.Preview} {
 		s(v)
 	}
 	d.Paragraphs = append([]string(nil), d.Paragraphs...)
@@ -358,6 +366,13 @@ func signature(pdf *fpdf.Fpdf, d Document) {
 func footer(pdf *fpdf.Fpdf, d Document) {
 	const size = 20.0
 	y := pageH - margin - size + 6
+	if d.Preview != "" {
+		previewNotice(pdf, d.Preview, y+6)
+		pdf.SetXY(marginL, pageH-margin+7)
+		pdf.SetFont(family, "", 9)
+		pdf.CellFormat(textW, 4, fmt.Sprintf("%d/{nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
+		return
+	}
 	drawQR(pdf, d.VerifyURL, marginL-8, y, size)
 	pdf.SetXY(marginL-8+size+3, y+2)
 	pdf.SetFont(family, "", 9.5)
@@ -367,6 +382,16 @@ func footer(pdf *fpdf.Fpdf, d Document) {
 	pdf.SetXY(marginL, pageH-margin+7)
 	pdf.SetFont(family, "", 9)
 	pdf.CellFormat(textW, 4, fmt.Sprintf("%d/{nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
+}
+
+// previewNotice prints a preview's notice in red bold across the text
+// width at height y, then returns to black.
+func previewNotice(pdf *fpdf.Fpdf, notice string, y float64) {
+	pdf.SetXY(marginL, y)
+	pdf.SetFont(family, "B", 11)
+	pdf.SetTextColor(179, 38, 30)
+	pdf.MultiCell(textW, 5, notice, "", "C", false)
+	pdf.SetTextColor(0, 0, 0)
 }
 
 // drawQR draws the QR code of s as filled squares (vector, sharp at any zoom).

@@ -177,3 +177,41 @@ func FuzzRender(f *testing.F) {
 		_, _ = Render(d)
 	})
 }
+
+// A preview says so at the top and the foot of every page, has no QR code
+// or verification address (it is not issued), and is still a valid PDF.
+func TestPreviewSaysItIsNotIssued(t *testing.T) {
+	d := sample()
+	d.VerifyURL, d.ShortCode = "", ""
+	d.Paragraphs = append(d.Paragraphs, strings.Repeat("Nội dung dài để sang trang thứ hai. ", 150))
+	d.Preview = "BẢN XEM TRƯỚC – CHƯA KÝ SỐ, CHƯA CÓ SỐ VĂN BẢN"
+	out, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "preview.pdf")
+	if err := os.WriteFile(f, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(tool(t, "qpdf"), "--check", f).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf --check: %v\n%s", err, b)
+	}
+	for page := 1; page <= 2; page++ {
+		b, err := exec.Command(tool(t, "pdftotext"), "-f", string(rune('0'+page)), "-l", string(rune('0'+page)), "-layout", f, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext: %v\n%s", err, b)
+		}
+		text := string(b)
+		if strings.Count(text, "BẢN XEM TRƯỚC") != 2 || strings.Contains(text, "quét mã QR") {
+			t.Fatalf("page %d of the preview:\n%s", page, text)
+		}
+	}
+	if _, err := Render(sample()); err != nil { // an issued document still needs its verification address
+		t.Fatal(err)
+	}
+	noURL := sample()
+	noURL.VerifyURL = ""
+	if _, err := Render(noURL); err == nil {
+		t.Fatal("an issued document without a verification address rendered")
+	}
+}
