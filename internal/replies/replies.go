@@ -393,33 +393,12 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 		return nil, err
 	}
 	number := reply.Number(seq, pet.Agency)
-	name, parent, err := s.agency.Heading(ctx, pet.Agency)
+	d, letter, err := s.document(ctx, pet, r, who, number, now)
 	if err != nil {
 		return nil, err
 	}
-	replaces := ""
-	if r.Supersedes != "" {
-		old, err := s.replies.Reply(ctx, r.Supersedes)
-		if err != nil {
-			return nil, err
-		}
-		if old.Document != nil {
-			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(deadline.ICT).Format("02/01/2006"))
-		}
-	}
-	letter := reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}
-	d := pdfrender.Document{
-		ParentAgency: parent, Agency: name, Number: number, Place: s.docs.Place, Date: now,
-		Subject:   "V/v trả lời phản ánh, kiến nghị của " + reply.Salutation(who),
-		Recipient: reply.Salutation(who), RecipientAddr: who.Address, Paragraphs: r.Content.Paragraphs(letter),
-		CC:       []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
-		OnBehalf: signer.OnBehalf, SignerTitle: signer.Title, SignerName: signer.FullName,
-		VerifyURL: strings.TrimRight(s.docs.PublicURL, "/") + "/verify/" + r.ID, ShortCode: reply.ShortCode(r.ID),
-		TrackingCode: pet.TrackingCode, ReplyID: r.ID,
-	}
-	if utf8.RuneCountInString(d.Subject) > 160 {
-		d.Subject = "V/v trả lời phản ánh, kiến nghị mã " + pet.TrackingCode
-	}
+	name := d.Agency
+	d.OnBehalf, d.SignerTitle, d.SignerName = signer.OnBehalf, signer.Title, signer.FullName
 	personal, err := s.signReply(d, signer, pet, number, now)
 	if err != nil {
 		return nil, err
@@ -441,6 +420,72 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 		Search:   petition.Fold(strings.Join(words, " ")),
 		SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
 		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
+}
+
+// document is the personal version of reply r to petition pet, addressed
+// to who, numbered number and dated now, without its signer, and the
+// letter its words are written from.
+func (s *Service) document(ctx context.Context, pet *petition.Stored, r *reply.Reply, who petition.Petitioner, number string,
+	now time.Time) (pdfrender.Document, reply.Letter, error) {
+	name, parent, err := s.agency.Heading(ctx, pet.Agency)
+	if err != nil {
+		return pdfrender.Document{}, reply.Letter{}, err
+	}
+	replaces := ""
+	if r.Supersedes != "" {
+		old, err := s.replies.Reply(ctx, r.Supersedes)
+		if err != nil {
+			return pdfrender.Document{}, reply.Letter{}, err
+		}
+		if old.Document != nil {
+			replaces = fmt.Sprintf("Văn bản số %s ngày %s", old.Document.Number, old.Document.SignedAt.In(deadline.ICT).Format("02/01/2006"))
+		}
+	}
+	letter := reply.Letter{AgencyName: name, Petitioner: who, TrackingCode: pet.TrackingCode, ReceivedAt: pet.ReceivedAt, Replaces: replaces}
+	d := pdfrender.Document{
+		ParentAgency: parent, Agency: name, Number: number, Place: s.docs.Place, Date: now,
+		Subject:   "V/v trả lời phản ánh, kiến nghị của " + reply.Salutation(who),
+		Recipient: reply.Salutation(who), RecipientAddr: who.Address, Paragraphs: r.Content.Paragraphs(letter),
+		CC:        []string{"Như trên;", "Cổng tiếp nhận phản ánh, kiến nghị;", "Lưu: VT, " + pet.Agency + "."},
+		VerifyURL: strings.TrimRight(s.docs.PublicURL, "/") + "/verify/" + r.ID, ShortCode: reply.ShortCode(r.ID),
+		TrackingCode: pet.TrackingCode, ReplyID: r.ID,
+	}
+	if utf8.RuneCountInString(d.Subject) > 160 {
+		d.Subject = "V/v trả lời phản ánh, kiến nghị mã " + pet.TrackingCode
+	}
+	return d, letter, nil
+}
+
+// PreviewPDF renders a reply not yet signed as the personal version will
+// look, for staff to read before anyone signs: marked as a preview across
+// every page, not numbered, not signed, without a QR code. The petitioner's
+// address is printed, so the reading is audited (reply.preview).
+func (s *Service) PreviewPDF(ctx context.Context, m audit.Meta, p access.Principal, replyID string) ([]byte, error) {
+	r, rec, err := s.staffReply(ctx, m, p, access.PetitionRead, replyID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == reply.Signed {
+		return nil, replyConflict(r, "preview")
+	}
+	who, err := s.petitions.Petitioner(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := s.document(ctx, rec, r, *who, "…/"+rec.Agency+"-PAKN", s.now())
+	if err != nil {
+		return nil, err
+	}
+	d.SignerTitle, d.SignerName, d.VerifyURL, d.ShortCode = "NGƯỜI KÝ", "(chưa ký)", "", ""
+	d.Preview = "BẢN XEM TRƯỚC – CHƯA KÝ SỐ, CHƯA CÓ SỐ VĂN BẢN, KHÔNG CÓ GIÁ TRỊ PHÁP LÝ"
+	pdf, err := pdfrender.Render(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit.Record(ctx, audit.EventOf(m, p, "reply.preview", "reply", r.ID, audit.Success, nil)); err != nil {
+		return nil, err
+	}
+	return pdf, nil
 }
 
 // signReply renders d and signs it with signer's key (one Transit call).

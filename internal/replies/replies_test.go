@@ -493,3 +493,38 @@ func TestRevokedKeyVersionSignsNothing(t *testing.T) {
 		t.Fatalf("the reply is %v (%v), want still approved", cur, err)
 	}
 }
+
+// A reply not yet signed can be previewed by its agency's staff as the
+// personal version will look: marked as a preview, unnumbered, unsigned,
+// with no QR code; the reading is audited; a signed reply is not
+// previewed, another agency's staff do not find it.
+func TestPreviewBeforeSigning(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	_, r, _ := e.Approved(t)
+	reviewer := servicetest.Staff("STP-HN", access.Reviewer)
+	pdf, err := e.Replies.PreviewPDF(ctx, e.M, reviewer, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.QPDFCheck(t, pdf)
+	text := pdftest.Text(t, pdf)
+	for _, want := range []string{"BẢN XEM TRƯỚC", "…/STP-HN-PAKN", "Nguyễn Thị Hồng Nhung", strings.Join(strings.Fields(servicetest.ReplyContent().Summary)[:2], " ")} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the preview lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "quét mã QR") || bytes.Contains(pdf, []byte("/ByteRange")) {
+		t.Fatal("the preview looks issued: a QR code or a signature")
+	}
+	if n := e.Count(t, "SELECT count(*) FROM audit_events WHERE action = 'reply.preview' AND object_id = $1", r.ID); n != 1 {
+		t.Fatalf("%d preview events, want 1", n)
+	}
+	_, err = e.Replies.PreviewPDF(ctx, e.M, servicetest.Staff("UBND-BD", access.Reviewer), r.ID)
+	servicetest.WantCode(t, err, apperr.NotFound)
+	if _, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Replies.PreviewPDF(ctx, e.M, reviewer, r.ID)
+	servicetest.WantCode(t, err, apperr.Conflict)
+}
