@@ -60,6 +60,12 @@ func (g *Guard) Allows(p access.Principal, a access.Action, t Target) bool {
 	return o == access.Allow || o == access.NeedStepUp
 }
 
+// NeedsStepUp reports whether p may take action a on t only after a fresh
+// TOTP code (nothing audited, as Allows).
+func (g *Guard) NeedsStepUp(p access.Principal, a access.Action, t Target) bool {
+	return access.Decide(p, a, access.Object{Agency: t.Agency}, g.Now()).Outcome == access.NeedStepUp
+}
+
 // Denied appends an "access.denied" event for p's attempt at a on t.
 func (g *Guard) Denied(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target, reason string) error {
 	details, _ := json.Marshal(map[string]string{"attempted": string(a), "reason": reason, "object_agency": t.Agency})

@@ -205,6 +205,19 @@ func (s *Service) Permitted(p access.Principal, d *Detail) []petition.Transition
 	return out
 }
 
+// May reports whether p may take action a on a petition (or reply) of
+// agency, now or after a step-up; StepUpFirst whether a code must come
+// first. Nothing is audited: they say what a page offers.
+func (s *Service) May(p access.Principal, a access.Action, agency string) bool {
+	return s.guard.Allows(p, a, guard.Target{Type: "petition", Agency: agency})
+}
+
+// StepUpFirst reports whether p must enter a fresh code before taking
+// action a on a petition (or reply) of agency.
+func (s *Service) StepUpFirst(p access.Principal, a access.Action, agency string) bool {
+	return s.guard.NeedsStepUp(p, a, guard.Target{Type: "petition", Agency: agency})
+}
+
 // MayPostUpdate reports whether p may post a public update on d's
 // petition: its deadline runs and p may handle it.
 func (s *Service) MayPostUpdate(p access.Principal, d *Detail) bool {
