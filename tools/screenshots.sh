@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 out="$ROOT/.cache/screenshots"
 rm -rf "$out"; mkdir -p "$out" "$ROOT/docs/screenshots"
-PAKN_SCREENSHOTS_DIR=$out tools/test.sh -run '^(TestCitizenSendsFollowsAndVerifies|TestWebsiteInEnglishMistakesAndKeyboard|TestOfficialsFirstDayAtTheDesk)$' ./cmd/paknd
+PAKN_SCREENSHOTS_DIR=$out tools/test.sh -run '^(TestCitizenSendsFollowsAndVerifies|TestWebsiteInEnglishMistakesAndKeyboard|TestOfficialsFirstDayAtTheDesk|TestTheWholeDayOfAReply)$' ./cmd/paknd
 cp "$out/submit-errors-375-top.png" "$ROOT/docs/screenshots/submit-errors.png"
 for page in receipt track-answered verify-genuine; do
   cp "$out/$page-375.png" "$ROOT/docs/screenshots/$page.png"

@@ -205,6 +205,14 @@ func (w *website) newAccount(username, name string, roles ...access.Role) string
 // submit sends a petition through the API and returns its id.
 func (w *website) submit(sub petition.Submission) string {
 	w.t.Helper()
+	id, _, _ := w.submitWithCodes(sub)
+	return id
+}
+
+// submitWithCodes sends a petition through the API and returns its id and
+// its receipt's tracking code and lookup secret.
+func (w *website) submitWithCodes(sub petition.Submission) (id, code, secret string) {
+	w.t.Helper()
 	body, _ := json.Marshal(sub)
 	resp, err := http.Post(w.base+"/api/v1/petitions", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -213,15 +221,15 @@ func (w *website) submit(sub petition.Submission) string {
 	defer resp.Body.Close()
 	var rc struct {
 		TrackingCode string `json:"tracking_code"`
+		LookupSecret string `json:"lookup_secret"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&rc); err != nil || resp.StatusCode != http.StatusCreated {
 		w.t.Fatalf("submit: %d %v", resp.StatusCode, err)
 	}
-	var id string
 	if err := w.s.db.Pool.QueryRow(context.Background(), `SELECT id FROM petitions WHERE tracking_code = $1`, rc.TrackingCode).Scan(&id); err != nil {
 		w.t.Fatal(err)
 	}
-	return id
+	return id, rc.TrackingCode, rc.LookupSecret
 }
 
 // totpCode is the TOTP code of secret at time at.

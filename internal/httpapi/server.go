@@ -281,6 +281,13 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.public).Post("/desk/petitions/{id}/petitioner", site.PetitionPersonal)
 		r.With(l.public).Post("/desk/petitions/{id}/transitions", site.Transition)
 		r.With(l.public).Post("/desk/petitions/{id}/updates", site.PostUpdate)
+		r.With(l.public).Get("/desk/petitions/{id}/reply", site.DraftForm)
+		r.With(l.public).Post("/desk/petitions/{id}/replies", site.Draft)
+		r.With(l.public).Get("/desk/replies/{id}", site.Reply)
+		r.With(l.public).Get("/desk/replies/{id}/preview", site.ReplyPreview)
+		r.With(l.public).Get("/desk/replies/{id}/pdf", site.ReplyPDF)
+		r.With(l.public).Post("/desk/replies/{id}/review", site.Review)
+		r.With(l.secret).Post("/desk/replies/{id}/sign", site.Sign)
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -88,29 +89,45 @@ func newTicketAEAD() (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// seal makes the ticket of a first step.
-func (s *Site) seal(username, password string) (string, error) {
+// ticketCookie binds a ticket to the browser it was given to: a random
+// value in a cookie of its own, sealed into the ticket's additional data,
+// so a ticket copied out of a page is worthless elsewhere.
+const ticketCookie = "__Host-pakn_signin"
+
+// seal makes the ticket of a first step, bound to a new browser cookie.
+func (s *Site) seal(w http.ResponseWriter, username, password string) (string, error) {
 	plain, err := json.Marshal(ticketContent{Username: username, Password: password, Expires: time.Now().Add(ticketTTL)})
 	if err != nil {
 		return "", err
 	}
-	nonce := make([]byte, s.tickets.NonceSize())
+	bind, nonce := make([]byte, 16), make([]byte, s.tickets.NonceSize())
+	if _, err := rand.Read(bind); err != nil {
+		return "", err
+	}
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	return base64.RawURLEncoding.EncodeToString(s.tickets.Seal(nonce, nonce, plain, []byte("pakn desk sign-in"))), nil
+	b := base64.RawURLEncoding.EncodeToString(bind)
+	http.SetCookie(w, &http.Cookie{Name: ticketCookie, Value: b, Path: "/", MaxAge: int(ticketTTL.Seconds()),
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return base64.RawURLEncoding.EncodeToString(s.tickets.Seal(nonce, nonce, plain, []byte("pakn desk sign-in "+b))), nil
 }
 
 var errTicket = apperr.New(apperr.Unauthenticated, msg.SignInAgain)
 
-// open reads a ticket back; a forged, altered or expired one is refused.
-func (s *Site) open(ticket string) (*ticketContent, error) {
+// open reads a ticket back in the browser it was given to; a forged,
+// altered, expired or elsewhere-used one is refused.
+func (s *Site) open(r *http.Request, ticket string) (*ticketContent, error) {
+	c, err := r.Cookie(ticketCookie)
+	if err != nil {
+		return nil, errTicket
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(ticket)
 	n := s.tickets.NonceSize()
 	if err != nil || len(ticket) > 4096 || len(raw) < n {
 		return nil, errTicket
 	}
-	plain, err := s.tickets.Open(nil, raw[:n], raw[n:], []byte("pakn desk sign-in"))
+	plain, err := s.tickets.Open(nil, raw[:n], raw[n:], []byte("pakn desk sign-in "+c.Value))
 	if err != nil {
 		return nil, errTicket
 	}
@@ -125,8 +142,8 @@ func (s *Site) open(ticket string) (*ticketContent, error) {
 // /desk/ on this site, else the queues.
 func localNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/desk/") ||
-		strings.Contains(next, "//") || strings.Contains(next, "\\") || strings.HasPrefix(u.Path, "/desk/signin") {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.RawPath != "" || path.Clean(u.Path) != u.Path && u.Path != "/desk/" ||
+		!strings.HasPrefix(u.Path, "/desk/") || strings.Contains(next, "//") || strings.Contains(next, "\\") || strings.HasPrefix(u.Path, "/desk/signin") {
 		return "/desk/"
 	}
 	return u.RequestURI()
@@ -148,7 +165,7 @@ func (s *Site) SignIn(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), identity.LoginInput{Username: d.Username, Password: password})
 	if apperr.CodeOf(err) == apperr.MFARequired {
-		if d.Ticket, err = s.seal(d.Username, password); err == nil {
+		if d.Ticket, err = s.seal(w, d.Username, password); err == nil {
 			s.render(w, r, http.StatusOK, "desk_code", s.deskView(w, r, nil, msg.DeskCodeTitle, d))
 			return
 		}
@@ -160,7 +177,7 @@ func (s *Site) SignIn(w http.ResponseWriter, r *http.Request) {
 // or a recovery code.
 func (s *Site) SignInCode(w http.ResponseWriter, r *http.Request) {
 	d := &signInData{Next: localNext(r.PostFormValue("next")), Ticket: r.PostFormValue("ticket")}
-	t, err := s.open(d.Ticket)
+	t, err := s.open(r, d.Ticket)
 	if err != nil {
 		s.signedIn(w, r, &signInData{Next: d.Next}, nil, err, "desk_signin")
 		return
@@ -192,6 +209,8 @@ func (s *Site) signedIn(w http.ResponseWriter, r *http.Request, d *signInData, r
 		return
 	}
 	s.edge.StartSession(w, res)
+	http.SetCookie(w, &http.Cookie{Name: ticketCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode}) // the ticket is spent
 	http.Redirect(w, r, s.firstStep(res.Authn, d.Next), http.StatusSeeOther)
 }
 
@@ -227,7 +246,11 @@ func (s *Site) staff(w http.ResponseWriter, r *http.Request) *identity.Authn {
 	if a == nil || a.Session == nil || a.Account == nil {
 		next := "/desk/"
 		if r.Method == http.MethodGet {
-			next = r.URL.RequestURI()
+			u := *r.URL
+			q := u.Query()
+			q.Del("q") // words searched for may be personal: not carried along
+			u.RawQuery = q.Encode()
+			next = u.RequestURI()
 		}
 		http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(localNext(next)), http.StatusSeeOther)
 		return nil

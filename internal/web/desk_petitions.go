@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/deadline"
 	"pakn/internal/identity"
@@ -29,6 +30,7 @@ type queueData struct {
 	Rows                     []queueRow
 	Total, Page, Last        int
 	States, Categories       []option
+	NotForRoles              bool // the viewer's roles handle no petitions (an administrator, an auditor)
 }
 
 // queueRow is one petition of the queue.
@@ -48,6 +50,11 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query()
 	d := &queueData{Query: u, Due: u.Get("due"), Page: 1}
 	v := s.deskView(w, r, a, msg.DeskQueueTitle, d)
+	if !s.petitions.May(a.Principal, access.PetitionRead, a.Principal.Agency) {
+		d.NotForRoles = true // said plainly, rather than refused (and logged as a denial) at every sign-in
+		s.render(w, r, http.StatusOK, "desk_queue", v)
+		return
+	}
 	if p, err := strconv.Atoi(u.Get("page")); err == nil && p > 1 && p <= 4000 {
 		d.Page = p
 	}
@@ -163,8 +170,10 @@ type petitionData struct {
 	Categories []option
 	Reasons    []option // reasons to reject
 	CanUpdate  bool     // may post a public update
-	Done       string   // what the last action did
-	DoneName   string   // which action it was (the notice's id)
+	CanDraft   bool     // may draft a reply (or a correction)
+	Replies    []replyRow
+	Done       string // what the last action did
+	DoneName   string // which action it was (the notice's id)
 	Events     []eventRow
 }
 
@@ -176,6 +185,11 @@ type action struct {
 	NoteNeeded  bool
 	Category    bool // may reclassify (accept)
 	Reason      bool // asks for a reason to reject
+}
+
+// replyRow is one of the petition's replies, listed on its page.
+type replyRow struct {
+	ID, Number, Status, At string
 }
 
 // eventRow is one line of the staff timeline.
@@ -240,6 +254,17 @@ func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.
 			Category: t == petition.Accept, Reason: t == petition.Reject})
 	}
 	d.CanUpdate = s.petitions.MayPostUpdate(a.Principal, det)
+	d.CanDraft = slices.Contains(permitted, petition.DraftReply) ||
+		(det.State == petition.Published || det.State == petition.ReplySigned) && s.petitions.May(a.Principal, access.PetitionHandle, det.Agency)
+	if list, err := s.replies.Replies(r.Context(), s.edge.Meta(r), a.Principal, det.ID); err == nil {
+		for _, rep := range list {
+			row := replyRow{ID: rep.ID, Status: v.L(replyStatusLabels[rep.Status]), At: v.Time(rep.DraftedAt)}
+			if rep.Document != nil {
+				row.Number = rep.Document.Number
+			}
+			d.Replies = append(d.Replies, row)
+		}
+	}
 	if ags, err := s.directory(r.Context()); err == nil {
 		for _, ag := range ags {
 			if ag.Code != det.Agency {

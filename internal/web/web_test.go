@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,25 +56,8 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 				Outcome: reply.Explained}},
 		"verify": &verifyData{Entry: &register.Entry{Number: "1/STP-HN-PAKN", Status: "superseded"}, Report: rep,
 			Verdict: &verdict{Class: "ok", Sentence: "…"}, Matches: true},
-		"desk_signin":   &signInData{Username: "<b>x</b>", Next: "/desk/"},
-		"desk_code":     &signInData{Username: "a", Next: "/desk/", Ticket: "t"},
-		"desk_password": &passwordData{First: true, Min: 12},
-		"desk_mfa":      &mfaData{Secret: "JBSWY3DPEHPK3PXP", QR: template.URL("data:image/png;base64,iVBORw0KGgo=")},
-		"desk_recovery": &mfaData{Recovery: []string{"aaaa-bbbb", "cccc-dddd"}},
-		"desk_queue": &queueData{Query: url.Values{"q": {"<b>x</b>"}}, Overdue: 2, DueSoon: 1, OnTime: 5, Due: "overdue", Total: 60, Page: 2, Last: 3,
-			States: []option{{Value: "received", Label: "Đã tiếp nhận", Selected: true}}, Categories: []option{{Value: "other", Label: "Khác"}},
-			Rows: []queueRow{{ID: "p1", Code: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>", State: "Đã tiếp nhận", Category: "Khác", Received: "02/12/2026",
-				Due: "30/12/2026", Status: "còn 4 ngày làm việc", Class: "soon", DaysLeft: 4}}},
-		"desk_petition": &petitionData{Detail: &petitions.Detail{Summary: petitions.Summary{ID: "p1", TrackingCode: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>",
-			ReceivedAt: signed}, Body: "Một.\n\nHai.", ProcedureRef: "Thủ tục", Petitioner: petition.Petitioner{Name: "Nguyễn Văn A", Email: "a@example.vn"},
-			Attachments: []petition.AttachmentInfo{{Name: "scan.pdf", Size: 12}}},
-			Personal: true, State: "Đã tiếp nhận", Agency: "Sở Tư pháp", Due: "30/12/2026", Done: "Đã thực hiện.", DoneName: "accept",
-			Actions: []action{{Name: "accept", Label: "Tiếp nhận", Category: true}, {Name: "transfer", Label: "Chuyển", Agency: true, Note: true, NoteNeeded: true},
-				{Name: "reject", Label: "Không tiếp nhận", Reason: true, Note: true}},
-			Agencies: []option{{Value: "SKHDT-HN", Label: "Sở KH&ĐT"}}, Categories: []option{{Value: "other", Label: "Khác"}},
-			Reasons: []option{{Value: "out_of_scope", Label: "Ngoài phạm vi"}}, CanUpdate: true,
-			Events: []eventRow{{At: "02/12/2026 10:00 (UTC+7)", What: "Đã tiếp nhận", Note: "<b>x</b>", Public: false}}},
 	}
+	maps.Copy(data, deskPageData(signed))
 	for name := range pages {
 		if _, ok := data[name]; !ok {
 			t.Errorf("page %s has no data in this test", name)
@@ -258,5 +242,66 @@ func TestRegisterQuery(t *testing.T) {
 	}
 	if csvSafe("=cmd()") != "'=cmd()" || csvSafe("Phí") != "Phí" {
 		t.Error("csv cells")
+	}
+}
+
+// deskPageData is what each desk page shows in TestEveryPageRendersInBothLanguages.
+func deskPageData(signed time.Time) map[string]any {
+	return map[string]any{
+		"desk_signin":   &signInData{Username: "<b>x</b>", Next: "/desk/"},
+		"desk_code":     &signInData{Username: "a", Next: "/desk/", Ticket: "t"},
+		"desk_password": &passwordData{First: true, Min: 12},
+		"desk_mfa":      &mfaData{Secret: "JBSWY3DPEHPK3PXP", QR: template.URL("data:image/png;base64,iVBORw0KGgo=")},
+		"desk_recovery": &mfaData{Recovery: []string{"aaaa-bbbb", "cccc-dddd"}},
+		"desk_queue": &queueData{Query: url.Values{"q": {"<b>x</b>"}}, Overdue: 2, DueSoon: 1, OnTime: 5, Due: "overdue", Total: 60, Page: 2, Last: 3,
+			States: []option{{Value: "received", Label: "Đã tiếp nhận", Selected: true}}, Categories: []option{{Value: "other", Label: "Khác"}},
+			Rows: []queueRow{{ID: "p1", Code: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>", State: "Đã tiếp nhận", Category: "Khác", Received: "02/12/2026",
+				Due: "30/12/2026", Status: "còn 4 ngày làm việc", Class: "soon", DaysLeft: 4}}},
+		"desk_draft": &draftData{PetitionID: "p1", Code: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>", Supersedes: "r0",
+			Content:  reply.Content{Summary: "<b>x</b>", Answer: "Một.\nHai.", Outcome: reply.Explained},
+			Legal:    []reply.LegalRef{{Document: "Nghị định", Articles: "Điều 1"}, {}},
+			Outcomes: []option{{Value: "explained", Label: "Giải thích", Selected: true}}},
+		"desk_reply": &replyData{Reply: &reply.Reply{ID: "r1", Content: reply.Content{Summary: "<b>x</b>", LegalBasis: []reply.LegalRef{{Document: "Nghị định"}}},
+			Document: &reply.Document{Number: "1/STP-HN-PAKN", SHA256: "ab", SignerName: "Lê", SignerTitle: "Phó Giám đốc"}},
+			Status: "Đã ký số", Outcome: "Giải thích", Paragraphs: []string{"Một."}, CanReview: true, CanSign: true, NeedCode: true,
+			Done: "Đã ký.", DoneName: "signed", VerifyPath: "/verify/r1", SignedAt: "02/12/2026 10:00 (UTC+7)", PetitionPath: "/desk/petitions/p1",
+			ReviewComment: "<b>x</b>", ReviewNeedsFix: true},
+		"desk_petition": &petitionData{Detail: &petitions.Detail{Summary: petitions.Summary{ID: "p1", TrackingCode: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>",
+			ReceivedAt: signed}, Body: "Một.\n\nHai.", ProcedureRef: "Thủ tục", Petitioner: petition.Petitioner{Name: "Nguyễn Văn A", Email: "a@example.vn"},
+			Attachments: []petition.AttachmentInfo{{Name: "scan.pdf", Size: 12}}},
+			Personal: true, State: "Đã tiếp nhận", Agency: "Sở Tư pháp", Due: "30/12/2026", Done: "Đã thực hiện.", DoneName: "accept",
+			Actions: []action{{Name: "accept", Label: "Tiếp nhận", Category: true}, {Name: "transfer", Label: "Chuyển", Agency: true, Note: true, NoteNeeded: true},
+				{Name: "reject", Label: "Không tiếp nhận", Reason: true, Note: true}},
+			Agencies: []option{{Value: "SKHDT-HN", Label: "Sở KH&ĐT"}}, Categories: []option{{Value: "other", Label: "Khác"}},
+			Reasons: []option{{Value: "out_of_scope", Label: "Ngoài phạm vi"}}, CanUpdate: true, CanDraft: true,
+			Replies: []replyRow{{ID: "r1", Number: "1/STP-HN-PAKN", Status: "Đã ký số", At: "02/12/2026"}},
+			Events:  []eventRow{{At: "02/12/2026 10:00 (UTC+7)", What: "Đã tiếp nhận", Note: "<b>x</b>", Public: false}}},
+	}
+}
+
+// After signing in, the desk returns only to one of its own pages: never
+// another site, another part of this one, or a path that leaves /desk/
+// once cleaned.
+func TestLocalNext(t *testing.T) {
+	for next, want := range map[string]string{
+		"/desk/petitions/p1":         "/desk/petitions/p1",
+		"/desk/?due=overdue&page=2":  "/desk/?due=overdue&page=2",
+		"/desk/":                     "/desk/",
+		"":                           "/desk/",
+		"https://evil.example/desk/": "/desk/",
+		"//evil.example/desk/":       "/desk/",
+		"/\\evil.example":            "/desk/",
+		"/desk/../api/v1/accounts":   "/desk/",
+		"/desk/..%2fapi":             "/desk/",
+		"/desk/%2e%2e/api":           "/desk/",
+		"/desk//evil":                "/desk/",
+		"/desk/signin?next=/x":       "/desk/",
+		"/register":                  "/desk/",
+		"javascript:alert(1)":        "/desk/",
+		"/desk/p\r\nSet-Cookie: a=b": "/desk/",
+	} {
+		if got := localNext(next); got != want {
+			t.Errorf("localNext(%q) = %q, want %q", next, got, want)
+		}
 	}
 }
