@@ -114,7 +114,7 @@ func Render(d Document) ([]byte, error) {
 	pdf.AliasNbPages("")
 	pdf.SetFooterFunc(func() { footer(pdf, d) })
 	if d.Preview != "" {
-		pdf.SetHeaderFunc(func() { previewNotice(pdf, d.Preview, margin-10) })
+		pdf.SetHeaderFunc(func() { previewNotice(pdf, d.Preview, margin-12) })
 	}
 	pdf.AddPage()
 
@@ -354,7 +354,11 @@ func signature(pdf *fpdf.Fpdf, d Document) {
 	}
 	pdf.CellFormat(w, 6.2, strings.ToUpper(d.SignerTitle), "", 2, "C", false, 0, "")
 	pdf.SetFont(family, "I", 11)
-	pdf.CellFormat(w, 5, "(Đã ký số)", "", 2, "C", false, 0, "")
+	signed := "(Đã ký số)"
+	if d.Preview != "" {
+		signed = "(Chưa ký)" // a preview is not signed, whatever it shows
+	}
+	pdf.CellFormat(w, 5, signed, "", 2, "C", false, 0, "")
 	pdf.SetY(pdf.GetY() + 18)
 	pdf.SetX(x)
 	pdf.SetFont(family, "B", 13.5)
@@ -388,7 +392,7 @@ func footer(pdf *fpdf.Fpdf, d Document) {
 // width at height y, then returns to black.
 func previewNotice(pdf *fpdf.Fpdf, notice string, y float64) {
 	pdf.SetXY(marginL, y)
-	pdf.SetFont(family, "B", 11)
+	pdf.SetFont(family, "B", 9.5)
 	pdf.SetTextColor(179, 38, 30)
 	pdf.MultiCell(textW, 5, notice, "", "C", false)
 	pdf.SetTextColor(0, 0, 0)
