@@ -313,6 +313,7 @@ var expected = map[string]string{
 	"POST /desk/password":                   "staff",
 	"GET /desk/mfa":                         "staff",
 	"POST /desk/mfa":                        "staff",
+	"POST /desk/mfa/start":                  "staff",
 	"GET /desk/":                            "staff",
 	"GET /desk/petitions/{id}":              "official,reviewer,signer",
 	"POST /desk/petitions/{id}/petitioner":  "official,reviewer,signer",
@@ -368,9 +369,8 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/auth/logout":   {want: 204},
 		"POST /api/v1/auth/password": {body: `{"current_password":"` + loginPassword + `","new_password":"Một mật khẩu mới, đủ dài 2027"}`, want: 204},
 		// Accounts with MFA have it already; the others have not started.
-		"POST /api/v1/auth/mfa/enrol": {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
-		// Those without MFA have an enrolment started by the desk's page (GET /desk/mfa, called before): a wrong code.
-		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409, wants: map[string]int{"official": 422, "reviewer": 422}},
+		"POST /api/v1/auth/mfa/enrol":   {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
+		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409},
 		"POST /api/v1/auth/step-up":     {want: 204, wants: map[string]int{"official": 409, "reviewer": 409}}, // a current code, see totpNow
 
 		"POST /api/v1/accounts":                     {body: `{"username":"matrix-new","display_name":"Người mới","roles":["official"]}`, want: 201},
@@ -398,14 +398,16 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /submit":         {body: petitionForm, contentType: petitionFormType, want: 201},
 		"POST /submit/receipt": {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
 
-		"GET /desk":                             {want: 301},
-		"GET /desk/signin":                      {wants: map[string]int{"official": 303, "reviewer": 303, "signer": 303, "auditor": 303, "admin": 303}},
-		"POST /desk/signin":                     {body: url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}}.Encode(), contentType: urlForm, want: 303},
-		"POST /desk/signin/code":                {body: "ticket=forged&code=123456", contentType: urlForm, want: 401},
-		"POST /desk/signout":                    {body: "", contentType: urlForm, want: 303},
-		"POST /desk/password":                   {body: "current_password=wrong&new_password=x&new_password_again=y", contentType: urlForm, want: 422},
-		"GET /desk/mfa":                         {wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
-		"POST /desk/mfa":                        {body: "code=000000", contentType: urlForm, want: 422, wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
+		"GET /desk":              {want: 301},
+		"GET /desk/signin":       {wants: map[string]int{"official": 303, "reviewer": 303, "signer": 303, "auditor": 303, "admin": 303}},
+		"POST /desk/signin":      {body: url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}}.Encode(), contentType: urlForm, want: 303},
+		"POST /desk/signin/code": {body: "ticket=forged&code=123456", contentType: urlForm, want: 401},
+		"POST /desk/signout":     {body: "", contentType: urlForm, want: 303},
+		"POST /desk/password":    {body: "current_password=wrong&new_password=x&new_password_again=y", contentType: urlForm, want: 422},
+		"GET /desk/mfa":          {wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
+		// Those without MFA started an enrolment through the API (called before): a wrong code; the others have MFA on.
+		"POST /desk/mfa":                        {body: "code=000000", contentType: urlForm, want: 409, wants: map[string]int{"official": 422, "reviewer": 422}},
+		"POST /desk/mfa/start":                  {body: "", contentType: urlForm, want: 303, wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
 		"POST /desk/petitions/{id}/petitioner":  {body: "", contentType: urlForm},
 		"POST /desk/petitions/{id}/transitions": {body: "transition=start", contentType: urlForm, want: 303},
 		"POST /desk/petitions/{id}/updates":     {body: "message=Đang+xác+minh", contentType: urlForm, want: 303},

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/msg"
 )
@@ -336,5 +337,31 @@ func TestLanguageFromAcceptLanguage(t *testing.T) {
 				t.Errorf("with %q: message %q, detail %q", tt.header, p.Message, p.Detail)
 			}
 		}
+	}
+}
+
+// The desk's MFA page changes nothing on a GET: it offers to start an
+// enrolment, which a POST does; then the page shows the secret started.
+func TestDeskMFAPageStartsNothingOnGet(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	official := s.session(s.byRole[access.Official])
+	secret := func() string {
+		var enc string
+		if err := s.db.Pool.QueryRow(context.Background(), `SELECT coalesce(totp_secret_enc, '') FROM accounts WHERE id = $1`,
+			s.byRole[access.Official].ID).Scan(&enc); err != nil {
+			t.Fatal(err)
+		}
+		return enc
+	}
+	resp, body := s.do(request{method: "GET", path: "/desk/mfa", cookie: official})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="start-mfa"`) || strings.Contains(body, `id="mfa-secret"`) || secret() != "" {
+		t.Fatalf("GET /desk/mfa: %d, an enrolment stored: %v\n%.300s", resp.StatusCode, secret() != "", body)
+	}
+	if resp, body = s.do(request{method: "POST", path: "/desk/mfa/start", cookie: official, contentType: urlForm, body: "x=1"}); resp.StatusCode != 303 || secret() == "" {
+		t.Fatalf("POST /desk/mfa/start: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = s.do(request{method: "GET", path: "/desk/mfa", cookie: official})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `src="data:image/png;base64,`) {
+		t.Fatalf("GET /desk/mfa after starting: %d %.300s", resp.StatusCode, body)
 	}
 }

@@ -507,12 +507,23 @@ func (s *Service) enrolling(ctx context.Context, a *Authn) (*credential.Credenti
 // confirmed, to show it again (a page reloaded, a wrong first code: the
 // secret already scanned stays valid), or starts one (StartEnrolment).
 func (s *Service) Enrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
+	e, err := s.PendingEnrolment(ctx, a)
+	if err != nil || e != nil {
+		return e, err
+	}
+	return s.StartEnrolment(ctx, m, a)
+}
+
+// PendingEnrolment returns the signed-in account's enrolment started and
+// not yet confirmed, or nil when there is none; it changes nothing (a page
+// may show it on a GET).
+func (s *Service) PendingEnrolment(ctx context.Context, a *Authn) (*credential.Enrolment, error) {
 	c, err := s.enrolling(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	if c.MFAEnabled || c.TOTPSecretEnc == "" {
-		return s.StartEnrolment(ctx, m, a)
+		return nil, nil
 	}
 	secret, err := s.box.Open(ctx, c.ID, c.TOTPSecretEnc)
 	if err != nil {

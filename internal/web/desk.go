@@ -308,6 +308,11 @@ func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.edge.StartSession(w, res)
+	if res.Authn.Principal.Restricted == "mfa_enrolment" {
+		// The next page shows the enrolment: started here, on a POST (if this
+		// fails, that page offers to start it).
+		_, _ = s.identity.Enrolment(r.Context(), s.edge.Meta(r), res.Authn)
+	}
 	http.Redirect(w, r, s.firstStep(res.Authn, "/desk/"), http.StatusSeeOther)
 }
 
@@ -319,7 +324,8 @@ type mfaData struct {
 	Recovery []string
 }
 
-// MFAForm starts an enrolment: a new secret, shown as a QR code and text.
+// MFAForm shows the enrolment started (its secret as a QR code and as
+// text), or a button to start one: a GET changes nothing.
 func (s *Site) MFAForm(w http.ResponseWriter, r *http.Request) {
 	a := s.staff(w, r)
 	if a == nil {
@@ -328,13 +334,34 @@ func (s *Site) MFAForm(w http.ResponseWriter, r *http.Request) {
 	s.showEnrolment(w, r, a, nil)
 }
 
+// StartMFA starts an enrolment (a new secret, or the one started and not
+// yet confirmed) and shows it.
+func (s *Site) StartMFA(w http.ResponseWriter, r *http.Request) {
+	a := s.staff(w, r)
+	if a == nil {
+		return
+	}
+	if _, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/desk/mfa", http.StatusSeeOther)
+}
+
 func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity.Authn, problem error) {
-	e, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a)
+	e, err := s.identity.PendingEnrolment(r.Context(), a)
+	if err == nil && e == nil && a.Account.MFAEnabled {
+		err = apperr.New(apperr.Conflict, msg.MFAAlreadyOn)
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	v := s.deskView(w, r, a, msg.DeskMFATitle, &mfaData{Secret: inGroups(e.Secret, 4), QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))})
+	d := &mfaData{}
+	if e != nil {
+		d.Secret, d.QR = inGroups(e.Secret, 4), template.URL("data:image/png;base64,"+base64.StdEncoding.EncodeToString(e.QRPNG))
+	}
+	v := s.deskView(w, r, a, msg.DeskMFATitle, d)
 	v.DataImages = true
 	status := http.StatusOK
 	if problem != nil {
