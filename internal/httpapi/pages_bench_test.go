@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"pakn/internal/access"
 )
 
 // registerEntries is how many published replies the register benchmark's
@@ -21,9 +23,11 @@ import (
 const registerEntries = 100_000
 
 // BenchmarkPages measures the server time of the website's pages under 50
-// concurrent clients (p50 and p99 of the time to the whole answer) and
+// concurrent clients (p50 and p99, and of the time to the whole answer) and
 // their weight: the home page, the register (first page, and a search)
-// with 100,000 published replies, and the tracking page of a petition.
+// with 100,000 published replies, and the tracking page of a petition; and
+// the desk's queue (first page, and a search) of the agency holding those
+// 100,000 petitions, under 20 concurrent members of staff.
 func BenchmarkPages(b *testing.B) {
 	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
 	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
@@ -36,15 +40,20 @@ func BenchmarkPages(b *testing.B) {
 	timer := &serverTimer{h: s.api}
 	srv := httptest.NewServer(timer)
 	defer srv.Close()
+	// The desk's queue, for an official of the agency holding the 100,000 petitions.
+	official := s.session(s.byRole[access.Official])
 	for _, p := range []struct {
-		name, method, path, body string
+		name, method, path, body, cookie string
+		clients                          int
 	}{
-		{"home", "GET", "/", ""},
-		{"register", "GET", "/register", ""},
-		{"register-search", "GET", "/register?q=phi+trong+giu+xe+so+4242", ""},
-		{"track", "POST", "/track", track},
+		{"home", "GET", "/", "", "", 50},
+		{"register", "GET", "/register", "", "", 50},
+		{"register-search", "GET", "/register?q=phi+trong+giu+xe+so+4242", "", "", 50},
+		{"track", "POST", "/track", track, "", 50},
+		{"desk-queue", "GET", "/desk/", "", official, 20},
+		{"desk-queue-search", "GET", "/desk/?q=phi+trong+giu+xe", "", official, 20},
 	} {
-		b.Run(p.name, func(b *testing.B) { pageLoad(b, srv.URL, timer, p.method, p.path, p.body) })
+		b.Run(p.name, func(b *testing.B) { pageLoad(b, srv.URL, timer, p.clients, p.method, p.path, p.body, p.cookie) })
 	}
 }
 
@@ -78,11 +87,11 @@ func quantile(times []time.Duration, q float64) float64 {
 	return float64(times[int(q*float64(len(times)-1))]) / float64(time.Millisecond)
 }
 
-// pageLoad requests one page b.N times from 50 concurrent clients and
-// reports the p50 and p99 of the server's time (timer) and of the whole
-// answer as the clients saw it, and the page's size.
-func pageLoad(b *testing.B, base string, timer *serverTimer, method, path, body string) {
-	const clients = 50
+// pageLoad requests one page b.N times from clients concurrent clients
+// (with the session cookie, when given) and reports the p50 and p99 of the
+// server's time (timer) and of the whole answer as the clients saw it, and
+// the page's size.
+func pageLoad(b *testing.B, base string, timer *serverTimer, clients int, method, path, body, cookie string) {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	c := &http.Client{Transport: tr, Timeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -93,10 +102,17 @@ func pageLoad(b *testing.B, base string, timer *serverTimer, method, path, body 
 	var wg sync.WaitGroup
 	// One request first: the measurement is of the steady state, not of the
 	// first read of a list the register then reuses for a few seconds.
-	warm, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-	if body != "" {
-		warm.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	newRequest := func() *http.Request {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: SessionCookie, Value: cookie})
+		}
+		return req
 	}
+	warm := newRequest()
 	if resp, err := c.Do(warm); err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -107,10 +123,7 @@ func pageLoad(b *testing.B, base string, timer *serverTimer, method, path, body 
 		wg.Go(func() {
 			var mine []time.Duration
 			for next.Add(1) <= int64(b.N) {
-				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-				if body != "" {
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				}
+				req := newRequest()
 				start := time.Now()
 				resp, err := c.Do(req)
 				if err != nil {

@@ -64,6 +64,7 @@ var (
 	DeskOverdueBy      = def("DeskOverdueBy", "quá hạn", "overdue")
 	DeskQueueCount     = def("DeskQueueCount", "%d phản ánh", "%d petitions")
 	DeskNotForRoles    = def("DeskNotForRoles", "Vai trò của bạn không xử lý phản ánh. Các trang quản trị và nhật ký kiểm toán sẽ có ở đây; hiện dùng API hoặc lệnh pakn.", "Your roles do not handle petitions. The administration and audit pages will be here; for now use the API or the pakn command.")
+	DeskQueueCountMore = def("DeskQueueCountMore", "Hơn %d phản ánh", "More than %d petitions")
 	DeskQueueNone      = def("DeskQueueNone", "Không có phản ánh nào.", "No petitions.")
 	DeskPetitionTitle  = def("DeskPetitionTitle", "Phản ánh, kiến nghị", "Petition")
 	DeskAgency         = def("DeskAgency", "Cơ quan xử lý", "Handled by")

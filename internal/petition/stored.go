@@ -26,9 +26,14 @@ type Filter struct {
 	DueBefore *deadline.Date // next update due on or before
 	DueFrom   *deadline.Date // next update due on or after
 	Overdue   *deadline.Date // due before this date (today) and not finished
+	Open      bool           // only petitions whose deadline runs (not rejected or closed)
 	Query     string         // full-text, any diacritics
 	Limit     int
 	Offset    int
+	// CountCap, when above zero, bounds the count of matches: beyond it the
+	// total is CountCap+1, meaning "more than CountCap" (an exact count of a
+	// large agency's petitions costs a scan of them all).
+	CountCap int
 }
 
 // DueCount is how many open petitions of an agency are overdue or due soon.

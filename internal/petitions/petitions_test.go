@@ -518,3 +518,30 @@ func TestReceiptAgainIsTheFirstReceipt(t *testing.T) {
 		t.Fatalf("%d receipts shown and %d refused in the audit log, want 1 and 1", shown, denied)
 	}
 }
+
+// A staff list counts at most CountCap+1 matches when asked to ("more than
+// CountCap"), and all of them otherwise; Open selects those whose deadline
+// runs.
+func TestListCountCapAndOpen(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	for range 5 {
+		e.Submit(t, servicetest.Submission())
+	}
+	official := servicetest.Staff("STP-HN", access.Official)
+	for _, tt := range []struct {
+		q    petitions.ListQuery
+		want int
+	}{
+		{petitions.ListQuery{}, 5},
+		{petitions.ListQuery{CountCap: 2}, 3},
+		{petitions.ListQuery{CountCap: 5}, 5},
+		{petitions.ListQuery{Open: true}, 5},
+		{petitions.ListQuery{Open: true, CountCap: 3}, 4},
+	} {
+		list, total, err := e.Petitions.List(ctx, e.M, official, tt.q)
+		if err != nil || total != tt.want || len(list) != 5 {
+			t.Fatalf("%+v: %d listed, total %d (%v); want 5 listed, total %d", tt.q, len(list), total, err, tt.want)
+		}
+	}
+}

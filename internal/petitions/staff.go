@@ -52,14 +52,11 @@ type ListQuery struct {
 	Overdue  bool
 	DueSoon  bool // due within three working days, not yet overdue
 	Open     bool // only petitions whose deadline runs (not rejected or closed)
+	CountCap int  // count at most this many (0: all), see petition.Filter
 	Query    string
 	Limit    int
 	Offset   int
 }
-
-// openStates are the states in which a deadline runs.
-var openStates = []petition.State{petition.Received, petition.Accepted, petition.InProgress, petition.ReplyDrafted,
-	petition.ReplyApproved, petition.ReplySigned, petition.Published}
 
 // MaxListLimit is the largest page of a staff list.
 const MaxListLimit = 200
@@ -77,12 +74,10 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 	}
 	now := s.now()
 	today := deadline.DateOf(now)
-	f := petition.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset}
+	f := petition.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset,
+		Open: q.Open, CountCap: q.CountCap}
 	if q.State != "" {
 		f.States = []petition.State{q.State}
-	}
-	if q.Open && len(f.States) == 0 {
-		f.States = openStates
 	}
 	if q.Overdue {
 		f.Overdue = &today
@@ -93,9 +88,7 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 			f.DueBefore = &soon
 		}
 		f.DueFrom = &today
-		if len(f.States) == 0 {
-			f.States = openStates
-		}
+		f.Open = true
 	}
 	list, total, err := s.store.List(ctx, f)
 	if err != nil {

@@ -25,12 +25,25 @@ const queuePageSize = 25
 // one page of petitions, made ready to print.
 type queueData struct {
 	Query                    url.Values
-	Overdue, DueSoon, OnTime int
+	Overdue, DueSoon, OnTime string // counted up to queueCountCap ("10000+" beyond)
 	Due                      string // "", "overdue" or "soon": the group shown
 	Rows                     []queueRow
 	Total, Page, Last        int
+	More                     bool // more than queueCountCap petitions: Total is a lower bound
 	States, Categories       []option
 	NotForRoles              bool // the viewer's roles handle no petitions (an administrator, an auditor)
+}
+
+// queueCountCap is how far the queue counts: a large agency's petitions
+// are not counted one by one for every page (see petition.Filter.CountCap).
+const queueCountCap = 1000
+
+// countText writes a count made with queueCountCap.
+func countText(n int) string {
+	if n > queueCountCap {
+		return strconv.Itoa(queueCountCap) + "+"
+	}
+	return strconv.Itoa(n)
 }
 
 // queueRow is one petition of the queue.
@@ -59,19 +72,19 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		d.Page = p
 	}
 	q := petitions.ListQuery{State: petition.State(u.Get("state")), Category: petition.Category(u.Get("category")),
-		Query: strings.TrimSpace(u.Get("q")), Limit: queuePageSize, Offset: (d.Page - 1) * queuePageSize}
+		Query: strings.TrimSpace(u.Get("q")), Limit: queuePageSize, Offset: (d.Page - 1) * queuePageSize, CountCap: queueCountCap}
 	d.States = stateOptions(v, q.State)
 	d.Categories = categoryOptions(v, q.Category)
 	ctx, m := r.Context(), s.edge.Meta(r)
 	count := func(lq petitions.ListQuery) (int, error) {
-		lq.Limit, lq.Offset, lq.State, lq.Category, lq.Query = 1, 0, "", "", ""
+		lq.Limit, lq.CountCap = 1, queueCountCap
 		_, n, err := s.petitions.List(ctx, m, a.Principal, lq)
 		return n, err
 	}
-	var open int
+	var open, overdue, soon int
 	var err error
-	if d.Overdue, err = count(petitions.ListQuery{Overdue: true}); err == nil {
-		if d.DueSoon, err = count(petitions.ListQuery{DueSoon: true}); err == nil {
+	if overdue, err = count(petitions.ListQuery{Overdue: true}); err == nil {
+		if soon, err = count(petitions.ListQuery{DueSoon: true}); err == nil {
 			open, err = count(petitions.ListQuery{Open: true})
 		}
 	}
@@ -96,8 +109,20 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.fault(r, err), "desk_queue", v)
 		return
 	}
-	d.OnTime = max(0, open-d.Overdue-d.DueSoon)
+	d.Overdue, d.DueSoon = countText(overdue), countText(soon)
+	if d.OnTime = countText(max(0, open-overdue-soon)); open > queueCountCap {
+		d.OnTime = countText(open) // at least this many: the others are a lower bound too
+	}
+	if d.Total > queueCountCap {
+		d.Total, d.More = queueCountCap, true
+	}
 	d.Last = max(1, (d.Total+queuePageSize-1)/queuePageSize)
+	if d.More {
+		d.Last = max(d.Page+1, d.Last) // beyond the count, pages go on one at a time
+		if len(list) < queuePageSize {
+			d.Last = d.Page
+		}
+	}
 	for _, p := range list {
 		d.Rows = append(d.Rows, v.queueRow(p))
 	}

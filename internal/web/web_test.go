@@ -253,7 +253,7 @@ func deskPageData(signed time.Time) map[string]any {
 		"desk_password": &passwordData{First: true, Min: 12},
 		"desk_mfa":      &mfaData{Secret: "JBSWY3DPEHPK3PXP", QR: template.URL("data:image/png;base64,iVBORw0KGgo=")},
 		"desk_recovery": &mfaData{Recovery: []string{"aaaa-bbbb", "cccc-dddd"}},
-		"desk_queue": &queueData{Query: url.Values{"q": {"<b>x</b>"}}, Overdue: 2, DueSoon: 1, OnTime: 5, Due: "overdue", Total: 60, Page: 2, Last: 3,
+		"desk_queue": &queueData{Query: url.Values{"q": {"<b>x</b>"}}, Overdue: "2", DueSoon: "1", OnTime: "1000+", Due: "overdue", Total: 60, Page: 2, Last: 3, More: true,
 			States: []option{{Value: "received", Label: "Đã tiếp nhận", Selected: true}}, Categories: []option{{Value: "other", Label: "Khác"}},
 			Rows: []queueRow{{ID: "p1", Code: "PAKN-2026-AAAA-BBBB", Title: "<b>x</b>", State: "Đã tiếp nhận", Category: "Khác", Received: "02/12/2026",
 				Due: "30/12/2026", Status: "còn 4 ngày làm việc", Class: "soon", DaysLeft: 4}}},
