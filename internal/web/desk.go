@@ -363,12 +363,7 @@ func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity
 	}
 	v := s.deskView(w, r, a, msg.DeskMFATitle, d)
 	v.DataImages = true
-	status := http.StatusOK
-	if problem != nil {
-		v.Errors = problems(problem, v.Lang)
-		status = s.fault(r, problem)
-	}
-	s.render(w, r, status, "desk_mfa", v)
+	s.renderWith(w, r, "desk_mfa", v, problem)
 }
 
 // inGroups writes s in groups of n characters, to be read and typed.

@@ -310,6 +310,13 @@ func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.
 		d.Events = append(d.Events, eventRow{At: v.Time(e.At), What: v.EventLabel(petitions.PublicEvent{Kind: e.Kind, State: string(e.ToState),
 			Agency: e.ToAgency}), Note: e.Note, Public: e.Public})
 	}
+	s.renderWith(w, r, "desk_petition", v, problem)
+}
+
+// renderWith renders a desk page with problem (an action's refusal) above
+// it, in the status the problem maps to; a conflict adds that someone may
+// have just changed what the page shows.
+func (s *Site) renderWith(w http.ResponseWriter, r *http.Request, page string, v *view, problem error) {
 	status := http.StatusOK
 	if problem != nil {
 		v.Errors = problems(problem, v.Lang)
@@ -318,7 +325,7 @@ func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.
 		}
 		status = s.fault(r, problem)
 	}
-	s.render(w, r, status, "desk_petition", v)
+	s.render(w, r, status, page, v)
 }
 
 // transitionLabels name the desk's buttons.

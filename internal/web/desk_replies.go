@@ -64,12 +64,7 @@ func (s *Site) showDraft(w http.ResponseWriter, r *http.Request, a *identity.Aut
 	for _, o := range outcomeOrder {
 		d.Outcomes = append(d.Outcomes, option{Value: string(o), Label: v.OutcomeLabel(o), Selected: o == d.Content.Outcome})
 	}
-	status := http.StatusOK
-	if problem != nil {
-		v.Errors = problems(problem, v.Lang)
-		status = s.fault(r, problem)
-	}
-	s.render(w, r, status, "desk_draft", v)
+	s.renderWith(w, r, "desk_draft", v, problem)
 }
 
 // Draft saves a drafted reply (to be reviewed) and shows it.
@@ -159,15 +154,7 @@ func (s *Site) showReply(w http.ResponseWriter, r *http.Request, a *identity.Aut
 	if rep.Document != nil {
 		d.VerifyPath, d.SignedAt = "/verify/"+rep.ID, v.Time(rep.Document.SignedAt)
 	}
-	status := http.StatusOK
-	if problem != nil {
-		v.Errors = problems(problem, v.Lang)
-		if apperr.CodeOf(problem) == apperr.Conflict {
-			v.Errors = append(v.Errors, fieldProblem{Message: v.L(msg.DeskReloadConflict)})
-		}
-		status = s.fault(r, problem)
-	}
-	s.render(w, r, status, "desk_reply", v)
+	s.renderWith(w, r, "desk_reply", v, problem)
 }
 
 // Review approves the reply or sends it back with a comment.
