@@ -52,6 +52,12 @@ func TestOfficialsFirstDayAtTheDesk(t *testing.T) {
 	}
 	w.accessible("queue")
 	w.shot("desk-queue")
+	// A search, without diacritics: its words travel in the form's body, never the URL.
+	w.do("search the queue", chromedp.SendKeys(chromedp.ID("f-q"), "ho kinh doanh"),
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#f-q[value="ho kinh doanh"]`)))
+	if q, where := w.text("#results"), eval[string](w, "location.href"); q != "1 phản ánh" || strings.Contains(where, "kinh") {
+		t.Fatalf("a search of the queue: %q at %s", q, where)
+	}
 
 	w.workOnPetition(mine)
 	// Another agency's petition is not found, as in the API.

@@ -278,6 +278,7 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.secret).Post("/desk/mfa", site.ConfirmMFA)
 		r.With(l.public).Post("/desk/mfa/start", site.StartMFA)
 		r.With(l.public).Get("/desk/", site.Queue)
+		r.With(l.public).Post("/desk/", site.Queue) // a search: the words in the body
 		r.With(l.public).Get("/desk/petitions/{id}", site.Petition)
 		r.With(l.public).Post("/desk/petitions/{id}/petitioner", site.PetitionPersonal)
 		r.With(l.public).Post("/desk/petitions/{id}/transitions", site.Transition)

@@ -61,6 +61,14 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := r.URL.Query()
+	if r.Method == http.MethodPost { // a search: its words may be personal, so they travel in the body, never the URL
+		u = url.Values{}
+		for _, k := range []string{"q", "state", "category", "due", "page"} {
+			if v := r.PostFormValue(k); v != "" {
+				u.Set(k, v)
+			}
+		}
+	}
 	d := &queueData{Query: u, Due: u.Get("due"), Page: 1}
 	v := s.deskView(w, r, a, msg.DeskQueueTitle, d)
 	if !s.petitions.May(a.Principal, access.PetitionRead, a.Principal.Agency) {
@@ -169,6 +177,10 @@ func categoryOptions(v *view, chosen petition.Category) []option {
 	}
 	return out
 }
+
+// Searching says whether the queue shows a search: its pages are then
+// asked for by POST (the words stay out of URLs), not by links.
+func (d *queueData) Searching() bool { return strings.TrimSpace(d.Query.Get("q")) != "" }
 
 // PageURL is the queue at page n with the same filters.
 func (d *queueData) PageURL(n int) string {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,7 +53,18 @@ var funcs = template.FuncMap{
 	// read (and as a reply's answer is printed).
 	"paragraphs": func(text string) []string { return (&reply.Content{Answer: text}).AnswerParagraphs() },
 	"inc":        func(n int) int { return n + 1 },
-	"dec":        func(n int) int { return n - 1 },
+	// pageForm is a search's page n of the queue, asked for by POST.
+	"pageForm": func(d *queueData, n int, label string) pageForm {
+		f := pageForm{Label: label}
+		for _, k := range []string{"q", "state", "category", "due"} {
+			if v := d.Query.Get(k); v != "" {
+				f.Fields = append(f.Fields, [2]string{k, v})
+			}
+		}
+		f.Fields = append(f.Fields, [2]string{"page", strconv.Itoa(n)})
+		return f
+	},
+	"dec": func(n int) int { return n - 1 },
 	// anchor is the id of the control a field problem links to: the
 	// field's own, or the first control of its group.
 	"anchor": func(field string) string {
@@ -127,6 +139,12 @@ type view struct {
 	// sending the form again (its fields hidden) instead of a link that
 	// would lose what the page shows.
 	Repost *repost
+}
+
+// pageForm is a button asking for a page of a search by POST.
+type pageForm struct {
+	Label  string
+	Fields [][2]string // name, value
 }
 
 // repost is a form the language switch sends again.
