@@ -117,6 +117,13 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.fault(r, err), "desk_queue", v)
 		return
 	}
+	d.counted(v, list, overdue, soon, open)
+	s.render(w, r, http.StatusOK, "desk_queue", v)
+}
+
+// counted fills the queue's counts (made with queueCountCap), its paging
+// and its rows.
+func (d *queueData) counted(v *view, list []petitions.Summary, overdue, soon, open int) {
 	d.Overdue, d.DueSoon = countText(overdue), countText(soon)
 	if d.OnTime = countText(max(0, open-overdue-soon)); open > queueCountCap {
 		d.OnTime = countText(open) // at least this many: the others are a lower bound too
@@ -134,7 +141,6 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 	for _, p := range list {
 		d.Rows = append(d.Rows, v.queueRow(p))
 	}
-	s.render(w, r, http.StatusOK, "desk_queue", v)
 }
 
 // queueRow prints a petition of the queue.
