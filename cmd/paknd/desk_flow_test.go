@@ -52,6 +52,18 @@ func TestOfficialsFirstDayAtTheDesk(t *testing.T) {
 	}
 	w.accessible("queue")
 	w.shot("desk-queue")
+	// Two minutes before the session ends for lack of activity, the page says
+	// so; "keep working" uses the session (the page again) and the warning goes.
+	eval[bool](w, `document.body.setAttribute("data-session-ends", String(Date.now() + 60000)); true`)
+	w.do("the session's end is near", chromedp.WaitVisible(chromedp.ID("session-note")))
+	if n := w.text("#session-note"); !strings.Contains(n, "sắp hết hạn") {
+		t.Fatalf("the warning before the session ends: %q", n)
+	}
+	w.accessible("queue with the session warning")
+	w.shot("desk-session-warning")
+	// The page again, without the warning (its session end is half an hour away).
+	w.do("keep working", chromedp.Click(chromedp.ID("session-continue")), chromedp.WaitNotPresent(chromedp.ID("session-note")),
+		chromedp.WaitVisible(chromedp.CSS("table.queue")))
 	// A search, without diacritics: its words travel in the form's body, never the URL.
 	w.do("search the queue", chromedp.SendKeys(chromedp.ID("f-q"), "ho kinh doanh"),
 		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#f-q[value="ho kinh doanh"]`)))

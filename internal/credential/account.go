@@ -39,6 +39,15 @@ type Session struct {
 	Ended      bool
 }
 
+// EndsAt is when the session ends unless it is used before: idle for
+// IdleTimeout, or its absolute end, whichever comes first.
+func (s Session) EndsAt() time.Time {
+	if idle := s.LastSeenAt.Add(IdleTimeout); idle.Before(s.ExpiresAt) {
+		return idle
+	}
+	return s.ExpiresAt
+}
+
 // Live reports whether the session may still be used at now, and if not why.
 func (s Session) Live(now time.Time) (bool, string) {
 	switch {

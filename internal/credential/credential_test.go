@@ -284,5 +284,15 @@ func TestSessionLive(t *testing.T) {
 		if live, _ := s.Live(now); live != tt.live {
 			t.Errorf("%s: live = %v", tt.name, live)
 		}
+		// EndsAt is the first moment Live says no, if nobody uses it.
+		if ends := s.EndsAt(); !s.Ended && (ends.After(now) != tt.live) {
+			t.Errorf("%s: ends at %v, live %v at %v", tt.name, ends, tt.live, now)
+		}
+		if live, _ := s.Live(s.EndsAt()); live {
+			t.Errorf("%s: still live at its end %v", tt.name, s.EndsAt())
+		}
+		if live, _ := s.Live(s.EndsAt().Add(-time.Second)); !live && !s.Ended {
+			t.Errorf("%s: not live a second before its end %v", tt.name, s.EndsAt())
+		}
 	}
 }

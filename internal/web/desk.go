@@ -45,6 +45,9 @@ func (s *Site) deskView(w http.ResponseWriter, r *http.Request, a *identity.Auth
 			bar.Roles = append(bar.Roles, v.L(roleLabels[role]))
 		}
 		v.Staff = bar
+		if a.Session != nil {
+			v.SessionEnds = a.Session.EndsAt().UnixMilli()
+		}
 	}
 	return v
 }

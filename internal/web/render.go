@@ -132,6 +132,9 @@ type view struct {
 	Desk bool
 	// Staff is who is signed in, on desk pages.
 	Staff *staffBar
+	// SessionEnds is when the desk's session ends unless used (Unix
+	// milliseconds, 0 when none): the page warns before it does.
+	SessionEnds int64
 	// DataImages lets the page show data: images (the QR code of an MFA
 	// enrolment, made on the server).
 	DataImages bool
