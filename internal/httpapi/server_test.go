@@ -17,6 +17,8 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
+	"pakn/internal/audit"
+	"pakn/internal/identity"
 	"pakn/internal/msg"
 )
 
@@ -363,5 +365,38 @@ func TestDeskMFAPageStartsNothingOnGet(t *testing.T) {
 	resp, body = s.do(request{method: "GET", path: "/desk/mfa", cookie: official})
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `src="data:image/png;base64,`) {
 		t.Fatalf("GET /desk/mfa after starting: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// A first sign-in that must enrol MFA may use the enrolment's own pages,
+// starting one included, and is sent there from any other desk page.
+func TestDeskRestrictedSessionReachesItsEnrolment(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	ctx := context.Background()
+	m := audit.Meta{RequestID: "test"}
+	_, oneTime, err := s.ids.CreateAccount(ctx, m, access.Principal{Kind: access.Operator, Name: "test"},
+		identity.NewAccount{Username: "new-signer", DisplayName: "Ký mới", Agency: "STP-HN", Roles: []access.Role{access.Signer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ids.Login(ctx, m, identity.LoginInput{Username: "new-signer", Password: oneTime})
+	if err == nil {
+		err = s.ids.ChangePassword(ctx, m, res.Authn, oneTime, loginPassword)
+	}
+	if err == nil {
+		res, err = s.ids.Login(ctx, m, identity.LoginInput{Username: "new-signer", Password: loginPassword})
+	}
+	if err != nil || res.Authn.Principal.Restricted != "mfa_enrolment" {
+		t.Fatalf("a session that must enrol: %v %+v", err, res)
+	}
+	if resp, _ := s.do(request{method: "GET", path: "/desk/", cookie: res.Token}); resp.StatusCode != 303 || resp.Header.Get("Location") != "/desk/mfa" {
+		t.Fatalf("the queue for a session that must enrol: %d to %q, want 303 to /desk/mfa", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := s.do(request{method: "POST", path: "/desk/mfa/start", cookie: res.Token, contentType: urlForm, body: "x=1"})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/desk/mfa" {
+		t.Fatalf("starting the enrolment: %d to %q %.200s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if resp, body = s.do(request{method: "GET", path: "/desk/mfa", cookie: res.Token}); resp.StatusCode != 200 || !strings.Contains(body, `id="mfa-secret"`) {
+		t.Fatalf("the enrolment started: %d %.300s", resp.StatusCode, body)
 	}
 }

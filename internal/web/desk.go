@@ -111,9 +111,15 @@ func (s *Site) seal(w http.ResponseWriter, username, password string) (string, e
 		return "", err
 	}
 	b := base64.RawURLEncoding.EncodeToString(bind)
-	http.SetCookie(w, &http.Cookie{Name: ticketCookie, Value: b, Path: "/", MaxAge: int(ticketTTL.Seconds()),
-		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	setTicketCookie(w, b, int(ticketTTL.Seconds()))
 	return base64.RawURLEncoding.EncodeToString(s.tickets.Seal(nonce, nonce, plain, []byte("pakn desk sign-in "+b))), nil
+}
+
+// setTicketCookie gives the browser the ticket's binding value for maxAge
+// seconds (a negative maxAge removes it).
+func setTicketCookie(w http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: ticketCookie, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 var errTicket = apperr.New(apperr.Unauthenticated, msg.SignInAgain)
@@ -154,7 +160,7 @@ func localNext(next string) string {
 
 // SignInForm shows the desk's sign-in form.
 func (s *Site) SignInForm(w http.ResponseWriter, r *http.Request) {
-	if a := s.edge.Session(r); a != nil && a.Session != nil {
+	if s.edge.Session(r) != nil {
 		http.Redirect(w, r, localNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
@@ -212,8 +218,7 @@ func (s *Site) signedIn(w http.ResponseWriter, r *http.Request, d *signInData, r
 		return
 	}
 	s.edge.StartSession(w, res)
-	http.SetCookie(w, &http.Cookie{Name: ticketCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode}) // the ticket is spent
+	setTicketCookie(w, "", -1) // the ticket is spent
 	http.Redirect(w, r, s.firstStep(res.Authn, d.Next), http.StatusSeeOther)
 }
 
@@ -231,7 +236,7 @@ func (s *Site) firstStep(a *identity.Authn, next string) string {
 
 // SignOut ends the session and returns to the sign-in page.
 func (s *Site) SignOut(w http.ResponseWriter, r *http.Request) {
-	if a := s.edge.Session(r); a != nil && a.Session != nil {
+	if a := s.edge.Session(r); a != nil {
 		if err := s.identity.Logout(r.Context(), s.edge.Meta(r), a); err != nil {
 			s.Error(w, r, err)
 			return
@@ -243,10 +248,11 @@ func (s *Site) SignOut(w http.ResponseWriter, r *http.Request) {
 
 // staff returns the request's signed-in staff session, or sends the
 // person to sign in (and back here after) and returns nil. A session that
-// must change its password or enrol MFA is sent there first.
+// must change its password or enrol MFA is sent there first (that page and
+// those below it, such as /desk/mfa/start, are its to use).
 func (s *Site) staff(w http.ResponseWriter, r *http.Request) *identity.Authn {
 	a := s.edge.Session(r)
-	if a == nil || a.Session == nil || a.Account == nil {
+	if a == nil || a.Account == nil {
 		next := "/desk/"
 		if r.Method == http.MethodGet {
 			u := *r.URL
@@ -258,7 +264,7 @@ func (s *Site) staff(w http.ResponseWriter, r *http.Request) *identity.Authn {
 		http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(localNext(next)), http.StatusSeeOther)
 		return nil
 	}
-	if step := s.firstStep(a, ""); step != "" && step != r.URL.Path {
+	if step := s.firstStep(a, ""); step != "" && r.URL.Path != step && !strings.HasPrefix(r.URL.Path, step+"/") {
 		http.Redirect(w, r, step, http.StatusSeeOther)
 		return nil
 	}
