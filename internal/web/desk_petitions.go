@@ -25,7 +25,7 @@ const queuePageSize = 25
 // one page of petitions, made ready to print.
 type queueData struct {
 	Query                    url.Values
-	Overdue, DueSoon, OnTime string // counted up to queueCountCap ("10000+" beyond)
+	Overdue, DueSoon, OnTime string // counted up to queueCountCap ("1000+" beyond)
 	Due                      string // "", "overdue" or "soon": the group shown
 	Rows                     []queueRow
 	Total, Page, Last        int
@@ -147,15 +147,24 @@ func (d *queueData) counted(v *view, list []petitions.Summary, overdue, soon, op
 func (v *view) queueRow(p petitions.Summary) queueRow {
 	row := queueRow{ID: p.ID, Code: p.TrackingCode, Title: p.Title, State: v.StateLabel(p.State), Category: v.CategoryLabel(p.Category),
 		Received: v.Date(p.ReceivedAt), DaysLeft: p.WorkingDaysLeft}
-	switch p.DeadlineStatus {
-	case deadline.Overdue:
-		row.Class, row.Due, row.Status = "overdue", v.Day(p.NextUpdateDue), v.L(msg.DeskOverdueBy, -p.WorkingDaysLeft)
-	case deadline.DueSoon:
-		row.Class, row.Due, row.Status = "soon", v.Day(p.NextUpdateDue), v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
-	case deadline.OnTime:
-		row.Class, row.Due, row.Status = "ok", v.Day(p.NextUpdateDue), v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
+	if row.Class, row.Status = v.deadlineText(p); row.Class != "" {
+		row.Due = v.Day(p.NextUpdateDue)
 	}
 	return row
+}
+
+// deadlineText is how a petition's next update stands, for staff: its
+// class (overdue, soon or ok; "" when none is due) and the working days left.
+func (v *view) deadlineText(p petitions.Summary) (class, status string) {
+	switch p.DeadlineStatus {
+	case deadline.Overdue:
+		return "overdue", v.L(msg.DeskOverdueBy)
+	case deadline.DueSoon:
+		return "soon", v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
+	case deadline.OnTime:
+		return "ok", v.L(msg.DeskDaysLeft, p.WorkingDaysLeft)
+	}
+	return "", ""
 }
 
 // stateOptions are the state filter's choices.
@@ -284,8 +293,8 @@ func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.
 		d.DoneName = r.URL.Query().Get("done")
 	}
 	d.State, d.Category, d.Agency = v.StateLabel(det.State), v.CategoryLabel(det.Category), s.agencyName(r, det.Agency, v)
-	if det.DeadlineStatus != "" {
-		d.Due = v.Day(det.NextUpdateDue) + " · " + v.queueRow(det.Summary).Status
+	if _, status := v.deadlineText(det.Summary); status != "" {
+		d.Due = v.Day(det.NextUpdateDue) + " · " + status
 	}
 	permitted := s.petitions.Permitted(a.Principal, det)
 	for _, t := range deskActions {
@@ -317,12 +326,7 @@ func (s *Site) showPetition(w http.ResponseWriter, r *http.Request, a *identity.
 	}
 	d.Categories = categoryOptions(v, det.Category)
 	for _, reason := range rejectReasons {
-		t := petition.RejectReasons[reason]
-		label := t[0]
-		if v.Lang == msg.English {
-			label = t[1]
-		}
-		d.Reasons = append(d.Reasons, option{Value: string(reason), Label: label})
+		d.Reasons = append(d.Reasons, option{Value: string(reason), Label: v.inLanguage(petition.RejectReasons[reason])})
 	}
 	for _, e := range det.Timeline {
 		d.Events = append(d.Events, eventRow{At: v.Time(e.At), What: v.EventLabel(petitions.PublicEvent{Kind: e.Kind, State: string(e.ToState),
@@ -380,14 +384,28 @@ func (s *Site) Transition(w http.ResponseWriter, r *http.Request) {
 	in := petitions.TransitionInput{Agency: r.PostFormValue("agency"), Category: petition.Category(r.PostFormValue("category")),
 		Reason: petition.RejectReason(r.PostFormValue("reason")), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	if err := s.replies.Transition(r.Context(), s.edge.Meta(r), a.Principal, id, t, in); err != nil {
-		if s.edge.Status(err) == http.StatusNotFound || s.edge.Status(err) == http.StatusForbidden {
-			s.Error(w, r, err)
-			return
-		}
-		s.showPetition(w, r, a, false, err)
+		s.petitionRefused(w, r, a, err)
 		return
 	}
 	http.Redirect(w, r, "/desk/petitions/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(t)), http.StatusSeeOther)
+}
+
+// notTheirs reports whether err refuses the object itself (another
+// agency's, or a role that may not touch it): its own error page, not the
+// object's page with the problem above.
+func (s *Site) notTheirs(err error) bool {
+	status := s.edge.Status(err)
+	return status == http.StatusNotFound || status == http.StatusForbidden
+}
+
+// petitionRefused shows the petition's page with err above it, or the
+// error's own page when the petition is not the viewer's (notTheirs).
+func (s *Site) petitionRefused(w http.ResponseWriter, r *http.Request, a *identity.Authn, err error) {
+	if s.notTheirs(err) {
+		s.Error(w, r, err)
+		return
+	}
+	s.showPetition(w, r, a, false, err)
 }
 
 // PostUpdate posts a public update on the petition (its 20 working days
@@ -399,11 +417,7 @@ func (s *Site) PostUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	id := chi.URLParam(r, "id")
 	if err := s.petitions.PostUpdate(r.Context(), s.edge.Meta(r), a.Principal, id, strings.TrimSpace(r.PostFormValue("message"))); err != nil {
-		if s.edge.Status(err) == http.StatusNotFound || s.edge.Status(err) == http.StatusForbidden {
-			s.Error(w, r, err)
-			return
-		}
-		s.showPetition(w, r, a, false, err)
+		s.petitionRefused(w, r, a, err)
 		return
 	}
 	http.Redirect(w, r, "/desk/petitions/"+url.PathEscape(id)+"?done=update", http.StatusSeeOther)

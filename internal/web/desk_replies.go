@@ -60,10 +60,7 @@ func (s *Site) DraftForm(w http.ResponseWriter, r *http.Request) {
 func (s *Site) showDraft(w http.ResponseWriter, r *http.Request, a *identity.Authn, d *draftData, problem error) {
 	v := s.deskView(w, r, a, msg.DeskDraftTitle, d)
 	d.Legal = append(append([]reply.LegalRef(nil), d.Content.LegalBasis...), make([]reply.LegalRef, legalRows)...)[:max(legalRows, len(d.Content.LegalBasis))]
-	d.Outcomes = nil
-	for _, o := range outcomeOrder {
-		d.Outcomes = append(d.Outcomes, option{Value: string(o), Label: v.OutcomeLabel(o), Selected: o == d.Content.Outcome})
-	}
+	d.Outcomes = outcomeOptions(v, d.Content.Outcome)
 	s.renderWith(w, r, "desk_draft", v, problem)
 }
 
@@ -86,7 +83,7 @@ func (s *Site) Draft(w http.ResponseWriter, r *http.Request) {
 	supersedes := r.PostFormValue("supersedes")
 	rep, err := s.replies.DraftReply(r.Context(), s.edge.Meta(r), a.Principal, id, c, supersedes)
 	if err != nil {
-		if status := s.edge.Status(err); status == http.StatusNotFound || status == http.StatusForbidden {
+		if s.notTheirs(err) {
 			s.Error(w, r, err)
 			return
 		}

@@ -67,14 +67,8 @@ func (d *registerData) filterChoices(v *view, agencies []agency.Agency) {
 	for i, a := range agencies {
 		d.Agencies[i] = option{Value: a.Code, Label: v.AgencyLabel(a), Selected: d.Query.Get("agency") == a.Code}
 	}
-	d.Categories = make([]option, len(categoryChoices))
-	for i, c := range categoryChoices {
-		d.Categories[i] = option{Value: string(c.Value), Label: v.L(c.Label), Selected: d.Query.Get("category") == string(c.Value)}
-	}
-	d.Outcomes = make([]option, len(outcomeOrder))
-	for i, o := range outcomeOrder {
-		d.Outcomes[i] = option{Value: string(o), Label: v.OutcomeLabel(o), Selected: d.Query.Get("outcome") == string(o)}
-	}
+	d.Categories = categoryOptions(v, petition.Category(d.Query.Get("category")))
+	d.Outcomes = outcomeOptions(v, reply.Outcome(d.Query.Get("outcome")))
 }
 
 // registerQuery reads the register's filters from the URL: q (words), agency,
@@ -155,12 +149,27 @@ func (s *Site) Register(w http.ResponseWriter, r *http.Request) {
 // outcomeOrder lists the outcomes in the order the filter offers them.
 var outcomeOrder = []reply.Outcome{reply.Explained, reply.WillAmend, reply.WillAbolish, reply.Accepted, reply.NotAccepted, reply.Transferred}
 
+// outcomeOptions are the outcome filter's (or field's) choices.
+func outcomeOptions(v *view, chosen reply.Outcome) []option {
+	out := make([]option, len(outcomeOrder))
+	for i, o := range outcomeOrder {
+		out[i] = option{Value: string(o), Label: v.OutcomeLabel(o), Selected: o == chosen}
+	}
+	return out
+}
+
 // OutcomeLabel names an outcome in the page's language.
 func (v *view) OutcomeLabel(o reply.Outcome) string {
 	t, ok := reply.Outcomes[o]
 	if !ok {
 		return string(o)
 	}
+	return v.inLanguage(t)
+}
+
+// inLanguage picks the page's language of a Vietnamese and English pair,
+// as the domain's lists of labels give them.
+func (v *view) inLanguage(t [2]string) string {
 	if v.Lang == msg.English {
 		return t[1]
 	}

@@ -305,3 +305,21 @@ func TestLocalNext(t *testing.T) {
 		}
 	}
 }
+
+// A queue row says how its deadline stands in the page's words: an overdue
+// petition reads "quá hạn", with nothing left over from formatting.
+func TestQueueRowDeadlines(t *testing.T) {
+	v := &view{Lang: msg.Vietnamese, M: msg.Texts(msg.Vietnamese)}
+	due := deadline.NewDate(2026, 12, 30)
+	for status, want := range map[deadline.Status][3]string{
+		deadline.Overdue: {"overdue", "quá hạn", "30/12/2026"},
+		deadline.DueSoon: {"soon", "còn 2 ngày làm việc", "30/12/2026"},
+		deadline.OnTime:  {"ok", "còn 2 ngày làm việc", "30/12/2026"},
+		"":               {"", "", ""},
+	} {
+		row := v.queueRow(petitions.Summary{DeadlineStatus: status, WorkingDaysLeft: 2, NextUpdateDue: due})
+		if got := [3]string{row.Class, row.Status, row.Due}; got != want {
+			t.Errorf("%q: %q, want %q", status, got, want)
+		}
+	}
+}
