@@ -251,7 +251,7 @@ func (s *Server) lookupPetition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	v, err := s.replies.Lookup(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
+	v, err := s.petitions.Lookup(r.Context(), s.meta(r), in.TrackingCode, in.LookupSecret)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

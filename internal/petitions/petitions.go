@@ -26,6 +26,7 @@ import (
 	"pakn/internal/guard"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
+	"pakn/internal/reply"
 	"pakn/internal/store"
 )
 
@@ -348,48 +349,64 @@ type IssuedReply struct {
 
 // timeline returns a petition's timeline: its receipt, which the petition
 // row itself records (time, first agency, who entered it), then the stored
-// entries, oldest first.
+// events.
 func (s *Service) timeline(ctx context.Context, p *petition.Petition, publicOnly bool) ([]petition.Event, error) {
 	events, err := s.store.Events(ctx, p.ID, publicOnly)
 	if err != nil {
 		return nil, err
 	}
+	return withReceipt(p, events), nil
+}
+
+// withReceipt is p's stored events after the event of its receipt.
+func withReceipt(p *petition.Petition, events []petition.Event) []petition.Event {
 	first := firstAgency(events, p.Agency)
 	actor := "anonymous"
 	if p.EnteredBy != "" {
 		actor = "account:" + p.EnteredBy
 	}
 	received := petition.Event{At: p.ReceivedAt, Kind: "received", ToState: petition.Received, ToAgency: first, Actor: actor, Public: true}
-	return append([]petition.Event{received}, events...), nil
+	return append([]petition.Event{received}, events...)
 }
 
 // ByPetitioner finds a petition by code and lookup secret. Any
 // mismatch, of form, code or secret, gives the same answer, and is audited.
 func (s *Service) ByPetitioner(ctx context.Context, m audit.Meta, code, secret, action string) (*petition.Stored, error) {
-	anon := access.Principal{Kind: access.Anonymous}
-	norm, ok := petition.NormalizeTrackingCode(code)
 	var rec *petition.Stored
-	if ok && len(secret) <= 64 {
+	if norm, ok := lookupCode(code, secret); ok {
 		r, err := s.store.PetitionByCode(ctx, norm)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
 		rec = r
 	}
+	return rec, s.proven(ctx, m, rec, secret, action)
+}
+
+// lookupCode is code normalised, and whether code and secret are of a
+// form worth looking up.
+func lookupCode(code, secret string) (string, bool) {
+	norm, ok := petition.NormalizeTrackingCode(code)
+	return norm, ok && len(secret) <= 64
+}
+
+// proven checks that secret is rec's lookup secret (rec nil: no petition
+// has the code given), and audits the refusal when it is not.
+func (s *Service) proven(ctx context.Context, m audit.Meta, rec *petition.Stored, secret, action string) error {
 	given := petition.HashLookupSecret(secret)
-	if rec == nil || subtle.ConstantTimeCompare(rec.LookupHash, given) != 1 {
-		objID := ""
-		if rec != nil {
-			objID = rec.ID
-		}
-		err := s.audit.Record(ctx, audit.EventOf(m, anon, action, "petition", objID, audit.Denied,
-			audit.Details(map[string]any{"reason": "unknown code or wrong secret"})))
-		if err != nil {
-			return nil, err
-		}
-		return nil, apperr.New(apperr.NotFound, msg.WrongTrackingCodeOrSecret)
+	if rec != nil && subtle.ConstantTimeCompare(rec.LookupHash, given) == 1 {
+		return nil
 	}
-	return rec, nil
+	objID := ""
+	if rec != nil {
+		objID = rec.ID
+	}
+	err := s.audit.Record(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, action, "petition", objID, audit.Denied,
+		audit.Details(map[string]any{"reason": "unknown code or wrong secret"})))
+	if err != nil {
+		return err
+	}
+	return apperr.New(apperr.NotFound, msg.WrongTrackingCodeOrSecret)
 }
 
 // firstAgency is the agency that received a petition now at agency, given
@@ -440,23 +457,24 @@ func (s *Service) ReceiptAgain(ctx context.Context, m audit.Meta, code, secret s
 		NextUpdateDue: s.FirstUpdateDue(rec)}, nil
 }
 
-// Lookup returns the public view of a petition to whoever holds its code
-// and secret.
+// Lookup returns the public view of a petition, with its current signed
+// reply once there is one, to whoever holds its code and secret. It is
+// read in one round trip (store.Petitions.Tracked).
 func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string) (*PublicView, error) {
-	rec, err := s.ByPetitioner(ctx, m, code, secret, "petition.lookup")
-	if err != nil {
+	t := &store.Tracked{}
+	if norm, ok := lookupCode(code, secret); ok {
+		found, err := s.store.Tracked(ctx, norm)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if found != nil {
+			t = found
+		}
+	}
+	if err := s.proven(ctx, m, t.Petition, secret, "petition.lookup"); err != nil {
 		return nil, err
 	}
-	return s.PublicViewOf(ctx, m, rec)
-}
-
-// PublicViewOf builds the public view of rec, a petition its petitioner
-// proved to hold (ByPetitioner), and records the lookup.
-func (s *Service) PublicViewOf(ctx context.Context, m audit.Meta, rec *petition.Stored) (*PublicView, error) {
-	events, err := s.timeline(ctx, &rec.Petition, true)
-	if err != nil {
-		return nil, err
-	}
+	rec := t.Petition
 	now := s.now()
 	v := &PublicView{TrackingCode: rec.TrackingCode, State: rec.State, Agency: rec.Agency, Category: rec.Category, Title: rec.Title,
 		ReceivedAt: rec.ReceivedAt, NextUpdateDue: rec.NextUpdateDue, Timeline: []PublicEvent{},
@@ -465,10 +483,13 @@ func (s *Service) PublicViewOf(ctx context.Context, m audit.Meta, rec *petition.
 	if rec.State == petition.Rejected || rec.State == petition.Published || rec.State == petition.Closed {
 		v.DeadlineStatus = "" // the answer is given: no update is due
 	}
-	for _, e := range events {
+	for _, e := range withReceipt(&rec.Petition, t.Events) {
 		v.Timeline = append(v.Timeline, PublicEvent{At: e.At, Kind: e.Kind, State: string(e.ToState), Agency: e.ToAgency, Message: e.Note})
 	}
-	err = s.audit.Record(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
+	if r := t.Reply; r != nil {
+		v.Reply = &IssuedReply{ID: r.ID, Number: r.Number, ShortCode: reply.ShortCode(r.ID), SignedAt: r.SignedAt}
+	}
+	err := s.audit.Record(ctx, audit.EventOf(m, access.Principal{Kind: access.Anonymous}, "petition.lookup", "petition", rec.ID, audit.Success, nil))
 	return v, err
 }
 

@@ -168,6 +168,46 @@ func (s *PetitionStore) PetitionByCode(ctx context.Context, code string) (*petit
 	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE tracking_code = $1", code))
 }
 
+// Tracked reads the petition with a tracking code, its public events and
+// its current signed reply (one not superseded by another signed one) in
+// one batch: one connection, one round trip.
+func (s *PetitionStore) Tracked(ctx context.Context, code string) (*store.Tracked, error) {
+	const byCode = `(SELECT id FROM petitions WHERE tracking_code = $1)`
+	var b pgx.Batch
+	t := &store.Tracked{}
+	var perr error // ErrNotFound when no petition has the code
+	b.Queue("SELECT "+petitionColumns+" FROM petitions WHERE tracking_code = $1", code).QueryRow(func(row pgx.Row) error {
+		t.Petition, perr = scanPetition(row)
+		return nil
+	})
+	b.Queue(`SELECT `+eventColumns+` FROM petition_events WHERE petition_id = `+byCode+` AND public ORDER BY id`, code).
+		Query(func(rows pgx.Rows) (err error) {
+			t.Events, err = pgx.CollectRows(rows, scanEvent)
+			return err
+		})
+	b.Queue(`SELECT r.id::text, d.number, d.signed_at FROM replies r JOIN signed_replies d ON d.reply_id = r.id
+		WHERE r.petition_id = `+byCode+` AND r.status = 'signed'
+		AND NOT EXISTS (SELECT 1 FROM replies n WHERE n.supersedes = r.id AND n.status = 'signed')
+		ORDER BY d.signed_at DESC LIMIT 1`, code).QueryRow(func(row pgx.Row) error {
+		var rep store.TrackedReply
+		switch e := row.Scan(&rep.ID, &rep.Number, &rep.SignedAt); {
+		case errors.Is(e, pgx.ErrNoRows):
+		case e != nil:
+			return e
+		default:
+			t.Reply = &rep
+		}
+		return nil
+	})
+	if berr := s.DB.conn(ctx).SendBatch(ctx, &b).Close(); berr != nil {
+		return nil, fmt.Errorf("tracked petition: %w", berr)
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return t, nil
+}
+
 // Exists reports whether a tracking code is taken.
 func (s *PetitionStore) Exists(ctx context.Context, code string) (bool, error) {
 	q := s.DB.conn(ctx)
@@ -205,18 +245,22 @@ func (s *PetitionStore) AddEvent(ctx context.Context, petitionID string, e petit
 // entries the petitioner may see.
 func (s *PetitionStore) Events(ctx context.Context, petitionID string, publicOnly bool) ([]petition.Event, error) {
 	q := s.DB.conn(ctx)
-	rows, err := q.Query(ctx, `SELECT at, kind, from_state, to_state, from_agency, to_agency, actor, public, note
+	rows, err := q.Query(ctx, `SELECT `+eventColumns+`
 		FROM petition_events WHERE petition_id = $1 AND (public OR NOT $2) ORDER BY id`, petitionID, publicOnly)
 	if err != nil {
 		return nil, fmt.Errorf("petition events: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (petition.Event, error) {
-		var e petition.Event
-		var from, to string
-		err := r.Scan(&e.At, &e.Kind, &from, &to, &e.FromAgency, &e.ToAgency, &e.Actor, &e.Public, &e.Note)
-		e.FromState, e.ToState = petition.State(from), petition.State(to)
-		return e, err
-	})
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+const eventColumns = `at, kind, from_state, to_state, from_agency, to_agency, actor, public, note`
+
+func scanEvent(r pgx.CollectableRow) (petition.Event, error) {
+	var e petition.Event
+	var from, to string
+	err := r.Scan(&e.At, &e.Kind, &from, &to, &e.FromAgency, &e.ToAgency, &e.Actor, &e.Public, &e.Note)
+	e.FromState, e.ToState = petition.State(from), petition.State(to)
+	return e, err
 }
 
 // AttachmentChunk is the size of the chunks attachments are stored in.

@@ -548,28 +548,6 @@ func (s *Service) download(ctx context.Context, m audit.Meta, p access.Principal
 	return r, b, err
 }
 
-// Lookup returns the public view of a petition to whoever holds its code
-// and secret, with its current signed reply once there is one.
-func (s *Service) Lookup(ctx context.Context, m audit.Meta, code, secret string) (*petitions.PublicView, error) {
-	rec, err := s.petitions.ByPetitioner(ctx, m, code, secret, "petition.lookup")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.petitions.PublicViewOf(ctx, m, rec)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.replies.CurrentSigned(ctx, rec.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return nil, err
-	case r.Document != nil:
-		v.Reply = &petitions.IssuedReply{ID: r.ID, Number: r.Document.Number, ShortCode: reply.ShortCode(r.ID), SignedAt: r.Document.SignedAt}
-	}
-	return v, nil
-}
-
 // PetitionerReplyPDF gives the petitioner, with tracking code and secret,
 // the current signed reply to their petition.
 func (s *Service) PetitionerReplyPDF(ctx context.Context, m audit.Meta, code, secret string) (*reply.Reply, []byte, error) {

@@ -81,7 +81,7 @@ func TestDraftValidationAndFourEyes(t *testing.T) {
 // reply yet) as the current signed reply.
 func requireReplyInView(t *testing.T, e *servicetest.Env, rc *petitions.Receipt, want *reply.Reply) {
 	t.Helper()
-	v, err := e.Replies.Lookup(context.Background(), e.M, rc.TrackingCode, rc.LookupSecret)
+	v, err := e.Petitions.Lookup(context.Background(), e.M, rc.TrackingCode, rc.LookupSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,9 @@ type Petitions interface {
 	// LockPetition loads a petition and locks it until the transaction ends.
 	LockPetition(ctx context.Context, id string) (*petition.Stored, error)
 	PetitionByCode(ctx context.Context, code string) (*petition.Stored, error)
+	// Tracked reads, in one round trip, what a petitioner's look-up shows
+	// of the petition with a tracking code; ErrNotFound when none has it.
+	Tracked(ctx context.Context, code string) (*Tracked, error)
 	Update(ctx context.Context, p *petition.Petition) error
 	AddEvent(ctx context.Context, petitionID string, e petition.Event) error
 	Events(ctx context.Context, petitionID string, publicOnly bool) ([]petition.Event, error)
@@ -119,6 +122,19 @@ type Petitions interface {
 	ClaimKey(ctx context.Context, key string, hash []byte, now time.Time) (*petition.IdempotencyRecord, error)
 	ReadKey(ctx context.Context, key string) (*petition.IdempotencyRecord, error)
 	SaveKeyResult(ctx context.Context, key, petitionID, responseEnc string) error
+}
+
+// Tracked is a petition as its petitioner's look-up reads it.
+type Tracked struct {
+	Petition *petition.Stored
+	Events   []petition.Event // its public events, oldest first
+	Reply    *TrackedReply    // its current signed reply; nil before one
+}
+
+// TrackedReply names a tracked petition's current signed reply.
+type TrackedReply struct {
+	ID, Number string
+	SignedAt   time.Time
 }
 
 // Replies keeps replies, signed documents, signers and the register of

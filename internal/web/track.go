@@ -70,7 +70,7 @@ func sendPDF(w http.ResponseWriter, name string, pdf []byte) {
 // step's error, such as a refused reopen request) above it.
 func (s *Site) showTracked(w http.ResponseWriter, r *http.Request, d *trackData, problem error) {
 	v := s.view(w, r, msg.TrackTitle, d)
-	pv, err := s.replies.Lookup(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
+	pv, err := s.petitions.Lookup(r.Context(), s.edge.Meta(r), d.Code, d.Secret)
 	if err != nil {
 		v.Errors = problems(err, v.Lang)
 		d.Secret = "" // a wrong secret is not shown back
