@@ -304,29 +304,44 @@ var expected = map[string]string{
 	// The staff desk: a page no role of the caller may see is refused (403,
 	// or 404 for another agency's object); a caller not signed in is sent to
 	// the sign-in page (303), which counts as a refusal.
-	"GET /desk":                             "all",
-	"GET /desk/signin":                      "all",
-	"POST /desk/signin":                     "all",
-	"POST /desk/signin/code":                "all",
-	"POST /desk/signout":                    "all",
-	"GET /desk/password":                    "staff",
-	"POST /desk/password":                   "staff",
-	"GET /desk/mfa":                         "staff",
-	"POST /desk/mfa":                        "staff",
-	"POST /desk/mfa/start":                  "staff",
-	"GET /desk/":                            "staff",
-	"POST /desk/":                           "staff",
-	"GET /desk/petitions/{id}":              "official,reviewer,signer",
-	"POST /desk/petitions/{id}/petitioner":  "official,reviewer,signer",
-	"POST /desk/petitions/{id}/transitions": "official",
-	"POST /desk/petitions/{id}/updates":     "official",
-	"GET /desk/petitions/{id}/reply":        "official",
-	"POST /desk/petitions/{id}/replies":     "official",
-	"GET /desk/replies/{id}":                "official,reviewer,signer",
-	"GET /desk/replies/{id}/preview":        "official,reviewer,signer",
-	"GET /desk/replies/{id}/pdf":            "official,reviewer,signer",
-	"POST /desk/replies/{id}/review":        "reviewer",
-	"POST /desk/replies/{id}/sign":          "signer",
+	"GET /desk":                                     "all",
+	"GET /desk/signin":                              "all",
+	"POST /desk/signin":                             "all",
+	"POST /desk/signin/code":                        "all",
+	"POST /desk/signout":                            "all",
+	"GET /desk/password":                            "staff",
+	"POST /desk/password":                           "staff",
+	"GET /desk/mfa":                                 "staff",
+	"POST /desk/mfa":                                "staff",
+	"POST /desk/mfa/start":                          "staff",
+	"GET /desk/":                                    "staff",
+	"POST /desk/":                                   "staff",
+	"GET /desk/petitions/{id}":                      "official,reviewer,signer",
+	"POST /desk/petitions/{id}/petitioner":          "official,reviewer,signer",
+	"POST /desk/petitions/{id}/transitions":         "official",
+	"POST /desk/petitions/{id}/updates":             "official",
+	"GET /desk/petitions/{id}/reply":                "official",
+	"POST /desk/petitions/{id}/replies":             "official",
+	"GET /desk/replies/{id}":                        "official,reviewer,signer",
+	"GET /desk/replies/{id}/preview":                "official,reviewer,signer",
+	"GET /desk/replies/{id}/pdf":                    "official,reviewer,signer",
+	"POST /desk/replies/{id}/review":                "reviewer",
+	"POST /desk/replies/{id}/sign":                  "signer",
+	"GET /desk/step-up":                             "staff",
+	"POST /desk/step-up":                            "staff",
+	"GET /desk/admin":                               "all",
+	"GET /desk/admin/":                              "admin",
+	"POST /desk/admin/accounts":                     "admin",
+	"GET /desk/admin/accounts/{id}":                 "admin",
+	"POST /desk/admin/accounts/{id}/roles":          "admin",
+	"POST /desk/admin/accounts/{id}/disable":        "admin",
+	"POST /desk/admin/accounts/{id}/mfa-reset":      "admin",
+	"POST /desk/admin/accounts/{id}/password-reset": "admin",
+	"GET /desk/admin/tokens":                        "admin",
+	"POST /desk/admin/tokens":                       "admin",
+	"POST /desk/admin/tokens/{id}/revoke":           "admin",
+	"GET /desk/admin/signers":                       "admin",
+	"GET /desk/admin/report":                        "official,reviewer,signer,admin",
 
 	// The website.
 	"GET /":                "all",
@@ -420,11 +435,23 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		// The reply is signed by then (the API's routes come first): a conflict to review, the same document to sign.
 		"POST /desk/replies/{id}/review": {body: "decision=approve", contentType: urlForm, want: 409},
 		"POST /desk/replies/{id}/sign":   {body: "", contentType: urlForm, want: 303},
-		"POST /track":                    {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reply":              {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/receipt":            {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
-		"POST /track/reopen":             {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
-		"POST /verify":                   {body: form, contentType: formType, want: 200},
+		// A wrong code (the current one went to the API's step-up): shown on
+		// the page; those without MFA are told to enrol first.
+		"POST /desk/step-up": {body: "code=000000&next=/desk/admin/", contentType: urlForm, want: 422,
+			wants: map[string]int{"official": 409, "reviewer": 409}},
+		"GET /desk/admin":                               {want: 301},
+		"POST /desk/admin/accounts":                     {body: "username=matrix-desk&display_name=Ng%C6%B0%E1%BB%9Di+m%E1%BB%9Bi&role=official", contentType: urlForm},
+		"POST /desk/admin/accounts/{id}/roles":          {body: "role=official&role=reviewer", contentType: urlForm, want: 303},
+		"POST /desk/admin/accounts/{id}/disable":        {body: "", contentType: urlForm, want: 303},
+		"POST /desk/admin/accounts/{id}/mfa-reset":      {body: "", contentType: urlForm, want: 303},
+		"POST /desk/admin/accounts/{id}/password-reset": {body: "", contentType: urlForm},
+		"POST /desk/admin/tokens":                       {body: "name=matrix-desk&scope=agency.read&days=30", contentType: urlForm},
+		"POST /desk/admin/tokens/{id}/revoke":           {body: "", contentType: urlForm, want: 303},
+		"POST /track":                                   {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reply":                             {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/receipt":                           {body: lookupForm.Encode(), contentType: "application/x-www-form-urlencoded"},
+		"POST /track/reopen":                            {body: url.Values{"tracking_code": {m.receipt.TrackingCode}, "lookup_secret": {"wrong"}, "reason": {"Chưa đồng ý với kết quả."}}.Encode(), contentType: "application/x-www-form-urlencoded", want: 404},
+		"POST /verify":                                  {body: form, contentType: formType, want: 200},
 	}
 }
 
@@ -485,6 +512,11 @@ var stepUpRoutes = map[string]bool{
 	"POST /api/v1/accounts": true, "POST /api/v1/accounts/{id}/roles": true, "DELETE /api/v1/accounts/{id}/roles/{role}": true,
 	"POST /api/v1/accounts/{id}/disable": true, "POST /api/v1/accounts/{id}/mfa-reset": true, "POST /api/v1/accounts/{id}/password-reset": true,
 	"POST /api/v1/tokens": true, "DELETE /api/v1/tokens/{id}": true, "GET /api/v1/audit/export": true, "POST /api/v1/replies/{id}/sign": true,
+	// The desk's forms: the same actions, refused the same way (the page
+	// shown again with the error, 403).
+	"POST /desk/replies/{id}/sign": true, "POST /desk/admin/accounts": true, "POST /desk/admin/accounts/{id}/roles": true,
+	"POST /desk/admin/accounts/{id}/disable": true, "POST /desk/admin/accounts/{id}/mfa-reset": true,
+	"POST /desk/admin/accounts/{id}/password-reset": true, "POST /desk/admin/tokens": true, "POST /desk/admin/tokens/{id}/revoke": true,
 }
 
 // staleCallers checks that the roles route allows, with a session whose
@@ -504,7 +536,7 @@ func (s *stack) staleCallers(t *testing.T, m matrixFixture, c call, route string
 			}
 			before, seq := s.fingerprint(t)
 			resp, body := s.do(req)
-			if resp.StatusCode != 403 || !strings.Contains(body, `"step_up_required"`) {
+			if resp.StatusCode != 403 || !strings.Contains(body, `"step_up_required"`) && !strings.HasPrefix(pattern, "/desk/") {
 				t.Fatalf("%s as %s with a six-minute-old code: %d %.300s; want 403 step_up_required", route, role, resp.StatusCode, body)
 			}
 			s.unchangedButDenials(t, before, seq, route+" as a stale "+string(role))
@@ -531,9 +563,9 @@ func (m matrixFixture) path(s *stack, route, pattern string) string {
 		return strings.Replace(pattern, "{id}", m.draft, 1)
 	case pattern == "/static/*":
 		return "/static/site.css"
-	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
+	case strings.HasPrefix(pattern, "/api/v1/tokens/") || strings.HasPrefix(pattern, "/desk/admin/tokens/"):
 		id, _ := s.token(access.AgencyRead)
-		return "/api/v1/tokens/" + id
+		return strings.Replace(pattern, "{id}", id, 1)
 	}
 	return strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
 }

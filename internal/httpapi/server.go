@@ -290,6 +290,23 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.public).Get("/desk/replies/{id}/pdf", site.ReplyPDF)
 		r.With(l.public).Post("/desk/replies/{id}/review", site.Review)
 		r.With(l.secret).Post("/desk/replies/{id}/sign", site.Sign)
+		r.With(l.public).Get("/desk/step-up", site.StepUpForm)
+		r.With(l.secret).Post("/desk/step-up", site.StepUp)
+		r.With(l.public).Get("/desk/admin", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/desk/admin/", http.StatusMovedPermanently)
+		})
+		r.With(l.public).Get("/desk/admin/", site.AdminAccounts)
+		r.With(l.public).Post("/desk/admin/accounts", site.CreateAccount)
+		r.With(l.public).Get("/desk/admin/accounts/{id}", site.AdminAccount)
+		r.With(l.public).Post("/desk/admin/accounts/{id}/roles", site.AccountRoles)
+		r.With(l.public).Post("/desk/admin/accounts/{id}/disable", site.AccountDisable)
+		r.With(l.public).Post("/desk/admin/accounts/{id}/password-reset", site.AccountPasswordReset)
+		r.With(l.public).Post("/desk/admin/accounts/{id}/mfa-reset", site.AccountMFAReset)
+		r.With(l.public).Get("/desk/admin/tokens", site.AdminTokens)
+		r.With(l.public).Post("/desk/admin/tokens", site.IssueToken)
+		r.With(l.public).Post("/desk/admin/tokens/{id}/revoke", site.RevokeToken)
+		r.With(l.public).Get("/desk/admin/signers", site.AdminSigners)
+		r.With(l.public).Get("/desk/admin/report", site.AdminReport)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"pakn/internal/credential"
 	"pakn/internal/guard"
 	"pakn/internal/msg"
+	"pakn/internal/reply"
 	"pakn/internal/store"
 )
 
@@ -138,6 +139,29 @@ func (s *Service) Account(ctx context.Context, m audit.Meta, p access.Principal,
 		return nil, err
 	}
 	return &c.Account, nil
+}
+
+// ManagedAccount returns an account of the principal's agency to its
+// administrator (one's own included: unlike Account, it is always the
+// administration's read, refused and audited for anyone else).
+func (s *Service) ManagedAccount(ctx context.Context, m audit.Meta, p access.Principal, id string) (*credential.Account, error) {
+	c, err := s.target(ctx, m, p, access.AccountRead, id)
+	if err != nil {
+		return nil, err
+	}
+	return &c.Account, nil
+}
+
+// May reports whether p may take action a in p's agency now, or after a
+// step-up: a page's question to offer a button (nothing audited).
+func (s *Service) May(p access.Principal, a access.Action) bool {
+	return s.guard.Allows(p, a, guard.Target{Agency: p.Agency})
+}
+
+// StepUpFirst reports whether p must enter a fresh code before action a in
+// p's agency.
+func (s *Service) StepUpFirst(p access.Principal, a access.Action) bool {
+	return s.guard.NeedsStepUp(p, a, guard.Target{Agency: p.Agency})
 }
 
 // Accounts lists the accounts of the principal's agency.
@@ -301,6 +325,19 @@ func (s *Service) Tokens(ctx context.Context, m audit.Meta, p access.Principal) 
 		return nil, err
 	}
 	return s.store.Tokens(ctx, p.Agency)
+}
+
+// Signers lists the signers of the principal's agency: each account's
+// keys, active, retired or revoked, with their certificates. Provisioning
+// them stays an operator's command (pakn signer).
+func (s *Service) Signers(ctx context.Context, m audit.Meta, p access.Principal) ([]reply.Signer, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.AccountRead, guard.Target{Type: "signer", Agency: p.Agency}); err != nil {
+		return nil, err
+	}
+	if s.signers == nil {
+		return nil, apperr.New(apperr.Unavailable, msg.DatabaseUnavailable)
+	}
+	return s.signers.AgencySigners(ctx, p.Agency)
 }
 
 // RevokeToken revokes an integration token of the principal's agency.

@@ -24,8 +24,9 @@ import (
 
 // Service is the identity service.
 type Service struct {
-	tx     store.Tx
-	store  store.Accounts
+	tx      store.Tx
+	store   store.Accounts
+	signers store.Replies // nil: the agency's signers are not listed
 	audit  store.Audit
 	guard  *guard.Guard
 	hasher Hasher
@@ -44,7 +45,7 @@ type Hasher interface {
 
 // Config holds the Service's dependencies.
 type Config struct {
-	Stores store.Set        // Tx, Accounts and Audit are used
+	Stores store.Set        // Tx, Accounts and Audit are used; Replies, when set, lists signers
 	Hasher Hasher           // credential.PasswordHasher in paknd
 	Box    store.Sealer     // TOTP secrets (internal/vault.TransitBox); may be nil for operators who never touch them
 	Now    func() time.Time // time.Now when nil
@@ -72,7 +73,7 @@ func New(c Config) (*Service, error) {
 	if c.KeyHash == nil {
 		c.KeyHash = func(v string) string { sum := sha256.Sum256([]byte(v)); return hex.EncodeToString(sum[:]) }
 	}
-	return &Service{tx: c.Stores.Tx, store: c.Stores.Accounts, audit: c.Stores.Audit, guard: c.Guard,
+	return &Service{tx: c.Stores.Tx, store: c.Stores.Accounts, signers: c.Stores.Replies, audit: c.Stores.Audit, guard: c.Guard,
 		hasher: c.Hasher, box: c.Box, now: c.Now, issuer: c.Issuer, keyOf: c.KeyHash}, nil
 }
 
@@ -584,8 +585,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 }
 
 // StepUp verifies a fresh TOTP (or recovery) code in the session, which then
-// allows sensitive actions for five minutes. Wrong codes slow the account
-// and the session down, and the fifth ends the session (see sessionAttempt).
+// allows sensitive actions for five minutes; a, the session's Authn, shows
+// the step-up from then on. Wrong codes slow the account and the session
+// down, and the fifth ends the session (see sessionAttempt).
 func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
 	if a.Account == nil || a.Session == nil {
 		return apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
@@ -596,8 +598,9 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 	} else if !c.MFAEnabled {
 		return errNoMFA // nothing to guess at: not counted
 	}
-	return s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) (*audit.Event, error) {
-		now := s.now()
+	var now time.Time
+	err := s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) (*audit.Event, error) {
+		now = s.now()
 		c, err := s.store.LockCredentials(ctx, a.Account.ID)
 		if err != nil {
 			return nil, err
@@ -617,4 +620,8 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 		}
 		return audit.EventOf(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)), nil
 	})
+	if err == nil {
+		a.Principal.SteppedUp = now
+	}
+	return err
 }

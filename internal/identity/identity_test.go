@@ -219,8 +219,13 @@ func TestTOTPCodeWorksOnce(t *testing.T) {
 	// The next step's code works, once.
 	e.clock.Add(30 * time.Second)
 	next := code(t, secret, e.clock.Now())
+	before := res.Authn.Principal.SteppedUp
 	if err := e.svc.StepUp(ctx, e.m, res.Authn, next, ""); err != nil {
 		t.Fatalf("fresh code refused: %v", err)
+	}
+	// The session's Authn shows the step-up (the desk acts with it at once).
+	if got := res.Authn.Principal.SteppedUp; !got.Equal(e.clock.Now()) || got.Equal(before) {
+		t.Fatalf("stepped up at %v (before %v), want %v", got, before, e.clock.Now())
 	}
 	wantCode(t, e.svc.StepUp(ctx, e.m, res.Authn, next, ""), apperr.Invalid)
 }

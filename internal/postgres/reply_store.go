@@ -333,6 +333,17 @@ func (s *ReplyStore) Signers(ctx context.Context, accountID string) ([]reply.Sig
 	return collectSigners(rows)
 }
 
+// AgencySigners lists the signer rows of an agency's accounts.
+func (s *ReplyStore) AgencySigners(ctx context.Context, agency string) ([]reply.Signer, error) {
+	q := s.DB.conn(ctx)
+	rows, err := q.Query(ctx, `SELECT `+signerColumns+` FROM signers WHERE account_id IN (SELECT id FROM accounts WHERE agency_code = $1)
+		ORDER BY full_name, key_version DESC`, agency)
+	if err != nil {
+		return nil, fmt.Errorf("list agency signers: %w", err)
+	}
+	return collectSigners(rows)
+}
+
 // collectSigners reads signer rows to their end.
 func collectSigners(rows pgx.Rows) ([]reply.Signer, error) {
 	defer rows.Close()

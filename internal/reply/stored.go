@@ -66,6 +66,33 @@ const (
 // Serial is the signer's certificate serial number as Vault writes it.
 func (g *Signer) Serial() string { return SerialHex(g.Certificate) }
 
+// ExpiresSoon is how long before its end a signer's certificate is shown
+// as ending soon (a new one must be provisioned).
+const ExpiresSoon = 30 * 24 * time.Hour
+
+// Certificate states of a signer, as CertificateState gives them.
+const (
+	CertValid        = "valid"
+	CertExpiringSoon = "expiring"
+	CertExpired      = "expired"
+	CertNotYetValid  = "not_yet_valid"
+)
+
+// CertificateState says whether g's certificate is valid at now, ending
+// within ExpiresSoon, expired or not yet valid (whatever g's status).
+func (g *Signer) CertificateState(now time.Time) string {
+	c := g.Certificate
+	switch {
+	case now.Before(c.NotBefore):
+		return CertNotYetValid
+	case now.After(c.NotAfter):
+		return CertExpired
+	case c.NotAfter.Sub(now) < ExpiresSoon:
+		return CertExpiringSoon
+	}
+	return CertValid
+}
+
 // SerialHex writes a certificate's serial number as Vault does: lower-case
 // hex byte pairs separated by colons.
 func SerialHex(c *x509.Certificate) string {

@@ -165,6 +165,9 @@ type Replies interface {
 	ActiveSigner(ctx context.Context, accountID string) (*reply.Signer, error)
 	ActiveSigners(ctx context.Context) ([]reply.Signer, error)
 	Signers(ctx context.Context, accountID string) ([]reply.Signer, error)
+	// AgencySigners lists the signer rows of an agency's accounts, by name,
+	// newest key version first.
+	AgencySigners(ctx context.Context, agency string) ([]reply.Signer, error)
 	// AddSigner retires the account's active signer, if any, and stores g
 	// as the active one.
 	AddSigner(ctx context.Context, g *reply.Signer, now time.Time) error

@@ -33,6 +33,7 @@ import (
 type staffBar struct {
 	Name, Username, Agency string
 	Roles                  []string
+	Admin                  string // the first administration page the viewer may read, if any
 }
 
 // deskView starts a desk page for the signed-in a.
@@ -44,6 +45,7 @@ func (s *Site) deskView(w http.ResponseWriter, r *http.Request, a *identity.Auth
 		for _, role := range a.Account.Roles {
 			bar.Roles = append(bar.Roles, v.L(roleLabels[role]))
 		}
+		bar.Admin = s.adminHome(a.Principal)
 		v.Staff = bar
 		if a.Session != nil {
 			v.SessionEnds = a.Session.EndsAt().UnixMilli()

@@ -5,15 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"pakn/internal/access"
-	"pakn/internal/apperr"
 	"pakn/internal/identity"
 	"pakn/internal/msg"
-	"pakn/internal/petition"
 	"pakn/internal/reply"
 )
 
@@ -182,27 +179,11 @@ func (s *Site) Sign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	p := a.Principal
-	if code := strings.TrimSpace(r.PostFormValue("code")); code != "" {
-		in, recovery := code, ""
-		if len(code) > 8 {
-			in, recovery = "", code
-		}
-		if err := s.identity.StepUp(r.Context(), s.edge.Meta(r), a, in, recovery); err != nil {
-			switch apperr.CodeOf(err) {
-			case apperr.Unauthenticated: // the fifth wrong code ends the session
-				s.edge.EndSession(w)
-				http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape("/desk/replies/"+id), http.StatusSeeOther)
-			case apperr.Invalid:
-				s.replyRefused(w, r, a, petition.Invalid(petition.Problem("code", msg.WrongCode)))
-			default:
-				s.replyRefused(w, r, a, err)
-			}
-			return
-		}
-		p.SteppedUp = time.Now() // the session's step-up, just recorded by identity
+	refused := func(err error) { s.replyRefused(w, r, a, err) }
+	if !s.steppedUp(w, r, a, "/desk/replies/"+id, refused) {
+		return
 	}
-	if _, err := s.replies.SignReply(r.Context(), s.edge.Meta(r), p, id); err != nil {
+	if _, err := s.replies.SignReply(r.Context(), s.edge.Meta(r), a.Principal, id); err != nil {
 		s.replyRefused(w, r, a, err)
 		return
 	}

@@ -53,6 +53,7 @@ var funcs = template.FuncMap{
 	// read (and as a reply's answer is printed).
 	"paragraphs": func(text string) []string { return (&reply.Content{Answer: text}).AnswerParagraphs() },
 	"inc":        func(n int) int { return n + 1 },
+	"hasPrefix":  strings.HasPrefix,
 	// pageForm is a search's page n of the queue, asked for by POST.
 	"pageForm": func(d *queueData, n int, label string) pageForm {
 		f := pageForm{Label: label}

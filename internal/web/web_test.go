@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"pakn/internal/apperr"
+	"pakn/internal/credential"
 	"pakn/internal/deadline"
 	"pakn/internal/msg"
 	"pakn/internal/petition"
@@ -63,6 +64,30 @@ func TestEveryPageRendersInBothLanguages(t *testing.T) {
 			t.Errorf("page %s has no data in this test", name)
 		}
 	}
+	renderEach(t, pages, data)
+	// The administration's pages again with their own forms (above: the
+	// step-up form in their place).
+	forms := frame
+	forms.NeedCode = false
+	data = deskPageData(signed)
+	for name, d := range data {
+		switch d := d.(type) {
+		case *accountsData:
+			d.adminFrame = forms
+		case *accountData:
+			d.adminFrame = forms
+		case *tokensData:
+			d.adminFrame = forms
+		default:
+			delete(data, name)
+		}
+	}
+	renderEach(t, pages, data)
+}
+
+// renderEach renders each page of data in both languages.
+func renderEach(t *testing.T, pages map[string]*template.Template, data map[string]any) {
+	t.Helper()
 	for name, d := range data {
 		for _, lang := range []language.Tag{msg.Vietnamese, msg.English} {
 			v := &view{Lang: lang, M: msg.Texts(lang), Title: msg.SiteName, Path: "/" + name, Data: d, Values: url.Values{"title": {"<b>x</b>"}},
@@ -276,8 +301,27 @@ func deskPageData(signed time.Time) map[string]any {
 			Reasons: []option{{Value: "out_of_scope", Label: "Ngoài phạm vi"}}, CanUpdate: true, CanDraft: true,
 			Replies: []replyRow{{ID: "r1", Number: "1/STP-HN-PAKN", Status: "Đã ký số", At: "02/12/2026"}},
 			Events:  []eventRow{{At: "02/12/2026 10:00 (UTC+7)", What: "Đã tiếp nhận", Note: "<b>x</b>", Public: false}}},
+		"desk_admin_accounts": &accountsData{adminFrame: frame, Username: "<b>x</b>", DisplayName: "<b>x</b>",
+			Rows:  []accountRow{{ID: "a1", Name: "<b>x</b>", Username: "x", Roles: "chuyên viên", Status: "Đang hoạt động"}, {ID: "a2", Disabled: true}},
+			Roles: []option{{Value: "official", Label: "chuyên viên", Selected: true}}},
+		"desk_admin_account": &accountData{adminFrame: frame, Account: &credential.Account{ID: "a1", DisplayName: "<b>x</b>", Username: "x", MFAEnabled: true},
+			Roles: []option{{Value: "official", Label: "chuyên viên", Selected: true}}, Status: "Đang hoạt động", Created: "02/12/2026"},
+		"desk_admin_tokens": &tokensData{adminFrame: frame, Name: "<b>x</b>", Scopes: []option{{Value: "petition.submit", Label: "petition.submit"}},
+			Days: []option{{Value: "90", Label: "90 ngày", Selected: true}},
+			Rows: []tokenRow{{ID: "t1", Name: "<b>x</b>", Scopes: "petition.submit", Created: "02/12/2026", Expires: "02/03/2027", Status: "Còn hiệu lực", Active: true}}},
+		"desk_admin_signers": &signersData{adminFrame: frame, Rows: []signerRow{{Name: "<b>x</b>", Title: "Phó Giám đốc", Key: "pakn-signer-x v1 (ecdsa-p256)",
+			Serial: "0a", Until: "02/12/2027", Status: "Đang dùng", Certificate: "Còn hiệu lực", CertClass: "valid"}}},
+		"desk_admin_report": &reportData{adminFrame: frame, Rows: []reportRow{{Agency: "<b>x</b>", Overdue: 2, DueSoon: 1}}, TotalOverdue: 2, TotalDueSoon: 1,
+			SoonDays: 3, Today: "02/12/2026"},
+		"desk_admin_secret": &secretData{Heading: "<b>x</b>", Lead: "<b>x</b>", Secret: "abc", Back: "/desk/admin/", BackLabel: "Về"},
+		"desk_stepup":       &stepUpData{Here: "/desk/admin/"},
 	}
 }
+
+// frame is an administration page's frame, for the pages' tests: with the
+// step-up form shown (the other forms are shown by the account's test).
+var frame = adminFrame{Here: "/desk/admin/", Tabs: []adminTab{{Path: "/desk/admin/", Label: "Tài khoản", Current: true}}, CanManage: true,
+	NeedCode: true, Done: "Đã lưu.", DoneName: "roles"}
 
 // After signing in, the desk returns only to one of its own pages: never
 // another site, another part of this one, or a path that leaves /desk/
