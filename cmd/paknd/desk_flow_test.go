@@ -15,10 +15,8 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/audit"
 	"pakn/internal/credential"
-	"pakn/internal/guard"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
-	"pakn/internal/postgres"
 	"pakn/internal/servicetest"
 )
 
@@ -206,13 +204,7 @@ func (w *website) workOnPetition(mine string) {
 // administrator would, and returns the one-time password.
 func (w *website) newAccount(username, name string, roles ...access.Role) string {
 	w.t.Helper()
-	st := postgres.Stores(w.s.db.Pool, nil)
-	ids, err := identity.New(identity.Config{Stores: st, Guard: &guard.Guard{Audit: st.Audit, Now: time.Now},
-		Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, 1)})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	_, pw, err := ids.CreateAccount(context.Background(), audit.Meta{RequestID: "test"}, access.Principal{Kind: access.Operator, Name: "test"},
+	_, pw, err := w.ids().CreateAccount(context.Background(), audit.Meta{RequestID: "test"}, access.Principal{Kind: access.Operator, Name: "test"},
 		identity.NewAccount{Username: username, DisplayName: name, Agency: "STP-HN", Roles: roles})
 	if err != nil {
 		w.t.Fatal(err)

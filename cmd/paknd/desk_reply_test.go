@@ -158,27 +158,25 @@ func (w *website) get(path string) []byte {
 }
 
 // deskSignIn signs username in at the desk, with code when the account
-// has MFA, and waits for the queue.
+// has MFA, and waits for the first page.
 func (w *website) deskSignIn(username, password, code string) {
 	w.t.Helper()
 	w.do("sign in as "+username, chromedp.Navigate(w.base+"/desk/signin"), chromedp.WaitVisible(chromedp.ID("f-username")),
 		chromedp.SendKeys(chromedp.ID("f-username"), username), chromedp.SendKeys(chromedp.ID("f-password"), password),
-		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue, #f-code")))
+		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".staff-bar, #f-code")))
 	if code != "" {
 		w.do("the code of "+username, chromedp.SendKeys(chromedp.ID("f-code"), code),
-			chromedp.Click(chromedp.CSS(`main button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.queue")))
+			chromedp.Click(chromedp.CSS(`main button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".staff-bar")))
 	}
 }
 
-// readyAccount creates a member of staff of the Department of Justice who
-// has signed in once: password set to pw; for a signer, MFA on (its secret
-// is returned; the code of the previous 30 s step was used) and a key in Vault
-// under the name name.
-func (w *website) readyAccount(username, pw, name string, role access.Role) string {
-	t, ctx := w.t, context.Background()
+// ids is the identity service over the test's database and Vault, as an
+// operator's command would use it.
+func (w *website) ids() *identity.Service {
+	t := w.t
 	t.Helper()
 	st := postgres.Stores(w.s.db.Pool, nil)
-	vc, err := vault.Connect(ctx, vault.Config{Addr: w.s.v.Addr, Token: w.s.v.RootToken}, nil)
+	vc, err := vault.Connect(context.Background(), vault.Config{Addr: w.s.v.Addr, Token: w.s.v.RootToken}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +185,18 @@ func (w *website) readyAccount(username, pw, name string, role access.Role) stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ids
+}
+
+// readyAccount creates a member of staff of the Department of Justice who
+// has signed in once: password set to pw; for a role that needs it, MFA on
+// (its secret is returned; the code of the previous 30 s step was used);
+// for a signer, a key in Vault under the name name.
+func (w *website) readyAccount(username, pw, name string, role access.Role) string {
+	t, ctx := w.t, context.Background()
+	t.Helper()
+	st := postgres.Stores(w.s.db.Pool, nil)
+	ids := w.ids()
 	m := audit.Meta{RequestID: "test"}
 	acct, oneTime, err := ids.CreateAccount(ctx, m, access.Principal{Kind: access.Operator, Name: "test"},
 		identity.NewAccount{Username: username, DisplayName: "Cán bộ " + username, Agency: "STP-HN", Roles: []access.Role{role}})
@@ -200,7 +210,7 @@ func (w *website) readyAccount(username, pw, name string, role access.Role) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if role != access.Signer {
+	if !access.MFARequired([]access.Role{role}) {
 		return ""
 	}
 	if res, err = ids.Login(ctx, m, identity.LoginInput{Username: username, Password: pw}); err != nil {
@@ -212,6 +222,9 @@ func (w *website) readyAccount(username, pw, name string, role access.Role) stri
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if role != access.Signer {
+		return e.Secret
 	}
 	ps, err := vault.ProvisionSigner(ctx, w.s.v.Root(), username, "ecdsa-p256", pkix.Name{CommonName: name})
 	if err != nil {

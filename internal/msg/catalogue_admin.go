@@ -57,6 +57,8 @@ var (
 	AdminMFAResetDone            = def("AdminMFAResetDone", "Đã đặt lại xác thực hai lớp.", "Two-factor authentication is reset.")
 	AdminDisableLead             = def("AdminDisableLead", "Khóa tài khoản (người dùng nghỉ việc hoặc chuyển công tác): không đăng nhập được nữa, các phiên kết thúc.", "Disable the account (its owner left or moved): it can no longer sign in, and its sessions end.")
 	AdminDisableButton           = def("AdminDisableButton", "Khóa tài khoản", "Disable the account")
+	AdminDisableConfirm          = def("AdminDisableConfirm", "Tôi hiểu rằng khóa tài khoản là vĩnh viễn.", "I understand that disabling is final.")
+	AdminDisableUnconfirmed      = def("AdminDisableUnconfirmed", "Hãy đánh dấu ô xác nhận để khóa tài khoản.", "Tick the box to confirm disabling the account.")
 	AdminDisabledDone            = def("AdminDisabledDone", "Đã khóa tài khoản.", "The account is disabled.")
 )
 

@@ -193,10 +193,17 @@ func (v *view) accountStatus(acc *credential.Account) string {
 	return v.L(msg.AdminStatusActive)
 }
 
+// formList is the values of a form's field that may be given several
+// times (ticked boxes).
+func formList(r *http.Request, name string) []string {
+	_ = r.ParseForm() // a body too large is refused before the handler; an unreadable one ticks nothing
+	return r.PostForm[name]
+}
+
 // formRoles are the roles ticked in the form.
 func formRoles(r *http.Request) []access.Role {
 	var roles []access.Role
-	for _, v := range r.PostForm["role"] {
+	for _, v := range formList(r, "role") {
 		roles = append(roles, access.Role(v))
 	}
 	return roles
@@ -237,6 +244,7 @@ type accountData struct {
 	adminFrame
 	Account *credential.Account
 	Roles   []option
+	Names   string // the account's roles, named
 	Status  string
 	Own     bool // the viewer's own account: it cannot disable itself
 	Created string
@@ -261,7 +269,7 @@ func (s *Site) showAccount(w http.ResponseWriter, r *http.Request, a *identity.A
 	d := &accountData{Account: acc, Own: acc.ID == a.Account.ID}
 	v := s.deskView(w, r, a, msg.AdminAccountTitle, d)
 	d.adminFrame = s.frame(r, v, a, "/desk/admin/accounts/"+url.PathEscape(acc.ID), access.AccountManage)
-	d.Roles, d.Status, d.Created = v.roleOptions(acc.Roles), v.accountStatus(acc), v.Time(acc.CreatedAt)
+	d.Roles, d.Names, d.Status, d.Created = v.roleOptions(acc.Roles), v.roleList(acc.Roles), v.accountStatus(acc), v.Time(acc.CreatedAt)
 	s.renderWith(w, r, "desk_admin_account", v, problem)
 }
 
@@ -317,9 +325,13 @@ func (s *Site) AccountRoles(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// AccountDisable disables the account and ends its sessions.
+// AccountDisable disables the account and ends its sessions, once the
+// form's box says the administrator knows it is final.
 func (s *Site) AccountDisable(w http.ResponseWriter, r *http.Request) {
 	s.accountAction(w, r, "disabled", func(a *identity.Authn, id string) error {
+		if r.PostFormValue("confirm") != "yes" { // the form's own check: disabling is final
+			return petition.Invalid(petition.Problem("confirm", msg.AdminDisableUnconfirmed))
+		}
 		return s.identity.Disable(r.Context(), s.edge.Meta(r), a.Principal, id)
 	})
 }
@@ -435,7 +447,7 @@ func (s *Site) IssueToken(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PostFormValue("name")
 	var scopes []access.Action
-	for _, v := range r.PostForm["scope"] {
+	for _, v := range formList(r, "scope") {
 		scopes = append(scopes, access.Action(v))
 	}
 	days, _ := strconv.Atoi(r.PostFormValue("days"))

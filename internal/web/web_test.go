@@ -305,7 +305,7 @@ func deskPageData(signed time.Time) map[string]any {
 			Rows:  []accountRow{{ID: "a1", Name: "<b>x</b>", Username: "x", Roles: "chuyên viên", Status: "Đang hoạt động"}, {ID: "a2", Disabled: true}},
 			Roles: []option{{Value: "official", Label: "chuyên viên", Selected: true}}},
 		"desk_admin_account": &accountData{adminFrame: frame, Account: &credential.Account{ID: "a1", DisplayName: "<b>x</b>", Username: "x", MFAEnabled: true},
-			Roles: []option{{Value: "official", Label: "chuyên viên", Selected: true}}, Status: "Đang hoạt động", Created: "02/12/2026"},
+			Roles: []option{{Value: "official", Label: "chuyên viên", Selected: true}}, Names: "chuyên viên", Status: "Đang hoạt động", Created: "02/12/2026"},
 		"desk_admin_tokens": &tokensData{adminFrame: frame, Name: "<b>x</b>", Scopes: []option{{Value: "petition.submit", Label: "petition.submit"}},
 			Days: []option{{Value: "90", Label: "90 ngày", Selected: true}},
 			Rows: []tokenRow{{ID: "t1", Name: "<b>x</b>", Scopes: "petition.submit", Created: "02/12/2026", Expires: "02/03/2027", Status: "Còn hiệu lực", Active: true}}},
