@@ -15,6 +15,7 @@ import (
 	"pakn/internal/access"
 	"pakn/internal/audit"
 	"pakn/internal/credential"
+	"pakn/internal/deadline"
 	"pakn/internal/identity"
 	"pakn/internal/petition"
 	"pakn/internal/servicetest"
@@ -197,7 +198,31 @@ func (w *website) workOnPetition(mine string) {
 	w.do("the queue in English", chromedp.Navigate(w.base+"/desk/"), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] table.queue`)))
 	w.accessible("queue (en)")
 	w.do("back to Vietnamese", chromedp.Navigate(w.base+"/desk/?lang=vi"), chromedp.WaitVisible(chromedp.CSS(`html[lang="vi"] table.queue`)))
+	w.myPetitions(mine)
+}
 
+// myPetitions filters the queue: the petitions the official handles (the
+// one accepted), received today; a period that ends before it starts is
+// refused on the page.
+func (w *website) myPetitions(mine string) {
+	t := w.t
+	t.Helper()
+	w.submit(servicetest.Submission()) // received, nobody's yet
+	today := time.Now().In(deadline.ICT).Format("2006-01-02")
+	w.do("the petition's handler", chromedp.Navigate(w.base+"/desk/petitions/"+mine), chromedp.WaitVisible(chromedp.ID("handler")))
+	if h := w.text("#handler"); h != "Trần Thị Minh" {
+		t.Fatalf("the handler of the petition accepted: %q", h)
+	}
+	w.do("only mine, received today", chromedp.Navigate(w.base+"/desk/"), chromedp.WaitVisible(chromedp.ID("f-mine")),
+		chromedp.Click(chromedp.ID("f-mine")), chromedp.SetValue(chromedp.ID("f-received-from"), today),
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#f-mine:checked`)))
+	if q := w.text("#results"); q != "1 phản ánh" || !eval[bool](w, `!!document.querySelector('table.queue a[href="/desk/petitions/`+mine+`"]')`) {
+		t.Fatalf("only mine: %q", q)
+	}
+	w.accessible("queue, only mine")
+	w.do("a period backwards", chromedp.SetValue(chromedp.ID("f-received-to"), time.Now().AddDate(0, 0, -2).In(deadline.ICT).Format("2006-01-02")),
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("f-received-to-error")))
+	w.accessible("queue, a period backwards")
 }
 
 // newAccount creates a member of staff of the Department of Justice as an

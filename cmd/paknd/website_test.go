@@ -158,6 +158,10 @@ func (w *website) text(sel string) string {
 	ctx, cancel := context.WithTimeout(w.tab, time.Minute)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	for try := 0; err != nil && strings.Contains(err.Error(), "No node with given id") && try < 3; try++ {
+		// The node was found in a document a navigation just replaced: ask again.
+		s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	}
 	if err != nil {
 		w.t.Fatalf("text of %s: %v", sel, err)
 	}

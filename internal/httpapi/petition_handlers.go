@@ -283,18 +283,23 @@ func (s *Server) listPetitions(w http.ResponseWriter, r *http.Request) {
 		}
 		return b
 	}
-	lq.Overdue, lq.DueSoon = boolean("overdue"), boolean("due_soon")
+	lq.Overdue, lq.DueSoon, lq.Mine = boolean("overdue"), boolean("due_soon"), boolean("mine")
 	limit, err1 := queryInt(r, "limit", 50)
 	offset, err2 := queryInt(r, "offset", 0)
 	errs = append(errs, err1, err2)
 	lq.Limit, lq.Offset = int(limit), int(offset)
-	if v := q.Get("due_by"); v != "" {
+	date := func(name string) *deadline.Date {
+		v := q.Get(name)
+		if v == "" {
+			return nil
+		}
 		d, err := deadline.ParseDate(v)
 		if err != nil {
-			errs = append(errs, apperr.New(apperr.Invalid, msg.DueByFormat))
+			errs = append(errs, apperr.New(apperr.Invalid, msg.ParamDateFormat, name))
 		}
-		lq.DueBy = &d
+		return &d
 	}
+	lq.DueBy, lq.ReceivedFrom, lq.ReceivedTo = date("due_by"), date("received_from"), date("received_to")
 	if err := firstErr(errs...); err != nil {
 		writeError(w, r, s.log, err)
 		return

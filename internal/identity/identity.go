@@ -27,13 +27,13 @@ type Service struct {
 	tx      store.Tx
 	store   store.Accounts
 	signers store.Replies // nil: the agency's signers are not listed
-	audit  store.Audit
-	guard  *guard.Guard
-	hasher Hasher
-	box    store.Sealer
-	now    func() time.Time
-	issuer string
-	keyOf  func(string) string
+	audit   store.Audit
+	guard   *guard.Guard
+	hasher  Hasher
+	box     store.Sealer
+	now     func() time.Time
+	issuer  string
+	keyOf   func(string) string
 }
 
 // Hasher hashes and checks passwords. Verify with an empty encoded hash

@@ -29,6 +29,8 @@ type Petition struct {
 	RejectReason     RejectReason
 	DuplicateOf      string
 	UpdatedAt        time.Time
+	Handler          string // the official's account handling it ("" when none): who accepted or started it
+	HandlerName      string // that account's display name (read, never written)
 }
 
 // Event is one entry of a petition's timeline.

@@ -28,8 +28,11 @@ type Filter struct {
 	Overdue   *deadline.Date // due before this date (today) and not finished
 	Open      bool           // only petitions whose deadline runs (not rejected or closed)
 	Query     string         // full-text, any diacritics
-	Limit     int
-	Offset    int
+	Handler   string         // only those this account handles
+	// ReceivedFrom and ReceivedTo bound the day of receipt (both included).
+	ReceivedFrom, ReceivedTo *deadline.Date
+	Limit                    int
+	Offset                   int
 	// CountCap, when above zero, bounds the count of matches: beyond it the
 	// total is CountCap+1, meaning "more than CountCap" (an exact count of a
 	// large agency's petitions costs a scan of them all).

@@ -545,3 +545,56 @@ func TestListCountCapAndOpen(t *testing.T) {
 		}
 	}
 }
+
+// The official who accepts or starts a petition handles it ("assigned to
+// me" at the desk), until it moves to another agency; the queue filters by
+// handler and by the day of receipt (Vietnam's days, both ends included).
+func TestHandlerAndReceivedPeriod(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	official := servicetest.Staff("STP-HN", access.Official)
+	mine := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	moved := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode) // nobody's yet
+	for _, id := range []string{mine, moved} {
+		if err := e.Petitions.Transition(ctx, e.M, official, id, petition.Accept, petitions.TransitionInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Petitions.Transition(ctx, e.M, official, moved, petition.Transfer,
+		petitions.TransitionInput{Agency: "SKHDT-HN", Note: "Thuộc thẩm quyền của Sở Kế hoạch và Đầu tư"}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.Petitions.Get(ctx, e.M, official, mine)
+	if err != nil || d.Handler != official.ID || d.HandlerName != "Lê Hoàng Cường" {
+		t.Fatalf("the handler of an accepted petition: %q %q %v", d.Handler, d.HandlerName, err)
+	}
+	theirs, err := e.Petitions.Get(ctx, e.M, servicetest.Staff("SKHDT-HN", access.Official), moved)
+	if err != nil || theirs.Handler != "" {
+		t.Fatalf("a transferred petition keeps its handler: %q %v", theirs.Handler, err)
+	}
+	today := deadline.DateOf(e.Clock.Now())
+	yesterday, tomorrow := today.AddDays(-1), today.AddDays(1)
+	for _, tt := range []struct {
+		name string
+		q    petitions.ListQuery
+		want int
+	}{
+		{"all", petitions.ListQuery{}, 2},
+		{"mine", petitions.ListQuery{Mine: true}, 1},
+		{"received today", petitions.ListQuery{ReceivedFrom: &today, ReceivedTo: &today}, 2},
+		{"received from tomorrow", petitions.ListQuery{ReceivedFrom: &tomorrow}, 0},
+		{"received until yesterday", petitions.ListQuery{ReceivedTo: &yesterday}, 0},
+		{"mine, received since yesterday", petitions.ListQuery{Mine: true, ReceivedFrom: &yesterday}, 1},
+	} {
+		list, total, err := e.Petitions.List(ctx, e.M, official, tt.q)
+		if err != nil || total != tt.want || len(list) != tt.want {
+			t.Errorf("%s: %d listed, total %d (%v); want %d", tt.name, len(list), total, err, tt.want)
+		}
+		if tt.q.Mine && len(list) == 1 && list[0].ID != mine {
+			t.Errorf("%s: lists %s, not the petition the official accepted", tt.name, list[0].ID)
+		}
+	}
+	_, _, err = e.Petitions.List(ctx, e.M, official, petitions.ListQuery{ReceivedFrom: &today, ReceivedTo: &yesterday})
+	servicetest.WantCode(t, err, apperr.Invalid)
+}

@@ -33,11 +33,13 @@ type Summary struct {
 	NextUpdateDue   deadline.Date     `json:"next_update_due"`
 	DeadlineStatus  deadline.Status   `json:"deadline_status,omitempty"`
 	WorkingDaysLeft int               `json:"working_days_left"`
+	Handler         string            `json:"handler,omitempty"`      // the account handling it
+	HandlerName     string            `json:"handler_name,omitempty"` // its name
 }
 
 func (s *Service) summary(p *petition.Petition, now time.Time) Summary {
 	sm := Summary{ID: p.ID, TrackingCode: p.TrackingCode, State: p.State, Agency: p.Agency, Category: p.Category,
-		Channel: p.Channel, Title: p.Title, ReceivedAt: p.ReceivedAt, NextUpdateDue: p.NextUpdateDue}
+		Channel: p.Channel, Title: p.Title, ReceivedAt: p.ReceivedAt, NextUpdateDue: p.NextUpdateDue, Handler: p.Handler, HandlerName: p.HandlerName}
 	if p.State != petition.Rejected && p.State != petition.Closed {
 		sm.DeadlineStatus, sm.WorkingDaysLeft = s.cal.StatusAt(p.NextUpdateDue, now)
 	}
@@ -52,10 +54,13 @@ type ListQuery struct {
 	Overdue  bool
 	DueSoon  bool // due within three working days, not yet overdue
 	Open     bool // only petitions whose deadline runs (not rejected or closed)
-	CountCap int  // count at most this many (0: all), see petition.Filter
-	Query    string
-	Limit    int
-	Offset   int
+	Mine     bool // only those the principal handles (accepted or started)
+	// ReceivedFrom and ReceivedTo bound the day of receipt (both included).
+	ReceivedFrom, ReceivedTo *deadline.Date
+	CountCap                 int // count at most this many (0: all), see petition.Filter
+	Query                    string
+	Limit                    int
+	Offset                   int
 }
 
 // MaxListLimit is the largest page of a staff list.
@@ -75,7 +80,16 @@ func (s *Service) List(ctx context.Context, m audit.Meta, p access.Principal, q 
 	now := s.now()
 	today := deadline.DateOf(now)
 	f := petition.Filter{Agency: p.Agency, Category: q.Category, DueBefore: q.DueBy, Query: q.Query, Limit: q.Limit, Offset: q.Offset,
-		Open: q.Open, CountCap: q.CountCap}
+		Open: q.Open, CountCap: q.CountCap, ReceivedFrom: q.ReceivedFrom, ReceivedTo: q.ReceivedTo}
+	if q.Mine {
+		f.Handler = p.ID
+		if f.Handler == "" { // a token handles nothing
+			return []Summary{}, 0, nil
+		}
+	}
+	if q.ReceivedFrom != nil && q.ReceivedTo != nil && q.ReceivedTo.Before(*q.ReceivedFrom) {
+		return nil, 0, petition.Invalid(petition.Problem("received_to", msg.ReceivedPeriodReversed))
+	}
 	if q.State != "" {
 		f.States = []petition.State{q.State}
 	}
@@ -337,6 +351,12 @@ func (s *Service) Advance(ctx context.Context, p access.Principal, pet *petition
 		return err
 	}
 	pet.State, pet.UpdatedAt = next, now
+	switch {
+	case t == petition.Transfer:
+		pet.Handler = "" // the other agency's officials take it on
+	case (t == petition.Accept || t == petition.Start) && p.Kind == access.Staff:
+		pet.Handler = p.ID // who takes it on handles it
+	}
 	if petition.PublicUpdate(t) {
 		pet.LastPublicUpdate = now
 		pet.NextUpdateDue = s.cal.NextPublicUpdate(now)

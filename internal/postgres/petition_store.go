@@ -78,7 +78,8 @@ func (s *PetitionStore) WriteGroup(ctx context.Context, subs []store.Submission)
 const petitionColumns = `id, tracking_code, state, agency_code, category, petitioner_kind, title, body, procedure_ref,
 	legal_ref, channel, coalesce(entered_by::text, ''), received_at, last_public_update, next_update_due,
 	coalesce(closed_at, 'epoch'), reopen_count, coalesce(reject_reason, ''), coalesce(duplicate_of, ''), updated_at,
-	petitioner_enc, lookup_hash`
+	petitioner_enc, lookup_hash, coalesce(handler_id::text, ''),
+	coalesce((SELECT display_name FROM accounts h WHERE h.id = handler_id), '')`
 
 func scanPetition(row pgx.Row) (*petition.Stored, error) {
 	var p petition.Stored
@@ -86,7 +87,7 @@ func scanPetition(row pgx.Row) (*petition.Stored, error) {
 	var due time.Time
 	err := row.Scan(&p.ID, &p.TrackingCode, &state, &p.Agency, &cat, &kind, &p.Title, &p.Body, &p.ProcedureRef,
 		&p.LegalRef, &channel, &p.EnteredBy, &p.ReceivedAt, &p.LastPublicUpdate, &due, &p.ClosedAt, &p.ReopenCount,
-		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash)
+		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash, &p.Handler, &p.HandlerName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -220,9 +221,10 @@ func (s *PetitionStore) Exists(ctx context.Context, code string) (bool, error) {
 func (s *PetitionStore) Update(ctx context.Context, p *petition.Petition) error {
 	tx := s.DB.conn(ctx)
 	_, err := tx.Exec(ctx, `UPDATE petitions SET state = $2, agency_code = $3, category = $4, last_public_update = $5,
-		next_update_due = $6, closed_at = $7, reopen_count = $8, reject_reason = $9, duplicate_of = $10, updated_at = $11
+		next_update_due = $6, closed_at = $7, reopen_count = $8, reject_reason = $9, duplicate_of = $10, updated_at = $11,
+		handler_id = $12::uuid
 		WHERE id = $1`, p.ID, string(p.State), p.Agency, string(p.Category), p.LastPublicUpdate, dueDate(p.NextUpdateDue),
-		nullTime(p.ClosedAt), p.ReopenCount, nullString(string(p.RejectReason)), nullString(p.DuplicateOf), p.UpdatedAt)
+		nullTime(p.ClosedAt), p.ReopenCount, nullString(string(p.RejectReason)), nullString(p.DuplicateOf), p.UpdatedAt, nullString(p.Handler))
 	if err != nil {
 		return fmt.Errorf("update petition: %w", err)
 	}
@@ -400,6 +402,15 @@ func (s *PetitionStore) List(ctx context.Context, f petition.Filter) ([]petition
 	}
 	if f.Open {
 		where = append(where, "state NOT IN ('rejected', 'closed')") // as petitions_agency_due's predicate, so that index serves
+	}
+	if f.Handler != "" {
+		where = append(where, "handler_id = "+arg(f.Handler)+"::uuid")
+	}
+	if f.ReceivedFrom != nil {
+		where = append(where, "received_at >= "+arg(f.ReceivedFrom.Start()))
+	}
+	if f.ReceivedTo != nil {
+		where = append(where, "received_at < "+arg(f.ReceivedTo.AddDays(1).Start()))
 	}
 	if folded := petition.Fold(f.Query); folded != "" {
 		where = append(where, "search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")

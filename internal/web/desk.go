@@ -33,7 +33,7 @@ import (
 type staffBar struct {
 	Name, Username, Agency string
 	Roles                  []string
-	Admin                  string // the first administration page the viewer may read, if any
+	Admin, AdminLabel      string // the first administration page the viewer may read, if any, and its name
 }
 
 // deskView starts a desk page for the signed-in a.
@@ -45,7 +45,11 @@ func (s *Site) deskView(w http.ResponseWriter, r *http.Request, a *identity.Auth
 		for _, role := range a.Account.Roles {
 			bar.Roles = append(bar.Roles, v.L(roleLabels[role]))
 		}
-		bar.Admin = s.adminHome(a.Principal)
+		if bar.Admin = s.adminHome(a.Principal); bar.Admin == "/desk/admin/report" {
+			bar.AdminLabel = v.L(msg.AdminReportTitle) // the only one of its pages the viewer may read
+		} else {
+			bar.AdminLabel = v.L(msg.AdminTitle)
+		}
 		v.Staff = bar
 		if a.Session != nil {
 			v.SessionEnds = a.Session.EndsAt().UnixMilli()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -31,7 +32,36 @@ type queueData struct {
 	Total, Page, Last        int
 	More                     bool // more than queueCountCap petitions: Total is a lower bound
 	States, Categories       []option
+	Mine                     bool // only those the viewer handles
 	NotForRoles              bool // the viewer's roles handle no petitions (an administrator, an auditor)
+}
+
+// queueFields are the queue's filters, in its links and forms.
+var queueFields = []string{"q", "state", "category", "due", "received_from", "received_to", "mine"}
+
+// receivedPeriod reads the filter of the day of receipt: received_from and
+// received_to, as a date field sends them (YYYY-MM-DD) or as typed
+// (day/month/year); either may be empty.
+func receivedPeriod(u url.Values) (from, to *deadline.Date, err error) {
+	day := func(name string) (*deadline.Date, error) {
+		s := strings.TrimSpace(u.Get(name))
+		if s == "" {
+			return nil, nil
+		}
+		d, err := deadline.ParseDate(s)
+		if err != nil { // typed by hand where a browser has no date field
+			t, err2 := time.ParseInLocation("2/1/2006", s, deadline.ICT)
+			if err2 != nil {
+				return nil, petition.Invalid(petition.Problem(name, msg.DeskDateInvalid))
+			}
+			d = deadline.DateOf(t)
+		}
+		return &d, nil
+	}
+	if from, err = day("received_from"); err == nil {
+		to, err = day("received_to")
+	}
+	return from, to, err
 }
 
 // queueCountCap is how far the queue counts: a large agency's petitions
@@ -63,7 +93,7 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 	u := r.URL.Query()
 	if r.Method == http.MethodPost { // a search: its words may be personal, so they travel in the body, never the URL
 		u = url.Values{}
-		for _, k := range []string{"q", "state", "category", "due", "page"} {
+		for _, k := range append(queueFields, "page") {
 			if v := r.PostFormValue(k); v != "" {
 				u.Set(k, v)
 			}
@@ -80,17 +110,24 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		d.Page = p
 	}
 	q := petitions.ListQuery{State: petition.State(u.Get("state")), Category: petition.Category(u.Get("category")),
-		Query: strings.TrimSpace(u.Get("q")), Limit: queuePageSize, Offset: (d.Page - 1) * queuePageSize, CountCap: queueCountCap}
+		Query: strings.TrimSpace(u.Get("q")), Limit: queuePageSize, Offset: (d.Page - 1) * queuePageSize, CountCap: queueCountCap,
+		Mine: u.Get("mine") == "1"}
 	d.States = stateOptions(v, q.State)
 	d.Categories = categoryOptions(v, q.Category)
+	d.Mine = q.Mine
 	ctx, m := r.Context(), s.edge.Meta(r)
+	var err error
+	if q.ReceivedFrom, q.ReceivedTo, err = receivedPeriod(u); err != nil {
+		v.Errors = problems(err, v.Lang)
+		s.render(w, r, s.fault(r, err), "desk_queue", v)
+		return
+	}
 	count := func(lq petitions.ListQuery) (int, error) {
 		lq.Limit, lq.CountCap = 1, queueCountCap
 		_, n, err := s.petitions.List(ctx, m, a.Principal, lq)
 		return n, err
 	}
 	var open, overdue, soon int
-	var err error
 	if overdue, err = count(petitions.ListQuery{Overdue: true}); err == nil {
 		if soon, err = count(petitions.ListQuery{DueSoon: true}); err == nil {
 			open, err = count(petitions.ListQuery{Open: true})

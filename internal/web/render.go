@@ -57,7 +57,7 @@ var funcs = template.FuncMap{
 	// pageForm is a search's page n of the queue, asked for by POST.
 	"pageForm": func(d *queueData, n int, label string) pageForm {
 		f := pageForm{Label: label}
-		for _, k := range []string{"q", "state", "category", "due"} {
+		for _, k := range queueFields {
 			if v := d.Query.Get(k); v != "" {
 				f.Fields = append(f.Fields, [2]string{k, v})
 			}

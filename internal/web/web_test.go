@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -364,6 +365,36 @@ func TestQueueRowDeadlines(t *testing.T) {
 		row := v.queueRow(petitions.Summary{DeadlineStatus: status, WorkingDaysLeft: 2, NextUpdateDue: due})
 		if got := [3]string{row.Class, row.Status, row.Due}; got != want {
 			t.Errorf("%q: %q, want %q", status, got, want)
+		}
+	}
+}
+
+// The queue's received period is read as a date field sends it or as a
+// person types it where a browser has none; anything else is the field's
+// problem.
+func TestReceivedPeriod(t *testing.T) {
+	day := func(y int, m time.Month, d int) *deadline.Date { x := deadline.NewDate(y, m, d); return &x }
+	for _, tt := range []struct {
+		from, to         string
+		wantFrom, wantTo *deadline.Date
+		bad              string
+	}{
+		{"", "", nil, nil, ""},
+		{"2026-12-01", "", day(2026, 12, 1), nil, ""},
+		{"", "31/12/2026", nil, day(2026, 12, 31), ""},
+		{"1/2/2026", "2026-02-28", day(2026, 2, 1), day(2026, 2, 28), ""},
+		{"2026-13-01", "", nil, nil, "received_from"},
+		{"", "hôm qua", nil, nil, "received_to"},
+	} {
+		from, to, err := receivedPeriod(url.Values{"received_from": {tt.from}, "received_to": {tt.to}})
+		if tt.bad != "" {
+			if e := apperr.As(err); e == nil || len(e.Fields) != 1 || e.Fields[0].Field != tt.bad {
+				t.Errorf("%q–%q: %v, want a problem with %s", tt.from, tt.to, err, tt.bad)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(from, tt.wantFrom) || !reflect.DeepEqual(to, tt.wantTo) {
+			t.Errorf("%q–%q: %v–%v %v", tt.from, tt.to, from, to, err)
 		}
 	}
 }
