@@ -216,7 +216,7 @@ func (w *website) readyAccount(username, pw, name string, role access.Role) stri
 	if res, err = ids.Login(ctx, m, identity.LoginInput{Username: username, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := ids.StartEnrolment(ctx, m, res.Authn)
+	e, err := ids.StartEnrolment(ctx, m, res.Authn, "")
 	if err == nil {
 		_, err = ids.ConfirmEnrolment(ctx, m, res.Authn, totpCode(t, e.Secret, time.Now().Add(-30*time.Second)))
 	}

@@ -69,6 +69,10 @@ type stack struct {
 
 const loginPassword = "Hồ Hoàn Kiếm, Hà Nội 2026"
 
+// changedPassword is the test accounts' password once the matrix has
+// changed it (POST /api/v1/auth/password).
+const changedPassword = "Một mật khẩu mới, đủ dài 2027"
+
 // mfaSecret is the TOTP secret of the test accounts that have MFA.
 const mfaSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -383,9 +387,11 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 	return map[string]call{
 		"POST /api/v1/auth/login":    {body: `{"username":"demo-official","password":"` + loginPassword + `"}`, want: 200},
 		"POST /api/v1/auth/logout":   {want: 204},
-		"POST /api/v1/auth/password": {body: `{"current_password":"` + loginPassword + `","new_password":"Một mật khẩu mới, đủ dài 2027"}`, want: 204},
-		// Accounts with MFA have it already; the others have not started.
-		"POST /api/v1/auth/mfa/enrol":   {want: 200, wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
+		"POST /api/v1/auth/password": {body: `{"current_password":"` + loginPassword + `","new_password":"` + changedPassword + `"}`, want: 204},
+		// Accounts with MFA have it already; the others have not started
+		// (with the current password: their sessions need not enrol).
+		"POST /api/v1/auth/mfa/enrol": {body: `{"current_password":"` + loginPassword + `"}`, want: 200,
+			wants: map[string]int{"admin": 409, "auditor": 409, "signer": 409}},
 		"POST /api/v1/auth/mfa/confirm": {body: `{"code":"123456"}`, want: 409},
 		"POST /api/v1/auth/step-up":     {want: 204, wants: map[string]int{"official": 409, "reviewer": 409}}, // a current code, see totpNow
 
@@ -423,8 +429,10 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /desk/password":    {body: "current_password=wrong&new_password=x&new_password_again=y", contentType: urlForm, want: 422},
 		"GET /desk/mfa":          {wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
 		// Those without MFA started an enrolment through the API (called before): a wrong code; the others have MFA on.
-		"POST /desk/mfa":                        {body: "code=000000", contentType: urlForm, want: 409, wants: map[string]int{"official": 422, "reviewer": 422}},
-		"POST /desk/mfa/start":                  {body: "", contentType: urlForm, want: 303, wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
+		"POST /desk/mfa": {body: "code=000000", contentType: urlForm, want: 409, wants: map[string]int{"official": 422, "reviewer": 422}},
+		// The password changed by then (POST /api/v1/auth/password comes first).
+		"POST /desk/mfa/start": {body: url.Values{"current_password": {changedPassword}}.Encode(), contentType: urlForm, want: 200,
+			wants: map[string]int{"signer": 409, "auditor": 409, "admin": 409}},
 		"POST /desk/petitions/{id}/petitioner":  {body: "", contentType: urlForm},
 		"POST /desk/petitions/{id}/transitions": {body: "transition=start", contentType: urlForm, want: 303},
 		"POST /desk/petitions/{id}/updates":     {body: "message=Đang+xác+minh", contentType: urlForm, want: 303},

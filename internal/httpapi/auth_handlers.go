@@ -119,7 +119,18 @@ func (s *Server) startMFA(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	e, err := s.identity.StartEnrolment(r.Context(), s.meta(r), a)
+	// The current password: needed unless the session must enrol (then
+	// the body may be empty).
+	var in struct {
+		Current string `json:"current_password"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+	}
+	e, err := s.identity.StartEnrolment(r.Context(), s.meta(r), a, in.Current)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -9,15 +9,20 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"pakn/internal/access"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
+	"pakn/internal/credential"
 	"pakn/internal/identity"
 	"pakn/internal/msg"
 )
@@ -343,7 +348,8 @@ func TestLanguageFromAcceptLanguage(t *testing.T) {
 }
 
 // The desk's MFA page changes nothing on a GET: it offers to start an
-// enrolment, which a POST does; then the page shows the secret started.
+// enrolment, which a POST does, with the password for a session that need
+// not enrol; it shows the secret started once.
 func TestDeskMFAPageStartsNothingOnGet(t *testing.T) {
 	s := newStack(t, DefaultLimits)
 	official := s.session(s.byRole[access.Official])
@@ -359,11 +365,18 @@ func TestDeskMFAPageStartsNothingOnGet(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="start-mfa"`) || strings.Contains(body, `id="mfa-secret"`) || secret() != "" {
 		t.Fatalf("GET /desk/mfa: %d, an enrolment stored: %v\n%.300s", resp.StatusCode, secret() != "", body)
 	}
-	if resp, body = s.do(request{method: "POST", path: "/desk/mfa/start", cookie: official, contentType: urlForm, body: "x=1"}); resp.StatusCode != 303 || secret() == "" {
+	// The official's session need not enrol: starting asks for the password.
+	if resp, body = s.do(request{method: "POST", path: "/desk/mfa/start", cookie: official, contentType: urlForm, body: "x=1"}); resp.StatusCode != 422 || secret() != "" {
+		t.Fatalf("POST /desk/mfa/start without the password: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = s.do(request{method: "POST", path: "/desk/mfa/start", cookie: official, contentType: urlForm,
+		body: url.Values{"current_password": {loginPassword}}.Encode()})
+	if resp.StatusCode != 200 || secret() == "" || !strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `src="data:image/png;base64,`) {
 		t.Fatalf("POST /desk/mfa/start: %d %.300s", resp.StatusCode, body)
 	}
+	// Shown once: that session is not shown it again without the password.
 	resp, body = s.do(request{method: "GET", path: "/desk/mfa", cookie: official})
-	if resp.StatusCode != 200 || !strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `src="data:image/png;base64,`) {
+	if resp.StatusCode != 200 || strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `id="f-current-password"`) {
 		t.Fatalf("GET /desk/mfa after starting: %d %.300s", resp.StatusCode, body)
 	}
 }
@@ -398,5 +411,60 @@ func TestDeskRestrictedSessionReachesItsEnrolment(t *testing.T) {
 	}
 	if resp, body = s.do(request{method: "GET", path: "/desk/mfa", cookie: res.Token}); resp.StatusCode != 200 || !strings.Contains(body, `id="mfa-secret"`) {
 		t.Fatalf("the enrolment started: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// A sign-in ticket (the first step sealed for the code's page) signs in
+// once: replayed with a later code in the same browser it is refused.
+// Signing in again while signed in ends the session one had.
+func TestDeskTicketsAreSpentAndSigningInAgainEndsTheOldSession(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000})
+	s.account("desk-reviewer", "STP-HN", access.Reviewer)
+	post := func(path string, form url.Values, cookies ...*http.Cookie) (*http.Response, string) {
+		var parts []string
+		for _, c := range cookies {
+			parts = append(parts, c.Name+"="+c.Value)
+		}
+		return s.do(request{method: "POST", path: path, contentType: urlForm, body: form.Encode(), header: map[string]string{"Cookie": strings.Join(parts, "; ")}})
+	}
+	cookie := func(resp *http.Response, name string) *http.Cookie {
+		for _, c := range resp.Cookies() {
+			if c.Name == name && c.Value != "" {
+				return c
+			}
+		}
+		t.Fatalf("no cookie %s in %d", name, resp.StatusCode)
+		return nil
+	}
+	signer := s.byRole[access.Signer].Username
+	resp, body := post("/desk/signin", url.Values{"username": {signer}, "password": {loginPassword}})
+	m := regexp.MustCompile(`name="ticket" value="([^"]+)"`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("the first step: %d %.300s", resp.StatusCode, body)
+	}
+	bind := cookie(resp, "__Host-pakn_signin")
+	if resp, body = post("/desk/signin/code", url.Values{"ticket": {m[1]}, "code": {totpNow(t)}}, bind); resp.StatusCode != 303 {
+		t.Fatalf("the code: %d %.300s", resp.StatusCode, body)
+	}
+	later, err := totp.GenerateCodeCustom(mfaSecret, time.Now().Add(30*time.Second), totp.ValidateOpts{Period: credential.TOTPPeriod, Digits: credential.TOTPDigits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body = post("/desk/signin/code", url.Values{"ticket": {m[1]}, "code": {later}}, bind); resp.StatusCode != 401 {
+		t.Fatalf("the ticket again, with a later code: %d %.300s", resp.StatusCode, body)
+	}
+
+	resp, body = post("/desk/signin", url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}})
+	first := cookie(resp, SessionCookie)
+	resp, body = post("/desk/signin", url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}}, first)
+	second := cookie(resp, SessionCookie)
+	if resp.StatusCode != 303 || second.Value == first.Value {
+		t.Fatalf("signing in again: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := s.do(request{method: "GET", path: "/desk/", cookie: first.Value}); resp.StatusCode != 303 {
+		t.Fatalf("the first session after signing in again: %d, want 303 to sign in", resp.StatusCode)
+	}
+	if resp, _ := s.do(request{method: "GET", path: "/desk/", cookie: second.Value}); resp.StatusCode != 200 {
+		t.Fatalf("the second session: %d", resp.StatusCode)
 	}
 }

@@ -470,8 +470,12 @@ func checkNewPassword(pw, username string) error {
 }
 
 // StartEnrolment creates a TOTP secret for the signed-in account (not yet
-// active) and returns it to show as text and QR code.
-func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
+// active) and returns it to show as text and QR code. A session that must
+// enrol (signed in with the password a moment ago, for that) starts it as
+// it is; any other session gives the current password first, so a session
+// left open on a desk cannot put its own authenticator on the account
+// (a wrong password is counted as a wrong code is).
+func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn, password string) (*credential.Enrolment, error) {
 	c, err := s.enrolling(ctx, a)
 	if err != nil {
 		return nil, err
@@ -487,12 +491,33 @@ func (s *Service) StartEnrolment(ctx context.Context, m audit.Meta, a *Authn) (*
 	if err != nil {
 		return nil, err
 	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+	start := func(ctx context.Context) (*audit.Event, error) {
 		if err := s.store.SetTOTP(ctx, c.ID, enc, time.Time{}, 0); err != nil {
-			return err
+			return nil, err
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil))
-	})
+		return audit.EventOf(m, a.Principal, "auth.mfa_enrol_start", "account", c.ID, audit.Success, nil), nil
+	}
+	if a.Principal.Restricted == "mfa_enrolment" {
+		err = s.tx.InTx(ctx, func(ctx context.Context) error {
+			ev, err := start(ctx)
+			if err != nil {
+				return err
+			}
+			return s.audit.Append(ctx, ev)
+		})
+	} else {
+		err = s.sessionAttempt(ctx, m, a, "auth.mfa_enrol_start", "wrong current password",
+			apperr.New(apperr.Invalid, msg.CurrentPasswordWrong), func(ctx context.Context) (*audit.Event, error) {
+				ok, err := s.hasher.Verify(c.PasswordHash, password)
+				if err != nil {
+					return nil, apperr.Wrap(err, apperr.Internal, "verify password", msg.InternalError)
+				}
+				if !ok {
+					return nil, errWrongAnswer
+				}
+				return start(ctx)
+			})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -513,24 +538,26 @@ func (s *Service) enrolling(ctx context.Context, a *Authn) (*credential.Credenti
 
 // Enrolment returns the signed-in account's enrolment started and not yet
 // confirmed, to show it again (a page reloaded, a wrong first code: the
-// secret already scanned stays valid), or starts one (StartEnrolment).
-func (s *Service) Enrolment(ctx context.Context, m audit.Meta, a *Authn) (*credential.Enrolment, error) {
+// secret already scanned stays valid), or starts one (StartEnrolment,
+// with password).
+func (s *Service) Enrolment(ctx context.Context, m audit.Meta, a *Authn, password string) (*credential.Enrolment, error) {
 	e, err := s.PendingEnrolment(ctx, a)
 	if err != nil || e != nil {
 		return e, err
 	}
-	return s.StartEnrolment(ctx, m, a)
+	return s.StartEnrolment(ctx, m, a, password)
 }
 
 // PendingEnrolment returns the signed-in account's enrolment started and
 // not yet confirmed, or nil when there is none; it changes nothing (a page
-// may show it on a GET).
+// may show it on a GET). Only a session that must enrol is shown one: any
+// other starts again with the password (StartEnrolment).
 func (s *Service) PendingEnrolment(ctx context.Context, a *Authn) (*credential.Enrolment, error) {
 	c, err := s.enrolling(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	if c.MFAEnabled || c.TOTPSecretEnc == "" {
+	if c.MFAEnabled || c.TOTPSecretEnc == "" || a.Principal.Restricted != "mfa_enrolment" {
 		return nil, nil
 	}
 	secret, err := s.box.Open(ctx, c.ID, c.TOTPSecretEnc)

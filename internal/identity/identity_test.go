@@ -153,7 +153,7 @@ func (e *env) onboard(t *testing.T, username, oneTime string) (string, []string)
 	if res.Authn.Principal.Restricted != "mfa_enrolment" {
 		t.Fatalf("second session restricted %q, want mfa_enrolment", res.Authn.Principal.Restricted)
 	}
-	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn)
+	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -716,7 +716,7 @@ func TestMFAConfirmationBruteForceEndsTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	res := e.toEnrol(t, "auditor1")
-	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn)
+	enr, err := e.svc.StartEnrolment(ctx, e.m, res.Authn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -927,11 +927,11 @@ func TestEnrolmentIsShownAgainUntilConfirmed(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	res := e.toEnrol(t, "auditor1")
-	first, err := e.svc.Enrolment(ctx, e.m, res.Authn)
+	first, err := e.svc.Enrolment(ctx, e.m, res.Authn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.svc.Enrolment(ctx, e.m, res.Authn)
+	again, err := e.svc.Enrolment(ctx, e.m, res.Authn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -941,13 +941,53 @@ func TestEnrolmentIsShownAgainUntilConfirmed(t *testing.T) {
 	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, wrongCode(t, first.Secret, e.clock.Now(), 1)); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("a wrong first code: %v", err)
 	}
-	if again, err = e.svc.Enrolment(ctx, e.m, res.Authn); err != nil || again.Secret != first.Secret {
+	if again, err = e.svc.Enrolment(ctx, e.m, res.Authn, ""); err != nil || again.Secret != first.Secret {
 		t.Fatalf("after a wrong code: %v, secret %q, want %q", err, again.Secret, first.Secret)
 	}
 	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, code(t, first.Secret, e.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Enrolment(ctx, e.m, res.Authn); apperr.CodeOf(err) != apperr.Conflict {
+	if _, err := e.svc.Enrolment(ctx, e.m, res.Authn, ""); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("an enrolment once MFA is on: %v, want 409", err)
+	}
+}
+
+// A session that need not enrol (an official's, signed in a while ago)
+// puts an authenticator on the account only with the current password: a
+// session left open on a desk cannot take the account over. It is not
+// shown an enrolment another started, and a wrong password counts as a
+// wrong code.
+func TestVoluntaryEnrolmentNeedsThePassword(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, pw := e.create(t, "official1", "STP-HN", access.Official)
+	res, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
+	if err == nil {
+		err = e.svc.ChangePassword(ctx, e.m, res.Authn, pw, goodPassword)
+	}
+	if err == nil {
+		res, err = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: goodPassword})
+	}
+	if err != nil || res.Authn.Principal.Restricted != "" {
+		t.Fatalf("an official's session: %+v %v", res, err)
+	}
+	for _, pw := range []string{"", "không phải mật khẩu"} {
+		_, err := e.svc.Enrolment(ctx, e.m, res.Authn, pw)
+		wantCode(t, err, apperr.Invalid)
+		e.clock.Add(time.Minute) // past the slowing down a wrong answer brings
+	}
+	var n int
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'auth.mfa_enrol_start' AND outcome = 'failure'`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("wrong passwords audited: %d %v", n, err)
+	}
+	enr, err := e.svc.Enrolment(ctx, e.m, res.Authn, goodPassword)
+	if err != nil || enr.Secret == "" {
+		t.Fatalf("with the password: %+v %v", enr, err)
+	}
+	if p, err := e.svc.PendingEnrolment(ctx, res.Authn); err != nil || p != nil {
+		t.Fatalf("the enrolment started is shown again to a session that need not enrol: %+v %v", p, err)
+	}
+	if _, err := e.svc.ConfirmEnrolment(ctx, e.m, res.Authn, code(t, enr.Secret, e.clock.Now())); err != nil {
+		t.Fatal(err)
 	}
 }

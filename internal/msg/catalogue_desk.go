@@ -36,6 +36,7 @@ var (
 	DeskSave            = def("DeskSave", "Lưu", "Save")
 	DeskMFATitle        = def("DeskMFATitle", "Bật xác thực hai lớp", "Turn on two-factor authentication")
 	DeskMFALead         = def("DeskMFALead", "Vai trò của bạn cần mã xác thực khi đăng nhập và trước các thao tác quan trọng. Quét mã QR bằng ứng dụng xác thực (ví dụ Google Authenticator, Microsoft Authenticator) hoặc nhập khóa bên dưới, rồi nhập mã 6 chữ số ứng dụng hiện.", "Your role needs a code at sign-in and before sensitive actions. Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator…) or type the key below, then enter the 6-digit code the app shows.")
+	DeskMFAPasswordHint = def("DeskMFAPasswordHint", "Để bảo vệ tài khoản, hãy nhập mật khẩu trước khi gắn ứng dụng xác thực.", "To protect the account, enter your password before adding an authenticator app.")
 	DeskMFAStart        = def("DeskMFAStart", "Tạo mã QR cho ứng dụng xác thực", "Make the QR code for the authenticator app")
 	DeskMFAQR           = def("DeskMFAQR", "Mã QR để quét bằng ứng dụng xác thực", "QR code to scan with the authenticator app")
 	DeskMFAKey          = def("DeskMFAKey", "Khóa (nếu không quét được)", "Key (if you cannot scan)")

@@ -81,6 +81,7 @@ type ticketContent struct {
 	Username string    `json:"u"`
 	Password string    `json:"p"`
 	Expires  time.Time `json:"e"`
+	nonce    string    // the ticket's own, which spend remembers
 }
 
 // ticketKey makes the AEAD sealing sign-in tickets: a key drawn when the
@@ -150,7 +151,29 @@ func (s *Site) open(r *http.Request, ticket string) (*ticketContent, error) {
 	if err := json.Unmarshal(plain, &t); err != nil || time.Now().After(t.Expires) {
 		return nil, errTicket
 	}
+	t.nonce = string(raw[:n])
+	s.spentMu.Lock()
+	_, used := s.spent[t.nonce]
+	s.spentMu.Unlock()
+	if used {
+		return nil, errTicket
+	}
 	return &t, nil
+}
+
+// spend remembers that t signed someone in: it is refused from then on
+// (until it expires, when it would be refused anyway). A wrong code keeps
+// it, for the next try.
+func (s *Site) spend(t *ticketContent) {
+	now := time.Now()
+	s.spentMu.Lock()
+	defer s.spentMu.Unlock()
+	for k, exp := range s.spent {
+		if now.After(exp) {
+			delete(s.spent, k)
+		}
+	}
+	s.spent[t.nonce] = t.Expires
 }
 
 // localNext is the desk page to return to after signing in: a path under
@@ -205,6 +228,9 @@ func (s *Site) SignInCode(w http.ResponseWriter, r *http.Request) {
 		in.TOTP = code
 	}
 	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), in)
+	if err == nil {
+		s.spend(t)
+	}
 	s.signedIn(w, r, d, res, err, "desk_code")
 }
 
@@ -222,6 +248,12 @@ func (s *Site) signedIn(w http.ResponseWriter, r *http.Request, d *signInData, r
 		v.Errors = problems(err, v.Lang)
 		s.render(w, r, s.fault(r, err), page, v)
 		return
+	}
+	if old := s.edge.Session(r); old != nil { // signing in again, as someone else perhaps: the old session ends
+		if err := s.identity.Logout(r.Context(), s.edge.Meta(r), old); err != nil {
+			s.Error(w, r, err)
+			return
+		}
 	}
 	s.edge.StartSession(w, res)
 	setTicketCookie(w, "", -1) // the ticket is spent
@@ -326,7 +358,7 @@ func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	if res.Authn.Principal.Restricted == "mfa_enrolment" {
 		// The next page shows the enrolment: started here, on a POST (if this
 		// fails, that page offers to start it).
-		_, _ = s.identity.Enrolment(r.Context(), s.edge.Meta(r), res.Authn)
+		_, _ = s.identity.Enrolment(r.Context(), s.edge.Meta(r), res.Authn, "")
 	}
 	http.Redirect(w, r, s.firstStep(res.Authn, "/desk/"), http.StatusSeeOther)
 }
@@ -334,9 +366,10 @@ func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request) {
 // mfaData is the enrolment page's: the secret as text and QR code, then the
 // recovery codes.
 type mfaData struct {
-	Secret   string
-	QR       template.URL // a data: URL of the QR code image, made here (html/template would refuse a data: URL in a string)
-	Recovery []string
+	NeedPassword bool // a session that need not enrol starts with the current password
+	Secret       string
+	QR           template.URL // a data: URL of the QR code image, made here (html/template would refuse a data: URL in a string)
+	Recovery     []string
 }
 
 // MFAForm shows the enrolment started (its secret as a QR code and as
@@ -356,11 +389,17 @@ func (s *Site) StartMFA(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	if _, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a); err != nil {
+	e, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a, r.PostFormValue("current_password"))
+	switch {
+	case err != nil && s.edge.Status(err) < http.StatusInternalServerError && apperr.CodeOf(err) != apperr.Conflict:
+		s.showEnrolment(w, r, a, err) // a wrong password, shown on the form
+	case err != nil:
 		s.Error(w, r, err)
-		return
+	case a.Principal.Restricted == "mfa_enrolment":
+		http.Redirect(w, r, "/desk/mfa", http.StatusSeeOther) // that page shows it again
+	default:
+		s.enrolmentPage(w, r, a, e, nil) // shown once: only a session that must enrol is shown it again
 	}
-	http.Redirect(w, r, "/desk/mfa", http.StatusSeeOther)
 }
 
 func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity.Authn, problem error) {
@@ -372,7 +411,13 @@ func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity
 		s.Error(w, r, err)
 		return
 	}
-	d := &mfaData{}
+	s.enrolmentPage(w, r, a, e, problem)
+}
+
+// enrolmentPage shows enrolment e (its secret as QR code and text), or the
+// form that starts one when e is nil.
+func (s *Site) enrolmentPage(w http.ResponseWriter, r *http.Request, a *identity.Authn, e *credential.Enrolment, problem error) {
+	d := &mfaData{NeedPassword: a.Principal.Restricted != "mfa_enrolment"}
 	if e != nil {
 		d.Secret, d.QR = inGroups(e.Secret, 4), template.URL("data:image/png;base64,"+base64.StdEncoding.EncodeToString(e.QRPNG))
 	}

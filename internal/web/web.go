@@ -100,6 +100,9 @@ type Site struct {
 	identity  *identity.Service
 	tickets   cipher.AEAD // seals the desk's sign-in tickets (see ticketContent)
 
+	spentMu sync.Mutex           // guards spent
+	spent   map[string]time.Time // tickets that signed someone in, until they expire
+
 	dirMu sync.Mutex // guards dir and dirAt
 	dir   []agency.Agency
 	dirAt time.Time
@@ -138,5 +141,6 @@ func New(d Deps) (*Site, error) {
 		return nil, err
 	}
 	return &Site{edge: d.Edge, petitions: d.Petitions, replies: d.Replies, register: d.Register,
-		agencies: d.Agencies, log: d.Log, pages: pages, operator: d.Operator, identity: d.Identity, tickets: tickets}, nil
+		agencies: d.Agencies, log: d.Log, pages: pages, operator: d.Operator, identity: d.Identity, tickets: tickets,
+		spent: map[string]time.Time{}}, nil
 }
