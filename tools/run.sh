@@ -88,6 +88,7 @@ cat >&2 <<MSG
   pakn is running.
     website        $base/   (send a petition, follow it, check a reply; English: $base/?lang=en)
     staff desk     $base/desk/   (demo-official, demo-reviewer, demo-signer, demo-admin, demo-auditor of STP-HN;
+                   demo-admin's administration: $base/desk/admin/;
                    their one-time passwords are printed above the first time; a new one:
                    set -a; . .data/pg/env; set +a; bin/pakn user reset-password -username demo-official)
     API            $base/api/v1/   (described by $base/api/v1/openapi.json)

@@ -24,7 +24,8 @@ import (
 // certificates; the deadline report with an overdue petition. Every
 // change is in the audit log; every page passes axe-core, in both
 // languages for the accounts. An official is offered only the report, and
-// the accounts page is "not allowed" to them.
+// the accounts page is "not allowed" to them; when their session expires,
+// the page asked for leads to signing in and back.
 func TestAnAdministratorsDay(t *testing.T) {
 	w := newWebsite(t)
 	const pw = "mật khẩu quản trị đủ dài"
@@ -184,7 +185,8 @@ func (w *website) auditedChanges() {
 }
 
 // officialSeesOnlyTheReport signs in an official: the staff bar offers the
-// deadline report, and the accounts page is not allowed.
+// deadline report, and the accounts page is not allowed; after the session
+// expired, the report leads to signing in and back.
 func (w *website) officialSeesOnlyTheReport() {
 	t := w.t
 	t.Helper()
@@ -202,5 +204,17 @@ func (w *website) officialSeesOnlyTheReport() {
 	w.do("the report, as an official", chromedp.Navigate(w.base+"/desk/admin/report"), chromedp.WaitVisible(chromedp.ID("total-overdue")))
 	if tabs := w.text(".admin-tabs"); strings.Contains(tabs, "Tài khoản") {
 		t.Fatalf("an official's tabs: %q", tabs)
+	}
+	// The session ends for lack of activity: the next page asked for leads to
+	// signing in, and back to it after.
+	if _, err := w.s.db.Pool.Exec(context.Background(), `UPDATE sessions SET last_seen_at = now() - interval '1 day'
+		WHERE account_id = (SELECT id FROM accounts WHERE username = 'dk-clerk') AND ended_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	w.do("the report, the session expired", chromedp.Navigate(w.base+"/desk/admin/report?lang=vi"), chromedp.WaitVisible(chromedp.ID("f-username")),
+		chromedp.SendKeys(chromedp.ID("f-username"), "dk-clerk"), chromedp.SendKeys(chromedp.ID("f-password"), pw),
+		chromedp.Click(chromedp.CSS(`main button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("total-overdue")))
+	if p := eval[string](w, "location.pathname"); p != "/desk/admin/report" {
+		t.Fatalf("after signing in again: %s", p)
 	}
 }

@@ -39,6 +39,12 @@ type Filter struct {
 	CountCap int
 }
 
+// QueueCounts is how many open petitions of an agency are overdue, due
+// soon and open in all, each counted up to a cap.
+type QueueCounts struct {
+	Overdue, DueSoon, Open int
+}
+
 // DueCount is how many open petitions of an agency are overdue or due soon.
 type DueCount struct {
 	Agency  string

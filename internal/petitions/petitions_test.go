@@ -598,3 +598,38 @@ func TestHandlerAndReceivedPeriod(t *testing.T) {
 	_, _, err = e.Petitions.List(ctx, e.M, official, petitions.ListQuery{ReceivedFrom: &today, ReceivedTo: &yesterday})
 	servicetest.WantCode(t, err, apperr.Invalid)
 }
+
+// The queue's counts: open petitions overdue, due soon and in all, each
+// counted up to a cap (beyond it, cap+1: "more than cap").
+func TestQueueCounts(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	var ids []string
+	for range 5 {
+		ids = append(ids, e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode))
+	}
+	today := deadline.DateOf(e.Clock.Now())
+	for i, due := range []deadline.Date{today.AddDays(-3), today.AddDays(-1), today} {
+		if _, err := e.DB.Pool.Exec(ctx, `UPDATE petitions SET next_update_due = $2 WHERE id = $1`, ids[i], due.Start()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	official := servicetest.Staff("STP-HN", access.Official)
+	if err := e.Petitions.Transition(ctx, e.M, official, ids[4], petition.Reject, petitions.TransitionInput{Reason: "out_of_scope"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		upTo int
+		want petition.QueueCounts
+	}{
+		{100, petition.QueueCounts{Overdue: 2, DueSoon: 1, Open: 4}},
+		{1, petition.QueueCounts{Overdue: 2, DueSoon: 1, Open: 2}},
+	} {
+		got, err := e.Petitions.QueueCounts(ctx, e.M, official, tt.upTo)
+		if err != nil || got != tt.want {
+			t.Errorf("up to %d: %+v %v, want %+v", tt.upTo, got, err, tt.want)
+		}
+	}
+	_, err := e.Petitions.QueueCounts(ctx, e.M, servicetest.Staff("STP-HN", access.Admin), 100)
+	servicetest.WantCode(t, err, apperr.Forbidden)
+}

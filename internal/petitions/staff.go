@@ -484,6 +484,17 @@ func (s *Service) PostUpdate(ctx context.Context, m audit.Meta, p access.Princip
 	})
 }
 
+// QueueCounts counts the open petitions of the principal's agency:
+// overdue, due soon and all, each up to upTo+1 (beyond upTo, "more than
+// upTo": a large agency's petitions are not counted one by one).
+func (s *Service) QueueCounts(ctx context.Context, m audit.Meta, p access.Principal, upTo int) (petition.QueueCounts, error) {
+	if err := s.guard.Authorize(ctx, m, p, access.PetitionRead, guard.Target{Type: "petition", Agency: p.Agency}); err != nil {
+		return petition.QueueCounts{}, err
+	}
+	today := deadline.DateOf(s.now())
+	return s.store.QueueCounts(ctx, p.Agency, today, s.cal.AddWorkingDays(today, deadline.DueSoonDays), upTo)
+}
+
 // DueReport counts overdue and due-soon petitions of the principal's agency
 // and of every agency below it.
 func (s *Service) DueReport(ctx context.Context, m audit.Meta, p access.Principal) ([]petition.DueCount, error) {

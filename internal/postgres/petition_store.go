@@ -416,29 +416,47 @@ func (s *PetitionStore) List(ctx context.Context, f petition.Filter) ([]petition
 		where = append(where, "search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")
 	}
 	cond := strings.Join(where, " AND ")
-	var total int
 	count := "SELECT count(*) FROM petitions WHERE " + cond
 	if f.CountCap > 0 {
 		count = "SELECT count(*) FROM (SELECT 1 FROM petitions WHERE " + cond + " LIMIT " + strconv.Itoa(f.CountCap+1) + ") matches"
 	}
-	if err := q.QueryRow(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count petitions: %w", err)
-	}
-	rows, err := q.Query(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE "+cond+
-		" ORDER BY received_at DESC, id LIMIT "+arg(f.Limit)+" OFFSET "+arg(f.Offset), args...)
-	if err != nil {
+	// The count and the page in one round trip.
+	var b pgx.Batch
+	var total int
+	var out []petition.Petition
+	b.Queue(count, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	page := "SELECT " + petitionColumns + " FROM petitions WHERE " + cond + " ORDER BY received_at DESC, id LIMIT " + arg(f.Limit) + " OFFSET " + arg(f.Offset)
+	b.Queue(page, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			p, err := scanPetition(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, p.Petition)
+		}
+		return rows.Err()
+	})
+	if err := q.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, 0, fmt.Errorf("list petitions: %w", err)
 	}
-	defer rows.Close()
-	var out []petition.Petition
-	for rows.Next() {
-		p, err := scanPetition(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, p.Petition)
+	return out, total, nil
+}
+
+// QueueCounts counts an agency's open petitions: overdue (due before
+// today), due soon (from today to soonUntil) and all, each up to upTo+1
+// (beyond upTo, "more than upTo"), in one round trip.
+func (s *PetitionStore) QueueCounts(ctx context.Context, agency string, today, soonUntil deadline.Date, upTo int) (petition.QueueCounts, error) {
+	const open = `FROM petitions WHERE agency_code = $1 AND state NOT IN ('rejected', 'closed')` // petitions_agency_due's predicate
+	var c petition.QueueCounts
+	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 `+open+` AND next_update_due < $2 LIMIT $4) o),
+		(SELECT count(*) FROM (SELECT 1 `+open+` AND next_update_due >= $2 AND next_update_due <= $3 LIMIT $4) s),
+		(SELECT count(*) FROM (SELECT 1 `+open+` LIMIT $4) a)`, agency, dueDate(today), dueDate(soonUntil), upTo+1).
+		Scan(&c.Overdue, &c.DueSoon, &c.Open)
+	if err != nil {
+		return c, fmt.Errorf("queue counts: %w", err)
 	}
-	return out, total, rows.Err()
+	return c, nil
 }
 
 // DueCounts counts, for each agency in agencies, open petitions due before

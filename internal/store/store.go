@@ -116,6 +116,9 @@ type Petitions interface {
 	// many match in all.
 	List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error)
 	DueCounts(ctx context.Context, agencies []string, today, soonUntil deadline.Date) ([]petition.DueCount, error)
+	// QueueCounts counts an agency's open petitions overdue, due soon and
+	// in all, each up to upTo+1, in one round trip.
+	QueueCounts(ctx context.Context, agency string, today, soonUntil deadline.Date, upTo int) (petition.QueueCounts, error)
 	// ClaimKey claims an idempotency key: nil when new (store the answer
 	// with SaveKeyResult before the transaction commits), else what the key
 	// remembers.

@@ -122,17 +122,7 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.fault(r, err), "desk_queue", v)
 		return
 	}
-	count := func(lq petitions.ListQuery) (int, error) {
-		lq.Limit, lq.CountCap = 1, queueCountCap
-		_, n, err := s.petitions.List(ctx, m, a.Principal, lq)
-		return n, err
-	}
-	var open, overdue, soon int
-	if overdue, err = count(petitions.ListQuery{Overdue: true}); err == nil {
-		if soon, err = count(petitions.ListQuery{DueSoon: true}); err == nil {
-			open, err = count(petitions.ListQuery{Open: true})
-		}
-	}
+	counts, err := s.petitions.QueueCounts(ctx, m, a.Principal, queueCountCap)
 	var list []petitions.Summary
 	if err == nil {
 		switch d.Due {
@@ -154,16 +144,16 @@ func (s *Site) Queue(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.fault(r, err), "desk_queue", v)
 		return
 	}
-	d.counted(v, list, overdue, soon, open)
+	d.counted(v, list, counts)
 	s.render(w, r, http.StatusOK, "desk_queue", v)
 }
 
 // counted fills the queue's counts (made with queueCountCap), its paging
 // and its rows.
-func (d *queueData) counted(v *view, list []petitions.Summary, overdue, soon, open int) {
-	d.Overdue, d.DueSoon = countText(overdue), countText(soon)
-	if d.OnTime = countText(max(0, open-overdue-soon)); open > queueCountCap {
-		d.OnTime = countText(open) // at least this many: the others are a lower bound too
+func (d *queueData) counted(v *view, list []petitions.Summary, c petition.QueueCounts) {
+	d.Overdue, d.DueSoon = countText(c.Overdue), countText(c.DueSoon)
+	if d.OnTime = countText(max(0, c.Open-c.Overdue-c.DueSoon)); c.Open > queueCountCap {
+		d.OnTime = countText(c.Open) // at least this many: the others are a lower bound too
 	}
 	if d.Total > queueCountCap {
 		d.Total, d.More = queueCountCap, true
