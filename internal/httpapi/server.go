@@ -276,7 +276,7 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.secret).Post("/desk/password", site.ChangePassword)
 		r.With(l.public).Get("/desk/mfa", site.MFAForm)
 		r.With(l.secret).Post("/desk/mfa", site.ConfirmMFA)
-		r.With(l.public).Post("/desk/mfa/start", site.StartMFA)
+		r.With(l.secret).Post("/desk/mfa/start", site.StartMFA) // takes the current password
 		r.With(l.public).Get("/desk/", site.Queue)
 		r.With(l.public).Post("/desk/", site.Queue) // a search: the words in the body
 		r.With(l.public).Get("/desk/petitions/{id}", site.Petition)
@@ -317,7 +317,7 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Post("/auth/logout", s.logout)
 	r.Get("/auth/session", s.currentSession)
 	r.Post("/auth/password", s.changePassword)
-	r.Post("/auth/mfa/enrol", s.startMFA)
+	r.With(secret).Post("/auth/mfa/enrol", s.startMFA) // takes the current password
 	r.With(secret).Post("/auth/mfa/confirm", s.confirmMFA)
 	r.With(secret).Post("/auth/step-up", s.stepUp)
 

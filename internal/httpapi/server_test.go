@@ -379,6 +379,11 @@ func TestDeskMFAPageStartsNothingOnGet(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Contains(body, `id="mfa-secret"`) || !strings.Contains(body, `id="f-current-password"`) {
 		t.Fatalf("GET /desk/mfa after starting: %d %.300s", resp.StatusCode, body)
 	}
+	// A wrong first code: said on the page, which starts again with the password.
+	resp, body = s.do(request{method: "POST", path: "/desk/mfa", cookie: official, contentType: urlForm, body: "code=000000"})
+	if resp.StatusCode != 422 || !strings.Contains(body, `id="f-current-password-error"`) || strings.Contains(body, `id="mfa-secret"`) {
+		t.Fatalf("a wrong first code: %d %.300s", resp.StatusCode, body)
+	}
 }
 
 // A first sign-in that must enrol MFA may use the enrolment's own pages,

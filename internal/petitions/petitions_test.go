@@ -573,6 +573,14 @@ func TestHandlerAndReceivedPeriod(t *testing.T) {
 	if err != nil || theirs.Handler != "" {
 		t.Fatalf("a transferred petition keeps its handler: %q %v", theirs.Handler, err)
 	}
+	// Accepted for another agency: that agency's, handled by none of its officials yet.
+	elsewhere := e.ID(t, e.Submit(t, servicetest.Submission()).TrackingCode)
+	if err := e.Petitions.Transition(ctx, e.M, official, elsewhere, petition.Accept, petitions.TransitionInput{Agency: "SKHDT-HN"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.Petitions.Get(ctx, e.M, servicetest.Staff("SKHDT-HN", access.Official), elsewhere); err != nil || d.Handler != "" {
+		t.Fatalf("accepted for another agency, handled by %q (%v)", d.Handler, err)
+	}
 	today := deadline.DateOf(e.Clock.Now())
 	yesterday, tomorrow := today.AddDays(-1), today.AddDays(1)
 	for _, tt := range []struct {

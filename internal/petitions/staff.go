@@ -352,8 +352,8 @@ func (s *Service) Advance(ctx context.Context, p access.Principal, pet *petition
 	}
 	pet.State, pet.UpdatedAt = next, now
 	switch {
-	case t == petition.Transfer:
-		pet.Handler = "" // the other agency's officials take it on
+	case pet.Agency != fromAgency: // transferred, or accepted for another agency
+		pet.Handler = "" // that agency's officials take it on
 	case (t == petition.Accept || t == petition.Start) && p.Kind == access.Staff:
 		pet.Handler = p.ID // who takes it on handles it
 	}

@@ -152,19 +152,16 @@ func (s *Site) open(r *http.Request, ticket string) (*ticketContent, error) {
 		return nil, errTicket
 	}
 	t.nonce = string(raw[:n])
-	s.spentMu.Lock()
-	_, used := s.spent[t.nonce]
-	s.spentMu.Unlock()
-	if used {
+	if !s.reserve(&t) {
 		return nil, errTicket
 	}
 	return &t, nil
 }
 
-// spend remembers that t signed someone in: it is refused from then on
-// (until it expires, when it would be refused anyway). A wrong code keeps
-// it, for the next try.
-func (s *Site) spend(t *ticketContent) {
+// reserve takes ticket t for one sign-in attempt: false when it signed
+// someone in already or another attempt holds it. The attempt's end keeps
+// it spent (a success) or releases it (a wrong code: the next try may use it).
+func (s *Site) reserve(t *ticketContent) bool {
 	now := time.Now()
 	s.spentMu.Lock()
 	defer s.spentMu.Unlock()
@@ -173,7 +170,18 @@ func (s *Site) spend(t *ticketContent) {
 			delete(s.spent, k)
 		}
 	}
-	s.spent[t.nonce] = t.Expires
+	if _, held := s.spent[t.nonce]; held {
+		return false
+	}
+	s.spent[t.nonce] = t.Expires // until it expires, when it would be refused anyway
+	return true
+}
+
+// release gives back a ticket whose attempt did not sign in.
+func (s *Site) release(t *ticketContent) {
+	s.spentMu.Lock()
+	defer s.spentMu.Unlock()
+	delete(s.spent, t.nonce)
 }
 
 // localNext is the desk page to return to after signing in: a path under
@@ -228,8 +236,8 @@ func (s *Site) SignInCode(w http.ResponseWriter, r *http.Request) {
 		in.TOTP = code
 	}
 	res, err := s.identity.Login(r.Context(), s.edge.Meta(r), in)
-	if err == nil {
-		s.spend(t)
+	if err != nil {
+		s.release(t)
 	}
 	s.signedIn(w, r, d, res, err, "desk_code")
 }
@@ -251,8 +259,8 @@ func (s *Site) signedIn(w http.ResponseWriter, r *http.Request, d *signInData, r
 	}
 	if old := s.edge.Session(r); old != nil { // signing in again, as someone else perhaps: the old session ends
 		if err := s.identity.Logout(r.Context(), s.edge.Meta(r), old); err != nil {
-			s.Error(w, r, err)
-			return
+			// The new session starts anyway; the old one ends at its idle time.
+			s.log.ErrorContext(r.Context(), "end the session signed in over", "err", err, "request_id", s.edge.Meta(r).RequestID)
 		}
 	}
 	s.edge.StartSession(w, res)
@@ -391,8 +399,9 @@ func (s *Site) StartMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.identity.Enrolment(r.Context(), s.edge.Meta(r), a, r.PostFormValue("current_password"))
 	switch {
-	case err != nil && s.edge.Status(err) < http.StatusInternalServerError && apperr.CodeOf(err) != apperr.Conflict:
-		s.showEnrolment(w, r, a, err) // a wrong password, shown on the form
+	case s.sessionEnded(w, r, err, "/desk/mfa"):
+	case apperr.CodeOf(err) == apperr.Invalid:
+		s.showEnrolment(w, r, a, petition.Invalid(petition.Problem("current_password", msg.CurrentPasswordWrong))) // on its field
 	case err != nil:
 		s.Error(w, r, err)
 	case a.Principal.Restricted == "mfa_enrolment":
@@ -400,6 +409,17 @@ func (s *Site) StartMFA(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.enrolmentPage(w, r, a, e, nil) // shown once: only a session that must enrol is shown it again
 	}
+}
+
+// sessionEnded answers err when it ended the session (the fifth wrong
+// password or code): the person signs in again, and comes back to back.
+func (s *Site) sessionEnded(w http.ResponseWriter, r *http.Request, err error, back string) bool {
+	if apperr.CodeOf(err) != apperr.Unauthenticated {
+		return false
+	}
+	s.edge.EndSession(w)
+	http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+	return true
 }
 
 func (s *Site) showEnrolment(w http.ResponseWriter, r *http.Request, a *identity.Authn, problem error) {
@@ -446,7 +466,14 @@ func (s *Site) ConfirmMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	codes, err := s.identity.ConfirmEnrolment(r.Context(), s.edge.Meta(r), a, strings.TrimSpace(r.PostFormValue("code")))
-	if err != nil {
+	switch {
+	case s.sessionEnded(w, r, err, "/desk/mfa"):
+		return
+	case apperr.CodeOf(err) == apperr.Invalid && a.Principal.Restricted != "mfa_enrolment":
+		// A key shown once (see StartMFA): a wrong first code starts again, with the password.
+		s.showEnrolment(w, r, a, petition.Invalid(petition.Problem("current_password", msg.DeskMFAWrongCodeRestart)))
+		return
+	case err != nil:
 		s.showEnrolment(w, r, a, err)
 		return
 	}

@@ -422,7 +422,8 @@ func (s *Site) Transition(w http.ResponseWriter, r *http.Request) {
 // object's page with the problem above.
 func (s *Site) notTheirs(err error) bool {
 	status := s.edge.Status(err)
-	return status == http.StatusNotFound || status == http.StatusForbidden
+	// A lapsed step-up is theirs: the page again asks for the code.
+	return status == http.StatusNotFound || status == http.StatusForbidden && apperr.CodeOf(err) != apperr.StepUpRequired
 }
 
 // petitionRefused shows the petition's page with err above it, or the

@@ -101,7 +101,7 @@ type Site struct {
 	tickets   cipher.AEAD // seals the desk's sign-in tickets (see ticketContent)
 
 	spentMu sync.Mutex           // guards spent
-	spent   map[string]time.Time // tickets that signed someone in, until they expire
+	spent   map[string]time.Time // tickets that signed someone in or are in an attempt, until they expire
 
 	dirMu sync.Mutex // guards dir and dirAt
 	dir   []agency.Agency
