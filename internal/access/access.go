@@ -47,7 +47,8 @@ const (
 	AccountRead   Action = "account.read"   // read accounts of the agency
 	AccountManage Action = "account.manage" // create, disable accounts; change roles; reset MFA
 	TokenManage   Action = "token.manage"   // issue, list and revoke integration tokens
-	AuditRead     Action = "audit.read"     // read and verify the audit log
+	AuditRead     Action = "audit.read"     // verify the audit log's chain
+	AuditEvents   Action = "audit.events"   // read the audit log's events (an auditor's session, with MFA; never a token)
 	AuditExport   Action = "audit.export"   // export the audit log
 
 	PetitionRead   Action = "petition.read"   // list, search and read the agency's petitions, with personal data
@@ -73,6 +74,7 @@ var rules = map[Action]rule{
 	AccountManage: {roles: []Role{Admin}, stepUp: true},
 	TokenManage:   {roles: []Role{Admin}, stepUp: true},
 	AuditRead:     {roles: []Role{Auditor}, global: true, tokenScoped: true},
+	AuditEvents:   {roles: []Role{Auditor}, global: true},
 	AuditExport:   {roles: []Role{Auditor}, global: true, stepUp: true},
 
 	PetitionRead:   {roles: []Role{Official, Reviewer, Signer}},
@@ -118,6 +120,14 @@ type Principal struct {
 	// Restricted, when not "", says what a staff session must do before
 	// anything else: "password_change" or "mfa_enrolment".
 	Restricted string
+}
+
+// RolesHold reports whether roles hold action a themselves (a public
+// action is everyone's): what a member of staff may delegate to a token,
+// and what a token's creator must go on holding for it to live.
+func RolesHold(roles []Role, a Action) bool {
+	r, ok := rules[a]
+	return ok && (r.public || slices.ContainsFunc(r.roles, func(x Role) bool { return slices.Contains(roles, x) }))
 }
 
 // Has reports whether p holds role r.

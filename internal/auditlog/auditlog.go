@@ -55,9 +55,10 @@ var logTarget = guard.Target{Type: "audit_log", ID: "audit_events"}
 // MaxPage is the most events one page returns.
 const MaxPage = 500
 
-// Events returns up to limit events after sequence number after.
+// Events returns up to limit events after sequence number after, to an
+// auditor; the reading is itself audited (committed before the answer).
 func (s *Service) Events(ctx context.Context, m audit.Meta, p access.Principal, after int64, limit int) ([]Event, error) {
-	if err := s.Guard.Authorize(ctx, m, p, access.AuditRead, logTarget); err != nil {
+	if err := s.Guard.Authorize(ctx, m, p, access.AuditEvents, logTarget); err != nil {
 		return nil, err
 	}
 	if after < 0 || limit < 1 || limit > MaxPage {
@@ -72,6 +73,10 @@ func (s *Service) Events(ctx context.Context, m audit.Meta, p access.Principal, 
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
+	}
+	det, _ := json.Marshal(map[string]int64{"after": after, "limit": int64(limit), "count": int64(len(out))})
+	if err := s.Audit.Record(ctx, audit.EventOf(m, p, "audit.read", logTarget.Type, logTarget.ID, audit.Success, det)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -111,6 +116,10 @@ func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, 
 		res.BrokenAt, res.Kind, res.Reason = brk.Seq, string(brk.Kind), brk.Reason
 	} else {
 		res.Head = v.Head().String()
+	}
+	det, _ := json.Marshal(map[string]any{"ok": res.OK, "count": res.Count, "anchored": a != nil})
+	if err := s.Audit.Record(ctx, audit.EventOf(m, p, "audit.verify", logTarget.Type, logTarget.ID, audit.Success, det)); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

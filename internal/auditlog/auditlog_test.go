@@ -46,8 +46,9 @@ func TestAuditorReadsVerifiesAndExports(t *testing.T) {
 		}
 	}
 
+	// The reading is itself in the log (seq 8), before the chain is checked.
 	v, err := svc.Verify(ctx, m, auditor, "")
-	if err != nil || !v.OK || v.Count != 7 || !strings.HasPrefix(v.Head, "7:") {
+	if err != nil || !v.OK || v.Count != 8 || !strings.HasPrefix(v.Head, "8:") {
 		t.Fatalf("verify: %+v %v", v, err)
 	}
 	head := v.Head
@@ -70,14 +71,38 @@ func TestAuditorReadsVerifiesAndExports(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
 		t.Fatal(err)
 	}
-	// Events 6 and 7, then the export's own event, written before the first line.
-	if len(lines) != 3 || last.Action != "audit.export" || last.Actor != "account:"+auditor.ID || last.RequestID != "req" {
+	// Events 6 and 7; the page read (8) and the two chain checks (9, 10),
+	// each audited; then the export's own event, written before the first line.
+	if len(lines) != 6 || last.Action != "audit.export" || last.Actor != "account:"+auditor.ID || last.RequestID != "req" {
 		t.Fatalf("export of %d lines ending %+v", len(lines), last)
 	}
+	for i, want := range []string{"audit.read", "audit.verify", "audit.verify"} {
+		var e auditlog.Event
+		if err := json.Unmarshal([]byte(lines[2+i]), &e); err != nil || e.Action != want || e.Actor != "account:"+auditor.ID {
+			t.Fatalf("line %d: %+v %v, want %s by the auditor", 2+i, e, err, want)
+		}
+	}
+}
 
-	// Export needs a fresh step-up; anyone but an auditor is refused and audited.
-	stale := auditor
-	stale.SteppedUp = time.Now().Add(-time.Hour)
+// Reading the log's events takes an auditor's session: a token verifies
+// the chain but reads no event, an export needs a fresh step-up, and
+// anyone else is refused and audited.
+func TestAuditLogRefusals(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	st := db.Stores(nil)
+	svc := &auditlog.Service{Audit: st.Audit, Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}}
+	m := audit.Meta{RequestID: "req"}
+	token := access.Principal{Kind: access.Token, ID: "t1", Agency: "STP-HN", Scopes: []access.Action{access.AuditRead}}
+	if _, err := svc.Events(ctx, m, token, 0, 10); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("a token read the log's events: %v", err)
+	}
+	if _, err := svc.Verify(ctx, m, token, ""); err != nil {
+		t.Fatalf("a token's chain check: %v", err)
+	}
+	stale := access.Principal{Kind: access.Staff, ID: "00000000-0000-4000-8000-000000000001", Agency: "STP-HN",
+		Roles: []access.Role{access.Auditor}, SteppedUp: time.Now().Add(-time.Hour)}
+	var out bytes.Buffer
 	if err := svc.Export(ctx, m, stale, 0, &out); apperr.CodeOf(err) != apperr.StepUpRequired {
 		t.Fatalf("export without step-up: %v", err)
 	}

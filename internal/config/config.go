@@ -271,6 +271,10 @@ func (c *Config) Validate() Problems {
 		p = append(p, "PAKN_AUDIT_KEY_FILE: required (a file with at least 32 random bytes, hex encoded)")
 	}
 	p = append(p, c.checkPublicURL()...)
+	if host, _, err := net.SplitHostPort(c.Addr); c.Dev && (err != nil || !isLoopback(host)) {
+		// Development mode relaxes what production needs (a plain Vault token, http): never where others reach it.
+		p = append(p, "PAKN_DEV: development mode serves only a loopback address (PAKN_ADDR such as 127.0.0.1:8080)")
+	}
 	if len([]rune(c.OperatorName)) > 200 || len([]rune(c.OperatorContact)) > 200 {
 		p = append(p, "PAKN_OPERATOR_NAME and PAKN_OPERATOR_CONTACT: at most 200 characters each")
 	}

@@ -152,6 +152,8 @@ func TestLoadPublicSiteAndVerification(t *testing.T) {
 			}
 		}},
 		{name: "public URL needed off loopback", env: with("PAKN_ADDR", "0.0.0.0:8080"), want: []string{"PAKN_PUBLIC_URL: required"}},
+		{name: "development mode off loopback", env: with("PAKN_ADDR", "0.0.0.0:8080", "PAKN_DEV", "true", "PAKN_PUBLIC_URL", "https://pakn.example/"),
+			want: []string{"PAKN_DEV: development mode serves only a loopback address"}},
 		{name: "verification settings", env: with("PAKN_TRUST_SYSTEM_ROOTS", "true", "PAKN_RATE_VERIFY", "30"), check: func(t *testing.T, c *Config) {
 			if !c.TrustSystemRoots || c.RateVerify != 30 || c.TrustAnchorsDir == "" {
 				t.Errorf("system roots %v, rate %d, anchors %q", c.TrustSystemRoots, c.RateVerify, c.TrustAnchorsDir)

@@ -103,6 +103,13 @@ func TestReplyOverHTTP(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("an unpublished reply is public: %d", resp.StatusCode)
 	}
+	// Its register entry says it was issued, and no more: no number, signer or petition.
+	resp, entry := s.do(request{method: "GET", path: "/api/v1/register/replies/" + draftID})
+	if resp.StatusCode != 200 || !strings.Contains(entry, `"published":false`) || strings.Contains(entry, first.Document.Number) ||
+		!strings.Contains(entry, `"number":""`) || !strings.Contains(entry, `"signer_name":""`) || !strings.Contains(entry, `"tracking_code":""`) ||
+		!strings.Contains(entry, first.Document.SHA256) {
+		t.Fatalf("an unpublished reply's entry: %d %s", resp.StatusCode, entry)
+	}
 }
 
 func TestSignWithVaultSealedAnswers503(t *testing.T) {

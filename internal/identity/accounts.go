@@ -194,6 +194,9 @@ func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal,
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
+		if p.Kind == access.Staff && p.ID == c.ID {
+			return apperr.New(apperr.Forbidden, msg.NoSelfGrant)
+		}
 		return s.store.AddRole(ctx, c.ID, r)
 	})
 }
@@ -204,8 +207,27 @@ func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Princip
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
+		if r == access.Admin && slices.Contains(c.Roles, access.Admin) {
+			if err := s.keepAnAdmin(ctx, c); err != nil {
+				return err
+			}
+		}
 		return s.store.RemoveRole(ctx, c.ID, r)
 	})
+}
+
+// keepAnAdmin refuses a change that would leave c's agency without an
+// active administrator (in the change's transaction, under the lock
+// OtherAdmins takes).
+func (s *Service) keepAnAdmin(ctx context.Context, c *credential.Credentials) error {
+	n, err := s.store.OtherAdmins(ctx, c.Agency, c.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.Conflict, msg.LastAdministrator)
+	}
+	return nil
 }
 
 // Disable disables an account and ends its sessions.
@@ -213,6 +235,11 @@ func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal,
 	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if p.Kind == access.Staff && p.ID == c.ID {
 			return apperr.New(apperr.Conflict, msg.CannotDisableOwnAccount)
+		}
+		if slices.Contains(c.Roles, access.Admin) && !c.Disabled {
+			if err := s.keepAnAdmin(ctx, c); err != nil {
+				return err
+			}
 		}
 		if err := s.store.Disable(ctx, c.ID, now); err != nil {
 			return err
@@ -281,6 +308,10 @@ func (s *Service) IssueToken(ctx context.Context, m audit.Meta, p access.Princip
 	for _, sc := range scopes {
 		if !slices.Contains(allowed, sc) {
 			return nil, "", apperr.New(apperr.Invalid, msg.ScopeNotAllowed, sc)
+		}
+		// Only what one holds oneself: an administrator cannot mint an audit reader.
+		if p.Kind == access.Staff && !access.RolesHold(p.Roles, sc) {
+			return nil, "", apperr.New(apperr.Forbidden, msg.ScopeNotHeld, sc)
 		}
 	}
 	if ttl == 0 {

@@ -401,8 +401,31 @@ func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (*Authn,
 	if t.Revoked || !now.Before(t.ExpiresAt) {
 		return nil, errNoAuth
 	}
+	if t.CreatedBy != "" { // a token lives while its creator may still issue it
+		c, err := s.store.Credentials(ctx, t.CreatedBy)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "load token creator", msg.DatabaseUnavailable)
+		}
+		if err != nil || !creatorHolds(&c.Account, t) {
+			return nil, errNoAuth
+		}
+	}
 	_ = s.store.TouchToken(ctx, t.ID, now)
 	return &Authn{Principal: access.Principal{Kind: access.Token, ID: t.ID, Name: t.Name, Agency: t.Agency, Scopes: t.Scopes}}, nil
+}
+
+// creatorHolds reports whether the creator c of token t may still issue
+// it: active, in its agency, an administrator, holding every scope.
+func creatorHolds(c *credential.Account, t *credential.APIToken) bool {
+	if c.Disabled || c.Agency != t.Agency || !access.RolesHold(c.Roles, access.TokenManage) {
+		return false
+	}
+	for _, sc := range t.Scopes {
+		if !access.RolesHold(c.Roles, sc) {
+			return false
+		}
+	}
+	return true
 }
 
 // Logout ends the session on the server.
@@ -530,6 +553,9 @@ func (s *Service) enrolling(ctx context.Context, a *Authn) (*credential.Credenti
 	if a.Account == nil {
 		return nil, apperr.New(apperr.Forbidden, msg.TokenHasNoMFA)
 	}
+	if a.Principal.Restricted == "password_change" { // that session changes the password, and nothing else
+		return nil, apperr.New(apperr.Restricted, msg.RestrictedSession)
+	}
 	if s.box == nil {
 		return nil, apperr.New(apperr.Unavailable, msg.MFANotConfigured)
 	}
@@ -612,18 +638,25 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 }
 
 // StepUp verifies a fresh TOTP (or recovery) code in the session, which then
-// allows sensitive actions for five minutes; a, the session's Authn, shows
-// the step-up from then on. Wrong codes slow the account and the session
-// down, and the fifth ends the session (see sessionAttempt).
+// allows sensitive actions for five minutes. Wrong codes slow the account
+// and the session down, and the fifth ends the session (see sessionAttempt).
 func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) error {
+	_, err := s.SteppedUp(ctx, m, a, code, recovery)
+	return err
+}
+
+// SteppedUp is StepUp, returning the session's Authn as it is from then on
+// (a copy of a, stepped up now), for a page that acts at once; a itself is
+// left as it is (another request may be reading it).
+func (s *Service) SteppedUp(ctx context.Context, m audit.Meta, a *Authn, code, recovery string) (*Authn, error) {
 	if a.Account == nil || a.Session == nil {
-		return apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
+		return nil, apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
 	errNoMFA := apperr.New(apperr.Conflict, msg.EnrolMFAFirst)
 	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
-		return err
+		return nil, err
 	} else if !c.MFAEnabled {
-		return errNoMFA // nothing to guess at: not counted
+		return nil, errNoMFA // nothing to guess at: not counted
 	}
 	var now time.Time
 	err := s.sessionAttempt(ctx, m, a, "auth.step_up", "wrong or reused code", errWrongCode, func(ctx context.Context) (*audit.Event, error) {
@@ -647,8 +680,10 @@ func (s *Service) StepUp(ctx context.Context, m audit.Meta, a *Authn, code, reco
 		}
 		return audit.EventOf(m, a.Principal, "auth.step_up", "account", c.ID, audit.Success, details("method", how)), nil
 	})
-	if err == nil {
-		a.Principal.SteppedUp = now
+	if err != nil {
+		return nil, err
 	}
-	return err
+	up := *a
+	up.Principal.SteppedUp = now
+	return &up, nil
 }

@@ -220,12 +220,14 @@ func TestTOTPCodeWorksOnce(t *testing.T) {
 	e.clock.Add(30 * time.Second)
 	next := code(t, secret, e.clock.Now())
 	before := res.Authn.Principal.SteppedUp
-	if err := e.svc.StepUp(ctx, e.m, res.Authn, next, ""); err != nil {
+	up, err := e.svc.SteppedUp(ctx, e.m, res.Authn, next, "")
+	if err != nil {
 		t.Fatalf("fresh code refused: %v", err)
 	}
-	// The session's Authn shows the step-up (the desk acts with it at once).
-	if got := res.Authn.Principal.SteppedUp; !got.Equal(e.clock.Now()) || got.Equal(before) {
-		t.Fatalf("stepped up at %v (before %v), want %v", got, before, e.clock.Now())
+	// The session as it is now (the desk acts with it at once); the Authn
+	// given, which another request may be reading, is left alone.
+	if got := up.Principal.SteppedUp; !got.Equal(e.clock.Now()) || !res.Authn.Principal.SteppedUp.Equal(before) {
+		t.Fatalf("stepped up at %v (the given Authn %v, before %v), want %v", got, res.Authn.Principal.SteppedUp, before, e.clock.Now())
 	}
 	wantCode(t, e.svc.StepUp(ctx, e.m, res.Authn, next, ""), apperr.Invalid)
 }
@@ -767,6 +769,13 @@ func TestIntegrationTokens(t *testing.T) {
 	admin.SteppedUp = e.clock.Now()
 	_, _, err = e.svc.IssueToken(ctx, e.m, admin, "x", []access.Action{access.AccountManage}, 0)
 	wantCode(t, err, apperr.Invalid)
+	// An administrator cannot mint an audit reader: only what their roles hold.
+	_, _, err = e.svc.IssueToken(ctx, e.m, admin, "cổng dịch vụ công", []access.Action{access.AuditRead}, 0)
+	wantCode(t, err, apperr.Forbidden)
+	if err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
+		t.Fatal(err)
+	}
+	admin.Roles = append(admin.Roles, access.Auditor)
 	tok, secret, err := e.svc.IssueToken(ctx, e.m, admin, "cổng dịch vụ công", []access.Action{access.AuditRead}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -781,6 +790,19 @@ func TestIntegrationTokens(t *testing.T) {
 	if _, err := e.svc.AuthenticateToken(ctx, secret+"x"); err == nil {
 		t.Fatal("a corrupted token authenticated")
 	}
+	// It lives while its creator holds what it gives: not once the auditor's role is gone.
+	if err := e.svc.RemoveRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
+		t.Fatal("a token outlived its creator's auditor role")
+	}
+	if err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err != nil {
+		t.Fatalf("the creator holds the role again: %v", err)
+	}
 	otherAcct, _ := e.create(t, "admin2", "UBND-BD", access.Admin)
 	other := access.Principal{Kind: access.Staff, ID: otherAcct.ID, Agency: "UBND-BD", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
 	wantCode(t, e.svc.RevokeToken(ctx, e.m, other, tok.ID), apperr.NotFound)
@@ -790,15 +812,61 @@ func TestIntegrationTokens(t *testing.T) {
 	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
 		t.Fatal("a revoked token authenticated")
 	}
-	// An unrevoked token expires.
 	_, secret2, err := e.svc.IssueToken(ctx, e.m, admin, "short", []access.Action{access.AgencyRead}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(time.Hour)
+	// Nor once its creator is disabled (another administrator remains).
+	e.create(t, "admin3", "STP-HN", access.Admin)
+	if err := e.svc.Disable(ctx, e.m, e.op, acct.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.svc.AuthenticateToken(ctx, secret2); err == nil {
+		t.Fatal("a token outlived its creator's account")
+	}
+}
+
+// TestExpiredTokens: an unrevoked token ends at its end.
+func TestExpiredTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
+	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	_, secret, err := e.svc.IssueToken(ctx, e.m, admin, "short", []access.Action{access.AgencyRead}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
 		t.Fatal("an expired token authenticated")
 	}
+}
+
+// Nobody grants a role to themselves, and an agency keeps an active
+// administrator: the last one can neither lose the role nor be disabled,
+// even by an operator (another is appointed first).
+func TestNoSelfGrantAndAlwaysAnAdministrator(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
+	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	wantCode(t, e.svc.AddRole(ctx, e.m, admin, acct.ID, access.Signer), apperr.Forbidden)
+	wantCode(t, e.svc.RemoveRole(ctx, e.m, e.op, acct.ID, access.Admin), apperr.Conflict)
+	wantCode(t, e.svc.Disable(ctx, e.m, e.op, acct.ID), apperr.Conflict)
+	other, _ := e.create(t, "admin2", "STP-HN", access.Admin)
+	if err := e.svc.RemoveRole(ctx, e.m, admin, other.ID, access.Admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AddRole(ctx, e.m, admin, other.ID, access.Admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Disable(ctx, e.m, admin, other.ID); err != nil {
+		t.Fatal(err) // admin1 is left
+	}
+	wantCode(t, e.svc.Disable(ctx, e.m, e.op, acct.ID), apperr.Conflict)
 }
 
 // TestAuthEventsAreAuditedWithoutSecrets follows one person through the
@@ -806,7 +874,7 @@ func TestIntegrationTokens(t *testing.T) {
 func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	acct, pw := e.create(t, "admin1", "STP-HN", access.Admin)
+	_, pw := e.create(t, "admin1", "STP-HN", access.Admin)
 	secret, codes := e.onboard(t, "admin1", pw)
 	_, _ = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "admin1", Password: "not the password!"})
 	_, _ = e.svc.Login(ctx, e.m, identity.LoginInput{Username: "nobody-" + goodPassword, Password: goodPassword})
@@ -818,7 +886,8 @@ func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
 	if err := e.svc.StepUp(ctx, e.m, res.Authn, code(t, secret, e.clock.Now()), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AddRole(ctx, e.m, res.Authn.Principal, acct.ID, access.Reviewer); err != nil {
+	colleague, _ := e.create(t, "official9", "STP-HN", access.Official)
+	if err := e.svc.AddRole(ctx, e.m, res.Authn.Principal, colleague.ID, access.Reviewer); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.Logout(ctx, e.m, res.Authn); err != nil {

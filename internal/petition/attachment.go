@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"strings"
+	"unicode"
 
 	"pakn/internal/msg"
 )
@@ -95,10 +97,6 @@ func officeType(c Content) string {
 // NewAttachment checks a file and describes it. It returns a field error
 // when the file is empty, too large, or not of an accepted type.
 func NewAttachment(field, name string, c Content) (*Attachment, *FieldError) {
-	name = Clean(name, false)
-	if len([]rune(name)) > 200 {
-		name = string([]rune(name)[:200])
-	}
 	if c.Size() == 0 {
 		return nil, ptr(Problem(field, msg.AttachmentEmpty))
 	}
@@ -113,7 +111,56 @@ func NewAttachment(field, name string, c Content) (*Attachment, *FieldError) {
 	if _, err := io.Copy(h, io.NewSectionReader(c, 0, c.Size())); err != nil {
 		return nil, ptr(Problem(field, msg.AttachmentUnreadable))
 	}
-	return &Attachment{Name: name, MediaType: t, Size: c.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Content: c}, nil
+	return &Attachment{Name: AttachmentName(name, t), MediaType: t, Size: c.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Content: c}, nil
+}
+
+// extensions are the file extensions each accepted type may carry, the
+// one given to a name without them first.
+var extensions = map[string][]string{
+	TypePDF: {".pdf"}, TypeJPEG: {".jpg", ".jpeg"}, TypePNG: {".png"}, TypeDOCX: {".docx"}, TypeXLSX: {".xlsx"},
+}
+
+// maxNameRunes bounds an attachment's name.
+const maxNameRunes = 200
+
+// AttachmentName is the name an attachment of type t is kept and served
+// under: name as sent, without control or formatting characters (a
+// right-to-left override or a zero-width space can make "inv‮fdp.exe"
+// show as "invexe.pdf") or path separators, and ending with an extension
+// of its detected type ("page.html" holding a PDF becomes "page.html.pdf").
+func AttachmentName(name, t string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		case r == '/' || r == '\\' || r == ':':
+			return '_'
+		}
+		return r
+	}, Clean(name, false))
+	name = strings.Trim(name, " .")
+	exts := extensions[t]
+	if len(exts) == 0 {
+		return cut(name, maxNameRunes)
+	}
+	lower := strings.ToLower(name)
+	for _, e := range exts {
+		if strings.HasSuffix(lower, e) && len(lower) > len(e) {
+			return cut(name[:len(name)-len(e)], maxNameRunes-len(e)) + name[len(name)-len(e):]
+		}
+	}
+	if name == "" {
+		name = "tep-dinh-kem"
+	}
+	return cut(name, maxNameRunes-len(exts[0])) + exts[0]
+}
+
+// cut keeps the first n runes of s.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // ptr returns a pointer to a copy of fe.

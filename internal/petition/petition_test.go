@@ -281,3 +281,26 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// An attachment's name loses what can disguise it and ends with an
+// extension of the type its content has.
+func TestAttachmentName(t *testing.T) {
+	for _, tt := range []struct{ name, typ, want string }{
+		{"Đơn đề nghị.pdf", TypePDF, "Đơn đề nghị.pdf"},
+		{"scan.PDF", TypePDF, "scan.PDF"},
+		{"inv\u202efdp.exe", TypePDF, "invfdp.exe.pdf"},
+		{"a\u200bb\u200d.png", TypePNG, "ab.png"},
+		{"page.html", TypePDF, "page.html.pdf"},
+		{"photo.jpeg", TypeJPEG, "photo.jpeg"},
+		{"photo", TypeJPEG, "photo.jpg"},
+		{"../../etc/passwd", TypePDF, "_.._etc_passwd.pdf"},
+		{"C:\\Users\\a.docx", TypeDOCX, "C__Users_a.docx"},
+		{" . ", TypeXLSX, "tep-dinh-kem.xlsx"},
+		{".pdf", TypePDF, "pdf.pdf"},
+		{strings.Repeat("ă", 300) + ".pdf", TypePDF, strings.Repeat("ă", 196) + ".pdf"},
+	} {
+		if got := AttachmentName(tt.name, tt.typ); got != tt.want {
+			t.Errorf("AttachmentName(%q, %s) = %q, want %q", tt.name, tt.typ, got, tt.want)
+		}
+	}
+}

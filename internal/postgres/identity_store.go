@@ -125,6 +125,22 @@ func (s *IdentityStore) AddRole(ctx context.Context, accountID string, r access.
 	return nil
 }
 
+// OtherAdmins counts the agency's active administrators but except, under
+// a transaction-scoped advisory lock of the agency's administrators.
+func (s *IdentityStore) OtherAdmins(ctx context.Context, agency, except string) (int, error) {
+	tx := s.DB.conn(ctx)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('pakn agency administrators ' || $1, 0))", agency); err != nil {
+		return 0, fmt.Errorf("lock administrators: %w", err)
+	}
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM accounts a JOIN account_roles r ON r.account_id = a.id AND r.role = 'admin'
+		WHERE a.agency_code = $1 AND a.disabled_at IS NULL AND a.id::text <> $2`, agency, except).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count administrators: %w", err)
+	}
+	return n, nil
+}
+
 // RemoveRole withdraws a role.
 func (s *IdentityStore) RemoveRole(ctx context.Context, accountID string, r access.Role) error {
 	tx := s.DB.conn(ctx)

@@ -133,6 +133,11 @@ func (s *Service) Entry(ctx context.Context, idOrCode string) (*Entry, error) {
 	case e.SupersededBy != "":
 		out.Status = "superseded"
 	}
+	if out.Kind == reply.KindReply && !out.Published {
+		// Issued, not yet published: the public learns that much (and can
+		// match a copy by its hash), not its number, signer or petition.
+		out.Number, out.TrackingCode, out.SignerName, out.SignerTitle = "", "", "", ""
+	}
 	return out, nil
 }
 

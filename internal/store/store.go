@@ -192,6 +192,10 @@ type Accounts interface {
 	LockCredentials(ctx context.Context, id string) (*credential.Credentials, error)
 	Accounts(ctx context.Context, agency string) ([]credential.Account, error)
 	CreateAccount(ctx context.Context, a credential.Account, passwordHash string) (string, time.Time, error)
+	// OtherAdmins counts the agency's active administrators but except,
+	// holding the agency's administrators' lock until the transaction ends
+	// (two removals at once cannot leave it with none).
+	OtherAdmins(ctx context.Context, agency, except string) (int, error)
 	AddRole(ctx context.Context, accountID string, r access.Role) error
 	RemoveRole(ctx context.Context, accountID string, r access.Role) error
 	SetPassword(ctx context.Context, accountID, hash string, mustChange bool, now time.Time) error

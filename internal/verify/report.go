@@ -1,8 +1,10 @@
 package verify
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"pakn/internal/msg"
@@ -101,9 +103,12 @@ func sentence(ind, sub string) msg.Key {
 }
 
 // Text renders the report for a terminal.
+//
+// Every line is terminal-safe: a certificate's names are the signer's to
+// choose, and an escape sequence in one could repaint the verdict above it.
 func (r *Report) Text() string {
 	var b strings.Builder
-	w := func(s ...string) { b.WriteString(strings.Join(s, "")); b.WriteByte('\n') }
+	w := func(s ...string) { b.WriteString(terminalSafe(strings.Join(s, ""))); b.WriteByte('\n') }
 	ind := r.Indication
 	if r.SubIndication != "" {
 		ind += " / " + r.SubIndication
@@ -135,4 +140,27 @@ func (r *Report) Text() string {
 		w("register  ", r.Register.Kind, " ", r.Register.ReplyID, ", ", r.Register.Number, ", ", r.Register.AgencyName, ", ", r.Register.Status)
 	}
 	return b.String()
+}
+
+// terminalSafe writes control and formatting characters (escape
+// sequences, carriage returns, bidirectional overrides, zero-width
+// characters) as \u escapes, so text from a document cannot move the
+// terminal's cursor or reorder what is shown.
+func terminalSafe(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeRune(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
 }

@@ -94,23 +94,24 @@ func (s *Site) frame(r *http.Request, v *view, a *identity.Authn, here string, m
 }
 
 // steppedUp checks the step-up code typed in a form, if any, before the
-// action it comes with (the session's step-up, as the API's). It answers
-// and returns false when the code is refused: a wrong code is shown by
+// action it comes with (the session's step-up, as the API's), and returns
+// the session as it is then (a itself when no code was typed). It answers
+// and returns nil when the code is refused: a wrong code is shown by
 // refused as the field's problem; the fifth wrong one ends the session
 // (sign in again, then back to back).
-func (s *Site) steppedUp(w http.ResponseWriter, r *http.Request, a *identity.Authn, back string, refused func(error)) bool {
+func (s *Site) steppedUp(w http.ResponseWriter, r *http.Request, a *identity.Authn, back string, refused func(error)) *identity.Authn {
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if code == "" {
-		return true
+		return a
 	}
 	in, recovery := code, ""
 	if len(code) > 8 {
 		in, recovery = "", code
 	}
-	err := s.identity.StepUp(r.Context(), s.edge.Meta(r), a, in, recovery)
+	up, err := s.identity.SteppedUp(r.Context(), s.edge.Meta(r), a, in, recovery)
 	switch {
 	case err == nil:
-		return true
+		return up
 	case apperr.CodeOf(err) == apperr.Unauthenticated:
 		s.edge.EndSession(w)
 		http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
@@ -119,7 +120,7 @@ func (s *Site) steppedUp(w http.ResponseWriter, r *http.Request, a *identity.Aut
 	default:
 		refused(err)
 	}
-	return false
+	return nil
 }
 
 // accountRow is one account in the list.
@@ -414,7 +415,7 @@ func (s *Site) showTokens(w http.ResponseWriter, r *http.Request, a *identity.Au
 		d.Rows = append(d.Rows, row)
 	}
 	if d.Scopes == nil {
-		d.Scopes = scopeOptions(nil)
+		d.Scopes = scopeOptions(a.Principal.Roles, nil)
 	}
 	for _, n := range tokenDays {
 		d.Days = append(d.Days, option{Value: strconv.Itoa(n), Label: v.L(msg.AdminDays, n), Selected: n == days})
@@ -430,11 +431,14 @@ func joinScopes(scopes []access.Action) string {
 	return strings.Join(names, ", ")
 }
 
-// scopeOptions are the scopes a token may be given, those in have ticked.
-func scopeOptions(have []access.Action) []option {
+// scopeOptions are the scopes a token may be given by a member of staff
+// with roles (only what they hold themselves), those in have ticked.
+func scopeOptions(roles []access.Role, have []access.Action) []option {
 	var out []option
 	for _, a := range access.TokenScopes() {
-		out = append(out, option{Value: string(a), Label: string(a), Selected: slices.Contains(have, a)})
+		if access.RolesHold(roles, a) {
+			out = append(out, option{Value: string(a), Label: string(a), Selected: slices.Contains(have, a)})
+		}
 	}
 	return out
 }
@@ -460,7 +464,7 @@ func (s *Site) IssueToken(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		s.showTokens(w, r, a, &tokensData{Name: name, Scopes: scopeOptions(scopes)}, err, days)
+		s.showTokens(w, r, a, &tokensData{Name: name, Scopes: scopeOptions(a.Principal.Roles, scopes)}, err, days)
 		return
 	}
 	v := s.deskView(w, r, a, msg.AdminTokenIssuedTitle, nil)
@@ -602,7 +606,7 @@ func (s *Site) StepUp(w http.ResponseWriter, r *http.Request) {
 		refused(petition.Invalid(petition.Problem("code", msg.WrongCode)))
 		return
 	}
-	if s.steppedUp(w, r, a, next, refused) {
+	if s.steppedUp(w, r, a, next, refused) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	}
 }

@@ -180,7 +180,7 @@ func (s *Site) Sign(w http.ResponseWriter, r *http.Request) {
 	}
 	id := chi.URLParam(r, "id")
 	refused := func(err error) { s.replyRefused(w, r, a, err) }
-	if !s.steppedUp(w, r, a, "/desk/replies/"+id, refused) {
+	if a = s.steppedUp(w, r, a, "/desk/replies/"+id, refused); a == nil {
 		return
 	}
 	if _, err := s.replies.SignReply(r.Context(), s.edge.Meta(r), a.Principal, id); err != nil {
