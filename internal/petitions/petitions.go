@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,6 +158,9 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 	if len(key) > MaxIdempotencyKey {
 		return nil, apperr.New(apperr.Invalid, msg.IdempotencyKeyTooLong)
 	}
+	if key != "" {
+		key = callersKey(m, p, key)
+	}
 	fes := sub.Normalize()
 	if len(files) > petition.MaxAttachments {
 		fes = append(fes, petition.Problem("attachments", msg.AtMostFiveAttachments))
@@ -205,6 +209,19 @@ func (s *Service) Submit(ctx context.Context, m audit.Meta, p access.Principal, 
 		return s.replay(ctx, key, hash, prev)
 	}
 	return j.receipt, nil
+}
+
+// callersKey is an idempotency key as stored: the caller's own (a member of
+// staff's account, or an anonymous caller's client address), so another
+// caller reusing it never replays the first answer and its lookup secret.
+// A citizen who retries from another network submits anew.
+func callersKey(m audit.Meta, p access.Principal, key string) string {
+	who := "client:" + m.ClientHash
+	if p.Kind == access.Staff {
+		who = "account:" + p.ID
+	}
+	sum := sha256.Sum256([]byte("pakn idempotency key\x00" + who + "\x00" + key))
+	return hex.EncodeToString(sum[:])
 }
 
 // mayEnter checks who may submit through which channel: staff enter

@@ -12,6 +12,7 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/apperr"
+	"pakn/internal/audit"
 	"pakn/internal/deadline"
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
@@ -350,6 +351,14 @@ func TestIdempotentSubmission(t *testing.T) {
 	_ = e.DB.Pool.QueryRow(ctx, "SELECT count(*) FROM petitions").Scan(&n)
 	if len(seen) != 1 || n != 2 {
 		t.Fatalf("%d distinct answers, %d petitions; want 1 and 2", len(seen), n)
+	}
+
+	// Another caller reusing the key (another address, or a member of staff)
+	// gets a petition of their own, never the first receipt and its secret.
+	elsewhere := audit.Meta{RequestID: "r2", ClientHash: "another-client"}
+	theirs, err := e.Petitions.Submit(ctx, elsewhere, servicetest.Anon, "retry-key-1", servicetest.Submission(), nil)
+	if err != nil || theirs.Replayed || theirs.TrackingCode == first.TrackingCode || theirs.LookupSecret == first.LookupSecret {
+		t.Fatalf("another caller's submission with the key: %+v %v", theirs, err)
 	}
 }
 
