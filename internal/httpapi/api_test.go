@@ -1149,3 +1149,40 @@ func (s *stack) unchangedButDenials(t *testing.T, before string, seq int64, call
 		t.Fatalf("refused, %s still recorded %d events other than refusals (%v)", call, others, err)
 	}
 }
+
+// Another agency's petition and a missing one get the same answer, text
+// included; a role that may not read accounts or manage tokens is refused
+// the same way whether the id exists or not.
+func TestForeignAndMissingLookAlike(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	theirs, _ := s.petition() // the Department of Justice's
+	missing := "00000000-0000-4000-8000-000000000000"
+	other := s.session(s.account("ubnd-official", "UBND-BD", access.Official))
+	var details []string
+	for _, id := range []string{theirs, missing} {
+		resp, body := s.do(request{method: "GET", path: "/api/v1/petitions/" + id, cookie: other})
+		if resp.StatusCode != 404 {
+			t.Fatalf("petition %s for another agency's official: %d %s", id, resp.StatusCode, body)
+		}
+		details = append(details, problemDetail(body))
+	}
+	if details[0] != details[1] {
+		t.Fatalf("another agency's petition is distinguishable from a missing one: %q vs %q", details[0], details[1])
+	}
+	official := s.session(s.byRole[access.Official])
+	tokenID, _ := s.token(access.AgencyRead)
+	for _, pair := range [][2]request{
+		{{method: "GET", path: "/api/v1/accounts/" + s.victim.ID}, {method: "GET", path: "/api/v1/accounts/" + missing}},
+		{{method: "DELETE", path: "/api/v1/tokens/" + tokenID}, {method: "DELETE", path: "/api/v1/tokens/" + missing}},
+	} {
+		var got []string
+		for _, r := range pair {
+			r.cookie = official
+			resp, body := s.do(r)
+			got = append(got, fmt.Sprint(resp.StatusCode, " ", problemDetail(body)))
+		}
+		if got[0] != got[1] || !strings.HasPrefix(got[0], "403") {
+			t.Fatalf("%s %s: an existing id answers %q, a missing one %q; want the same 403", pair[0].method, pair[0].path, got[0], got[1])
+		}
+	}
+}

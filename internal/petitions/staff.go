@@ -131,16 +131,24 @@ type Detail struct {
 }
 
 // ForStaff loads a petition for an action of p; another agency's
-// petition is answered as missing and the attempt audited.
+// petition is answered exactly as a missing one (the attempt audited), and
+// a role that may not take the action is refused whether it exists or not.
 func (s *Service) ForStaff(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*petition.Stored, error) {
 	rec, err := s.store.Petition(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "petition", ID: id, Agency: p.Agency}); err != nil &&
+			apperr.CodeOf(err) != apperr.StepUpRequired { // another agency's would be "not found" before any step-up
+			return nil, err
+		}
 		return nil, errNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "petition", ID: rec.ID, Agency: rec.Agency}); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil, errNotFound
+		}
 		return nil, err
 	}
 	return rec, nil
