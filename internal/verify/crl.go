@@ -14,7 +14,9 @@ import (
 
 // CachedCRL fetches the issuing CA's CRL (PEM or DER) and keeps it for TTL,
 // or until its NextUpdate if sooner; when a refresh fails, the previous list
-// is used while it is still current (before its NextUpdate).
+// is used while it is still current (before its NextUpdate). A list fetched
+// past its own NextUpdate, or older than one seen before (a replay of an
+// old list, over plain HTTP say), counts as a failed refresh.
 type CachedCRL struct {
 	Fetch func(ctx context.Context) ([]byte, error)
 	TTL   time.Duration // 5 minutes when zero
@@ -47,7 +49,14 @@ func (c *CachedCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
 	b, err := c.Fetch(ctx)
 	if err == nil {
 		var crl *x509.RevocationList
-		if crl, err = ParseCRL(b); err == nil {
+		crl, err = ParseCRL(b)
+		switch {
+		case err != nil:
+		case !crl.NextUpdate.IsZero() && !t.Before(crl.NextUpdate):
+			err = errors.New("the list fetched is past its NextUpdate")
+		case c.crl != nil && olderCRL(crl, c.crl):
+			err = errors.New("the list fetched is older than one seen before")
+		default:
 			c.crl, c.fetched = crl, t
 			return crl, nil
 		}
@@ -56,6 +65,15 @@ func (c *CachedCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
 		return c.crl, nil // stale but still current
 	}
 	return nil, fmt.Errorf("revocation list: %w", err)
+}
+
+// olderCRL reports whether a was issued before b: by their CRL numbers
+// when both have one, else by their ThisUpdate.
+func olderCRL(a, b *x509.RevocationList) bool {
+	if a.Number != nil && b.Number != nil {
+		return a.Number.Cmp(b.Number) < 0
+	}
+	return a.ThisUpdate.Before(b.ThisUpdate)
 }
 
 // ParseCRL reads a CRL in PEM or DER form.

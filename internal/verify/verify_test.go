@@ -239,7 +239,23 @@ func TestCachedCRL(t *testing.T) {
 	if _, err := c.CRL(ctx); err != nil || calls != 2 {
 		t.Fatalf("a failed refresh keeps a current list: %v (%d)", err, calls)
 	}
+	// An older list than one seen (a replay) is a failed refresh: the newer one stays.
+	old := p.CRL
+	leaf, _ := p.Signer(t, "revoked later", nil)
+	p.Revoke(t, leaf, now)
+	fail, served := false, p.CRL
+	now = now.Add(2 * time.Minute)
+	if got, err := c.CRL(ctx); err != nil || got.Number.Cmp(served.Number) != 0 {
+		t.Fatalf("the newer list: %v", err)
+	}
+	c.Fetch = func(context.Context) ([]byte, error) { return old.Raw, nil }
+	now = now.Add(2 * time.Minute)
+	if got, err := c.CRL(ctx); err != nil || got.Number.Cmp(served.Number) != 0 {
+		t.Fatalf("an older list replaced the newer one: %v", err)
+	}
+	// Past its NextUpdate, a list is not used, even freshly fetched.
 	now = p.CRL.NextUpdate.Add(time.Minute)
+	c.Fetch = func(context.Context) ([]byte, error) { return served.Raw, nil }
 	if _, err := c.CRL(ctx); err == nil {
 		t.Fatal("a list past its NextUpdate was used")
 	}
