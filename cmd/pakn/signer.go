@@ -187,6 +187,9 @@ func (c *signerCmd) revoke(ctx context.Context, version int) error {
 	if err != nil {
 		return err
 	}
+	if err := vault.RetireSignerVersion(ctx, c.api, signerKeyName(c.acct.Username), target.KeyVersion); err != nil {
+		return fmt.Errorf("%w (the key is no longer used; run the command again to retry in Vault)", err)
+	}
 	if err := vault.RevokeCertificate(ctx, c.api, serial); err != nil {
 		return fmt.Errorf("%w (the key is no longer used; run the command again to retry the revocation in Vault)", err)
 	}

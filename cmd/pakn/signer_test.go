@@ -85,6 +85,19 @@ func TestSignerCommands(t *testing.T) {
 	if events != "signer.provision:operator:ops-tester signer.rotate:operator:ops-tester signer.revoke:operator:ops-tester" {
 		t.Fatalf("audit trail %s", events)
 	}
+	// Vault itself signs with neither version now (the rotation retired v1,
+	// the revocation v2): whoever holds paknd's credentials cannot either.
+	for _, version := range []int{1, 2} {
+		_, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+vault.SignerKeyPrefix+"demo-signer/sha2-256",
+			map[string]any{"input": "aGVsbG8=", "key_version": version, "prehashed": false})
+		if err == nil {
+			t.Errorf("Vault signed with the retired version %d", version)
+		}
+	}
+	if _, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+vault.SignerKeyPrefix+"demo-signer/sha2-256",
+		map[string]any{"input": "aGVsbG8="}); err != nil {
+		t.Errorf("the key's newest version (no certificate: unused) does not sign: %v", err)
+	}
 }
 
 func TestSeedDemoReply(t *testing.T) {

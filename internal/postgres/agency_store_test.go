@@ -122,3 +122,30 @@ func TestAppRoleHasOnlyItsGrants(t *testing.T) {
 		}
 	}
 }
+
+// A revoked signer stays revoked, even for the application's role (the
+// trigger holds for every role): its key version never signs again.
+func TestRevokedSignerStaysRevoked(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	st := db.Stores(nil)
+	if _, err := st.Agencies.Ensure(ctx, agency.DemoDirectory()[0], audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+	var account, signer string
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO accounts (username, display_name, agency_code, password_hash, must_change_password)
+		VALUES ('signer-x', 'Lê Hoàng Cường', $1, 'x', false) RETURNING id`, agency.DemoDirectory()[0].Code).Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO signers (account_id, full_name, title, key_name, key_version, key_type, certificate,
+		chain_pem, serial, not_after, status, created_at) VALUES ($1, 'Lê Hoàng Cường', 'Phó Giám đốc', 'pakn-signer-signer-x', 1, 'ecdsa-p256',
+		'\x00', 'x', '01', now() + interval '1 year', 'revoked', now()) RETURNING id`, account).Scan(&signer); err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []string{"active", "retired"} {
+		_, err := db.Pool.Exec(ctx, `UPDATE signers SET status = $2 WHERE id = $1`, signer, status)
+		if got := sqlState(err); got != "23000" {
+			t.Errorf("revoked -> %s: %v (%s), want refused", status, err, got)
+		}
+	}
+}

@@ -139,14 +139,19 @@ func provisionKey(ctx context.Context, admin *vaultapi.Client, key, keyType stri
 }
 
 func latestVersion(s *vaultapi.Secret) (int, error) {
-	switch v := s.Data["latest_version"].(type) {
+	return intField(s, "latest_version")
+}
+
+// intField reads a number of a Vault answer.
+func intField(s *vaultapi.Secret, name string) (int, error) {
+	switch v := s.Data[name].(type) {
 	case float64:
 		return int(v), nil
 	case interface{ Int64() (int64, error) }:
 		n, err := v.Int64()
 		return int(n), err
 	}
-	return 0, errors.New("transit key without latest_version")
+	return 0, errors.New("transit key without " + name)
 }
 
 // matchesKey checks that cert carries the public key of the Transit key's
@@ -174,7 +179,9 @@ func matchesKey(ctx context.Context, admin *vaultapi.Client, path string, versio
 }
 
 // RotateSigner adds a new version to a signer's Transit key and gives it
-// its own certificate (earlier versions keep theirs).
+// its own certificate (earlier versions keep theirs, for verifying what
+// they signed); from then on Vault signs with no earlier version (the
+// key's minimum version is the new one).
 func RotateSigner(ctx context.Context, admin *vaultapi.Client, name, keyType string, subject pkix.Name) (*ProvisionedSigner, error) {
 	if !signerName.MatchString(name) {
 		return nil, fmt.Errorf("signer name %q: 2 to 48 lower-case letters, digits or dashes", name)
@@ -182,7 +189,48 @@ func RotateSigner(ctx context.Context, admin *vaultapi.Client, name, keyType str
 	if _, err := admin.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+SignerKeyPrefix+name+"/rotate", nil); err != nil {
 		return nil, fmt.Errorf("rotate: %w", redact(err))
 	}
-	return ProvisionSigner(ctx, admin, name, keyType, subject)
+	ps, err := ProvisionSigner(ctx, admin, name, keyType, subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMinVersion(ctx, admin, name, ps.Version); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// RetireSignerVersion makes Vault refuse to sign with a signer key's
+// version and every earlier one: the key's minimum version is raised above
+// it, the key rotated first when it is the latest (that new version has no
+// certificate: nothing signs until a signer is provisioned again).
+func RetireSignerVersion(ctx context.Context, admin *vaultapi.Client, name string, version int) error {
+	path := TransitMount + "/keys/" + SignerKeyPrefix + name
+	s, err := admin.Logical().ReadWithContext(ctx, path)
+	if err != nil || s == nil {
+		return fmt.Errorf("read key %s: %w", SignerKeyPrefix+name, redact(err))
+	}
+	latest, err := latestVersion(s)
+	if err != nil {
+		return err
+	}
+	if latest <= version {
+		if _, err := admin.Logical().WriteWithContext(ctx, path+"/rotate", nil); err != nil {
+			return fmt.Errorf("rotate: %w", redact(err))
+		}
+	}
+	if min, _ := intField(s, "min_encryption_version"); min > version {
+		return nil // already above it
+	}
+	return setMinVersion(ctx, admin, name, version+1)
+}
+
+// setMinVersion sets the oldest version of a signer key Vault signs with.
+func setMinVersion(ctx context.Context, admin *vaultapi.Client, name string, version int) error {
+	if _, err := admin.Logical().WriteWithContext(ctx, TransitMount+"/keys/"+SignerKeyPrefix+name+"/config",
+		map[string]any{"min_encryption_version": version}); err != nil {
+		return fmt.Errorf("raise the minimum version of %s: %w", SignerKeyPrefix+name, redact(err))
+	}
+	return nil
 }
 
 // RevokeCertificate revokes a certificate of the issuing CA by serial
