@@ -430,6 +430,11 @@ func TestAddressLockout(t *testing.T) {
 	if _, err := e.svc.Login(ctx, audit.Meta{ClientHash: "client-49"}, identity.LoginInput{Username: "official1", Password: pw}); err != nil {
 		t.Fatalf("after 49 failures the address is locked: %v", err)
 	}
+	// That success did not wipe the address's failures: one more locks it
+	// (an attacker with any valid account cannot keep the lock from starting).
+	guess("client-49", 1)
+	_, err49 := e.svc.Login(ctx, audit.Meta{ClientHash: "client-49"}, identity.LoginInput{Username: "official1", Password: pw})
+	wantCode(t, err49, apperr.RateLimited)
 	guess(e.m.ClientHash, 50)
 	_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "official1", Password: pw})
 	wantCode(t, err, apperr.RateLimited)
