@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"pakn/internal/apperr"
 	"pakn/internal/msg"
@@ -52,7 +53,10 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request) {
 	}
 	// The header is sent only when the first line is written, so a refusal
 	// still gets its own status.
-	lw := &lazyHeader{w: w, contentType: "application/x-ndjson"}
+	// An export of the whole log may take longer than the server's write
+	// timeout: each line written moves the deadline on (a stalled reader is
+	// still cut off after exportStall without progress).
+	lw := &lazyHeader{w: w, contentType: "application/x-ndjson", rc: http.NewResponseController(w)}
 	if err := s.auditlog.Export(r.Context(), s.meta(r), authnOf(r.Context()).Principal, after, lw); err != nil {
 		if !lw.started {
 			writeError(w, r, s.log, err)
@@ -70,7 +74,12 @@ type lazyHeader struct {
 	w           http.ResponseWriter
 	contentType string
 	started     bool
+	rc          *http.ResponseController // when set, each write moves the write deadline on
+	moved       time.Time
 }
+
+// exportStall is how long a streamed export may wait for its reader.
+const exportStall = time.Minute
 
 func (l *lazyHeader) start() {
 	l.started = true
@@ -82,6 +91,10 @@ func (l *lazyHeader) start() {
 func (l *lazyHeader) Write(p []byte) (int, error) {
 	if !l.started {
 		l.start()
+	}
+	if now := time.Now(); l.rc != nil && now.Sub(l.moved) > time.Second {
+		l.moved = now
+		_ = l.rc.SetWriteDeadline(now.Add(exportStall)) // a writer without deadlines keeps the server's
 	}
 	return l.w.Write(p)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -471,5 +472,59 @@ func TestDeskTicketsAreSpentAndSigningInAgainEndsTheOldSession(t *testing.T) {
 	}
 	if resp, _ := s.do(request{method: "GET", path: "/desk/", cookie: second.Value}); resp.StatusCode != 200 {
 		t.Fatalf("the second session: %d", resp.StatusCode)
+	}
+}
+
+// An audit export longer than the server's write timeout is not cut: each
+// line written moves the deadline on, while a reader that stalls is still
+// cut off (exportStall).
+func TestAuditExportOutlivesTheWriteTimeout(t *testing.T) {
+	s := newStack(t, DefaultLimits)
+	ctx := context.Background()
+	st := s.db.Stores(nil)
+	const events = 20000
+	err := st.Tx.InTx(ctx, func(ctx context.Context) error {
+		for i := range events {
+			e := audit.Event{Actor: "test", Role: "seed", Action: "test.event", ObjectType: "test", ObjectID: strconv.Itoa(i), Outcome: audit.Success,
+				Details: []byte(`{"padding":"` + strings.Repeat("x", 200) + `"}`)}
+			if err := st.Audit.Append(ctx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(s.api)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/audit/export", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: s.session(s.byRole[access.Auditor])})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines, start := 0, time.Now()
+	buf := make([]byte, 64<<10)
+	var tail []byte
+	for {
+		time.Sleep(10 * time.Millisecond) // a slow reader: the export takes longer than the write timeout
+		n, err := resp.Body.Read(buf)
+		lines += bytes.Count(buf[:n], []byte("\n"))
+		if n > 0 {
+			tail = append(tail[:0], buf[max(0, n-200):n]...)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d lines and %s: %v", lines, time.Since(start), err)
+		}
+	}
+	if took := time.Since(start); lines < events || took < 300*time.Millisecond {
+		t.Fatalf("%d lines in %s (ending %q), want every event, over more than the write timeout", lines, took, tail)
 	}
 }
