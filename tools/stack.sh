@@ -147,10 +147,13 @@ SQL
 }
 
 pg_down() {
-  local dir=$1 bin
+  local dir=$1 bin data
   [ -f "$dir/data/PG_VERSION" ] || return 0
   bin=$(pg_bindir)
-  as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  # The real data folder, as pg_up started it: the postgres user may not be
+  # able to enter DIR itself (a checkout under a private mktemp -d folder).
+  data=$(readlink -f "$dir/data")
+  as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 # pg_destroy stops the cluster of DIR and removes its files.
