@@ -112,9 +112,7 @@ func (s *Site) steppedUp(w http.ResponseWriter, r *http.Request, a *identity.Aut
 	switch {
 	case err == nil:
 		return up
-	case apperr.CodeOf(err) == apperr.Unauthenticated:
-		s.edge.EndSession(w)
-		http.Redirect(w, r, "/desk/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+	case s.sessionEnded(w, r, err, back):
 	case apperr.CodeOf(err) == apperr.Invalid:
 		refused(petition.Invalid(petition.Problem("code", msg.WrongCode)))
 	default:
