@@ -132,7 +132,7 @@ func provisionDemoSigner(ctx context.Context, st store.Set, addr, token, account
 		return err
 	}
 	const name = "Lê Hoàng Cường"
-	ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName("demo-signer"), "ecdsa-p256", pkix.Name{CommonName: name})
+	ps, err := vault.ProvisionSigner(ctx, admin, signerKeyName(accountID, nil), "ecdsa-p256", pkix.Name{CommonName: name})
 	if err != nil {
 		return err
 	}

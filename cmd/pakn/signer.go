@@ -28,9 +28,14 @@ const signerUsage = `usage:
   pakn signer list      -username NAME
 (VAULT_ADDR and an operator's VAULT_TOKEN, PAKN_DATABASE_URL; audited as operator:$USER)`
 
-// signerKeyName maps a username to its Transit key's name suffix.
-func signerKeyName(username string) string {
-	return strings.NewReplacer(".", "-", "_", "-").Replace(username)
+// signerKeyName is the name suffix of an account's Transit key: the one
+// its signer rows name, or, for its first key, the account's id (unique:
+// names made from usernames collided, "a.b", "a-b" and "a_b" sharing one key).
+func signerKeyName(accountID string, rows []reply.Signer) string {
+	if len(rows) > 0 {
+		return strings.TrimPrefix(rows[0].KeyName, vault.SignerKeyPrefix)
+	}
+	return strings.ToLower(accountID)
 }
 
 // signerArgs are the flags of pakn signer.
@@ -146,9 +151,9 @@ func (c *signerCmd) provision(ctx context.Context, sub string, a signerArgs) err
 	var err error
 	subject := pkix.Name{CommonName: g.FullName}
 	if len(rows) == 0 { // a new key (or, after a database restore, the key's latest version)
-		ps, err = vault.ProvisionSigner(ctx, c.api, signerKeyName(acct.Username), g.KeyType, subject)
+		ps, err = vault.ProvisionSigner(ctx, c.api, signerKeyName(acct.ID, rows), g.KeyType, subject)
 	} else {
-		ps, err = vault.RotateSigner(ctx, c.api, signerKeyName(acct.Username), g.KeyType, subject) // each version has its own certificate
+		ps, err = vault.RotateSigner(ctx, c.api, signerKeyName(acct.ID, rows), g.KeyType, subject) // each version has its own certificate
 	}
 	if err != nil {
 		return err
@@ -187,7 +192,7 @@ func (c *signerCmd) revoke(ctx context.Context, version int) error {
 	if err != nil {
 		return err
 	}
-	if err := vault.RetireSignerVersion(ctx, c.api, signerKeyName(c.acct.Username), target.KeyVersion); err != nil {
+	if err := vault.RetireSignerVersion(ctx, c.api, strings.TrimPrefix(target.KeyName, vault.SignerKeyPrefix), target.KeyVersion); err != nil {
 		return fmt.Errorf("%w (the key is no longer used; run the command again to retry in Vault)", err)
 	}
 	if err := vault.RevokeCertificate(ctx, c.api, serial); err != nil {

@@ -24,6 +24,13 @@ func TestSignerCommands(t *testing.T) {
 	if code, _, errs := cli(t, vars, "seed"); code != 0 {
 		t.Fatalf("seed: %s", errs)
 	}
+	// The key is named after the account's id, never its username: "a.b",
+	// "a-b" and "a_b" once shared one key.
+	var id string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT id FROM accounts WHERE username = 'demo-signer'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	key := vault.SignerKeyPrefix + id
 	steps := []struct {
 		args []string
 		code int
@@ -33,12 +40,12 @@ func TestSignerCommands(t *testing.T) {
 		{[]string{"signer", "provision", "-username", "demo-signer"}, 2, "-title is required"},
 		{[]string{"signer", "rotate", "-username", "demo-signer"}, 2, "no key yet"},
 		{[]string{"signer", "provision", "-username", "demo-signer", "-name", "Lê Hoàng Cường", "-title", "Phó Giám đốc", "-on-behalf", "KT. Giám đốc"}, 0,
-			"provision: pakn-signer-demo-signer v1 for Lê Hoàng Cường (Phó Giám đốc)"},
+			"provision: " + key + " v1 for Lê Hoàng Cường (Phó Giám đốc)"},
 		{[]string{"signer", "provision", "-username", "demo-signer", "-title", "Phó Giám đốc"}, 2, "already has an active key"},
-		{[]string{"signer", "rotate", "-username", "demo-signer"}, 0, "rotate: pakn-signer-demo-signer v2 for Lê Hoàng Cường (Phó Giám đốc)"},
-		{[]string{"signer", "list", "-username", "demo-signer"}, 0, "pakn-signer-demo-signer v2 ecdsa-p256 active"},
+		{[]string{"signer", "rotate", "-username", "demo-signer"}, 0, "rotate: " + key + " v2 for Lê Hoàng Cường (Phó Giám đốc)"},
+		{[]string{"signer", "list", "-username", "demo-signer"}, 0, key + " v2 ecdsa-p256 active"},
 		{[]string{"signer", "revoke", "-username", "demo-signer", "-version", "7"}, 2, "no such key version"},
-		{[]string{"signer", "revoke", "-username", "demo-signer"}, 0, "revoked pakn-signer-demo-signer v2"},
+		{[]string{"signer", "revoke", "-username", "demo-signer"}, 0, "revoked " + key + " v2"},
 		{[]string{"signer", "list", "-username", "demo-signer"}, 0, "v2 ecdsa-p256 revoked"},
 		{[]string{"signer", "frobnicate", "-username", "demo-signer"}, 2, "unknown signer subcommand"},
 		{[]string{"signer"}, 2, "usage"},
@@ -88,13 +95,13 @@ func TestSignerCommands(t *testing.T) {
 	// Vault itself signs with neither version now (the rotation retired v1,
 	// the revocation v2): whoever holds paknd's credentials cannot either.
 	for _, version := range []int{1, 2} {
-		_, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+vault.SignerKeyPrefix+"demo-signer/sha2-256",
+		_, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+key+"/sha2-256",
 			map[string]any{"input": "aGVsbG8=", "key_version": version, "prehashed": false})
 		if err == nil {
 			t.Errorf("Vault signed with the retired version %d", version)
 		}
 	}
-	if _, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+vault.SignerKeyPrefix+"demo-signer/sha2-256",
+	if _, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+key+"/sha2-256",
 		map[string]any{"input": "aGVsbG8="}); err != nil {
 		t.Errorf("the key's newest version (no certificate: unused) does not sign: %v", err)
 	}
