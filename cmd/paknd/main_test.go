@@ -69,15 +69,13 @@ func newStack(t *testing.T) *stack {
 		"PAKN_ADDR":                 "127.0.0.1:0",
 		"PAKN_METRICS_ADDR":         "127.0.0.1:0",
 		"PAKN_DATABASE_URL":         db.AppURL,
-		"PAKN_DATABASE_OWNER_URL":   db.OwnerURL,
-		"PAKN_MIGRATE":              "true",
 		"VAULT_ADDR":                v.Addr,
 		"PAKN_VAULT_ROLE_ID":        strings.TrimSpace(string(roleID)),
 		"PAKN_VAULT_SECRET_ID_FILE": filepath.Join(dir, "creds", vault.SecretIDFile),
 		"PAKN_AUDIT_KEY_FILE":       key,
 		"PAKN_TRUST_ANCHORS_DIR":    filepath.Join(dir, "certs"),
 		"PAKN_LOG_LEVEL":            "debug",
-	}, secrets: []string{strings.TrimSpace(string(secretID)), v.RootToken, keyHex, passwordOf(db.AppURL), passwordOf(db.OwnerURL)}}
+	}, secrets: []string{strings.TrimSpace(string(secretID)), v.RootToken, keyHex, passwordOf(db.AppURL)}}
 }
 
 func passwordOf(u string) string {

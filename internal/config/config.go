@@ -263,7 +263,12 @@ func (c *Config) Validate() Problems {
 		p = append(p, fmt.Sprintf("PAKN_ADDR: %q is not host:port", c.Addr))
 	}
 	p = append(p, checkDBURL("PAKN_DATABASE_URL", c.DatabaseURL)...)
-	if c.MigrateOnStart {
+	switch {
+	case (c.MigrateOnStart || c.DatabaseOwnerURL != "") && !c.Dev:
+		// The owner may alter every table and trigger: a serving process must
+		// not hold it. Production migrates with pakn migrate, then starts paknd.
+		p = append(p, "PAKN_MIGRATE / PAKN_DATABASE_OWNER_URL: paknd holds the owner's URL only in development (PAKN_DEV=true); run pakn migrate before starting it")
+	case c.MigrateOnStart:
 		p = append(p, checkDBURL("PAKN_DATABASE_OWNER_URL", c.DatabaseOwnerURL)...)
 	}
 	p = append(p, c.checkVault()...)

@@ -100,7 +100,9 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{name: "bad db url hides password", env: with("PAKN_DATABASE_URL", "mysql://u:hunter2@h/db"), want: []string{"PAKN_DATABASE_URL: not a postgres:// URL"}},
-		{name: "migrate needs owner", env: with("PAKN_MIGRATE", "true"), want: []string{"PAKN_DATABASE_OWNER_URL: required"}},
+		{name: "migrate needs owner", env: with("PAKN_MIGRATE", "true", "PAKN_DEV", "true"), want: []string{"PAKN_DATABASE_OWNER_URL: required"}},
+		{name: "the owner's URL only in development", env: with("PAKN_MIGRATE", "true", "PAKN_DATABASE_OWNER_URL", "postgres://o:p@127.0.0.1/pakn"),
+			want: []string{"paknd holds the owner's URL only in development"}},
 		{name: "bad bool, duration, size, level, addr", env: with("PAKN_DEV", "maybe", "PAKN_READ_TIMEOUT", "soon",
 			"PAKN_MAX_BODY_BYTES", "10", "PAKN_LOG_LEVEL", "loud", "PAKN_ADDR", "8080"), want: []string{
 			"PAKN_DEV", "PAKN_READ_TIMEOUT", "PAKN_MAX_BODY_BYTES", "PAKN_LOG_LEVEL", "PAKN_ADDR"}},
