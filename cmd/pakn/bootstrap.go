@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"pakn/internal/vault"
@@ -14,7 +15,9 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 	certs := fs.String("certs-dir", "certs", "folder the public CA chain is exported to")
 	creds := fs.String("creds-dir", "", "folder for paknd's AppRole role_id and secret_id (required; kept 0600)")
 	org := fs.String("org", "pakn", "organisation name in the CA certificates")
-	auditLog := fs.String("vault-audit-log", "", "enable Vault's file audit device writing to this path (on the Vault host)")
+	auditLog := fs.String("vault-audit-log", "", "enable Vault's file audit device writing to this path (on the Vault host); required unless Vault has an audit device")
+	secretTTL := fs.Duration("secret-id-ttl", vault.DefaultSecretIDTTL, "lifetime of paknd's AppRole secret id (a new one is issued when a third is left: run bootstrap regularly)")
+	cidrs := fs.String("paknd-cidrs", "127.0.0.1/32", "comma-separated addresses paknd logs in to Vault from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +43,8 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 		CertsDir:     *certs,
 		CredsDir:     *creds,
 		AuditLogPath: *auditLog,
+		SecretIDTTL:  *secretTTL,
+		BoundCIDRs:   strings.Split(*cidrs, ","),
 	})
 	if res != nil {
 		for _, s := range res.Steps {

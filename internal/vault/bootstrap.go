@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -37,7 +38,13 @@ type BootstrapOptions struct {
 	OrgName      string // organisation in CA subjects
 	CertsDir     string // where the public CA chain is exported
 	CredsDir     string // where paknd's role_id and secret_id are written (0600)
-	AuditLogPath string // Vault's own file audit device; none when empty
+	AuditLogPath string // Vault's own file audit device; when empty, Vault must already have one
+	// SecretIDTTL is how long paknd's AppRole secret id lives (30 days
+	// when zero); Bootstrap issues a new one when a third of it is left.
+	SecretIDTTL time.Duration
+	// BoundCIDRs are the addresses paknd logs in from (and uses its tokens
+	// from): 127.0.0.1/32 when empty.
+	BoundCIDRs []string
 }
 
 // BootstrapResult says what Bootstrap did.
@@ -80,12 +87,16 @@ func (b *bootstrapper) did(format string, args ...any) {
 }
 
 func (b *bootstrapper) audit(ctx context.Context) error {
-	if b.o.AuditLogPath == "" {
-		return nil
-	}
 	devs, err := b.api.Sys().ListAuditWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("list audit devices: %w", err)
+	}
+	if b.o.AuditLogPath == "" {
+		if len(devs) == 0 {
+			// Without one, Vault keeps no trace of who signed with which key.
+			return errors.New("Vault has no audit device: give -vault-audit-log (a path on the Vault host) or enable one")
+		}
+		return nil
 	}
 	if _, ok := devs["file/"]; ok {
 		return nil
@@ -272,6 +283,13 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 		b.did("wrote policy %q", b.o.PolicyName)
 	}
 	role := "auth/" + AppRoleMount + "/role/" + PakndAppRole
+	ttl, cidrs := b.o.SecretIDTTL, b.o.BoundCIDRs
+	if ttl <= 0 {
+		ttl = DefaultSecretIDTTL
+	}
+	if len(cidrs) == 0 {
+		cidrs = []string{"127.0.0.1/32"}
+	}
 	if _, err := b.api.Logical().WriteWithContext(ctx, role, map[string]any{
 		"token_policies":          []string{b.o.PolicyName},
 		"token_no_default_policy": true,
@@ -279,7 +297,9 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 		"token_ttl":               "1h",
 		"token_max_ttl":           "24h",
 		"bind_secret_id":          true,
-		"secret_id_ttl":           "0",
+		"secret_id_ttl":           fmt.Sprintf("%ds", int(ttl.Seconds())),
+		"secret_id_bound_cidrs":   cidrs,
+		"token_bound_cidrs":       cidrs,
 	}); err != nil {
 		return fmt.Errorf("write approle: %w", err)
 	}
@@ -295,10 +315,12 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 		return err
 	}
 	secretPath := filepath.Join(b.o.CredsDir, SecretIDFile)
-	if old, err := os.ReadFile(secretPath); err == nil && len(old) > 0 {
-		s, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id/lookup", map[string]any{"secret_id": strings.TrimSpace(string(old))})
-		if err == nil && s != nil {
-			return nil // still valid
+	old, _ := os.ReadFile(secretPath)
+	oldID := strings.TrimSpace(string(old))
+	if oldID != "" {
+		s, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id/lookup", map[string]any{"secret_id": oldID})
+		if err == nil && s != nil && !expiresWithin(s, ttl/3) {
+			return nil // still valid for a while
 		}
 	}
 	s, err = b.api.Logical().WriteWithContext(ctx, role+"/secret-id", nil)
@@ -310,7 +332,21 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 		return err
 	}
 	b.did("issued a new AppRole secret id for paknd into %s", secretPath)
+	if oldID != "" { // the one it replaces logs in no more (a running paknd's token lives on until it ends)
+		_, _ = b.api.Logical().WriteWithContext(ctx, role+"/secret-id/destroy", map[string]any{"secret_id": oldID})
+	}
 	return nil
+}
+
+// DefaultSecretIDTTL is how long paknd's AppRole secret id lives unless
+// configured: run pakn bootstrap at least every 20 days to renew it.
+const DefaultSecretIDTTL = 30 * 24 * time.Hour
+
+// expiresWithin reports whether a secret id (its lookup s) ends within d.
+func expiresWithin(s *vaultapi.Secret, d time.Duration) bool {
+	exp, _ := s.Data["expiration_time"].(string)
+	t, err := time.Parse(time.RFC3339Nano, exp)
+	return err != nil || time.Until(t) < d
 }
 
 func (b *bootstrapper) exportCAs(ctx context.Context) error {

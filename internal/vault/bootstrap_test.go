@@ -11,11 +11,13 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 
@@ -377,5 +379,56 @@ func TestConnectRefusesBadCredentials(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "nope") {
 		t.Fatalf("error echoes the credentials: %v", err)
+	}
+}
+
+// paknd's AppRole secret id has a lifetime and logs in only from the
+// configured addresses: from elsewhere (here, loopback outside the bound
+// CIDRs) it is refused. A bootstrap run when a third of its life is left
+// issues a new one and destroys the old.
+func TestAppRoleSecretIDIsBoundAndExpires(t *testing.T) {
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "creds")
+	opts := vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy, CertsDir: filepath.Join(dir, "certs"),
+		CredsDir: creds, AuditLogPath: filepath.Join(dir, "vault-audit.log"), BoundCIDRs: []string{"10.1.2.0/24"}, SecretIDTTL: 24 * time.Hour}
+	if _, err := vault.Bootstrap(context.Background(), v.Root(), opts); err != nil {
+		t.Fatal(err)
+	}
+	login := func() error {
+		roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
+		secretID, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+		_, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)),
+			SecretID: strings.TrimSpace(string(secretID))}, nil)
+		return err
+	}
+	if err := login(); err == nil {
+		t.Fatal("paknd's credentials logged in from outside their bound addresses")
+	}
+	role, err := v.Root().Logical().Read("auth/approle/role/" + vault.PakndAppRole)
+	if err != nil || role == nil {
+		t.Fatal(err)
+	}
+	if ttl := fmt.Sprint(role.Data["secret_id_ttl"]); ttl != "86400" {
+		t.Fatalf("secret id lifetime %s, want 86400 s", ttl)
+	}
+	// From loopback, once bound there; a secret id with less than a third of
+	// its life left is replaced, and the old one logs in no more.
+	opts.BoundCIDRs = []string{"127.0.0.1/32"}
+	opts.SecretIDTTL = 365 * 24 * time.Hour // the 24 h one has less than a third of that left
+	old, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	if _, err := vault.Bootstrap(context.Background(), v.Root(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := login(); err != nil {
+		t.Fatalf("from a bound address: %v", err)
+	}
+	now, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	if string(now) == string(old) {
+		t.Fatal("the secret id near its end was not replaced")
+	}
+	s, err := v.Root().Logical().Write("auth/approle/role/"+vault.PakndAppRole+"/secret-id/lookup", map[string]any{"secret_id": strings.TrimSpace(string(old))})
+	if err == nil && s != nil {
+		t.Fatal("the replaced secret id still exists")
 	}
 }

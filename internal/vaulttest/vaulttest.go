@@ -147,7 +147,7 @@ func Bootstrapped(t testing.TB) (s *Server, root *vault.Client, dir string) {
 	ctx := context.Background()
 	if _, err := vault.Bootstrap(ctx, s.Root(), vault.BootstrapOptions{
 		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
-		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"),
+		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"), AuditLogPath: filepath.Join(dir, "vault-audit.log"),
 	}); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
