@@ -193,7 +193,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Docs: docs})
+	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Docs: docs, HoldAfterReset: cfg.SignHold})
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,7 @@ type Config struct {
 	MaxBodyBytes      int64         // global request body limit
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
+	SignHold          time.Duration // no signature by a signer for this long after someone else reset their credentials
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
@@ -106,6 +107,7 @@ var settings = []setting{
 	{"vault-timeout", "PAKN_VAULT_TIMEOUT", "10s", "timeout of each Vault request", duration(func(c *Config) *time.Duration { return &c.VaultTimeout })},
 	{"read-header-timeout", "PAKN_READ_HEADER_TIMEOUT", "5s", "HTTP read header timeout", duration(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
 	{"read-timeout", "PAKN_READ_TIMEOUT", "30s", "HTTP read timeout (whole request)", duration(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{"sign-hold-after-reset", "PAKN_SIGN_HOLD_AFTER_RESET", "24h", "no signature by a signer for this long after someone else reset their password or MFA", duration(func(c *Config) *time.Duration { return &c.SignHold })},
 	{"write-timeout", "PAKN_WRITE_TIMEOUT", "60s", "HTTP write timeout", duration(func(c *Config) *time.Duration { return &c.WriteTimeout })},
 	{"idle-timeout", "PAKN_IDLE_TIMEOUT", "120s", "HTTP keep-alive idle timeout", duration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 	{"shutdown-timeout", "PAKN_SHUTDOWN_TIMEOUT", "20s", "graceful shutdown limit", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},

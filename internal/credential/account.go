@@ -18,6 +18,7 @@ type Account struct {
 	MFAEnabled         bool
 	Disabled           bool
 	CreatedAt          time.Time
+	CredentialsResetAt time.Time // when someone else last reset its password or MFA (zero: never)
 }
 
 // Credentials is an account with what login needs to check it.

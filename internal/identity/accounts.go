@@ -261,6 +261,9 @@ func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal
 		if err := s.store.SetTOTP(ctx, c.ID, "", time.Time{}, 0); err != nil {
 			return err
 		}
+		if err := s.resetBySomeoneElse(ctx, m, p, c, "mfa", now); err != nil {
+			return err
+		}
 		if err := s.store.ReplaceRecoveryCodes(ctx, c.ID, nil); err != nil {
 			return err
 		}
@@ -284,10 +287,28 @@ func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Prin
 		if err := s.store.SetPassword(ctx, c.ID, hash, true, now); err != nil {
 			return err
 		}
+		if err := s.resetBySomeoneElse(ctx, m, p, c, "password", now); err != nil {
+			return err
+		}
 		_, err := s.store.EndSessions(ctx, c.ID, "password reset", now)
 		return err
 	})
 	return pw, err
+}
+
+// resetBySomeoneElse records that p reset what of c's credentials: a
+// signer's account may not sign for a while after (internal/replies), and
+// resetting a signer's, an auditor's or an administrator's credentials is
+// an alert in the audit log, for the security staff who read it.
+func (s *Service) resetBySomeoneElse(ctx context.Context, m audit.Meta, p access.Principal, c *credential.Credentials, what string, now time.Time) error {
+	if err := s.store.MarkCredentialsReset(ctx, c.ID, now); err != nil {
+		return err
+	}
+	if !access.MFARequired(c.Roles) {
+		return nil
+	}
+	return s.audit.Append(ctx, audit.EventOf(m, p, "alert.credentials_reset", "account", c.ID, audit.Success,
+		details("reset", what, "roles", joinRoles(c.Roles))))
 }
 
 // Token lifetimes.

@@ -1065,3 +1065,34 @@ func TestVoluntaryEnrolmentNeedsThePassword(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Resetting a signer's password or MFA marks the account (internal/replies
+// holds its signatures for a while) and raises an alert in the audit log;
+// an official's reset is marked, without an alert.
+func TestCredentialResetIsMarkedAndAlerted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	signer, _ := e.create(t, "signer1", "STP-HN", access.Signer)
+	official, _ := e.create(t, "official1", "STP-HN", access.Official)
+	if _, err := e.svc.ResetPassword(ctx, e.m, e.op, signer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ResetMFA(ctx, e.m, e.op, official.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{signer.ID, official.ID} {
+		c, err := e.db.Stores(nil).Accounts.Credentials(ctx, id)
+		if err != nil || !c.CredentialsResetAt.Equal(e.clock.Now()) {
+			t.Fatalf("account %s reset at %v (%v), want %v", id, c.CredentialsResetAt, err, e.clock.Now())
+		}
+	}
+	var alerts int
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'alert.credentials_reset' AND object_id = $1`,
+		signer.ID).Scan(&alerts); err != nil || alerts != 1 {
+		t.Fatalf("%d alerts for the signer's reset (%v), want 1", alerts, err)
+	}
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'alert.credentials_reset' AND object_id = $1`,
+		official.ID).Scan(&alerts); err != nil || alerts != 0 {
+		t.Fatalf("%d alerts for an official's reset (%v), want none", alerts, err)
+	}
+}

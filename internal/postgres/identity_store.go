@@ -24,13 +24,17 @@ type IdentityStore struct {
 const credentialsColumns = `a.id, a.username, a.display_name, a.agency_code, a.must_change_password,
 	a.totp_enabled_at IS NOT NULL, a.disabled_at IS NOT NULL, a.created_at,
 	coalesce(array(SELECT role FROM account_roles r WHERE r.account_id = a.id ORDER BY role), '{}'),
-	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step`
+	a.password_hash, coalesce(a.totp_secret_enc, ''), a.totp_last_step, a.credentials_reset_at`
 
 func scanCredentials(row pgx.Row) (*credential.Credentials, error) {
 	var c credential.Credentials
 	var roles []string
+	var reset *time.Time
 	err := row.Scan(&c.ID, &c.Username, &c.DisplayName, &c.Agency, &c.MustChangePassword, &c.MFAEnabled,
-		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep)
+		&c.Disabled, &c.CreatedAt, &roles, &c.PasswordHash, &c.TOTPSecretEnc, &c.TOTPLastStep, &reset)
+	if reset != nil {
+		c.CredentialsResetAt = *reset
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -158,6 +162,15 @@ func (s *IdentityStore) SetPassword(ctx context.Context, accountID, hash string,
 		WHERE id = $1`, accountID, hash, mustChange, now)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
+}
+
+// MarkCredentialsReset records that someone else reset the account's
+// password or MFA at now.
+func (s *IdentityStore) MarkCredentialsReset(ctx context.Context, accountID string, now time.Time) error {
+	if _, err := s.DB.conn(ctx).Exec(ctx, `UPDATE accounts SET credentials_reset_at = $2 WHERE id = $1`, accountID, now); err != nil {
+		return fmt.Errorf("mark credentials reset: %w", err)
 	}
 	return nil
 }

@@ -57,6 +57,8 @@ type Service struct {
 	replies       store.Replies
 	receipts      store.Receipts
 	petitionStore store.Petitions
+	accounts      store.Accounts // nil: no signing hold after a credential reset is checked
+	hold          time.Duration
 	keys          KeyRing
 	signPDF       PDFSigner
 	docs          Documents
@@ -71,7 +73,15 @@ type Config struct {
 	SignPDF   PDFSigner          // required with Keys (signing.SignPDF)
 	Docs      Documents          // signed replies
 	Now       func() time.Time   // time.Now when nil
+	// HoldAfterReset is how long a signer may not sign after someone else
+	// reset their password or MFA (DefaultHoldAfterReset when zero); read
+	// from Stores.Accounts, when given.
+	HoldAfterReset time.Duration
 }
+
+// DefaultHoldAfterReset is the signing hold after a signer's credentials
+// were reset: whoever reset them may be the one signing in.
+const DefaultHoldAfterReset = 24 * time.Hour
 
 // New returns the replies service. It builds none of its collaborators.
 func New(c Config) (*Service, error) {
@@ -87,8 +97,11 @@ func New(c Config) (*Service, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.HoldAfterReset <= 0 {
+		c.HoldAfterReset = DefaultHoldAfterReset
+	}
 	return &Service{petitions: c.Petitions, tx: st.Tx, audit: st.Audit, agency: st.Agencies, replies: st.Replies, receipts: st.Receipts,
-		petitionStore: st.Petitions, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs, now: c.Now}, nil
+		petitionStore: st.Petitions, accounts: st.Accounts, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs, now: c.Now, hold: c.HoldAfterReset}, nil
 }
 
 // Transition moves a petition by transition t: the reply's steps
@@ -164,6 +177,23 @@ func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Princip
 		return nil, nil, err
 	}
 	return r, rec, nil
+}
+
+// notHeld refuses a signature by p while the hold after someone else reset
+// p's password or MFA runs (an administrator who reset a signer and signs
+// in as them cannot sign at once; the audit log's alert says so meanwhile).
+func (s *Service) notHeld(ctx context.Context, p access.Principal) error {
+	if s.accounts == nil || p.Kind != access.Staff {
+		return nil
+	}
+	c, err := s.accounts.Credentials(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if until := c.CredentialsResetAt.Add(s.hold); !c.CredentialsResetAt.IsZero() && s.now().Before(until) {
+		return apperr.New(apperr.Conflict, msg.SigningHeldAfterReset, until.In(deadline.ICT).Format("02/01/2006 15:04"))
+	}
+	return nil
 }
 
 func replyConflict(r *reply.Reply, what string) error {
@@ -317,6 +347,9 @@ func (s *Service) SignReply(ctx context.Context, m audit.Meta, p access.Principa
 	}
 	if s.keys == nil {
 		return nil, apperr.New(apperr.Unavailable, msg.SigningNotConfigured)
+	}
+	if err := s.notHeld(ctx, p); err != nil {
+		return nil, err
 	}
 	signer, err := s.replies.ActiveSigner(ctx, p.ID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -528,3 +528,28 @@ func TestPreviewBeforeSigning(t *testing.T) {
 	_, err = e.Replies.PreviewPDF(ctx, e.M, reviewer, r.ID)
 	servicetest.WantCode(t, err, apperr.Conflict)
 }
+
+// After someone else reset a signer's password or MFA, the signer cannot
+// sign for a day (an administrator who reset a signer and signed in as
+// them cannot sign at once); then they can.
+func TestNoSignatureSoonAfterACredentialReset(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	_, r, _ := e.Approved(t)
+	st := e.DB.Stores(nil)
+	err := st.Tx.InTx(ctx, func(ctx context.Context) error {
+		return st.Accounts.MarkCredentialsReset(ctx, servicetest.RoleIDs[access.Signer], e.Clock.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
+	servicetest.WantCode(t, err, apperr.Conflict)
+	if n := e.Count(t, "SELECT count(*) FROM signed_replies"); n != 0 {
+		t.Fatalf("%d signed documents during the hold", n)
+	}
+	e.Clock.Add(replies.DefaultHoldAfterReset + time.Minute)
+	if _, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID); err != nil {
+		t.Fatalf("after the hold: %v", err)
+	}
+}

@@ -200,6 +200,9 @@ type Accounts interface {
 	RemoveRole(ctx context.Context, accountID string, r access.Role) error
 	SetPassword(ctx context.Context, accountID, hash string, mustChange bool, now time.Time) error
 	SetTOTP(ctx context.Context, accountID, secretEnc string, enabledAt time.Time, lastStep int64) error
+	// MarkCredentialsReset records that someone else reset the account's
+	// password or MFA at now.
+	MarkCredentialsReset(ctx context.Context, accountID string, now time.Time) error
 	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error
 	UseRecoveryCode(ctx context.Context, accountID string, hash []byte, now time.Time) (bool, error)
 	Disable(ctx context.Context, accountID string, now time.Time) error
