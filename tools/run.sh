@@ -54,7 +54,7 @@ export PAKN_ADDR=${PAKN_ADDR:-127.0.0.1:8080}
 export PAKN_METRICS_ADDR=${PAKN_METRICS_ADDR:-127.0.0.1:9464}
 base="http://$PAKN_ADDR"
 # The demo reply is signed through Vault with paknd's own AppRole login.
-VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
+VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
 
 if [ ! -s "$DATA/audit.key" ]; then
   (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/audit.key")

@@ -44,7 +44,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := pgtest.New(t)
 			vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL}
-			if code, out, errs := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "7 demo agencies added") || !strings.Contains(out, "demo-signer") {
+			if code, out, errs := cli(t, vars, "seed", "-demo"); code != 0 || !strings.Contains(out, "7 demo agencies added") || !strings.Contains(out, "demo-signer") {
 				t.Fatalf("seed: %d %s %s", code, out, errs)
 			}
 			if tt.tamper != "" {
@@ -61,7 +61,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 	db := pgtest.New(t)
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "TEST_PROGRESS": "1"}
-	cli(t, vars, "seed")
+	cli(t, vars, "seed", "-demo")
 	code, out, errs := cli(t, vars, "audit", "verify")
 	if code != 0 {
 		t.Fatalf("verify: %d %s", code, out)
@@ -94,7 +94,7 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 func TestAuditExportCommand(t *testing.T) {
 	db := pgtest.New(t)
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL}
-	cli(t, vars, "seed")
+	cli(t, vars, "seed", "-demo")
 	code, out, errs := cli(t, vars, "audit", "export", "-after", "2")
 	if code != 0 {
 		t.Fatalf("export: %d %s", code, errs)
@@ -131,7 +131,7 @@ func TestMigrateAndUsageErrors(t *testing.T) {
 		{[]string{"audit"}, "verify or export"},
 		{[]string{"audit", "erase"}, "unknown audit subcommand"},
 		{[]string{"migrate"}, "PAKN_DATABASE_OWNER_URL is not set"},
-		{[]string{"seed"}, "PAKN_DATABASE_URL is not set"},
+		{[]string{"seed", "-demo"}, "PAKN_DATABASE_URL is not set"},
 		{[]string{"audit", "verify"}, "PAKN_DATABASE_URL is not set"},
 		{[]string{"bootstrap"}, "-creds-dir is required"},
 		{[]string{"bootstrap", "-creds-dir", "x"}, "VAULT_ADDR is not set"},
@@ -173,16 +173,22 @@ func TestBootstrapCommand(t *testing.T) {
 func TestUserCommands(t *testing.T) {
 	db := pgtest.New(t)
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester"}
-	code, out, errs := cli(t, vars, "seed")
+	code, out, errs := cli(t, vars, "seed", "-demo")
 	if code != 0 {
 		t.Fatalf("seed: %s", errs)
+	}
+	// Without -demo, agencies only: no account anyone could sign in with.
+	bare := pgtest.New(t)
+	if code, out, _ := cli(t, map[string]string{"PAKN_DATABASE_URL": bare.AppURL, "USER": "ops-tester"}, "seed"); code != 0 ||
+		strings.Contains(out, "demo-admin") || !strings.Contains(out, "demo agencies added") {
+		t.Fatalf("seed without -demo: %d %s", code, out)
 	}
 	for _, r := range []string{"demo-official", "demo-reviewer", "demo-signer", "demo-auditor", "demo-admin"} {
 		if !strings.Contains(out, r) {
 			t.Errorf("seed output lacks %s:\n%s", r, out)
 		}
 	}
-	if code, out, _ := cli(t, vars, "seed"); code != 0 || !strings.Contains(out, "demo accounts already present") {
+	if code, out, _ := cli(t, vars, "seed", "-demo"); code != 0 || !strings.Contains(out, "demo accounts already present") {
 		t.Fatalf("second seed: %d %s", code, out)
 	}
 	steps := []struct {

@@ -14,6 +14,7 @@ import (
 
 func cmdSeed(ctx context.Context, args []string, e env) error {
 	fs := newFlags("seed", e)
+	demo := fs.Bool("demo", false, "also create the demo accounts (one per role, of the Department of Justice): for a demonstration, never production")
 	demoOut := fs.String("demo-reply", "", "also make a demo petition answered by a reply signed through Vault, and write its codes to this file (VAULT_ADDR, VAULT_TOKEN)")
 	publicURL := fs.String("public-url", "http://127.0.0.1:8080", "the service's public URL, printed in the demo reply's QR code")
 	credsDir := fs.String("vault-creds-dir", "", "paknd's AppRole credentials, to sign the demo reply as paknd does (default: VAULT_TOKEN)")
@@ -38,6 +39,12 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present)\n", n, len(agency.DemoDirectory())-n)
+	if !*demo {
+		if *demoOut != "" {
+			return fmt.Errorf("-demo-reply needs -demo (its staff are the demo accounts)")
+		}
+		return nil
+	}
 
 	ids, err := newIdentity(st)
 	if err != nil {

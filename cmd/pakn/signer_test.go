@@ -21,7 +21,7 @@ func TestSignerCommands(t *testing.T) {
 	db := pgtest.New(t)
 	v, _, _ := vaulttest.Bootstrapped(t)
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
-	if code, _, errs := cli(t, vars, "seed"); code != 0 {
+	if code, _, errs := cli(t, vars, "seed", "-demo"); code != 0 {
 		t.Fatalf("seed: %s", errs)
 	}
 	// The key is named after the account's id, never its username: "a.b",
@@ -112,7 +112,7 @@ func TestSeedDemoReply(t *testing.T) {
 	v, _, dir := vaulttest.Bootstrapped(t)
 	out := filepath.Join(t.TempDir(), "demo.txt")
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
-	args := []string{"seed", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds")}
+	args := []string{"seed", "-demo", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds")}
 	code, stdout, errs := cli(t, vars, args...)
 	if code != 0 || !strings.Contains(stdout, "answered by signed reply 1/STP-HN-PAKN") {
 		t.Fatalf("seed: %d %s %s", code, stdout, errs)
