@@ -92,8 +92,14 @@ func TestSignerCommands(t *testing.T) {
 	if events != "signer.provision:operator:ops-tester signer.rotate:operator:ops-tester signer.revoke:operator:ops-tester" {
 		t.Fatalf("audit trail %s", events)
 	}
-	// Vault itself signs with neither version now (the rotation retired v1,
-	// the revocation v2): whoever holds paknd's credentials cannot either.
+	vaultSignsWithNeither(t, v, key)
+}
+
+// vaultSignsWithNeither checks that Vault itself signs with neither of the
+// key's first two versions (the rotation retired v1, the revocation v2):
+// whoever holds paknd's credentials cannot either.
+func vaultSignsWithNeither(t *testing.T, v *vaulttest.Server, key string) {
+	t.Helper()
 	for _, version := range []int{1, 2} {
 		_, err := v.Root().Logical().Write(vault.TransitMount+"/sign/"+key+"/sha2-256",
 			map[string]any{"input": "aGVsbG8=", "key_version": version, "prehashed": false})
