@@ -44,7 +44,7 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 		CredsDir:     *creds,
 		AuditLogPath: *auditLog,
 		SecretIDTTL:  *secretTTL,
-		BoundCIDRs:   strings.Split(*cidrs, ","),
+		BoundCIDRs:   splitList(*cidrs),
 	})
 	if res != nil {
 		for _, s := range res.Steps {
@@ -58,4 +58,15 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stdout, "bootstrap: Vault already set up; nothing changed")
 	}
 	return nil
+}
+
+// splitList reads a comma-separated flag, spaces around items ignored.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -193,10 +193,10 @@ func (c *signerCmd) revoke(ctx context.Context, version int) error {
 		return err
 	}
 	if err := vault.RetireSignerVersion(ctx, c.api, strings.TrimPrefix(target.KeyName, vault.SignerKeyPrefix), target.KeyVersion); err != nil {
-		return fmt.Errorf("%w (the key is no longer used; run the command again to retry in Vault)", err)
+		return fmt.Errorf("%w (the key is no longer used; to retry in Vault: pakn signer revoke -username %s -version %d)", err, c.acct.Username, target.KeyVersion)
 	}
 	if err := vault.RevokeCertificate(ctx, c.api, serial); err != nil {
-		return fmt.Errorf("%w (the key is no longer used; run the command again to retry the revocation in Vault)", err)
+		return fmt.Errorf("%w (the key is no longer used; to retry in Vault: pakn signer revoke -username %s -version %d)", err, c.acct.Username, target.KeyVersion)
 	}
 	fmt.Fprintf(c.e.stdout, "revoked %s v%d; certificate %s is on the issuing CA's CRL\n", target.KeyName, target.KeyVersion, serial)
 	return nil

@@ -143,9 +143,10 @@ func (m *Main) openVault(ctx context.Context) error {
 	vcfg := vault.Config{Addr: cfg.VaultAddr, Token: cfg.VaultToken, RoleID: cfg.VaultRoleID, Timeout: cfg.VaultTimeout}
 	if cfg.VaultRoleID != "" {
 		var err error
-		if vcfg.SecretID, err = config.ReadSecretFile(cfg.VaultSecretIDFile); err != nil {
+		if vcfg.SecretID, err = config.ReadSecretFile(cfg.VaultSecretIDFile); err != nil { // checked now, read again at each login
 			return fmt.Errorf("vault secret id: %w", err)
 		}
+		vcfg.SecretIDFile = cfg.VaultSecretIDFile
 	}
 	vc, err := vault.Connect(ctx, vcfg, m.log)
 	if err != nil {
@@ -340,7 +341,7 @@ func checkSchema(ctx context.Context, pool interface {
 		return err
 	}
 	if have != want {
-		return fmt.Errorf("database schema is at version %d, this paknd needs %d: run `pakn migrate` (or set PAKN_MIGRATE=true)", have, want)
+		return fmt.Errorf("database schema is at version %d, this paknd needs %d: run `pakn migrate` (in development, PAKN_MIGRATE=true with PAKN_DEV=true)", have, want)
 	}
 	return nil
 }

@@ -464,7 +464,7 @@ func deskCalls() map[string]call {
 			wants: map[string]int{"official": 409, "reviewer": 409}},
 		"GET /desk/admin":                               {want: 301},
 		"POST /desk/admin/accounts":                     {body: "username=matrix-desk&display_name=Ng%C6%B0%E1%BB%9Di+m%E1%BB%9Bi&role=official", contentType: urlForm},
-		"POST /desk/admin/accounts/{id}/roles":          {body: "role=official&role=auditor", contentType: urlForm, want: 303},
+		"POST /desk/admin/accounts/{id}/roles":          {body: "role=official&role=signer", contentType: urlForm, want: 303},
 		"POST /desk/admin/accounts/{id}/disable":        {body: "confirm=yes", contentType: urlForm, want: 303},
 		"POST /desk/admin/accounts/{id}/mfa-reset":      {body: "", contentType: urlForm, want: 303},
 		"POST /desk/admin/accounts/{id}/password-reset": {body: "", contentType: urlForm},

@@ -80,8 +80,11 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 			return err
 		}
 		a.ID, a.CreatedAt = id, created
-		return s.audit.Append(ctx, audit.EventOf(m, p, "account.create", "account", id, audit.Success,
-			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles))))
+		if err := s.audit.Append(ctx, audit.EventOf(m, p, "account.create", "account", id, audit.Success,
+			details("username", a.Username, "agency", a.Agency, "roles", joinRoles(a.Roles)))); err != nil {
+			return err
+		}
+		return s.powerGranted(ctx, m, p, &credential.Credentials{Account: a}, a.Roles)
 	})
 	if err != nil {
 		return nil, "", err
@@ -185,10 +188,15 @@ func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, 
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		if err := do(ctx, c, s.now()); err != nil {
+		// Decided on the account as it is now, locked until the change commits.
+		locked, err := s.store.LockCredentials(ctx, c.ID)
+		if err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, audit.EventOf(m, p, action, "account", c.ID, audit.Success, det))
+		if err := do(ctx, locked, s.now()); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, audit.EventOf(m, p, action, "account", locked.ID, audit.Success, det))
 	})
 }
 
@@ -201,6 +209,9 @@ func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal,
 		}
 		if p.Kind == access.Staff && p.ID == c.ID {
 			return apperr.New(apperr.Forbidden, msg.NoSelfGrant)
+		}
+		if err := s.powerGranted(ctx, m, p, c, []access.Role{r}); err != nil {
+			return err
 		}
 		return s.store.AddRole(ctx, c.ID, r)
 	})
@@ -217,8 +228,59 @@ func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Princip
 				return err
 			}
 		}
+		left := c.Account
+		left.Roles = slices.DeleteFunc(slices.Clone(c.Roles), func(x access.Role) bool { return x == r })
+		if err := s.revokeTokensOf(ctx, m, p, &left, "the creator lost the role "+string(r)); err != nil {
+			return err
+		}
 		return s.store.RemoveRole(ctx, c.ID, r)
 	})
+}
+
+// powerGranted guards a grant of roles to c: an auditor (who reads every
+// agency's log) is appointed only by an operator; a signer's, auditor's or
+// administrator's role is an alert in the audit log; a signer made by an
+// administrator may not sign for the hold after a credential reset (as if
+// their credentials had just been reset: the administrator saw the
+// one-time password, or may have reset it). An operator's grant, made with
+// the operator's own credentials, starts no hold.
+func (s *Service) powerGranted(ctx context.Context, m audit.Meta, p access.Principal, c *credential.Credentials, roles []access.Role) error {
+	if p.Kind == access.Staff && slices.Contains(roles, access.Auditor) {
+		return apperr.New(apperr.Forbidden, msg.AuditorByOperator)
+	}
+	if !access.MFARequired(roles) {
+		return nil
+	}
+	if slices.Contains(roles, access.Signer) && p.Kind == access.Staff {
+		if err := s.store.MarkCredentialsReset(ctx, c.ID, s.now()); err != nil {
+			return err
+		}
+	}
+	return s.audit.Append(ctx, audit.EventOf(m, p, "alert.role_grant", "account", c.ID, audit.Success, details("roles", joinRoles(roles))))
+}
+
+// revokeTokensOf revokes the tokens creator (as it is after the change)
+// may no longer issue, each with its event: they would not authenticate
+// anyway (AuthenticateToken asks the same), and giving the role back must
+// not bring them back.
+func (s *Service) revokeTokensOf(ctx context.Context, m audit.Meta, p access.Principal, creator *credential.Account, why string) error {
+	tokens, err := s.store.Tokens(ctx, creator.Agency)
+	if err != nil {
+		return err
+	}
+	for i := range tokens {
+		t := &tokens[i]
+		if t.CreatedBy != creator.ID || t.Revoked || creatorHolds(creator, t) {
+			continue
+		}
+		if err := s.store.RevokeToken(ctx, t.ID, s.now()); err != nil {
+			return err
+		}
+		if err := s.audit.Append(ctx, audit.EventOf(m, p, "token.revoke", "token", t.ID, audit.Success, details("reason", why))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keepAnAdmin refuses a change that would leave c's agency without an
@@ -247,6 +309,11 @@ func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal,
 			}
 		}
 		if err := s.store.Disable(ctx, c.ID, now); err != nil {
+			return err
+		}
+		gone := c.Account
+		gone.Disabled = true
+		if err := s.revokeTokensOf(ctx, m, p, &gone, "the creator was disabled"); err != nil {
 			return err
 		}
 		_, err := s.store.EndSessions(ctx, c.ID, "account disabled", now)

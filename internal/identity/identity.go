@@ -599,6 +599,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, m audit.Meta, a *Authn, 
 	if a.Account == nil || a.Session == nil {
 		return nil, apperr.New(apperr.Forbidden, msg.StaffSessionOnly)
 	}
+	if a.Principal.Restricted == "password_change" { // that session changes the password, and nothing else
+		return nil, apperr.New(apperr.Restricted, msg.RestrictedSession)
+	}
 	errNotStarted := apperr.New(apperr.Conflict, msg.EnrolmentNotStarted)
 	if c, err := s.store.Credentials(ctx, a.Account.ID); err != nil {
 		return nil, err

@@ -805,8 +805,8 @@ func TestIntegrationTokens(t *testing.T) {
 	if err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AuthenticateToken(ctx, secret); err != nil {
-		t.Fatalf("the creator holds the role again: %v", err)
+	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
+		t.Fatal("giving the role back brought the token back: it was revoked with the role")
 	}
 	otherAcct, _ := e.create(t, "admin2", "UBND-BD", access.Admin)
 	other := access.Principal{Kind: access.Staff, ID: otherAcct.ID, Agency: "UBND-BD", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
@@ -1094,5 +1094,32 @@ func TestCredentialResetIsMarkedAndAlerted(t *testing.T) {
 	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'alert.credentials_reset' AND object_id = $1`,
 		official.ID).Scan(&alerts); err != nil || alerts != 0 {
 		t.Fatalf("%d alerts for an official's reset (%v), want none", alerts, err)
+	}
+}
+
+// An administrator cannot appoint an auditor (an operator does); granting a
+// signer's or administrator's role is an alert in the audit log, and a
+// signer an administrator made may not sign for the hold after a reset.
+func TestPowerGrants(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
+	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	_, _, err := e.svc.CreateAccount(ctx, e.m, admin, identity.NewAccount{Username: "watcher", DisplayName: "Người kiểm toán", Agency: "STP-HN",
+		Roles: []access.Role{access.Auditor}})
+	wantCode(t, err, apperr.Forbidden)
+	colleague, _ := e.create(t, "official2", "STP-HN", access.Official)
+	wantCode(t, e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Auditor), apperr.Forbidden)
+	if err := e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Signer); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.db.Stores(nil).Accounts.Credentials(ctx, colleague.ID)
+	if err != nil || !c.CredentialsResetAt.Equal(e.clock.Now()) {
+		t.Fatalf("a signer made by an administrator: hold from %v (%v), want %v", c.CredentialsResetAt, err, e.clock.Now())
+	}
+	var alerts int
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'alert.role_grant' AND object_id = $1`,
+		colleague.ID).Scan(&alerts); err != nil || alerts != 1 {
+		t.Fatalf("%d alerts for the signer's role (%v), want 1", alerts, err)
 	}
 }

@@ -106,6 +106,7 @@ var (
 	SayWhySentBackBounded      = def("SayWhySentBackBounded", "Nêu ý kiến khi trả lại dự thảo (tối đa 2.000 ký tự).", "Say why the draft is sent back (2,000 characters at most).")
 	ScopeNeeded                = def("ScopeNeeded", "Cần ít nhất một phạm vi.", "At least one scope is needed.")
 	SigningHeldAfterReset      = def("SigningHeldAfterReset", "Mật khẩu hoặc xác thực hai lớp của tài khoản vừa được cấp lại: tài khoản được ký số từ %s (giờ Việt Nam).", "This account's password or two-factor authentication was just reset: it may sign from %s (Vietnam time).")
+	AuditorByOperator          = def("AuditorByOperator", "Vai trò kiểm toán (đọc nhật ký của mọi cơ quan) chỉ do người vận hành cấp, bằng lệnh pakn user.", "The auditor's role (reading every agency's log) is granted only by an operator, with pakn user.")
 	NoSelfGrant                = def("NoSelfGrant", "Không ai được tự cấp vai trò cho chính mình; hãy nhờ một quản trị viên khác.", "Nobody grants roles to themselves; ask another administrator.")
 	LastAdministrator          = def("LastAdministrator", "Đây là quản trị viên cuối cùng của cơ quan; hãy chỉ định người khác trước.", "This is the agency's last administrator; appoint another first.")
 	ScopeNotHeld               = def("ScopeNotHeld", "Bạn chỉ có thể cấp quyền mà chính bạn có: %s", "You may only grant what you hold yourself: %s")

@@ -142,10 +142,10 @@ func TestRevokedSignerStaysRevoked(t *testing.T) {
 		'\x00', 'x', '01', now() + interval '1 year', 'revoked', now()) RETURNING id`, account).Scan(&signer); err != nil {
 		t.Fatal(err)
 	}
-	for _, status := range []string{"active", "retired"} {
-		_, err := db.Pool.Exec(ctx, `UPDATE signers SET status = $2 WHERE id = $1`, signer, status)
+	for _, change := range []string{"status = 'active'", "status = 'retired'", "key_version = 2", "revoked_at = now()"} {
+		_, err := db.Pool.Exec(ctx, `UPDATE signers SET `+change+` WHERE id = $1`, signer)
 		if got := sqlState(err); got != "23000" {
-			t.Errorf("revoked -> %s: %v (%s), want refused", status, err, got)
+			t.Errorf("a revoked signer's %s: %v (%s), want refused", change, err, got)
 		}
 	}
 }

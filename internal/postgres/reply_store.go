@@ -379,7 +379,7 @@ func (s *ReplyStore) AddSigner(ctx context.Context, g *reply.Signer, now time.Ti
 // RevokeSigner marks a signer row revoked.
 func (s *ReplyStore) RevokeSigner(ctx context.Context, id string, now time.Time) error {
 	tx := s.DB.conn(ctx)
-	_, err := tx.Exec(ctx, `UPDATE signers SET status = 'revoked', revoked_at = $2 WHERE id = $1`, id, now)
+	_, err := tx.Exec(ctx, `UPDATE signers SET status = 'revoked', revoked_at = $2 WHERE id = $1 AND status <> 'revoked'`, id, now)
 	if err != nil {
 		return fmt.Errorf("revoke signer: %w", err)
 	}

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -67,7 +69,7 @@ func Bootstrap(ctx context.Context, admin *vaultapi.Client, o BootstrapOptions) 
 	}
 	b := &bootstrapper{api: admin, o: o, res: &BootstrapResult{}}
 	for _, step := range []func(context.Context) error{
-		b.audit, b.mounts, b.transitKeys, b.rootCA, b.issuingCA, b.signerRole, b.appRole, b.exportCAs,
+		b.audit, b.mounts, b.transitKeys, b.rootCA, b.issuingCA, b.crlConfig, b.signerRole, b.appRole, b.exportCAs,
 	} {
 		if err := step(ctx); err != nil {
 			return b.res, redact(err)
@@ -239,6 +241,45 @@ func (b *bootstrapper) issuingCA(ctx context.Context) error {
 	b.did("created the issuing CA in %s/, signed by the root", IssuingMount)
 	return nil
 }
+
+// crlConfig keeps the issuing CA's CRL current: verifiers refuse a list
+// past its NextUpdate, and Vault rebuilds it only at a revocation (its
+// automatic rebuilding would delay revocations). The list lives CRLExpiry,
+// and every bootstrap run rebuilds it when less than a third is left:
+// run pakn bootstrap regularly (it renews paknd's secret id too).
+func (b *bootstrapper) crlConfig(ctx context.Context) error {
+	s, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/config/crl")
+	if err != nil {
+		return fmt.Errorf("read CRL configuration: %w", err)
+	}
+	if s == nil || s.Data["expiry"] != CRLExpiry {
+		if _, err := b.api.Logical().WriteWithContext(ctx, IssuingMount+"/config/crl", map[string]any{"expiry": CRLExpiry}); err != nil {
+			return fmt.Errorf("configure the CRL: %w", err)
+		}
+		b.did("the issuing CA's CRL lives %s", CRLExpiry)
+	}
+	cur, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/cert/crl")
+	if err != nil || cur == nil {
+		return fmt.Errorf("read the CRL: %w", redact(err))
+	}
+	pemCRL, _ := cur.Data["certificate"].(string)
+	blk, _ := pem.Decode([]byte(pemCRL))
+	if blk != nil {
+		if crl, err := x509.ParseRevocationList(blk.Bytes); err == nil && time.Until(crl.NextUpdate) > crlLife/3 {
+			return nil
+		}
+	}
+	if _, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/crl/rotate"); err != nil {
+		return fmt.Errorf("rebuild the CRL: %w", redact(err))
+	}
+	b.did("rebuilt the issuing CA's CRL")
+	return nil
+}
+
+// CRLExpiry is how long a CRL of the issuing CA lives.
+const CRLExpiry = "720h"
+
+const crlLife = 720 * time.Hour
 
 func (b *bootstrapper) signerRole(ctx context.Context) error {
 	want := map[string]any{

@@ -84,6 +84,11 @@ func TestBootstrapIsIdempotentAndSurvivesRestart(t *testing.T) {
 		}
 	}
 	secret1, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	// The CRL lives 30 days (each bootstrap rebuilds it when a third is
+	// left: verifiers refuse a list past its NextUpdate).
+	if crl, err := v.Root().Logical().Read(vault.IssuingMount + "/config/crl"); err != nil || crl == nil || crl.Data["expiry"] != vault.CRLExpiry {
+		t.Fatalf("CRL configuration: %v %v", crl, err)
+	}
 
 	v.Restart()
 	res2, err := vault.Bootstrap(context.Background(), v.Root(), vault.BootstrapOptions{

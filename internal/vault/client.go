@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,12 +27,15 @@ import (
 
 // Config says how to reach and log in to Vault.
 type Config struct {
-	Addr     string        // e.g. http://127.0.0.1:8200
-	Token    string        // development only: a plain token
-	RoleID   string        // AppRole role_id
-	SecretID string        // AppRole secret_id
-	Mount    string        // AppRole auth mount; "approle" when empty
-	Timeout  time.Duration // per request; 10s when zero
+	Addr     string // e.g. http://127.0.0.1:8200
+	Token    string // development only: a plain token
+	RoleID   string // AppRole role_id
+	SecretID string // AppRole secret_id
+	// SecretIDFile, when set, is read again at every login: pakn bootstrap
+	// renews the secret id in it (and destroys the old one) while paknd runs.
+	SecretIDFile string
+	Mount        string        // AppRole auth mount; "approle" when empty
+	Timeout      time.Duration // per request; 10s when zero
 }
 
 // Client is a logged-in Vault client whose token is kept alive by Run.
@@ -116,9 +120,17 @@ func (c *Client) login(ctx context.Context) error {
 		return err
 	}
 	anon.ClearToken()
+	secretID := c.cfg.SecretID
+	if c.cfg.SecretIDFile != "" {
+		b, err := os.ReadFile(c.cfg.SecretIDFile)
+		if err != nil {
+			return fmt.Errorf("vault secret id: %w", err)
+		}
+		secretID = strings.TrimSpace(string(b))
+	}
 	s, err := anon.Logical().WriteWithContext(ctx, "auth/"+c.cfg.Mount+"/login", map[string]any{
 		"role_id":   c.cfg.RoleID,
-		"secret_id": c.cfg.SecretID,
+		"secret_id": secretID,
 	})
 	if err != nil {
 		return fmt.Errorf("vault AppRole login: %w", redact(err))

@@ -2,6 +2,9 @@ package vault_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +52,49 @@ func TestRunRenewsAndLogsInAgain(t *testing.T) {
 	}
 	if err := c.Ready(ctx); err != nil {
 		t.Fatalf("not ready well past the first token's max TTL: %v", err)
+	}
+}
+
+// A running paknd logs in again with the secret id in its file: pakn
+// bootstrap renews it there and destroys the old one, so the one read at
+// start would no longer log in.
+func TestLoginRereadsTheSecretIDFile(t *testing.T) {
+	v := vaulttest.Start(t)
+	_, creds, _ := bootstrap(t, v)
+	ctx := context.Background()
+	role := "auth/approle/role/" + vault.PakndAppRole
+	if _, err := v.Root().Logical().WriteWithContext(ctx, role, map[string]any{"token_ttl": "2s", "token_max_ttl": "4s"}); err != nil {
+		t.Fatal(err)
+	}
+	roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
+	file := filepath.Join(creds, vault.SecretIDFile)
+	old, _ := os.ReadFile(file)
+	c, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretIDFile: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The renewal bootstrap makes: a new id in the file, the old one destroyed.
+	s, err := v.Root().Logical().WriteWithContext(ctx, role+"/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(s.Data["secret_id"].(string)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Root().Logical().WriteWithContext(ctx, role+"/secret-id/destroy", map[string]any{"secret_id": strings.TrimSpace(string(old))}); err != nil {
+		t.Fatal(err)
+	}
+	first := c.API().Token()
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { c.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(30 * time.Second); c.API().Token() == first; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no new login within 30 s with the renewed secret id")
+		}
+	}
+	if err := c.Ready(ctx); err != nil {
+		t.Fatalf("not ready after logging in with the renewed secret id: %v", err)
 	}
 }
