@@ -96,7 +96,7 @@ func (b *bootstrapper) audit(ctx context.Context) error {
 	if b.o.AuditLogPath == "" {
 		if len(devs) == 0 {
 			// Without one, Vault keeps no trace of who signed with which key.
-			return errors.New("Vault has no audit device: give -vault-audit-log (a path on the Vault host) or enable one")
+			return errors.New("no audit device in Vault: give -vault-audit-log (a path on the Vault host) or enable one")
 		}
 		return nil
 	}
