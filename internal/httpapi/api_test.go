@@ -1151,8 +1151,8 @@ func (s *stack) unchangedButDenials(t *testing.T, before string, seq int64, call
 }
 
 // Another agency's petition and a missing one get the same answer, text
-// included; a role that may not read accounts or manage tokens is refused
-// the same way whether the id exists or not.
+// included; a role that may not read accounts, manage tokens or review
+// replies is refused the same way whether the id exists or not.
 func TestForeignAndMissingLookAlike(t *testing.T) {
 	s := newStack(t, DefaultLimits)
 	theirs, _ := s.petition() // the Department of Justice's
@@ -1171,8 +1171,10 @@ func TestForeignAndMissingLookAlike(t *testing.T) {
 	}
 	official := s.session(s.byRole[access.Official])
 	tokenID, _ := s.token(access.AgencyRead)
+	draft, _, _ := s.seedReplies()
 	for _, pair := range [][2]request{
 		{{method: "GET", path: "/api/v1/accounts/" + s.victim.ID}, {method: "GET", path: "/api/v1/accounts/" + missing}},
+		{{method: "POST", path: "/api/v1/replies/" + draft + "/approve", body: "{}"}, {method: "POST", path: "/api/v1/replies/" + missing + "/approve", body: "{}"}},
 		{{method: "DELETE", path: "/api/v1/tokens/" + tokenID}, {method: "DELETE", path: "/api/v1/tokens/" + missing}},
 	} {
 		var got []string

@@ -130,17 +130,25 @@ type Detail struct {
 	Attachments  []petition.AttachmentInfo `json:"attachments"`
 }
 
+// Missing is the answer to p's action a on an object (of kind, id) that
+// does not exist: the refusal p's roles get whether it exists or not, else
+// notFound, so existence is never told to a role that may not act (a lapsed
+// step-up is "not found" too, as another agency's object would be).
+func (s *Service) Missing(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, kind, id string, notFound error) error {
+	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: kind, ID: id, Agency: p.Agency}); err != nil &&
+		apperr.CodeOf(err) != apperr.StepUpRequired {
+		return err
+	}
+	return notFound
+}
+
 // ForStaff loads a petition for an action of p; another agency's
 // petition is answered exactly as a missing one (the attempt audited), and
 // a role that may not take the action is refused whether it exists or not.
 func (s *Service) ForStaff(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*petition.Stored, error) {
 	rec, err := s.store.Petition(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "petition", ID: id, Agency: p.Agency}); err != nil &&
-			apperr.CodeOf(err) != apperr.StepUpRequired { // another agency's would be "not found" before any step-up
-			return nil, err
-		}
-		return nil, errNotFound
+		return nil, s.Missing(ctx, m, p, a, "petition", id, errNotFound)
 	}
 	if err != nil {
 		return nil, err

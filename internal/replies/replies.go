@@ -160,11 +160,11 @@ var errReplyNotFound = apperr.New(apperr.NotFound, msg.NoSuchReply)
 // agency's reply is answered as missing and the attempt audited.
 func (s *Service) staffReply(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*reply.Reply, *petition.Stored, error) {
 	if !reply.LooksLikeID(id) {
-		return nil, nil, errReplyNotFound
+		return nil, nil, s.petitions.Missing(ctx, m, p, a, "reply", id, errReplyNotFound)
 	}
 	r, err := s.replies.Reply(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, errReplyNotFound
+		return nil, nil, s.petitions.Missing(ctx, m, p, a, "reply", id, errReplyNotFound)
 	}
 	if err != nil {
 		return nil, nil, err
