@@ -52,6 +52,18 @@ func (g *Guard) Authorize(ctx context.Context, m audit.Meta, p access.Principal,
 	return apperr.New(apperr.Forbidden, msg.NotAllowed)
 }
 
+// RefuseMissing is the refusal, if any, of p's action a on t, an object
+// that does not exist: what p's roles get whether it exists or not (so
+// existence is never told to a role that may not act), or nil, when the
+// caller answers "not found" (a lapsed step-up too, as another agency's
+// object would be answered before any step-up). t.Agency should be p's.
+func (g *Guard) RefuseMissing(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, t Target) error {
+	if err := g.Authorize(ctx, m, p, a, t); err != nil && apperr.CodeOf(err) != apperr.StepUpRequired {
+		return err
+	}
+	return nil
+}
+
 // Allows reports whether p may take action a on t now, or after a step-up:
 // a question a page asks to offer a button, not an attempt, so nothing is
 // audited (the attempt, when made, goes through Authorize).

@@ -105,9 +105,7 @@ func joinRoles(rs []access.Role) string {
 func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*credential.Credentials, error) {
 	c, err := s.store.Credentials(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		// A role that may not take the action is refused whether the account exists or not.
-		if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "account", ID: id, Agency: p.Agency}); err != nil &&
-			apperr.CodeOf(err) != apperr.StepUpRequired { // another agency's would be "not found" before any step-up
+		if err := s.guard.RefuseMissing(ctx, m, p, a, guard.Target{Type: "account", ID: id, Agency: p.Agency}); err != nil {
 			return nil, err
 		}
 		return nil, apperr.New(apperr.NotFound, msg.NotFound)
@@ -468,9 +466,7 @@ func (s *Service) Signers(ctx context.Context, m audit.Meta, p access.Principal)
 func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
 	t, err := s.store.Token(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		// A role that may not manage tokens is refused whether the token exists or not.
-		if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: id, Agency: p.Agency}); err != nil &&
-			apperr.CodeOf(err) != apperr.StepUpRequired { // another agency's would be "not found" before any step-up
+		if err := s.guard.RefuseMissing(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: id, Agency: p.Agency}); err != nil {
 			return err
 		}
 		return apperr.New(apperr.NotFound, msg.NotFound)

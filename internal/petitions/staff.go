@@ -135,8 +135,7 @@ type Detail struct {
 // notFound, so existence is never told to a role that may not act (a lapsed
 // step-up is "not found" too, as another agency's object would be).
 func (s *Service) Missing(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, kind, id string, notFound error) error {
-	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: kind, ID: id, Agency: p.Agency}); err != nil &&
-		apperr.CodeOf(err) != apperr.StepUpRequired {
+	if err := s.guard.RefuseMissing(ctx, m, p, a, guard.Target{Type: kind, ID: id, Agency: p.Agency}); err != nil {
 		return err
 	}
 	return notFound
