@@ -215,7 +215,8 @@ func (w *website) myPetitions(mine string) {
 	}
 	w.do("only mine, received today", chromedp.Navigate(w.base+"/desk/"), chromedp.WaitVisible(chromedp.ID("f-mine")),
 		chromedp.Click(chromedp.ID("f-mine")), chromedp.SetValue(chromedp.ID("f-received-from"), today),
-		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#f-mine:checked`)))
+		// The attribute only the answer's page carries (a typed value is a property).
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#f-received-from[value="`+today+`"]`)))
 	if q := w.text("#results"); q != "1 phản ánh" || !eval[bool](w, `!!document.querySelector('table.queue a[href="/desk/petitions/`+mine+`"]')`) {
 		t.Fatalf("only mine: %q", q)
 	}
