@@ -106,7 +106,7 @@ cat >&2 <<MSG
                        -d '{"tracking_code":"$(demo tracking_code)","lookup_secret":"$(demo lookup_secret)"}'
     verify page      $base/verify/$reply_id   (where its QR code leads; upload the PDF there)
     verify (API)     curl -H 'Content-Type: application/pdf' --data-binary @.data/demo-reply.pdf $base/api/v1/verifications
-    verify (CLI)     VAULT_ADDR=$VAULT_ADDR bin/pakn verify .data/demo-reply.pdf
+    verify (CLI)     set -a; . .data/pg/env; set +a; VAULT_ADDR=$VAULT_ADDR bin/pakn verify .data/demo-reply.pdf
     pdfsig           tools/pdfsig.sh .data/demo-reply.pdf   (poppler, trusting only certs/pakn-root-ca.pem)
     SHA-256          $(demo sha256)
 

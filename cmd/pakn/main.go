@@ -34,6 +34,12 @@ const (
 	exitBroken = 1 // the audit chain is broken
 	exitFailed = 1 // a verified document is not TOTAL_PASSED
 	exitError  = 2 // usage or operational error
+	// A verified document's signature is valid, but the register says the
+	// system did not issue it (NOT_IN_REGISTER).
+	exitNotIssued = 3
+	// A verified document's signature is valid, but no register was
+	// consulted (no PAKN_DATABASE_URL): whether it was issued is not known.
+	exitNoRegister = 4
 )
 
 // env is the process environment, passed explicitly.

@@ -13,8 +13,11 @@ import (
 
 	"pakn/internal/pdftest"
 	"pakn/internal/pgtest"
+	"pakn/internal/reply"
+	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
+	"pakn/internal/verifytest"
 )
 
 func TestSignerCommands(t *testing.T) {
@@ -145,8 +148,10 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	certs := filepath.Join(dir, "certs")
+	// Without the register the signature is checked, but the document cannot pass: whether it was issued is unknown.
 	code, stdout, errs = cli(t, map[string]string{"VAULT_ADDR": v.Addr}, "verify", "-certs", certs, file)
-	if code != 0 || !strings.HasPrefix(stdout, "TOTAL_PASSED\n") || !strings.Contains(stdout, "Lê Hoàng Cường") {
+	if code != 4 || !strings.HasPrefix(stdout, "INDETERMINATE / REGISTER_NOT_CONSULTED\n") || !strings.Contains(stdout, "signature #1  TOTAL_PASSED") ||
+		!strings.Contains(stdout, "Lê Hoàng Cường") || !strings.Contains(errs, "not consulted") {
 		t.Fatalf("pakn verify: %d\n%s%s", code, stdout, errs)
 	}
 	code, stdout, _ = cli(t, map[string]string{"VAULT_ADDR": v.Addr, "PAKN_DATABASE_URL": db.AppURL}, "verify", "-json", "-certs", certs, file)
@@ -161,7 +166,7 @@ func TestSeedDemoReply(t *testing.T) {
 	if err := os.WriteFile(crl, []byte(s.Data["certificate"].(string)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := cli(t, map[string]string{}, "verify", "-certs", certs, "-crl", crl, file); code != 0 {
+	if code, stdout, _ := cli(t, map[string]string{"PAKN_DATABASE_URL": db.AppURL}, "verify", "-certs", certs, "-crl", crl, file); code != 0 {
 		t.Fatalf("pakn verify -crl: %d\n%s", code, stdout)
 	}
 	// No revocation source: not a pass.
@@ -183,8 +188,52 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatalf("no anchors: %d %s", code, errs)
 	}
 
+	forgedIsNotIssued(t, v, db, certs)
+
 	// Idempotent: a second seed keeps the one demo reply.
 	if code, stdout, _ := cli(t, vars, args...); code != 0 || !strings.Contains(stdout, "demo signed reply already present") {
 		t.Fatalf("second seed: %d %s", code, stdout)
+	}
+}
+
+// forgedIsNotIssued signs a document the system never issued with a real
+// signer's key in Vault (as whoever held paknd's credentials could): its
+// signature is valid, and pakn verify says it was not issued (exit 3).
+func forgedIsNotIssued(t *testing.T, v *vaulttest.Server, db *pgtest.DB, certs string) {
+	t.Helper()
+	var key, chainPEM string
+	var version int
+	err := db.Pool.QueryRow(context.Background(), "SELECT key_name, key_version, chain_pem FROM signers WHERE status = 'active' LIMIT 1").
+		Scan(&key, &version, &chainPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chain []*x509.Certificate
+	for rest := []byte(chainPEM); ; {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	ts, err := vault.NewTransitSigner(v.Root(), vault.TransitMount, key, version, chain[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := signing.SignPDF(verifytest.Reply(t, "Một văn bản hệ thống chưa từng phát hành."), reply.SignRequest{Signer: ts, Chain: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "forged.pdf")
+	if err := os.WriteFile(file, forged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := cli(t, map[string]string{"VAULT_ADDR": v.Addr, "PAKN_DATABASE_URL": db.AppURL}, "verify", "-certs", certs, file)
+	if code != 3 || !strings.HasPrefix(stdout, "TOTAL_FAILED / NOT_IN_REGISTER\n") || !strings.Contains(stdout, "signature #1  TOTAL_PASSED") {
+		t.Fatalf("a validly signed document the system did not issue: %d\n%s%s", code, stdout, errs)
 	}
 }

@@ -90,16 +90,16 @@ func cmdUser(ctx context.Context, args []string, e env) error {
 	}
 	switch sub {
 	case "add-role":
-		err = ids.AddRole(ctx, m, op, a.ID, access.Role(*role))
+		_, err = ids.AddRole(ctx, m, op, a.ID, access.Role(*role))
 	case "remove-role":
 		err = ids.RemoveRole(ctx, m, op, a.ID, access.Role(*role))
 	case "reset-mfa":
-		err = ids.ResetMFA(ctx, m, op, a.ID)
+		_, err = ids.ResetMFA(ctx, m, op, a.ID)
 	case "disable":
 		err = ids.Disable(ctx, m, op, a.ID)
 	case "reset-password":
 		var pw string
-		if pw, err = ids.ResetPassword(ctx, m, op, a.ID); err == nil {
+		if pw, _, err = ids.ResetPassword(ctx, m, op, a.ID); err == nil {
 			fmt.Fprintf(e.stdout, "one-time password for %s: %s\n", a.Username, pw)
 		}
 	default:

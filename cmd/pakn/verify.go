@@ -17,10 +17,15 @@ import (
 
 const verifyUsage = `usage: pakn verify [-certs DIR] [-crl FILE] [-system-roots] [-json] FILE.pdf
   checks a reply PDF offline against the trust anchors in DIR (default certs/) and the issuing
-  CA's revocation list (FILE, or fetched from VAULT_ADDR's pki_int); with PAKN_DATABASE_URL the
-  register of issued replies is searched too. Exit 0 only for TOTAL_PASSED.`
+  CA's revocation list (FILE, or fetched from VAULT_ADDR's pki_int) and, with PAKN_DATABASE_URL,
+  the register of issued replies: only a document the system issued passes.
+  Exit 0: TOTAL_PASSED; 1: failed or indeterminate; 2: usage or operational error;
+  3: valid signature but not issued by the system (NOT_IN_REGISTER);
+  4: valid signature, register not consulted (no PAKN_DATABASE_URL).`
 
-// cmdVerify is `pakn verify`: exit 0 for TOTAL_PASSED, 1 for any other
+// cmdVerify is `pakn verify`: exit 0 for TOTAL_PASSED (a document the
+// system issued), 3 for a valid signature on a document it did not issue,
+// 4 for a valid signature when no register was consulted, 1 for any other
 // verdict, 2 for a usage or operational error.
 func cmdVerify(ctx context.Context, args []string, e env) int {
 	fs := newFlags("verify", e)
@@ -61,7 +66,9 @@ func cmdVerify(ctx context.Context, args []string, e env) int {
 		url := strings.TrimRight(e.getenv("VAULT_ADDR"), "/") + "/v1/pki_int/crl/pem"
 		v.CRL = &verify.CachedCRL{Fetch: func(ctx context.Context) ([]byte, error) { return fetchCRL(ctx, url) }}
 	}
-	if e.getenv("PAKN_DATABASE_URL") != "" {
+	if e.getenv("PAKN_DATABASE_URL") == "" {
+		fmt.Fprintln(e.stderr, "pakn verify: no PAKN_DATABASE_URL: the register of issued replies is not consulted, so no document can pass")
+	} else {
 		pool, err := e.openAppDB(ctx)
 		if err != nil {
 			return fail(err)
@@ -79,10 +86,15 @@ func cmdVerify(ctx context.Context, args []string, e env) int {
 	} else {
 		fmt.Fprint(e.stdout, rep.Text())
 	}
-	if rep.Indication != verify.TotalPassed {
-		return exitFailed
+	switch {
+	case rep.Indication == verify.TotalPassed:
+		return exitOK
+	case rep.SubIndication == verify.NotInRegister:
+		return exitNotIssued
+	case rep.SubIndication == verify.RegisterNotConsulted:
+		return exitNoRegister
 	}
-	return exitOK
+	return exitFailed
 }
 
 func fetchCRL(ctx context.Context, url string) ([]byte, error) {

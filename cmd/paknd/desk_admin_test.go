@@ -17,7 +17,8 @@ import (
 
 // An administrator's day at the desk, through the pages only: the
 // agency's accounts; a new official's account, whose one-time password is
-// shown once and works; its roles changed, its password reset, then the
+// shown once and works; its roles changed (the signer's role becomes a
+// request for a second administrator), its password reset, then the
 // account disabled; once the step-up has lapsed, the page asks for a code
 // first (a wrong one is refused on the page); an integration token issued
 // (its secret shown once) and revoked; the agency's signers with their
@@ -49,9 +50,10 @@ func TestAnAdministratorsDay(t *testing.T) {
 	if s := w.text("#account-status"); !strings.Contains(s, "Chờ đăng nhập lần đầu") {
 		t.Fatalf("a new account's status: %q", s)
 	}
+	// The reviewer's role withdrawn at once; the signer's requested (the two-person rule).
 	w.do("change its roles", chromedp.Click(chromedp.ID("role-reviewer")), chromedp.Click(chromedp.ID("role-signer")),
-		chromedp.Click(chromedp.ID("save-roles")), chromedp.WaitVisible(chromedp.ID("done-roles")))
-	if r := w.text("#account-roles"); !strings.Contains(r, "chuyên viên") || !strings.Contains(r, "người ký") || strings.Contains(r, "người duyệt") {
+		chromedp.Click(chromedp.ID("save-roles")), chromedp.WaitVisible(chromedp.ID("done-requested")))
+	if r := w.text("#account-roles"); !strings.Contains(r, "chuyên viên") || strings.Contains(r, "người ký") || strings.Contains(r, "người duyệt") {
 		t.Fatalf("the roles after the change: %q", r)
 	}
 	w.accessible("account")
@@ -173,7 +175,7 @@ func (w *website) signersAndReport() {
 func (w *website) auditedChanges() {
 	t := w.t
 	t.Helper()
-	for _, action := range []string{"account.create", "account.role_add", "account.role_remove", "account.password_reset", "account.disable",
+	for _, action := range []string{"account.create", "account.power_request", "account.role_remove", "account.password_reset", "account.disable",
 		"token.issue", "token.revoke", "auth.step_up"} {
 		var n int
 		err := w.s.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = $1 AND outcome = 'success'
@@ -217,4 +219,58 @@ func (w *website) officialSeesOnlyTheReport() {
 	if p := eval[string](w, "location.pathname"); p != "/desk/admin/report" {
 		t.Fatalf("after signing in again: %s", p)
 	}
+}
+
+// Two administrators, through the pages: the first asks for a signer's
+// role for an official (a request: nothing changes, and they cannot
+// approve it, only withdraw it); the second approves it and the official
+// is a signer. The second then asks for the new signer's password to be
+// reset (no password shown to them); the first approves and is shown the
+// one-time password, which works.
+func TestTwoAdministratorsForOnePower(t *testing.T) {
+	w := newWebsite(t)
+	const pw = "mật khẩu quản trị đủ dài"
+	first := w.readyAccount("dk-first", pw, "", access.Admin)
+	second := w.readyAccount("dk-second", pw, "", access.Admin)
+	w.readyAccount("dk-clerk2", "mật khẩu của chuyên viên", "", access.Official)
+	clerk, err := w.ids().FindAccount(context.Background(), "dk-clerk2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := w.base + "/desk/admin/accounts/" + clerk.ID
+	w.deskSignIn("dk-first", pw, totpCode(t, first, time.Now()))
+	w.do("ask for the signer's role", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("save-roles")),
+		chromedp.Click(chromedp.ID("role-signer")), chromedp.Click(chromedp.ID("save-roles")), chromedp.WaitVisible(chromedp.ID("done-requested")))
+	if r := w.text("#account-roles"); strings.Contains(r, "người ký") {
+		t.Fatalf("a request changed the roles: %q", r)
+	}
+	w.accessible("account, request sent")
+	w.do("the requests", chromedp.Navigate(w.base+"/desk/admin/"), chromedp.WaitVisible(chromedp.ID("requests")))
+	if l := w.text("#requests"); !strings.Contains(l, "dk-clerk2") || !strings.Contains(l, "Cấp vai trò: người ký") || !strings.Contains(l, "Rút lại") ||
+		eval[bool](w, `!!document.querySelector('#requests form[action$="/approve"]')`) {
+		t.Fatalf("the requester's view of the request: %s", l)
+	}
+	w.accessible("accounts with a request")
+	w.shot("desk-admin-requests")
+	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
+
+	w.deskSignIn("dk-second", pw, totpCode(t, second, time.Now()))
+	w.do("approve it", chromedp.Navigate(w.base+"/desk/admin/"), chromedp.WaitVisible(chromedp.ID("requests")),
+		chromedp.Click(chromedp.CSS(`#requests form[action$="/approve"] button`)), chromedp.WaitVisible(chromedp.ID("done-approved")))
+	if l := w.text("#requests"); !strings.Contains(l, "Đã phê duyệt") {
+		t.Fatalf("the approved request: %s", l)
+	}
+	w.do("ask for a new password", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("password-reset")),
+		chromedp.Click(chromedp.ID("password-reset")), chromedp.WaitVisible(chromedp.ID("done-requested")))
+	if r := w.text("#account-roles"); !strings.Contains(r, "người ký") || eval[bool](w, `!!document.getElementById("one-time-secret")`) {
+		t.Fatalf("after the approval: roles %q; the requester must not see a password", r)
+	}
+	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
+
+	// The next step's code (accepted one step ahead): later than the first sign-in's.
+	w.deskSignIn("dk-first", pw, totpCode(t, first, time.Now().Add(30*time.Second)))
+	w.do("approve the new password", chromedp.Navigate(w.base+"/desk/admin/"), chromedp.WaitVisible(chromedp.ID("requests")),
+		chromedp.Click(chromedp.CSS(`#requests form[action$="/approve"] button`)), chromedp.WaitVisible(chromedp.ID("one-time-secret")))
+	w.accessible("one-time password, to the approver")
+	w.oneTimePasswordWorks("dk-clerk2", w.text("#one-time-secret"))
 }

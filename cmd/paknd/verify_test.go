@@ -59,8 +59,9 @@ func TestPakndVerifiesWithConfiguredAnchorsAndVaultCRL(t *testing.T) {
 		return r
 	}
 	r := post(doc)
-	if r.Indication != verify.TotalPassed || r.Register == nil || r.Register.Found {
-		t.Fatalf("a reply signed under the configured CA but not issued: %+v", r)
+	if r.Indication != verify.TotalFailed || r.SubIndication != verify.NotInRegister || r.Register == nil || r.Register.Found ||
+		r.Signatures[0].Indication != verify.TotalPassed {
+		t.Fatalf("a reply signed under the configured CA but not issued is not a pass: %+v", r)
 	}
 	// Another CA's reply: no chain.
 	if r := post(verifytest.NewPKI(t, "other").Genuine(t)); r.SubIndication != verify.NoCertificateChain {

@@ -79,3 +79,43 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 // ValidUsername reports whether u is a valid username: 3 to 64 lower-case
 // letters, digits, dots, dashes or underscores.
 func ValidUsername(u string) bool { return usernamePattern.MatchString(u) }
+
+// The changes the two-person rule covers, as a PowerRequest's Kind.
+const (
+	PowerPasswordReset = "password_reset"
+	PowerMFAReset      = "mfa_reset"
+	PowerRoleAdd       = "role_add"
+)
+
+// The states of a PowerRequest.
+const (
+	RequestPending   = "pending"
+	RequestApproved  = "approved"
+	RequestRefused   = "refused"
+	RequestWithdrawn = "withdrawn"
+)
+
+// PowerRequest is one administrator's request for a change the two-person
+// rule covers (resetting a signer's, auditor's or administrator's password
+// or MFA; granting the signer's or administrator's role), which another
+// administrator of the agency approves or refuses.
+type PowerRequest struct {
+	ID              string
+	Agency          string
+	AccountID       string
+	Username        string // the account's, for display
+	Kind            string // PowerPasswordReset, PowerMFAReset or PowerRoleAdd
+	Role            access.Role
+	RequestedBy     string
+	RequestedByName string
+	RequestedAt     time.Time
+	ExpiresAt       time.Time
+	Status          string
+	DecidedBy       string
+	DecidedAt       time.Time
+}
+
+// Open reports whether the request may still be approved at now.
+func (r *PowerRequest) Open(now time.Time) bool {
+	return r.Status == RequestPending && now.Before(r.ExpiresAt)
+}

@@ -64,7 +64,8 @@ func (s *Server) addRole(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	s.noContent(w, r, s.identity.AddRole(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), access.Role(in.Role)))
+	req, err := s.identity.AddRole(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"), access.Role(in.Role))
+	s.doneOrRequested(w, r, req, err)
 }
 
 func (s *Server) removeRole(w http.ResponseWriter, r *http.Request) {
@@ -76,16 +77,77 @@ func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resetMFA(w http.ResponseWriter, r *http.Request) {
-	s.noContent(w, r, s.identity.ResetMFA(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id")))
+	req, err := s.identity.ResetMFA(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	s.doneOrRequested(w, r, req, err)
 }
 
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
-	pw, err := s.identity.ResetPassword(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	pw, req, err := s.identity.ResetPassword(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil || req != nil {
+		s.doneOrRequested(w, r, req, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"one_time_password": pw})
+}
+
+// doneOrRequested answers an account change: 204 when it was made, 202
+// with the request when it waits for a second administrator.
+func (s *Server) doneOrRequested(w http.ResponseWriter, r *http.Request, req *credential.PowerRequest, err error) {
+	if err != nil || req == nil {
+		s.noContent(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"request": viewRequest(req)})
+}
+
+// requestView is a two-person request as the API shows it.
+type requestView struct {
+	ID          string    `json:"id"`
+	Account     string    `json:"account"`
+	Username    string    `json:"username"`
+	Kind        string    `json:"kind"`
+	Role        string    `json:"role,omitempty"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Status      string    `json:"status"` // pending, approved, refused, withdrawn (a pending one past expires_at is expired)
+	DecidedBy   string    `json:"decided_by,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+}
+
+func viewRequest(q *credential.PowerRequest) requestView {
+	return requestView{ID: q.ID, Account: q.AccountID, Username: q.Username, Kind: q.Kind, Role: string(q.Role), RequestedBy: q.RequestedBy,
+		RequestedAt: q.RequestedAt, ExpiresAt: q.ExpiresAt, Status: q.Status, DecidedBy: q.DecidedBy, DecidedAt: q.DecidedAt}
+}
+
+func (s *Server) listPowerRequests(w http.ResponseWriter, r *http.Request) {
+	list, err := s.identity.PowerRequests(r.Context(), s.meta(r), authnOf(r.Context()).Principal)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"one_time_password": pw})
+	out := make([]requestView, 0, len(list))
+	for i := range list {
+		out = append(out, viewRequest(&list[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+}
+
+func (s *Server) approvePowerRequest(w http.ResponseWriter, r *http.Request) {
+	q, pw, err := s.identity.ApprovePower(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := map[string]any{"request": viewRequest(q)}
+	if pw != "" {
+		out["one_time_password"] = pw
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) refusePowerRequest(w http.ResponseWriter, r *http.Request) {
+	s.noContent(w, r, s.identity.RefusePower(r.Context(), s.meta(r), authnOf(r.Context()).Principal, chi.URLParam(r, "id")))
 }
 
 func (s *Server) noContent(w http.ResponseWriter, r *http.Request, err error) {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,25 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 
 // account creates a ready account: password set (loginPassword), MFA on for
 // roles that need it.
+// powerRequest makes a pending two-person request by another
+// administrator of STP-HN (a new signer's MFA reset), for the matrix's
+// approvals and refusals, and returns its id.
+func (s *stack) powerRequest() string {
+	s.t.Helper()
+	ctx := context.Background()
+	second, err := s.ids.FindAccount(ctx, "matrix-admin2")
+	if err != nil {
+		second = s.account("matrix-admin2", "STP-HN", access.Admin)
+	}
+	target := s.account("pr-"+strconv.FormatInt(time.Now().UnixNano(), 36), "STP-HN", access.Signer)
+	p := access.Principal{Kind: access.Staff, ID: second.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: time.Now()}
+	req, err := s.ids.ResetMFA(ctx, audit.Meta{}, p, target.ID)
+	if err != nil || req == nil {
+		s.t.Fatalf("power request: %+v %v", req, err)
+	}
+	return req.ID
+}
+
 func (s *stack) account(username, agencyCode string, roles ...access.Role) *credential.Account {
 	s.t.Helper()
 	ctx := context.Background()
@@ -273,6 +293,9 @@ var expected = map[string]string{
 	"POST /api/v1/accounts/{id}/disable":        "admin",
 	"POST /api/v1/accounts/{id}/mfa-reset":      "admin",
 	"POST /api/v1/accounts/{id}/password-reset": "admin",
+	"GET /api/v1/power-requests":                "admin",
+	"POST /api/v1/power-requests/{id}/approve":  "admin",
+	"POST /api/v1/power-requests/{id}/refuse":   "admin",
 	"GET /api/v1/tokens":                        "admin",
 	"POST /api/v1/tokens":                       "admin",
 	"DELETE /api/v1/tokens/{id}":                "admin",
@@ -343,6 +366,8 @@ var expected = map[string]string{
 	"POST /desk/admin/accounts/{id}/disable":        "admin",
 	"POST /desk/admin/accounts/{id}/mfa-reset":      "admin",
 	"POST /desk/admin/accounts/{id}/password-reset": "admin",
+	"POST /desk/admin/requests/{id}/approve":        "admin",
+	"POST /desk/admin/requests/{id}/refuse":         "admin",
 	"GET /desk/admin/tokens":                        "admin",
 	"POST /desk/admin/tokens":                       "admin",
 	"POST /desk/admin/tokens/{id}/revoke":           "admin",
@@ -402,6 +427,7 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"DELETE /api/v1/accounts/{id}/roles/{role}": {want: 204},
 		"POST /api/v1/accounts/{id}/disable":        {want: 204},
 		"POST /api/v1/accounts/{id}/mfa-reset":      {want: 204},
+		"POST /api/v1/power-requests/{id}/refuse":   {want: 204},
 		"POST /api/v1/tokens":                       {body: `{"name":"matrix","scopes":["agency.read"],"ttl_days":30}`, want: 201},
 		"DELETE /api/v1/tokens/{id}":                {want: 204},
 
@@ -468,6 +494,8 @@ func deskCalls() map[string]call {
 		"POST /desk/admin/accounts/{id}/disable":        {body: "confirm=yes", contentType: urlForm, want: 303},
 		"POST /desk/admin/accounts/{id}/mfa-reset":      {body: "", contentType: urlForm, want: 303},
 		"POST /desk/admin/accounts/{id}/password-reset": {body: "", contentType: urlForm},
+		"POST /desk/admin/requests/{id}/approve":        {body: "", contentType: urlForm, want: 303},
+		"POST /desk/admin/requests/{id}/refuse":         {body: "", contentType: urlForm, want: 303},
 		"POST /desk/admin/tokens":                       {body: "name=matrix-desk&scope=agency.read&days=30", contentType: urlForm},
 		"POST /desk/admin/tokens/{id}/revoke":           {body: "", contentType: urlForm, want: 303},
 	}
@@ -530,11 +558,13 @@ var stepUpRoutes = map[string]bool{
 	"POST /api/v1/accounts": true, "POST /api/v1/accounts/{id}/roles": true, "DELETE /api/v1/accounts/{id}/roles/{role}": true,
 	"POST /api/v1/accounts/{id}/disable": true, "POST /api/v1/accounts/{id}/mfa-reset": true, "POST /api/v1/accounts/{id}/password-reset": true,
 	"POST /api/v1/tokens": true, "DELETE /api/v1/tokens/{id}": true, "GET /api/v1/audit/export": true, "POST /api/v1/replies/{id}/sign": true,
+	"POST /api/v1/power-requests/{id}/approve": true, "POST /api/v1/power-requests/{id}/refuse": true,
 	// The desk's forms: the same actions, refused the same way (the page
 	// shown again with the error, 403).
 	"POST /desk/replies/{id}/sign": true, "POST /desk/admin/accounts": true, "POST /desk/admin/accounts/{id}/roles": true,
 	"POST /desk/admin/accounts/{id}/disable": true, "POST /desk/admin/accounts/{id}/mfa-reset": true,
 	"POST /desk/admin/accounts/{id}/password-reset": true, "POST /desk/admin/tokens": true, "POST /desk/admin/tokens/{id}/revoke": true,
+	"POST /desk/admin/requests/{id}/approve": true, "POST /desk/admin/requests/{id}/refuse": true,
 }
 
 // staleCallers checks that the roles route allows, with a session whose
@@ -584,6 +614,8 @@ func (m matrixFixture) path(s *stack, route, pattern string) string {
 	case strings.HasPrefix(pattern, "/api/v1/tokens/") || strings.HasPrefix(pattern, "/desk/admin/tokens/"):
 		id, _ := s.token(access.AgencyRead)
 		return strings.Replace(pattern, "{id}", id, 1)
+	case strings.HasPrefix(pattern, "/api/v1/power-requests/") || strings.HasPrefix(pattern, "/desk/admin/requests/"):
+		return strings.Replace(pattern, "{id}", s.powerRequest(), 1)
 	}
 	return strings.NewReplacer("{id}", s.victim.ID, "{role}", "reviewer").Replace(pattern)
 }
@@ -1128,7 +1160,8 @@ func (s *stack) fingerprint(t *testing.T) (string, int64) {
 		(SELECT count(*) FROM petition_events), (SELECT count(*) FROM petition_attachments),
 		(SELECT md5(coalesce(string_agg(r::text, '' ORDER BY id), '')) FROM replies r), (SELECT count(*) FROM signed_replies),
 		(SELECT md5(coalesce(string_agg(a::text, '' ORDER BY id), '')) FROM accounts a), (SELECT count(*) FROM account_roles),
-		(SELECT md5(coalesce(string_agg(concat_ws(',', id, name, scopes, expires_at, revoked_at), '' ORDER BY id), '')) FROM api_tokens k), (SELECT count(*) FROM agencies)),
+		(SELECT md5(coalesce(string_agg(concat_ws(',', id, name, scopes, expires_at, revoked_at), '' ORDER BY id), '')) FROM api_tokens k), (SELECT count(*) FROM agencies),
+		(SELECT md5(coalesce(string_agg(q::text, '' ORDER BY id), '')) FROM power_requests q)),
 		(SELECT coalesce(max(seq), 0) FROM audit_events)`).Scan(&sum, &seq)
 	if err != nil {
 		t.Fatal(err)

@@ -568,13 +568,13 @@ func TestSixteenSmallVerificationsAtOnce(t *testing.T) {
 	var inside atomic.Int32
 	release := make(chan struct{})
 	find := s.verifier.FindIssued
-	s.verifier.FindIssued = func(ctx context.Context, sum string) (*verify.Match, error) {
+	s.verifier.FindIssued = func(ctx context.Context, binding, sum string) (*verify.Match, error) {
 		inside.Add(1)
 		select {
 		case <-release:
 		case <-ctx.Done():
 		}
-		return find(ctx, sum)
+		return find(ctx, binding, sum)
 	}
 	// Requests are counted as they arrive, so the sample is taken once all
 	// of them are in.

@@ -302,6 +302,8 @@ func (s *Server) sitePages(r chi.Router, l pageLimits, maxBody int64) {
 		r.With(l.public).Post("/desk/admin/accounts/{id}/disable", site.AccountDisable)
 		r.With(l.public).Post("/desk/admin/accounts/{id}/password-reset", site.AccountPasswordReset)
 		r.With(l.public).Post("/desk/admin/accounts/{id}/mfa-reset", site.AccountMFAReset)
+		r.With(l.public).Post("/desk/admin/requests/{id}/approve", site.ApproveRequest)
+		r.With(l.public).Post("/desk/admin/requests/{id}/refuse", site.RefuseRequest)
 		r.With(l.public).Get("/desk/admin/tokens", site.AdminTokens)
 		r.With(l.public).Post("/desk/admin/tokens", site.IssueToken)
 		r.With(l.public).Post("/desk/admin/tokens/{id}/revoke", site.RevokeToken)
@@ -333,6 +335,9 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 	r.Post("/accounts/{id}/disable", s.disableAccount)
 	r.Post("/accounts/{id}/mfa-reset", s.resetMFA)
 	r.Post("/accounts/{id}/password-reset", s.resetPassword)
+	r.Get("/power-requests", s.listPowerRequests)
+	r.Post("/power-requests/{id}/approve", s.approvePowerRequest)
+	r.Post("/power-requests/{id}/refuse", s.refusePowerRequest)
 
 	r.Get("/tokens", s.listTokens)
 	r.Post("/tokens", s.issueToken)

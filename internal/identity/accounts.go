@@ -59,6 +59,11 @@ func (s *Service) CreateAccount(ctx context.Context, m audit.Meta, p access.Prin
 	if err := n.validate(); err != nil {
 		return nil, "", err
 	}
+	if p.Kind == access.Staff && access.MFARequired(n.Roles) {
+		// The creator sees the one-time password: a signer's, auditor's or
+		// administrator's role is granted afterwards, by the two-person rule.
+		return nil, "", apperr.New(apperr.Forbidden, msg.PowerRoleAtCreation)
+	}
 	pw, err := credential.NewPassword()
 	if err != nil {
 		return nil, "", err
@@ -178,36 +183,71 @@ func (s *Service) Accounts(ctx context.Context, m audit.Meta, p access.Principal
 	return s.store.Accounts(ctx, p.Agency)
 }
 
-// change runs an account change as one audited transaction.
-func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, id, action string, det []byte,
-	do func(ctx context.Context, c *credential.Credentials, now time.Time) error) error {
+// change runs an account change as one audited transaction. A change the
+// two-person rule covers, made by an administrator, is recorded as a
+// request instead (returned; nothing changes) until another administrator
+// approves it (rule.approving: the request is marked approved in the
+// change's transaction).
+func (s *Service) change(ctx context.Context, m audit.Meta, p access.Principal, id, action string, det []byte, rule power,
+	do func(ctx context.Context, c *credential.Credentials, now time.Time) error) (*credential.PowerRequest, error) {
 	c, err := s.target(ctx, m, p, access.AccountManage, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.tx.InTx(ctx, func(ctx context.Context) error {
+	var req *credential.PowerRequest
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		// Decided on the account as it is now, locked until the change commits.
 		locked, err := s.store.LockCredentials(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		if err := do(ctx, locked, s.now()); err != nil {
+		now := s.now()
+		if rule.check != nil {
+			if err := rule.check(locked); err != nil {
+				return err
+			}
+		}
+		if rule.needsSecond(p, locked) {
+			req, err = s.request(ctx, m, p, locked, rule, now)
+			return err
+		}
+		if rule.approving != nil {
+			if err := s.approve(ctx, p, rule.approving, now); err != nil {
+				return err
+			}
+			det = withRequest(det, rule.approving)
+		}
+		if err := do(ctx, locked, now); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, audit.EventOf(m, p, action, "account", locked.ID, audit.Success, det))
 	})
+	return req, err
 }
 
 // AddRole grants a role. Signer, auditor and admin then require MFA at the
-// account's next request.
-func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
-		if !access.ValidRole(r) {
+// account's next request. An administrator's grant of the signer's or
+// administrator's role is a request another administrator approves
+// (returned; the role is not granted yet); the auditor's role is granted
+// only by operators.
+func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) (*credential.PowerRequest, error) {
+	return s.addRole(ctx, m, p, id, power{kind: credential.PowerRoleAdd, role: r})
+}
+
+func (s *Service) addRole(ctx context.Context, m audit.Meta, p access.Principal, id string, rule power) (*credential.PowerRequest, error) {
+	r := rule.role
+	rule.check = func(c *credential.Credentials) error {
+		switch {
+		case !access.ValidRole(r):
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
-		}
-		if p.Kind == access.Staff && p.ID == c.ID {
+		case p.Kind == access.Staff && p.ID == c.ID:
 			return apperr.New(apperr.Forbidden, msg.NoSelfGrant)
+		case p.Kind == access.Staff && r == access.Auditor:
+			return apperr.New(apperr.Forbidden, msg.AuditorByOperator)
 		}
+		return nil
+	}
+	return s.change(ctx, m, p, id, "account.role_add", details("role", string(r)), rule, func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
 		if err := s.powerGranted(ctx, m, p, c, []access.Role{r}); err != nil {
 			return err
 		}
@@ -217,7 +257,7 @@ func (s *Service) AddRole(ctx context.Context, m audit.Meta, p access.Principal,
 
 // RemoveRole withdraws a role.
 func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Principal, id string, r access.Role) error {
-	return s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
+	_, err := s.change(ctx, m, p, id, "account.role_remove", details("role", string(r)), power{}, func(ctx context.Context, c *credential.Credentials, _ time.Time) error {
 		if !access.ValidRole(r) {
 			return apperr.New(apperr.Invalid, msg.UnknownRoleName)
 		}
@@ -233,19 +273,16 @@ func (s *Service) RemoveRole(ctx context.Context, m audit.Meta, p access.Princip
 		}
 		return s.store.RemoveRole(ctx, c.ID, r)
 	})
+	return err
 }
 
-// powerGranted guards a grant of roles to c: an auditor (who reads every
-// agency's log) is appointed only by an operator; a signer's, auditor's or
+// powerGranted records a grant of roles to c: a signer's, auditor's or
 // administrator's role is an alert in the audit log; a signer made by an
 // administrator may not sign for the hold after a credential reset (as if
-// their credentials had just been reset: the administrator saw the
-// one-time password, or may have reset it). An operator's grant, made with
-// the operator's own credentials, starts no hold.
+// their credentials had just been reset: an administrator may have known
+// the one-time password). An operator's grant, made with the operator's own
+// credentials, starts no hold.
 func (s *Service) powerGranted(ctx context.Context, m audit.Meta, p access.Principal, c *credential.Credentials, roles []access.Role) error {
-	if p.Kind == access.Staff && slices.Contains(roles, access.Auditor) {
-		return apperr.New(apperr.Forbidden, msg.AuditorByOperator)
-	}
 	if !access.MFARequired(roles) {
 		return nil
 	}
@@ -297,7 +334,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, c *credential.Credentials) er
 
 // Disable disables an account and ends its sessions.
 func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.disable", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
+	_, err := s.change(ctx, m, p, id, "account.disable", nil, power{}, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if p.Kind == access.Staff && p.ID == c.ID {
 			return apperr.New(apperr.Conflict, msg.CannotDisableOwnAccount)
 		}
@@ -317,12 +354,19 @@ func (s *Service) Disable(ctx context.Context, m audit.Meta, p access.Principal,
 		_, err := s.store.EndSessions(ctx, c.ID, "account disabled", now)
 		return err
 	})
+	return err
 }
 
 // ResetMFA removes an account's TOTP secret and recovery codes and ends its
-// sessions; it must enrol again at next sign-in.
-func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	return s.change(ctx, m, p, id, "account.mfa_reset", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
+// sessions; it must enrol again at next sign-in. An administrator's reset
+// of a signer's, auditor's or administrator's MFA is a request another
+// administrator approves (returned; nothing is reset yet).
+func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string) (*credential.PowerRequest, error) {
+	return s.resetMFA(ctx, m, p, id, power{kind: credential.PowerMFAReset})
+}
+
+func (s *Service) resetMFA(ctx context.Context, m audit.Meta, p access.Principal, id string, rule power) (*credential.PowerRequest, error) {
+	return s.change(ctx, m, p, id, "account.mfa_reset", nil, rule, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if err := s.store.SetTOTP(ctx, c.ID, "", time.Time{}, 0); err != nil {
 			return err
 		}
@@ -337,18 +381,24 @@ func (s *Service) ResetMFA(ctx context.Context, m audit.Meta, p access.Principal
 	})
 }
 
-// ResetPassword gives an account a new one-time password (returned once) and
-// ends its sessions.
-func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Principal, id string) (string, error) {
+// ResetPassword gives an account a new one-time password (returned once)
+// and ends its sessions. An administrator's reset of a signer's, auditor's
+// or administrator's password is a request another administrator approves
+// (returned, with no password: the approver receives it).
+func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Principal, id string) (string, *credential.PowerRequest, error) {
+	return s.resetPassword(ctx, m, p, id, power{kind: credential.PowerPasswordReset})
+}
+
+func (s *Service) resetPassword(ctx context.Context, m audit.Meta, p access.Principal, id string, rule power) (string, *credential.PowerRequest, error) {
 	pw, err := credential.NewPassword()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	hash, err := s.hasher.Hash(pw)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	err = s.change(ctx, m, p, id, "account.password_reset", nil, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
+	req, err := s.change(ctx, m, p, id, "account.password_reset", nil, rule, func(ctx context.Context, c *credential.Credentials, now time.Time) error {
 		if err := s.store.SetPassword(ctx, c.ID, hash, true, now); err != nil {
 			return err
 		}
@@ -358,7 +408,10 @@ func (s *Service) ResetPassword(ctx context.Context, m audit.Meta, p access.Prin
 		_, err := s.store.EndSessions(ctx, c.ID, "password reset", now)
 		return err
 	})
-	return pw, err
+	if err != nil || req != nil {
+		return "", req, err
+	}
+	return pw, nil, nil
 }
 
 // resetBySomeoneElse records that p reset what of c's credentials: a

@@ -777,7 +777,7 @@ func TestIntegrationTokens(t *testing.T) {
 	// An administrator cannot mint an audit reader: only what their roles hold.
 	_, _, err = e.svc.IssueToken(ctx, e.m, admin, "cổng dịch vụ công", []access.Action{access.AuditRead}, 0)
 	wantCode(t, err, apperr.Forbidden)
-	if err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
+	if _, err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
 		t.Fatal(err)
 	}
 	admin.Roles = append(admin.Roles, access.Auditor)
@@ -802,7 +802,7 @@ func TestIntegrationTokens(t *testing.T) {
 	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
 		t.Fatal("a token outlived its creator's auditor role")
 	}
-	if err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
+	if _, err := e.svc.AddRole(ctx, e.m, e.op, acct.ID, access.Auditor); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.AuthenticateToken(ctx, secret); err == nil {
@@ -858,14 +858,15 @@ func TestNoSelfGrantAndAlwaysAnAdministrator(t *testing.T) {
 	ctx := context.Background()
 	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
 	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
-	wantCode(t, e.svc.AddRole(ctx, e.m, admin, acct.ID, access.Signer), apperr.Forbidden)
+	_, err := e.svc.AddRole(ctx, e.m, admin, acct.ID, access.Signer)
+	wantCode(t, err, apperr.Forbidden)
 	wantCode(t, e.svc.RemoveRole(ctx, e.m, e.op, acct.ID, access.Admin), apperr.Conflict)
 	wantCode(t, e.svc.Disable(ctx, e.m, e.op, acct.ID), apperr.Conflict)
 	other, _ := e.create(t, "admin2", "STP-HN", access.Admin)
 	if err := e.svc.RemoveRole(ctx, e.m, admin, other.ID, access.Admin); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.AddRole(ctx, e.m, admin, other.ID, access.Admin); err != nil {
+	if _, err := e.svc.AddRole(ctx, e.m, e.op, other.ID, access.Admin); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.Disable(ctx, e.m, admin, other.ID); err != nil {
@@ -892,7 +893,7 @@ func TestAuthEventsAreAuditedWithoutSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	colleague, _ := e.create(t, "official9", "STP-HN", access.Official)
-	if err := e.svc.AddRole(ctx, e.m, res.Authn.Principal, colleague.ID, access.Reviewer); err != nil {
+	if _, err := e.svc.AddRole(ctx, e.m, res.Authn.Principal, colleague.ID, access.Reviewer); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.Logout(ctx, e.m, res.Authn); err != nil {
@@ -959,7 +960,7 @@ func TestNothingHappensWithoutItsAuditEvent(t *testing.T) {
 				Agency: "STP-HN", Roles: []access.Role{access.Official}})
 			return err
 		},
-		"add a role": func() error { return e.svc.AddRole(ctx, e.m, e.op, official.ID, access.Reviewer) },
+		"add a role": func() error { _, err := e.svc.AddRole(ctx, e.m, e.op, official.ID, access.Reviewer); return err },
 		"disable":    func() error { return e.svc.Disable(ctx, e.m, e.op, official.ID) },
 		"sign in": func() error {
 			_, err := e.svc.Login(ctx, e.m, identity.LoginInput{Username: "signer1", Password: goodPassword, TOTP: code(t, secret, e.clock.Now())})
@@ -1074,10 +1075,10 @@ func TestCredentialResetIsMarkedAndAlerted(t *testing.T) {
 	ctx := context.Background()
 	signer, _ := e.create(t, "signer1", "STP-HN", access.Signer)
 	official, _ := e.create(t, "official1", "STP-HN", access.Official)
-	if _, err := e.svc.ResetPassword(ctx, e.m, e.op, signer.ID); err != nil {
+	if _, _, err := e.svc.ResetPassword(ctx, e.m, e.op, signer.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.ResetMFA(ctx, e.m, e.op, official.ID); err != nil {
+	if _, err := e.svc.ResetMFA(ctx, e.m, e.op, official.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{signer.ID, official.ID} {
@@ -1099,27 +1100,160 @@ func TestCredentialResetIsMarkedAndAlerted(t *testing.T) {
 
 // An administrator cannot appoint an auditor (an operator does); granting a
 // signer's or administrator's role is an alert in the audit log, and a
-// signer an administrator made may not sign for the hold after a reset.
+// signer an administrator made (with a second administrator's approval)
+// may not sign for the hold after a reset.
 func TestPowerGrants(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	acct, _ := e.create(t, "admin1", "STP-HN", access.Admin)
-	admin := access.Principal{Kind: access.Staff, ID: acct.ID, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	admin, second := e.admins(t)
 	_, _, err := e.svc.CreateAccount(ctx, e.m, admin, identity.NewAccount{Username: "watcher", DisplayName: "Người kiểm toán", Agency: "STP-HN",
 		Roles: []access.Role{access.Auditor}})
 	wantCode(t, err, apperr.Forbidden)
 	colleague, _ := e.create(t, "official2", "STP-HN", access.Official)
-	wantCode(t, e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Auditor), apperr.Forbidden)
-	if err := e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Signer); err != nil {
+	_, err = e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Auditor)
+	wantCode(t, err, apperr.Forbidden)
+	req, err := e.svc.AddRole(ctx, e.m, admin, colleague.ID, access.Signer)
+	if err != nil || req == nil {
+		t.Fatalf("an administrator's signer grant: %+v %v, want a request", req, err)
+	}
+	if _, _, err := e.svc.ApprovePower(ctx, e.m, second, req.ID); err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.db.Stores(nil).Accounts.Credentials(ctx, colleague.ID)
-	if err != nil || !c.CredentialsResetAt.Equal(e.clock.Now()) {
-		t.Fatalf("a signer made by an administrator: hold from %v (%v), want %v", c.CredentialsResetAt, err, e.clock.Now())
+	if err != nil || !c.CredentialsResetAt.Equal(e.clock.Now()) || !slices.Contains(c.Roles, access.Signer) {
+		t.Fatalf("a signer made by administrators: roles %v, hold from %v (%v), want %v", c.Roles, c.CredentialsResetAt, err, e.clock.Now())
 	}
 	var alerts int
 	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'alert.role_grant' AND object_id = $1`,
 		colleague.ID).Scan(&alerts); err != nil || alerts != 1 {
 		t.Fatalf("%d alerts for the signer's role (%v), want 1", alerts, err)
+	}
+}
+
+// admins makes two administrators of STP-HN, stepped up, as principals.
+func (e *env) admins(t *testing.T) (first, second access.Principal) {
+	t.Helper()
+	a, _ := e.create(t, "admin1", "STP-HN", access.Admin)
+	b, _ := e.create(t, "admin2", "STP-HN", access.Admin)
+	as := func(id, name string) access.Principal {
+		return access.Principal{Kind: access.Staff, ID: id, Name: name, Agency: "STP-HN", Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}
+	}
+	return as(a.ID, "admin1"), as(b.ID, "admin2")
+}
+
+// The two-person rule, as an administrator who wants to sign in a
+// signer's name would try it: every step alone is a request, nothing
+// changes until another administrator approves, the requester never sees
+// the one-time password, and neither the requester nor the account
+// concerned can approve (nor can the application's database role).
+func TestTwoPersonRule(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	admin, second := e.admins(t)
+	signer, _ := e.create(t, "signer1", "STP-HN", access.Signer)
+	before, _ := e.db.Stores(nil).Accounts.Credentials(ctx, signer.ID)
+
+	pw, req, err := e.svc.ResetPassword(ctx, e.m, admin, signer.ID)
+	if err != nil || req == nil || pw != "" || req.Status != credential.RequestPending {
+		t.Fatalf("an administrator's reset of a signer: %q %+v %v, want a pending request and no password", pw, req, err)
+	}
+	if after, _ := e.db.Stores(nil).Accounts.Credentials(ctx, signer.ID); after.PasswordHash != before.PasswordHash || !after.CredentialsResetAt.IsZero() {
+		t.Fatal("the request changed the signer's password")
+	}
+	_, _, err = e.svc.ResetPassword(ctx, e.m, admin, signer.ID)
+	wantCode(t, err, apperr.Conflict) // one pending request for the same change
+	_, _, err = e.svc.ApprovePower(ctx, e.m, admin, req.ID)
+	wantCode(t, err, apperr.Forbidden) // not by its requester
+	asSigner := access.Principal{Kind: access.Staff, ID: signer.ID, Agency: "STP-HN", Roles: []access.Role{access.Signer}, SteppedUp: e.clock.Now()}
+	_, _, err = e.svc.ApprovePower(ctx, e.m, asSigner, req.ID)
+	wantCode(t, err, apperr.Forbidden) // not by a non-administrator
+	foreign, _ := e.create(t, "admin-other", "UBND-BD", access.Admin)
+	_, _, err = e.svc.ApprovePower(ctx, e.m, access.Principal{Kind: access.Staff, ID: foreign.ID, Agency: "UBND-BD",
+		Roles: []access.Role{access.Admin}, SteppedUp: e.clock.Now()}, req.ID)
+	wantCode(t, err, apperr.NotFound) // another agency's request: as a missing one
+	_, _, err = e.svc.ApprovePower(ctx, e.m, second, "00000000-0000-0000-0000-000000000000")
+	wantCode(t, err, apperr.NotFound)
+	// The database refuses an approval by the requester whatever the application does.
+	if _, err := e.db.Pool.Exec(ctx, `UPDATE power_requests SET status = 'approved', decided_by = requested_by, decided_at = now() WHERE id = $1`,
+		req.ID); err == nil {
+		t.Fatal("the database let the requester approve")
+	}
+
+	q, pw, err := e.svc.ApprovePower(ctx, e.m, second, req.ID)
+	if err != nil || pw == "" || q.Status != credential.RequestApproved || q.DecidedBy != second.ID {
+		t.Fatalf("the second administrator's approval: %+v %q %v", q, pw, err)
+	}
+	if after, _ := e.db.Stores(nil).Accounts.Credentials(ctx, signer.ID); after.PasswordHash == before.PasswordHash ||
+		!after.MustChangePassword || !after.CredentialsResetAt.Equal(e.clock.Now()) {
+		t.Fatal("the approved reset did not change the password, or no hold began")
+	}
+	_, _, err = e.svc.ApprovePower(ctx, e.m, second, req.ID)
+	wantCode(t, err, apperr.Conflict) // once
+	var events int
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'account.password_reset' AND object_id = $1
+		AND details->>'request' = $2 AND details->>'requested_by' = $3 AND actor = $4`, signer.ID, req.ID, admin.ID, "account:"+second.ID).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("%d reset events naming the request, its requester and the approver (%v)", events, err)
+	}
+
+}
+
+// A two-person request closes without its change when refused, withdrawn
+// or expired; the account concerned cannot approve it; and the rule asks
+// no second person for an official's reset, an operator's change or a
+// role that gives no power (an administrator cannot create a powerful
+// account outright).
+func TestTwoPersonRequestsClose(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	admin, second := e.admins(t)
+	signer, _ := e.create(t, "signer1", "STP-HN", access.Signer)
+	official, _ := e.create(t, "official1", "STP-HN", access.Official)
+	mfa, err := e.svc.ResetMFA(ctx, e.m, admin, second.ID)
+	if err != nil || mfa == nil {
+		t.Fatalf("an administrator's MFA reset: %+v %v, want a request", mfa, err)
+	}
+	_, _, err = e.svc.ApprovePower(ctx, e.m, second, mfa.ID)
+	wantCode(t, err, apperr.Forbidden)
+	if err := e.svc.RefusePower(ctx, e.m, admin, mfa.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A role refused is not granted, and a refused request cannot be approved after.
+	grant, err := e.svc.AddRole(ctx, e.m, admin, official.ID, access.Signer)
+	if err != nil || grant == nil {
+		t.Fatalf("a signer's role: %+v %v, want a request", grant, err)
+	}
+	if err := e.svc.RefusePower(ctx, e.m, second, grant.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.svc.ApprovePower(ctx, e.m, second, grant.ID)
+	wantCode(t, err, apperr.Conflict)
+	// A request expires after PowerRequestTTL.
+	late, err := e.svc.AddRole(ctx, e.m, admin, official.ID, access.Admin)
+	if err != nil || late == nil {
+		t.Fatalf("an administrator's role: %+v %v, want a request", late, err)
+	}
+	e.clock.Add(identity.PowerRequestTTL + time.Second)
+	admin.SteppedUp, second.SteppedUp = e.clock.Now(), e.clock.Now()
+	_, _, err = e.svc.ApprovePower(ctx, e.m, second, late.ID)
+	wantCode(t, err, apperr.Conflict)
+	if c, _ := e.db.Stores(nil).Accounts.Credentials(ctx, official.ID); len(c.Roles) != 1 {
+		t.Fatalf("the official's roles %v: no request was approved", c.Roles)
+	}
+	// No second person for an official's reset, for operators, or for roles that give no power.
+	if pw, req, err := e.svc.ResetPassword(ctx, e.m, admin, official.ID); err != nil || req != nil || pw == "" {
+		t.Fatalf("an official's reset: %q %+v %v", pw, req, err)
+	}
+	if pw, req, err := e.svc.ResetPassword(ctx, e.m, e.op, signer.ID); err != nil || req != nil || pw == "" {
+		t.Fatalf("an operator's reset: %q %+v %v", pw, req, err)
+	}
+	if req, err := e.svc.AddRole(ctx, e.m, admin, official.ID, access.Reviewer); err != nil || req != nil {
+		t.Fatalf("a reviewer's role: %+v %v", req, err)
+	}
+	_, _, err = e.svc.CreateAccount(ctx, e.m, admin, identity.NewAccount{Username: "signer9", DisplayName: "Người ký", Agency: "STP-HN",
+		Roles: []access.Role{access.Official, access.Signer}})
+	wantCode(t, err, apperr.Forbidden) // the creator would know its one-time password
+	list, err := e.svc.PowerRequests(ctx, e.m, second)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("%d requests listed (%v), want 3", len(list), err)
 	}
 }

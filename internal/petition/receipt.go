@@ -14,6 +14,7 @@ type SignedReceipt struct {
 	Agency      string // the receiving agency, whose key signed it
 	PDF         []byte
 	SHA256      string
+	Binding     string // what its signature binds (verify.Binding): the register finds it by this
 	AgencyKeyID string
 	Certificate []byte // the agency key's certificate (DER)
 	SignedAt    time.Time

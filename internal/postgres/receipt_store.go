@@ -76,9 +76,9 @@ func (s *ReceiptStore) Receipt(ctx context.Context, petitionID string) (*petitio
 // InsertReceipt stores a petition's signed receipt, unless it has one
 // already (then it reports false and stores nothing).
 func (s *ReceiptStore) InsertReceipt(ctx context.Context, r *petition.SignedReceipt) (bool, error) {
-	tag, err := s.DB.conn(ctx).Exec(ctx, `INSERT INTO signed_receipts (id, petition_id, agency_code, pdf, sha256, size, agency_key_id,
-		certificate, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (petition_id) DO NOTHING`,
-		r.ID, r.PetitionID, r.Agency, r.PDF, r.SHA256, len(r.PDF), r.AgencyKeyID, r.Certificate, r.SignedAt)
+	tag, err := s.DB.conn(ctx).Exec(ctx, `INSERT INTO signed_receipts (id, petition_id, agency_code, pdf, sha256, binding, size, agency_key_id,
+		certificate, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (petition_id) DO NOTHING`,
+		r.ID, r.PetitionID, r.Agency, r.PDF, r.SHA256, r.Binding, len(r.PDF), r.AgencyKeyID, r.Certificate, r.SignedAt)
 	if err != nil {
 		return false, fmt.Errorf("store receipt: %w", err)
 	}

@@ -165,17 +165,17 @@ func (s *ReplyStore) NextNumber(ctx context.Context, agency string, year int) (i
 // InsertSigned stores a signed document and marks its reply signed.
 func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) error {
 	tx := s.DB.conn(ctx)
-	_, err := tx.Exec(ctx, `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size,
+	_, err := tx.Exec(ctx, `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, binding, size,
 		signer_id, signed_by, key_name, key_version, certificate, signed_at, timestamped)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, len(d.PDF), d.SignerID, d.SignedBy,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, d.Binding, len(d.PDF), d.SignerID, d.SignedBy,
 		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped)
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
 	}
 	if d.PublicPDF != nil {
-		_, err = tx.Exec(ctx, `INSERT INTO public_replies (reply_id, pdf, sha256, size) VALUES ($1, $2, $3, $4)`,
-			d.ReplyID, d.PublicPDF, d.PublicSHA256, len(d.PublicPDF))
+		_, err = tx.Exec(ctx, `INSERT INTO public_replies (reply_id, pdf, sha256, binding, size) VALUES ($1, $2, $3, $4, $5)`,
+			d.ReplyID, d.PublicPDF, d.PublicSHA256, d.PublicBinding, len(d.PublicPDF))
 		if err != nil {
 			return uniqueConflict(err, "store public reply")
 		}
@@ -413,18 +413,18 @@ func parseChain(s string) ([]*x509.Certificate, error) {
 const issuedQuery = `SELECT i.kind, i.id, i.petition_id, p.tracking_code, i.number, i.agency_code, a.name_vi, i.sha256, i.size,
 	i.signed_at, i.signer_name, i.signer_title, i.signer_status, i.serial, p.state IN ('published', 'closed'), i.superseded_by,
 	i.public_sha256
-	FROM (SELECT 'reply' AS kind, false AS public, d.reply_id AS id, d.petition_id, d.number, d.agency_code, d.sha256, d.size, d.signed_at,
+	FROM (SELECT 'reply' AS kind, false AS public, d.reply_id AS id, d.petition_id, d.number, d.agency_code, d.sha256, d.binding, d.size, d.signed_at,
 			s.full_name AS signer_name, s.title AS signer_title, s.status AS signer_status, s.serial,
 			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), '') AS superseded_by,
 			coalesce(pr.sha256, '') AS public_sha256
 		FROM signed_replies d JOIN signers s ON s.id = d.signer_id LEFT JOIN public_replies pr ON pr.reply_id = d.reply_id
 		UNION ALL
-		SELECT 'reply', true, d.reply_id, d.petition_id, d.number, d.agency_code, pr.sha256, pr.size, d.signed_at,
+		SELECT 'reply', true, d.reply_id, d.petition_id, d.number, d.agency_code, pr.sha256, pr.binding, pr.size, d.signed_at,
 			s.full_name, s.title, s.status, s.serial,
 			coalesce((SELECT n.id::text FROM replies n WHERE n.supersedes = d.reply_id AND n.status = 'signed'), ''), pr.sha256
 		FROM public_replies pr JOIN signed_replies d ON d.reply_id = pr.reply_id JOIN signers s ON s.id = d.signer_id
 		UNION ALL
-		SELECT 'receipt', false, r.id, r.petition_id, rp.tracking_code || '/BN', r.agency_code, r.sha256, r.size, r.signed_at,
+		SELECT 'receipt', false, r.id, r.petition_id, rp.tracking_code || '/BN', r.agency_code, r.sha256, r.binding, r.size, r.signed_at,
 			ra.name_vi, '', k.status, '', '', ''
 		FROM signed_receipts r JOIN agency_keys k ON k.id = r.agency_key_id JOIN petitions rp ON rp.id = r.petition_id
 		JOIN agencies ra ON ra.code = r.agency_code) i
@@ -441,10 +441,15 @@ func (s *ReplyStore) IssuedByShortCode(ctx context.Context, code string) (*reply
 	return s.issued(ctx, "NOT i.public AND right(i.id::text, 12)", code)
 }
 
-// IssuedBySHA256 finds an issued reply by the SHA-256 of its PDF, or
-// store.ErrNotFound.
-func (s *ReplyStore) IssuedBySHA256(ctx context.Context, sum string) (*reply.Issued, error) {
-	return s.issued(ctx, "i.sha256", sum)
+// IssuedByBinding finds an issued document by its binding (see
+// verify.Binding), or, among documents issued before bindings were
+// recorded, by its file's SHA-256; or store.ErrNotFound.
+func (s *ReplyStore) IssuedByBinding(ctx context.Context, binding, sum string) (*reply.Issued, error) {
+	e, err := s.issued(ctx, "i.binding", binding)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.issued(ctx, "i.binding IS NULL AND i.sha256", sum)
+	}
+	return e, err
 }
 
 // issued finds the issued reply whose column col is value.

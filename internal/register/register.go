@@ -42,10 +42,11 @@ func New(c Config) (*Service, error) {
 }
 
 // Finder is the verifier's view of the register of issued replies kept by
-// replies: a reply found by the SHA-256 of its PDF, current or superseded.
+// replies: a document found by what its signature binds, current or
+// superseded.
 func Finder(replies store.Replies) verify.FindIssued {
-	return func(ctx context.Context, sum string) (*verify.Match, error) {
-		e, err := replies.IssuedBySHA256(ctx, sum)
+	return func(ctx context.Context, binding, sum string) (*verify.Match, error) {
+		e, err := replies.IssuedByBinding(ctx, binding, sum)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
 		}

@@ -17,6 +17,7 @@ import (
 	"pakn/internal/petition"
 	"pakn/internal/reply"
 	"pakn/internal/store"
+	"pakn/internal/verify"
 )
 
 // petitioner is the principal of whoever holds a petition's code and secret.
@@ -80,7 +81,11 @@ func (s *Service) signReceipt(ctx context.Context, m audit.Meta, rec *petition.S
 		return nil, err
 	}
 	sum := sha256.Sum256(signed)
-	r := &petition.SignedReceipt{ID: id, PetitionID: rec.ID, Agency: receiving, PDF: signed, SHA256: hex.EncodeToString(sum[:]),
+	binding, err := verify.Binding(signed)
+	if err != nil {
+		return nil, fmt.Errorf("sign receipt: %w", err)
+	}
+	r := &petition.SignedReceipt{ID: id, PetitionID: rec.ID, Agency: receiving, PDF: signed, SHA256: hex.EncodeToString(sum[:]), Binding: binding,
 		AgencyKeyID: k.ID, Certificate: k.Certificate.Raw, SignedAt: now}
 	var stored bool
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {

@@ -28,6 +28,7 @@ import (
 	"pakn/internal/petitions"
 	"pakn/internal/reply"
 	"pakn/internal/store"
+	"pakn/internal/verify"
 )
 
 // KeyRing gives the crypto.Signer of one version of a signer's key, whose
@@ -444,12 +445,21 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 		return nil, err
 	}
 	sum, psum := sha256.Sum256(personal), sha256.Sum256(public)
+	binding, err := verify.Binding(personal)
+	if err != nil {
+		return nil, fmt.Errorf("sign reply: %w", err)
+	}
+	pbinding, err := verify.Binding(public)
+	if err != nil {
+		return nil, fmt.Errorf("sign public reply: %w", err)
+	}
 	words := []string{number, name, r.Content.Summary, r.Content.Answer}
 	for _, l := range r.Content.LegalBasis {
 		words = append(words, l.Document, l.Articles)
 	}
 	return &reply.SignedDocument{ReplyID: r.ID, PetitionID: pet.ID, Agency: pet.Agency, Number: number, Year: year, Seq: seq,
-		PDF: personal, SHA256: hex.EncodeToString(sum[:]), PublicPDF: public, PublicSHA256: hex.EncodeToString(psum[:]),
+		PDF: personal, SHA256: hex.EncodeToString(sum[:]), Binding: binding,
+		PublicPDF: public, PublicSHA256: hex.EncodeToString(psum[:]), PublicBinding: pbinding,
 		Search:   petition.Fold(strings.Join(words, " ")),
 		SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
 		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil

@@ -3,9 +3,7 @@ package replies_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"pakn/internal/pdftest"
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
+	"pakn/internal/register"
 	"pakn/internal/replies"
 	"pakn/internal/reply"
 	"pakn/internal/servicetest"
@@ -195,8 +194,11 @@ func requirePublicVersion(t *testing.T, e *servicetest.Env, replyID string, publ
 			t.Errorf("the public version prints %q", private)
 		}
 	}
-	sum := sha256.Sum256(public)
-	is, err := e.DB.Stores(nil).Replies.IssuedBySHA256(context.Background(), hex.EncodeToString(sum[:]))
+	binding, err := verify.Binding(public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := e.DB.Stores(nil).Replies.IssuedByBinding(context.Background(), binding, "")
 	if err != nil || is.ReplyID != replyID || is.Kind != reply.KindReply {
 		t.Fatalf("the register does not know the public version as reply %s: %+v %v", replyID, is, err)
 	}
@@ -337,7 +339,8 @@ func TestSigningWithATimestampAuthority(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(e.Root)
 	roots.AddCert(tsaPKI.Root)
-	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: vaultCRL{e}}).Verify(ctx, pdf)
+	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: vaultCRL{e},
+		FindIssued: register.Finder(e.DB.Stores(nil).Replies)}).Verify(ctx, pdf)
 	if rep.Indication != verify.TotalPassed || rep.Signatures[0].TimestampTime == nil {
 		t.Fatalf("time-stamped reply: %s", rep.Text())
 	}

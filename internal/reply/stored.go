@@ -15,8 +15,10 @@ type SignedDocument struct {
 	Year, Seq                   int
 	PDF                         []byte
 	SHA256                      string
+	Binding                     string // what its signature binds (verify.Binding): the register finds it by this
 	PublicPDF                   []byte // the public version: no addressee's name or address
 	PublicSHA256                string
+	PublicBinding               string
 	Search                      string // the words the public register's search finds it by, folded
 	SignerID, SignedBy          string
 	KeyName                     string

@@ -175,12 +175,13 @@ type Replies interface {
 	// as the active one.
 	AddSigner(ctx context.Context, g *reply.Signer, now time.Time) error
 	RevokeSigner(ctx context.Context, id string, now time.Time) error
-	// IssuedByID, IssuedByShortCode and IssuedBySHA256 find a reply in the
-	// register of issued replies by its id, its short code or the SHA-256
-	// of its PDF.
+	// IssuedByID, IssuedByShortCode and IssuedByBinding find a reply in the
+	// register of issued replies by its id, its short code or what its
+	// signature binds (verify.Binding; the file's SHA-256 for documents
+	// issued before bindings were recorded).
 	IssuedByID(ctx context.Context, id string) (*reply.Issued, error)
 	IssuedByShortCode(ctx context.Context, code string) (*reply.Issued, error)
-	IssuedBySHA256(ctx context.Context, sum string) (*reply.Issued, error)
+	IssuedByBinding(ctx context.Context, binding, sum string) (*reply.Issued, error)
 }
 
 // Accounts keeps staff accounts, their sessions, integration tokens and
@@ -222,6 +223,15 @@ type Accounts interface {
 	TouchToken(ctx context.Context, id string, now time.Time) error
 	KeyThrottle(ctx context.Context, key string) (credential.Throttle, error)
 	SetKeyThrottle(ctx context.Context, key string, t credential.Throttle) error
+	// CreatePowerRequest stores a pending two-person request (ErrConflict:
+	// the same change is pending already).
+	CreatePowerRequest(ctx context.Context, r credential.PowerRequest) (string, error)
+	PowerRequest(ctx context.Context, id string) (*credential.PowerRequest, error)
+	// PowerRequests lists the agency's requests made since since.
+	PowerRequests(ctx context.Context, agency string, since time.Time) ([]credential.PowerRequest, error)
+	// DecidePowerRequest moves a pending, unexpired request to status
+	// (false when it is no longer pending or has expired).
+	DecidePowerRequest(ctx context.Context, id, status, by string, now time.Time) (bool, error)
 }
 
 // Set is every store over one database; each joins the transactions its Tx

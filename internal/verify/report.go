@@ -16,10 +16,11 @@ func (r *Report) summarize() {
 		r.Indication, r.SubIndication = TotalFailed, FormatFailure
 	}
 	k, args := sentence(r.Indication, r.SubIndication), []any(nil)
-	if r.Indication == TotalPassed && r.Register != nil {
+	switch {
+	case r.RegisterUnavailable():
+		k = msg.VerifyRegisterDown
+	case r.Indication == TotalPassed && r.Register != nil && r.Register.Found:
 		switch {
-		case !r.Register.Found:
-			k = msg.VerifyNotRegistered
 		case r.Register.Status == "superseded":
 			k, args = msg.VerifySuperseded, []any{r.Register.Number}
 		case r.Register.Kind == "receipt":
@@ -93,6 +94,10 @@ func sentence(ind, sub string) msg.Key {
 		return msg.VerifyTimeLimit
 	case SignedDataNotFound:
 		return msg.VerifyUnsigned
+	case NotInRegister:
+		return msg.VerifyNotRegistered
+	case RegisterNotConsulted:
+		return msg.VerifyRegisterNotConsulted
 	case FormatFailure:
 		return msg.VerifyMalformed
 	}

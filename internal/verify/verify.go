@@ -62,6 +62,17 @@ const (
 	// not judged either way.
 	TimeLimitExceeded  = "TIME_LIMIT_EXCEEDED"
 	SignedDataNotFound = "SIGNED_DATA_NOT_FOUND"
+	// NotInRegister is pakn's own sub-indication, with TOTAL_FAILED: the
+	// signature is valid, but the register holds no document the system
+	// issued with this signature. Whoever made it held a signing key
+	// outside the system, or the register lost a row: either way the
+	// document is not one to rely on.
+	NotInRegister = "NOT_IN_REGISTER"
+	// RegisterNotConsulted is pakn's own sub-indication, with
+	// INDETERMINATE: the signature is valid, but no register was given to
+	// the verification (pakn verify without a database), so whether the
+	// system issued the document is not known.
+	RegisterNotConsulted = "REGISTER_NOT_CONSULTED"
 )
 
 // Check results.
@@ -105,6 +116,8 @@ type Signature struct {
 	TimestampTime   *time.Time   `json:"timestamp_time,omitempty"`       // a trusted time-stamp's time
 	Signer          *Certificate `json:"signer,omitempty"`
 	Checks          []Check      `json:"checks"`
+
+	binding string // of a signature whose digest and value verified (see Binding)
 }
 
 // Match is what the register of issued replies says of the document.
@@ -131,6 +144,7 @@ type Report struct {
 	SHA256        string      `json:"sha256"`
 	Size          int         `json:"size"`
 	Signatures    []Signature `json:"signatures"`
+	Binding       string      `json:"binding,omitempty"` // what the last signature binds (see Binding), when it verified
 	Register      *Match      `json:"register,omitempty"`
 	Checks        []Check     `json:"checks"`
 	VerifiedAt    time.Time   `json:"verified_at"`
@@ -141,15 +155,17 @@ type CRLSource interface {
 	CRL(ctx context.Context) (*x509.RevocationList, error)
 }
 
-// FindIssued finds an issued reply by its SHA-256; nil, nil when none.
-type FindIssued func(ctx context.Context, sha256Hex string) (*Match, error)
+// FindIssued finds an issued document by its binding (see Binding), or,
+// for documents issued before bindings were recorded, by the whole file's
+// SHA-256; nil, nil when none.
+type FindIssued func(ctx context.Context, binding, sha256Hex string) (*Match, error)
 
 // Verifier checks documents against configured trust anchors.
 type Verifier struct {
 	Roots         *x509.CertPool // trust anchors: from configuration only
 	Intermediates []*x509.Certificate
 	CRL           CRLSource  // nil: revocation cannot be checked (INDETERMINATE)
-	FindIssued    FindIssued // the register of issued replies; nil: no match is sought
+	FindIssued    FindIssued // the register of issued replies; nil: a valid signature is INDETERMINATE / REGISTER_NOT_CONSULTED
 	Now           func() time.Time
 	Timeout       time.Duration // per verification; 10 s when zero
 
@@ -387,21 +403,30 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 			r.Indication, r.SubIndication = s.Indication, s.SubIndication
 		}
 	}
-	if v.FindIssued != nil {
+	if last.binding != "" {
+		r.Binding = last.binding
 		v.matchRegister(ctx, r)
 	}
 }
 
 // matchRegister looks the document up in the register of issued replies
-// by its SHA-256.
+// by its binding, and makes the register part of the verdict: only a
+// document the system issued passes.
 func (v *Verifier) matchRegister(ctx context.Context, r *Report) {
-	reg, err := v.FindIssued(ctx, r.SHA256)
+	if v.FindIssued == nil {
+		r.Checks = append(r.Checks, Check{"register", Skipped, "the register of issued replies was not consulted: whether the system issued this document is not known"})
+		r.lower(Indeterminate, RegisterNotConsulted)
+		return
+	}
+	reg, err := v.FindIssued(ctx, r.Binding, r.SHA256)
 	switch {
 	case err != nil:
-		r.Checks = append(r.Checks, Check{"register", Warning, "the register of issued replies could not be searched"})
+		r.Checks = append(r.Checks, Check{"register", Failed, registerDown})
+		r.lower(Indeterminate, TryLater)
 	case reg == nil:
 		r.Register = &Match{Found: false}
-		r.Checks = append(r.Checks, Check{"register", Warning, "no issued reply has this SHA-256: the file is not one the system issued"})
+		r.Checks = append(r.Checks, Check{"register", Failed, "no document the system issued bears this signature: the system did not issue this file"})
+		r.lower(TotalFailed, NotInRegister)
 	default:
 		reg.Found = true
 		r.Register = reg
@@ -410,6 +435,24 @@ func (v *Verifier) matchRegister(ctx context.Context, r *Report) {
 			res, detail = Warning, "issued reply "+reg.Number+", superseded by a correction"
 		}
 		r.Checks = append(r.Checks, Check{"register", res, detail})
+	}
+}
+
+// RegisterUnavailable says that the document's signature is valid and the
+// verdict is INDETERMINATE / TRY_LATER because the register of issued
+// replies could not be searched.
+func (r *Report) RegisterUnavailable() bool {
+	return r.SubIndication == TryLater && slices.Contains(r.Checks, Check{"register", Failed, registerDown})
+}
+
+const registerDown = "the register of issued replies could not be searched"
+
+// lower gives a report that passed so far the indication ind and
+// sub-indication sub: a document that failed on its own keeps its own
+// reason, whatever the register says.
+func (r *Report) lower(ind, sub string) {
+	if r.Indication == TotalPassed {
+		r.Indication, r.SubIndication = ind, sub
 	}
 }
 
@@ -458,6 +501,10 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	}
 	if cert == nil {
 		return s // the time limit: Verify says so
+	}
+	var err error
+	if s.binding, err = bindingOf(c, cert); err != nil {
+		return s.fail(&failure{TotalFailed, FormatFailure, "binding", err.Error()})
 	}
 	vt := v.validationTime(&s, c, now)
 	chain, f := v.checkChain(&s, cert, c, vt)

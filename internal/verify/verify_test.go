@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,14 @@ func TestGenuineReplyPasses(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	g := p.Genuine(t)
 	v := verifier(p)
-	v.FindIssued = func(_ context.Context, sum string) (*Match, error) {
+	want, err := Binding(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.FindIssued = func(_ context.Context, binding, _ string) (*Match, error) {
+		if binding != want {
+			return nil, nil
+		}
 		return &Match{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
 	}
 	r := v.Verify(context.Background(), g)
@@ -47,11 +55,90 @@ func TestGenuineReplyPasses(t *testing.T) {
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
 	}
-	// Not in the register: valid signature, said so.
-	v.FindIssued = func(context.Context, string) (*Match, error) { return nil, nil }
-	r = v.Verify(context.Background(), g)
-	if r.Indication != TotalPassed || r.Register.Found || !strings.Contains(r.SummaryEN, "not among the replies") {
-		t.Fatalf("unregistered: %s", r.Text())
+	if r.Binding != want {
+		t.Fatalf("the report's binding %s, issuance's %s", r.Binding, want)
+	}
+}
+
+// The register is part of the verdict: a valid signature on a document
+// the system did not issue is not a pass, a register that cannot be
+// searched leaves the question open, and no register at all says so.
+func TestRegisterDecidesTheVerdict(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	g := p.Genuine(t)
+	v := verifier(p)
+	for _, c := range []struct {
+		name      string
+		find      FindIssued
+		ind, sub  string
+		summaryEN string
+	}{
+		{"not issued", func(context.Context, string, string) (*Match, error) { return nil, nil }, TotalFailed, NotInRegister, "did not issue"},
+		{"register down", func(context.Context, string, string) (*Match, error) { return nil, errors.New("connection refused") },
+			Indeterminate, TryLater, "register of issued documents cannot be searched"},
+		{"no register", nil, Indeterminate, RegisterNotConsulted, "register was not consulted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v.FindIssued = c.find
+			r := v.Verify(context.Background(), g)
+			if r.Indication != c.ind || r.SubIndication != c.sub || !strings.Contains(r.SummaryEN, c.summaryEN) || r.Signatures[0].Indication != TotalPassed {
+				t.Fatalf("%s / %s, want %s / %s:\n%s", r.Indication, r.SubIndication, c.ind, c.sub, r.Text())
+			}
+		})
+	}
+	// A document that failed on its own keeps its failure whatever the register says.
+	v.FindIssued = func(context.Context, string, string) (*Match, error) { return nil, nil }
+	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
+	revoked := verifytest.Sign(t, verifytest.Reply(t, ""), key, cert, p.Issuing)
+	p.Revoke(t, cert, time.Now().Add(-time.Minute))
+	if r := v.Verify(context.Background(), revoked); r.SubIndication != Revoked {
+		t.Fatalf("revoked and unregistered: %s", r.Text())
+	}
+	other := verifytest.NewPKI(t, "other").Genuine(t)
+	if r := v.Verify(context.Background(), other); r.SubIndication != NoCertificateChain {
+		t.Fatalf("untrusted and unregistered: %s", r.Text())
+	}
+}
+
+// Bytes outside the signature's cover that leave the signature as it is
+// (the hex digits' case, the zero padding, an ECDSA value's high-S twin)
+// leave the binding as it is: the register still finds the reply (and its
+// status), where the file's SHA-256 would not.
+func TestBindingIgnoresUnsignedBytes(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	g := p.Genuine(t)
+	want, err := Binding(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := verifytest.ByteRange(t, g)
+	upper := bytes.Clone(g)
+	copy(upper[br[1]:br[2]], bytes.ToUpper(g[br[1]:br[2]]))
+	v := verifier(p)
+	v.FindIssued = func(_ context.Context, binding, _ string) (*Match, error) {
+		if binding != want {
+			return nil, nil
+		}
+		return &Match{ReplyID: "r1", Number: "1/STP-HN-PAKN", Status: "superseded", SupersededBy: "r2"}, nil
+	}
+	for name, doc := range map[string][]byte{
+		"upper-case hex digits":         upper,
+		"another certificate carried":   verifytest.EmbedCert(t, g, p.Root),
+		"the ECDSA value's high-S twin": verifytest.WithHighS(t, g, elliptic.P256()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if bytes.Equal(doc, g) {
+				t.Fatal("the variant is the genuine file")
+			}
+			r := v.Verify(context.Background(), doc)
+			if r.Indication != TotalPassed || r.Register == nil || !r.Register.Found || r.Register.Status != "superseded" || r.Binding != want {
+				t.Fatalf("the variant lost its register entry:\n%s", r.Text())
+			}
+		})
+	}
+	// Altered signed bytes make another binding (and fail anyway).
+	if _, err := Binding(bytes.Replace(g, []byte("/Producer"), []byte("/Producex"), 1)); err == nil {
+		t.Fatal("a binding for altered signed bytes")
 	}
 }
 
@@ -63,7 +150,13 @@ func (s staticCRL) CRL(context.Context) (*x509.RevocationList, error) { return s
 func verifier(p *verifytest.PKI) *Verifier {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.Root)
-	return &Verifier{Roots: pool, CRL: staticCRL{p}}
+	return &Verifier{Roots: pool, CRL: staticCRL{p}, FindIssued: issuedAll}
+}
+
+// issuedAll is a register that holds every document: the tests of the
+// signature's checks are not about the register.
+func issuedAll(_ context.Context, binding, _ string) (*Match, error) {
+	return &Match{ReplyID: "r-" + binding[:8], Number: "1/STP-HN-PAKN", Status: "current", AgencyName: "Sở Tư pháp"}, nil
 }
 
 // The hostile corpus: nothing passes, nothing panics, each failure is the
@@ -163,12 +256,12 @@ func TestPanicsAndSlowDependenciesAreContained(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	g := p.Genuine(t)
 	v := verifier(p)
-	v.FindIssued = func(context.Context, string) (*Match, error) { panic("register exploded") }
+	v.FindIssued = func(context.Context, string, string) (*Match, error) { panic("register exploded") }
 	r := v.Verify(context.Background(), g)
 	if r.Indication != TotalFailed || r.SubIndication != FormatFailure || strings.Contains(r.Text(), "exploded") {
 		t.Fatalf("a panic: %s", r.Text())
 	}
-	v.FindIssued = func(ctx context.Context, _ string) (*Match, error) {
+	v.FindIssued = func(ctx context.Context, _, _ string) (*Match, error) {
 		<-ctx.Done()
 		time.Sleep(50 * time.Millisecond)
 		return nil, ctx.Err()
@@ -194,7 +287,7 @@ func TestDefaultTimeLimitIsTenSeconds(t *testing.T) {
 	v := verifier(p)
 	var deadline time.Time
 	var ok bool
-	v.FindIssued = func(ctx context.Context, _ string) (*Match, error) {
+	v.FindIssued = func(ctx context.Context, _, _ string) (*Match, error) {
 		deadline, ok = ctx.Deadline()
 		return nil, nil
 	}

@@ -489,3 +489,58 @@ func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, cha
 	}
 	return out
 }
+
+// WithHighS replaces the ECDSA signature value (r, s) of the signature's
+// CMS with its twin (r, n-s), which verifies as well: the same signature
+// written differently, keeping the file's layout.
+func WithHighS(t testing.TB, pdf []byte, curve elliptic.Curve) []byte {
+	t.Helper()
+	type raw = asn1.RawValue
+	var ci struct {
+		ContentType asn1.ObjectIdentifier
+		Content     raw `asn1:"explicit,tag:0"`
+	}
+	var sd struct {
+		Version                                          int
+		DigestAlgorithms, EncapContentInfo, Certificates raw
+		SignerInfos                                      raw
+	}
+	var si struct {
+		Version                                         int
+		SID, DigestAlgorithm, SignedAttrs, SignatureAlg raw
+		Signature                                       []byte
+	}
+	var sig struct{ R, S *big.Int }
+	for _, step := range []func() error{
+		func() error { _, err := asn1.Unmarshal(CMSOf(t, pdf), &ci); return err },
+		func() error { _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); return err },
+		func() error { _, err := asn1.Unmarshal(sd.SignerInfos.Bytes, &si); return err },
+		func() error { _, err := asn1.Unmarshal(si.Signature, &sig); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sig.S = new(big.Int).Sub(curve.Params().N, sig.S)
+	var err error
+	if si.Signature, err = asn1.Marshal(sig); err != nil {
+		t.Fatal(err)
+	}
+	one, err := asn1.Marshal(si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.SignerInfos = raw{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: one}
+	inner, err := asn1.Marshal(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := asn1.Marshal(struct {
+		ContentType asn1.ObjectIdentifier
+		Content     raw
+	}{ci.ContentType, raw{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: inner}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WithCMS(t, pdf, outer)
+}

@@ -72,6 +72,7 @@ func (s *Site) adminHome(p access.Principal) string {
 // adminDone says what the last action did.
 var adminDone = map[string]msg.Key{
 	"roles": msg.AdminRolesSaved, "disabled": msg.AdminDisabledDone, "mfa_reset": msg.AdminMFAResetDone, "revoked": msg.AdminTokenRevokedDone,
+	"requested": msg.AdminRequestedDone, "approved": msg.AdminApprovedDone, "refused": msg.AdminRefusedDone,
 }
 
 // frame fills the administration's frame for the page at here, where
@@ -131,6 +132,7 @@ type accountRow struct {
 type accountsData struct {
 	adminFrame
 	Rows                  []accountRow
+	Requests              []requestRow // the two-person rule's requests: open ones first
 	Roles                 []option
 	Username, DisplayName string        // typed in the form, kept after a problem
 	ticked                []access.Role // the roles ticked in it
@@ -153,11 +155,16 @@ func (s *Site) showAccounts(w http.ResponseWriter, r *http.Request, a *identity.
 	}
 	v := s.deskView(w, r, a, msg.AdminAccountsTitle, d)
 	d.adminFrame = s.frame(r, v, a, "/desk/admin/", access.AccountManage)
+	if d.Requests, err = s.requestRows(r, v, a); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	for _, acc := range list {
 		d.Rows = append(d.Rows, accountRow{ID: acc.ID, Name: acc.DisplayName, Username: acc.Username, Roles: v.roleList(acc.Roles),
 			Status: v.accountStatus(&acc), Disabled: acc.Disabled})
 	}
-	d.Roles = v.roleOptions(d.ticked)
+	// An administrator creates accounts with the roles that need no second person.
+	d.Roles = slices.DeleteFunc(v.roleOptions(d.ticked), func(o option) bool { return access.MFARequired([]access.Role{access.Role(o.Value)}) })
 	s.renderWith(w, r, "desk_admin_accounts", v, problem)
 }
 
@@ -273,8 +280,8 @@ func (s *Site) showAccount(w http.ResponseWriter, r *http.Request, a *identity.A
 }
 
 // accountAction runs an action on the account of the page's URL, then
-// shows the account with done.
-func (s *Site) accountAction(w http.ResponseWriter, r *http.Request, done string,
+// shows the account with what done says it did.
+func (s *Site) accountAction(w http.ResponseWriter, r *http.Request, done func() string,
 	act func(a *identity.Authn, id string) error) {
 	a := s.staff(w, r)
 	if a == nil {
@@ -285,8 +292,11 @@ func (s *Site) accountAction(w http.ResponseWriter, r *http.Request, done string
 		s.accountRefused(w, r, a, err)
 		return
 	}
-	http.Redirect(w, r, "/desk/admin/accounts/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	http.Redirect(w, r, "/desk/admin/accounts/"+url.PathEscape(id)+"?done="+done(), http.StatusSeeOther)
 }
+
+// said is a done that always says the same.
+func said(done string) func() string { return func() string { return done } }
 
 // accountRefused shows the account's page with err above it, or the
 // error's own page when the account is not the viewer's to manage.
@@ -300,8 +310,11 @@ func (s *Site) accountRefused(w http.ResponseWriter, r *http.Request, a *identit
 
 // AccountRoles gives the account the roles ticked in the form: each role
 // added or withdrawn is its own audited change, as through the API.
+// A signer's or administrator's role ticked by an administrator becomes a
+// request another administrator approves (the page says so).
 func (s *Site) AccountRoles(w http.ResponseWriter, r *http.Request) {
-	s.accountAction(w, r, "roles", func(a *identity.Authn, id string) error {
+	requested := false
+	s.accountAction(w, r, func() string { return cond(requested, "requested", "roles") }, func(a *identity.Authn, id string) error {
 		m := s.edge.Meta(r)
 		acc, err := s.identity.ManagedAccount(r.Context(), m, a.Principal, id)
 		if err != nil {
@@ -310,24 +323,34 @@ func (s *Site) AccountRoles(w http.ResponseWriter, r *http.Request) {
 		want := formRoles(r)
 		for _, role := range access.AllRoles {
 			has, wanted := slices.Contains(acc.Roles, role), slices.Contains(want, role)
+			var req *credential.PowerRequest
 			switch {
 			case wanted && !has:
-				err = s.identity.AddRole(r.Context(), m, a.Principal, id, role)
+				req, err = s.identity.AddRole(r.Context(), m, a.Principal, id, role)
 			case has && !wanted:
 				err = s.identity.RemoveRole(r.Context(), m, a.Principal, id, role)
 			}
 			if err != nil {
 				return err
 			}
+			requested = requested || req != nil
 		}
 		return nil
 	})
 }
 
+// cond is a if c, else b.
+func cond(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
+}
+
 // AccountDisable disables the account and ends its sessions, once the
 // form's box says the administrator knows it is final.
 func (s *Site) AccountDisable(w http.ResponseWriter, r *http.Request) {
-	s.accountAction(w, r, "disabled", func(a *identity.Authn, id string) error {
+	s.accountAction(w, r, said("disabled"), func(a *identity.Authn, id string) error {
 		if r.PostFormValue("confirm") != "yes" { // the form's own check: disabling is final
 			return petition.Invalid(petition.Problem("confirm", msg.AdminDisableUnconfirmed))
 		}
@@ -338,8 +361,10 @@ func (s *Site) AccountDisable(w http.ResponseWriter, r *http.Request) {
 // AccountMFAReset removes the account's authenticator and recovery codes:
 // it enrols again at its next sign-in.
 func (s *Site) AccountMFAReset(w http.ResponseWriter, r *http.Request) {
-	s.accountAction(w, r, "mfa_reset", func(a *identity.Authn, id string) error {
-		return s.identity.ResetMFA(r.Context(), s.edge.Meta(r), a.Principal, id)
+	var req *credential.PowerRequest
+	s.accountAction(w, r, func() string { return cond(req != nil, "requested", "mfa_reset") }, func(a *identity.Authn, id string) (err error) {
+		req, err = s.identity.ResetMFA(r.Context(), s.edge.Meta(r), a.Principal, id)
+		return err
 	})
 }
 
@@ -351,9 +376,13 @@ func (s *Site) AccountPasswordReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	pw, err := s.identity.ResetPassword(r.Context(), s.edge.Meta(r), a.Principal, id)
+	pw, req, err := s.identity.ResetPassword(r.Context(), s.edge.Meta(r), a.Principal, id)
 	if err != nil {
 		s.accountRefused(w, r, a, err)
+		return
+	}
+	if req != nil { // the approver receives the password
+		http.Redirect(w, r, "/desk/admin/accounts/"+url.PathEscape(id)+"?done=requested", http.StatusSeeOther)
 		return
 	}
 	v := s.deskView(w, r, a, msg.AdminPasswordResetTitle, nil)

@@ -36,10 +36,8 @@ func (v *view) verdictOf(rep *verify.Report) *verdict {
 	case verify.TotalPassed:
 		m := rep.Register
 		switch {
-		case m == nil: // the register could not be searched
-			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictNoRegister), Why: why}
-		case !m.Found:
-			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictUnregistered), Why: why}
+		case m == nil || !m.Found: // a pass always has its register entry
+			return &verdict{Class: "warn", Sentence: v.L(msg.VerdictUndecided), Why: why}
 		case m.Kind == "receipt":
 			return &verdict{Class: "ok", Sentence: v.L(msg.VerdictReceipt, m.TrackingCode, m.AgencyName, v.Date(m.SignedAt))}
 		case m.Status == "superseded":
@@ -47,7 +45,13 @@ func (v *view) verdictOf(rep *verify.Report) *verdict {
 		}
 		return &verdict{Class: "ok", Sentence: v.L(msg.VerdictGenuine, m.Number, m.AgencyName, v.Date(m.SignedAt))}
 	case verify.TotalFailed:
+		if rep.SubIndication == verify.NotInRegister {
+			return &verdict{Class: "bad", Sentence: v.L(msg.VerdictUnregistered), Why: why}
+		}
 		return &verdict{Class: "bad", Sentence: v.L(msg.VerdictAltered), Why: why}
+	}
+	if rep.RegisterUnavailable() {
+		return &verdict{Class: "warn", Sentence: v.L(msg.VerdictNoRegister), Why: why}
 	}
 	return &verdict{Class: "warn", Sentence: v.L(msg.VerdictUndecided), Why: why}
 }
@@ -97,7 +101,8 @@ func (s *Site) verified(w http.ResponseWriter, r *http.Request, e *register.Entr
 		return
 	}
 	d.Report, d.Verdict = rep, v.verdictOf(rep)
-	d.Matches = e != nil && (rep.SHA256 == e.SHA256 || (e.PublicSHA256 != "" && rep.SHA256 == e.PublicSHA256))
+	// The file is the page's document when the register found it by what its signature binds.
+	d.Matches = e != nil && rep.Register != nil && rep.Register.Found && rep.Register.ReplyID == e.ReplyID
 	status := http.StatusOK
 	if rep.SubIndication == verify.FormatFailure {
 		status = http.StatusUnprocessableEntity

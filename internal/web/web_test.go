@@ -129,8 +129,10 @@ func TestVerdict(t *testing.T) {
 	}{
 		{"genuine", verify.Report{Indication: verify.TotalPassed, Register: match("current")}, "ok", "Genuine and unaltered: reply no. 7/STP-HN-PAKN, issued by Sở Tư pháp on 02/12/2026."},
 		{"superseded", verify.Report{Indication: verify.TotalPassed, Register: match("superseded")}, "warn", "replaced by a correction"},
-		{"not in the register", verify.Report{Indication: verify.TotalPassed, Register: &verify.Match{}}, "warn", "not in the system's register"},
-		{"register unreachable", verify.Report{Indication: verify.TotalPassed}, "warn", "cannot be searched now"},
+		{"not in the register", verify.Report{Indication: verify.TotalFailed, SubIndication: verify.NotInRegister, Register: &verify.Match{}}, "bad",
+			"not in the system's register"},
+		{"register unreachable", verify.Report{Indication: verify.Indeterminate, SubIndication: verify.TryLater,
+			Checks: []verify.Check{{Name: "register", Result: verify.Failed, Detail: "the register of issued replies could not be searched"}}}, "warn", "cannot be searched now"},
 		{"receipt", verify.Report{Indication: verify.TotalPassed, Register: &verify.Match{Found: true, Kind: "receipt", TrackingCode: "PAKN-2026-AAAA-BBBB",
 			AgencyName: "Sở Tư pháp", SignedAt: signed, Status: "current"}}, "ok", "the receipt of petition PAKN-2026-AAAA-BBBB, signed by Sở Tư pháp on 02/12/2026."},
 		{"altered", verify.Report{Indication: verify.TotalFailed, SummaryEN: "the signature does not match"}, "bad", "Altered or not genuine."},
