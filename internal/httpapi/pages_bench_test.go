@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"pakn/internal/access"
 )
 
@@ -170,11 +172,17 @@ func pageLoad(b *testing.B, base string, timer *serverTimer, clients int, method
 
 // fillRegister adds n published replies (with public versions and search
 // words) to the register, written directly in the database as signing
-// would leave them, without signing each: for measuring the register's
+// would leave them (as the owner), without signing each: for measuring the register's
 // pages, not signing.
 func (s *stack) fillRegister(b *testing.B, n int) {
 	ctx := context.Background()
-	tx, err := s.db.Pool.Begin(ctx)
+	// As the owner: the application's role writes signed replies only through sign_reply, which checks each.
+	conn, err := pgx.Connect(ctx, s.db.OwnerURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

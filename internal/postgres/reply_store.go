@@ -162,31 +162,25 @@ func (s *ReplyStore) NextNumber(ctx context.Context, agency string, year int) (i
 	return n, nil
 }
 
-// InsertSigned stores a signed document and marks its reply signed.
+// InsertSigned stores a signed document and marks its reply signed,
+// through the database's sign_reply (migration 019), which checks the
+// reply's state and the signer's key before it writes: the application's
+// role cannot insert signed replies itself.
 func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) error {
 	tx := s.DB.conn(ctx)
-	_, err := tx.Exec(ctx, `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, binding, size,
-		signer_id, signed_by, key_name, key_version, certificate, signed_at, timestamped)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, d.Binding, len(d.PDF), d.SignerID, d.SignedBy,
-		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped)
+	var pub, pubSHA, pubBinding any
+	if d.PublicPDF != nil {
+		pub, pubSHA, pubBinding = d.PublicPDF, d.PublicSHA256, d.PublicBinding
+	}
+	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, d.Binding, d.SignerID, d.SignedBy,
+		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding)
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
-	}
-	if d.PublicPDF != nil {
-		_, err = tx.Exec(ctx, `INSERT INTO public_replies (reply_id, pdf, sha256, binding, size) VALUES ($1, $2, $3, $4, $5)`,
-			d.ReplyID, d.PublicPDF, d.PublicSHA256, d.PublicBinding, len(d.PublicPDF))
-		if err != nil {
-			return uniqueConflict(err, "store public reply")
-		}
 	}
 	if _, err = tx.Exec(ctx, `INSERT INTO register_search (reply_id, search_tsv) VALUES ($1, to_tsvector('simple', $2))`,
 		d.ReplyID, d.Search); err != nil {
 		return fmt.Errorf("index signed reply: %w", err)
-	}
-	_, err = tx.Exec(ctx, `UPDATE replies SET status = 'signed', updated_at = $2 WHERE id = $1`, d.ReplyID, d.SignedAt)
-	if err != nil {
-		return fmt.Errorf("mark reply signed: %w", err)
 	}
 	return nil
 }

@@ -556,3 +556,56 @@ func TestNoSignatureSoonAfterACredentialReset(t *testing.T) {
 		t.Fatalf("after the hold: %v", err)
 	}
 }
+
+// The application's database role cannot write a signed reply itself: it
+// may not insert into signed_replies or public_replies, and sign_reply
+// refuses a reply that is not an approved one, another account's or an
+// inactive key version, and an account that is not the key's signer.
+func TestOnlySignReplyWritesSignedReplies(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	id, r, _ := e.Approved(t)
+	var signer, keyName string
+	var version int
+	var cert []byte
+	if err := e.DB.Pool.QueryRow(ctx, `SELECT id, key_name, key_version, certificate FROM signers WHERE account_id = $1`,
+		servicetest.RoleIDs[access.Signer]).Scan(&signer, &keyName, &version, &cert); err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.7 forged")
+	sum := sha256Hex(pdf)
+	for name, q := range map[string]string{
+		"insert into signed_replies": `INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size, signer_id,
+			signed_by, key_name, key_version, certificate, signed_at, timestamped) VALUES ('` + r.ID + `', '` + id + `', 'STP-HN', '9/X', 2026, 9,
+			'\x00', '` + sum + `', 1, '` + signer + `', '` + servicetest.RoleIDs[access.Signer] + `', 'k', 1, '\x00', now(), false)`,
+		"insert into public_replies": `INSERT INTO public_replies (reply_id, pdf, sha256, size) VALUES ('` + r.ID + `', '\x00', '` + sum + `', 1)`,
+	} {
+		var pe *pgconn.PgError
+		if _, err := e.DB.Pool.Exec(ctx, q); !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Errorf("%s as the application: %v, want permission denied", name, err)
+		}
+	}
+	call := func(replyID, signedBy, key string, v int) error {
+		_, err := e.DB.Pool.Exec(ctx, `SELECT sign_reply($1, $2, 'STP-HN', '9/STP-HN-PAKN', 2026, 9, $3, $4, NULL, $5, $6, $7, $8, $9, now(), false, NULL, NULL, NULL)`,
+			replyID, id, pdf, sum, signer, signedBy, key, v, cert)
+		return err
+	}
+	for name, err := range map[string]error{
+		"another account":         call(r.ID, servicetest.RoleIDs[access.Official], keyName, version),
+		"another key version":     call(r.ID, servicetest.RoleIDs[access.Signer], keyName, version+1),
+		"a reply that is missing": call("00000000-0000-0000-0000-000000000000", servicetest.RoleIDs[access.Signer], keyName, version),
+	} {
+		if err == nil {
+			t.Errorf("sign_reply with %s: stored", name)
+		}
+	}
+	if _, err := e.DB.Pool.Exec(ctx, `UPDATE signers SET status = 'retired' WHERE id = $1`, signer); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(r.ID, servicetest.RoleIDs[access.Signer], keyName, version); err == nil {
+		t.Error("sign_reply with a retired key version: stored")
+	}
+	if n := e.Count(t, "SELECT count(*) FROM signed_replies"); n != 0 {
+		t.Fatalf("%d signed replies written around the service", n)
+	}
+}

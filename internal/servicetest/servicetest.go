@@ -78,6 +78,9 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 			RoleIDs[r], "test-"+string(r), "Lê Hoàng Cường"); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO account_roles (account_id, role) VALUES ($1, $2)`, RoleIDs[r], string(r)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ps, err := vault.ProvisionSigner(ctx, vs.Root(), "test-signer", "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
 	if err != nil {
