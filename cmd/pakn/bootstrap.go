@@ -17,7 +17,8 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 	org := fs.String("org", "pakn", "organisation name in the CA certificates")
 	auditLog := fs.String("vault-audit-log", "", "enable Vault's file audit device writing to this path (on the Vault host); required unless Vault has an audit device")
 	secretTTL := fs.Duration("secret-id-ttl", vault.DefaultSecretIDTTL, "lifetime of paknd's AppRole secret id (a new one is issued when a third is left: run bootstrap regularly)")
-	cidrs := fs.String("paknd-cidrs", "127.0.0.1/32", "comma-separated addresses paknd logs in to Vault from")
+	cidrs := fs.String("paknd-cidrs", "", "comma-separated addresses paknd logs in to Vault from (default: those the role has, 127.0.0.1/32 for a new one)")
+	signRate := fs.Int("sign-rate", vault.DefaultSignRate, "requests a second Vault answers on transit/sign/* (a rate-limit quota)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 		AuditLogPath: *auditLog,
 		SecretIDTTL:  *secretTTL,
 		BoundCIDRs:   splitList(*cidrs),
+		SignRate:     *signRate,
 	})
 	if res != nil {
 		for _, s := range res.Steps {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,9 +46,22 @@ type BootstrapOptions struct {
 	// when zero); Bootstrap issues a new one when a third of it is left.
 	SecretIDTTL time.Duration
 	// BoundCIDRs are the addresses paknd logs in from (and uses its tokens
-	// from): 127.0.0.1/32 when empty.
+	// from). When empty, the role keeps the addresses it has (127.0.0.1/32
+	// for a new role): a later run without them does not undo them.
 	BoundCIDRs []string
+	// SignRate is how many requests a second Vault answers on
+	// transit/sign/* (a rate-limit quota: DefaultSignRate when zero), so
+	// whoever holds paknd's credentials cannot sign in bulk.
+	SignRate int
 }
+
+// SignQuota is the name of the rate-limit quota on transit/sign/*.
+const SignQuota = "pakn-transit-sign"
+
+// DefaultSignRate is the quota's requests a second: far above a desk's
+// signing (each reply is two signatures, each receipt one), far below
+// what a bulk forger would want.
+const DefaultSignRate = 50
 
 // BootstrapResult says what Bootstrap did.
 type BootstrapResult struct {
@@ -69,7 +83,7 @@ func Bootstrap(ctx context.Context, admin *vaultapi.Client, o BootstrapOptions) 
 	}
 	b := &bootstrapper{api: admin, o: o, res: &BootstrapResult{}}
 	for _, step := range []func(context.Context) error{
-		b.audit, b.mounts, b.transitKeys, b.rootCA, b.issuingCA, b.crlConfig, b.signerRole, b.appRole, b.exportCAs,
+		b.audit, b.mounts, b.transitKeys, b.signQuota, b.rootCA, b.issuingCA, b.crlConfig, b.signerRole, b.appRole, b.exportCAs,
 	} {
 		if err := step(ctx); err != nil {
 			return b.res, redact(err)
@@ -329,7 +343,9 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 		ttl = DefaultSecretIDTTL
 	}
 	if len(cidrs) == 0 {
-		cidrs = []string{"127.0.0.1/32"}
+		if cidrs, err = b.roleCIDRs(ctx, role); err != nil {
+			return err
+		}
 	}
 	if _, err := b.api.Logical().WriteWithContext(ctx, role, map[string]any{
 		"token_policies":          []string{b.o.PolicyName},
@@ -376,6 +392,50 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 	if oldID != "" { // the one it replaces logs in no more (a running paknd's token lives on until it ends)
 		_, _ = b.api.Logical().WriteWithContext(ctx, role+"/secret-id/destroy", map[string]any{"secret_id": oldID})
 	}
+	return nil
+}
+
+// roleCIDRs are the addresses the AppRole at path is bound to now
+// (127.0.0.1/32 when it is new or bound to none).
+func (b *bootstrapper) roleCIDRs(ctx context.Context, path string) ([]string, error) {
+	s, err := b.api.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("read approle: %w", err)
+	}
+	var out []string
+	if s != nil {
+		list, _ := s.Data["secret_id_bound_cidrs"].([]any)
+		for _, c := range list {
+			if c, ok := c.(string); ok && c != "" {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"127.0.0.1/32"}
+	}
+	return out, nil
+}
+
+// signQuota sets the rate-limit quota on transit/sign/*.
+func (b *bootstrapper) signQuota(ctx context.Context) error {
+	rate := b.o.SignRate
+	if rate <= 0 {
+		rate = DefaultSignRate
+	}
+	path := "sys/quotas/rate-limit/" + SignQuota
+	cur, err := b.api.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return fmt.Errorf("read quota: %w", err)
+	}
+	if cur != nil && fmt.Sprint(cur.Data["path"]) == TransitMount+"/sign/*" && fmt.Sprint(cur.Data["rate"]) == strconv.Itoa(rate) &&
+		fmt.Sprint(cur.Data["interval"]) == "1" {
+		return nil
+	}
+	if _, err := b.api.Logical().WriteWithContext(ctx, path, map[string]any{"path": TransitMount + "/sign/*", "rate": rate, "interval": "1s"}); err != nil {
+		return fmt.Errorf("write quota: %w", err)
+	}
+	b.did("set a rate limit of %d requests a second on %s/sign/*", rate, TransitMount)
 	return nil
 }
 

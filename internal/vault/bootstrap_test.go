@@ -410,6 +410,14 @@ func TestAppRoleSecretIDIsBoundAndExpires(t *testing.T) {
 	if err := login(); err == nil {
 		t.Fatal("paknd's credentials logged in from outside their bound addresses")
 	}
+	// A run that names no addresses keeps the role's.
+	opts.BoundCIDRs = nil
+	if _, err := vault.Bootstrap(context.Background(), v.Root(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := login(); err == nil {
+		t.Fatal("a bootstrap run without -paknd-cidrs unbound paknd's credentials")
+	}
 	role, err := v.Root().Logical().Read("auth/approle/role/" + vault.PakndAppRole)
 	if err != nil || role == nil {
 		t.Fatal(err)
@@ -435,5 +443,46 @@ func TestAppRoleSecretIDIsBoundAndExpires(t *testing.T) {
 	s, err := v.Root().Logical().Write("auth/approle/role/"+vault.PakndAppRole+"/secret-id/lookup", map[string]any{"secret_id": strings.TrimSpace(string(old))})
 	if err == nil && s != nil {
 		t.Fatal("the replaced secret id still exists")
+	}
+}
+
+// Vault answers at most SignRate requests a second on transit/sign/*, even
+// to paknd's own credentials: whoever holds them cannot sign in bulk.
+func TestSigningIsRateLimitedByVault(t *testing.T) {
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "creds")
+	opts := vault.BootstrapOptions{PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy, CertsDir: filepath.Join(dir, "certs"),
+		CredsDir: creds, AuditLogPath: filepath.Join(dir, "vault-audit.log"), SignRate: 3}
+	ctx := context.Background()
+	if _, err := vault.Bootstrap(ctx, v.Root(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := vault.Bootstrap(ctx, v.Root(), opts); err != nil || len(res.Steps) != 0 {
+		t.Fatalf("a second run changed %v (%v)", res.Steps, err)
+	}
+	ps, err := vault.ProvisionSigner(ctx, v.Root(), "quota", "ecdsa-p256", pkix.Name{CommonName: "Lê Hoàng Cường"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
+	secretID, _ := os.ReadFile(filepath.Join(creds, vault.SecretIDFile))
+	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: strings.TrimSpace(string(secretID))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for range 10 {
+		_, err := vc.API().Logical().Write(vault.TransitMount+"/sign/"+ps.Key+"/sha2-256", map[string]any{"input": "aGVsbG8="})
+		var re *vaultapi.ResponseError
+		switch {
+		case errors.As(err, &re) && re.StatusCode == 429:
+			refused++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if refused < 5 {
+		t.Fatalf("%d of 10 signatures at once refused by a quota of 3 a second", refused)
 	}
 }
