@@ -18,6 +18,7 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 	auditLog := fs.String("vault-audit-log", "", "enable Vault's file audit device writing to this path (on the Vault host); required unless Vault has an audit device")
 	secretTTL := fs.Duration("secret-id-ttl", vault.DefaultSecretIDTTL, "lifetime of paknd's AppRole secret id (a new one is issued when a third is left: run bootstrap regularly)")
 	cidrs := fs.String("paknd-cidrs", "", "comma-separated addresses paknd logs in to Vault from (default: those the role has, 127.0.0.1/32 for a new one)")
+	wrapTTL := fs.Duration("secret-id-wrap-ttl", vault.DefaultSecretIDWrapTTL, "how long the response-wrapped secret id in the creds folder can be unwrapped (once)")
 	signRate := fs.Int("sign-rate", vault.DefaultSignRate, "requests a second Vault answers on transit/sign/* (a rate-limit quota)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -38,15 +39,16 @@ func cmdBootstrap(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	res, err := vault.Bootstrap(ctx, api, vault.BootstrapOptions{
-		PolicyName:   keys.PakndPolicyName,
-		PolicyHCL:    keys.PakndPolicy,
-		OrgName:      *org,
-		CertsDir:     *certs,
-		CredsDir:     *creds,
-		AuditLogPath: *auditLog,
-		SecretIDTTL:  *secretTTL,
-		BoundCIDRs:   splitList(*cidrs),
-		SignRate:     *signRate,
+		PolicyName:      keys.PakndPolicyName,
+		PolicyHCL:       keys.PakndPolicy,
+		OrgName:         *org,
+		CertsDir:        *certs,
+		CredsDir:        *creds,
+		AuditLogPath:    *auditLog,
+		SecretIDTTL:     *secretTTL,
+		BoundCIDRs:      splitList(*cidrs),
+		SignRate:        *signRate,
+		SecretIDWrapTTL: *wrapTTL,
 	})
 	if res != nil {
 		for _, s := range res.Steps {

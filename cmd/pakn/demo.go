@@ -73,12 +73,21 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	// paknd's own login: the demo reply is signed like any other.
 	vcfg := vault.Config{Addr: addr, Token: token}
 	if credsDir != "" {
-		roleID, err1 := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
-		secretID, err2 := os.ReadFile(filepath.Join(credsDir, vault.SecretIDFile))
-		if err := errors.Join(err1, err2); err != nil {
+		// A secret id of paknd's role for this one login, issued with the
+		// operator's token: the wrapped one in the folder stays paknd's.
+		roleID, err := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
+		if err != nil {
 			return err
 		}
-		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: strings.TrimSpace(string(secretID))}
+		admin, err := vault.NewAPI(addr, token, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		secretID, err := vault.OneLoginSecretID(ctx, admin)
+		if err != nil {
+			return err
+		}
+		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: secretID}
 	}
 	vc, err := vault.Connect(ctx, vcfg, nil)
 	if err != nil {

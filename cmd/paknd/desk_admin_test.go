@@ -192,7 +192,7 @@ func (w *website) auditedChanges() {
 func (w *website) officialSeesOnlyTheReport() {
 	t := w.t
 	t.Helper()
-	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
+	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-password")))
 	const pw = "mật khẩu của chuyên viên"
 	w.readyAccount("dk-clerk", pw, "", access.Official)
 	w.deskSignIn("dk-clerk", pw, "")
@@ -252,7 +252,8 @@ func TestTwoAdministratorsForOnePower(t *testing.T) {
 	}
 	w.accessible("accounts with a request")
 	w.shot("desk-admin-requests")
-	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
+	// The sign-in page's password field (the accounts page has a username field too).
+	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-password")))
 
 	w.deskSignIn("dk-second", pw, totpCode(t, second, time.Now()))
 	w.do("approve it", chromedp.Navigate(w.base+"/desk/admin/"), chromedp.WaitVisible(chromedp.ID("requests")),
@@ -265,7 +266,7 @@ func TestTwoAdministratorsForOnePower(t *testing.T) {
 	if r := w.text("#account-roles"); !strings.Contains(r, "người ký") || eval[bool](w, `!!document.getElementById("one-time-secret")`) {
 		t.Fatalf("after the approval: roles %q; the requester must not see a password", r)
 	}
-	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-username")))
+	w.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/desk/signout"] button`)), chromedp.WaitVisible(chromedp.ID("f-password")))
 
 	// The next step's code (accepted one step ahead): later than the first sign-in's.
 	w.deskSignIn("dk-first", pw, totpCode(t, first, time.Now().Add(30*time.Second)))

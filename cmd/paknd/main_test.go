@@ -50,6 +50,7 @@ func (s *syncBuffer) String() string {
 type stack struct {
 	db      *pgtest.DB
 	v       *vaulttest.Server
+	dir     string // Vault's bootstrap output: certs/, creds/
 	env     map[string]string
 	secrets []string
 }
@@ -65,7 +66,7 @@ func newStack(t *testing.T) *stack {
 	if err := os.WriteFile(key, []byte(keyHex), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &stack{db: db, v: v, env: map[string]string{
+	return &stack{db: db, v: v, dir: dir, env: map[string]string{
 		"PAKN_ADDR":                 "127.0.0.1:0",
 		"PAKN_METRICS_ADDR":         "127.0.0.1:0",
 		"PAKN_DATABASE_URL":         db.AppURL,
@@ -84,9 +85,20 @@ func passwordOf(u string) string {
 	return u[colon+1 : at]
 }
 
+// handOver runs bootstrap again before paknd starts, as make run does: the
+// wrapped secret id in creds/ unwraps once, so each start gets a new one
+// when the last was unwrapped.
+func (s *stack) handOver(t *testing.T) {
+	t.Helper()
+	vaulttest.Bootstrap(t, s.v, s.dir)
+	b, _ := os.ReadFile(filepath.Join(s.dir, "creds", vault.SecretIDFile))
+	s.secrets = append(s.secrets, strings.TrimSpace(string(b)))
+}
+
 // start runs paknd until the returned stop is called, and returns its URL.
 func (s *stack) start(t *testing.T) (base string, logs *syncBuffer, stop func() error) {
 	t.Helper()
+	s.handOver(t)
 	logs = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -218,6 +230,7 @@ func TestPakndRefusesToStartMisconfigured(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
+			s.handOver(t)
 			var logs syncBuffer
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -44,6 +44,7 @@ func (s *stack) startProcess(t *testing.T) *process {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build paknd: %v\n%s", err, out)
 	}
+	s.handOver(t)
 	p := &process{cmd: exec.Command(bin), logs: &syncBuffer{}}
 	for k, v := range s.env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)

@@ -116,6 +116,7 @@ func TestPakndChecksActiveSignersAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out syncBuffer
+	s.handOver(t)
 	err := run(ctx, nil, func(k string) string { return s.env[k] }, &out)
 	if err == nil || !strings.Contains(err.Error(), "signer Lê Hoàng Cường signer-a") || !strings.Contains(err.Error(), "does not verify with the certificate") {
 		t.Fatalf("paknd with a swapped certificate: %v", err)

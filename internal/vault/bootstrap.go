@@ -45,6 +45,9 @@ type BootstrapOptions struct {
 	// SecretIDTTL is how long paknd's AppRole secret id lives (30 days
 	// when zero); Bootstrap issues a new one when a third of it is left.
 	SecretIDTTL time.Duration
+	// SecretIDWrapTTL is how long the response-wrapped secret id in the
+	// file can be unwrapped (DefaultSecretIDWrapTTL when zero).
+	SecretIDWrapTTL time.Duration
 	// BoundCIDRs are the addresses paknd logs in from (and uses its tokens
 	// from). When empty, the role keeps the addresses it has (127.0.0.1/32
 	// for a new role): a later run without them does not undo them.
@@ -371,29 +374,123 @@ func (b *bootstrapper) appRole(ctx context.Context) error {
 	if err := writeSecretFile(filepath.Join(b.o.CredsDir, RoleIDFile), roleID); err != nil {
 		return err
 	}
+	return b.secretID(ctx, role, ttl)
+}
+
+// secretID hands paknd a secret id, response-wrapped: the file holds a
+// wrapping token that unwraps once, within SecretIDWrapTTL, into the
+// secret id (paknd unwraps it at login; someone who unwrapped it first
+// leaves paknd unable to, which paknd reports). The one in the file is
+// kept while it has not been unwrapped and its secret id has more than a
+// third of its life left; otherwise a new one is issued and every other
+// secret id of the role destroyed, so paknd always holds exactly one.
+func (b *bootstrapper) secretID(ctx context.Context, role string, ttl time.Duration) error {
 	secretPath := filepath.Join(b.o.CredsDir, SecretIDFile)
 	old, _ := os.ReadFile(secretPath)
-	oldID := strings.TrimSpace(string(old))
-	if oldID != "" {
-		s, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id/lookup", map[string]any{"secret_id": oldID})
-		if err == nil && s != nil && !expiresWithin(s, ttl/3) {
-			return nil // still valid for a while
-		}
-	}
-	s, err = b.api.Logical().WriteWithContext(ctx, role+"/secret-id", nil)
-	if err != nil || s == nil {
-		return fmt.Errorf("issue secret id: %w", err)
-	}
-	secretID, _ := s.Data["secret_id"].(string)
-	if err := writeSecretFile(secretPath, secretID); err != nil {
+	if keep, err := b.keepSecretID(ctx, role, strings.TrimSpace(string(old)), ttl); err != nil || keep {
 		return err
 	}
-	b.did("issued a new AppRole secret id for paknd into %s", secretPath)
-	if oldID != "" { // the one it replaces logs in no more (a running paknd's token lives on until it ends)
-		_, _ = b.api.Logical().WriteWithContext(ctx, role+"/secret-id/destroy", map[string]any{"secret_id": oldID})
+	wrapTTL := b.o.SecretIDWrapTTL
+	if wrapTTL <= 0 {
+		wrapTTL = DefaultSecretIDWrapTTL
+	}
+	wc, err := b.api.Clone()
+	if err != nil {
+		return err
+	}
+	wc.SetToken(b.api.Token())
+	wc.SetWrappingLookupFunc(func(string, string) string { return fmt.Sprintf("%ds", int(wrapTTL.Seconds())) })
+	s, err := wc.Logical().WriteWithContext(ctx, role+"/secret-id", nil)
+	if err != nil || s == nil || s.WrapInfo == nil || s.WrapInfo.Token == "" {
+		return fmt.Errorf("issue a wrapped secret id: %w", err)
+	}
+	if err := writeSecretFile(secretPath, s.WrapInfo.Token); err != nil {
+		return err
+	}
+	b.did("issued a new AppRole secret id for paknd, response-wrapped, into %s", secretPath)
+	return b.destroySecretIDsBut(ctx, role, s.WrapInfo.WrappedAccessor)
+}
+
+// keepSecretID reports whether the wrapping token in the file (content)
+// may stay: not yet unwrapped, and the role's one secret id far from its
+// end.
+func (b *bootstrapper) keepSecretID(ctx context.Context, role, content string, ttl time.Duration) (bool, error) {
+	if !IsWrappingToken(content) {
+		return false, nil // none yet, or an unwrapped secret id of an earlier version: replaced
+	}
+	if _, err := b.api.Logical().WriteWithContext(ctx, "sys/wrapping/lookup", map[string]any{"token": content}); err != nil {
+		return false, nil // unwrapped (by paknd, or by someone else) or expired
+	}
+	accessors, err := b.secretIDAccessors(ctx, role)
+	if err != nil || len(accessors) != 1 {
+		return false, err
+	}
+	s, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id-accessor/lookup", map[string]any{"secret_id_accessor": accessors[0]})
+	return err == nil && s != nil && !expiresWithin(s, ttl/3), nil
+}
+
+// secretIDAccessors lists the accessors of the role's secret ids.
+func (b *bootstrapper) secretIDAccessors(ctx context.Context, role string) ([]string, error) {
+	s, err := b.api.Logical().ListWithContext(ctx, role+"/secret-id")
+	if err != nil {
+		return nil, fmt.Errorf("list secret ids: %w", err)
+	}
+	var out []string
+	if s != nil {
+		keys, _ := s.Data["keys"].([]any)
+		for _, k := range keys {
+			if k, ok := k.(string); ok {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// destroySecretIDsBut destroys every secret id of the role except the one
+// with accessor keep: those replaced log in no more (a running paknd's
+// token lives on until it ends, and paknd unwraps the new one at its next
+// login).
+func (b *bootstrapper) destroySecretIDsBut(ctx context.Context, role, keep string) error {
+	accessors, err := b.secretIDAccessors(ctx, role)
+	if err != nil {
+		return err
+	}
+	for _, a := range accessors {
+		if a == keep {
+			continue
+		}
+		if _, err := b.api.Logical().WriteWithContext(ctx, role+"/secret-id-accessor/destroy", map[string]any{"secret_id_accessor": a}); err != nil {
+			return fmt.Errorf("destroy a replaced secret id: %w", err)
+		}
 	}
 	return nil
 }
+
+// OneLoginSecretID issues, with admin's token, a secret id of paknd's role
+// that logs in once within five minutes: for an operator's command that
+// acts as paknd (pakn seed's demo reply) without touching paknd's own.
+func OneLoginSecretID(ctx context.Context, admin *vaultapi.Client) (string, error) {
+	s, err := admin.Logical().WriteWithContext(ctx, "auth/"+AppRoleMount+"/role/"+PakndAppRole+"/secret-id",
+		map[string]any{"num_uses": 1, "ttl": "5m"})
+	if err != nil || s == nil {
+		return "", fmt.Errorf("issue a one-login secret id: %w", redact(err))
+	}
+	id, _ := s.Data["secret_id"].(string)
+	return id, nil
+}
+
+// IsWrappingToken reports whether s is a Vault token (a response-wrapping
+// token, as pakn bootstrap writes paknd's secret id) rather than an
+// AppRole secret id, which is a UUID.
+func IsWrappingToken(s string) bool {
+	return strings.HasPrefix(s, "hvs.") || strings.HasPrefix(s, "s.")
+}
+
+// DefaultSecretIDWrapTTL is how long the wrapping token in paknd's secret
+// id file unwraps: longer than a paknd token's maximum life (24 h), so a
+// running paknd that logs in again after a renewal still finds it.
+const DefaultSecretIDWrapTTL = 48 * time.Hour
 
 // roleCIDRs are the addresses the AppRole at path is bound to now
 // (127.0.0.1/32 when it is new or bound to none).

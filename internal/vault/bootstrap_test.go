@@ -440,9 +440,43 @@ func TestAppRoleSecretIDIsBoundAndExpires(t *testing.T) {
 	if string(now) == string(old) {
 		t.Fatal("the secret id near its end was not replaced")
 	}
-	s, err := v.Root().Logical().Write("auth/approle/role/"+vault.PakndAppRole+"/secret-id/lookup", map[string]any{"secret_id": strings.TrimSpace(string(old))})
-	if err == nil && s != nil {
-		t.Fatal("the replaced secret id still exists")
+	list, err := v.Root().Logical().List("auth/approle/role/" + vault.PakndAppRole + "/secret-id")
+	if err != nil || list == nil || len(list.Data["keys"].([]any)) != 1 {
+		t.Fatalf("paknd's role holds %v secret ids (%v), want one: the replaced ones destroyed", list, err)
+	}
+}
+
+// The secret id reaches paknd response-wrapped: the file holds a token
+// that unwraps once. Someone who unwraps it first leaves paknd unable to,
+// and paknd says so; the next bootstrap hands over a new one and destroys
+// the one they took.
+func TestWrappedSecretIDUnwrapsOnce(t *testing.T) {
+	v := vaulttest.Start(t)
+	dir := t.TempDir()
+	vaulttest.Bootstrap(t, v, dir)
+	creds := filepath.Join(dir, "creds")
+	file := filepath.Join(creds, vault.SecretIDFile)
+	wrapped, _ := os.ReadFile(file)
+	if !vault.IsWrappingToken(strings.TrimSpace(string(wrapped))) {
+		t.Fatal("the secret id file does not hold a wrapping token")
+	}
+	thief, err := v.Client("").Logical().Unwrap(strings.TrimSpace(string(wrapped)))
+	if err != nil || thief == nil || thief.Data["secret_id"] == nil {
+		t.Fatalf("unwrap: %v %v", thief, err)
+	}
+	stolen := thief.Data["secret_id"].(string)
+	roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
+	cfg := vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretIDFile: file}
+	if _, err := vault.Connect(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "does not unwrap") ||
+		strings.Contains(err.Error(), stolen) {
+		t.Fatalf("paknd with a secret id someone else unwrapped: %v", err)
+	}
+	vaulttest.Bootstrap(t, v, dir)
+	if _, err := vault.Connect(context.Background(), cfg, nil); err != nil {
+		t.Fatalf("with the new wrapped secret id: %v", err)
+	}
+	if _, err := vault.Connect(context.Background(), vault.Config{Addr: v.Addr, RoleID: cfg.RoleID, SecretID: stolen}, nil); err == nil {
+		t.Fatal("the stolen secret id still logs in")
 	}
 }
 

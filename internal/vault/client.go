@@ -30,9 +30,13 @@ type Config struct {
 	Addr     string // e.g. http://127.0.0.1:8200
 	Token    string // development only: a plain token
 	RoleID   string // AppRole role_id
-	SecretID string // AppRole secret_id
+	// SecretID is the AppRole secret_id, or a response-wrapping token
+	// holding it (as pakn bootstrap writes it): unwrapped at the first
+	// login, the secret id then kept in memory.
+	SecretID string
 	// SecretIDFile, when set, is read again at every login: pakn bootstrap
-	// renews the secret id in it (and destroys the old one) while paknd runs.
+	// renews the (wrapped) secret id in it (and destroys the old one) while
+	// paknd runs.
 	SecretIDFile string
 	Mount        string        // AppRole auth mount; "approle" when empty
 	Timeout      time.Duration // per request; 10s when zero
@@ -45,6 +49,9 @@ type Client struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	secret *vaultapi.Secret // the AppRole login answer, for renewal
+	// wrapped is the wrapping token last unwrapped, and unwrapped its
+	// secret id: a token unwraps once.
+	wrapped, unwrapped string
 	proven pairs            // signer key versions and certificates proven to match
 }
 
@@ -120,13 +127,9 @@ func (c *Client) login(ctx context.Context) error {
 		return err
 	}
 	anon.ClearToken()
-	secretID := c.cfg.SecretID
-	if c.cfg.SecretIDFile != "" {
-		b, err := os.ReadFile(c.cfg.SecretIDFile)
-		if err != nil {
-			return fmt.Errorf("vault secret id: %w", err)
-		}
-		secretID = strings.TrimSpace(string(b))
+	secretID, err := c.secretID(ctx, anon)
+	if err != nil {
+		return err
 	}
 	s, err := anon.Logical().WriteWithContext(ctx, "auth/"+c.cfg.Mount+"/login", map[string]any{
 		"role_id":   c.cfg.RoleID,
@@ -143,6 +146,45 @@ func (c *Client) login(ctx context.Context) error {
 	c.mu.Unlock()
 	c.api.SetToken(s.Auth.ClientToken)
 	return nil
+}
+
+// secretID is the secret id to log in with: the configured one or the
+// file's, unwrapped when it is a response-wrapping token (once per token).
+func (c *Client) secretID(ctx context.Context, anon *vaultapi.Client) (string, error) {
+	id := c.cfg.SecretID
+	if c.cfg.SecretIDFile != "" {
+		b, err := os.ReadFile(c.cfg.SecretIDFile)
+		if err != nil {
+			return "", fmt.Errorf("vault secret id: %w", err)
+		}
+		id = strings.TrimSpace(string(b))
+	}
+	if !IsWrappingToken(id) {
+		return id, nil
+	}
+	c.mu.Lock()
+	if c.wrapped == id {
+		id = c.unwrapped
+		c.mu.Unlock()
+		return id, nil
+	}
+	c.mu.Unlock()
+	s, err := anon.Logical().UnwrapWithContext(ctx, id)
+	if err == nil && s == nil {
+		err = errors.New("empty answer")
+	}
+	if err != nil {
+		return "", fmt.Errorf("vault: the wrapped secret id does not unwrap (a wrapping token unwraps once and expires: if this paknd "+
+			"did not unwrap it, someone else may have; run pakn bootstrap for a new one, and look into it): %w", redact(err))
+	}
+	secret, _ := s.Data["secret_id"].(string)
+	if secret == "" {
+		return "", errors.New("vault: the wrapped answer holds no secret id")
+	}
+	c.mu.Lock()
+	c.wrapped, c.unwrapped = id, secret
+	c.mu.Unlock()
+	return secret, nil
 }
 
 // Run keeps the AppRole token alive until ctx ends: it renews the token while

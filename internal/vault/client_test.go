@@ -60,7 +60,9 @@ func TestRunRenewsAndLogsInAgain(t *testing.T) {
 // start would no longer log in.
 func TestLoginRereadsTheSecretIDFile(t *testing.T) {
 	v := vaulttest.Start(t)
-	_, creds, _ := bootstrap(t, v)
+	dir := t.TempDir()
+	vaulttest.Bootstrap(t, v, dir)
+	creds := filepath.Join(dir, "creds")
 	ctx := context.Background()
 	role := "auth/approle/role/" + vault.PakndAppRole
 	if _, err := v.Root().Logical().WriteWithContext(ctx, role, map[string]any{"token_ttl": "2s", "token_max_ttl": "4s"}); err != nil {
@@ -68,20 +70,19 @@ func TestLoginRereadsTheSecretIDFile(t *testing.T) {
 	}
 	roleID, _ := os.ReadFile(filepath.Join(creds, vault.RoleIDFile))
 	file := filepath.Join(creds, vault.SecretIDFile)
-	old, _ := os.ReadFile(file)
 	c, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, RoleID: strings.TrimSpace(string(roleID)), SecretIDFile: file}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The renewal bootstrap makes: a new id in the file, the old one destroyed.
-	s, err := v.Root().Logical().WriteWithContext(ctx, role+"/secret-id", nil)
-	if err != nil {
-		t.Fatal(err)
+	// paknd unwrapped the secret id: bootstrap, run again, hands over a
+	// new one (wrapped) and destroys the one paknd holds.
+	wrapped, _ := os.ReadFile(file)
+	vaulttest.Bootstrap(t, v, dir)
+	if renewed, _ := os.ReadFile(file); string(renewed) == string(wrapped) {
+		t.Fatal("bootstrap kept a secret id that was unwrapped")
 	}
-	if err := os.WriteFile(file, []byte(s.Data["secret_id"].(string)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Root().Logical().WriteWithContext(ctx, role+"/secret-id/destroy", map[string]any{"secret_id": strings.TrimSpace(string(old))}); err != nil {
+	// Short tokens again (bootstrap set the role's usual lifetimes): paknd must log in again soon.
+	if _, err := v.Root().Logical().WriteWithContext(ctx, role, map[string]any{"token_ttl": "2s", "token_max_ttl": "4s"}); err != nil {
 		t.Fatal(err)
 	}
 	first := c.API().Token()

@@ -144,16 +144,23 @@ func Bootstrapped(t testing.TB) (s *Server, root *vault.Client, dir string) {
 	t.Helper()
 	s = Start(t)
 	dir = t.TempDir()
-	ctx := context.Background()
-	if _, err := vault.Bootstrap(ctx, s.Root(), vault.BootstrapOptions{
+	Bootstrap(t, s, dir)
+	root, err := vault.Connect(context.Background(), vault.Config{Addr: s.Addr, Token: s.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root, dir
+}
+
+// Bootstrap runs pakn's bootstrap on s into dir (dir/certs, dir/creds), as
+// make run does before each start of paknd: run again, it hands over a new
+// wrapped secret id when the one in dir/creds was unwrapped.
+func Bootstrap(t testing.TB, s *Server, dir string) {
+	t.Helper()
+	if _, err := vault.Bootstrap(context.Background(), s.Root(), vault.BootstrapOptions{
 		PolicyName: keys.PakndPolicyName, PolicyHCL: keys.PakndPolicy,
 		CertsDir: filepath.Join(dir, "certs"), CredsDir: filepath.Join(dir, "creds"), AuditLogPath: filepath.Join(dir, "vault-audit.log"),
 	}); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	root, err := vault.Connect(ctx, vault.Config{Addr: s.Addr, Token: s.RootToken}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, root, dir
 }
