@@ -27,9 +27,9 @@ import (
 
 // Config says how to reach and log in to Vault.
 type Config struct {
-	Addr     string // e.g. http://127.0.0.1:8200
-	Token    string // development only: a plain token
-	RoleID   string // AppRole role_id
+	Addr   string // e.g. http://127.0.0.1:8200
+	Token  string // development only: a plain token
+	RoleID string // AppRole role_id
 	// SecretID is the AppRole secret_id, or a response-wrapping token
 	// holding it (as pakn bootstrap writes it): unwrapped at the first
 	// login, the secret id then kept in memory.
@@ -52,7 +52,7 @@ type Client struct {
 	// wrapped is the wrapping token last unwrapped, and unwrapped its
 	// secret id: a token unwraps once.
 	wrapped, unwrapped string
-	proven pairs            // signer key versions and certificates proven to match
+	proven             pairs // signer key versions and certificates proven to match
 }
 
 // Connect creates a client for cfg and logs in.
