@@ -64,8 +64,10 @@ const usage = `usage: pakn COMMAND [flags]
 commands:
   migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
   bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
-  seed [-demo-reply FILE]   add the demo agencies and one demo account per role, idempotently (PAKN_DATABASE_URL);
-                            -demo-reply also adds a petition answered by a reply signed through Vault
+  agency import FILE        add agencies and set the routing of petitions from a JSON file (PAKN_DATABASE_URL)
+  seed [-demo [-demo-reply FILE]]
+                            add the demo city's agencies and routing; -demo also one demo account per role,
+                            -demo-reply a petition answered by a reply signed through Vault (PAKN_DATABASE_URL)
   user create|add-role|remove-role|reset-password|reset-mfa|disable -username NAME ...
                             manage staff accounts (PAKN_DATABASE_URL); audited as operator:$USER
   signer provision|rotate|revoke|list -username NAME ...
@@ -74,7 +76,8 @@ commands:
                             operator, PAKN_DATABASE_URL); revoking also revokes the certificate in Vault PKI
   verify [-certs DIR] [-crl FILE] [-json] FILE.pdf
                             check a reply PDF offline against certs/ and the issuing CA's CRL (-crl, or VAULT_ADDR);
-                            exit 0 only for TOTAL_PASSED
+                            and, with PAKN_DATABASE_URL, the register; exit 0 only for TOTAL_PASSED (3: not issued,
+                            4: register not consulted)
   audit verify [-anchor SEQ:HASH]
                             check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
   audit export [-after SEQ] write audit events as JSON lines to standard output
@@ -99,6 +102,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdSigner(ctx, args[1:], e)
 	case "agency-key":
 		err = cmdAgencyKey(ctx, args[1:], e)
+	case "agency":
+		err = cmdAgency(ctx, args[1:], e)
 	case "audit":
 		if len(args) < 2 {
 			err = errors.New("audit needs a subcommand: verify or export")

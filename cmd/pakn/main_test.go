@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,5 +230,42 @@ func TestUserCommands(t *testing.T) {
 		"account.password_reset:operator:ops-tester account.mfa_reset:operator:ops-tester account.disable:operator:ops-tester"
 	if got != want {
 		t.Fatalf("audit trail\n got %s\nwant %s", got, want)
+	}
+}
+
+// pakn agency import: the example directory (the demo city) and its
+// routing; a second run changes nothing; a file with mistakes says each
+// one and writes nothing.
+func TestAgencyImportCommand(t *testing.T) {
+	db := pgtest.New(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester"}
+	example := filepath.Join("..", "..", "docs", "agencies.example.json")
+	code, out, errs := cli(t, vars, "agency", "import", example)
+	if code != 0 || !strings.Contains(out, "7 agencies added, 0 renamed, 0 unchanged; routing replaced") {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	if code, out, _ = cli(t, vars, "agency", "import", example); code != 0 || !strings.Contains(out, "0 agencies added, 0 renamed, 7 unchanged; routing unchanged") {
+		t.Fatalf("second import: %d %s", code, out)
+	}
+	r, err := db.Stores(nil).Agencies.Routing(context.Background())
+	if err != nil || r["*"] != "UBND-HN" || r["regulation"] != "STP-HN" {
+		t.Fatalf("routing %v (%v)", r, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"agencies": [
+		{"code": "UBND-TH", "parent": "UBND-XX", "kind": "district_committee", "name_vi": "Ủy ban nhân dân quận Tây Hồ", "name_en": "Tay Ho"},
+		{"code": "stp", "parent": "UBND-HN", "kind": "department", "name_vi": "x", "name_en": "x"}],
+		"routing": {"default": "UBND-TH", "by_category": {"complaint": "STP-HN", "proposal": "NOWHERE"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = cli(t, vars, "agency", "import", bad)
+	for _, want := range []string{"UBND-TH: its parent UBND-XX", `agency code "stp"`, `"complaint" is not a petition category`, `agency "NOWHERE"`} {
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("a file with mistakes: %d, %q lacks %q", code, errs, want)
+		}
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM agencies").Scan(&n); err != nil || n != 7 {
+		t.Fatalf("%d agencies after a refused import (%v)", n, err)
 	}
 }

@@ -28,17 +28,11 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	defer pool.Close()
 	st := postgres.Stores(pool, nil)
 	actor := audit.Event{Actor: "system", Role: "seed"}
-	n := 0
-	for _, a := range agency.DemoDirectory() {
-		created, err := st.Agencies.Ensure(ctx, a, actor)
-		if err != nil {
-			return err
-		}
-		if created {
-			n++
-		}
+	n, _, _, err := st.Agencies.Import(ctx, &agency.Directory{Agencies: agency.DemoDirectory(), Routing: agency.DemoRouting()}, actor)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present)\n", n, len(agency.DemoDirectory())-n)
+	fmt.Fprintf(e.stdout, "seed: %d demo agencies added (%d already present), with the demo city's routing\n", n, len(agency.DemoDirectory())-n)
 	if !*demo {
 		if *demoOut != "" {
 			return fmt.Errorf("-demo-reply needs -demo (its staff are the demo accounts)")

@@ -19,9 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"pakn/internal/agency"
-	"pakn/internal/audit"
 	"pakn/internal/postgres"
+	"pakn/internal/servicetest"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
 )
@@ -199,11 +198,7 @@ func submissionFlood(t *testing.T, s *stack, p *process) int {
 func TestPakndMemoryStaysBoundedUnderUploadFloods(t *testing.T) {
 	s := newStack(t)
 	ags := postgres.Stores(s.db.Pool, nil).Agencies
-	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(t.Context(), a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	servicetest.DemoCity(t, ags)
 	s.env["PAKN_SPOOL_DIR"] = t.TempDir()
 	s.env["PAKN_LOG_LEVEL"] = "info"
 	s.env["PAKN_READ_TIMEOUT"] = "120s"

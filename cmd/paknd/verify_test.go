@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"pakn/internal/agency"
-	"pakn/internal/audit"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/servicetest"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
 	"pakn/internal/verifytest"
@@ -75,12 +74,7 @@ func TestPakndChecksActiveSignersAtStart(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	st := postgres.Stores(s.db.Pool, nil)
-	ags := st.Agencies
-	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	servicetest.DemoCity(t, st.Agencies)
 	var accounts []string
 	for _, name := range []string{"signer-a", "signer-b"} {
 		var id string

@@ -19,8 +19,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"pakn/internal/access"
-	"pakn/internal/agency"
-	"pakn/internal/audit"
 	"pakn/internal/credential"
 	"pakn/internal/postgres"
 	"pakn/internal/reply"
@@ -82,11 +80,7 @@ func newWebsite(t *testing.T) *website {
 func (w *website) seedStaff() {
 	t, ctx := w.t, context.Background()
 	st := postgres.Stores(w.s.db.Pool, nil)
-	for _, a := range agency.DemoDirectory() {
-		if _, err := st.Agencies.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	servicetest.DemoCity(t, st.Agencies)
 	servicetest.AgencyKey(t, w.s.v, st, "STP-HN", "Sở Tư pháp thành phố Hà Nội")
 	now := time.Now()
 	for _, role := range []access.Role{access.Official, access.Reviewer, access.Signer} {

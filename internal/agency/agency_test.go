@@ -64,3 +64,49 @@ func TestDemoDirectoryIsValidAndOrdered(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDirectory(t *testing.T) {
+	known := func(code string) bool { return code == "VPCP" }
+	category := func(c string) bool { return c == "regulation" || c == "proposal" }
+	ok := `{"agencies": [{"code": "UBND-HN", "parent": "VPCP", "kind": "city_committee", "name_vi": "Ủy ban nhân dân thành phố Hà Nội", "name_en": "Hanoi"},
+		{"code": "STP-HN", "parent": "UBND-HN", "kind": "department", "name_vi": "Sở Tư pháp", "name_en": "Justice"}],
+		"routing": {"default": "UBND-HN", "by_category": {"regulation": "STP-HN"}}}`
+	tests := []struct {
+		name, file string
+		want       []string // problems said; none for a good file
+	}{
+		{"good", ok, nil},
+		{"not JSON", `agencies: []`, []string{"not the expected JSON"}},
+		{"unknown field", `{"agencies": [], "routes": {}}`, []string{"not the expected JSON"}},
+		{"no default", `{"agencies": [], "routing": {}}`, []string{"a default agency is required"}},
+		{"child before parent", `{"agencies": [{"code": "STP-HN", "parent": "UBND-HN", "kind": "department", "name_vi": "a", "name_en": "a"},
+			{"code": "UBND-HN", "parent": "VPCP", "kind": "city_committee", "name_vi": "b", "name_en": "b"}], "routing": {"default": "VPCP"}}`,
+			[]string{"its parent UBND-HN is neither listed before it"}},
+		{"twice", `{"agencies": [{"code": "UBND-HN", "parent": "VPCP", "kind": "city_committee", "name_vi": "b", "name_en": "b"},
+			{"code": "UBND-HN", "parent": "VPCP", "kind": "city_committee", "name_vi": "b", "name_en": "b"}], "routing": {"default": "VPCP"}}`,
+			[]string{"listed twice"}},
+		{"every mistake said", `{"agencies": [{"code": "x", "kind": "department", "name_vi": "a", "name_en": "a"}],
+			"routing": {"default": "NOWHERE", "by_category": {"complaint": "VPCP"}}}`,
+			[]string{`agency code "x"`, `agency "NOWHERE"`, `"complaint" is not a petition category`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ParseDirectory(strings.NewReader(tt.file), known, category)
+			if tt.want == nil {
+				if err != nil || len(d.Agencies) != 2 || d.Routing[DefaultCategory] != "UBND-HN" || d.Routing["regulation"] != "STP-HN" {
+					t.Fatalf("%+v %v", d, err)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v lacks %q", err, w)
+				}
+			}
+		})
+	}
+	big := strings.NewReader(`{"agencies": [` + strings.Repeat(" ", MaxDirectoryBytes) + `]}`)
+	if _, err := ParseDirectory(big, known, category); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a file over the bound: %v", err)
+	}
+}

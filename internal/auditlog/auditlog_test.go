@@ -22,10 +22,9 @@ func TestAuditorReadsVerifiesAndExports(t *testing.T) {
 	ctx := context.Background()
 	st := db.Stores(nil)
 	ags := st.Agencies
-	for _, a := range agency.DemoDirectory() { // seven events
-		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
+	// Seven events: the demo agencies, without routing.
+	if _, _, _, err := ags.Import(ctx, &agency.Directory{Agencies: agency.DemoDirectory()}, audit.Event{Actor: "test", Role: "seed"}); err != nil {
+		t.Fatal(err)
 	}
 	svc := &auditlog.Service{Audit: st.Audit, Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}}
 	m := audit.Meta{RequestID: "req"}

@@ -79,16 +79,11 @@ const mfaSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	t.Helper()
-	ctx := context.Background()
 	db := pgtest.New(t)
 	vs, vc, dir := vaulttest.Bootstrapped(t)
 	st := db.Stores(nil)
 	ags := st.Agencies
-	for _, a := range agency.DemoDirectory() {
-		if _, err := ags.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	servicetest.DemoCity(t, ags)
 	box := vault.NewTransitBox(vc, vault.MFAKey)
 	g := &guard.Guard{Audit: st.Audit, Now: time.Now}
 	ids, err := identity.New(identity.Config{Stores: st, Hasher: apiHasher, Box: box, Guard: g})

@@ -109,6 +109,7 @@ var (
 	AuditorByOperator          = def("AuditorByOperator", "Vai trò kiểm toán (đọc nhật ký của mọi cơ quan) chỉ do người vận hành cấp, bằng lệnh pakn user.", "The auditor's role (reading every agency's log) is granted only by an operator, with pakn user.")
 	NoSelfGrant                = def("NoSelfGrant", "Không ai được tự cấp vai trò cho chính mình; hãy nhờ một quản trị viên khác.", "Nobody grants roles to themselves; ask another administrator.")
 	LastAdministrator          = def("LastAdministrator", "Đây là quản trị viên cuối cùng của cơ quan; hãy chỉ định người khác trước.", "This is the agency's last administrator; appoint another first.")
+	NoRouting                  = def("NoRouting", "Hệ thống chưa được cấu hình cơ quan tiếp nhận; xin thử lại sau.", "No receiving agency is configured yet; please try again later.")
 	PowerRoleAtCreation        = def("PowerRoleAtCreation", "Tạo tài khoản với vai trò khác trước; vai trò ký số hoặc quản trị được cấp sau, khi một quản trị viên khác phê duyệt đề nghị.", "Create the account with other roles first; the signer's or administrator's role is granted afterwards, when another administrator approves the request.")
 	PowerRequestPending        = def("PowerRequestPending", "Đã có một đề nghị như vậy đang chờ phê duyệt.", "The same request is already waiting for approval.")
 	PowerRequestNotYours       = def("PowerRequestNotYours", "Người đề nghị không được tự phê duyệt; cần một quản trị viên khác.", "The requester cannot approve their own request; another administrator must.")

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"pakn/internal/access"
+	"pakn/internal/agency"
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/deadline"
@@ -46,33 +47,53 @@ type Service struct {
 	agencies agencyCache
 }
 
-// agencyCache keeps the agency codes for routing; the directory changes
-// rarely, and a submission should not wait for it.
+// agencyCache keeps the agency codes and the routing (from the
+// directory, pakn agency import); they change rarely, and a submission
+// should not wait for them.
 type agencyCache struct {
 	mu      sync.Mutex
 	known   map[string]bool
+	routing petition.Routing
 	fetched time.Time
 }
 
 // agencyCacheTTL is how long the cached directory is used.
 const agencyCacheTTL = time.Minute
 
-func (c *agencyCache) codes(ctx context.Context, s *Service) (map[string]bool, error) {
+// directory returns the known agency codes and the routing: the
+// configured routing when there is one, else the directory's.
+func (c *agencyCache) directory(ctx context.Context, s *Service) (map[string]bool, petition.Routing, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.known != nil && time.Since(c.fetched) < agencyCacheTTL {
-		return c.known, nil
+		return c.known, c.routing, nil
 	}
 	all, err := s.agency.List(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, "agencies", msg.DatabaseUnavailable)
+		return nil, petition.Routing{}, apperr.Wrap(err, apperr.Unavailable, "agencies", msg.DatabaseUnavailable)
+	}
+	routing := s.routing
+	if routing.Default == "" {
+		m, err := s.agency.Routing(ctx)
+		if err != nil {
+			return nil, petition.Routing{}, apperr.Wrap(err, apperr.Unavailable, "routing", msg.DatabaseUnavailable)
+		}
+		routing = petition.Routing{Default: m[agency.DefaultCategory], ByCategory: map[petition.Category]string{}}
+		for cat, code := range m {
+			if cat != agency.DefaultCategory {
+				routing.ByCategory[petition.Category(cat)] = code
+			}
+		}
+	}
+	if routing.Default == "" {
+		return nil, petition.Routing{}, apperr.Wrap(errors.New("no routing: run pakn agency import"), apperr.Unavailable, "routing", msg.NoRouting)
 	}
 	c.known = map[string]bool{}
 	for _, a := range all {
 		c.known[a.Code] = true
 	}
-	c.fetched = time.Now()
-	return c.known, nil
+	c.routing, c.fetched = routing, time.Now()
+	return c.known, c.routing, nil
 }
 
 // Config holds the Service's dependencies.
@@ -80,7 +101,7 @@ type Config struct {
 	Stores   store.Set    // Tx, Audit, Agencies and Petitions are used
 	Box      store.Sealer // personal data (internal/vault.EnvelopeBox: data keys under the Transit key pakn-pii)
 	Calendar *deadline.Calendar
-	Routing  petition.Routing
+	Routing  petition.Routing // fixed routing; when not set, the directory's
 	Now      func() time.Time
 	Guard    *guard.Guard
 	// QueueBytes bounds the submissions admitted and not yet written, in
@@ -88,17 +109,10 @@ type Config struct {
 	QueueBytes int64
 }
 
-// DefaultRouting sends regulations to the Department of Justice (the focal
-// point for administrative regulations) and the rest to the City People's
-// Committee, of the demo city.
-var DefaultRouting = petition.Routing{
-	Default:    "UBND-HN",
-	ByCategory: map[petition.Category]string{petition.CatRegulation: "STP-HN"},
-}
-
 // New returns the petitions service. Stores, Box and Guard are required:
-// it builds none of its collaborators. Now, Calendar and Routing default
-// to the clock, the built-in calendar and DefaultRouting.
+// it builds none of its collaborators. Now and Calendar default to the
+// clock and the built-in calendar; Routing, when not set, is the
+// directory's (pakn agency import).
 func New(c Config) (*Service, error) {
 	st := c.Stores
 	need := st.Given("Tx", "Audit", "Agencies", "Petitions")
@@ -111,9 +125,6 @@ func New(c Config) (*Service, error) {
 	}
 	if c.Calendar == nil {
 		c.Calendar = deadline.NewCalendar(deadline.DefaultCalendarFile())
-	}
-	if c.Routing.Default == "" {
-		c.Routing = DefaultRouting
 	}
 	s := &Service{tx: st.Tx, store: st.Petitions, audit: st.Audit, agency: st.Agencies, guard: c.Guard, box: c.Box,
 		cal: c.Calendar, routing: c.Routing, now: c.Now,
@@ -270,11 +281,11 @@ func attachments(files []FileIn) ([]*petition.Attachment, error) {
 // newJob builds the record of a valid submission, routed, with its
 // deadline and a fresh tracking code, as a job for the writers.
 func (s *Service) newJob(ctx context.Context, m audit.Meta, p access.Principal, sub petition.Submission, atts []*petition.Attachment) (*job, error) {
-	known, err := s.agencies.codes(ctx, s)
+	known, routing, err := s.agencies.directory(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	agency := s.routing.Route(&sub, func(code string) bool { return known[code] })
+	agency := routing.Route(&sub, func(code string) bool { return known[code] })
 	now := s.now()
 	id, err := petition.NewID(now)
 	if err != nil {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,28 +13,24 @@ import (
 	"pakn/internal/postgres"
 )
 
-func TestAgencyEnsureIsIdempotentAndAudited(t *testing.T) {
+// An import is idempotent and audited, change by change: agencies added,
+// renamed, the routing replaced; an agency is never moved, and a refused
+// import writes nothing.
+func TestAgencyImportIsIdempotentAndAudited(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	s := db.Stores(nil).Agencies
-	actor := audit.Event{Actor: "system", Role: "seed"}
+	actor := audit.Event{Actor: "operator:ops", Role: "operator"}
+	demo := &agency.Directory{Agencies: agency.DemoDirectory(), Routing: agency.DemoRouting()}
 	for round := 0; round < 2; round++ {
-		for _, a := range agency.DemoDirectory() {
-			created, err := s.Ensure(ctx, a, actor)
-			if err != nil {
-				t.Fatalf("round %d, %s: %v", round, a.Code, err)
-			}
-			if created != (round == 0) {
-				t.Fatalf("round %d, %s: created = %v", round, a.Code, created)
-			}
+		created, renamed, rerouted, err := s.Import(ctx, demo, actor)
+		if err != nil || created != len(demo.Agencies)*(1-round) || renamed != 0 || rerouted != (round == 0) {
+			t.Fatalf("round %d: %d created, %d renamed, rerouted %v (%v)", round, created, renamed, rerouted, err)
 		}
 	}
 	got, err := s.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(agency.DemoDirectory()) {
-		t.Fatalf("%d agencies, want %d", len(got), len(agency.DemoDirectory()))
+	if err != nil || len(got) != len(agency.DemoDirectory()) {
+		t.Fatalf("%d agencies (%v), want %d", len(got), err, len(agency.DemoDirectory()))
 	}
 	byCode := map[string]agency.Agency{}
 	for _, a := range got {
@@ -42,12 +39,33 @@ func TestAgencyEnsureIsIdempotentAndAudited(t *testing.T) {
 	if a := byCode["STP-HN"]; a.NameVI != "Sở Tư pháp thành phố Hà Nội" || a.ParentCode != "UBND-HN" {
 		t.Fatalf("Department of Justice stored as %+v", a)
 	}
-	var events int
-	if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'agency.create'").Scan(&events); err != nil {
-		t.Fatal(err)
+	if r, err := s.Routing(ctx); err != nil || r["*"] != "UBND-HN" || r["regulation"] != "STP-HN" || len(r) != 2 {
+		t.Fatalf("routing %v (%v)", r, err)
 	}
-	if events != len(agency.DemoDirectory()) {
-		t.Fatalf("%d agency.create events, want one per agency (%d)", events, len(agency.DemoDirectory()))
+	// A rename, a new district and another routing, in one import.
+	next := &agency.Directory{Agencies: append(agency.DemoDirectory(),
+		agency.Agency{Code: "UBND-TH", ParentCode: "UBND-HN", Kind: agency.DistrictCommittee, NameVI: "Ủy ban nhân dân quận Tây Hồ", NameEN: "Tay Ho"}),
+		Routing: map[string]string{"*": "UBND-HN", "regulation": "STP-HN", "proposal": "UBND-TH"}}
+	next.Agencies[2].NameEN = "Hanoi Department of Justice"
+	if c, r, rr, err := s.Import(ctx, next, actor); err != nil || c != 1 || r != 1 || !rr {
+		t.Fatalf("second import: %d created, %d renamed, rerouted %v (%v)", c, r, rr, err)
+	}
+	// Moving an agency is refused, and nothing of that import is written.
+	moved := &agency.Directory{Agencies: []agency.Agency{
+		{Code: "UBND-LB", ParentCode: "UBND-HN", Kind: agency.DistrictCommittee, NameVI: "Ủy ban nhân dân quận Long Biên", NameEN: "Long Bien"},
+		{Code: "UBND-BD", ParentCode: "STP-HN", Kind: agency.DistrictCommittee, NameVI: "Ủy ban nhân dân quận Ba Đình", NameEN: "Ba Dinh"}},
+		Routing: map[string]string{"*": "UBND-LB"}}
+	if _, _, _, err := s.Import(ctx, moved, actor); err == nil || !strings.Contains(err.Error(), "does not move") {
+		t.Fatalf("moving an agency: %v", err)
+	}
+	if ok, _ := s.Exists(ctx, "UBND-LB"); ok {
+		t.Fatal("a refused import still added an agency")
+	}
+	for action, want := range map[string]int{"agency.create": len(agency.DemoDirectory()) + 1, "agency.update": 1, "agency.routing": 2} {
+		var n int
+		if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = $1 AND actor = 'operator:ops'", action).Scan(&n); err != nil || n != want {
+			t.Fatalf("%d %s events (%v), want %d", n, action, err, want)
+		}
 	}
 }
 
@@ -65,8 +83,8 @@ func TestActionFailsWhenAuditCannotBeWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := db.Stores(nil).Agencies
-	a := agency.DemoDirectory()[0]
-	if _, err := s.Ensure(ctx, a, audit.Event{Actor: "system", Role: "seed"}); err == nil {
+	d := &agency.Directory{Agencies: agency.DemoDirectory()[:1], Routing: map[string]string{"*": "VPCP"}}
+	if _, _, _, err := s.Import(ctx, d, audit.Event{Actor: "system", Role: "seed"}); err == nil {
 		t.Fatal("agency created although its audit event could not be written")
 	}
 	var n int
@@ -129,7 +147,7 @@ func TestRevokedSignerStaysRevoked(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	st := db.Stores(nil)
-	if _, err := st.Agencies.Ensure(ctx, agency.DemoDirectory()[0], audit.Event{Actor: "test", Role: "seed"}); err != nil {
+	if _, _, _, err := st.Agencies.Import(ctx, &agency.Directory{Agencies: agency.DemoDirectory()[:1]}, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 		t.Fatal(err)
 	}
 	var account, signer string

@@ -19,7 +19,7 @@ func TestLockCredentialsHoldsTheAccountUntilCommit(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	st := db.Stores(nil)
-	if _, err := st.Agencies.Ensure(ctx, agency.DemoDirectory()[0], audit.Event{Actor: "test", Role: "seed"}); err != nil {
+	if _, _, _, err := st.Agencies.Import(ctx, &agency.Directory{Agencies: agency.DemoDirectory()[:1]}, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 		t.Fatal(err)
 	}
 	var id string

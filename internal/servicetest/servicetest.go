@@ -52,11 +52,7 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	vs, vc, dir := vaulttest.Bootstrapped(t)
-	for _, a := range agency.DemoDirectory() {
-		if _, err := db.Stores(nil).Agencies.Ensure(ctx, a, audit.Event{Actor: "test", Role: "seed"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	DemoCity(t, db.Stores(nil).Agencies)
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
 	st := db.Stores(c.Now)
 	cfg := petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now,
@@ -266,6 +262,16 @@ func AgencyKey(t testing.TB, vs *vaulttest.Server, st store.Set, code, name stri
 			Certificate: ak.Certificate, ChainPEM: ak.ChainPEM}, time.Now())
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// DemoCity adds the demo city's agencies and routing to ags, as pakn seed
+// does.
+func DemoCity(t testing.TB, ags store.Agencies) {
+	t.Helper()
+	d := &agency.Directory{Agencies: agency.DemoDirectory(), Routing: agency.DemoRouting()}
+	if _, _, _, err := ags.Import(context.Background(), d, audit.Event{Actor: "test", Role: "seed"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -63,10 +63,6 @@ type Audit interface {
 
 // Agencies is the directory of agencies.
 type Agencies interface {
-	// Ensure creates a unless an agency with its code exists, appending
-	// the "agency.create" event (actor's, completed) in the same
-	// transaction; it reports whether it created a.
-	Ensure(ctx context.Context, a agency.Agency, actor audit.Event) (bool, error)
 	List(ctx context.Context) ([]agency.Agency, error)
 	Exists(ctx context.Context, code string) (bool, error)
 	// Subtree lists root and every agency below it.
@@ -74,6 +70,12 @@ type Agencies interface {
 	// Heading returns an agency's Vietnamese name and its parent's ("" at
 	// the root), as a document's heading prints them.
 	Heading(ctx context.Context, code string) (name, parent string, err error)
+	// Import writes a directory in one transaction, each change audited
+	// as actor's: new agencies, renamed ones, the routing when it differs.
+	Import(ctx context.Context, d *agency.Directory, actor audit.Event) (created, renamed int, rerouted bool, err error)
+	// Routing maps each category (agency.DefaultCategory: the others) to
+	// the agency receiving its petitions; empty when none is set.
+	Routing(ctx context.Context) (map[string]string, error)
 }
 
 // Submission is one petition written by a group commit, with its receipt
