@@ -36,7 +36,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		wantCode   int
 		wantOutput string
 	}{
-		{"intact", "", 0, "OK: 15 events verified"}, // 7 agencies, 5 accounts, 3 alerts (signer, auditor, admin)
+		{"intact", "", 0, "OK: 16 events verified"}, // 7 agencies, the routing, 5 accounts, 3 alerts (signer, auditor, admin)
 		{"edited row", "UPDATE audit_events SET object_id = 'X' WHERE seq = 3", 1, "BROKEN at seq 3 (edited)"},
 		{"deleted row", "DELETE FROM audit_events WHERE seq = 5", 1, "BROKEN at seq 5 (deleted)"},
 		{"edited details", `UPDATE audit_events SET details = '{"kind":"department","parent":"VPCP"}' WHERE seq = 4`, 1, "BROKEN at seq 4 (edited)"},
@@ -67,7 +67,7 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify: %d %s", code, out)
 	}
-	if !strings.Contains(errs, "verified 1 of 15 events") {
+	if !strings.Contains(errs, "verified 1 of 16 events") {
 		t.Errorf("no progress shown: %q", errs)
 	}
 	var anchor string
@@ -76,15 +76,15 @@ func TestAuditVerifyAnchorCatchesTruncation(t *testing.T) {
 			anchor = a
 		}
 	}
-	if !strings.HasPrefix(anchor, "15:") {
+	if !strings.HasPrefix(anchor, "16:") {
 		t.Fatalf("no head printed: %q", out)
 	}
-	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 14", "ALTER TABLE audit_events ENABLE TRIGGER USER")
+	db.Superuser(t, "ALTER TABLE audit_events DISABLE TRIGGER USER", "DELETE FROM audit_events WHERE seq >= 15", "ALTER TABLE audit_events ENABLE TRIGGER USER")
 	if code, out, _ := cli(t, vars, "audit", "verify"); code != 0 {
 		t.Fatalf("without an anchor a clean tail cut is invisible to the chain alone, got %d %s", code, out)
 	}
 	code, out, _ = cli(t, vars, "audit", "verify", "-anchor", anchor)
-	if code != 1 || !strings.Contains(out, "BROKEN at seq 14 (truncated)") {
+	if code != 1 || !strings.Contains(out, "BROKEN at seq 15 (truncated)") {
 		t.Fatalf("verify with anchor: %d %q", code, out)
 	}
 	if code, _, errs := cli(t, vars, "audit", "verify", "-anchor", "7:zz"); code != 2 || !strings.Contains(errs, "anchor") {
@@ -101,12 +101,12 @@ func TestAuditExportCommand(t *testing.T) {
 		t.Fatalf("export: %d %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 14 { // 13 events after seq 2, and the export's own event
-		t.Fatalf("%d lines, want 14", len(lines))
+	if len(lines) != 15 { // 14 events after seq 2, and the export's own event
+		t.Fatalf("%d lines, want 15", len(lines))
 	}
 	var last auditlog.Event
-	if err := json.Unmarshal([]byte(lines[13]), &last); err != nil || last.Action != "audit.export" || !strings.HasPrefix(last.Actor, "operator:") {
-		t.Fatalf("the export did not audit itself first: %s", lines[13])
+	if err := json.Unmarshal([]byte(lines[14]), &last); err != nil || last.Action != "audit.export" || !strings.HasPrefix(last.Actor, "operator:") {
+		t.Fatalf("the export did not audit itself first: %s", lines[14])
 	}
 	var ev auditlog.Event
 	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
