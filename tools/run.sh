@@ -53,16 +53,16 @@ VAULT_TOKEN=$VAULT_TOKEN "$PAKN" bootstrap -certs-dir "$ROOT/certs" -creds-dir "
 export PAKN_ADDR=${PAKN_ADDR:-127.0.0.1:8080}
 export PAKN_METRICS_ADDR=${PAKN_METRICS_ADDR:-127.0.0.1:9464}
 base="http://$PAKN_ADDR"
-# The demo reply is signed through Vault with paknd's own AppRole login.
-VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
-
 if [ ! -s "$DATA/audit.key" ]; then
   (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/audit.key")
 fi
+# The audit key also keys the blind index of citizens' words (the demo petition's too).
+export PAKN_AUDIT_KEY_FILE="$DATA/audit.key"
+# The demo reply is signed through Vault with paknd's own AppRole login.
+VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
 
 export PAKN_VAULT_ROLE_ID; PAKN_VAULT_ROLE_ID=$(cat "$DATA/vault/creds/paknd-role-id")
 export PAKN_VAULT_SECRET_ID_FILE="$DATA/vault/creds/paknd-secret-id"
-export PAKN_AUDIT_KEY_FILE="$DATA/audit.key"
 # The demo's operator, named in the website's personal-data notice.
 export PAKN_OPERATOR_NAME=${PAKN_OPERATOR_NAME:-"Sở Tư pháp thành phố Hà Nội (bản chạy thử)"}
 export PAKN_OPERATOR_CONTACT=${PAKN_OPERATOR_CONTACT:-"dulieucanhan@example.vn"}

@@ -21,6 +21,7 @@ import (
 	"pakn/internal/postgres"
 	"pakn/internal/replies"
 	"pakn/internal/reply"
+	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/store"
 	"pakn/internal/vault"
@@ -93,7 +94,14 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey),
+	// The demo petition's words are sealed and indexed as paknd does: the search key comes from the audit key.
+	auditKey, err := e.auditKey()
+	if err != nil {
+		return err
+	}
+	box := vault.NewEnvelopeBox(vc, vault.PIIKey)
+	st = sealed.Stores(st, box, sealed.SearchKey(auditKey))
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: box,
 		Guard: &guard.Guard{Audit: st.Audit, Now: time.Now}})
 	if err != nil {
 		return err

@@ -65,6 +65,8 @@ commands:
   migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
   bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
   agency import FILE        add agencies and set the routing of petitions from a JSON file (PAKN_DATABASE_URL)
+  reseal                    seal and index the words of petitions stored before sealing existed
+                            (PAKN_DATABASE_URL, PAKN_AUDIT_KEY_FILE, VAULT_ADDR, VAULT_TOKEN of an operator)
   seed [-demo [-demo-reply FILE]]
                             add the demo city's agencies and routing; -demo also one demo account per role,
                             -demo-reply a petition answered by a reply signed through Vault (PAKN_DATABASE_URL)
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdAgencyKey(ctx, args[1:], e)
 	case "agency":
 		err = cmdAgency(ctx, args[1:], e)
+	case "reseal":
+		err = cmdReseal(ctx, args[1:], e)
 	case "audit":
 		if len(args) < 2 {
 			err = errors.New("audit needs a subcommand: verify or export")

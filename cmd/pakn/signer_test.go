@@ -120,16 +120,17 @@ func TestSeedDemoReply(t *testing.T) {
 	db := pgtest.New(t)
 	v, _, dir := vaulttest.Bootstrapped(t)
 	out := filepath.Join(t.TempDir(), "demo.txt")
-	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken}
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken,
+		"PAKN_AUDIT_KEY_FILE": auditKeyFile(t)}
 	args := []string{"seed", "-demo", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds")}
 	code, stdout, errs := cli(t, vars, args...)
 	if code != 0 || !strings.Contains(stdout, "answered by signed reply 1/STP-HN-PAKN") {
 		t.Fatalf("seed: %d %s %s", code, stdout, errs)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil || !strings.Contains(string(b), "lookup_secret=") {
+	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), "lookup_secret=") {
 		t.Fatalf("demo file: %q %v", b, err)
 	}
+	nothingToReseal(t, vars)
 	var pdf []byte
 	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM signed_replies").Scan(&pdf); err != nil {
 		t.Fatal(err)
@@ -235,5 +236,24 @@ func forgedIsNotIssued(t *testing.T, v *vaulttest.Server, db *pgtest.DB, certs s
 	code, stdout, errs := cli(t, map[string]string{"VAULT_ADDR": v.Addr, "PAKN_DATABASE_URL": db.AppURL}, "verify", "-certs", certs, file)
 	if code != 3 || !strings.HasPrefix(stdout, "TOTAL_FAILED / NOT_IN_REGISTER\n") || !strings.Contains(stdout, "signature #1  TOTAL_PASSED") {
 		t.Fatalf("a validly signed document the system did not issue: %d\n%s%s", code, stdout, errs)
+	}
+}
+
+// auditKeyFile writes an audit key (hex) for the commands that need one.
+func auditKeyFile(t *testing.T) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "audit.key")
+	if err := os.WriteFile(f, []byte(strings.Repeat("5a", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// nothingToReseal checks that pakn reseal finds every petition sealed (the
+// demo petition's words were sealed as paknd seals them).
+func nothingToReseal(t *testing.T, vars map[string]string) {
+	t.Helper()
+	if code, stdout, errs := cli(t, vars, "reseal"); code != 0 || !strings.Contains(stdout, "reseal: 0 petitions' words sealed") {
+		t.Fatalf("reseal: %d %s %s", code, stdout, errs)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"pakn/internal/postgres"
 	"pakn/internal/register"
 	"pakn/internal/replies"
+	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/store"
 	"pakn/internal/vault"
@@ -161,11 +162,14 @@ func (m *Main) openVault(ctx context.Context) error {
 
 // buildAPI wires the services and the HTTP API over the open connections.
 func (m *Main) buildAPI() (*httpapi.Server, error) {
-	cfg, pool, vc, st := m.cfg, m.pool, m.vc, m.stores
+	cfg, pool, vc := m.cfg, m.pool, m.vc
 	clients, err := audit.NewClientHasher(cfg.AuditKey)
 	if err != nil {
 		return nil, err
 	}
+	// Citizens' words and personal data share the envelope box (data keys under pakn-pii).
+	box := vault.NewEnvelopeBox(vc, vault.PIIKey)
+	st := sealed.Stores(m.stores, box, sealed.SearchKey(cfg.AuditKey))
 	g := &guard.Guard{Audit: st.Audit, Now: time.Now}
 	ids, err := identity.New(identity.Config{Stores: st, Guard: g, Hasher: credential.NewPasswordHasher(credential.DefaultArgon2, credential.ConcurrentHashes),
 		Box: vault.NewTransitBox(vc, vault.MFAKey), Issuer: "pakn", KeyHash: clients.Hash})
@@ -189,7 +193,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		}
 		docs.TSAURL = m.relay.URL()
 	}
-	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Calendar: deadline.NewCalendar(cfg.Calendar),
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: box, Calendar: deadline.NewCalendar(cfg.Calendar),
 		Guard: g, QueueBytes: cfg.IntakeQueueBytes})
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 var (
 	domain = []string{"access", "agency", "apperr", "audit", "credential", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "verify"}
 	// services may import the domain.
-	services = []string{"auditlog", "guard", "identity", "petitions", "register", "replies"}
+	services = []string{"auditlog", "guard", "identity", "petitions", "register", "replies", "sealed"}
 	// adapters may import the domain and their own driver; httpapi and web
 	// also the services, and httpapi the website it serves.
 	adapters = map[string][]string{

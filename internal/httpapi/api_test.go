@@ -39,6 +39,7 @@ import (
 	"pakn/internal/register"
 	"pakn/internal/replies"
 	"pakn/internal/reply"
+	"pakn/internal/sealed"
 	"pakn/internal/servicetest"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
@@ -81,7 +82,8 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	t.Helper()
 	db := pgtest.New(t)
 	vs, vc, dir := vaulttest.Bootstrapped(t)
-	st := db.Stores(nil)
+	words := vault.NewEnvelopeBox(vc, vault.PIIKey)
+	st := sealed.Stores(db.Stores(nil), words, servicetest.SearchKey)
 	ags := st.Agencies
 	servicetest.DemoCity(t, ags)
 	box := vault.NewTransitBox(vc, vault.MFAKey)
@@ -100,7 +102,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pets, err := petitions.New(petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Guard: g})
+	pets, err := petitions.New(petitions.Config{Stores: st, Box: words, Guard: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,10 @@ type Petition struct {
 	UpdatedAt        time.Time
 	Handler          string // the official's account handling it ("" when none): who accepted or started it
 	HandlerName      string // that account's display name (read, never written)
+	// WordsSealed says that Title and Body, as the store holds them, are
+	// sealed (internal/sealed opens them); rows written before sealing
+	// existed hold them in clear.
+	WordsSealed bool
 }
 
 // Event is one entry of a petition's timeline.

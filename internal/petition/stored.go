@@ -7,6 +7,7 @@ type Stored struct {
 	Petition
 	PetitionerEnc string // Vault ciphertext of the petitioner's personal data
 	LookupHash    []byte
+	SearchTokens  []int64 // the blind index of its title and body (SearchTokens), written with it
 }
 
 // AttachmentInfo describes a stored attachment.
@@ -27,8 +28,11 @@ type Filter struct {
 	DueFrom   *deadline.Date // next update due on or after
 	Overdue   *deadline.Date // due before this date (today) and not finished
 	Open      bool           // only petitions whose deadline runs (not rejected or closed)
-	Query     string         // full-text, any diacritics
-	Handler   string         // only those this account handles
+	Query     string         // words, any diacritics: internal/sealed turns them into QueryTokens
+	// QueryTokens are the blind index of Query's words (SearchTokens):
+	// the petitions holding all of them match.
+	QueryTokens []int64
+	Handler     string // only those this account handles
 	// ReceivedFrom and ReceivedTo bound the day of receipt (both included).
 	ReceivedFrom, ReceivedTo *deadline.Date
 	Limit                    int

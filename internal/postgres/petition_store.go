@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,7 +80,7 @@ const petitionColumns = `id, tracking_code, state, agency_code, category, petiti
 	legal_ref, channel, coalesce(entered_by::text, ''), received_at, last_public_update, next_update_due,
 	coalesce(closed_at, 'epoch'), reopen_count, coalesce(reject_reason, ''), coalesce(duplicate_of, ''), updated_at,
 	petitioner_enc, lookup_hash, coalesce(handler_id::text, ''),
-	coalesce((SELECT display_name FROM accounts h WHERE h.id = handler_id), '')`
+	coalesce((SELECT display_name FROM accounts h WHERE h.id = handler_id), ''), words_sealed`
 
 func scanPetition(row pgx.Row) (*petition.Stored, error) {
 	var p petition.Stored
@@ -87,7 +88,7 @@ func scanPetition(row pgx.Row) (*petition.Stored, error) {
 	var due time.Time
 	err := row.Scan(&p.ID, &p.TrackingCode, &state, &p.Agency, &cat, &kind, &p.Title, &p.Body, &p.ProcedureRef,
 		&p.LegalRef, &channel, &p.EnteredBy, &p.ReceivedAt, &p.LastPublicUpdate, &due, &p.ClosedAt, &p.ReopenCount,
-		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash, &p.Handler, &p.HandlerName)
+		&reason, &p.DuplicateOf, &p.UpdatedAt, &p.PetitionerEnc, &p.LookupHash, &p.Handler, &p.HandlerName, &p.WordsSealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -113,7 +114,8 @@ func (s *PetitionStore) queueInsertMany(b *pgx.Batch, ps []*petition.Stored) {
 	n := len(ps)
 	ids, codes, states, agencies, cats, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	encs, titles, bodies, prefs, lrefs, channels := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	entered, search := make([]*string, n), make([]string, n)
+	entered, sealed := make([]*string, n), make([]bool, n)
+	tokens := make([][]int64, n)
 	lookups := make([][]byte, n)
 	received, due := make([]time.Time, n), make([]time.Time, n)
 	for i, p := range ps {
@@ -123,17 +125,27 @@ func (s *PetitionStore) queueInsertMany(b *pgx.Batch, ps []*petition.Stored) {
 			entered[i] = &p.EnteredBy
 		}
 		lookups[i], received[i], due[i] = p.LookupHash, p.ReceivedAt, dueDate(p.NextUpdateDue)
-		search[i] = petition.Fold(p.Title + " " + p.Body)
+		sealed[i], tokens[i] = p.WordsSealed, p.SearchTokens
+		if tokens[i] == nil {
+			tokens[i] = []int64{}
+		}
+	}
+	// The blind indexes as one array of arrays needs equal lengths: they go
+	// as a JSON text per petition instead.
+	tokenJSON := make([]string, n)
+	for i, t := range tokens {
+		b, _ := json.Marshal(t)
+		tokenJSON[i] = string(b)
 	}
 	b.Queue(`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
 		petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
-		next_update_due, search_tsv, updated_at)
+		next_update_due, words_sealed, search_tokens, updated_at)
 		SELECT id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, received,
-			due, to_tsvector('simple', search), received
+			due, sealed, ARRAY(SELECT jsonb_array_elements_text(tokens::jsonb)::bigint), received
 		FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-			$10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::timestamptz[], $16::date[], $17::text[])
-			AS v(id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, due, search)`,
-		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, search)
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::timestamptz[], $16::date[], $17::boolean[], $18::text[])
+			AS v(id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, due, sealed, tokens)`,
+		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, sealed, tokenJSON)
 }
 
 // Insert stores a new petition. A taken tracking code gives store.ErrConflict.
@@ -412,8 +424,10 @@ func (s *PetitionStore) List(ctx context.Context, f petition.Filter) ([]petition
 	if f.ReceivedTo != nil {
 		where = append(where, "received_at < "+arg(f.ReceivedTo.AddDays(1).Start()))
 	}
-	if folded := petition.Fold(f.Query); folded != "" {
-		where = append(where, "search_tsv @@ plainto_tsquery('simple', "+arg(folded)+")")
+	if len(f.QueryTokens) > 0 {
+		where = append(where, "search_tokens @> "+arg(f.QueryTokens)+"::bigint[]")
+	} else if strings.TrimSpace(f.Query) != "" {
+		return nil, 0, errors.New("list petitions: words to search need their blind index (internal/sealed)")
 	}
 	cond := strings.Join(where, " AND ")
 	count := "SELECT count(*) FROM petitions WHERE " + cond
@@ -543,4 +557,34 @@ func (s *PetitionStore) SaveKeyResult(ctx context.Context, key, petitionID, resp
 		return fmt.Errorf("save idempotency result: %w", err)
 	}
 	return nil
+}
+
+// UnsealedPetitions returns up to n petitions whose words are still in
+// clear (written before sealing existed), oldest first.
+func (s *PetitionStore) UnsealedPetitions(ctx context.Context, n int) ([]*petition.Stored, error) {
+	rows, err := s.DB.conn(ctx).Query(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE NOT words_sealed ORDER BY received_at, id LIMIT $1", n)
+	if err != nil {
+		return nil, fmt.Errorf("unsealed petitions: %w", err)
+	}
+	defer rows.Close()
+	var out []*petition.Stored
+	for rows.Next() {
+		p, err := scanPetition(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// SealWords replaces a petition's words in clear by p's sealed words and
+// blind index; false when they were sealed meanwhile.
+func (s *PetitionStore) SealWords(ctx context.Context, p *petition.Stored) (bool, error) {
+	tag, err := s.DB.conn(ctx).Exec(ctx, `UPDATE petitions SET title = $2, body = $3, search_tokens = $4, words_sealed = true
+		WHERE id = $1 AND NOT words_sealed`, p.ID, p.Title, p.Body, p.SearchTokens)
+	if err != nil {
+		return false, fmt.Errorf("seal words: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

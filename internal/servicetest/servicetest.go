@@ -24,6 +24,7 @@ import (
 	"pakn/internal/pgtest"
 	"pakn/internal/replies"
 	"pakn/internal/reply"
+	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/store"
 	"pakn/internal/testclock"
@@ -54,8 +55,9 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	vs, vc, dir := vaulttest.Bootstrapped(t)
 	DemoCity(t, db.Stores(nil).Agencies)
 	c := testclock.New(time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // Monday 10:00 in Hà Nội
-	st := db.Stores(c.Now)
-	cfg := petitions.Config{Stores: st, Box: vault.NewEnvelopeBox(vc, vault.PIIKey), Now: c.Now,
+	box := vault.NewEnvelopeBox(vc, vault.PIIKey)
+	st := sealed.Stores(db.Stores(c.Now), box, SearchKey)
+	cfg := petitions.Config{Stores: st, Box: box, Now: c.Now,
 		Guard: &guard.Guard{Audit: st.Audit, Now: c.Now}}
 	for _, o := range opts {
 		o(&cfg)
@@ -275,3 +277,6 @@ func DemoCity(t testing.TB, ags store.Agencies) {
 		t.Fatal(err)
 	}
 }
+
+// SearchKey is the tests' key of the blind index of citizens' words.
+var SearchKey = sealed.SearchKey([]byte("pakn test audit key, 32 bytes at least"))

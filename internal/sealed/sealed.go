@@ -1,0 +1,199 @@
+// Package sealed keeps citizens' words encrypted at rest. Petitions wraps
+// a store.Petitions: it seals a petition's title and body before they are
+// written (the envelope scheme of personal data, each ciphertext bound to
+// its petition and field, so it opens for no other row or field), opens
+// them as they are read, and turns the words of a search into their blind
+// index (petition.SearchTokens under the search key), which is what the
+// database holds instead of the words. The services above see plain
+// words; a copy of the database without Vault and the search key shows
+// none.
+package sealed
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+
+	"pakn/internal/petition"
+	"pakn/internal/store"
+)
+
+// SearchKey derives the blind index's key from the service's audit key
+// (PAKN_AUDIT_KEY_FILE), for this use only.
+func SearchKey(auditKey []byte) []byte {
+	mac := hmac.New(sha256.New, auditKey)
+	mac.Write([]byte("pakn search index v1"))
+	return mac.Sum(nil)
+}
+
+// Stores returns set with its Petitions sealed (see Petitions).
+func Stores(set store.Set, box store.Sealer, searchKey []byte) store.Set {
+	set.Petitions = Petitions(set.Petitions, box, searchKey)
+	return set
+}
+
+// Petitions wraps inner so that titles and bodies are sealed by box at rest
+// and indexed for search under searchKey.
+func Petitions(inner store.Petitions, box store.Sealer, searchKey []byte) store.Petitions {
+	return &petitions{Petitions: inner, box: box, key: searchKey}
+}
+
+type petitions struct {
+	store.Petitions
+	box store.Sealer
+	key []byte
+}
+
+// owner binds a sealed field to its petition.
+func owner(id, field string) string { return "petition:" + id + "#" + field }
+
+// seal returns a copy of p to store: its words sealed and indexed.
+func (s *petitions) seal(ctx context.Context, p *petition.Stored) (*petition.Stored, error) {
+	c := *p
+	c.SearchTokens = petition.SearchTokens(s.key, p.Title+" "+p.Body)
+	var err error
+	if c.Title, err = s.box.Seal(ctx, owner(p.ID, "title"), []byte(p.Title)); err != nil {
+		return nil, fmt.Errorf("seal the title: %w", err)
+	}
+	if c.Body, err = s.box.Seal(ctx, owner(p.ID, "body"), []byte(p.Body)); err != nil {
+		return nil, fmt.Errorf("seal the body: %w", err)
+	}
+	c.WordsSealed = true
+	return &c, nil
+}
+
+// open opens p's words in place (rows from before sealing are in clear).
+func (s *petitions) open(ctx context.Context, p *petition.Petition) error {
+	if !p.WordsSealed {
+		return nil
+	}
+	t, err := s.box.Open(ctx, owner(p.ID, "title"), p.Title)
+	if err != nil {
+		return fmt.Errorf("open the title of %s: %w", p.ID, err)
+	}
+	b, err := s.box.Open(ctx, owner(p.ID, "body"), p.Body)
+	if err != nil {
+		return fmt.Errorf("open the body of %s: %w", p.ID, err)
+	}
+	p.Title, p.Body, p.WordsSealed = string(t), string(b), false
+	return nil
+}
+
+func (s *petitions) opened(ctx context.Context, p *petition.Stored, err error) (*petition.Stored, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, &p.Petition); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// WriteGroup seals each submission's words, then writes the group.
+func (s *petitions) WriteGroup(ctx context.Context, subs []store.Submission) error {
+	out := make([]store.Submission, len(subs))
+	for i, sub := range subs {
+		p, err := s.seal(ctx, sub.Petition)
+		if err != nil {
+			return err
+		}
+		sub.Petition = p
+		out[i] = sub
+	}
+	return s.Petitions.WriteGroup(ctx, out)
+}
+
+// Insert seals p's words, then stores it.
+func (s *petitions) Insert(ctx context.Context, p *petition.Stored) error {
+	c, err := s.seal(ctx, p)
+	if err != nil {
+		return err
+	}
+	return s.Petitions.Insert(ctx, c)
+}
+
+// Petition loads a petition, its words opened.
+func (s *petitions) Petition(ctx context.Context, id string) (*petition.Stored, error) {
+	p, err := s.Petitions.Petition(ctx, id)
+	return s.opened(ctx, p, err)
+}
+
+// LockPetition loads and locks a petition, its words opened.
+func (s *petitions) LockPetition(ctx context.Context, id string) (*petition.Stored, error) {
+	p, err := s.Petitions.LockPetition(ctx, id)
+	return s.opened(ctx, p, err)
+}
+
+// PetitionByCode loads a petition by tracking code, its words opened.
+func (s *petitions) PetitionByCode(ctx context.Context, code string) (*petition.Stored, error) {
+	p, err := s.Petitions.PetitionByCode(ctx, code)
+	return s.opened(ctx, p, err)
+}
+
+// Tracked reads what a look-up shows, the petition's words opened.
+func (s *petitions) Tracked(ctx context.Context, code string) (*store.Tracked, error) {
+	t, err := s.Petitions.Tracked(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, &t.Petition.Petition); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// List lists petitions, searching by the blind index of f.Query's words
+// (at most petition.MaxSearchWords of them), the words opened.
+func (s *petitions) List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error) {
+	if f.Query != "" {
+		f.QueryTokens = petition.SearchTokens(s.key, f.Query)
+		if len(f.QueryTokens) > petition.MaxSearchWords {
+			f.QueryTokens = f.QueryTokens[:petition.MaxSearchWords]
+		}
+		f.Query = ""
+	}
+	list, n, err := s.Petitions.List(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range list {
+		if err := s.open(ctx, &list[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return list, n, nil
+}
+
+// Unsealed is a store's access to petitions whose words are in clear
+// (internal/postgres.PetitionStore).
+type Unsealed interface {
+	UnsealedPetitions(ctx context.Context, n int) ([]*petition.Stored, error)
+	SealWords(ctx context.Context, p *petition.Stored) (bool, error)
+}
+
+// Reseal seals and indexes the words of every petition written before
+// sealing existed, a hundred at a time, and returns how many it sealed.
+func Reseal(ctx context.Context, st Unsealed, box store.Sealer, searchKey []byte) (int, error) {
+	s := &petitions{box: box, key: searchKey}
+	n := 0
+	for {
+		batch, err := st.UnsealedPetitions(ctx, 100)
+		if err != nil || len(batch) == 0 {
+			return n, err
+		}
+		for _, p := range batch {
+			c, err := s.seal(ctx, p)
+			if err != nil {
+				return n, err
+			}
+			ok, err := st.SealWords(ctx, c)
+			if err != nil {
+				return n, err
+			}
+			if ok {
+				n++
+			}
+		}
+	}
+}

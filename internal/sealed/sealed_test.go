@@ -1,0 +1,118 @@
+package sealed_test
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"pakn/internal/access"
+	"pakn/internal/petition"
+	"pakn/internal/petitions"
+	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
+	"pakn/internal/sealed"
+	"pakn/internal/servicetest"
+	"pakn/internal/vault"
+)
+
+// A petition's words reach staff as written and are found by a search
+// with or without accents, while a dump of the database (pg_dump, as a
+// thief with the database's credentials would take it) holds none of
+// them: neither its sentences nor any of its words, folded or not.
+func TestDatabaseDumpHoldsNoCitizensWords(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	sub := servicetest.Submission()
+	sub.Title = "Cầu thang khu tập thể Giảng Võ xuống cấp"
+	sub.Body = "Cầu thang nhà C7 khu tập thể Giảng Võ đã nứt vỡ nhiều chỗ, người cao tuổi đi lại rất nguy hiểm."
+	rc := e.Submit(t, sub)
+	official := servicetest.Staff("STP-HN", access.Official)
+	id := e.ID(t, rc.TrackingCode)
+	d, err := e.Petitions.Get(ctx, e.M, official, id)
+	if err != nil || d.Title != sub.Title || d.Body != sub.Body {
+		t.Fatalf("the petition as staff read it: %+v %v", d, err)
+	}
+	for _, q := range []string{"Giảng Võ", "giang vo", "NỨT VỠ nguy hiểm"} {
+		found, n, err := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: q, Limit: 10})
+		if err != nil || n != 1 || found[0].ID != id || found[0].Title != sub.Title {
+			t.Fatalf("search %q: %d found (%v)", q, n, err)
+		}
+	}
+	if _, n, err := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: "Giảng Võ Hà Đông", Limit: 10}); err != nil || n != 0 {
+		t.Fatalf("a search for a word the petition lacks: %d found (%v)", n, err)
+	}
+	dump := pgDump(t, e.DB)
+	if !bytes.Contains(dump, []byte(rc.TrackingCode)) {
+		t.Fatal("the dump lacks the petition: it dumped something else")
+	}
+	words := []string{sub.Title, sub.Body, "Cầu thang", "Giảng Võ", "nứt vỡ", "nguy hiểm"}
+	for _, w := range slices.Clone(words) {
+		words = append(words, petition.Fold(w))
+	}
+	for _, w := range words {
+		if bytes.Contains(dump, []byte(w)) {
+			t.Errorf("the database dump holds %q", w)
+		}
+	}
+}
+
+// pgDump dumps db whole (schema and data) as its superuser.
+func pgDump(t *testing.T, db *pgtest.DB) []byte {
+	t.Helper()
+	bin, err := exec.LookPath("pg_dump")
+	if err != nil {
+		found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+		if len(found) == 0 {
+			t.Fatal("pg_dump is required (Debian: postgresql-client; tools/stack.sh installs PostgreSQL)")
+		}
+		bin = found[len(found)-1]
+	}
+	out, err := exec.Command(bin, "--dbname="+db.SuperURL).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	return out
+}
+
+// Petitions stored before sealing existed keep their words in clear until
+// Reseal seals and indexes them: then they read the same, are found by
+// word again, and the dump no longer holds their words.
+func TestResealSealsTheWordsOfOlderPetitions(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	sub := servicetest.Submission()
+	sub.Title, sub.Body = "Đèn đường phố Kim Mã không sáng", "Đèn đường đoạn phố Kim Mã gần ngã tư Liễu Giai tắt đã hai tuần."
+	rc := e.Submit(t, sub)
+	id := e.ID(t, rc.TrackingCode)
+	// As an earlier version stored it.
+	e.DB.Superuser(t, `UPDATE petitions SET title = 'Đèn đường phố Kim Mã không sáng',
+		body = 'Đèn đường đoạn phố Kim Mã gần ngã tư Liễu Giai tắt đã hai tuần.', words_sealed = false, search_tokens = '{}' WHERE id = '`+id+`'`)
+	official := servicetest.Staff("STP-HN", access.Official)
+	if d, err := e.Petitions.Get(ctx, e.M, official, id); err != nil || d.Title != sub.Title {
+		t.Fatalf("an older petition reads: %+v %v", d, err)
+	}
+	if _, n, _ := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: "Kim Mã", Limit: 10}); n != 0 {
+		t.Fatal("an older petition's words are indexed before resealing")
+	}
+	ps := &postgres.PetitionStore{DB: &postgres.DB{Pool: e.DB.Pool}}
+	n, err := sealed.Reseal(ctx, ps, vault.NewEnvelopeBox(e.VC, vault.PIIKey), servicetest.SearchKey)
+	if err != nil || n != 1 {
+		t.Fatalf("reseal: %d (%v)", n, err)
+	}
+	if n, err := sealed.Reseal(ctx, ps, vault.NewEnvelopeBox(e.VC, vault.PIIKey), servicetest.SearchKey); err != nil || n != 0 {
+		t.Fatalf("a second reseal: %d (%v)", n, err)
+	}
+	d, err := e.Petitions.Get(ctx, e.M, official, id)
+	if err != nil || d.Title != sub.Title || d.Body != sub.Body {
+		t.Fatalf("after resealing: %+v %v", d, err)
+	}
+	if found, n, err := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: "kim ma lieu giai", Limit: 10}); err != nil || n != 1 || found[0].ID != id {
+		t.Fatalf("after resealing, a search: %d (%v)", n, err)
+	}
+	if dump := pgDump(t, e.DB); bytes.Contains(dump, []byte("Kim Mã")) || bytes.Contains(dump, []byte("Liễu Giai")) {
+		t.Fatal("the dump holds the resealed petition's words")
+	}
+}
