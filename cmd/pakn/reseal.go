@@ -57,7 +57,7 @@ func cmdReseal(ctx context.Context, args []string, e env) error {
 	if err := st.Audit.Record(ctx, ev("done", n)); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "reseal: %d petitions' words sealed and indexed\n", n)
+	fmt.Fprintf(e.stdout, "reseal: sealed and indexed the words of %d petition(s)\n", n)
 	return nil
 }
 

@@ -253,7 +253,7 @@ func auditKeyFile(t *testing.T) string {
 // demo petition's words were sealed as paknd seals them).
 func nothingToReseal(t *testing.T, vars map[string]string) {
 	t.Helper()
-	if code, stdout, errs := cli(t, vars, "reseal"); code != 0 || !strings.Contains(stdout, "reseal: 0 petitions' words sealed") {
+	if code, stdout, errs := cli(t, vars, "reseal"); code != 0 || !strings.Contains(stdout, "reseal: sealed and indexed the words of 0 petition(s)") {
 		t.Fatalf("reseal: %d %s %s", code, stdout, errs)
 	}
 }
