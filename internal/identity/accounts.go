@@ -108,20 +108,31 @@ func joinRoles(rs []access.Role) string {
 // target loads an account for an action of p on it. A missing account and
 // an account p may not see give the same answer.
 func (s *Service) target(ctx context.Context, m audit.Meta, p access.Principal, a access.Action, id string) (*credential.Credentials, error) {
-	c, err := s.store.Credentials(ctx, id)
+	return guarded(ctx, s, m, p, a, "account", id, s.store.Credentials, func(c *credential.Credentials) (string, string) { return c.ID, c.Agency })
+}
+
+// guarded loads the object of type typ and id with load, for action a of
+// p: a missing object and one p may not act on answer alike (the guard
+// refuses both, or the object is not found), so existence is not told;
+// where gives a loaded object's id and agency.
+func guarded[T any](ctx context.Context, s *Service, m audit.Meta, p access.Principal, a access.Action, typ, id string,
+	load func(context.Context, string) (T, error), where func(T) (string, string)) (T, error) {
+	var none T
+	v, err := load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		if err := s.guard.RefuseMissing(ctx, m, p, a, guard.Target{Type: "account", ID: id, Agency: p.Agency}); err != nil {
-			return nil, err
+		if err := s.guard.RefuseMissing(ctx, m, p, a, guard.Target{Type: typ, ID: id, Agency: p.Agency}); err != nil {
+			return none, err
 		}
-		return nil, apperr.New(apperr.NotFound, msg.NotFound)
+		return none, apperr.New(apperr.NotFound, msg.NotFound)
 	}
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "account", ID: c.ID, Agency: c.Agency}); err != nil {
-		return nil, err
+	oid, agency := where(v)
+	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: typ, ID: oid, Agency: agency}); err != nil {
+		return none, err
 	}
-	return c, nil
+	return v, nil
 }
 
 // FindAccount loads an account by username, for operators.
@@ -517,17 +528,8 @@ func (s *Service) Signers(ctx context.Context, m audit.Meta, p access.Principal)
 
 // RevokeToken revokes an integration token of the principal's agency.
 func (s *Service) RevokeToken(ctx context.Context, m audit.Meta, p access.Principal, id string) error {
-	t, err := s.store.Token(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		if err := s.guard.RefuseMissing(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: id, Agency: p.Agency}); err != nil {
-			return err
-		}
-		return apperr.New(apperr.NotFound, msg.NotFound)
-	}
+	t, err := guarded(ctx, s, m, p, access.TokenManage, "token", id, s.store.Token, func(t *credential.APIToken) (string, string) { return t.ID, t.Agency })
 	if err != nil {
-		return err
-	}
-	if err := s.guard.Authorize(ctx, m, p, access.TokenManage, guard.Target{Type: "token", ID: t.ID, Agency: t.Agency}); err != nil {
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {

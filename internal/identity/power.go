@@ -88,20 +88,8 @@ func (s *Service) powerRequest(ctx context.Context, m audit.Meta, p access.Princ
 	if p.Kind == access.Operator {
 		return nil, apperr.New(apperr.Forbidden, msg.PowerRequestOperator)
 	}
-	q, err := s.store.PowerRequest(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		if err := s.guard.RefuseMissing(ctx, m, p, a, guard.Target{Type: "power_request", ID: id, Agency: p.Agency}); err != nil {
-			return nil, err
-		}
-		return nil, apperr.New(apperr.NotFound, msg.NotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.guard.Authorize(ctx, m, p, a, guard.Target{Type: "power_request", ID: q.ID, Agency: q.Agency}); err != nil {
-		return nil, err
-	}
-	return q, nil
+	return guarded(ctx, s, m, p, a, "power_request", id, s.store.PowerRequest,
+		func(q *credential.PowerRequest) (string, string) { return q.ID, q.Agency })
 }
 
 // PowerRequests lists the requests of the principal's agency made in the
