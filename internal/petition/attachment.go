@@ -42,6 +42,11 @@ type Attachment struct {
 	Size      int64
 	SHA256    string  // hex
 	Content   Content // the bytes; stored as they are read, never loaded whole
+	// ID, when set, is the stored attachment's id (else the store makes
+	// one), and SealChunk turns each chunk of the content (numbered from 0)
+	// into what is stored: internal/sealed sets both.
+	ID        string
+	SealChunk func(seq int, chunk []byte) ([]byte, error)
 }
 
 // DetectType returns the media type of c, judged by its content (magic

@@ -286,12 +286,13 @@ const AttachmentChunk = 512 << 10
 func (s *PetitionStore) AddAttachment(ctx context.Context, petitionID string, pos int, a *petition.Attachment) error {
 	tx := s.DB.conn(ctx)
 	var id string
-	err := tx.QueryRow(ctx, `INSERT INTO petition_attachments (petition_id, position, name, media_type, size, sha256)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256).Scan(&id)
+	err := tx.QueryRow(ctx, `INSERT INTO petition_attachments (id, petition_id, position, name, media_type, size, sha256)
+		VALUES (coalesce($1::uuid, gen_random_uuid()), $2, $3, $4, $5, $6, $7) RETURNING id`,
+		nullString(a.ID), petitionID, pos, a.Name, a.MediaType, a.Size, a.SHA256).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("add attachment: %w", err)
 	}
-	src := &chunkSource{id: id, r: io.NewSectionReader(a.Content, 0, a.Size), buf: make([]byte, AttachmentChunk), seq: -1}
+	src := &chunkSource{id: id, r: io.NewSectionReader(a.Content, 0, a.Size), buf: make([]byte, AttachmentChunk), seq: -1, seal: a.SealChunk}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"petition_attachment_chunks"}, []string{"attachment_id", "seq", "data"}, src)
 	if err != nil {
 		return fmt.Errorf("add attachment content: %w", err)
@@ -304,12 +305,13 @@ func (s *PetitionStore) AddAttachment(ctx context.Context, petitionID string, po
 
 // chunkSource feeds an attachment's content to COPY one chunk at a time.
 type chunkSource struct {
-	id  string
-	r   io.Reader
-	buf []byte
-	n   int
-	seq int
-	err error
+	id   string
+	r    io.Reader
+	buf  []byte
+	n    int
+	seq  int
+	err  error
+	seal func(seq int, chunk []byte) ([]byte, error) // nil: stored as read
 }
 
 func (c *chunkSource) Next() bool {
@@ -329,7 +331,16 @@ func (c *chunkSource) Next() bool {
 
 // Values gives the current chunk; pgx encodes it before the next Next, so
 // the one buffer is reused.
-func (c *chunkSource) Values() ([]any, error) { return []any{c.id, c.seq, c.buf[:c.n]}, nil }
+func (c *chunkSource) Values() ([]any, error) {
+	if c.seal == nil {
+		return []any{c.id, c.seq, c.buf[:c.n]}, nil
+	}
+	sealed, err := c.seal(c.seq, c.buf[:c.n])
+	if err != nil {
+		return nil, err
+	}
+	return []any{c.id, c.seq, sealed}, nil
+}
 
 func (c *chunkSource) Err() error { return c.err }
 

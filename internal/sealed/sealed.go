@@ -10,10 +10,14 @@
 package sealed
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"strconv"
+	"time"
 
 	"pakn/internal/petition"
 	"pakn/internal/store"
@@ -27,21 +31,29 @@ func SearchKey(auditKey []byte) []byte {
 	return mac.Sum(nil)
 }
 
+// Box seals words as text and files as bytes (internal/vault's
+// EnvelopeBox).
+type Box interface {
+	store.Sealer
+	store.BytesSealer
+}
+
 // Stores returns set with its Petitions sealed (see Petitions).
-func Stores(set store.Set, box store.Sealer, searchKey []byte) store.Set {
+func Stores(set store.Set, box Box, searchKey []byte) store.Set {
 	set.Petitions = Petitions(set.Petitions, box, searchKey)
 	return set
 }
 
-// Petitions wraps inner so that titles and bodies are sealed by box at rest
-// and indexed for search under searchKey.
-func Petitions(inner store.Petitions, box store.Sealer, searchKey []byte) store.Petitions {
+// Petitions wraps inner so that titles, bodies and attachments are sealed
+// by box at rest, and titles and bodies indexed for search under
+// searchKey.
+func Petitions(inner store.Petitions, box Box, searchKey []byte) store.Petitions {
 	return &petitions{Petitions: inner, box: box, key: searchKey}
 }
 
 type petitions struct {
 	store.Petitions
-	box store.Sealer
+	box Box
 	key []byte
 }
 
@@ -174,7 +186,7 @@ type Unsealed interface {
 
 // Reseal seals and indexes the words of every petition written before
 // sealing existed, a hundred at a time, and returns how many it sealed.
-func Reseal(ctx context.Context, st Unsealed, box store.Sealer, searchKey []byte) (int, error) {
+func Reseal(ctx context.Context, st Unsealed, box Box, searchKey []byte) (int, error) {
 	s := &petitions{box: box, key: searchKey}
 	n := 0
 	for {
@@ -196,4 +208,58 @@ func Reseal(ctx context.Context, st Unsealed, box store.Sealer, searchKey []byte
 			}
 		}
 	}
+}
+
+// chunkOwner binds a sealed chunk to its attachment and place.
+func chunkOwner(attachment string, seq int) string {
+	return "attachment:" + attachment + "#" + strconv.Itoa(seq)
+}
+
+// AddAttachment stores an attachment with each chunk sealed, bound to the
+// attachment (its id chosen here) and the chunk's place.
+func (s *petitions) AddAttachment(ctx context.Context, petitionID string, pos int, a *petition.Attachment) error {
+	c := *a
+	if c.ID == "" {
+		id, err := petition.NewID(time.Now())
+		if err != nil {
+			return err
+		}
+		c.ID = id
+	}
+	c.SealChunk = func(seq int, chunk []byte) ([]byte, error) { return s.box.SealBytes(ctx, chunkOwner(c.ID, seq), chunk) }
+	return s.Petitions.AddAttachment(ctx, petitionID, pos, &c)
+}
+
+// CopyAttachment writes an attachment's content to w, opening it chunk by
+// chunk (an attachment stored before sealing is written as it is).
+func (s *petitions) CopyAttachment(ctx context.Context, id string, w io.Writer) error {
+	return s.Petitions.CopyAttachment(ctx, id, &opener{ctx: ctx, box: s.box, id: id, w: w})
+}
+
+// opener opens the sealed chunks written to it, one per Write.
+type opener struct {
+	ctx    context.Context
+	box    Box
+	id     string
+	w      io.Writer
+	seq    int
+	sealed bool
+}
+
+func (o *opener) Write(p []byte) (int, error) {
+	if o.seq == 0 {
+		o.sealed = bytes.HasPrefix(p, []byte(store.SealedBytesPrefix))
+	}
+	out := p
+	if o.sealed {
+		var err error
+		if out, err = o.box.OpenBytes(o.ctx, chunkOwner(o.id, o.seq), p); err != nil {
+			return 0, fmt.Errorf("open chunk %d of attachment %s: %w", o.seq, o.id, err)
+		}
+	}
+	o.seq++
+	if _, err := o.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -18,22 +18,37 @@ import (
 	"pakn/internal/vault"
 )
 
-// A petition's words reach staff as written and are found by a search
-// with or without accents, while a dump of the database (pg_dump, as a
-// thief with the database's credentials would take it) holds none of
-// them: neither its sentences nor any of its words, folded or not.
+// A petition's words and file reach staff as sent, the words found by a
+// search with or without accents, while a dump of the database (pg_dump,
+// as a thief with the database's credentials would take it) holds none of
+// them: neither its sentences nor any of its words, folded or not, nor
+// any line of its file.
 func TestDatabaseDumpHoldsNoCitizensWords(t *testing.T) {
 	e := servicetest.New(t)
 	ctx := context.Background()
 	sub := servicetest.Submission()
 	sub.Title = "Cầu thang khu tập thể Giảng Võ xuống cấp"
 	sub.Body = "Cầu thang nhà C7 khu tập thể Giảng Võ đã nứt vỡ nhiều chỗ, người cao tuổi đi lại rất nguy hiểm."
-	rc := e.Submit(t, sub)
+	// A file of two chunks and a bit, whose every line can be looked for in a dump.
+	line := []byte("ảnh chụp cầu thang C7 Giảng Võ, tầng 3, ngày 12/11 | ")
+	file := append([]byte("%PDF-1.7\n"), bytes.Repeat(line, (2*512<<10)/len(line)+100)...)
+	rc, err := e.Petitions.Submit(ctx, e.M, servicetest.Anon, "", sub, []petitions.FileIn{{Name: "anh-cau-thang.pdf", Content: bytes.NewReader(file)}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	official := servicetest.Staff("STP-HN", access.Official)
 	id := e.ID(t, rc.TrackingCode)
 	d, err := e.Petitions.Get(ctx, e.M, official, id)
 	if err != nil || d.Title != sub.Title || d.Body != sub.Body {
 		t.Fatalf("the petition as staff read it: %+v %v", d, err)
+	}
+	if len(d.Attachments) != 1 {
+		t.Fatalf("attachments %+v", d.Attachments)
+	}
+	info, copyTo, err := e.Petitions.Attachment(ctx, e.M, official, id, d.Attachments[0].ID)
+	var got bytes.Buffer
+	if err != nil || copyTo(&got) != nil || !bytes.Equal(got.Bytes(), file) || info.Size != int64(len(file)) {
+		t.Fatalf("the attachment as staff download it: %d bytes of %d (%v)", got.Len(), len(file), err)
 	}
 	for _, q := range []string{"Giảng Võ", "giang vo", "NỨT VỠ nguy hiểm"} {
 		found, n, err := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: q, Limit: 10})
@@ -48,7 +63,7 @@ func TestDatabaseDumpHoldsNoCitizensWords(t *testing.T) {
 	if !bytes.Contains(dump, []byte(rc.TrackingCode)) {
 		t.Fatal("the dump lacks the petition: it dumped something else")
 	}
-	words := []string{sub.Title, sub.Body, "Cầu thang", "Giảng Võ", "nứt vỡ", "nguy hiểm"}
+	words := []string{sub.Title, sub.Body, "Cầu thang", "Giảng Võ", "nứt vỡ", "nguy hiểm", string(line), "tầng 3, ngày 12/11"}
 	for _, w := range slices.Clone(words) {
 		words = append(words, petition.Fold(w))
 	}

@@ -47,6 +47,19 @@ type Sealer interface {
 	Open(ctx context.Context, owner, ciphertext string) ([]byte, error)
 }
 
+// BytesSealer seals bytes as bytes (files: no text encoding), bound to an
+// owner as Sealer's ciphertexts are (in production internal/vault's
+// EnvelopeBox).
+type BytesSealer interface {
+	SealBytes(ctx context.Context, owner string, plaintext []byte) ([]byte, error)
+	OpenBytes(ctx context.Context, owner string, sealed []byte) ([]byte, error)
+}
+
+// SealedBytesPrefix starts whatever a BytesSealer seals: no file pakn
+// accepts starts so (PDF, JPEG, PNG and Office files have their own
+// magic), so a stored file's first chunk says whether it is sealed.
+const SealedBytesPrefix = "PKE1"
+
 // Audit is the tamper-evident audit chain.
 type Audit interface {
 	// Append seals e to the chain's head inside the transaction ctx
@@ -113,6 +126,8 @@ type Petitions interface {
 	AddAttachment(ctx context.Context, petitionID string, pos int, a *petition.Attachment) error
 	Attachments(ctx context.Context, petitionID string) ([]petition.AttachmentInfo, error)
 	Attachment(ctx context.Context, petitionID, id string) (*petition.AttachmentInfo, error)
+	// CopyAttachment writes an attachment's stored content to w, one Write
+	// per stored chunk, in order (internal/sealed opens chunk by chunk).
 	CopyAttachment(ctx context.Context, id string, w io.Writer) error
 	// List returns the petitions matching f, most recent first, and how
 	// many match in all.

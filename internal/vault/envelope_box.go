@@ -1,16 +1,20 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"pakn/internal/store"
 )
 
 // EnvelopeBox encrypts with data keys under a Transit key (envelope
@@ -130,6 +134,42 @@ func (b *EnvelopeBox) Open(ctx context.Context, owner, ciphertext string) ([]byt
 	if !ok || !ok2 || err1 != nil || err2 != nil {
 		return nil, errors.New("open: not an envelope ciphertext")
 	}
+	return b.open(ctx, owner, wrapped, ct)
+}
+
+// SealBytes encrypts plaintext bound to owner as bytes (for files: no text
+// encoding): store.SealedBytesPrefix, the wrapped data key's length (two bytes)
+// and the key, then the nonce and ciphertext.
+func (b *EnvelopeBox) SealBytes(ctx context.Context, owner string, plaintext []byte) ([]byte, error) {
+	k, err := b.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(store.SealedBytesPrefix)+2+len(k.wrapped)+k.aead.NonceSize()+len(plaintext)+k.aead.Overhead())
+	out = append(out, store.SealedBytesPrefix...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(k.wrapped)))
+	out = append(out, k.wrapped...)
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out = append(out, nonce...)
+	return k.aead.Seal(out, nonce, plaintext, []byte(owner)), nil
+}
+
+// OpenBytes decrypts what SealBytes made for the same owner.
+func (b *EnvelopeBox) OpenBytes(ctx context.Context, owner string, sealed []byte) ([]byte, error) {
+	rest, ok := bytes.CutPrefix(sealed, []byte(store.SealedBytesPrefix))
+	if !ok || len(rest) < 2 || len(rest) < 2+int(binary.BigEndian.Uint16(rest)) {
+		return nil, errors.New("open: not sealed bytes")
+	}
+	n := int(binary.BigEndian.Uint16(rest))
+	return b.open(ctx, owner, rest[2:2+n], rest[2+n:])
+}
+
+// open decrypts ct (nonce first) with the data key wrapped as wrapped,
+// unwrapping it through Transit unless it is cached.
+func (b *EnvelopeBox) open(ctx context.Context, owner string, wrapped, ct []byte) ([]byte, error) {
 	b.mu.Lock()
 	aead, cached := b.cache[string(wrapped)]
 	b.mu.Unlock()
