@@ -131,8 +131,9 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatalf("demo file: %q %v", b, err)
 	}
 	nothingToReseal(t, vars)
+	// The public version (the personal one is stored sealed).
 	var pdf []byte
-	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM signed_replies").Scan(&pdf); err != nil {
+	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM public_replies").Scan(&pdf); err != nil {
 		t.Fatal(err)
 	}
 	rootPEM, _ := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))

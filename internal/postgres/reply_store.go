@@ -172,9 +172,13 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	if d.PublicPDF != nil {
 		pub, pubSHA, pubBinding = d.PublicPDF, d.PublicSHA256, d.PublicBinding
 	}
-	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, d.PDF, d.SHA256, d.Binding, d.SignerID, d.SignedBy,
-		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding)
+	stored, size := d.PDF, len(d.PDF)
+	if d.SealedPDF != nil {
+		stored = d.SealedPDF
+	}
+	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, stored, d.SHA256, d.Binding, d.SignerID, d.SignedBy,
+		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding, size)
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
 	}
@@ -269,7 +273,7 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 	return out, total, nil
 }
 
-// PDF returns a signed reply's bytes.
+// PDF returns a signed reply's bytes as stored (internal/sealed opens them).
 func (s *ReplyStore) PDF(ctx context.Context, replyID string) ([]byte, error) {
 	q := s.DB.conn(ctx)
 	var b []byte

@@ -14,6 +14,7 @@ type SignedDocument struct {
 	Number                      string
 	Year, Seq                   int
 	PDF                         []byte
+	SealedPDF                   []byte // what is stored of PDF when internal/sealed seals it (nil: PDF itself)
 	SHA256                      string
 	Binding                     string // what its signature binds (verify.Binding): the register finds it by this
 	PublicPDF                   []byte // the public version: no addressee's name or address

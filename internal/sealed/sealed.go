@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"pakn/internal/petition"
+	"pakn/internal/reply"
 	"pakn/internal/store"
 )
 
@@ -38,9 +39,11 @@ type Box interface {
 	store.BytesSealer
 }
 
-// Stores returns set with its Petitions sealed (see Petitions).
+// Stores returns set with its Petitions and Replies sealed (see
+// Petitions and Replies).
 func Stores(set store.Set, box Box, searchKey []byte) store.Set {
 	set.Petitions = Petitions(set.Petitions, box, searchKey)
+	set.Replies = Replies(set.Replies, box)
 	return set
 }
 
@@ -262,4 +265,42 @@ func (o *opener) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Replies wraps inner so that the personal version of each signed reply
+// (addressed to the petitioner by name and address) is sealed at rest,
+// bound to its reply; the public version stays as it is, public.
+func Replies(inner store.Replies, box Box) store.Replies {
+	return &replies{replyStore: inner, box: box}
+}
+
+// replyStore names the embedded store: store.Replies has a method Replies.
+type replyStore = store.Replies
+
+type replies struct {
+	replyStore
+	box Box
+}
+
+// pdfOwner binds a sealed personal version to its reply.
+func pdfOwner(replyID string) string { return "reply:" + replyID + "#pdf" }
+
+// InsertSigned seals the personal version, then stores the document.
+func (s *replies) InsertSigned(ctx context.Context, d *reply.SignedDocument) error {
+	c := *d
+	var err error
+	if c.SealedPDF, err = s.box.SealBytes(ctx, pdfOwner(d.ReplyID), d.PDF); err != nil {
+		return fmt.Errorf("seal the signed reply: %w", err)
+	}
+	return s.replyStore.InsertSigned(ctx, &c)
+}
+
+// PDF returns a signed reply's personal version, opened (one stored
+// before sealing, which starts %PDF, as it is).
+func (s *replies) PDF(ctx context.Context, replyID string) ([]byte, error) {
+	b, err := s.replyStore.PDF(ctx, replyID)
+	if err != nil || !bytes.HasPrefix(b, []byte(store.SealedBytesPrefix)) {
+		return b, err
+	}
+	return s.box.OpenBytes(ctx, pdfOwner(replyID), b)
 }

@@ -3,12 +3,15 @@ package sealed_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"pakn/internal/access"
+	"pakn/internal/pdftest"
 	"pakn/internal/petition"
 	"pakn/internal/petitions"
 	"pakn/internal/pgtest"
@@ -130,4 +133,40 @@ func TestResealSealsTheWordsOfOlderPetitions(t *testing.T) {
 	if dump := pgDump(t, e.DB); bytes.Contains(dump, []byte("Kim Mã")) || bytes.Contains(dump, []byte("Liễu Giai")) {
 		t.Fatal("the dump holds the resealed petition's words")
 	}
+}
+
+// The personal version of a signed reply (addressed to the petitioner by
+// name and address) is stored sealed, bound to its reply: the petitioner
+// and staff get the document as signed, with the SHA-256 the register
+// knows; the public version stays as it is.
+func TestPersonalReplyIsSealed(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	_, r, _ := e.Approved(t)
+	signed, err := e.Replies.SignReply(ctx, e.M, e.Signer(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored, public []byte
+	if err := e.DB.Pool.QueryRow(ctx, `SELECT d.pdf, p.pdf FROM signed_replies d JOIN public_replies p USING (reply_id) WHERE reply_id = $1`,
+		r.ID).Scan(&stored, &public); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(stored, []byte("PKE1")) || !bytes.HasPrefix(public, []byte("%PDF-")) {
+		t.Fatalf("stored: the personal version starts %q, the public one %q", stored[:8], public[:8])
+	}
+	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
+	if err != nil || sha256Hex(pdf) != signed.Document.SHA256 {
+		t.Fatalf("the personal version as read: %v", err)
+	}
+	pdftest.RequireValid(t, pdf, e.Root)
+	// Bound to its reply: the sealed bytes moved to another owner do not open.
+	if _, err := vault.NewEnvelopeBox(e.VC, vault.PIIKey).OpenBytes(ctx, "reply:"+r.ID+"#other", stored); err == nil {
+		t.Fatal("the sealed personal version opened for another owner")
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
