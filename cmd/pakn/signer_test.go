@@ -131,8 +131,7 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatalf("demo file: %q %v", b, err)
 	}
 	nothingToReseal(t, vars)
-	// The public version (the personal one is stored sealed).
-	var pdf []byte
+	var pdf []byte // the public version (the personal one is stored sealed)
 	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM public_replies").Scan(&pdf); err != nil {
 		t.Fatal(err)
 	}
