@@ -27,7 +27,7 @@ import (
 // signedPDF returns a signed reply's bytes from the database.
 func (s *stack) signedPDF(replyID string) []byte {
 	s.t.Helper()
-	b, err := s.db.Stores(nil).Replies.PDF(context.Background(), replyID)
+	b, err := s.stores.Replies.PDF(context.Background(), replyID) // the personal version, opened
 	if err != nil {
 		s.t.Fatal(err)
 	}

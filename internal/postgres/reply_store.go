@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"pakn/internal/petition"
 	"pakn/internal/reply"
 	"pakn/internal/store"
 )
@@ -24,7 +23,7 @@ type ReplyStore struct {
 	DB *DB
 }
 
-const replyColumns = `r.id, r.petition_id, r.agency_code, r.status, r.content, coalesce(r.supersedes::text, ''),
+const replyColumns = `r.id, r.petition_id, r.agency_code, r.status, r.content, coalesce(r.content_enc, ''), coalesce(r.supersedes::text, ''),
 	r.drafted_by, r.drafted_at, coalesce(r.reviewed_by::text, ''), coalesce(r.reviewed_at, 'epoch'), r.review_comment,
 	d.number, d.sha256, d.size, s.full_name, s.title, d.key_name, d.key_version, s.serial, d.signed_at, d.timestamped,
 	(SELECT n.id::text FROM replies n WHERE n.supersedes = r.id AND n.status = 'signed')`
@@ -39,7 +38,7 @@ func scanReply(row pgx.Row) (*reply.Reply, error) {
 	var size, keyVersion *int
 	var signedAt *time.Time
 	var stamped *bool
-	err := row.Scan(&r.ID, &r.PetitionID, &r.Agency, &status, &content, &r.Supersedes, &r.DraftedBy, &r.DraftedAt,
+	err := row.Scan(&r.ID, &r.PetitionID, &r.Agency, &status, &content, &r.SealedContent, &r.Supersedes, &r.DraftedBy, &r.DraftedAt,
 		&r.ReviewedBy, &r.ReviewedAt, &r.ReviewComment,
 		&number, &sha, &size, &signerName, &title, &keyName, &keyVersion, &serial, &signedAt, &stamped, &supersededBy)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -49,8 +48,10 @@ func scanReply(row pgx.Row) (*reply.Reply, error) {
 		return nil, fmt.Errorf("load reply: %w", err)
 	}
 	r.Status = reply.Status(status)
-	if err := json.Unmarshal(content, &r.Content); err != nil {
-		return nil, fmt.Errorf("load reply content: %w", err)
+	if r.SealedContent == "" { // in clear (written before sealing, or without it)
+		if err := json.Unmarshal(content, &r.Content); err != nil {
+			return nil, fmt.Errorf("load reply content: %w", err)
+		}
 	}
 	if r.ReviewedAt.Equal(time.Unix(0, 0)) {
 		r.ReviewedAt = time.Time{}
@@ -69,16 +70,23 @@ func scanReply(row pgx.Row) (*reply.Reply, error) {
 // is store.ErrConflict.
 func (s *ReplyStore) InsertReply(ctx context.Context, r *reply.Reply) error {
 	tx := s.DB.conn(ctx)
-	content, err := json.Marshal(r.Content)
-	if err != nil {
-		return err
+	var content, sealed any
+	if r.SealedContent != "" {
+		sealed = r.SealedContent
+	} else {
+		b, err := json.Marshal(r.Content)
+		if err != nil {
+			return err
+		}
+		content = b
 	}
 	var supersedes *string
 	if r.Supersedes != "" {
 		supersedes = &r.Supersedes
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO replies (id, petition_id, agency_code, status, content, supersedes, drafted_by, drafted_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, r.ID, r.PetitionID, r.Agency, r.Status, content, supersedes, r.DraftedBy, r.DraftedAt)
+	_, err := tx.Exec(ctx, `INSERT INTO replies (id, petition_id, agency_code, status, content, content_enc, outcome, supersedes,
+		drafted_by, drafted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+		r.ID, r.PetitionID, r.Agency, r.Status, content, sealed, string(r.Content.Outcome), supersedes, r.DraftedBy, r.DraftedAt)
 	return uniqueConflict(err, "insert reply")
 }
 
@@ -182,8 +190,11 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
 	}
-	if _, err = tx.Exec(ctx, `INSERT INTO register_search (reply_id, search_tsv) VALUES ($1, to_tsvector('simple', $2))`,
-		d.ReplyID, d.Search); err != nil {
+	tokens := d.SearchTokens
+	if tokens == nil {
+		tokens = []int64{}
+	}
+	if _, err = tx.Exec(ctx, `INSERT INTO register_search (reply_id, search_tokens) VALUES ($1, $2)`, d.ReplyID, tokens); err != nil {
 		return fmt.Errorf("index signed reply: %w", err)
 	}
 	return nil
@@ -211,12 +222,13 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	hits := ""
-	if folded := petition.Fold(q.Query); folded != "" {
+	if len(q.QueryTokens) > 0 {
 		// The words first, through their index: walking the newest replies
 		// and testing each would read the whole register for a rare word.
-		hits = "WITH hits AS MATERIALIZED (SELECT reply_id FROM register_search WHERE search_tsv @@ plainto_tsquery('simple', " +
-			arg(folded) + ")) "
+		hits = "WITH hits AS MATERIALIZED (SELECT reply_id FROM register_search WHERE search_tokens @> " + arg(q.QueryTokens) + "::bigint[]) "
 		where = append(where, "d.reply_id IN (SELECT reply_id FROM hits)")
+	} else if strings.TrimSpace(q.Query) != "" {
+		return nil, 0, errors.New("public register: words to search need their blind index (internal/sealed)")
 	}
 	if q.Agency != "" {
 		where = append(where, "d.agency_code = "+arg(q.Agency))
@@ -225,7 +237,7 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 		where = append(where, "p.category = "+arg(string(q.Category)))
 	}
 	if q.Outcome != "" {
-		where = append(where, "r.content->>'outcome' = "+arg(string(q.Outcome)))
+		where = append(where, "coalesce(r.outcome, r.content->>'outcome') = "+arg(string(q.Outcome)))
 	}
 	if !q.From.IsZero() {
 		where = append(where, "d.signed_at >= "+arg(q.From))
@@ -251,15 +263,15 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 			fmt.Sprint(reply.RegisterCountCap+1)+") c", args...).Scan(&total); err != nil {
 			return fmt.Errorf("count the register: %w", err)
 		}
-		rows, err := db.Query(ctx, hits+`SELECT d.reply_id, d.number, d.agency_code, a.name_vi, d.signed_at, p.category, r.content->>'outcome',
-			r.content->>'summary', sup.id IS NOT NULL`+from+
+		rows, err := db.Query(ctx, hits+`SELECT d.reply_id, d.number, d.agency_code, a.name_vi, d.signed_at, p.category,
+			coalesce(r.outcome, r.content->>'outcome'), coalesce(r.content->>'summary', ''), coalesce(r.content_enc, ''), sup.id IS NOT NULL`+from+
 			` ORDER BY d.signed_at DESC, d.reply_id DESC LIMIT `+arg(q.Limit)+` OFFSET `+arg(q.Offset), args...)
 		if err != nil {
 			return fmt.Errorf("list the register: %w", err)
 		}
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (reply.Listed, error) {
 			var l reply.Listed
-			err := row.Scan(&l.ReplyID, &l.Number, &l.Agency, &l.AgencyName, &l.SignedAt, &l.Category, &l.Outcome, &l.Summary, &l.Superseded)
+			err := row.Scan(&l.ReplyID, &l.Number, &l.Agency, &l.AgencyName, &l.SignedAt, &l.Category, &l.Outcome, &l.Summary, &l.SealedContent, &l.Superseded)
 			return l, err
 		})
 		if err != nil {

@@ -125,7 +125,7 @@ func TestPublicRegisterLists(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
-	reg, err := register.New(register.Config{Stores: e.DB.Stores(nil)})
+	reg, err := register.New(register.Config{Stores: e.Stores})
 	if err != nil {
 		t.Fatal(err)
 	}

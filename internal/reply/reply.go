@@ -124,6 +124,9 @@ type Reply struct {
 	ReviewedAt    time.Time `json:"reviewed_at,omitzero"`
 	ReviewComment string    `json:"review_comment,omitempty"`
 	Document      *Document `json:"document,omitempty"`
+	// SealedContent is Content as the store holds it when sealed
+	// (internal/sealed seals and opens it); "" for content in clear.
+	SealedContent string `json:"-"`
 }
 
 // Document describes a signed reply as issued (its bytes are stored apart).

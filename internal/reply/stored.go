@@ -20,7 +20,8 @@ type SignedDocument struct {
 	PublicPDF                   []byte // the public version: no addressee's name or address
 	PublicSHA256                string
 	PublicBinding               string
-	Search                      string // the words the public register's search finds it by, folded
+	Search                      string  // the words the public register's search finds it by, folded
+	SearchTokens                []int64 // their blind index (petition.SearchTokens), what is stored when set
 	SignerID, SignedBy          string
 	KeyName                     string
 	KeyVersion                  int
@@ -134,6 +135,9 @@ type Listed struct {
 	Outcome    Outcome
 	Summary    string
 	Superseded bool // a correction replaced it
+	// SealedContent is the reply's content as stored when sealed (its
+	// Summary then comes from it: internal/sealed opens it).
+	SealedContent string
 }
 
 // RegisterCountCap is how far the public register counts the entries a
@@ -147,11 +151,14 @@ const RegisterCountCap = 1000
 // outcome, a period of signing (From and To inclusive days, in Vietnam's
 // time; zero: open), and a page.
 type RegisterQuery struct {
-	Query    string
-	Agency   string
-	Category petition.Category
-	Outcome  Outcome
-	From, To time.Time
-	Limit    int
-	Offset   int
+	Query string
+	// QueryTokens are the blind index of Query's words (internal/sealed
+	// sets them): the replies whose search words hold all of them match.
+	QueryTokens []int64
+	Agency      string
+	Category    petition.Category
+	Outcome     Outcome
+	From, To    time.Time
+	Limit       int
+	Offset      int
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -43,7 +44,7 @@ type Box interface {
 // Petitions and Replies).
 func Stores(set store.Set, box Box, searchKey []byte) store.Set {
 	set.Petitions = Petitions(set.Petitions, box, searchKey)
-	set.Replies = Replies(set.Replies, box)
+	set.Replies = Replies(set.Replies, box, searchKey)
 	return set
 }
 
@@ -162,10 +163,7 @@ func (s *petitions) Tracked(ctx context.Context, code string) (*store.Tracked, e
 // (at most petition.MaxSearchWords of them), the words opened.
 func (s *petitions) List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error) {
 	if f.Query != "" {
-		f.QueryTokens = petition.SearchTokens(s.key, f.Query)
-		if len(f.QueryTokens) > petition.MaxSearchWords {
-			f.QueryTokens = f.QueryTokens[:petition.MaxSearchWords]
-		}
+		f.QueryTokens = firstTokens(petition.SearchTokens(s.key, f.Query))
 		f.Query = ""
 	}
 	list, n, err := s.Petitions.List(ctx, f)
@@ -267,11 +265,13 @@ func (o *opener) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Replies wraps inner so that the personal version of each signed reply
-// (addressed to the petitioner by name and address) is sealed at rest,
-// bound to its reply; the public version stays as it is, public.
-func Replies(inner store.Replies, box Box) store.Replies {
-	return &replies{replyStore: inner, box: box}
+// Replies wraps inner so that a reply's content (drafts and signed) and
+// the personal version of each signed reply (addressed to the petitioner
+// by name and address) are sealed at rest, bound to their reply, and the
+// public register's search words are indexed under searchKey; the public
+// version stays as it is, public.
+func Replies(inner store.Replies, box Box, searchKey []byte) store.Replies {
+	return &replies{replyStore: inner, box: box, key: searchKey}
 }
 
 // replyStore names the embedded store: store.Replies has a method Replies.
@@ -280,6 +280,120 @@ type replyStore = store.Replies
 type replies struct {
 	replyStore
 	box Box
+	key []byte
+}
+
+// contentOwner binds a reply's sealed content to the reply.
+func contentOwner(replyID string) string { return "reply:" + replyID + "#content" }
+
+// InsertReply seals the reply's content, then stores the reply.
+func (s *replies) InsertReply(ctx context.Context, r *reply.Reply) error {
+	b, err := json.Marshal(r.Content)
+	if err != nil {
+		return err
+	}
+	c := *r
+	if c.SealedContent, err = s.box.Seal(ctx, contentOwner(r.ID), b); err != nil {
+		return fmt.Errorf("seal the reply: %w", err)
+	}
+	return s.replyStore.InsertReply(ctx, &c)
+}
+
+// openContent opens a reply's sealed content into its Content.
+func (s *replies) openContent(ctx context.Context, r *reply.Reply) error {
+	if r.SealedContent == "" {
+		return nil
+	}
+	b, err := s.box.Open(ctx, contentOwner(r.ID), r.SealedContent)
+	if err != nil {
+		return fmt.Errorf("open the content of reply %s: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(b, &r.Content); err != nil {
+		return fmt.Errorf("reply %s content: %w", r.ID, err)
+	}
+	r.SealedContent = ""
+	return nil
+}
+
+func (s *replies) opened(ctx context.Context, r *reply.Reply, err error) (*reply.Reply, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openContent(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reply loads a reply, its content opened.
+func (s *replies) Reply(ctx context.Context, id string) (*reply.Reply, error) {
+	r, err := s.replyStore.Reply(ctx, id)
+	return s.opened(ctx, r, err)
+}
+
+// LockReply loads and locks a reply, its content opened.
+func (s *replies) LockReply(ctx context.Context, id string) (*reply.Reply, error) {
+	r, err := s.replyStore.LockReply(ctx, id)
+	return s.opened(ctx, r, err)
+}
+
+// OpenReplyOf returns a petition's open reply, its content opened.
+func (s *replies) OpenReplyOf(ctx context.Context, petitionID string, st reply.Status) (*reply.Reply, error) {
+	r, err := s.replyStore.OpenReplyOf(ctx, petitionID, st)
+	return s.opened(ctx, r, err)
+}
+
+// CurrentSigned returns a petition's current signed reply, its content opened.
+func (s *replies) CurrentSigned(ctx context.Context, petitionID string) (*reply.Reply, error) {
+	r, err := s.replyStore.CurrentSigned(ctx, petitionID)
+	return s.opened(ctx, r, err)
+}
+
+// Replies lists a petition's replies, their content opened.
+func (s *replies) Replies(ctx context.Context, petitionID string) ([]reply.Reply, error) {
+	list, err := s.replyStore.Replies(ctx, petitionID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if err := s.openContent(ctx, &list[i]); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+// PublicRegister lists the register, searching by the blind index of the
+// query's words, each entry's summary opened from its sealed content.
+func (s *replies) PublicRegister(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error) {
+	if q.Query != "" {
+		q.QueryTokens = firstTokens(petition.SearchTokens(s.key, q.Query))
+		q.Query = ""
+	}
+	list, n, err := s.replyStore.PublicRegister(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range list {
+		l := &list[i]
+		if l.SealedContent == "" {
+			continue
+		}
+		r := reply.Reply{ID: l.ReplyID, SealedContent: l.SealedContent}
+		if err := s.openContent(ctx, &r); err != nil {
+			return nil, 0, err
+		}
+		l.Summary, l.SealedContent = r.Content.Summary, ""
+	}
+	return list, n, nil
+}
+
+// firstTokens bounds a query's words to petition.MaxSearchWords.
+func firstTokens(t []int64) []int64 {
+	if len(t) > petition.MaxSearchWords {
+		return t[:petition.MaxSearchWords]
+	}
+	return t
 }
 
 // pdfOwner binds a sealed personal version to its reply.
@@ -292,6 +406,7 @@ func (s *replies) InsertSigned(ctx context.Context, d *reply.SignedDocument) err
 	if c.SealedPDF, err = s.box.SealBytes(ctx, pdfOwner(d.ReplyID), d.PDF); err != nil {
 		return fmt.Errorf("seal the signed reply: %w", err)
 	}
+	c.SearchTokens, c.Search = petition.SearchTokens(s.key, d.Search), ""
 	return s.replyStore.InsertSigned(ctx, &c)
 }
 

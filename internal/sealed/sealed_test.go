@@ -136,9 +136,10 @@ func TestResealSealsTheWordsOfOlderPetitions(t *testing.T) {
 }
 
 // The personal version of a signed reply (addressed to the petitioner by
-// name and address) is stored sealed, bound to its reply: the petitioner
-// and staff get the document as signed, with the SHA-256 the register
-// knows; the public version stays as it is.
+// name and address) is stored sealed, bound to its reply, and so is the
+// reply's content: the petitioner and staff get the document as signed,
+// with the SHA-256 the register knows; the public version stays as it is;
+// a dump holds none of the reply's words.
 func TestPersonalReplyIsSealed(t *testing.T) {
 	e := servicetest.New(t)
 	ctx := context.Background()
@@ -160,6 +161,14 @@ func TestPersonalReplyIsSealed(t *testing.T) {
 		t.Fatalf("the personal version as read: %v", err)
 	}
 	pdftest.RequireValid(t, pdf, e.Root)
+	// Neither the reply's words (drafted, signed) nor its search words are in a dump.
+	c := servicetest.ReplyContent()
+	dump := pgDump(t, e.DB)
+	for _, w := range []string{c.Summary, c.Answer, petition.Fold(c.Summary), petition.Fold(c.Answer)} {
+		if bytes.Contains(dump, []byte(w)) {
+			t.Errorf("the database dump holds the reply's %q", w)
+		}
+	}
 	// Bound to its reply: the sealed bytes moved to another owner do not open.
 	if _, err := vault.NewEnvelopeBox(e.VC, vault.PIIKey).OpenBytes(ctx, "reply:"+r.ID+"#other", stored); err == nil {
 		t.Fatal("the sealed personal version opened for another owner")

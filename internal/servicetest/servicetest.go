@@ -36,6 +36,7 @@ import (
 // database and Vault, on a test clock.
 type Env struct {
 	DB        *pgtest.DB
+	Stores    store.Set // the services' stores: citizens' words sealed (internal/sealed)
 	Petitions *petitions.Service
 	Replies   *replies.Service
 	Clock     *testclock.Clock
@@ -103,7 +104,7 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{DB: db, Petitions: pets, Replies: reps, Clock: c, M: audit.Meta{RequestID: "r", ClientHash: "c"}, Vault: vs, VC: vc, Root: root}
+	return &Env{DB: db, Stores: st, Petitions: pets, Replies: reps, Clock: c, M: audit.Meta{RequestID: "r", ClientHash: "c"}, Vault: vs, VC: vc, Root: root}
 }
 
 // NewReplies is the replies service over pets and st, signing with the
