@@ -13,6 +13,7 @@ type SignedReceipt struct {
 	PetitionID  string
 	Agency      string // the receiving agency, whose key signed it
 	PDF         []byte
+	SealedPDF   []byte // what is stored of PDF when internal/sealed seals it (nil: PDF itself)
 	SHA256      string
 	Binding     string // what its signature binds (verify.Binding): the register finds it by this
 	AgencyKeyID string

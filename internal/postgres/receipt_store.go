@@ -78,9 +78,17 @@ func (s *ReceiptStore) Receipt(ctx context.Context, petitionID string) (*petitio
 func (s *ReceiptStore) InsertReceipt(ctx context.Context, r *petition.SignedReceipt) (bool, error) {
 	tag, err := s.DB.conn(ctx).Exec(ctx, `INSERT INTO signed_receipts (id, petition_id, agency_code, pdf, sha256, binding, size, agency_key_id,
 		certificate, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (petition_id) DO NOTHING`,
-		r.ID, r.PetitionID, r.Agency, r.PDF, r.SHA256, r.Binding, len(r.PDF), r.AgencyKeyID, r.Certificate, r.SignedAt)
+		r.ID, r.PetitionID, r.Agency, orBytes(r.SealedPDF, r.PDF), r.SHA256, r.Binding, len(r.PDF), r.AgencyKeyID, r.Certificate, r.SignedAt)
 	if err != nil {
 		return false, fmt.Errorf("store receipt: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// orBytes is a unless it is nil, else b.
+func orBytes(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
 }

@@ -180,10 +180,7 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	if d.PublicPDF != nil {
 		pub, pubSHA, pubBinding = d.PublicPDF, d.PublicSHA256, d.PublicBinding
 	}
-	stored, size := d.PDF, len(d.PDF)
-	if d.SealedPDF != nil {
-		stored = d.SealedPDF
-	}
+	stored, size := orBytes(d.SealedPDF, d.PDF), len(d.PDF)
 	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, stored, d.SHA256, d.Binding, d.SignerID, d.SignedBy,
 		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding, size)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"pakn/internal/petition"
@@ -40,11 +41,12 @@ type Box interface {
 	store.BytesSealer
 }
 
-// Stores returns set with its Petitions and Replies sealed (see
-// Petitions and Replies).
+// Stores returns set with its Petitions, Replies and Receipts sealed (see
+// Petitions, Replies and Receipts).
 func Stores(set store.Set, box Box, searchKey []byte) store.Set {
 	set.Petitions = Petitions(set.Petitions, box, searchKey)
 	set.Replies = Replies(set.Replies, box, searchKey)
+	set.Receipts = Receipts(set.Receipts, box)
 	return set
 }
 
@@ -156,7 +158,7 @@ func (s *petitions) Tracked(ctx context.Context, code string) (*store.Tracked, e
 	if err := s.open(ctx, &t.Petition.Petition); err != nil {
 		return nil, err
 	}
-	return t, nil
+	return t, s.openNotes(ctx, t.Petition.ID, t.Events)
 }
 
 // List lists petitions, searching by the blind index of f.Query's words
@@ -228,6 +230,10 @@ func (s *petitions) AddAttachment(ctx context.Context, petitionID string, pos in
 		c.ID = id
 	}
 	c.SealChunk = func(seq int, chunk []byte) ([]byte, error) { return s.box.SealBytes(ctx, chunkOwner(c.ID, seq), chunk) }
+	var err error
+	if c.Name, err = s.box.Seal(ctx, nameOwner(c.ID), []byte(a.Name)); err != nil {
+		return fmt.Errorf("seal the file name: %w", err)
+	}
 	return s.Petitions.AddAttachment(ctx, petitionID, pos, &c)
 }
 
@@ -418,4 +424,125 @@ func (s *replies) PDF(ctx context.Context, replyID string) ([]byte, error) {
 		return b, err
 	}
 	return s.box.OpenBytes(ctx, pdfOwner(replyID), b)
+}
+
+// eventOwner binds a timeline entry's sealed note to its petition, time
+// and kind (times as the database keeps them, to the microsecond).
+func eventOwner(petitionID string, e *petition.Event) string {
+	return "petition:" + petitionID + "#event:" + strconv.FormatInt(e.At.UnixMicro(), 10) + ":" + e.Kind
+}
+
+// AddEvent seals the entry's note (a petitioner's reason to reopen, an
+// official's message), then appends it.
+func (s *petitions) AddEvent(ctx context.Context, petitionID string, e petition.Event) error {
+	e.At = e.At.Truncate(time.Microsecond) // as the database keeps it (it would round): the note's owner must match when read
+	if e.Note != "" {
+		var err error
+		if e.Note, err = s.box.Seal(ctx, eventOwner(petitionID, &e), []byte(e.Note)); err != nil {
+			return fmt.Errorf("seal the note: %w", err)
+		}
+	}
+	return s.Petitions.AddEvent(ctx, petitionID, e)
+}
+
+// openNotes opens the sealed notes of a timeline in place (notes written
+// before sealing are in clear).
+func (s *petitions) openNotes(ctx context.Context, petitionID string, events []petition.Event) error {
+	for i := range events {
+		e := &events[i]
+		if !strings.HasPrefix(e.Note, store.SealedTextPrefix) {
+			continue
+		}
+		b, err := s.box.Open(ctx, eventOwner(petitionID, e), e.Note)
+		if err != nil {
+			return fmt.Errorf("open a note of %s: %w", petitionID, err)
+		}
+		e.Note = string(b)
+	}
+	return nil
+}
+
+// Events returns a petition's timeline, its notes opened.
+func (s *petitions) Events(ctx context.Context, petitionID string, publicOnly bool) ([]petition.Event, error) {
+	events, err := s.Petitions.Events(ctx, petitionID, publicOnly)
+	if err != nil {
+		return nil, err
+	}
+	return events, s.openNotes(ctx, petitionID, events)
+}
+
+// nameOwner binds a sealed file name to its attachment.
+func nameOwner(attachment string) string { return "attachment:" + attachment + "#name" }
+
+// openName opens a sealed file name in place (names written before
+// sealing are in clear).
+func (s *petitions) openName(ctx context.Context, a *petition.AttachmentInfo) error {
+	if !strings.HasPrefix(a.Name, store.SealedTextPrefix) {
+		return nil
+	}
+	b, err := s.box.Open(ctx, nameOwner(a.ID), a.Name)
+	if err != nil {
+		return fmt.Errorf("open the name of attachment %s: %w", a.ID, err)
+	}
+	a.Name = string(b)
+	return nil
+}
+
+// Attachments lists a petition's attachments, their names opened.
+func (s *petitions) Attachments(ctx context.Context, petitionID string) ([]petition.AttachmentInfo, error) {
+	list, err := s.Petitions.Attachments(ctx, petitionID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if err := s.openName(ctx, &list[i]); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+// Attachment describes an attachment, its name opened.
+func (s *petitions) Attachment(ctx context.Context, petitionID, id string) (*petition.AttachmentInfo, error) {
+	a, err := s.Petitions.Attachment(ctx, petitionID, id)
+	if err != nil {
+		return nil, err
+	}
+	return a, s.openName(ctx, a)
+}
+
+// Receipts wraps inner so that each signed receipt (which lists the
+// petition's file names) is stored sealed, bound to its petition.
+func Receipts(inner store.Receipts, box Box) store.Receipts {
+	return &receipts{Receipts: inner, box: box}
+}
+
+type receipts struct {
+	store.Receipts
+	box Box
+}
+
+// receiptOwner binds a sealed receipt to its petition.
+func receiptOwner(petitionID string) string { return "petition:" + petitionID + "#receipt" }
+
+// InsertReceipt seals the receipt, then stores it.
+func (s *receipts) InsertReceipt(ctx context.Context, r *petition.SignedReceipt) (bool, error) {
+	c := *r
+	var err error
+	if c.SealedPDF, err = s.box.SealBytes(ctx, receiptOwner(r.PetitionID), r.PDF); err != nil {
+		return false, fmt.Errorf("seal the receipt: %w", err)
+	}
+	return s.Receipts.InsertReceipt(ctx, &c)
+}
+
+// Receipt returns a petition's receipt, opened.
+func (s *receipts) Receipt(ctx context.Context, petitionID string) (*petition.SignedReceipt, error) {
+	r, err := s.Receipts.Receipt(ctx, petitionID)
+	if err != nil || !bytes.HasPrefix(r.PDF, []byte(store.SealedBytesPrefix)) {
+		return r, err
+	}
+	if r.PDF, err = s.box.OpenBytes(ctx, receiptOwner(petitionID), r.PDF); err != nil {
+		return nil, fmt.Errorf("open the receipt of %s: %w", petitionID, err)
+	}
+	return r, nil
 }

@@ -50,7 +50,7 @@ func TestDatabaseDumpHoldsNoCitizensWords(t *testing.T) {
 	}
 	info, copyTo, err := e.Petitions.Attachment(ctx, e.M, official, id, d.Attachments[0].ID)
 	var got bytes.Buffer
-	if err != nil || copyTo(&got) != nil || !bytes.Equal(got.Bytes(), file) || info.Size != int64(len(file)) {
+	if err != nil || copyTo(&got) != nil || !bytes.Equal(got.Bytes(), file) || info.Size != int64(len(file)) || info.Name != "anh-cau-thang.pdf" {
 		t.Fatalf("the attachment as staff download it: %d bytes of %d (%v)", got.Len(), len(file), err)
 	}
 	for _, q := range []string{"Giảng Võ", "giang vo", "NỨT VỠ nguy hiểm"} {
@@ -62,11 +62,15 @@ func TestDatabaseDumpHoldsNoCitizensWords(t *testing.T) {
 	if _, n, err := e.Petitions.List(ctx, e.M, official, petitions.ListQuery{Query: "Giảng Võ Hà Đông", Limit: 10}); err != nil || n != 0 {
 		t.Fatalf("a search for a word the petition lacks: %d found (%v)", n, err)
 	}
+	// The petitioner's receipt (which lists the file names) reads as signed.
+	if r, err := e.Replies.ReceiptPDF(ctx, e.M, rc.TrackingCode, rc.LookupSecret); err != nil || !bytes.HasPrefix(r.PDF, []byte("%PDF-")) {
+		t.Fatalf("the receipt: %v", err)
+	}
 	dump := pgDump(t, e.DB)
 	if !bytes.Contains(dump, []byte(rc.TrackingCode)) {
 		t.Fatal("the dump lacks the petition: it dumped something else")
 	}
-	words := []string{sub.Title, sub.Body, "Cầu thang", "Giảng Võ", "nứt vỡ", "nguy hiểm", string(line), "tầng 3, ngày 12/11"}
+	words := []string{sub.Title, sub.Body, "Cầu thang", "Giảng Võ", "nứt vỡ", "nguy hiểm", string(line), "tầng 3, ngày 12/11", "anh-cau-thang"}
 	for _, w := range slices.Clone(words) {
 		words = append(words, petition.Fold(w))
 	}
@@ -178,4 +182,28 @@ func TestPersonalReplyIsSealed(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// A petitioner's reason to reopen is sealed in the timeline: staff and the
+// petitioner read it as written, a dump does not hold it.
+func TestReopeningReasonIsSealed(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := context.Background()
+	rc := e.Submit(t, servicetest.Submission())
+	id := e.ID(t, rc.TrackingCode)
+	e.AnswerAndClose(t, id, petition.Accept)
+	const reason = "Tôi chưa nhận được bản sao kết quả giải quyết tại phường Thành Công"
+	if err := e.Petitions.Reopen(ctx, e.M, rc.TrackingCode, rc.LookupSecret, reason); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.Petitions.Get(ctx, e.M, servicetest.Staff("STP-HN", access.Official), id)
+	if err != nil || !slices.ContainsFunc(d.Timeline, func(ev petition.Event) bool { return ev.Note == reason }) {
+		t.Fatalf("the timeline as staff read it: %+v %v", d.Timeline, err)
+	}
+	dump := pgDump(t, e.DB)
+	for _, w := range []string{reason, "Thành Công", petition.Fold(reason)} {
+		if bytes.Contains(dump, []byte(w)) {
+			t.Errorf("the database dump holds %q", w)
+		}
+	}
 }

@@ -60,6 +60,10 @@ type BytesSealer interface {
 // magic), so a stored file's first chunk says whether it is sealed.
 const SealedBytesPrefix = "PKE1"
 
+// SealedTextPrefix starts whatever a Sealer of internal/vault seals as
+// text (an envelope).
+const SealedTextPrefix = "pakn:env1:"
+
 // Audit is the tamper-evident audit chain.
 type Audit interface {
 	// Append seals e to the chain's head inside the transaction ctx

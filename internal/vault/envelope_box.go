@@ -46,7 +46,7 @@ type dataKey struct {
 	uses    int
 }
 
-const envelopePrefix = "pakn:env1:"
+const envelopePrefix = store.SealedTextPrefix
 
 // maxCachedKeys bounds the unwrapped data keys kept for reading.
 const maxCachedKeys = 256
