@@ -1,12 +1,14 @@
-// Package sealed keeps citizens' words encrypted at rest. Petitions wraps
-// a store.Petitions: it seals a petition's title and body before they are
+// Package sealed keeps citizens' words encrypted at rest. It wraps the
+// stores: a petition's title and body, its files (chunk by chunk) and
+// their names, its timeline's notes, its signed receipt, a reply's content
+// and the personal version of a signed reply are sealed before they are
 // written (the envelope scheme of personal data, each ciphertext bound to
-// its petition and field, so it opens for no other row or field), opens
-// them as they are read, and turns the words of a search into their blind
-// index (petition.SearchTokens under the search key), which is what the
-// database holds instead of the words. The services above see plain
+// its row and field, so it opens for no other) and opened as they are
+// read; the words of the queue's and the register's searches go through a
+// blind index (petition.SearchTokens under the search key), which is what
+// the database holds instead of the words. The services above see plain
 // words; a copy of the database without Vault and the search key shows
-// none.
+// none of them.
 package sealed
 
 import (
