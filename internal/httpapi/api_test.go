@@ -54,7 +54,8 @@ var apiHasher = credential.NewPasswordHasher(credential.DefaultArgon2, 4)
 type stack struct {
 	t         testing.TB
 	db        *pgtest.DB
-	stores    store.Set // the services' stores: citizens' words sealed
+	stores    store.Set          // the services' stores: citizens' words sealed
+	words     *vault.EnvelopeBox // what seals them
 	ids       *identity.Service
 	box       *vault.TransitBox
 	petitions *petitions.Service
@@ -125,7 +126,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	api := New(deps)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, db: db, stores: st, ids: ids, box: box, petitions: pets, replies: reps, api: api, srv: srv, logs: logs, byRole: map[access.Role]*credential.Account{},
+	s := &stack{t: t, db: db, stores: st, words: words, ids: ids, box: box, petitions: pets, replies: reps, api: api, srv: srv, logs: logs, byRole: map[access.Role]*credential.Account{},
 		vault: vs, certs: filepath.Join(dir, "certs"), deps: deps, verifier: verifier}
 	for _, r := range access.AllRoles {
 		s.byRole[r] = s.account("demo-"+string(r), "STP-HN", r)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"pakn/internal/access"
 	"pakn/internal/petition"
+	"pakn/internal/reply"
 	"pakn/internal/servicetest"
 )
 
@@ -175,8 +177,8 @@ func pageLoad(b *testing.B, base string, timer *serverTimer, clients int, method
 
 // fillRegister adds n published replies (with public versions and search
 // words) to the register, written directly in the database as signing
-// would leave them (as the owner), without signing each: for measuring the register's
-// pages, not signing.
+// would leave them (as the owner; words sealed as paknd seals them),
+// without signing each: for measuring the register's pages, not signing.
 func (s *stack) fillRegister(b *testing.B, n int) {
 	ctx := context.Background()
 	// As the owner: the application's role writes signed replies only through sign_reply, which checks each.
@@ -190,24 +192,27 @@ func (s *stack) fillRegister(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	// The queue's search words, in the blind index the sealed store searches (words_sealed false: the fill's words are in clear).
-	tokens := strings.ReplaceAll(strings.Trim(fmt.Sprint(petition.SearchTokens(servicetest.SearchKey, "phí trông giữ xe")), "[]"), " ", ",")
-	tokens = "{" + tokens + "}"
+	ids, err := s.sealedFill(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE bench_ids (g int, pid uuid, rid uuid, title text, body text, content text) ON COMMIT DROP`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO bench_ids SELECT g, pid::uuid, rid::uuid, title, body, content
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS v(pid, rid, title, body, content, g)`,
+		ids.pids, ids.rids, ids.titles, ids.bodies, ids.contents); err != nil {
+		b.Fatal(err)
+	}
 	for _, q := range []string{
-		`CREATE TEMP TABLE bench_ids ON COMMIT DROP AS
-			SELECT g, gen_random_uuid() AS pid, gen_random_uuid() AS rid FROM generate_series(1, ` + fmt.Sprint(n) + `) g`,
 		`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind, petitioner_enc, title, body,
-			channel, received_at, last_public_update, next_update_due, search_tokens, updated_at)
+			channel, received_at, last_public_update, next_update_due, words_sealed, search_tokens, updated_at)
 			SELECT pid, 'PAKN-2025-' || lpad((g / 10000)::text, 4, '0') || '-' || lpad((g % 10000)::text, 4, '0'),
 				decode(md5(g::text) || md5(g::text), 'hex'), 'published', 'STP-HN', 'regulation', 'individual', 'pakn:env1:bench',
-				'Phí trông giữ xe', 'Đề nghị xem xét lại mức phí trông giữ xe đạp điện.', 'online',
-				now() - g * interval '1 minute', now(), current_date + 20, '` + tokens + `'::bigint[], now()
+				title, body, 'online', now() - g * interval '1 minute', now(), current_date + 20, true, '` + ids.tokens + `'::bigint[], now()
 			FROM bench_ids`,
-		`INSERT INTO replies (id, petition_id, agency_code, status, content, drafted_by, drafted_at, updated_at)
-			SELECT rid, pid, 'STP-HN', 'signed', jsonb_build_object('summary', 'Phí trông giữ xe đạp điện số ' || g,
-				'answer', 'Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.', 'outcome', 'explained',
-				'legal_basis', jsonb_build_array(jsonb_build_object('document', 'Nghị quyết số 44/2025/NQ-HĐND'))),
-				(SELECT id FROM accounts WHERE username = 'demo-official'), now(), now()
+		`INSERT INTO replies (id, petition_id, agency_code, status, content_enc, outcome, drafted_by, drafted_at, updated_at)
+			SELECT rid, pid, 'STP-HN', 'signed', content, 'explained', (SELECT id FROM accounts WHERE username = 'demo-official'), now(), now()
 			FROM bench_ids`,
 		`INSERT INTO signed_replies (reply_id, petition_id, agency_code, number, year, seq, pdf, sha256, size, signer_id, signed_by,
 			key_name, key_version, certificate, signed_at, timestamped)
@@ -236,4 +241,40 @@ func (s *stack) fillRegister(b *testing.B, n int) {
 	}
 	// As autovacuum would after such a load: the planner needs the numbers.
 	s.db.Superuser(b, "ANALYZE")
+}
+
+// benchRows are the fill's rows: ids, and words sealed as internal/sealed
+// seals them (each bound to its row), with the petitions' blind index.
+type benchRows struct {
+	pids, rids, titles, bodies, contents []string
+	tokens                               string // one bigint[] literal: every petition says the same
+}
+
+// sealedFill makes n rows of sealed words.
+func (s *stack) sealedFill(n int) (*benchRows, error) {
+	ctx := context.Background()
+	r := &benchRows{}
+	const title, body = "Phí trông giữ xe", "Đề nghị xem xét lại mức phí trông giữ xe đạp điện."
+	for g := 1; g <= n; g++ {
+		pid, err := petition.NewID(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		rid, err := petition.NewID(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		content, _ := json.Marshal(reply.Content{Summary: fmt.Sprintf("Phí trông giữ xe đạp điện số %d", g),
+			Answer: "Mức phí được quy định tại Nghị quyết của Hội đồng nhân dân thành phố.", Outcome: reply.Explained,
+			LegalBasis: []reply.LegalRef{{Document: "Nghị quyết số 44/2025/NQ-HĐND"}}})
+		t, err1 := s.words.Seal(ctx, "petition:"+pid+"#title", []byte(title))
+		bd, err2 := s.words.Seal(ctx, "petition:"+pid+"#body", []byte(body))
+		c, err3 := s.words.Seal(ctx, "reply:"+rid+"#content", content)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, err
+		}
+		r.pids, r.rids, r.titles, r.bodies, r.contents = append(r.pids, pid), append(r.rids, rid), append(r.titles, t), append(r.bodies, bd), append(r.contents, c)
+	}
+	r.tokens = "{" + strings.ReplaceAll(strings.Trim(fmt.Sprint(petition.SearchTokens(servicetest.SearchKey, title+" "+body)), "[]"), " ", ",") + "}"
+	return r, nil
 }
