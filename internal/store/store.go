@@ -134,7 +134,7 @@ type Petitions interface {
 	// per stored chunk, in order (internal/sealed opens chunk by chunk).
 	CopyAttachment(ctx context.Context, id string, w io.Writer) error
 	// List returns the petitions matching f, most recent first, and how
-	// many match in all.
+	// many match in all (internal/sealed's lists carry no body).
 	List(ctx context.Context, f petition.Filter) ([]petition.Petition, int, error)
 	DueCounts(ctx context.Context, agencies []string, today, soonUntil deadline.Date) ([]petition.DueCount, error)
 	// QueueCounts counts an agency's open petitions overdue, due soon and
