@@ -13,7 +13,9 @@ import (
 
 	"pakn/internal/pdftest"
 	"pakn/internal/pgtest"
+	"pakn/internal/postgres"
 	"pakn/internal/reply"
+	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -131,10 +133,7 @@ func TestSeedDemoReply(t *testing.T) {
 		t.Fatalf("demo file: %q %v", b, err)
 	}
 	nothingToReseal(t, vars)
-	var pdf []byte // the public version (the personal one is stored sealed)
-	if err := db.Pool.QueryRow(context.Background(), "SELECT pdf FROM public_replies").Scan(&pdf); err != nil {
-		t.Fatal(err)
-	}
+	pdf := publicVersion(t, db, v)
 	rootPEM, _ := os.ReadFile(filepath.Join(dir, "certs", vault.RootCAFile))
 	blk, _ := pem.Decode(rootPEM)
 	root, err := x509.ParseCertificate(blk.Bytes)
@@ -256,4 +255,24 @@ func nothingToReseal(t *testing.T, vars map[string]string) {
 	if code, stdout, errs := cli(t, vars, "reseal"); code != 0 || !strings.Contains(stdout, "reseal: sealed and indexed the words of 0 petition(s)") {
 		t.Fatalf("reseal: %d %s %s", code, stdout, errs)
 	}
+}
+
+// publicVersion reads the demo reply's public version as paknd serves it
+// (stored sealed: opened with Vault).
+func publicVersion(t *testing.T, db *pgtest.DB, v *vaulttest.Server) []byte {
+	t.Helper()
+	ctx := context.Background()
+	var id string
+	if err := db.Pool.QueryRow(ctx, "SELECT reply_id FROM public_replies").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	vc, err := vault.Connect(ctx, vault.Config{Addr: v.Addr, Token: v.RootToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := sealed.Replies(postgres.Stores(db.Pool, nil).Replies, vault.NewEnvelopeBox(vc, vault.PIIKey), nil).PublicPDF(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdf
 }

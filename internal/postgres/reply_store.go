@@ -178,12 +178,12 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	tx := s.DB.conn(ctx)
 	var pub, pubSHA, pubBinding any
 	if d.PublicPDF != nil {
-		pub, pubSHA, pubBinding = d.PublicPDF, d.PublicSHA256, d.PublicBinding
+		pub, pubSHA, pubBinding = orBytes(d.SealedPublicPDF, d.PublicPDF), d.PublicSHA256, d.PublicBinding
 	}
 	stored, size := orBytes(d.SealedPDF, d.PDF), len(d.PDF)
-	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+	_, err := tx.Exec(ctx, `SELECT sign_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		d.ReplyID, d.PetitionID, d.Agency, d.Number, d.Year, d.Seq, stored, d.SHA256, d.Binding, d.SignerID, d.SignedBy,
-		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding, size)
+		d.KeyName, d.KeyVersion, d.Certificate, d.SignedAt, d.Timestamped, pub, pubSHA, pubBinding, size, len(d.PublicPDF))
 	if err != nil {
 		return uniqueConflict(err, "store signed reply")
 	}
@@ -197,7 +197,8 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 	return nil
 }
 
-// PublicPDF returns a signed reply's public version, or store.ErrNotFound
+// PublicPDF returns a signed reply's public version as stored
+// (internal/sealed opens it), or store.ErrNotFound
 // (replies signed before public versions existed have none).
 func (s *ReplyStore) PublicPDF(ctx context.Context, replyID string) ([]byte, error) {
 	var b []byte

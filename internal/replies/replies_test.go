@@ -586,7 +586,7 @@ func TestOnlySignReplyWritesSignedReplies(t *testing.T) {
 		}
 	}
 	call := func(replyID, signedBy, key string, v int) error {
-		_, err := e.DB.Pool.Exec(ctx, `SELECT sign_reply($1, $2, 'STP-HN', '9/STP-HN-PAKN', 2026, 9, $3, $4, NULL, $5, $6, $7, $8, $9, now(), false, NULL, NULL, NULL, 15)`,
+		_, err := e.DB.Pool.Exec(ctx, `SELECT sign_reply($1, $2, 'STP-HN', '9/STP-HN-PAKN', 2026, 9, $3, $4, NULL, $5, $6, $7, $8, $9, now(), false, NULL, NULL, NULL, 15, NULL)`,
 			replyID, id, pdf, sum, signer, signedBy, key, v, cert)
 		return err
 	}

@@ -18,6 +18,7 @@ type SignedDocument struct {
 	SHA256                      string
 	Binding                     string // what its signature binds (verify.Binding): the register finds it by this
 	PublicPDF                   []byte // the public version: no addressee's name or address
+	SealedPublicPDF             []byte // what is stored of PublicPDF when internal/sealed seals it (nil: PublicPDF itself)
 	PublicSHA256                string
 	PublicBinding               string
 	Search                      string  // the words the public register's search finds it by, folded

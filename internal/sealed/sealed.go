@@ -412,6 +412,20 @@ func firstTokens(t []int64) []int64 {
 	return t
 }
 
+// publicOwner binds a sealed public version to its reply.
+func publicOwner(replyID string) string { return "reply:" + replyID + "#public-pdf" }
+
+// PublicPDF returns a signed reply's public version, opened (the register
+// serves it only once the agency has published the answer; one stored
+// before sealing, which starts %PDF, as it is).
+func (s *replies) PublicPDF(ctx context.Context, replyID string) ([]byte, error) {
+	b, err := s.replyStore.PublicPDF(ctx, replyID)
+	if err != nil || !bytes.HasPrefix(b, []byte(store.SealedBytesPrefix)) {
+		return b, err
+	}
+	return s.box.OpenBytes(ctx, publicOwner(replyID), b)
+}
+
 // pdfOwner binds a sealed personal version to its reply.
 func pdfOwner(replyID string) string { return "reply:" + replyID + "#pdf" }
 
@@ -421,6 +435,11 @@ func (s *replies) InsertSigned(ctx context.Context, d *reply.SignedDocument) err
 	var err error
 	if c.SealedPDF, err = s.box.SealBytes(ctx, pdfOwner(d.ReplyID), d.PDF); err != nil {
 		return fmt.Errorf("seal the signed reply: %w", err)
+	}
+	if d.PublicPDF != nil {
+		if c.SealedPublicPDF, err = s.box.SealBytes(ctx, publicOwner(d.ReplyID), d.PublicPDF); err != nil {
+			return fmt.Errorf("seal the public version: %w", err)
+		}
 	}
 	c.SearchTokens, c.Search = petition.SearchTokens(s.key, d.Search), ""
 	return s.replyStore.InsertSigned(ctx, &c)

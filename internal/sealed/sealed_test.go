@@ -157,8 +157,15 @@ func TestPersonalReplyIsSealed(t *testing.T) {
 		r.ID).Scan(&stored, &public); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(stored, []byte("PKE1")) || !bytes.HasPrefix(public, []byte("%PDF-")) {
+	if !bytes.HasPrefix(stored, []byte("PKE1")) || !bytes.HasPrefix(public, []byte("PKE1")) {
 		t.Fatalf("stored: the personal version starts %q, the public one %q", stored[:8], public[:8])
+	}
+	var publicSum string
+	if err := e.DB.Pool.QueryRow(ctx, `SELECT sha256 FROM public_replies WHERE reply_id = $1`, r.ID).Scan(&publicSum); err != nil {
+		t.Fatal(err)
+	}
+	if pub, err := e.Stores.Replies.PublicPDF(ctx, r.ID); err != nil || sha256Hex(pub) != publicSum {
+		t.Fatalf("the public version as read: %v", err)
 	}
 	_, pdf, err := e.Replies.ReplyPDF(ctx, e.M, servicetest.Staff("STP-HN", access.Official), r.ID)
 	if err != nil || sha256Hex(pdf) != signed.Document.SHA256 {
