@@ -16,7 +16,7 @@ import (
 const agencyUsage = `usage: pakn agency import FILE
   adds the agencies of FILE (JSON: agencies, parents before children, and the routing of petitions
   by category) to the directory, renames those whose names changed, and replaces the routing, in one
-  audited transaction (PAKN_DATABASE_URL). An agency is never moved or deleted. See README.`
+  audited transaction (PAKN_DATABASE_URL); an agency is never moved or deleted (README: The agency directory)`
 
 // cmdAgency is `pakn agency import FILE`.
 func cmdAgency(ctx context.Context, args []string, e env) error {

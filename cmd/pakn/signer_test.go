@@ -201,30 +201,16 @@ func TestSeedDemoReply(t *testing.T) {
 // signature is valid, and pakn verify says it was not issued (exit 3).
 func forgedIsNotIssued(t *testing.T, v *vaulttest.Server, db *pgtest.DB, certs string) {
 	t.Helper()
-	var key, chainPEM string
-	var version int
-	err := db.Pool.QueryRow(context.Background(), "SELECT key_name, key_version, chain_pem FROM signers WHERE status = 'active' LIMIT 1").
-		Scan(&key, &version, &chainPEM)
+	signers, err := postgres.Stores(db.Pool, nil).Replies.ActiveSigners(context.Background())
+	if err != nil || len(signers) == 0 {
+		t.Fatalf("active signers: %v %v", signers, err)
+	}
+	g := signers[0]
+	ts, err := vault.NewTransitSigner(v.Root(), vault.TransitMount, g.KeyName, g.KeyVersion, g.Certificate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var chain []*x509.Certificate
-	for rest := []byte(chainPEM); ; {
-		var blk *pem.Block
-		if blk, rest = pem.Decode(rest); blk == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chain = append(chain, c)
-	}
-	ts, err := vault.NewTransitSigner(v.Root(), vault.TransitMount, key, version, chain[0], 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := signing.SignPDF(verifytest.Reply(t, "Một văn bản hệ thống chưa từng phát hành."), reply.SignRequest{Signer: ts, Chain: chain})
+	forged, err := signing.SignPDF(verifytest.Reply(t, "Một văn bản hệ thống chưa từng phát hành."), reply.SignRequest{Signer: ts, Chain: g.Chain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,15 +88,15 @@ func (s *petitions) open(ctx context.Context, p *petition.Petition) error {
 	if !p.WordsSealed {
 		return nil
 	}
-	t, err := s.box.Open(ctx, owner(p.ID, "title"), p.Title)
+	t, err := openText(ctx, s.box, owner(p.ID, "title"), p.Title)
 	if err != nil {
-		return fmt.Errorf("open the title of %s: %w", p.ID, err)
+		return err
 	}
-	b, err := s.box.Open(ctx, owner(p.ID, "body"), p.Body)
+	b, err := openText(ctx, s.box, owner(p.ID, "body"), p.Body)
 	if err != nil {
-		return fmt.Errorf("open the body of %s: %w", p.ID, err)
+		return err
 	}
-	p.Title, p.Body, p.WordsSealed = string(t), string(b), false
+	p.Title, p.Body, p.WordsSealed = t, b, false
 	return nil
 }
 
@@ -179,11 +179,10 @@ func (s *petitions) List(ctx context.Context, f petition.Filter) ([]petition.Pet
 	for i := range list {
 		p := &list[i]
 		if p.WordsSealed {
-			t, err := s.box.Open(ctx, owner(p.ID, "title"), p.Title)
-			if err != nil {
-				return nil, 0, fmt.Errorf("open the title of %s: %w", p.ID, err)
+			if p.Title, err = openText(ctx, s.box, owner(p.ID, "title"), p.Title); err != nil {
+				return nil, 0, err
 			}
-			p.Title, p.WordsSealed = string(t), false
+			p.WordsSealed = false
 		}
 		p.Body = ""
 	}
@@ -420,10 +419,10 @@ func publicOwner(replyID string) string { return "reply:" + replyID + "#public-p
 // before sealing, which starts %PDF, as it is).
 func (s *replies) PublicPDF(ctx context.Context, replyID string) ([]byte, error) {
 	b, err := s.replyStore.PublicPDF(ctx, replyID)
-	if err != nil || !bytes.HasPrefix(b, []byte(store.SealedBytesPrefix)) {
-		return b, err
+	if err != nil {
+		return nil, err
 	}
-	return s.box.OpenBytes(ctx, publicOwner(replyID), b)
+	return openFile(ctx, s.box, publicOwner(replyID), b)
 }
 
 // pdfOwner binds a sealed personal version to its reply.
@@ -449,10 +448,10 @@ func (s *replies) InsertSigned(ctx context.Context, d *reply.SignedDocument) err
 // before sealing, which starts %PDF, as it is).
 func (s *replies) PDF(ctx context.Context, replyID string) ([]byte, error) {
 	b, err := s.replyStore.PDF(ctx, replyID)
-	if err != nil || !bytes.HasPrefix(b, []byte(store.SealedBytesPrefix)) {
-		return b, err
+	if err != nil {
+		return nil, err
 	}
-	return s.box.OpenBytes(ctx, pdfOwner(replyID), b)
+	return openFile(ctx, s.box, pdfOwner(replyID), b)
 }
 
 // eventOwner binds a timeline entry's sealed note to its petition, time
@@ -479,14 +478,10 @@ func (s *petitions) AddEvent(ctx context.Context, petitionID string, e petition.
 func (s *petitions) openNotes(ctx context.Context, petitionID string, events []petition.Event) error {
 	for i := range events {
 		e := &events[i]
-		if !strings.HasPrefix(e.Note, store.SealedTextPrefix) {
-			continue
+		var err error
+		if e.Note, err = openText(ctx, s.box, eventOwner(petitionID, e), e.Note); err != nil {
+			return err
 		}
-		b, err := s.box.Open(ctx, eventOwner(petitionID, e), e.Note)
-		if err != nil {
-			return fmt.Errorf("open a note of %s: %w", petitionID, err)
-		}
-		e.Note = string(b)
 	}
 	return nil
 }
@@ -505,16 +500,9 @@ func nameOwner(attachment string) string { return "attachment:" + attachment + "
 
 // openName opens a sealed file name in place (names written before
 // sealing are in clear).
-func (s *petitions) openName(ctx context.Context, a *petition.AttachmentInfo) error {
-	if !strings.HasPrefix(a.Name, store.SealedTextPrefix) {
-		return nil
-	}
-	b, err := s.box.Open(ctx, nameOwner(a.ID), a.Name)
-	if err != nil {
-		return fmt.Errorf("open the name of attachment %s: %w", a.ID, err)
-	}
-	a.Name = string(b)
-	return nil
+func (s *petitions) openName(ctx context.Context, a *petition.AttachmentInfo) (err error) {
+	a.Name, err = openText(ctx, s.box, nameOwner(a.ID), a.Name)
+	return err
 }
 
 // Attachments lists a petition's attachments, their names opened.
@@ -567,11 +555,37 @@ func (s *receipts) InsertReceipt(ctx context.Context, r *petition.SignedReceipt)
 // Receipt returns a petition's receipt, opened.
 func (s *receipts) Receipt(ctx context.Context, petitionID string) (*petition.SignedReceipt, error) {
 	r, err := s.Receipts.Receipt(ctx, petitionID)
-	if err != nil || !bytes.HasPrefix(r.PDF, []byte(store.SealedBytesPrefix)) {
-		return r, err
+	if err != nil {
+		return nil, err
 	}
-	if r.PDF, err = s.box.OpenBytes(ctx, receiptOwner(petitionID), r.PDF); err != nil {
-		return nil, fmt.Errorf("open the receipt of %s: %w", petitionID, err)
+	if r.PDF, err = openFile(ctx, s.box, receiptOwner(petitionID), r.PDF); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// openText opens v, sealed as text for owner; text written before sealing
+// (which does not start as an envelope does) is returned as it is.
+func openText(ctx context.Context, box Box, owner, v string) (string, error) {
+	if !strings.HasPrefix(v, store.SealedTextPrefix) {
+		return v, nil
+	}
+	b, err := box.Open(ctx, owner, v)
+	if err != nil {
+		return "", fmt.Errorf("open %s: %w", owner, err)
+	}
+	return string(b), nil
+}
+
+// openFile opens b, a file sealed as bytes for owner; a file stored before
+// sealing (no accepted type starts as sealed bytes do) is returned as it is.
+func openFile(ctx context.Context, box Box, owner string, b []byte) ([]byte, error) {
+	if !bytes.HasPrefix(b, []byte(store.SealedBytesPrefix)) {
+		return b, nil
+	}
+	out, err := box.OpenBytes(ctx, owner, b)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", owner, err)
+	}
+	return out, nil
 }

@@ -232,11 +232,9 @@ func (s *Site) CreateAccount(w http.ResponseWriter, r *http.Request) {
 		Agency: a.Account.Agency, Roles: formRoles(r)}
 	acc, pw, err := s.identity.CreateAccount(r.Context(), s.edge.Meta(r), a.Principal, n)
 	if err != nil {
-		if s.notTheirs(err) {
-			s.Error(w, r, err)
-			return
-		}
-		s.showAccounts(w, r, a, &accountsData{Username: n.Username, DisplayName: n.DisplayName, ticked: n.Roles}, err)
+		s.refusal(w, r, err, func(p error) {
+			s.showAccounts(w, r, a, &accountsData{Username: n.Username, DisplayName: n.DisplayName, ticked: n.Roles}, p)
+		})
 		return
 	}
 	v := s.deskView(w, r, a, msg.AdminCreatedTitle, nil)
@@ -301,11 +299,7 @@ func said(done string) func() string { return func() string { return done } }
 // accountRefused shows the account's page with err above it, or the
 // error's own page when the account is not the viewer's to manage.
 func (s *Site) accountRefused(w http.ResponseWriter, r *http.Request, a *identity.Authn, err error) {
-	if s.notTheirs(err) {
-		s.Error(w, r, err)
-		return
-	}
-	s.showAccount(w, r, a, err)
+	s.refusal(w, r, err, func(p error) { s.showAccount(w, r, a, p) })
 }
 
 // AccountRoles gives the account the roles ticked in the form: each role
@@ -487,11 +481,9 @@ func (s *Site) IssueToken(w http.ResponseWriter, r *http.Request) {
 	}
 	t, secret, err := s.identity.IssueToken(r.Context(), s.edge.Meta(r), a.Principal, name, scopes, time.Duration(days)*24*time.Hour)
 	if err != nil {
-		if s.notTheirs(err) {
-			s.Error(w, r, err)
-			return
-		}
-		s.showTokens(w, r, a, &tokensData{Name: name, Scopes: scopeOptions(a.Principal.Roles, scopes)}, err, days)
+		s.refusal(w, r, err, func(p error) {
+			s.showTokens(w, r, a, &tokensData{Name: name, Scopes: scopeOptions(a.Principal.Roles, scopes)}, p, days)
+		})
 		return
 	}
 	v := s.deskView(w, r, a, msg.AdminTokenIssuedTitle, nil)
@@ -507,11 +499,7 @@ func (s *Site) RevokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.identity.RevokeToken(r.Context(), s.edge.Meta(r), a.Principal, chi.URLParam(r, "id")); err != nil {
-		if s.notTheirs(err) {
-			s.Error(w, r, err)
-			return
-		}
-		s.showTokens(w, r, a, &tokensData{}, err, 0)
+		s.refusal(w, r, err, func(p error) { s.showTokens(w, r, a, &tokensData{}, p, 0) })
 		return
 	}
 	http.Redirect(w, r, "/desk/admin/tokens?done=revoked", http.StatusSeeOther)

@@ -417,23 +417,23 @@ func (s *Site) Transition(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/desk/petitions/"+url.PathEscape(id)+"?done="+url.QueryEscape(string(t)), http.StatusSeeOther)
 }
 
-// notTheirs reports whether err refuses the object itself (another
-// agency's, or a role that may not touch it): its own error page, not the
-// object's page with the problem above.
-func (s *Site) notTheirs(err error) bool {
+// refusal answers an action's error: when it refuses the object itself
+// (another agency's, or a role that may not touch it), the error's own
+// page; otherwise show, the object's page with the problem above. A lapsed
+// step-up is theirs: the page again asks for the code.
+func (s *Site) refusal(w http.ResponseWriter, r *http.Request, err error, show func(problem error)) {
 	status := s.edge.Status(err)
-	// A lapsed step-up is theirs: the page again asks for the code.
-	return status == http.StatusNotFound || status == http.StatusForbidden && apperr.CodeOf(err) != apperr.StepUpRequired
-}
-
-// petitionRefused shows the petition's page with err above it, or the
-// error's own page when the petition is not the viewer's (notTheirs).
-func (s *Site) petitionRefused(w http.ResponseWriter, r *http.Request, a *identity.Authn, err error) {
-	if s.notTheirs(err) {
+	if status == http.StatusNotFound || status == http.StatusForbidden && apperr.CodeOf(err) != apperr.StepUpRequired {
 		s.Error(w, r, err)
 		return
 	}
-	s.showPetition(w, r, a, false, err)
+	show(err)
+}
+
+// petitionRefused shows the petition's page with err above it, or the
+// error's own page when the petition is not the viewer's (see refusal).
+func (s *Site) petitionRefused(w http.ResponseWriter, r *http.Request, a *identity.Authn, err error) {
+	s.refusal(w, r, err, func(p error) { s.showPetition(w, r, a, false, p) })
 }
 
 // PostUpdate posts a public update on the petition (its 20 working days

@@ -80,12 +80,10 @@ func (s *Site) Draft(w http.ResponseWriter, r *http.Request) {
 	supersedes := r.PostFormValue("supersedes")
 	rep, err := s.replies.DraftReply(r.Context(), s.edge.Meta(r), a.Principal, id, c, supersedes)
 	if err != nil {
-		if s.notTheirs(err) {
-			s.Error(w, r, err)
-			return
-		}
-		s.showDraft(w, r, a, &draftData{PetitionID: id, Code: r.PostFormValue("code"), Title: r.PostFormValue("title"), Content: c,
-			Supersedes: supersedes}, err)
+		s.refusal(w, r, err, func(p error) {
+			s.showDraft(w, r, a, &draftData{PetitionID: id, Code: r.PostFormValue("code"), Title: r.PostFormValue("title"), Content: c,
+				Supersedes: supersedes}, p)
+		})
 		return
 	}
 	http.Redirect(w, r, "/desk/replies/"+url.PathEscape(rep.ID)+"?done=drafted", http.StatusSeeOther)

@@ -110,11 +110,7 @@ func (s *Site) RefuseRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestRefused shows the accounts page with err above it, or the error's
-// own page when the request is not the viewer's to see.
+// own page when the request is not the viewer's to see (see refusal).
 func (s *Site) requestRefused(w http.ResponseWriter, r *http.Request, a *identity.Authn, err error) {
-	if s.notTheirs(err) {
-		s.Error(w, r, err)
-		return
-	}
-	s.showAccounts(w, r, a, &accountsData{}, err)
+	s.refusal(w, r, err, func(p error) { s.showAccounts(w, r, a, &accountsData{}, p) })
 }
