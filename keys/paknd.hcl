@@ -17,11 +17,21 @@ path "transit/sign/pakn-agency-*" {
   capabilities = ["update"]
 }
 
-# Read the public issuing CA chain and its CRL (public data).
+# Time-stamp documents with the time-stamping authority's key (issue 16):
+# every signature and every document time-stamp of a reply.
+path "transit/sign/pakn-tsa" {
+  capabilities = ["update"]
+}
+
+# Read the public issuing CA chain and the CRLs of both CAs (public data,
+# embedded in every reply as its validation data).
 path "pki_int/cert/ca_chain" {
   capabilities = ["read"]
 }
 path "pki_int/cert/crl" {
+  capabilities = ["read"]
+}
+path "pki/cert/crl" {
   capabilities = ["read"]
 }
 

@@ -59,7 +59,7 @@ fi
 # The audit key also keys the blind index of citizens' words (the demo petition's too).
 export PAKN_AUDIT_KEY_FILE="$DATA/audit.key"
 # The demo reply is signed through Vault with paknd's own AppRole login.
-VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds"
+VAULT_TOKEN=$VAULT_TOKEN "$PAKN" seed -demo -demo-reply "$DATA/demo-reply.txt" -public-url "$base" -vault-creds-dir "$DATA/vault/creds" -certs "$ROOT/certs"
 
 export PAKN_VAULT_ROLE_ID; PAKN_VAULT_ROLE_ID=$(cat "$DATA/vault/creds/paknd-role-id")
 export PAKN_VAULT_SECRET_ID_FILE="$DATA/vault/creds/paknd-secret-id"

@@ -45,3 +45,8 @@ go test -race -count=1 -timeout 30m ${PAKN_TEST_FLAGS:-} ./...
 # count too) so that the executions, not minimising whole PDFs, take the time.
 echo "test: fuzzing FuzzVerify (-fuzztime ${PAKN_FUZZTIME:-50000x})" >&2
 go test -run '^$' -fuzz '^FuzzVerify$' -fuzztime "${PAKN_FUZZTIME:-50000x}" -fuzzminimizetime 20x ./internal/verify
+# The same for a reply as issued (PAdES B-LTA: what may follow the signature
+# is read object by object), and for the time-stamping authority's parser.
+echo "test: fuzzing FuzzVerifyLTA (-fuzztime ${PAKN_FUZZTIME_LTA:-10000x}) and FuzzRespond (-fuzztime 2000x)" >&2
+go test -run '^$' -fuzz '^FuzzVerifyLTA$' -fuzztime "${PAKN_FUZZTIME_LTA:-10000x}" -fuzzminimizetime 20x ./internal/verify
+go test -run '^$' -fuzz '^FuzzRespond$' -fuzztime 2000x -fuzzminimizetime 20x ./internal/tsa

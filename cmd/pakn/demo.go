@@ -24,6 +24,7 @@ import (
 	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/store"
+	"pakn/internal/tsa"
 	"pakn/internal/vault"
 )
 
@@ -43,7 +44,7 @@ func (d *demoReply) file() []byte {
 // through Vault exactly as paknd signs: the demo signer gets a Transit key
 // and certificate (operator token), and the replies service signs with paknd's
 // AppRole login.
-func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity.Service, publicURL, credsDir, outFile string) error {
+func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity.Service, publicURL, credsDir, certsDir, outFile string) error {
 	if id := demoReplyID(outFile); id != "" {
 		var n int
 		if pool.QueryRow(ctx, "SELECT count(*) FROM signed_replies WHERE reply_id::text = $1", id).Scan(&n) == nil && n == 1 {
@@ -106,8 +107,7 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 	if err != nil {
 		return err
 	}
-	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
-		Docs: replies.Documents{PublicURL: publicURL, Place: "Hà Nội"}})
+	reps, err := demoReplies(e, vc, pets, st, publicURL, certsDir)
 	if err != nil {
 		return err
 	}
@@ -203,4 +203,20 @@ func answerDemoPetition(ctx context.Context, pets *petitions.Service, reps *repl
 	}
 	return &demoReply{ReplyID: signed.ID, TrackingCode: rc.TrackingCode, LookupSecret: rc.LookupSecret,
 		Number: signed.Document.Number, SHA256: signed.Document.SHA256}, nil
+}
+
+// demoReplies is the replies service signing as paknd does: through vc,
+// time-stamped by pakn's authority (its certificate in certsDir), with the
+// CAs' lists embedded.
+func demoReplies(e env, vc *vault.Client, pets *petitions.Service, st store.Set, publicURL, certsDir string) (*replies.Service, error) {
+	base, err := tsa.ParsePolicy(e.getenv("PAKN_TSA_POLICY"))
+	if err != nil {
+		return nil, err
+	}
+	auth, err := vc.TimeStamping(filepath.Join(certsDir, vault.TSACertFile), tsa.Issuance(base), nil)
+	if err != nil {
+		return nil, err
+	}
+	return replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
+		Docs: replies.Documents{PublicURL: publicURL, Place: "Hà Nội", Stamp: auth.Respond, CRLs: vc.ValidationCRLs(0)}})
 }

@@ -18,6 +18,7 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 	demoOut := fs.String("demo-reply", "", "also make a demo petition answered by a reply signed through Vault, and write its codes to this file (VAULT_ADDR, VAULT_TOKEN)")
 	publicURL := fs.String("public-url", "http://127.0.0.1:8080", "the service's public URL, printed in the demo reply's QR code")
 	credsDir := fs.String("vault-creds-dir", "", "paknd's AppRole credentials, to sign the demo reply as paknd does (default: VAULT_TOKEN)")
+	certsDir := fs.String("certs", "certs", "the trust anchors folder pakn bootstrap wrote, with the time-stamping authority's certificate (tsa/pakn-tsa.pem)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func cmdSeed(ctx context.Context, args []string, e env) error {
 				return err
 			}
 		}
-		return seedDemoReply(ctx, e, pool, ids, *publicURL, *credsDir, *demoOut)
+		return seedDemoReply(ctx, e, pool, ids, *publicURL, *credsDir, *certsDir, *demoOut)
 	}
 	return nil
 }

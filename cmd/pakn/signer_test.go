@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,7 +125,8 @@ func TestSeedDemoReply(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "demo.txt")
 	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken,
 		"PAKN_AUDIT_KEY_FILE": auditKeyFile(t)}
-	args := []string{"seed", "-demo", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds")}
+	args := []string{"seed", "-demo", "-demo-reply", out, "-public-url", "http://127.0.0.1:8080", "-vault-creds-dir", filepath.Join(dir, "creds"),
+		"-certs", filepath.Join(dir, "certs")}
 	code, stdout, errs := cli(t, vars, args...)
 	if code != 0 || !strings.Contains(stdout, "answered by signed reply 1/STP-HN-PAKN") {
 		t.Fatalf("seed: %d %s %s", code, stdout, errs)
@@ -142,18 +144,8 @@ func TestSeedDemoReply(t *testing.T) {
 	}
 	pdftest.RequireValid(t, pdf, root)
 
-	// pakn verify: offline, against certs/ and the issuing CA's CRL from Vault (or a file).
-	file := filepath.Join(t.TempDir(), "reply.pdf")
-	if err := os.WriteFile(file, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	certs := filepath.Join(dir, "certs")
-	// Without the register the signature is checked, but the document cannot pass: whether it was issued is unknown.
-	code, stdout, errs = cli(t, map[string]string{"VAULT_ADDR": v.Addr}, "verify", "-certs", certs, file)
-	if code != 4 || !strings.HasPrefix(stdout, "INDETERMINATE / REGISTER_NOT_CONSULTED\n") || !strings.Contains(stdout, "signature #1  TOTAL_PASSED") ||
-		!strings.Contains(stdout, "Lê Hoàng Cường") || !strings.Contains(errs, "not consulted") {
-		t.Fatalf("pakn verify: %d\n%s%s", code, stdout, errs)
-	}
+	file := verifyOffline(t, v, certs, pdf)
 	code, stdout, _ = cli(t, map[string]string{"VAULT_ADDR": v.Addr, "PAKN_DATABASE_URL": db.AppURL}, "verify", "-json", "-certs", certs, file)
 	if code != 0 || !strings.Contains(stdout, `"found": true`) || !strings.Contains(stdout, `"number": "1/STP-HN-PAKN"`) {
 		t.Fatalf("pakn verify with the register: %d\n%s", code, stdout)
@@ -168,10 +160,6 @@ func TestSeedDemoReply(t *testing.T) {
 	}
 	if code, stdout, _ := cli(t, map[string]string{"PAKN_DATABASE_URL": db.AppURL}, "verify", "-certs", certs, "-crl", crl, file); code != 0 {
 		t.Fatalf("pakn verify -crl: %d\n%s", code, stdout)
-	}
-	// No revocation source: not a pass.
-	if code, stdout, _ := cli(t, map[string]string{}, "verify", "-certs", certs, file); code != 1 || !strings.HasPrefix(stdout, "INDETERMINATE / TRY_LATER") {
-		t.Fatalf("without a CRL: %d\n%s", code, stdout)
 	}
 	tampered := append([]byte(nil), pdf...)
 	tampered[100] ^= 1
@@ -194,6 +182,41 @@ func TestSeedDemoReply(t *testing.T) {
 	if code, stdout, _ := cli(t, vars, args...); code != 0 || !strings.Contains(stdout, "demo signed reply already present") {
 		t.Fatalf("second seed: %d %s", code, stdout)
 	}
+}
+
+// verifyOffline checks the demo reply pdf with pakn verify without a
+// database (its issuance time-stamp attests it), three years later with
+// nothing but certs/ and the file, and its signature's revision alone; it
+// returns the file it wrote the reply to.
+func verifyOffline(t *testing.T, v *vaulttest.Server, certs string, pdf []byte) string {
+	t.Helper()
+	// pakn verify: offline, against certs/ and the issuing CA's CRL from Vault (or a file).
+	file := filepath.Join(t.TempDir(), "reply.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Without the register, the document time-stamp pakn's authority put on it at issuance attests that pakn issued it.
+	code, stdout, errs := cli(t, map[string]string{"VAULT_ADDR": v.Addr}, "verify", "-certs", certs, file)
+	if code != 0 || !strings.HasPrefix(stdout, "TOTAL_PASSED\n") || !strings.Contains(stdout, "signature #1  TOTAL_PASSED") ||
+		!strings.Contains(stdout, "Lê Hoàng Cường") || !strings.Contains(errs, "not consulted") || !strings.Contains(stdout, "at its issuance") {
+		t.Fatalf("pakn verify: %d\n%s%s", code, stdout, errs)
+	}
+	// Three years on, offline: no Vault, no database, only certs/ and the file (the lists it embeds).
+	later := time.Now().AddDate(3, 0, 0).UTC().Format(time.RFC3339)
+	code, stdout, errs = cli(t, map[string]string{}, "verify", "-certs", certs, "-at", later, file)
+	if code != 0 || !strings.HasPrefix(stdout, "TOTAL_PASSED\n") || !strings.Contains(stdout, "embedded in the document") {
+		t.Fatalf("pakn verify offline three years later: %d\n%s%s", code, stdout, errs)
+	}
+	// The signature's revision alone (no document time-stamp): whether pakn issued it is not known offline.
+	revision := filepath.Join(t.TempDir(), "revision.pdf")
+	br := verifytest.ByteRange(t, pdf)
+	if err := os.WriteFile(revision, pdf[:br[2]+br[3]], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := cli(t, map[string]string{}, "verify", "-certs", certs, revision); code != 4 || !strings.HasPrefix(stdout, "INDETERMINATE / REGISTER_NOT_CONSULTED") {
+		t.Fatalf("the signature's revision offline: %d\n%s", code, stdout)
+	}
+	return file
 }
 
 // forgedIsNotIssued signs a document the system never issued with a real

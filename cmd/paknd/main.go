@@ -33,6 +33,7 @@ import (
 	"pakn/internal/sealed"
 	"pakn/internal/signing"
 	"pakn/internal/store"
+	"pakn/internal/tsa"
 	"pakn/internal/vault"
 	"pakn/internal/verify"
 	"pakn/internal/web"
@@ -73,7 +74,6 @@ type Main struct {
 	pool   *pgxpool.Pool
 	vc     *vault.Client
 	stores store.Set
-	relay  *signing.TSARelay
 	api    *httpapi.Server
 	ln     net.Listener // the public address
 	mln    net.Listener // the metrics address; nil when off
@@ -181,17 +181,14 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL},
-		FindIssued: register.Finder(st.Replies)}
-	reg, err := register.New(register.Config{Stores: st, Verifier: verifier})
+		FindIssued: register.Finder(st.Replies), IssuancePolicy: tsa.Issuance(cfg.TSAPolicy)}
+	docs, service, err := m.timeStamping(verifier)
 	if err != nil {
 		return nil, err
 	}
-	docs := replies.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace}
-	if cfg.TSAURL != "" {
-		if m.relay, err = signing.NewTSARelay(cfg.TSAURL, cfg.TSATimeout, m.log); err != nil {
-			return nil, err
-		}
-		docs.TSAURL = m.relay.URL()
+	reg, err := register.New(register.Config{Stores: st, Verifier: verifier, TSA: service})
+	if err != nil {
+		return nil, err
 	}
 	pets, err := petitions.New(petitions.Config{Stores: st, Box: box, Calendar: deadline.NewCalendar(cfg.Calendar),
 		Guard: g, QueueBytes: cfg.IntakeQueueBytes})
@@ -219,13 +216,44 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		Agencies:       st.Agencies.List,
 		Clients:        clients,
 		TrustedProxies: cfg.TrustedProxies,
-		Limits: httpapi.Limits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify, Submit: cfg.RateSubmit,
+		Limits: httpapi.Limits{Login: cfg.RateLogin, Public: cfg.RatePublic, Verify: cfg.RateVerify, Submit: cfg.RateSubmit, TSA: cfg.RateTSA,
 			VerifyPerClient: cfg.VerifyPerClient, UploadsPerClient: cfg.UploadsPerClient, DailyAttachmentBytes: cfg.DailyAttachBytes,
 			UploadBytes: cfg.UploadBudget, VerifyMemory: cfg.VerifyMemory, Exempt: cfg.RateExempt},
 		SpoolDir:     cfg.SpoolDir,
 		ReadTimeout:  cfg.ReadTimeout,
 		MetricsToken: cfg.MetricsToken,
 	}), nil
+}
+
+// timeStamping configures how documents are time-stamped and what
+// validation data they embed: pakn's own authority (its issuance policy)
+// unless an external one is configured, and the CAs' lists from Vault. With
+// PAKN_TSA_PUBLIC, it also returns the authority under the policy it serves
+// others.
+func (m *Main) timeStamping(v *verify.Verifier) (replies.Documents, *tsa.Authority, error) {
+	cfg, vc := m.cfg, m.vc
+	docs := replies.Documents{PublicURL: cfg.PublicURL, Place: cfg.DocPlace, CRLs: vc.ValidationCRLs(time.Minute)}
+	var service *tsa.Authority
+	if cfg.TSAURL == "" || cfg.TSAPublic {
+		own, err := vc.TimeStamping(cfg.TSACertFile, v.IssuancePolicy, time.Now)
+		if err != nil {
+			return docs, nil, err
+		}
+		docs.Stamp = own.Respond
+		if cfg.TSAPublic {
+			if service, err = vc.TimeStamping(cfg.TSACertFile, tsa.Service(cfg.TSAPolicy), time.Now); err != nil {
+				return docs, nil, err
+			}
+		}
+	}
+	if cfg.TSAURL != "" {
+		stamp, err := signing.TSAClient(cfg.TSAURL, cfg.TSATimeout)
+		if err != nil {
+			return docs, nil, err
+		}
+		docs.Stamp = stamp
+	}
+	return docs, service, nil
 }
 
 // server is an HTTP server for handler with the configured timeouts.
@@ -297,9 +325,6 @@ func (m *Main) Close() error {
 	}
 	if m.ln != nil {
 		m.ln.Close()
-	}
-	if m.relay != nil {
-		m.relay.Close()
 	}
 	if m.pool != nil {
 		m.pool.Close()

@@ -7,6 +7,7 @@ package config
 
 import (
 	"crypto/tls"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -16,11 +17,13 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"pakn/internal/deadline"
+	"pakn/internal/tsa"
 )
 
 // Config is paknd's whole configuration.
@@ -57,8 +60,12 @@ type Config struct {
 	DocPlace          string                // where replies are issued, printed before the date
 	OperatorName      string                // who runs the service and controls its personal data, named on the website
 	OperatorContact   string                // how the public reaches the operator about personal data
-	TSAURL            string                // optional RFC 3161 time-stamping authority
-	TSATimeout        time.Duration         // per time-stamp request
+	TSAURL            string                // an external RFC 3161 authority instead of pakn's own
+	TSATimeout        time.Duration         // per time-stamp request to TSAURL
+	TSACertFile       string                // pakn's own authority's certificate chain (pakn bootstrap writes it)
+	TSAPolicy         asn1.ObjectIdentifier // the policy written in pakn's tokens; tsa.DefaultPolicy when empty
+	TSAPublic         bool                  // serve pakn's authority to others at POST /api/v1/tsa
+	RateTSA           int                   // time-stamps per minute per client at /api/v1/tsa
 	TrustAnchorsDir   string                // PEM trust anchors for verification (pakn's certs/)
 	TrustSystemRoots  bool                  // also trust the machine's roots (off unless configured)
 	RateVerify        int                   // verifications per minute per client address
@@ -143,7 +150,14 @@ var settings = []setting{
 	{"operator-name", "PAKN_OPERATOR_NAME", "", "the agency that runs the service and controls its personal data, named in the website's personal-data notice", text(func(c *Config) *string { return &c.OperatorName })},
 	{"operator-contact", "PAKN_OPERATOR_CONTACT", "", "how the public reaches the operator about personal data (an email address, a phone number or a postal address), in the same notice", text(func(c *Config) *string { return &c.OperatorContact })},
 	{"trust-anchors-dir", "PAKN_TRUST_ANCHORS_DIR", "certs", "folder of PEM trust anchors for verifying replies", text(func(c *Config) *string { return &c.TrustAnchorsDir })},
-	{"tsa-url", "PAKN_TSA_URL", "", "RFC 3161 time-stamping authority for signed replies; none when empty", text(func(c *Config) *string { return &c.TSAURL })},
+	{"tsa-url", "PAKN_TSA_URL", "", "an external RFC 3161 time-stamping authority for signed documents, instead of pakn's own", text(func(c *Config) *string { return &c.TSAURL })},
+	{"tsa-cert-file", "PAKN_TSA_CERT_FILE", "", "certificate chain of pakn's own time-stamping authority (pakn bootstrap writes it); tsa/pakn-tsa.pem in the trust anchors folder when empty", text(func(c *Config) *string { return &c.TSACertFile })},
+	{"tsa-policy", "PAKN_TSA_POLICY", "", "OID arc of the published policies pakn's time-stamping authority follows (its own documents .1, others' .2); 1.3.6.1.4.1.32473.1, a documentation OID, when empty", func(c *Config, v string) (err error) {
+		c.TSAPolicy, err = tsa.ParsePolicy(v)
+		return err
+	}},
+	{"tsa-public", "PAKN_TSA_PUBLIC", "false", "serve pakn's time-stamping authority to other agencies at POST /api/v1/tsa (rate-limited, audited)", boolean(func(c *Config) *bool { return &c.TSAPublic })},
+	{"rate-tsa", "PAKN_RATE_TSA", "60", "time-stamps per minute per client address at /api/v1/tsa", count(func(c *Config) *int { return &c.RateTSA })},
 }
 
 func text(field func(*Config) *string) func(*Config, string) error {
@@ -290,6 +304,9 @@ func (c *Config) Validate() Problems {
 	}
 	if !isDir(c.TrustAnchorsDir) {
 		p = append(p, fmt.Sprintf("PAKN_TRUST_ANCHORS_DIR: %q is not a folder (pakn bootstrap exports the CA chain to certs/)", c.TrustAnchorsDir))
+	}
+	if c.TSACertFile == "" {
+		c.TSACertFile = filepath.Join(c.TrustAnchorsDir, "tsa", "pakn-tsa.pem")
 	}
 	if c.TSAURL != "" {
 		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

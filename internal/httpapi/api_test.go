@@ -3,6 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -23,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"github.com/pquerna/otp/totp"
 
 	"pakn/internal/access"
@@ -43,6 +46,7 @@ import (
 	"pakn/internal/servicetest"
 	"pakn/internal/signing"
 	"pakn/internal/store"
+	"pakn/internal/tsa"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
 	"pakn/internal/verify"
@@ -100,8 +104,17 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		t.Fatal(err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond},
-		FindIssued: register.Finder(st.Replies)}
-	reg, err := register.New(register.Config{Stores: st, Verifier: verifier})
+		FindIssued: register.Finder(st.Replies), IssuancePolicy: tsa.Issuance(nil)}
+	// pakn's own authority: its issuance policy for the replies, the one it serves others at /api/v1/tsa.
+	own, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), tsa.Issuance(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), tsa.Service(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := register.New(register.Config{Stores: st, Verifier: verifier, TSA: service})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +123,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 		t.Fatal(err)
 	}
 	reps, err := replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
-		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội"}})
+		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", Stamp: own.Respond, CRLs: vc.ValidationCRLs(time.Nanosecond)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,6 +340,7 @@ var expected = map[string]string{
 	"GET /api/v1/register/replies/{id}/pdf":               "all",
 	"GET /api/v1/register/replies/{id}":                   "all",
 	"POST /api/v1/verifications":                          "all",
+	"POST /api/v1/tsa":                                    "all",
 	"GET /verify/{id}":                                    "all",
 	"POST /verify/{id}":                                   "all",
 
@@ -443,6 +457,7 @@ func (s *stack) calls(m matrixFixture) map[string]call {
 		"POST /api/v1/petitions/{id}/replies":     {body: m.content, want: 201},
 		"POST /api/v1/replies/{id}/send-back":     {body: `{"note":"Bổ sung căn cứ pháp lý"}`},
 		"POST /api/v1/verifications":              {body: string(m.genuine), contentType: "application/pdf", want: 200},
+		"POST /api/v1/tsa":                        {body: string(tsaQuery()), contentType: "application/timestamp-query", want: 200},
 		"POST /verify/{id}":                       {body: form, contentType: formType, want: 200},
 
 		"POST /submit":         {body: petitionForm, contentType: petitionFormType, want: 201},
@@ -1220,4 +1235,14 @@ func TestForeignAndMissingLookAlike(t *testing.T) {
 			t.Fatalf("%s %s: an existing id answers %q, a missing one %q; want the same 403", pair[0].method, pair[0].path, got[0], got[1])
 		}
 	}
+}
+
+// tsaQuery is an RFC 3161 request for the hash of a document.
+func tsaQuery() []byte {
+	sum := sha256.Sum256([]byte("a document of another agency"))
+	q, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: sum[:], Certificates: true}).Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return q
 }

@@ -28,6 +28,7 @@ import (
 	"pakn/internal/register"
 	"pakn/internal/replies"
 	"pakn/internal/spool"
+	"pakn/internal/tsa"
 	"pakn/internal/web"
 )
 
@@ -42,6 +43,7 @@ type Limits struct {
 	Public int // other public requests per minute per client
 	Verify int // verifications per minute per client, a document counting once per started MiB
 	Submit int // anonymous submissions per minute per client
+	TSA    int // time-stamps per minute per client at /api/v1/tsa
 
 	VerifyPerClient      int   // verifications one client has running at once
 	UploadsPerClient     int   // anonymous submissions one client is sending at once
@@ -56,14 +58,14 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits paknd uses unless configured otherwise.
-var DefaultLimits = Limits{Login: 20, Public: 300, Verify: 60, Submit: 10,
+var DefaultLimits = Limits{Login: 20, Public: 300, Verify: 60, Submit: 10, TSA: 60,
 	VerifyPerClient: 2, UploadsPerClient: 2, DailyAttachmentBytes: 200 << 20, UploadBytes: 1 << 30, VerifyMemory: 64 << 20}
 
 // withDefaults fills l's zero fields from DefaultLimits.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
 	for _, f := range []struct{ v, def *int }{{&l.Login, &d.Login}, {&l.Public, &d.Public}, {&l.Verify, &d.Verify},
-		{&l.Submit, &d.Submit}, {&l.VerifyPerClient, &d.VerifyPerClient}, {&l.UploadsPerClient, &d.UploadsPerClient}} {
+		{&l.Submit, &d.Submit}, {&l.TSA, &d.TSA}, {&l.VerifyPerClient, &d.VerifyPerClient}, {&l.UploadsPerClient, &d.UploadsPerClient}} {
 		if *f.v == 0 {
 			*f.v = *f.def
 		}
@@ -215,6 +217,7 @@ func New(d Deps) *Server {
 			}
 			if s.register != nil {
 				r.With(verifyLimit, s.limitBody(max(VerifyUploadLimit, d.MaxBodyBytes), msg.PDFTooLarge)).Post("/verifications", s.createVerification)
+				r.With(s.rateLimit(l.TSA), s.limitBody(tsa.MaxRequest, msg.TimeStampMediaType)).Post("/tsa", s.timeStamp)
 			}
 			r.Group(func(r chi.Router) {
 				r.Use(limit)

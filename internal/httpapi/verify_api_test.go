@@ -10,12 +10,14 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"pakn/internal/access"
+	"pakn/internal/apperr"
 	"pakn/internal/audit"
 	"pakn/internal/msg"
 	"pakn/internal/reply"
@@ -50,7 +52,10 @@ func (s *stack) corpus(draftID, signedID string) (verifytest.Corpus, map[string]
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	c := verifytest.Corpus{Genuine: s.signedPDF(signedID), Other: s.signedPDF(draftID), Signer: g.Certificate, Trusted: s.issuingCA()}
+	// The corpus alters a document of one signature: the replies' signature revisions (what follows them,
+	// validation data under a document time-stamp, has hostile cases of its own in internal/verify).
+	c := verifytest.Corpus{Genuine: verifytest.SignatureRevision(s.t, s.signedPDF(signedID)), Other: verifytest.SignatureRevision(s.t, s.signedPDF(draftID)),
+		Signer: g.Certificate, Trusted: s.issuingCA()}
 	return c, verifytest.Hostile(s.t, c)
 }
 
@@ -141,7 +146,7 @@ func TestVerificationEndpoint(t *testing.T) {
 
 func TestVerificationSupersededAndRevoked(t *testing.T) {
 	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
-	_, signedID, _ := s.seedReplies()
+	draftID, signedID, _ := s.seedReplies()
 	genuine := s.signedPDF(signedID)
 	ctx := context.Background()
 	official := principal(s.byRole[access.Official])
@@ -170,23 +175,38 @@ func TestVerificationSupersededAndRevoked(t *testing.T) {
 		t.Fatalf("register entry: %s", body)
 	}
 
-	// Revoke the signer's certificate in Vault PKI: the document fails as REVOKED (no time-stamp proves an earlier signing).
+	// Revoke the signer's certificate in Vault PKI: the reply was time-stamped before, so it still passes, with a warning;
+	// the signer cannot sign again.
 	g, err := s.db.Stores(nil).Replies.ActiveSigner(ctx, s.byRole[access.Signer].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(1100 * time.Millisecond) // times are in whole seconds: the revocation must come strictly after the time-stamp
 	if err := vault.RevokeCertificate(ctx, s.vault.Root(), reply.SerialHex(g.Certificate)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // the revocation time must be strictly before the validation time
+	time.Sleep(1100 * time.Millisecond) // and strictly before the time an untimed signature is checked at
 	_, rep = s.verify(genuine)
-	if rep.Indication != verify.TotalFailed || rep.SubIndication != verify.Revoked {
-		t.Fatalf("revoked: %+v", rep)
+	if rep.Indication != verify.TotalPassed || !slices.ContainsFunc(rep.Signatures[0].Checks, func(c verify.Check) bool {
+		return c.Name == "revocation" && c.Result == verify.Warning && strings.Contains(c.Detail, "after the time-stamped signing time")
+	}) {
+		t.Fatalf("revoked after signing: %s", rep.Text())
+	}
+	if _, err := s.replies.ReviewReply(ctx, audit.Meta{}, principal(s.byRole[access.Reviewer]), draftID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.replies.SignReply(ctx, audit.Meta{}, principal(s.byRole[access.Signer]), draftID); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("signing with a revoked certificate: %v", err)
+	}
+	// Without its time-stamps, the signature proves no time: checked now, it is revoked.
+	untimed := verifytest.Untimed(t, verifytest.SignatureRevision(t, genuine))
+	if _, rep = s.verify(untimed); rep.Indication != verify.TotalFailed || rep.SubIndication != verify.Revoked {
+		t.Fatalf("revoked, untimed: %s", rep.Text())
 	}
 	// With Vault unreachable, the last list fetched still counts while it is current (before its NextUpdate).
 	s.vault.Stop()
-	if _, rep = s.verify(genuine); rep.SubIndication != verify.Revoked {
-		t.Fatalf("with Vault down: %+v", rep)
+	if _, rep = s.verify(untimed); rep.SubIndication != verify.Revoked {
+		t.Fatalf("with Vault down: %s", rep.Text())
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"pakn/internal/msg"
 	"pakn/internal/quota"
 	"pakn/internal/spool"
+	"pakn/internal/tsa"
 	"pakn/internal/verify"
 )
 
@@ -259,4 +260,32 @@ func (s *Server) registerEntry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
+}
+
+// timeStamp answers an RFC 3161 time-stamp request over HTTP (RFC 3161,
+// 3.4): a DER request posted as application/timestamp-query, a DER answer
+// as application/timestamp-reply; pakn's authority under the policy it
+// serves others, audited before the answer.
+func (s *Server) timeStamp(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/timestamp-query" {
+		writeError(w, r, s.log, apperr.New(apperr.UnsupportedMedia, msg.TimeStampMediaType))
+		return
+	}
+	req, err := io.ReadAll(io.LimitReader(r.Body, tsa.MaxRequest+1))
+	if err != nil {
+		writeError(w, r, s.log, apperr.Wrap(err, apperr.Invalid, "read time-stamp request", msg.TimeStampMediaType))
+		return
+	}
+	if len(req) > tsa.MaxRequest {
+		writeError(w, r, s.log, apperr.New(apperr.TooLarge, msg.TimeStampMediaType))
+		return
+	}
+	resp, err := s.register.TimeStamp(r.Context(), s.meta(r), authnOf(r.Context()).Principal, req)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/timestamp-reply")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(resp)
 }

@@ -1,7 +1,7 @@
 // Package register is the public register of issued replies: the entry
-// anyone may read for a signed reply (what its QR code leads to), and the
-// verification of a document someone holds against it, audited before it
-// is answered.
+// anyone may read for a signed reply (what its QR code leads to), the
+// verification of a document someone holds against it, and time-stamps
+// for other agencies, each audited before it is answered.
 package register
 
 import (
@@ -16,6 +16,7 @@ import (
 	"pakn/internal/msg"
 	"pakn/internal/reply"
 	"pakn/internal/store"
+	"pakn/internal/tsa"
 	"pakn/internal/verify"
 )
 
@@ -24,6 +25,7 @@ type Service struct {
 	audit    store.Audit
 	replies  store.Replies
 	verifier *verify.Verifier
+	tsa      *tsa.Authority
 	lists    listCache
 }
 
@@ -31,6 +33,9 @@ type Service struct {
 type Config struct {
 	Stores   store.Set        // Audit and Replies are used
 	Verifier *verify.Verifier // nil: verification answers 503 (wire its FindIssued with Finder)
+	// TSA is pakn's time-stamping authority under the policy it serves
+	// others (tsa.Service), at POST /api/v1/tsa; nil: not served (404).
+	TSA *tsa.Authority
 }
 
 // New returns the register. Stores.Audit and Stores.Replies are required.
@@ -38,7 +43,7 @@ func New(c Config) (*Service, error) {
 	if err := store.Missing("register", c.Stores.Given("Audit", "Replies")); err != nil {
 		return nil, err
 	}
-	return &Service{audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier, lists: listCache{now: time.Now}}, nil
+	return &Service{audit: c.Stores.Audit, replies: c.Stores.Replies, verifier: c.Verifier, tsa: c.TSA, lists: listCache{now: time.Now}}, nil
 }
 
 // Finder is the verifier's view of the register of issued replies kept by

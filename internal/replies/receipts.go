@@ -75,7 +75,7 @@ func (s *Service) signReceipt(ctx context.Context, m audit.Meta, rec *petition.S
 		return nil, err
 	}
 	now := s.now()
-	signed, err := s.sign(doc, k.KeyName, k.KeyVersion, k.Certificate, k.Chain, k.Certificate.Subject.CommonName,
+	signed, err := s.sign(ctx, doc, k.KeyName, k.KeyVersion, k.Certificate, k.Chain, k.Certificate.Subject.CommonName,
 		"Bien nhan phan anh, kien nghi "+rec.TrackingCode, now)
 	if err != nil {
 		return nil, err

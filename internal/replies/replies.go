@@ -46,7 +46,14 @@ type PDFSigner func(doc []byte, r reply.SignRequest) ([]byte, error)
 type Documents struct {
 	PublicURL string // the public site, e.g. https://pakn.hanoi.gov.vn; the QR code leads to PublicURL/verify/{reply id}
 	Place     string // where documents are issued, e.g. "Hà Nội"
-	TSAURL    string // optional RFC 3161 time-stamping service (a signing.TSARelay's URL)
+	// Stamp is the time-stamping authority (internal/tsa in process, or
+	// signing.TSAClient for an external one): every document carries a
+	// signature time-stamp. Nil only where untimed documents are wanted
+	// (tests of older forms).
+	Stamp reply.Stamper
+	// CRLs gives the CAs' current revocation lists (DER), embedded with
+	// the chain and a document time-stamp (PAdES B-LTA); nil: B-T only.
+	CRLs func(ctx context.Context) ([][]byte, error)
 }
 
 // Service takes replies from draft to signed PDF.
@@ -433,14 +440,14 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 	}
 	name := d.Agency
 	d.OnBehalf, d.SignerTitle, d.SignerName = signer.OnBehalf, signer.Title, signer.FullName
-	personal, err := s.signReply(d, signer, pet, number, now)
+	personal, err := s.signReply(ctx, d, signer, pet, number, now)
 	if err != nil {
 		return nil, err
 	}
 	letter.Petitioner = petition.Petitioner{} // the public version names nobody
 	d.Subject, d.Recipient, d.RecipientAddr = "V/v trả lời phản ánh, kiến nghị mã "+pet.TrackingCode, reply.Salutation(letter.Petitioner), ""
 	d.Paragraphs = r.Content.Paragraphs(letter)
-	public, err := s.signReply(d, signer, pet, number, now)
+	public, err := s.signReply(ctx, d, signer, pet, number, now)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +469,7 @@ func (s *Service) issue(ctx context.Context, pet *petition.Stored, r *reply.Repl
 		PublicPDF: public, PublicSHA256: hex.EncodeToString(psum[:]), PublicBinding: pbinding,
 		Search:   petition.Fold(strings.Join(words, " ")),
 		SignerID: signer.ID, KeyName: signer.KeyName, KeyVersion: signer.KeyVersion,
-		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.TSAURL != ""}, nil
+		Certificate: signer.Certificate.Raw, SignedAt: now, Timestamped: s.docs.Stamp != nil}, nil
 }
 
 // document is the personal version of reply r to petition pet, addressed
@@ -532,27 +539,36 @@ func (s *Service) PreviewPDF(ctx context.Context, m audit.Meta, p access.Princip
 }
 
 // signReply renders d and signs it with signer's key (one Transit call).
-func (s *Service) signReply(d pdfrender.Document, signer *reply.Signer, pet *petition.Stored, number string, now time.Time) ([]byte, error) {
+func (s *Service) signReply(ctx context.Context, d pdfrender.Document, signer *reply.Signer, pet *petition.Stored, number string, now time.Time) ([]byte, error) {
 	unsigned, err := pdfrender.Render(d)
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(unsigned, signer.KeyName, signer.KeyVersion, signer.Certificate, signer.Chain, signer.FullName,
+	return s.sign(ctx, unsigned, signer.KeyName, signer.KeyVersion, signer.Certificate, signer.Chain, signer.FullName,
 		"Tra loi phan anh, kien nghi "+pet.TrackingCode+" ("+number+")", now)
 }
 
 // sign signs an unsigned PDF with version version of the Transit key
 // keyName, whose certificate is cert (one Transit call), at the place the
-// documents are issued and with the configured time-stamp authority: the
-// one way replies and receipts are signed.
-func (s *Service) sign(unsigned []byte, keyName string, version int, cert *x509.Certificate, chain []*x509.Certificate,
+// documents are issued, time-stamped by the configured authority and with
+// the CAs' current revocation lists embedded: the one way replies and
+// receipts are signed. It fails closed: a revocation list or a time-stamp
+// that cannot be had is apperr.Unavailable, and nothing is signed.
+func (s *Service) sign(ctx context.Context, unsigned []byte, keyName string, version int, cert *x509.Certificate, chain []*x509.Certificate,
 	name, reason string, now time.Time) ([]byte, error) {
+	var crls [][]byte
+	if s.docs.CRLs != nil {
+		var err error
+		if crls, err = s.docs.CRLs(ctx); err != nil {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "revocation lists", msg.SigningKeyUnavailable)
+		}
+	}
 	key, err := s.keys.SignerKey(keyName, version, cert)
 	if err != nil {
 		return nil, err
 	}
 	return s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: chain, Name: name, Reason: reason,
-		Location: s.docs.Place + ", Viet Nam", Time: now, TSAURL: s.docs.TSAURL})
+		Location: s.docs.Place + ", Viet Nam", Time: now, Stamp: s.docs.Stamp, CRLs: crls})
 }
 
 // Replies lists a petition's replies for staff.

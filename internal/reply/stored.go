@@ -113,16 +113,28 @@ func SerialHex(c *x509.Certificate) string {
 }
 
 // SignRequest is what signing a rendered reply needs: the key, its chain,
-// and the texts of the signature dictionary.
+// the texts of the signature dictionary, the time-stamping authority and
+// the validation data to embed.
 type SignRequest struct {
 	Signer   crypto.Signer       // called exactly once
 	Chain    []*x509.Certificate // the signer's certificate first, then its issuers
 	Name     string              // signer's name; folded to ASCII in the signature dictionary
 	Reason   string              // folded to ASCII
 	Location string              // folded to ASCII
-	Time     time.Time           // the signing time written in the CMS and the dictionary
-	TSAURL   string              // optional RFC 3161 time-stamping service (see signing.TSARelay)
+	Time     time.Time           // the claimed signing time, written in the dictionary's /M
+	// Stamp answers an RFC 3161 time-stamp request (DER in, DER out): the
+	// signature time-stamp (PAdES B-T) and, with CRLs, the document
+	// time-stamp (B-LTA). Nil only in tests of untimed signatures (B-B).
+	Stamp Stamper
+	// CRLs are the current DER revocation lists of the chain's CAs,
+	// embedded with the chain (B-LT); the signer's certificate must not be
+	// on its issuer's.
+	CRLs [][]byte
 }
+
+// Stamper answers a DER time-stamp request (RFC 3161) with a DER
+// time-stamp response.
+type Stamper func(request []byte) ([]byte, error)
 
 // Listed is one entry of the public register's list: a published reply,
 // as anyone may read it (nothing personal).

@@ -67,7 +67,12 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reps, err := NewReplies(pets, st, vc, c.Now, "")
+	// pakn's own time-stamping authority, on the real clock: certificates come from a real Vault.
+	auth, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps, err := NewReplies(pets, st, vc, c.Now, auth.Respond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,10 +113,11 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 }
 
 // NewReplies is the replies service over pets and st, signing with the
-// keys of vc and, when tsaURL is not empty, time-stamping there.
-func NewReplies(pets *petitions.Service, st store.Set, vc *vault.Client, now func() time.Time, tsaURL string) (*replies.Service, error) {
+// keys of vc, time-stamped by stamp, with the CAs' lists from vc embedded
+// (PAdES B-LTA), as paknd issues documents.
+func NewReplies(pets *petitions.Service, st store.Set, vc *vault.Client, now func() time.Time, stamp reply.Stamper) (*replies.Service, error) {
 	return replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Now: now,
-		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", TSAURL: tsaURL}})
+		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", Stamp: stamp, CRLs: vc.ValidationCRLs(time.Nanosecond)}})
 }
 
 // RoleIDs are the account ids of the test principals, one per role.

@@ -26,8 +26,11 @@ import (
 // (through paknd's AppRole login, as in production) and with an in-process
 // key of the same type (ECDSA P-256) whose certificate comes from the same
 // issuing CA, in one run, from 64 concurrent signers (as many clients as the
-// submission benchmark). `make bench` prints both rates and the Vault calls
-// per signature.
+// submission benchmark); and with the Vault key as pakn issues replies
+// (PAdES B-LTA: a signature time-stamp and a document time-stamp from
+// pakn's authority, whose key is in Vault too, and the CAs' lists from
+// Vault embedded). `make bench` prints the rates and the Vault calls per
+// signature.
 func BenchmarkSignReply(b *testing.B) {
 	subject := pkix.Name{CommonName: "Lê Hoàng Cường"}
 	v, root, dir := vaulttest.Bootstrapped(b)
@@ -71,19 +74,33 @@ func BenchmarkSignReply(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	auth, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lists := vc.ValidationCRLs(0)
 	for _, k := range []struct {
 		name   string
 		signer crypto.Signer
 		cert   *x509.Certificate
-	}{{"vault", transit, p.Certificate}, {"in-process", local, localCert}} {
+		lta    bool
+	}{{"vault", transit, p.Certificate, false}, {"in-process", local, localCert, false}, {"vault-lta", transit, p.Certificate, true}} {
 		b.Run(k.name, func(b *testing.B) {
 			before := transit.Calls()
 			b.SetParallelism(32) // 64 signers on this 2-core machine
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := signing.SignPDF(doc, reply.SignRequest{Signer: k.signer, Chain: []*x509.Certificate{k.cert, issuing},
-						Name: "Le Hoang Cuong", Reason: "bench", Location: "Ha Noi"}); err != nil {
+					r := reply.SignRequest{Signer: k.signer, Chain: []*x509.Certificate{k.cert, issuing}, Name: "Le Hoang Cuong", Reason: "bench", Location: "Ha Noi"}
+					if k.lta {
+						crls, err := lists(ctx)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						r.Stamp, r.CRLs = auth.Respond, crls
+					}
+					if _, err := signing.SignPDF(doc, r); err != nil {
 						b.Error(err)
 						return
 					}

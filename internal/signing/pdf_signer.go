@@ -1,9 +1,11 @@
-// Package signing signs reply PDFs: pdfsign driven around its known
-// defects (ASCII-only dictionary text, a reservation sized from the real
-// key and chain, a signer that refuses a second call) with any
-// crypto.Signer (in production internal/vault's TransitSigner), and a
-// loopback relay that gives pdfsign's time-stamp client a timeout. It knows
-// nothing of Vault.
+// Package signing signs reply PDFs as PAdES baseline signatures (B-B to
+// B-LTA): pdfsign (a patched copy, see internal/third_party) driven around
+// its known defects (ASCII-only dictionary text, a reservation sized from
+// the real key and chain, a signer that refuses a second call) with any
+// crypto.Signer (in production internal/vault's TransitSigner), time-stamps
+// from any RFC 3161 authority (in production internal/tsa in process, or
+// an external one through a client with a timeout), and validation data
+// embedded. It knows nothing of Vault.
 package signing
 
 import (
@@ -22,6 +24,7 @@ import (
 	"unicode"
 
 	"github.com/digitorus/pdf"
+	"github.com/digitorus/pdfsign/revocation"
 	"github.com/digitorus/pdfsign/sign"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -35,8 +38,19 @@ import (
 // MaxPDFBytes bounds the documents SignPDF accepts.
 const MaxPDFBytes = 20 << 20
 
-// SignPDF adds one approval signature (an incremental update with a
-// detached CMS, /adbe.pkcs7.detached) to doc and returns the signed file.
+// SubFilter is the signature format: a CAdES detached signature, as PAdES
+// baseline signatures (ETSI EN 319 142-1) are.
+const SubFilter = "ETSI.CAdES.detached"
+
+// SignPDF adds one approval signature to doc and returns the signed file:
+// a PAdES baseline signature (an incremental update with a detached CAdES
+// CMS, /SubFilter ETSI.CAdES.detached, no signingTime attribute: the
+// claimed time is the dictionary's /M). With r.Stamp the signature carries
+// a signature time-stamp (B-T); with r.Stamp and r.CRLs the chain and the
+// CRLs are embedded, in the signed revocation attribute and in a document
+// security store added with a document time-stamp in a second incremental
+// update (B-LT and B-LTA). A time-stamping authority that does not answer
+// fails the signing with apperr.Unavailable: nothing is returned.
 //
 // It works around the pinned pdfsign's known defects: text in the signature
 // dictionary is folded to ASCII (pdfsign writes other text unescaped and
@@ -54,43 +68,149 @@ func SignPDF(doc []byte, r reply.SignRequest) ([]byte, error) {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	rdr, err := pdf.NewReader(bytes.NewReader(doc), int64(len(doc)))
-	if err != nil {
-		return nil, fmt.Errorf("sign pdf: read document: %w", err)
+	var rev revocation.InfoArchival
+	if len(r.CRLs) > 0 {
+		if r.Stamp == nil {
+			return nil, errors.New("sign pdf: validation data without a time-stamping authority")
+		}
+		if err := checkNotRevoked(r.Chain, r.CRLs); err != nil {
+			return nil, err
+		}
+		for _, crl := range r.CRLs {
+			_ = rev.AddCRL(crl)
+		}
 	}
 	once := &onceSigner{Signer: r.Signer}
-	var out bytes.Buffer
-	sc := sign.SignContext{
-		PDFReader:  rdr,
-		InputFile:  bytes.NewReader(doc),
-		OutputFile: &out,
-		SignData: sign.SignData{
-			Signature: sign.SignDataSignature{
-				CertType:   sign.ApprovalSignature,
-				DocMDPPerm: sign.AllowFillingExistingFormFieldsAndSignaturesPerms,
-				Info: sign.SignDataSignatureInfo{
-					Name: ASCII(r.Name), Reason: ASCII(r.Reason), Location: ASCII(r.Location), Date: r.Time,
-				},
+	stamp := stamper(r.Stamp)
+	out, err := update(doc, sign.SignData{
+		Signature: sign.SignDataSignature{
+			CertType:   sign.ApprovalSignature,
+			DocMDPPerm: sign.AllowFillingExistingFormFieldsAndSignaturesPerms,
+			Info: sign.SignDataSignatureInfo{
+				Name: ASCII(r.Name), Reason: ASCII(r.Reason), Location: ASCII(r.Location), Date: r.Time,
 			},
-			Signer:            once,
-			DigestAlgorithm:   crypto.SHA256,
-			Certificate:       r.Chain[0],
-			CertificateChains: [][]*x509.Certificate{r.Chain},
-			TSA:               sign.TSA{URL: r.TSAURL},
 		},
-		SignatureMaxLengthBase: uint32(hex.EncodedLen(reserve(r.Chain[0]))),
-	}
-	if err := sc.SignPDF(); err != nil {
-		if r.TSAURL != "" && strings.Contains(err.Error(), "timestamp") {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "time-stamp",
-				msg.TimeStampUnavailable)
-		}
-		return nil, fmt.Errorf("sign pdf: %w", err)
+		Signer:            once,
+		DigestAlgorithm:   crypto.SHA256,
+		Certificate:       r.Chain[0],
+		CertificateChains: [][]*x509.Certificate{r.Chain},
+		TSA:               sign.TSA{Stamp: stamp},
+		RevocationData:    rev,
+		SubFilter:         SubFilter,
+		OmitSigningTime:   true,
+	}, reserve(r.Chain[0]))
+	if err != nil {
+		return nil, err
 	}
 	if once.calls.Load() != 1 {
 		return nil, fmt.Errorf("sign pdf: signer called %d times", once.calls.Load())
 	}
+	if len(r.CRLs) == 0 {
+		return out, nil
+	}
+	return Archive(out, r.Stamp, certsDER(r.Chain), r.CRLs)
+}
+
+// Archive adds a document time-stamp to a signed PDF (PAdES B-LTA) in an
+// incremental update that first adds certs and crls (DER) to its document
+// security store; the signed revisions are untouched. It is how replies
+// are issued, and how an archive time-stamp renews the proof before the
+// newest time-stamp's certificate expires.
+func Archive(doc []byte, stamp reply.Stamper, certs, crls [][]byte) ([]byte, error) {
+	if stamp == nil {
+		return nil, errors.New("archive: a time-stamping authority is required")
+	}
+	return update(doc, sign.SignData{
+		Signature:       sign.SignDataSignature{CertType: sign.TimeStampSignature},
+		DigestAlgorithm: crypto.SHA256,
+		TSA:             sign.TSA{Stamp: stamper(stamp)},
+		DSS:             &sign.DSS{Certs: certs, CRLs: crls},
+	}, 0)
+}
+
+// update runs pdfsign once over doc with sd, reserving room beyond
+// pdfsign's own estimate.
+func update(doc []byte, sd sign.SignData, room int) ([]byte, error) {
+	rdr, err := pdf.NewReader(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		return nil, fmt.Errorf("sign pdf: read document: %w", err)
+	}
+	var out bytes.Buffer
+	sc := sign.SignContext{PDFReader: rdr, InputFile: bytes.NewReader(doc), OutputFile: &out, SignData: sd,
+		SignatureMaxLengthBase: uint32(hex.EncodedLen(room))}
+	if err := sc.SignPDF(); err != nil {
+		var unavailable *stampError
+		if errors.As(err, &unavailable) {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "time-stamp", msg.TimeStampUnavailable)
+		}
+		return nil, fmt.Errorf("sign pdf: %w", err)
+	}
 	return out.Bytes(), nil
+}
+
+// stampError is a time-stamping authority's failure to answer.
+type stampError struct{ err error }
+
+func (e *stampError) Error() string { return "time-stamping authority: " + e.err.Error() }
+func (e *stampError) Unwrap() error { return e.err }
+
+// stamper adapts a Stamper to pdfsign, marking its failures, and bounds
+// its answers.
+func stamper(s reply.Stamper) func([]byte) ([]byte, error) {
+	if s == nil {
+		return nil
+	}
+	return func(req []byte) ([]byte, error) {
+		resp, err := s(req)
+		if err != nil {
+			return nil, &stampError{err}
+		}
+		if len(resp) > maxTSAMessage {
+			return nil, &stampError{fmt.Errorf("an answer of %d bytes", len(resp))}
+		}
+		return resp, nil
+	}
+}
+
+// certsDER is the DER of each certificate of chain.
+func certsDER(chain []*x509.Certificate) [][]byte {
+	out := make([][]byte, len(chain))
+	for i, c := range chain {
+		out[i] = c.Raw
+	}
+	return out
+}
+
+// checkNotRevoked refuses to sign with a certificate its issuer's CRL (one
+// of crls, signed by chain[1]) lists as revoked, and refuses CRLs that do
+// not verify: what is embedded must be the CAs' own lists.
+func checkNotRevoked(chain []*x509.Certificate, crls [][]byte) error {
+	if len(chain) < 2 {
+		return errors.New("sign pdf: the chain has no issuer to check revocation with")
+	}
+	found := false
+	for _, der := range crls {
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil {
+			return fmt.Errorf("sign pdf: revocation list: %w", err)
+		}
+		if !bytes.Equal(crl.RawIssuer, chain[1].RawSubject) {
+			continue
+		}
+		if err := crl.CheckSignatureFrom(chain[1]); err != nil {
+			return fmt.Errorf("sign pdf: the issuing CA's revocation list does not verify: %w", err)
+		}
+		found = true
+		for _, e := range crl.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(chain[0].SerialNumber) == 0 {
+				return apperr.New(apperr.Conflict, msg.SignerCertificateRevoked)
+			}
+		}
+	}
+	if !found {
+		return errors.New("sign pdf: no revocation list of the signer's issuing CA")
+	}
+	return nil
 }
 
 // reserve is the room, beyond what pdfsign adds for the certificates,

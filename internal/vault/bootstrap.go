@@ -86,7 +86,7 @@ func Bootstrap(ctx context.Context, admin *vaultapi.Client, o BootstrapOptions) 
 	}
 	b := &bootstrapper{api: admin, o: o, res: &BootstrapResult{}}
 	for _, step := range []func(context.Context) error{
-		b.audit, b.mounts, b.transitKeys, b.signQuota, b.rootCA, b.issuingCA, b.crlConfig, b.signerRole, b.appRole, b.exportCAs,
+		b.audit, b.mounts, b.transitKeys, b.signQuota, b.rootCA, b.issuingCA, b.crlConfig, b.signerRole, b.appRole, b.exportCAs, b.tsaKey,
 	} {
 		if err := step(ctx); err != nil {
 			return b.res, redact(err)
@@ -259,25 +259,35 @@ func (b *bootstrapper) issuingCA(ctx context.Context) error {
 	return nil
 }
 
-// crlConfig keeps the issuing CA's CRL current: verifiers refuse a list
-// past its NextUpdate, and Vault rebuilds it only at a revocation (its
-// automatic rebuilding would delay revocations). The list lives CRLExpiry,
-// and every bootstrap run rebuilds it when less than a third is left:
-// run pakn bootstrap regularly (it renews paknd's secret id too).
+// crlConfig keeps the CRLs of the root and the issuing CA current:
+// verifiers refuse a list past its NextUpdate, replies embed both (PAdES
+// B-LT), and Vault rebuilds a list only at a revocation (its automatic
+// rebuilding would delay revocations). A list lives CRLExpiry, and every
+// bootstrap run rebuilds it when less than a third is left: run pakn
+// bootstrap regularly (it renews paknd's secret id too).
 func (b *bootstrapper) crlConfig(ctx context.Context) error {
-	s, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/config/crl")
+	for _, mount := range []string{RootPKIMount, IssuingMount} {
+		if err := b.mountCRL(ctx, mount); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bootstrapper) mountCRL(ctx context.Context, mount string) error {
+	s, err := b.api.Logical().ReadWithContext(ctx, mount+"/config/crl")
 	if err != nil {
-		return fmt.Errorf("read CRL configuration: %w", err)
+		return fmt.Errorf("read CRL configuration of %s: %w", mount, err)
 	}
 	if s == nil || s.Data["expiry"] != CRLExpiry {
-		if _, err := b.api.Logical().WriteWithContext(ctx, IssuingMount+"/config/crl", map[string]any{"expiry": CRLExpiry}); err != nil {
-			return fmt.Errorf("configure the CRL: %w", err)
+		if _, err := b.api.Logical().WriteWithContext(ctx, mount+"/config/crl", map[string]any{"expiry": CRLExpiry}); err != nil {
+			return fmt.Errorf("configure the CRL of %s: %w", mount, err)
 		}
-		b.did("the issuing CA's CRL lives %s", CRLExpiry)
+		b.did("the CRL of %s lives %s", mount, CRLExpiry)
 	}
-	cur, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/cert/crl")
+	cur, err := b.api.Logical().ReadWithContext(ctx, mount+"/cert/crl")
 	if err != nil || cur == nil {
-		return fmt.Errorf("read the CRL: %w", redact(err))
+		return fmt.Errorf("read the CRL of %s: %w", mount, redact(err))
 	}
 	pemCRL, _ := cur.Data["certificate"].(string)
 	blk, _ := pem.Decode([]byte(pemCRL))
@@ -286,10 +296,10 @@ func (b *bootstrapper) crlConfig(ctx context.Context) error {
 			return nil
 		}
 	}
-	if _, err := b.api.Logical().ReadWithContext(ctx, IssuingMount+"/crl/rotate"); err != nil {
-		return fmt.Errorf("rebuild the CRL: %w", redact(err))
+	if _, err := b.api.Logical().ReadWithContext(ctx, mount+"/crl/rotate"); err != nil {
+		return fmt.Errorf("rebuild the CRL of %s: %w", mount, redact(err))
 	}
-	b.did("rebuilt the issuing CA's CRL")
+	b.did("rebuilt the CRL of %s", mount)
 	return nil
 }
 

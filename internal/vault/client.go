@@ -300,9 +300,19 @@ func (c *Client) CheckSigner(ctx context.Context, key string, version int, cert 
 // IssuingCRL returns the issuing CA's current certificate revocation list
 // (PEM), which Vault rebuilds on every revocation.
 func (c *Client) IssuingCRL(ctx context.Context) ([]byte, error) {
+	return c.crl(ctx, IssuingMount)
+}
+
+// RootCRL returns the root CA's current certificate revocation list (PEM),
+// which says whether the issuing CA is revoked.
+func (c *Client) RootCRL(ctx context.Context) ([]byte, error) {
+	return c.crl(ctx, RootPKIMount)
+}
+
+func (c *Client) crl(ctx context.Context, mount string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	s, err := c.api.Logical().ReadWithContext(ctx, IssuingMount+"/cert/crl")
+	s, err := c.api.Logical().ReadWithContext(ctx, mount+"/cert/crl")
 	if err != nil {
 		return nil, redact(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -157,18 +156,7 @@ func intField(s *vaultapi.Secret, name string) (int, error) {
 // matchesKey checks that cert carries the public key of the Transit key's
 // version (read with the operator's token; paknd cannot read key metadata).
 func matchesKey(ctx context.Context, admin *vaultapi.Client, path string, version int, cert *x509.Certificate) error {
-	s, err := admin.Logical().ReadWithContext(ctx, path)
-	if err != nil || s == nil {
-		return fmt.Errorf("read key: %w", redact(err))
-	}
-	keys, _ := s.Data["keys"].(map[string]any)
-	v, _ := keys[strconv.Itoa(version)].(map[string]any)
-	pubPEM, _ := v["public_key"].(string)
-	blk, _ := pem.Decode([]byte(pubPEM))
-	if blk == nil {
-		return fmt.Errorf("key %s v%d has no public key", path, version)
-	}
-	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	pub, err := publicKeyOf(ctx, admin, path, version)
 	if err != nil {
 		return err
 	}

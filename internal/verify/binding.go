@@ -28,19 +28,25 @@ import (
 const bindingPrefix = "pakn document binding v1\x00"
 
 // Binding is the binding of a signed document pakn issues: of its last
-// signature, which must cover the whole file and whose message digest must
-// match the signed bytes and signature verify with the certificate it
-// names. Issuance stores it; Verify computes it again from what it checks.
+// approval signature, which must cover the whole file or be followed only
+// by validation data under document time-stamps (PAdES B-LTA), and whose
+// message digest must match the signed bytes and signature verify with
+// the certificate it names. Issuance stores it; Verify computes it again
+// from what it checks. Archive time-stamps added later leave it as it is.
 func Binding(doc []byte) (string, error) {
 	ctx := context.Background()
 	sigs, err := findSignatures(ctx, doc)
 	if err != nil {
 		return "", err
 	}
-	if len(sigs) == 0 {
+	n := len(sigs)
+	for n > 0 && sigs[n-1].SubFilter == SubFilterDocTimeStamp {
+		n--
+	}
+	if n == 0 {
 		return "", errors.New("binding: the document has no signature")
 	}
-	sd := sigs[len(sigs)-1]
+	sd := sigs[n-1]
 	if sd.Err != nil {
 		return "", sd.Err
 	}
@@ -48,7 +54,11 @@ func Binding(doc []byte) (string, error) {
 	if f := checkByteRange(&s, sd, int64(len(doc))); f != nil {
 		return "", errors.New("binding: /ByteRange " + f.detail)
 	}
-	if !s.CoversWholeFile {
+	if n < len(sigs) {
+		if _, err := checkUpdates(ctx, doc, sd.ByteRange[2]+sd.ByteRange[3]); err != nil {
+			return "", errors.New("binding: " + err.Error())
+		}
+	} else if !s.CoversWholeFile {
 		return "", errors.New("binding: the last signature does not cover the whole file")
 	}
 	c, cert, f := checkSignedData(ctx, &s, doc, sd)

@@ -91,7 +91,8 @@ type cms struct {
 	messageDigest []byte
 	signedAttrs   []byte // DER of the SET OF attributes, as signed
 	signingTime   time.Time
-	timestamp     []byte // the time-stamp token's ContentInfo, if any
+	timestamp     []byte                 // the time-stamp token's ContentInfo, if any
+	crls          []*x509.RevocationList // of the signed revocation archive, if any
 }
 
 // Bounds of a signature's CMS: its size (the lexer refuses a larger
@@ -184,6 +185,12 @@ func parseCMS(b []byte) (*cms, error) {
 			if _, err := asn1.Unmarshal(a.Values.Bytes, &ct); err != nil || !ct.Equal(oidData) {
 				return nil, errors.New("contentType attribute is not id-data")
 			}
+		case a.Type.Equal(oidRevocationInfoArchival):
+			crls, err := revocationArchive(a.Values.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			c.crls = crls
 		case a.Type.Equal(oidSigningTime):
 			var t time.Time
 			if _, err := asn1.Unmarshal(a.Values.Bytes, &t); err == nil {

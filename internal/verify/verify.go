@@ -18,6 +18,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -165,38 +166,49 @@ type Verifier struct {
 	Roots         *x509.CertPool // trust anchors: from configuration only
 	Intermediates []*x509.Certificate
 	CRL           CRLSource  // nil: revocation cannot be checked (INDETERMINATE)
-	FindIssued    FindIssued // the register of issued replies; nil: a valid signature is INDETERMINATE / REGISTER_NOT_CONSULTED
-	Now           func() time.Time
-	Timeout       time.Duration // per verification; 10 s when zero
+	FindIssued    FindIssued // the register of issued replies; nil: a valid signature is INDETERMINATE / REGISTER_NOT_CONSULTED, unless IssuancePolicy says otherwise
+	// IssuancePolicy is the policy of the time-stamps the system's own
+	// authority puts on what it issues (internal/tsa.Issuance): without a
+	// register, a document time-stamp under it attests issuance.
+	IssuancePolicy asn1.ObjectIdentifier
+	Now            func() time.Time
+	Timeout        time.Duration // per verification; 10 s when zero
 
 	cache proofs // signatures already checked between certificates and on CRLs
 }
 
 // proofs remembers checks that do not depend on time: that a certificate
-// chains by valid signatures to an anchor (the validity periods are checked
-// again at every verification), and that a CRL is signed by its issuer. The
-// signer's own signature is always checked.
+// chains by valid signatures to an anchor, for signing documents or for
+// time-stamping (the validity periods are checked again at every
+// verification), and that a CRL is signed by its issuer. The signer's own
+// signature and every time-stamp token's are always checked.
 type proofs struct {
 	mu     sync.Mutex
-	chains map[[32]byte][]*x509.Certificate // leaf DER hash -> leaf..anchor
+	chains map[chainKey][]*x509.Certificate // leaf..anchor
 	crls   map[[64]byte]bool                // CRL and issuer DER hashes
+}
+
+// chainKey names a proven chain: its leaf and what the leaf was proven for.
+type chainKey struct {
+	leaf [32]byte
+	tsa  bool // chained for time-stamping (else for signing documents)
 }
 
 const maxProofs = 4096
 
-func (c *proofs) chain(leaf *x509.Certificate) []*x509.Certificate {
+func (c *proofs) chain(leaf *x509.Certificate, tsa bool) []*x509.Certificate {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.chains[sha256.Sum256(leaf.Raw)]
+	return c.chains[chainKey{sha256.Sum256(leaf.Raw), tsa}]
 }
 
-func (c *proofs) addChain(chain []*x509.Certificate) {
+func (c *proofs) addChain(chain []*x509.Certificate, tsa bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.chains == nil || len(c.chains) >= maxProofs {
-		c.chains = map[[32]byte][]*x509.Certificate{}
+		c.chains = map[chainKey][]*x509.Certificate{}
 	}
-	c.chains[sha256.Sum256(chain[0].Raw)] = chain
+	c.chains[chainKey{sha256.Sum256(chain[0].Raw), tsa}] = chain
 }
 
 func (c *proofs) crlSigned(crl *x509.RevocationList, issuer *x509.Certificate) bool {
@@ -384,15 +396,27 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 		return
 	}
 	r.Checks = append(r.Checks, Check{"signatures", Passed, fmt.Sprintf("%d signature(s) found", len(sigs))})
-	for i, sd := range sigs {
+	n, ev, f := v.evidence(ctx, doc, sigs, now)
+	if f != nil {
+		fail(f.name, f.detail)
+		return
+	}
+	for i, sd := range sigs[:n] {
 		if ctx.Err() != nil {
 			return
 		}
-		r.Signatures = append(r.Signatures, v.signature(ctx, doc, i+1, sd, now))
+		r.Signatures = append(r.Signatures, v.signature(ctx, doc, i+1, sd, now, ev))
 	}
+	r.Signatures = append(r.Signatures, ev.stamps...)
 	// The last signature (in file order) must cover everything: bytes after it are an unsigned change.
-	last := &r.Signatures[len(r.Signatures)-1]
-	if !last.CoversWholeFile && last.SubIndication != FormatFailure {
+	// After the last approval signature, only validation data under document time-stamps may follow.
+	last, signed := &r.Signatures[len(r.Signatures)-1], &r.Signatures[n-1]
+	switch {
+	case ev.updatesErr != nil && signed.Indication != TotalFailed: // a signature that failed on its own keeps its reason
+		signed.Checks = append(signed.Checks, Check{"modification_after_signing", Failed,
+			"bytes were added after the signed revision that are not validation data under a document time-stamp (" + ev.updatesErr.Error() + "): the document was changed after signing"})
+		signed.Indication, signed.SubIndication = TotalFailed, SigConstraintsFailure
+	case !last.CoversWholeFile && last.SubIndication != FormatFailure:
 		last.Checks = append(last.Checks, Check{"modification_after_signing", Failed,
 			"bytes were added after the signed revision (an incremental update): the document was changed after signing"})
 		last.Indication, last.SubIndication = TotalFailed, SigConstraintsFailure
@@ -403,17 +427,24 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 			r.Indication, r.SubIndication = s.Indication, s.SubIndication
 		}
 	}
-	if last.binding != "" {
-		r.Binding = last.binding
-		v.matchRegister(ctx, r)
+	if signed.binding != "" {
+		r.Binding = signed.binding
+		v.matchRegister(ctx, r, ev)
 	}
 }
 
 // matchRegister looks the document up in the register of issued replies
 // by its binding, and makes the register part of the verdict: only a
-// document the system issued passes.
-func (v *Verifier) matchRegister(ctx context.Context, r *Report) {
+// document the system issued passes. Without a register (pakn verify
+// offline), a document time-stamp of a trusted authority under the
+// issuance policy attests that the system issued the document.
+func (v *Verifier) matchRegister(ctx context.Context, r *Report, ev *evidence) {
 	if v.FindIssued == nil {
+		if len(v.IssuancePolicy) > 0 && ev.poe != nil && ev.policy.Equal(v.IssuancePolicy) {
+			r.Checks = append(r.Checks, Check{"register", Passed, "not consulted (offline); the system's time-stamping authority stamped the document at its issuance, " +
+				ev.poe.Format(time.RFC3339)})
+			return
+		}
 		r.Checks = append(r.Checks, Check{"register", Skipped, "the register of issued replies was not consulted: whether the system issued this document is not known"})
 		r.lower(Indeterminate, RegisterNotConsulted)
 		return
@@ -482,8 +513,9 @@ func (s *Signature) fail(f *failure) Signature {
 	return *s
 }
 
-// signature checks one signature.
-func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDict, now time.Time) Signature {
+// signature checks one approval signature, with the evidence the
+// document holds beyond it (document time-stamps, validation data).
+func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDict, now time.Time, ev *evidence) Signature {
 	s := Signature{Index: idx, ByteRange: sd.ByteRange, SubFilter: sd.SubFilter, ValidationTime: now.UTC(), Checks: []Check{}}
 	if sd.Err != nil {
 		return s.fail(&failure{TotalFailed, FormatFailure, "signature_dictionary", sd.Err.Error()})
@@ -506,12 +538,12 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	if s.binding, err = bindingOf(c, cert); err != nil {
 		return s.fail(&failure{TotalFailed, FormatFailure, "binding", err.Error()})
 	}
-	vt := v.validationTime(&s, c, now)
-	chain, f := v.checkChain(&s, cert, c, vt)
+	vt, proven := v.validationTime(ctx, &s, c, now, ev)
+	chain, f := v.checkChain(&s, cert, c, vt, ev.data.certs)
 	if f != nil {
 		return s.fail(f)
 	}
-	if f := v.checkRevocation(ctx, &s, cert, chain, vt); f != nil {
+	if f := v.checkRevocation(ctx, &s, cert, chain, vt, proven, append(slices.Clip(c.crls), ev.data.crls...)); f != nil {
 		return s.fail(f)
 	}
 	s.Indication = TotalPassed
@@ -580,39 +612,53 @@ func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict) 
 	return c, cert, nil
 }
 
-// validationTime is the time the certificate is checked at: a trusted
-// time-stamp's, else now.
-func (v *Verifier) validationTime(s *Signature, c *cms, now time.Time) time.Time {
-	vt := now
+// validationTime is the time the certificate is checked at, and whether
+// a trusted time proves it: the signature time-stamp's; else the earliest
+// document time-stamp's (it proves the signature existed then too); else
+// now.
+func (v *Verifier) validationTime(ctx context.Context, s *Signature, c *cms, now time.Time, ev *evidence) (time.Time, bool) {
+	vt, proven := now, false
 	switch {
-	case c.timestamp == nil:
-		s.Checks = append(s.Checks, Check{"timestamp", Skipped, "no time-stamp; the certificate is checked at the current time"})
-	default:
-		t, detail := v.timestampTime(c)
-		if t == nil {
+	case c.timestamp != nil:
+		ts, tsa, f := v.checkToken(ctx, c.timestamp, c.certs, c.signer.Signature)
+		if f != nil || ts == nil {
+			detail := "time-stamp token unreadable"
+			if f != nil {
+				detail = f.detail
+			}
+			if ev.poe != nil {
+				s.Checks = append(s.Checks, Check{"timestamp", Warning, detail + "; a document time-stamp proves the signature existed at " + ev.poe.Format(time.RFC3339)})
+				vt, proven = *ev.poe, true
+				break
+			}
 			s.Checks = append(s.Checks, Check{"timestamp", Warning, detail + "; the certificate is checked at the current time"})
 			break
 		}
-		tu := t.UTC()
-		s.TimestampTime, vt = &tu, tu
-		s.pass("timestamp", detail)
+		tu := ts.Time.UTC()
+		s.TimestampTime, vt, proven = &tu, tu, true
+		s.pass("timestamp", "time-stamped at "+tu.Format(time.RFC3339)+" by "+tsa.Subject.CommonName)
+	case ev.poe != nil:
+		s.pass("timestamp", "no signature time-stamp; a document time-stamp proves the signature existed at "+ev.poe.Format(time.RFC3339))
+		vt, proven = *ev.poe, true
+	default:
+		s.Checks = append(s.Checks, Check{"timestamp", Skipped, "no time-stamp; the certificate is checked at the current time"})
 	}
 	s.ValidationTime = vt.UTC()
-	return vt
+	return vt, proven
 }
 
 // checkChain checks that the signer's own certificate chains to a
 // configured anchor at vt and fits document signing, and returns the chain.
-func (v *Verifier) checkChain(s *Signature, cert *x509.Certificate, c *cms, vt time.Time) ([]*x509.Certificate, *failure) {
+func (v *Verifier) checkChain(s *Signature, cert *x509.Certificate, c *cms, vt time.Time, stored []*x509.Certificate) ([]*x509.Certificate, *failure) {
 	var chains [][]*x509.Certificate
 	var err error
-	if known := v.cache.chain(cert); known != nil && validAt(known, vt) == nil {
+	if known := v.cache.chain(cert, false); known != nil && validAt(known, vt) == nil {
 		chains = [][]*x509.Certificate{known}
 	} else {
-		chains, err = cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(cert, c.certs), CurrentTime: vt,
+		chains, err = cert.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(cert, c.certs, stored), CurrentTime: vt,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 		if err == nil {
-			v.cache.addChain(chains[0])
+			v.cache.addChain(chains[0], false)
 		}
 	}
 	if err != nil {
@@ -635,38 +681,63 @@ func (v *Verifier) checkChain(s *Signature, cert *x509.Certificate, c *cms, vt t
 	return chains[0], nil
 }
 
-// checkRevocation checks the signer's certificate against its issuing
-// CA's CRL: revoked at or before vt fails; revoked after a time-stamped
-// signing time is a warning.
-func (v *Verifier) checkRevocation(ctx context.Context, s *Signature, cert *x509.Certificate, chain []*x509.Certificate, vt time.Time) *failure {
+// checkRevocation checks the signer's certificate at vt against its
+// issuing CA's CRLs: the one the CA publishes now (when a source is
+// configured and answers) and those the document embeds (signed by the CA:
+// checked like any other). Revoked at or before vt fails; revoked after a
+// proven vt passes with a warning; not revoked passes when a list covers
+// vt (issued at or after it, or current at it); else the answer waits.
+func (v *Verifier) checkRevocation(ctx context.Context, s *Signature, cert *x509.Certificate, chain []*x509.Certificate, vt time.Time,
+	proven bool, embedded []*x509.RevocationList) *failure {
 	later := func(detail string) *failure { return &failure{Indeterminate, TryLater, "revocation", detail} }
 	if len(chain) < 2 {
 		return &failure{Indeterminate, NoCertificateChain, "certificate_chain", "the signer's certificate is itself a trust anchor, not a signer's certificate"}
 	}
 	issuer := chain[1]
-	if v.CRL == nil {
-		return later("no revocation source is configured")
+	type list struct {
+		crl    *x509.RevocationList
+		source string
 	}
-	crl, err := v.CRL.CRL(ctx)
-	if err != nil {
-		return later("the issuing CA's revocation list is unavailable; try again later")
-	}
-	if !v.cache.crlSigned(crl, issuer) {
-		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
-			return later("no revocation list of the signer's issuing CA is available")
+	var lists []list
+	if v.CRL != nil {
+		if crl, err := v.CRL.CRL(ctx); err == nil && v.cache.crlSigned(crl, issuer) {
+			lists = append(lists, list{crl, "published by the CA"})
 		}
-		return later("the revocation list's signature does not verify")
 	}
-	for _, e := range crl.RevokedCertificateEntries {
-		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-			if !e.RevocationTime.After(vt) {
+	for _, crl := range embedded {
+		if bytes.Equal(crl.RawIssuer, issuer.RawSubject) && v.cache.crlSigned(crl, issuer) {
+			lists = append(lists, list{crl, "embedded in the document"})
+		}
+	}
+	if len(lists) == 0 {
+		if v.CRL == nil {
+			return later("no revocation list of the signer's issuing CA: none is configured and the document embeds none")
+		}
+		return later("the issuing CA's revocation list is unavailable and the document embeds none; try again later")
+	}
+	var covering *list
+	for i, l := range lists {
+		for _, e := range l.crl.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+				continue
+			}
+			if !e.RevocationTime.After(vt) || !proven {
 				return &failure{TotalFailed, Revoked, "revocation", "the signer's certificate was revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) + ", before the signing time"}
 			}
-			s.Checks = append(s.Checks, Check{"revocation", Warning, "revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) + ", after the time-stamped signing time"})
+			s.Checks = append(s.Checks, Check{"revocation", Warning, "revoked on " + e.RevocationTime.UTC().Format(time.RFC3339) +
+				", after the time-stamped signing time " + vt.UTC().Format(time.RFC3339) + " (revocation list " + l.source + ")"})
 			return nil
 		}
+		if !l.crl.ThisUpdate.Before(vt) || l.crl.NextUpdate.IsZero() || !vt.After(l.crl.NextUpdate) {
+			if covering == nil || l.crl.ThisUpdate.After(covering.crl.ThisUpdate) {
+				covering = &lists[i]
+			}
+		}
 	}
-	s.pass("revocation", "not revoked (CRL of "+crl.ThisUpdate.UTC().Format(time.RFC3339)+")")
+	if covering == nil {
+		return later("no revocation list of the issuing CA covers " + vt.UTC().Format(time.RFC3339) + "; try again later")
+	}
+	s.pass("revocation", "not revoked at "+vt.UTC().Format(time.RFC3339)+" (revocation list of "+covering.crl.ThisUpdate.UTC().Format(time.RFC3339)+", "+covering.source+")")
 	return nil
 }
 
@@ -711,41 +782,58 @@ func usageFits(c *x509.Certificate) error {
 	return errors.New("the extended key usage is not for document signing")
 }
 
-// timestampTime returns the time of a time-stamp token whose signature
-// verifies, whose imprint is the hash of the signature value, and whose TSA
-// certificate chains to the anchors for time-stamping; else nil and why.
-func (v *Verifier) timestampTime(c *cms) (*time.Time, string) {
-	p7, err := pkcs7.Parse(c.timestamp)
+// checkToken checks an RFC 3161 time-stamp token: its signature, that its
+// imprint is the hash of data's parts, and that its authority's
+// certificate chains to the anchors for time-stamping at the token's time
+// (carried certificates may help build the path). It returns the token and
+// the authority's certificate, or the failure; nil and no failure when the
+// time limit cut the hashing.
+func (v *Verifier) checkToken(ctx context.Context, token []byte, carried []*x509.Certificate, data ...[]byte) (*timestamp.Timestamp, *x509.Certificate, *failure) {
+	bad := func(sub, detail string) *failure {
+		ind := TotalFailed
+		if sub == NoCertificateChain {
+			ind = Indeterminate
+		}
+		return &failure{ind, sub, "timestamp", detail}
+	}
+	p7, err := pkcs7.Parse(token)
 	if err != nil || len(p7.Certificates) == 0 || len(p7.Certificates) > maxCertificates {
-		return nil, "time-stamp token unreadable or without its certificate"
+		return nil, nil, bad(FormatFailure, "time-stamp token unreadable or without its certificate")
 	}
 	for _, cert := range p7.Certificates {
 		if err := certAcceptable(cert); err != nil {
-			return nil, "time-stamp token: " + err.Error()
+			return nil, nil, bad(FormatFailure, "time-stamp token: "+err.Error())
 		}
 	}
 	if err := p7.Verify(); err != nil {
-		return nil, "time-stamp token signature does not verify"
+		return nil, nil, bad(SigCryptoFailure, "time-stamp token signature does not verify")
 	}
-	ts, err := timestamp.Parse(c.timestamp)
+	ts, err := timestamp.Parse(token)
 	if err != nil || !ts.HashAlgorithm.Available() {
-		return nil, "time-stamp token unreadable"
+		return nil, nil, bad(FormatFailure, "time-stamp token unreadable")
 	}
 	h := ts.HashAlgorithm.New()
-	h.Write(c.signer.Signature)
+	for _, part := range data {
+		if hashInto(ctx, h, part) != nil {
+			return nil, nil, nil
+		}
+	}
 	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
-		return nil, "time-stamp token is for another signature"
+		return nil, nil, bad(HashFailure, "time-stamp token is for other data")
 	}
 	tsa := p7.GetOnlySigner()
 	if tsa == nil {
-		return nil, "time-stamp token has no single signer"
+		return nil, nil, bad(FormatFailure, "time-stamp token has no single signer")
 	}
-	if _, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(tsa, p7.Certificates, c.certs), CurrentTime: ts.Time,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
-		return nil, "time-stamping authority not trusted"
+	if known := v.cache.chain(tsa, true); known == nil || validAt(known, ts.Time) != nil {
+		chains, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(tsa, p7.Certificates, carried), CurrentTime: ts.Time,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+		if err != nil {
+			return nil, nil, bad(NoCertificateChain, "time-stamping authority not trusted")
+		}
+		v.cache.addChain(chains[0], true)
 	}
-	t := ts.Time
-	return &t, "time-stamped at " + t.UTC().Format(time.RFC3339) + " by " + tsa.Subject.CommonName
+	return ts, tsa, nil
 }
 
 func describe(c *x509.Certificate) *Certificate {

@@ -418,7 +418,7 @@ func TestTimestampGivesProofOfExistence(t *testing.T) {
 	p := verifytest.NewPKI(t, "pakn")
 	ctx := context.Background()
 	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
-	doc := verifytest.SignStamped(t, verifytest.Reply(t, ""), p.TSA(t), key, cert, p.Issuing)
+	doc := verifytest.SignStamped(t, verifytest.Reply(t, ""), p.Authority(t, nil).Respond, key, cert, p.Issuing)
 
 	r := verifier(p).Verify(ctx, doc)
 	s := r.Signatures[0]
@@ -445,7 +445,7 @@ func TestTimestampGivesProofOfExistence(t *testing.T) {
 	}
 	// A TSA the anchors do not trust proves nothing: the current time is used.
 	other := verifytest.NewPKI(t, "other")
-	doc2 := verifytest.SignStamped(t, verifytest.Reply(t, ""), other.TSA(t), key, cert, p.Issuing)
+	doc2 := verifytest.SignStamped(t, verifytest.Reply(t, ""), other.Authority(t, nil).Respond, key, cert, p.Issuing)
 	v = verifier(p)
 	v.Now = func() time.Time { return cert.NotAfter.Add(24 * time.Hour) }
 	if r := v.Verify(ctx, doc2); r.SubIndication != OutOfBoundsNoPOE || r.Signatures[0].TimestampTime != nil {

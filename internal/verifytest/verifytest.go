@@ -30,8 +30,9 @@ import (
 	"pakn/internal/pdfrender"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
+	"pakn/internal/tsa"
 
-	"github.com/digitorus/timestamp"
+	"github.com/digitorus/pkcs7"
 )
 
 // pki is a test CA shaped like pakn's Vault PKI: a root, an issuing CA, and
@@ -100,8 +101,14 @@ func NewPKI(t testing.TB, name string) *PKI {
 
 func (p *PKI) makeCRL(t testing.TB) {
 	t.Helper()
-	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: serials.next(), ThisUpdate: time.Now().Add(-time.Minute),
-		NextUpdate: time.Now().Add(72 * time.Hour), RevokedCertificateEntries: p.revoked}, p.Issuing, p.IssuingKey)
+	p.makeCRLAt(t, time.Now().Add(-time.Minute))
+}
+
+// makeCRLAt issues the issuing CA's list as of at (valid 72 hours).
+func (p *PKI) makeCRLAt(t testing.TB, at time.Time) {
+	t.Helper()
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: serials.next(), ThisUpdate: at,
+		NextUpdate: at.Add(72 * time.Hour), RevokedCertificateEntries: p.revoked}, p.Issuing, p.IssuingKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +120,25 @@ func (p *PKI) makeCRL(t testing.TB) {
 // Revoke puts c on p's CRL as revoked at at.
 func (p *PKI) Revoke(t testing.TB, c *x509.Certificate, at time.Time) {
 	p.revoked = append(p.revoked, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: at})
+	p.makeCRL(t)
+}
+
+// RevokeLater puts c on p's CRL as revoked at at for reason (an RFC 5280
+// reason code: 1 keyCompromise, 4 superseded), in a list issued at at, as
+// the CA would publish it then.
+func (p *PKI) RevokeLater(t testing.TB, c *x509.Certificate, at time.Time, reason int) {
+	p.revoked = append(p.revoked, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: at, ReasonCode: reason})
+	p.makeCRLAt(t, at)
+}
+
+// RotateIssuing replaces p's issuing CA by a new one under the same root
+// (pakn ca rotate), with its own empty CRL; certificates the old one
+// issued stay as they are.
+func (p *PKI) RotateIssuing(t testing.TB) {
+	t.Helper()
+	p.IssuingKey = ECKey(t)
+	p.Issuing = MustCert(t, caTemplate(p.Issuing.Subject.CommonName+" (rotated)", 0), p.Root, p.IssuingKey.Public(), p.RootKey)
+	p.revoked = nil
 	p.makeCRL(t)
 }
 
@@ -164,7 +190,7 @@ func Reply(t testing.TB, text string) []byte {
 // Sign signs doc with key, embedding chain (the signer's certificate first).
 func Sign(t testing.TB, doc []byte, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
-	return SignStamped(t, doc, "", key, chain...)
+	return SignStamped(t, doc, nil, key, chain...)
 }
 
 // Genuine is a reply signed by a signer of p.
@@ -450,25 +476,35 @@ func EmbedCert(t testing.TB, pdf []byte, cert *x509.Certificate) []byte {
 	return WithCMS(t, pdf, outer)
 }
 
-// TSA starts an RFC 3161 time-stamping authority on loopback whose
-// certificate p's issuing CA issues (timeStamping EKU); it stops with t.
-func (p *PKI) TSA(t testing.TB) string {
+// Authority is an in-process time-stamping authority whose certificate
+// p's issuing CA issues as pakn's bootstrap does (timeStamping alone, in a
+// critical extension, valid five years), telling the time from now
+// (time.Now when nil).
+func (p *PKI) Authority(t testing.TB, now func() time.Time) *tsa.Authority {
 	t.Helper()
 	key := ECKey(t)
-	cert := MustCert(t, &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: "pakn test TSA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}, p.Issuing, key.Public(), p.IssuingKey)
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := MustCert(t, &x509.Certificate{SerialNumber: serials.next(), Subject: pkix.Name{CommonName: "pakn test TSA", Organization: []string{"pakn"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(5 * 365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}, p.Issuing, key.Public(), p.IssuingKey)
+	a, err := tsa.New(key, []*x509.Certificate{cert, p.Issuing}, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// ServeTSA serves a on loopback as an external RFC 3161 authority (POST,
+// application/timestamp-query) and returns its URL; it stops with t.
+func ServeTSA(t testing.TB, a *tsa.Authority) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		req, err := timestamp.ParseRequest(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: time.Now(),
-			Nonce: req.Nonce, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, AddTSACertificate: true}
-		resp, err := ts.CreateResponseWithOpts(cert, key, crypto.SHA256)
-		if err != nil {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, tsa.MaxRequest+1))
+		resp, err := a.Respond(body)
+		if resp == nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -479,11 +515,24 @@ func (p *PKI) TSA(t testing.TB) string {
 	return srv.URL
 }
 
-// SignStamped signs doc like Sign, with a time-stamp from the TSA at tsaURL
-// (none when it is "").
-func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, chain ...*x509.Certificate) []byte {
+// SignStamped signs doc like Sign, with a signature time-stamp from stamp
+// (none when nil): PAdES B-T.
+func SignStamped(t testing.TB, doc []byte, stamp reply.Stamper, key crypto.Signer, chain ...*x509.Certificate) []byte {
 	t.Helper()
-	out, err := signing.SignPDF(doc, reply.SignRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", TSAURL: tsaURL})
+	out, err := signing.SignPDF(doc, reply.SignRequest{Signer: key, Chain: chain, Name: "Le Hoang Cuong", Reason: "test", Location: "Ha Noi", Stamp: stamp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// SignLTA signs doc as pakn issues replies: time-stamped by a, with the
+// chain (cert, p's issuing CA, root) and p's current CRL embedded, and a
+// document time-stamp over them (PAdES B-LTA).
+func (p *PKI) SignLTA(t testing.TB, doc []byte, a *tsa.Authority, key crypto.Signer, cert *x509.Certificate) []byte {
+	t.Helper()
+	out, err := signing.SignPDF(doc, reply.SignRequest{Signer: key, Chain: []*x509.Certificate{cert, p.Issuing, p.Root}, Name: "Le Hoang Cuong",
+		Reason: "test", Location: "Ha Noi", Stamp: a.Respond, CRLs: [][]byte{p.CRL.Raw}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,6 +544,48 @@ func SignStamped(t testing.TB, doc []byte, tsaURL string, key crypto.Signer, cha
 // written differently, keeping the file's layout.
 func WithHighS(t testing.TB, pdf []byte, curve elliptic.Curve) []byte {
 	t.Helper()
+	return rewriteSignerInfo(t, pdf, func(si *signerInfo) {
+		var sig struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(si.Signature, &sig); err != nil {
+			t.Fatal(err)
+		}
+		sig.S = new(big.Int).Sub(curve.Params().N, sig.S)
+		var err error
+		if si.Signature, err = asn1.Marshal(sig); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// Untimed removes the signature's unsigned attributes (its time-stamp),
+// which the signature does not cover, keeping the file's layout: the same
+// signature, proving no time.
+func Untimed(t testing.TB, pdf []byte) []byte {
+	t.Helper()
+	return rewriteSignerInfo(t, pdf, func(*signerInfo) {})
+}
+
+// SignatureRevision is pdf up to the end of what its first signature
+// covers: a reply as issued (PAdES B-LTA) without its validation data and
+// document time-stamps.
+func SignatureRevision(t testing.TB, pdf []byte) []byte {
+	t.Helper()
+	br := ByteRange(t, pdf)
+	return bytes.Clone(pdf[:br[2]+br[3]])
+}
+
+// signerInfo is a CMS SignerInfo read without its unsigned attributes.
+type signerInfo struct {
+	Version                                         int
+	SID, DigestAlgorithm, SignedAttrs, SignatureAlg asn1.RawValue
+	Signature                                       []byte
+}
+
+// rewriteSignerInfo lets change alter the signer info of the signature's
+// CMS (its unsigned attributes are dropped) and writes the CMS back in
+// place.
+func rewriteSignerInfo(t testing.TB, pdf []byte, change func(*signerInfo)) []byte {
+	t.Helper()
 	type raw = asn1.RawValue
 	var ci struct {
 		ContentType asn1.ObjectIdentifier
@@ -505,27 +596,17 @@ func WithHighS(t testing.TB, pdf []byte, curve elliptic.Curve) []byte {
 		DigestAlgorithms, EncapContentInfo, Certificates raw
 		SignerInfos                                      raw
 	}
-	var si struct {
-		Version                                         int
-		SID, DigestAlgorithm, SignedAttrs, SignatureAlg raw
-		Signature                                       []byte
-	}
-	var sig struct{ R, S *big.Int }
+	var si signerInfo
 	for _, step := range []func() error{
 		func() error { _, err := asn1.Unmarshal(CMSOf(t, pdf), &ci); return err },
 		func() error { _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); return err },
 		func() error { _, err := asn1.Unmarshal(sd.SignerInfos.Bytes, &si); return err },
-		func() error { _, err := asn1.Unmarshal(si.Signature, &sig); return err },
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sig.S = new(big.Int).Sub(curve.Params().N, sig.S)
-	var err error
-	if si.Signature, err = asn1.Marshal(sig); err != nil {
-		t.Fatal(err)
-	}
+	change(&si)
 	one, err := asn1.Marshal(si)
 	if err != nil {
 		t.Fatal(err)
@@ -543,4 +624,51 @@ func WithHighS(t testing.TB, pdf []byte, curve elliptic.Curve) []byte {
 		t.Fatal(err)
 	}
 	return WithCMS(t, pdf, outer)
+}
+
+// SignatureTimestamp returns the signature time-stamp token (DER) of the
+// last signature of pdf and the signature value it time-stamps.
+func SignatureTimestamp(t testing.TB, pdf []byte) (token, signature []byte) {
+	t.Helper()
+	p7, err := pkcs7.Parse(CMSOf(t, pdf))
+	if err != nil || len(p7.Signers) != 1 {
+		t.Fatalf("CMS: %v", err)
+	}
+	si := p7.Signers[0]
+	for _, a := range si.UnauthenticatedAttributes {
+		if a.Type.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}) {
+			var tok asn1.RawValue
+			if _, err := asn1.Unmarshal(a.Value.Bytes, &tok); err != nil {
+				t.Fatal(err)
+			}
+			return tok.FullBytes, si.EncryptedDigest
+		}
+	}
+	t.Fatal("the signature has no time-stamp")
+	return nil, nil
+}
+
+// DocumentTimestamp returns the token (DER) of pdf's last signature, a
+// document time-stamp, and the bytes its /ByteRange covers.
+func DocumentTimestamp(t testing.TB, pdf []byte) (token, signed []byte) {
+	t.Helper()
+	all := byteRangeRE.FindAllSubmatch(pdf, -1)
+	if len(all) < 2 {
+		t.Fatal("no document time-stamp after the signature")
+	}
+	var br []int64
+	for _, f := range strings.Fields(string(all[len(all)-1][1])) {
+		n, _ := strconv.ParseInt(f, 10, 64)
+		br = append(br, n)
+	}
+	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok asn1.RawValue
+	if _, err := asn1.Unmarshal(raw, &tok); err != nil {
+		t.Fatal(err)
+	}
+	signed = append(append([]byte{}, pdf[br[0]:br[0]+br[1]]...), pdf[br[2]:br[2]+br[3]]...)
+	return tok.FullBytes, signed
 }

@@ -68,17 +68,16 @@ var contentsHex = regexp.MustCompile(`/Contents\s*<([0-9a-fA-F]+)>`)
 // oidTimeStampToken is id-aa-timeStampToken (1.2.840.113549.1.9.16.2.14), DER-encoded.
 var oidTimeStampToken = []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e}
 
-func TestSignPDFWithTimestampThroughRelay(t *testing.T) {
+func TestSignPDFWithTimestampFromExternalTSA(t *testing.T) {
 	ca := newCA(t, "ecdsa-p256")
 	tsa := testTSA(t, ca, nil)
-	relay, err := NewTSARelay(tsa.URL, 5*time.Second, nil)
+	client, err := TSAClient(tsa.URL, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer relay.Close()
 	key := &countingSigner{Signer: newKey(t, "ecdsa-p256")}
 	leaf := ca.issue(t, key.Public(), "Lê Hoàng Cường")
-	out, err := SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
+	out, err := SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, Stamp: client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,18 +100,17 @@ func TestSlowTSAFailsCleanly(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	tsa := testTSA(t, ca, release)
-	relay, err := NewTSARelay(tsa.URL, 300*time.Millisecond, nil)
+	client, err := TSAClient(tsa.URL, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer relay.Close()
 	key := newKey(t, "ecdsa-p256")
 	leaf := ca.issue(t, key.Public(), "A")
-	_, err = SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, TSAURL: relay.URL()})
+	_, err = SignPDF(renderSample(t), reply.SignRequest{Signer: key, Chain: []*x509.Certificate{leaf, ca.cert}, Stamp: client})
 	if apperr.CodeOf(err) != apperr.Unavailable {
 		t.Fatalf("slow TSA: %v (%s), want unavailable", err, apperr.CodeOf(err))
 	}
-	if _, err := NewTSARelay("ftp://x", time.Second, nil); err == nil {
+	if _, err := TSAClient("ftp://x", time.Second); err == nil {
 		t.Fatal("accepted a non-http TSA URL")
 	}
 }

@@ -1,0 +1,74 @@
+package sign
+
+// pakn patch (see PATCHES.md): the document security store of PAdES B-LT.
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"github.com/digitorus/pdf"
+)
+
+// addDSS writes SignData.DSS's certificates and CRLs as streams and a new
+// /DSS dictionary that lists them after the entries of the document's
+// current DSS (kept by reference), and remembers its object number for the
+// catalog.
+func (context *SignContext) addDSS() error {
+	old := context.PDFReader.Trailer().Key("Root").Key("DSS")
+	certs, err := context.dssStreams(old.Key("Certs"), context.SignData.DSS.Certs)
+	if err != nil {
+		return err
+	}
+	crls, err := context.dssStreams(old.Key("CRLs"), context.SignData.DSS.CRLs)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("<<\n /Type /DSS\n /Certs [" + certs + "]\n /CRLs [" + crls + "]\n")
+	if ocsps := context.dssRefs(old.Key("OCSPs")); ocsps != "" {
+		b.WriteString(" /OCSPs [" + ocsps + "]\n")
+	}
+	b.WriteString(">>\n")
+	context.dssID, err = context.addObject(b.Bytes())
+	return err
+}
+
+// dssStreams writes each of ders as a stream and returns the references
+// of old's array (indirect objects only) followed by the new streams'.
+func (context *SignContext) dssStreams(old pdf.Value, ders [][]byte) (string, error) {
+	refs := context.dssRefs(old)
+	for _, der := range ders {
+		var s bytes.Buffer
+		s.WriteString("<< /Length " + strconv.Itoa(len(der)) + " >>\nstream\n")
+		s.Write(der)
+		s.WriteString("\nendstream")
+		id, err := context.addObject(s.Bytes())
+		if err != nil {
+			return "", fmt.Errorf("DSS stream: %w", err)
+		}
+		if refs != "" {
+			refs += " "
+		}
+		refs += strconv.Itoa(int(id)) + " 0 R"
+	}
+	return refs, nil
+}
+
+// dssRefs lists the indirect references of a DSS array.
+func (context *SignContext) dssRefs(arr pdf.Value) string {
+	var refs []string
+	for i := 0; i < arr.Len(); i++ {
+		if p := arr.Index(i).GetPtr(); p.GetID() != 0 {
+			refs = append(refs, fmt.Sprintf("%d %d R", p.GetID(), p.GetGen()))
+		}
+	}
+	out := ""
+	for i, r := range refs {
+		if i > 0 {
+			out += " "
+		}
+		out += r
+	}
+	return out
+}
