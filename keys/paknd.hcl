@@ -34,6 +34,14 @@ path "pki_int/cert/crl" {
 path "pki/cert/crl" {
   capabilities = ["read"]
 }
+# After a rotation of the issuing CA (pakn ca rotate), the CRLs of every
+# issuer of the mount: certificates the earlier CAs issued stay revocable.
+path "pki_int/issuers" {
+  capabilities = ["list"]
+}
+path "pki_int/issuer/+/crl" {
+  capabilities = ["read"]
+}
 
 # Keep its own token alive and let /readyz check it.
 path "auth/token/lookup-self" {

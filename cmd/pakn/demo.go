@@ -73,25 +73,7 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		return err
 	}
 	// paknd's own login: the demo reply is signed like any other.
-	vcfg := vault.Config{Addr: addr, Token: token}
-	if credsDir != "" {
-		// A secret id of paknd's role for this one login, issued with the
-		// operator's token: the wrapped one in the folder stays paknd's.
-		roleID, err := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
-		if err != nil {
-			return err
-		}
-		admin, err := vault.NewAPI(addr, token, 30*time.Second)
-		if err != nil {
-			return err
-		}
-		secretID, err := vault.OneLoginSecretID(ctx, admin)
-		if err != nil {
-			return err
-		}
-		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: secretID}
-	}
-	vc, err := vault.Connect(ctx, vcfg, nil)
+	vc, err := paknVault(ctx, addr, token, credsDir)
 	if err != nil {
 		return err
 	}
@@ -219,4 +201,28 @@ func demoReplies(e env, vc *vault.Client, pets *petitions.Service, st store.Set,
 	}
 	return replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF,
 		Docs: replies.Documents{PublicURL: publicURL, Place: "Hà Nội", Stamp: auth.Respond, CRLs: vc.ValidationCRLs(0)}})
+}
+
+// paknVault connects to Vault as paknd does, with a secret id of paknd's
+// role issued for this one login with the operator's token (the wrapped one
+// in credsDir stays paknd's), or with the operator's token itself when
+// credsDir is empty.
+func paknVault(ctx context.Context, addr, token, credsDir string) (*vault.Client, error) {
+	vcfg := vault.Config{Addr: addr, Token: token}
+	if credsDir != "" {
+		roleID, err := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
+		if err != nil {
+			return nil, err
+		}
+		admin, err := vault.NewAPI(addr, token, 30*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		secretID, err := vault.OneLoginSecretID(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: secretID}
+	}
+	return vault.Connect(ctx, vcfg, nil)
 }

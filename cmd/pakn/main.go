@@ -64,6 +64,8 @@ const usage = `usage: pakn COMMAND [flags]
 commands:
   migrate                   apply database migrations (PAKN_DATABASE_OWNER_URL, PAKN_DB_APP_ROLE)
   bootstrap                 set up Vault for pakn, idempotently (VAULT_ADDR, VAULT_TOKEN of an operator)
+  ca rotate [-certs-dir DIR] a new issuing CA under the root issues certificates from now on; the older ones
+                            stay anchors; refreshes certs/ and certifies the time-stamping authority again
   agency import FILE        add agencies and set the routing of petitions from a JSON file (PAKN_DATABASE_URL)
   reseal                    seal and index the words of petitions stored before sealing existed
                             (PAKN_DATABASE_URL, PAKN_AUDIT_KEY_FILE, VAULT_ADDR, VAULT_TOKEN of an operator)
@@ -76,10 +78,14 @@ commands:
   agency-key provision -agency CODE       an agency's key for signing its petition receipts
                             manage signers' Vault keys and certificates (VAULT_ADDR, VAULT_TOKEN of an
                             operator, PAKN_DATABASE_URL); revoking also revokes the certificate in Vault PKI
-  verify [-certs DIR] [-crl FILE] [-json] FILE.pdf
-                            check a reply PDF offline against certs/ and the issuing CA's CRL (-crl, or VAULT_ADDR);
-                            and, with PAKN_DATABASE_URL, the register; exit 0 only for TOTAL_PASSED (3: not issued,
-                            4: register not consulted)
+  archive-timestamp [-within 4320h] [-limit N] [-certs DIR] [-vault-creds-dir DIR]
+                            give signed documents whose newest time-stamp's certificate ends within -within a new
+                            version with a document time-stamp (PAKN_DATABASE_URL, PAKN_AUDIT_KEY_FILE, VAULT_ADDR,
+                            VAULT_TOKEN of an operator); run it monthly
+  verify [-certs DIR] [-crl FILE] [-at TIME] [-tsa-policy OID] [-json] FILE.pdf
+                            check a reply PDF offline against certs/, the CRLs it embeds and the issuing CA's (-crl, or
+                            VAULT_ADDR); and, with PAKN_DATABASE_URL, the register (else its issuance time-stamp);
+                            exit 0 only for TOTAL_PASSED (3: not issued, 4: register not consulted)
   audit verify [-anchor SEQ:HASH]
                             check the audit chain (PAKN_DATABASE_URL); exit 1 if broken
   audit export [-after SEQ] write audit events as JSON lines to standard output
@@ -96,6 +102,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdMigrate(ctx, args[1:], e)
 	case "bootstrap":
 		err = cmdBootstrap(ctx, args[1:], e)
+	case "ca":
+		err = cmdCA(ctx, args[1:], e)
+	case "archive-timestamp":
+		err = cmdArchiveTimestamp(ctx, args[1:], e)
 	case "seed":
 		err = cmdSeed(ctx, args[1:], e)
 	case "user":

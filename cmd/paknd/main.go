@@ -180,7 +180,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
-	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL},
+	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: vc.IssuerCRLs(0),
 		FindIssued: register.Finder(st.Replies), IssuancePolicy: tsa.Issuance(cfg.TSAPolicy)}
 	docs, service, err := m.timeStamping(verifier)
 	if err != nil {

@@ -103,7 +103,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: vc.IssuingCRL, TTL: time.Nanosecond},
+	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: vc.IssuerCRLs(time.Nanosecond),
 		FindIssued: register.Finder(st.Replies), IssuancePolicy: tsa.Issuance(nil)}
 	// pakn's own authority: its issuance policy for the replies, the one it serves others at /api/v1/tsa.
 	own, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), tsa.Issuance(nil), nil)

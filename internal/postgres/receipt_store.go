@@ -61,7 +61,8 @@ func (s *ReceiptStore) AddAgencyKey(ctx context.Context, k *agency.Key, now time
 // Receipt returns the petition's signed receipt, or store.ErrNotFound.
 func (s *ReceiptStore) Receipt(ctx context.Context, petitionID string) (*petition.SignedReceipt, error) {
 	var r petition.SignedReceipt
-	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT id, petition_id, agency_code, pdf, sha256, agency_key_id, certificate, signed_at
+	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT id, petition_id, agency_code, COALESCE(`+newest("pdf", "'receipt'", "petition_id")+`, pdf),
+		COALESCE(`+newest("sha256", "'receipt'", "petition_id")+`, sha256), agency_key_id, certificate, signed_at
 		FROM signed_receipts WHERE petition_id = $1`, petitionID).Scan(&r.ID, &r.PetitionID, &r.Agency, &r.PDF, &r.SHA256,
 		&r.AgencyKeyID, &r.Certificate, &r.SignedAt)
 	if errors.Is(err, pgx.ErrNoRows) {

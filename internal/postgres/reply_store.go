@@ -202,7 +202,8 @@ func (s *ReplyStore) InsertSigned(ctx context.Context, d *reply.SignedDocument) 
 // (replies signed before public versions existed have none).
 func (s *ReplyStore) PublicPDF(ctx context.Context, replyID string) ([]byte, error) {
 	var b []byte
-	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT pdf FROM public_replies WHERE reply_id = $1`, replyID).Scan(&b)
+	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT COALESCE(`+newest("pdf", "'public_reply'", "$1")+`, pdf) FROM public_replies WHERE reply_id = $1`,
+		replyID).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -287,7 +288,7 @@ func (s *ReplyStore) PublicRegister(ctx context.Context, q reply.RegisterQuery) 
 func (s *ReplyStore) PDF(ctx context.Context, replyID string) ([]byte, error) {
 	q := s.DB.conn(ctx)
 	var b []byte
-	err := q.QueryRow(ctx, `SELECT pdf FROM signed_replies WHERE reply_id = $1`, replyID).Scan(&b)
+	err := q.QueryRow(ctx, `SELECT COALESCE(`+newest("pdf", "'reply'", "$1")+`, pdf) FROM signed_replies WHERE reply_id = $1`, replyID).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

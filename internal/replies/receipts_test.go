@@ -82,7 +82,7 @@ func TestReceiptIsSignedOnceByTheReceivingAgency(t *testing.T) {
 	// The verifier, with the register, knows it as this petition's receipt.
 	roots := x509.NewCertPool()
 	roots.AddCert(e.Root)
-	v := &verify.Verifier{Roots: roots, CRL: &verify.CachedCRL{Fetch: e.VC.IssuingCRL},
+	v := &verify.Verifier{Roots: roots, CRL: e.VC.IssuerCRLs(0),
 		FindIssued: register.Finder(e.DB.Stores(nil).Replies)}
 	rep := v.Verify(ctx, r.PDF)
 	if rep.Indication != verify.TotalPassed || rep.Register == nil || rep.Register.Kind != reply.KindReceipt ||

@@ -69,6 +69,7 @@ type Service struct {
 	hold          time.Duration
 	keys          KeyRing
 	signPDF       PDFSigner
+	archive       Archiver
 	docs          Documents
 	now           func() time.Time
 }
@@ -79,6 +80,7 @@ type Config struct {
 	Stores    store.Set          // Tx, Audit, Agencies, Petitions, Replies and Receipts are used
 	Keys      KeyRing            // signers' keys; nil disables signing (503)
 	SignPDF   PDFSigner          // required with Keys (signing.SignPDF)
+	Archive   Archiver           // archive time-stamps (signing.Archive); nil: ArchiveTimestamps answers 503
 	Docs      Documents          // signed replies
 	Now       func() time.Time   // time.Now when nil
 	// HoldAfterReset is how long a signer may not sign after someone else
@@ -109,7 +111,7 @@ func New(c Config) (*Service, error) {
 		c.HoldAfterReset = DefaultHoldAfterReset
 	}
 	return &Service{petitions: c.Petitions, tx: st.Tx, audit: st.Audit, agency: st.Agencies, replies: st.Replies, receipts: st.Receipts,
-		petitionStore: st.Petitions, accounts: st.Accounts, keys: c.Keys, signPDF: c.SignPDF, docs: c.Docs, now: c.Now, hold: c.HoldAfterReset}, nil
+		petitionStore: st.Petitions, accounts: st.Accounts, keys: c.Keys, signPDF: c.SignPDF, archive: c.Archive, docs: c.Docs, now: c.Now, hold: c.HoldAfterReset}, nil
 }
 
 // Transition moves a petition by transition t: the reply's steps

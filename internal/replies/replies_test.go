@@ -338,22 +338,11 @@ func TestSigningWithAnExternalTimestampAuthority(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(e.Root)
 	roots.AddCert(tsaPKI.Root)
-	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: vaultCRL{e},
+	rep := (&verify.Verifier{Roots: roots, Intermediates: []*x509.Certificate{tsaPKI.Issuing}, CRL: e.VC.IssuerCRLs(time.Nanosecond),
 		FindIssued: register.Finder(e.DB.Stores(nil).Replies)}).Verify(ctx, pdf)
 	if rep.Indication != verify.TotalPassed || rep.Signatures[0].TimestampTime == nil {
 		t.Fatalf("time-stamped reply: %s", rep.Text())
 	}
-}
-
-// vaultCRL reads the issuing CA's CRL from the test's Vault.
-type vaultCRL struct{ e *servicetest.Env }
-
-func (c vaultCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
-	b, err := c.e.VC.IssuingCRL(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return verify.ParseCRL(b)
 }
 
 // The replies service builds none of its collaborators: missing ones are

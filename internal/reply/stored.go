@@ -175,3 +175,29 @@ type RegisterQuery struct {
 	Limit       int
 	Offset      int
 }
+
+// KindPublicReply is, for an archive time-stamp, a signed reply's public
+// version (KindReply is then its personal version; a KindReceipt's id is
+// its petition's).
+const KindPublicReply = "public_reply"
+
+// Archived names the newest version of a signed document: its kind, its
+// id (a reply's, or for a receipt its petition's), its version (1, the
+// document as issued; each archive time-stamp adds one) and when that
+// version was last time-stamped.
+type Archived struct {
+	Kind      string
+	ID        string
+	Version   int
+	StampedAt time.Time
+}
+
+// DocumentVersion is a new version of a signed document: the version
+// after Of's, with an archive time-stamp.
+type DocumentVersion struct {
+	Of        Archived
+	PDF       []byte
+	SHA256    string // of the PDF itself (not as stored sealed)
+	Size      int
+	StampedAt time.Time
+}

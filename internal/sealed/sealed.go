@@ -589,3 +589,25 @@ func openFile(ctx context.Context, box Box, owner string, b []byte) ([]byte, err
 	}
 	return out, nil
 }
+
+// AddVersion seals a new version of a signed document as the document it
+// renews is sealed (bound to the same owner), then stores it.
+func (s *replies) AddVersion(ctx context.Context, v *reply.DocumentVersion) error {
+	var owner string
+	switch v.Of.Kind {
+	case reply.KindReply:
+		owner = pdfOwner(v.Of.ID)
+	case reply.KindPublicReply:
+		owner = publicOwner(v.Of.ID)
+	case reply.KindReceipt:
+		owner = receiptOwner(v.Of.ID)
+	default:
+		return fmt.Errorf("add version: unknown kind of document %q", v.Of.Kind)
+	}
+	c := *v
+	var err error
+	if c.PDF, err = s.box.SealBytes(ctx, owner, v.PDF); err != nil {
+		return fmt.Errorf("seal the new version: %w", err)
+	}
+	return s.replyStore.AddVersion(ctx, &c)
+}

@@ -116,7 +116,7 @@ func New(t testing.TB, opts ...func(*petitions.Config)) *Env {
 // keys of vc, time-stamped by stamp, with the CAs' lists from vc embedded
 // (PAdES B-LTA), as paknd issues documents.
 func NewReplies(pets *petitions.Service, st store.Set, vc *vault.Client, now func() time.Time, stamp reply.Stamper) (*replies.Service, error) {
-	return replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Now: now,
+	return replies.New(replies.Config{Petitions: pets, Stores: st, Keys: vc, SignPDF: signing.SignPDF, Archive: signing.Archive, Now: now,
 		Docs: replies.Documents{PublicURL: "https://pakn.example.vn", Place: "Hà Nội", Stamp: stamp, CRLs: vc.ValidationCRLs(time.Nanosecond)}})
 }
 

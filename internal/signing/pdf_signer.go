@@ -13,12 +13,14 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -190,15 +192,12 @@ func checkNotRevoked(chain []*x509.Certificate, crls [][]byte) error {
 	}
 	found := false
 	for _, der := range crls {
-		crl, err := x509.ParseRevocationList(der)
+		crl, err := issuerList(der, chain[1])
 		if err != nil {
-			return fmt.Errorf("sign pdf: revocation list: %w", err)
+			return err
 		}
-		if !bytes.Equal(crl.RawIssuer, chain[1].RawSubject) {
-			continue
-		}
-		if err := crl.CheckSignatureFrom(chain[1]); err != nil {
-			return fmt.Errorf("sign pdf: the issuing CA's revocation list does not verify: %w", err)
+		if crl == nil {
+			continue // another CA's (after a rotation, one of the same name)
 		}
 		found = true
 		for _, e := range crl.RevokedCertificateEntries {
@@ -211,6 +210,49 @@ func checkNotRevoked(chain []*x509.Certificate, crls [][]byte) error {
 		return errors.New("sign pdf: no revocation list of the signer's issuing CA")
 	}
 	return nil
+}
+
+// checkedLists remembers the CRLs found signed by their issuer (a list
+// changes at each revocation and each rebuild: a handful a month), so a
+// signature does not parse and verify the same lists again.
+var checkedLists struct {
+	sync.Mutex
+	m map[[32]byte]*x509.RevocationList
+}
+
+// issuerList parses der and returns it when issuer signed it, nil when it
+// is another CA's; a list that names issuer but does not verify is an
+// error.
+func issuerList(der []byte, issuer *x509.Certificate) (*x509.RevocationList, error) {
+	h := sha256.New()
+	h.Write(der)
+	h.Write(issuer.Raw)
+	var k [32]byte
+	h.Sum(k[:0])
+	checkedLists.Lock()
+	crl := checkedLists.m[k]
+	checkedLists.Unlock()
+	if crl != nil {
+		return crl, nil
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("sign pdf: revocation list: %w", err)
+	}
+	if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) ||
+		len(crl.AuthorityKeyId) > 0 && len(issuer.SubjectKeyId) > 0 && !bytes.Equal(crl.AuthorityKeyId, issuer.SubjectKeyId) {
+		return nil, nil
+	}
+	if err := crl.CheckSignatureFrom(issuer); err != nil {
+		return nil, fmt.Errorf("sign pdf: the issuing CA's revocation list does not verify: %w", err)
+	}
+	checkedLists.Lock()
+	if checkedLists.m == nil || len(checkedLists.m) >= 64 {
+		checkedLists.m = map[[32]byte]*x509.RevocationList{}
+	}
+	checkedLists.m[k] = crl
+	checkedLists.Unlock()
+	return crl, nil
 }
 
 // reserve is the room, beyond what pdfsign adds for the certificates,

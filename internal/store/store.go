@@ -182,7 +182,18 @@ type Replies interface {
 	InsertSigned(ctx context.Context, d *reply.SignedDocument) error
 	PDF(ctx context.Context, replyID string) ([]byte, error)
 	// PublicPDF returns a signed reply's public version (no addressee).
+	// PDF, PublicPDF and Receipts.Receipt return a document's newest
+	// version (see AddVersion).
 	PublicPDF(ctx context.Context, replyID string) ([]byte, error)
+	// ArchiveDue lists the signed documents (both versions of replies, and
+	// receipts) whose newest version was time-stamped before before, the
+	// longest ago first, at most limit: the candidates for an archive
+	// time-stamp.
+	ArchiveDue(ctx context.Context, before time.Time, limit int) ([]reply.Archived, error)
+	// AddVersion stores v as the version after v.Of's (v.Of.Version+1) of
+	// its document: its newest version, with an archive time-stamp; every
+	// version is kept. ErrConflict when that version exists.
+	AddVersion(ctx context.Context, v *reply.DocumentVersion) error
 	// PublicRegister lists the published replies with a public version
 	// that q selects, newest first, with their total.
 	PublicRegister(ctx context.Context, q reply.RegisterQuery) ([]reply.Listed, int, error)

@@ -557,31 +557,52 @@ func expiresWithin(s *vaultapi.Secret, d time.Duration) bool {
 	return err != nil || time.Until(t) < d
 }
 
+// exportCAs writes the root to RootCAFile and every CA of the issuing
+// mount (the current one first, then those it replaced, whose
+// certificates still verify) to IssuingCAFile.
 func (b *bootstrapper) exportCAs(ctx context.Context) error {
 	if err := os.MkdirAll(b.o.CertsDir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []struct{ mount, file string }{
-		{RootPKIMount, RootCAFile},
-		{IssuingMount, IssuingCAFile},
-	} {
-		pem, err := b.caPEM(ctx, f.mount)
-		if err != nil {
-			return fmt.Errorf("read CA of %s: %w", f.mount, err)
-		}
-		if pem == "" {
-			return fmt.Errorf("%s has no CA certificate", f.mount)
+	root, err := b.caPEM(ctx, RootPKIMount)
+	if err != nil {
+		return fmt.Errorf("read CA of %s: %w", RootPKIMount, err)
+	}
+	all, err := issuers(ctx, b.api)
+	if err != nil {
+		return fmt.Errorf("read the CAs of %s: %w", IssuingMount, err)
+	}
+	for _, f := range []struct{ pem, file string }{{root, RootCAFile}, {strings.Join(all, "\n"), IssuingCAFile}} {
+		if f.pem == "" {
+			return fmt.Errorf("no CA certificate for %s", f.file)
 		}
 		path := filepath.Join(b.o.CertsDir, f.file)
-		if old, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(old)) == pem {
+		if old, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(old)) == f.pem {
 			continue
 		}
-		if err := os.WriteFile(path, []byte(pem+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(f.pem+"\n"), 0o644); err != nil {
 			return err
 		}
 		b.did("exported %s", path)
 	}
 	return nil
+}
+
+// RefreshTrust exports the CA chain to certsDir and certifies the
+// time-stamping authority again when its certificate is missing, expiring
+// or from a CA that is no longer the current one: what pakn ca rotate runs
+// after a new issuing CA. admin carries an operator's token.
+func RefreshTrust(ctx context.Context, admin *vaultapi.Client, certsDir, orgName string) (*BootstrapResult, error) {
+	if orgName == "" {
+		orgName = "pakn"
+	}
+	b := &bootstrapper{api: admin, o: BootstrapOptions{CertsDir: certsDir, OrgName: orgName}, res: &BootstrapResult{}}
+	for _, step := range []func(context.Context) error{b.exportCAs, b.tsaKey} {
+		if err := step(ctx); err != nil {
+			return b.res, redact(err)
+		}
+	}
+	return b.res, nil
 }
 
 func writeSecretFile(path, value string) error {

@@ -309,17 +309,23 @@ func (c *Client) RootCRL(ctx context.Context) ([]byte, error) {
 	return c.crl(ctx, RootPKIMount)
 }
 
-func (c *Client) crl(ctx context.Context, mount string) ([]byte, error) {
+// crl reads the CRL at path+"/cert/crl" (a mount's default issuer's) or,
+// for an issuer's path, path+"/crl".
+func (c *Client) crl(ctx context.Context, path string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	s, err := c.api.Logical().ReadWithContext(ctx, mount+"/cert/crl")
+	field, at := "certificate", path+"/cert/crl"
+	if strings.Contains(path, "/issuer/") {
+		field, at = "crl", path+"/crl"
+	}
+	s, err := c.api.Logical().ReadWithContext(ctx, at)
 	if err != nil {
 		return nil, redact(err)
 	}
 	if s == nil {
 		return nil, errors.New("vault returned no CRL")
 	}
-	crl, _ := s.Data["certificate"].(string)
+	crl, _ := s.Data[field].(string)
 	if crl == "" {
 		return nil, errors.New("vault returned an empty CRL")
 	}

@@ -188,24 +188,40 @@ type signRequest struct {
 	MarshalingAlgorithm string `json:"marshaling_algorithm,omitempty"`
 }
 
-// post sends one sign request straight over the Vault client's HTTP
-// connection pool (the api package's request machinery would add its
-// retries, which a signature must not have, and measurable overhead) and
-// returns the signature string.
+// post sends one sign request and returns the signature string.
 func (s *TransitSigner) post(req signRequest) (string, error) {
-	unavailable := func(err error) error {
-		return apperr.Wrap(err, apperr.Unavailable, "vault sign",
-			msg.SigningKeyUnavailable)
-	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return "", err
+	}
+	raw, err := s.postJSON(body, 64<<10)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Data struct {
+			Signature string `json:"signature"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", apperr.Wrap(fmt.Errorf("vault answer: %w", err), apperr.Unavailable, "vault sign", msg.SigningKeyUnavailable)
+	}
+	return out.Data.Signature, nil
+}
+
+// postJSON sends a sign request's body straight over the Vault client's
+// HTTP connection pool (the api package's request machinery would add its
+// retries, which a signature must not have, and measurable overhead) and
+// returns the answer's body (at most limit bytes) when Vault says 200.
+func (s *TransitSigner) postJSON(body []byte, limit int) ([]byte, error) {
+	unavailable := func(err error) error {
+		return apperr.Wrap(err, apperr.Unavailable, "vault sign", msg.SigningKeyUnavailable)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.api.Address()+"/v1/"+s.mount+"/sign/"+s.key, bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("X-Vault-Request", "true")
@@ -215,26 +231,25 @@ func (s *TransitSigner) post(req signRequest) (string, error) {
 	}
 	resp, err := s.http.Do(hr)
 	if err != nil {
-		return "", unavailable(err)
+		return nil, unavailable(err)
 	}
 	defer resp.Body.Close()
+	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
 	var out struct {
-		Data struct {
-			Signature string `json:"signature"`
-		} `json:"data"`
 		Errors []string `json:"errors"`
 	}
-	dec := json.NewDecoder(io.LimitReader(resp.Body, 64<<10))
-	derr := dec.Decode(&out)
+	if resp.StatusCode != http.StatusOK {
+		_ = json.Unmarshal(raw, &out)
+	}
 	switch {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return "", unavailable(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")))
+		return nil, unavailable(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")))
 	case resp.StatusCode != http.StatusOK:
-		return "", apperr.Wrap(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")), apperr.Internal, "vault sign", msg.InternalError)
-	case derr != nil:
-		return "", unavailable(fmt.Errorf("vault answer: %w", derr))
+		return nil, apperr.Wrap(fmt.Errorf("vault answered %d: %s", resp.StatusCode, strings.Join(out.Errors, "; ")), apperr.Internal, "vault sign", msg.InternalError)
+	case rerr != nil:
+		return nil, unavailable(fmt.Errorf("vault answer: %w", rerr))
 	}
-	return out.Data.Signature, nil
+	return raw, nil
 }
 
 // parseSignature reads "vault:v<N>:<base64>" and checks the version.

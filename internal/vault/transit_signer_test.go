@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,3 +271,39 @@ func TestNewTransitSignerRefusesUnsupportedKeys(t *testing.T) {
 const ed25519Cert = `-----BEGIN CERTIFICATE-----
 MIIBLDCB36ADAgECAghWAUdKKo3DMDAFBgMrZXAwGTEXMBUGA1UEAwwOSUVURiBUZXN0IERlbW8wHhcNMTYwODAxMTIxOTI0WhcNNDAxMjMxMjM1OTU5WjAZMRcwFQYDVQQDDA5JRVRGIFRlc3QgRGVtbzAqMAUGAytlbgMhAIUg8AmJMKdUdIt93LQ+91oNvzoNJjga9OukqY6qm05qo0UwQzAPBgNVHRMBAf8EBTADAQEAMA4GA1UdDwEBAAQEAwIDCDAgBgNVHQ4BAQAEFgQUmx9e7e0EM4Xk97xiPFl1uQvIuzswBQYDK2VwA0EAryMB/t3J5v/BzKc9dNZIpDmAgs3babFOTQbs+BolzlDUwsPrdGxO3YNGhW7Ibz3OGhhlxXrCe1Cgw1AH9efZBw==
 -----END CERTIFICATE-----`
+
+// Concurrent signatures of the time-stamping authority's key go to Vault
+// together: fewer requests than signatures, each signature valid.
+func TestBatchSignerGroupsConcurrentSignatures(t *testing.T) {
+	_, root, dir := vaulttest.Bootstrapped(t)
+	tc, err := vault.ReadTSACert(filepath.Join(dir, "certs", vault.TSACertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := vault.NewTransitSigner(root.API(), vault.TransitMount, vault.TSAKey, tc.Version, tc.Chain[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := vault.NewBatchSigner(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	const n = 200
+	for i := range n {
+		wg.Go(func() {
+			digest := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+			sig, err := b.Sign(nil, digest[:], crypto.SHA256)
+			if err != nil || !ecdsa.VerifyASN1(tc.Chain[0].PublicKey.(*ecdsa.PublicKey), digest[:], sig) {
+				t.Errorf("signature %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := b.Batches(); got >= n || got < 1 {
+		t.Fatalf("%d Vault requests for %d concurrent signatures", got, n)
+	}
+	if _, err := b.Sign(nil, make([]byte, 48), crypto.SHA384); err == nil {
+		t.Fatal("a SHA-384 digest was accepted")
+	}
+}

@@ -212,35 +212,45 @@ func publicKeyOf(ctx context.Context, admin *vaultapi.Client, path string, versi
 
 // TimeStamping returns pakn's time-stamping authority, signing through
 // Vault with the TSA key version and certificate chain read from certFile
-// (what Bootstrap wrote), under policy (tsa.DefaultPolicy when empty),
-// telling the time from now (time.Now when nil). The certificate is proven
+// (what Bootstrap wrote), under policy (tsa.Issuance(nil) when empty),
+// telling the time from now (time.Now when nil). Tokens asked for at once
+// are signed in one Vault request (BatchSigner). The certificate is proven
 // to match the key at the first token.
 func (c *Client) TimeStamping(certFile string, policy asn1.ObjectIdentifier, now func() time.Time) (*tsa.Authority, error) {
 	tc, err := ReadTSACert(certFile)
 	if err != nil {
 		return nil, fmt.Errorf("time-stamping authority: %w (run pakn bootstrap)", err)
 	}
-	key, err := c.SignerKey(TSAKey, tc.Version, tc.Chain[0])
+	key, err := newTransitSigner(c.api, TransitMount, TSAKey, tc.Version, tc.Chain[0], c.cfg.Timeout, &c.proven)
 	if err != nil {
 		return nil, err
 	}
-	return tsa.New(key, tc.Chain, policy, now)
+	batched, err := NewBatchSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	return tsa.New(batched, tc.Chain, policy, now)
 }
 
 // ValidationCRLs returns what gives the current DER revocation lists of
-// the issuing CA and the root, each fetched from Vault at most every ttl
-// (verify.CachedCRL; five minutes when zero), to embed in signed
-// documents; signing also refuses a certificate they list.
+// every issuing CA (the current one and those it replaced) and of the
+// root, each fetched from Vault at most every ttl (five minutes when zero),
+// to embed in signed documents; signing also refuses a certificate they
+// list.
 func (c *Client) ValidationCRLs(ttl time.Duration) func(ctx context.Context) ([][]byte, error) {
-	lists := []*verify.CachedCRL{{Fetch: c.IssuingCRL, TTL: ttl}, {Fetch: c.RootCRL, TTL: ttl}}
+	issuing, root := c.IssuerCRLs(ttl), &verify.CachedCRL{Fetch: c.RootCRL, TTL: ttl}
 	return func(ctx context.Context) ([][]byte, error) {
-		out := make([][]byte, 0, len(lists))
-		for _, l := range lists {
-			crl, err := l.CRL(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, crl.Raw)
+		lists, err := issuing.CRLs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := root.CRL(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]byte, 0, len(lists)+1)
+		for _, l := range append(lists, r) {
+			out = append(out, l.Raw)
 		}
 		return out, nil
 	}

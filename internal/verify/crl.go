@@ -30,7 +30,17 @@ type CachedCRL struct {
 // MaxCRLSize bounds a fetched CRL.
 const MaxCRLSize = 8 << 20
 
-// CRL implements CRLSource.
+// CRLs implements CRLSource: the one list.
+func (c *CachedCRL) CRLs(ctx context.Context) ([]*x509.RevocationList, error) {
+	crl, err := c.CRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []*x509.RevocationList{crl}, nil
+}
+
+// CRL returns the list, fetched again when the cached one is older than
+// TTL or past its NextUpdate.
 func (c *CachedCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
 	now := time.Now
 	if c.Now != nil {

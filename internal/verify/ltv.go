@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 )
 
@@ -583,4 +584,41 @@ func (v *Verifier) docTimestamp(ctx context.Context, doc []byte, idx int, sd sig
 	s.pass("timestamp", "the document as it stands existed at "+t.Format(time.RFC3339)+" (time-stamped by "+tsa.Subject.CommonName+")")
 	s.Indication = TotalPassed
 	return s, ts
+}
+
+// StampedUntil is when the proof a signed document carries of its own
+// existence runs out: the end of validity of the certificate of its newest
+// time-stamp (the last document time-stamp's authority, else the
+// signature time-stamp's). An archive time-stamp must be added before.
+// It reads the document without judging it: verify it for that.
+func StampedUntil(doc []byte) (time.Time, error) {
+	sigs, err := findSignatures(context.Background(), doc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(sigs) == 0 || sigs[len(sigs)-1].Err != nil {
+		return time.Time{}, errors.New("no readable signature")
+	}
+	last := sigs[len(sigs)-1]
+	token := last.Contents
+	if last.SubFilter != SubFilterDocTimeStamp {
+		c, err := parseCMS(last.Contents)
+		if err != nil || c.timestamp == nil {
+			return time.Time{}, errors.New("the document carries no time-stamp")
+		}
+		token = c.timestamp
+	}
+	var tok asn1.RawValue
+	if _, err := asn1.Unmarshal(token, &tok); err != nil {
+		return time.Time{}, errors.New("the time-stamp token is unreadable")
+	}
+	p7, err := pkcs7.Parse(tok.FullBytes)
+	if err != nil {
+		return time.Time{}, errors.New("the time-stamp token is unreadable")
+	}
+	tsa := p7.GetOnlySigner()
+	if tsa == nil {
+		return time.Time{}, errors.New("the time-stamp token has no single signer")
+	}
+	return tsa.NotAfter, nil
 }

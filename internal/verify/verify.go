@@ -151,9 +151,11 @@ type Report struct {
 	VerifiedAt    time.Time   `json:"verified_at"`
 }
 
-// CRLSource gives the issuing CA's current certificate revocation list.
+// CRLSource gives the current certificate revocation lists of the CAs
+// that issue signers' certificates: the issuing CA's, and after a rotation
+// those of the CAs before it.
 type CRLSource interface {
-	CRL(ctx context.Context) (*x509.RevocationList, error)
+	CRLs(ctx context.Context) ([]*x509.RevocationList, error)
 }
 
 // FindIssued finds an issued document by its binding (see Binding), or,
@@ -700,8 +702,12 @@ func (v *Verifier) checkRevocation(ctx context.Context, s *Signature, cert *x509
 	}
 	var lists []list
 	if v.CRL != nil {
-		if crl, err := v.CRL.CRL(ctx); err == nil && v.cache.crlSigned(crl, issuer) {
-			lists = append(lists, list{crl, "published by the CA"})
+		if crls, err := v.CRL.CRLs(ctx); err == nil {
+			for _, crl := range crls {
+				if bytes.Equal(crl.RawIssuer, issuer.RawSubject) && v.cache.crlSigned(crl, issuer) {
+					lists = append(lists, list{crl, "published by the CA"})
+				}
+			}
 		}
 	}
 	for _, crl := range embedded {

@@ -144,7 +144,9 @@ func TestBindingIgnoresUnsignedBytes(t *testing.T) {
 
 type staticCRL struct{ p *verifytest.PKI }
 
-func (s staticCRL) CRL(context.Context) (*x509.RevocationList, error) { return s.p.CRL, nil }
+func (s staticCRL) CRLs(context.Context) ([]*x509.RevocationList, error) {
+	return []*x509.RevocationList{s.p.CRL}, nil
+}
 
 // verifier trusts only p's root and reads p's CRL.
 func verifier(p *verifytest.PKI) *Verifier {
@@ -248,7 +250,7 @@ func TestRevocationValidityAndUsage(t *testing.T) {
 
 type failingCRL struct{}
 
-func (failingCRL) CRL(context.Context) (*x509.RevocationList, error) {
+func (failingCRL) CRLs(context.Context) ([]*x509.RevocationList, error) {
 	return nil, errors.New("vault unreachable")
 }
 
@@ -301,7 +303,7 @@ func TestDefaultTimeLimitIsTenSeconds(t *testing.T) {
 
 type slowCRL struct{}
 
-func (slowCRL) CRL(ctx context.Context) (*x509.RevocationList, error) {
+func (slowCRL) CRLs(ctx context.Context) ([]*x509.RevocationList, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
