@@ -137,8 +137,8 @@ func update(doc []byte, sd sign.SignData, room int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign pdf: read document: %w", err)
 	}
-	var out bytes.Buffer
-	sc := sign.SignContext{PDFReader: rdr, InputFile: bytes.NewReader(doc), OutputFile: &out, SignData: sd,
+	out := bytes.NewBuffer(make([]byte, 0, len(doc)+hex.EncodedLen(room)+64<<10))
+	sc := sign.SignContext{PDFReader: rdr, InputFile: bytes.NewReader(doc), OutputFile: out, SignData: sd,
 		SignatureMaxLengthBase: uint32(hex.EncodedLen(room))}
 	if err := sc.SignPDF(); err != nil {
 		var unavailable *stampError

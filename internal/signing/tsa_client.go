@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digitorus/timestamp"
+
 	"pakn/internal/reply"
 )
 
@@ -50,6 +52,10 @@ func TSAClient(url string, timeout time.Duration) (reply.Stamper, error) {
 			return nil, fmt.Errorf("answered %d", resp.StatusCode)
 		case len(body) > maxTSAMessage:
 			return nil, fmt.Errorf("an answer over %d bytes", maxTSAMessage)
+		}
+		// pdfsign takes the token as given: an external authority's answer is checked here.
+		if _, err := timestamp.ParseResponse(body); err != nil {
+			return nil, fmt.Errorf("an answer that is not a valid time-stamp: %w", err)
 		}
 		return body, nil
 	}, nil

@@ -11,9 +11,25 @@ func (context *SignContext) updateByteRange() error {
 		return err
 	}
 
-	// Set ByteRangeValues by looking for the /Contents< filled with zeros
-	contentsPlaceholder := bytes.Repeat([]byte("0"), int(context.SignatureMaxLength))
-	contentsIndex := bytes.Index(context.OutputBuffer.Buff.Bytes(), contentsPlaceholder)
+	// Set ByteRangeValues by looking for the /Contents< filled with zeros.
+	// pakn patch: in the new signature object, not from the file's start:
+	// searching the whole file for the run of zeros compared it at every
+	// byte of an earlier signature's zero padding (quadratic in the
+	// reservation; a document time-stamp after a signature took most of
+	// the signing time).
+	from := 0
+	if len(context.newXrefEntries) > 0 {
+		from = int(context.newXrefEntries[0].Offset)
+	}
+	buf := context.OutputBuffer.Buff.Bytes()
+	contentsIndex := -1
+	if i := bytes.Index(buf[from:], []byte("/Contents<")); i >= 0 {
+		contentsIndex = from + i + len("/Contents<")
+		end := contentsIndex + int(context.SignatureMaxLength)
+		if end > len(buf) || len(bytes.Trim(buf[contentsIndex:end], "0")) != 0 {
+			contentsIndex = -1
+		}
+	}
 	if contentsIndex == -1 {
 		return fmt.Errorf("failed to find contents placeholder")
 	}
@@ -38,10 +54,11 @@ func (context *SignContext) updateByteRange() error {
 	}
 
 	// Find the placeholder in the buffer
-	placeholderIndex := bytes.Index(context.OutputBuffer.Buff.Bytes(), []byte(signatureByteRangePlaceholder))
+	placeholderIndex := bytes.Index(context.OutputBuffer.Buff.Bytes()[from:], []byte(signatureByteRangePlaceholder))
 	if placeholderIndex == -1 {
 		return fmt.Errorf("failed to find ByteRange placeholder")
 	}
+	placeholderIndex += from
 
 	// Replace the placeholder with the new byte range
 	bufferBytes := context.OutputBuffer.Buff.Bytes()

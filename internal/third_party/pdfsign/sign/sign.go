@@ -96,10 +96,15 @@ func (context *SignContext) SignPDF() error {
 		context.existingSignatures = existing
 	}
 
-	context.OutputBuffer = filebuffer.New([]byte{})
+	// pakn patch: room for the whole output at once (it grew by doubling, zeroing each time).
+	size, err := context.InputFile.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	context.OutputBuffer = filebuffer.New(make([]byte, 0, size+int64(context.SignatureMaxLengthBase)+64<<10))
 
 	// Copy old file into new buffer.
-	_, err := context.InputFile.Seek(0, 0)
+	_, err = context.InputFile.Seek(0, 0)
 	if err != nil {
 		return err
 	}
