@@ -25,15 +25,8 @@ import (
 // time-stamping authority is certified by the new one.
 func TestCARotation(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t)
-	v, root, dir := vaulttest.Bootstrapped(t)
+	db, v, root, dir, vars := seededDemo(t)
 	certs := filepath.Join(dir, "certs")
-	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken,
-		"PAKN_AUDIT_KEY_FILE": auditKeyFile(t)}
-	if code, out, errs := cli(t, vars, "seed", "-demo", "-demo-reply", filepath.Join(t.TempDir(), "demo.txt"), "-vault-creds-dir",
-		filepath.Join(dir, "creds"), "-certs", certs); code != 0 {
-		t.Fatalf("seed: %s %s", out, errs)
-	}
 	old := publicVersion(t, db, v)
 	oldTSA, err := vault.ReadTSACert(filepath.Join(certs, vault.TSACertFile))
 	if err != nil {
@@ -94,15 +87,8 @@ func TestCARotation(t *testing.T) {
 // certificate ends within three years) with the new CA's authority; the
 // public version served then verifies offline.
 func TestArchiveTimestampCommand(t *testing.T) {
-	db := pgtest.New(t)
-	v, _, dir := vaulttest.Bootstrapped(t)
+	db, v, _, dir, vars := seededDemo(t)
 	certs := filepath.Join(dir, "certs")
-	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken,
-		"PAKN_AUDIT_KEY_FILE": auditKeyFile(t)}
-	if code, out, errs := cli(t, vars, "seed", "-demo", "-demo-reply", filepath.Join(t.TempDir(), "demo.txt"), "-vault-creds-dir",
-		filepath.Join(dir, "creds"), "-certs", certs); code != 0 {
-		t.Fatalf("seed: %s %s", out, errs)
-	}
 	before := publicVersion(t, db, v)
 	args := []string{"archive-timestamp", "-within", "26280h", "-certs", certs, "-vault-creds-dir", filepath.Join(dir, "creds")}
 	code, out, errs := cli(t, vars, args...)
@@ -123,6 +109,21 @@ func TestArchiveTimestampCommand(t *testing.T) {
 	if code, out, _ := cli(t, vars, append(args[:1], "-within", "720h", "-certs", certs)...); code != 0 || !strings.Contains(out, "0 renewed") {
 		t.Fatalf("second run: %d %s", code, out)
 	}
+}
+
+// seededDemo is a database and a bootstrapped Vault (its folder dir) after
+// pakn seed -demo -demo-reply, and the environment of the CLI's operator.
+func seededDemo(t *testing.T) (*pgtest.DB, *vaulttest.Server, *vault.Client, string, map[string]string) {
+	t.Helper()
+	db := pgtest.New(t)
+	v, root, dir := vaulttest.Bootstrapped(t)
+	vars := map[string]string{"PAKN_DATABASE_URL": db.AppURL, "USER": "ops-tester", "VAULT_ADDR": v.Addr, "VAULT_TOKEN": v.RootToken,
+		"PAKN_AUDIT_KEY_FILE": auditKeyFile(t)}
+	if code, out, errs := cli(t, vars, "seed", "-demo", "-demo-reply", filepath.Join(t.TempDir(), "demo.txt"), "-vault-creds-dir",
+		filepath.Join(dir, "creds"), "-certs", filepath.Join(dir, "certs")); code != 0 {
+		t.Fatalf("seed: %s %s", out, errs)
+	}
+	return db, v, root, dir, vars
 }
 
 // activeSigner is the demo signer's active key version and certificate.

@@ -161,6 +161,8 @@ var (
 	VerdictWhy          = def("VerdictWhy", "Lý do", "Why")
 	VerifyDetails       = def("VerifyDetails", "Chi tiết kiểm tra", "The details")
 	VerifySigner        = def("VerifySigner", "Người ký (theo chứng thư số)", "Signer (from the certificate)")
+	VerifyStampedBy     = def("VerifyStampedBy", "Dấu thời gian của văn bản, do", "Document time-stamp, by")
+	VerifyProvenTime    = def("VerifyProvenTime", "Thời điểm được chứng thực (dấu thời gian)", "Proven time (time-stamp)")
 	VerifyCertificate   = def("VerifyCertificate", "Chứng thư số", "Certificate")
 	VerifyValidFrom     = def("VerifyValidFrom", "có hiệu lực từ %s đến %s", "valid from %s to %s")
 	VerifyChecks        = def("VerifyChecks", "Các bước kiểm tra", "Every check")

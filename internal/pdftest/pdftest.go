@@ -119,7 +119,7 @@ func RequireValid(t testing.TB, pdf []byte, roots ...*x509.Certificate) string {
 		if !strings.Contains(second, "Total document signed") {
 			t.Fatalf("the document time-stamp does not cover the whole file:\n%s", rep)
 		}
-		brs := byteRanges(t, pdf)
+		brs := ByteRanges(t, pdf)
 		revision = pdf[:brs[0][2]+brs[0][3]]
 		requireTimestamps(t, pdf, revision, brs[1], roots)
 		if r := Pdfsig(t, revision, roots...); !strings.Contains(r, "Total document signed") || !strings.Contains(r, "Signature is Valid.") {
@@ -138,8 +138,8 @@ func RequireValid(t testing.TB, pdf []byte, roots ...*x509.Certificate) string {
 
 var byteRangeRE = regexp.MustCompile(`/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]`)
 
-// byteRanges reads every /ByteRange of pdf, in file order.
-func byteRanges(t testing.TB, pdf []byte) [][4]int {
+// ByteRanges reads every /ByteRange of pdf, in file order.
+func ByteRanges(t testing.TB, pdf []byte) [][4]int {
 	t.Helper()
 	var out [][4]int
 	for _, m := range byteRangeRE.FindAllSubmatch(pdf, -1) {
@@ -155,23 +155,27 @@ func byteRanges(t testing.TB, pdf []byte) [][4]int {
 	return out
 }
 
+// Contents returns the DER value of the /Contents between the ranges of
+// br (a CMS or a time-stamp token), without its zero padding.
+func Contents(t testing.TB, pdf []byte, br [4]int) []byte {
+	t.Helper()
+	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v asn1.RawValue
+	if _, err := asn1.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.FullBytes
+}
+
 // requireTimestamps checks with openssl the signature time-stamp of the
 // signature whose revision is revision, and the document time-stamp whose
 // byte range is docRange.
 func requireTimestamps(t testing.TB, pdf, revision []byte, docRange [4]int, roots []*x509.Certificate) {
 	t.Helper()
-	contents := func(b []byte, br [4]int) []byte {
-		raw, err := hex.DecodeString(string(b[br[1]+1 : br[2]-1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v asn1.RawValue
-		if _, err := asn1.Unmarshal(raw, &v); err != nil {
-			t.Fatal(err)
-		}
-		return v.FullBytes
-	}
-	p7, err := pkcs7.Parse(contents(revision, byteRanges(t, revision)[0]))
+	p7, err := pkcs7.Parse(Contents(t, revision, ByteRanges(t, revision)[0]))
 	if err != nil || len(p7.Signers) != 1 {
 		t.Fatalf("the signature's CMS: %v", err)
 	}
@@ -191,7 +195,7 @@ func requireTimestamps(t testing.TB, pdf, revision []byte, docRange [4]int, root
 	sum := sha256.Sum256(p7.Signers[0].EncryptedDigest)
 	OpenSSLTSVerify(t, token, "-digest", hex.EncodeToString(sum[:]), roots...)
 	signed := append(append([]byte{}, pdf[docRange[0]:docRange[0]+docRange[1]]...), pdf[docRange[2]:docRange[2]+docRange[3]]...)
-	OpenSSLTSVerify(t, contents(pdf, docRange), "-data", WriteFile(t, signed), roots...)
+	OpenSSLTSVerify(t, Contents(t, pdf, docRange), "-data", WriteFile(t, signed), roots...)
 }
 
 // WriteFile writes data to a new file of the test and returns its path.

@@ -30,14 +30,7 @@ func FuzzVerify(f *testing.F) {
 	v.Timeout = 5 * time.Second
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r := v.Verify(context.Background(), doc)
-		switch r.Indication {
-		case TotalPassed, TotalFailed, Indeterminate:
-		default:
-			t.Fatalf("indication %q", r.Indication)
-		}
-		if r.SummaryVI == "" || r.SummaryEN == "" {
-			t.Fatal("no summary")
-		}
+		requireVerdict(t, r)
 		if r.Indication == TotalPassed {
 			if len(doc) != len(genuine) || !bytes.Equal(doc[:br[1]], genuine[:br[1]]) || !bytes.Equal(doc[br[2]:], genuine[br[2]:]) {
 				t.Fatalf("a document with other signed bytes passed:\n%s", r.Text())
@@ -65,11 +58,7 @@ func FuzzVerifyLTA(f *testing.F) {
 	v.Timeout = 5 * time.Second
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r := v.Verify(context.Background(), doc)
-		switch r.Indication {
-		case TotalPassed, TotalFailed, Indeterminate:
-		default:
-			t.Fatalf("indication %q", r.Indication)
-		}
+		requireVerdict(t, r)
 		if r.Indication != TotalPassed {
 			return
 		}
@@ -84,4 +73,18 @@ func FuzzVerifyLTA(f *testing.F) {
 			}
 		}
 	})
+}
+
+// requireVerdict fails unless r gives one of the three indications, with
+// its summaries.
+func requireVerdict(t *testing.T, r *Report) {
+	t.Helper()
+	switch r.Indication {
+	case TotalPassed, TotalFailed, Indeterminate:
+	default:
+		t.Fatalf("indication %q", r.Indication)
+	}
+	if r.SummaryVI == "" || r.SummaryEN == "" {
+		t.Fatal("no summary")
+	}
 }

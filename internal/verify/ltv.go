@@ -232,12 +232,16 @@ func checkUpdate(objs []ltvObject, trailer pdfDict, prev pdfDict, prevSize int64
 	if err := checkCatalog(catalog, prev, widget.num, dss, byNum); err != nil {
 		return pdfDict{}, err
 	}
+	named := map[int64]bool{}
 	if dss != nil {
-		if err := collectDSS(dss, byNum, vd); err != nil {
+		if err := collectDSS(dss, byNum, vd, named); err != nil {
 			return pdfDict{}, err
 		}
-	} else if len(objs) != 3 {
-		return pdfDict{}, errors.New("an update holds streams no document security store names")
+	}
+	for _, o := range objs {
+		if o.stream != nil && !named[o.num] {
+			return pdfDict{}, fmt.Errorf("stream %d of an update is not in its document security store", o.num)
+		}
 	}
 	if root, ok := trailer.entries["Root"].(pdfRef); !ok || root.num != catalog.num {
 		return pdfDict{}, errors.New("an update's trailer does not name its catalog")
@@ -351,9 +355,9 @@ func checkForm(v, old any, widget int64) error {
 }
 
 // collectDSS reads the store's certificates and CRLs: each entry refers to
-// a stream of this update or to an object of an earlier one (already read
-// when its update was).
-func collectDSS(dss *ltvObject, byNum map[int64]ltvObject, vd *validationData) error {
+// a stream of this update (recorded in named) or to an object of an
+// earlier one (already read when its update was).
+func collectDSS(dss *ltvObject, byNum map[int64]ltvObject, vd *validationData, named map[int64]bool) error {
 	for k, v := range dss.dict.entries {
 		if k == "Type" {
 			continue
@@ -371,9 +375,10 @@ func collectDSS(dss *ltvObject, byNum map[int64]ltvObject, vd *validationData) e
 			if !here {
 				continue // a stream of an earlier update
 			}
-			if o.stream == nil || k == "OCSPs" {
-				return errors.New("the document security store names something other than a certificate or a CRL")
+			if o.stream == nil || k == "OCSPs" || named[r.num] {
+				return errors.New("the document security store names something other than a certificate or a CRL, or one twice")
 			}
+			named[r.num] = true
 			if len(vd.certs)+len(vd.crls) >= maxDSSStreams {
 				return errors.New("too much validation data")
 			}

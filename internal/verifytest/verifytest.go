@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"pakn/internal/pdfrender"
+	"pakn/internal/pdftest"
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/tsa"
@@ -412,16 +413,7 @@ func B64(b []byte) string {
 // CMSOf returns the DER of the signature's CMS, without the zero padding.
 func CMSOf(t testing.TB, pdf []byte) []byte {
 	t.Helper()
-	br := ByteRange(t, pdf)
-	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v asn1.RawValue
-	if _, err := asn1.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v.FullBytes
+	return pdftest.Contents(t, pdf, pdftest.ByteRanges(t, pdf)[0])
 }
 
 // WithCMS writes der as the signature's /Contents, zero-padded, keeping
@@ -652,23 +644,11 @@ func SignatureTimestamp(t testing.TB, pdf []byte) (token, signature []byte) {
 // document time-stamp, and the bytes its /ByteRange covers.
 func DocumentTimestamp(t testing.TB, pdf []byte) (token, signed []byte) {
 	t.Helper()
-	all := byteRangeRE.FindAllSubmatch(pdf, -1)
+	all := pdftest.ByteRanges(t, pdf)
 	if len(all) < 2 {
 		t.Fatal("no document time-stamp after the signature")
 	}
-	var br []int64
-	for _, f := range strings.Fields(string(all[len(all)-1][1])) {
-		n, _ := strconv.ParseInt(f, 10, 64)
-		br = append(br, n)
-	}
-	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok asn1.RawValue
-	if _, err := asn1.Unmarshal(raw, &tok); err != nil {
-		t.Fatal(err)
-	}
+	br := all[len(all)-1]
 	signed = append(append([]byte{}, pdf[br[0]:br[0]+br[1]]...), pdf[br[2]:br[2]+br[3]]...)
-	return tok.FullBytes, signed
+	return pdftest.Contents(t, pdf, br), signed
 }
