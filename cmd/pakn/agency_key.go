@@ -20,7 +20,7 @@ const agencyKeyUsage = `usage:
   pakn agency-key provision -agency CODE [-type ecdsa-p256|rsa-2048]
 (VAULT_ADDR and an operator's VAULT_TOKEN, PAKN_DATABASE_URL; audited as operator:$USER)
 An agency's service key (Transit key pakn-agency-<code>, with a certificate whose common name
-is the agency's name) signs the receipts of the petitions the agency receives.`
+is the agency's name) signs the receipts of the petitions the agency receives`
 
 func cmdAgencyKey(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] != "provision" {

@@ -74,10 +74,7 @@ type Authority struct {
 	now    func() time.Time
 }
 
-var (
-	oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
-	oidTimeStamp   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
-)
+var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
 
 // New returns an authority signing with signer, whose certificate is
 // chain[0] (the rest of chain is embedded in tokens to help verifiers build
