@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,9 +125,27 @@ func TestNothingButValidationDataAfterTheSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, _, _, err := readUpdate(ctx, genuine, int(br[2]+br[3]), &budget)
+	objs, trailer, _, err := readUpdate(ctx, genuine, int(br[2]+br[3]), &budget)
 	if err != nil {
 		t.Fatal(err)
+	}
+	prevSize, err := lastTrailerSize(ctx, genuine[:br[2]+br[3]], &budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkUpdate(objs, trailer, prev, prevSize, &validationData{}); err != nil {
+		t.Fatalf("the genuine update: %v", err)
+	}
+	// A stream the store does not name (content for something yet to come) is refused.
+	extra := ltvObject{num: prevSize + 100, dict: pdfDict{entries: map[string]any{"Length": pdfInt(len(p.Root.Raw))}}, stream: p.Root.Raw}
+	if _, err := checkUpdate(append(slices.Clone(objs), extra), trailer, prev, prevSize, &validationData{}); err == nil {
+		t.Fatal("an update with a stream its store does not name passed")
+	}
+	// An object of the signed document redefined is refused.
+	redefined := slices.Clone(objs)
+	redefined[0].num = 1
+	if _, err := checkUpdate(redefined, trailer, prev, prevSize, &validationData{}); err == nil {
+		t.Fatal("an update redefining an object of the signed document passed")
 	}
 	byNum := map[int64]ltvObject{}
 	var catalog, dss *ltvObject
