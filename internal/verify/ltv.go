@@ -275,7 +275,7 @@ func checkStampObjects(stamp, widget *ltvObject) error {
 		"Type":    func(v any) bool { return v == pdfName("Annot") },
 		"Subtype": func(v any) bool { return v == pdfName("Widget") },
 		"FT":      func(v any) bool { return v == pdfName("Sig") },
-		"F":       func(v any) bool { return v == pdfInt(132) }, // hidden, print, locked
+		"F":       func(v any) bool { return v == pdfInt(132) }, // print, locked
 		"Rect": func(v any) bool {
 			r, ok := v.(pdfArray)
 			return ok && len(r) == 4 && r[0] == pdfInt(0) && r[1] == pdfInt(0) && r[2] == pdfInt(0) && r[3] == pdfInt(0)
