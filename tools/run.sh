@@ -96,7 +96,7 @@ cat >&2 <<MSG
     readiness      $base/readyz
     metrics        http://$PAKN_METRICS_ADDR/metrics  (its own loopback listener, for monitoring)
     Vault          $VAULT_ADDR (development server; root token in .data/vault/init.json)
-    trust anchors  certs/pakn-root-ca.pem, certs/pakn-issuing-ca.pem
+    trust anchors  certs/pakn-root-ca.pem, certs/pakn-issuing-ca.pem (time-stamping authority: certs/tsa/pakn-tsa.pem)
     audit check    set -a; . .data/pg/env; set +a; bin/pakn audit verify
 
   Demo signed reply $(demo number), petition $(demo tracking_code) (lookup secret $(demo lookup_secret)):
