@@ -381,8 +381,8 @@ func (s *Server) routes(r chi.Router, public, secret func(http.Handler) http.Han
 // rateLimit limits requests per minute per client (clientKey). The answer
 // beyond it is 429 with Retry-After.
 func (s *Server) rateLimit(perMinute int) func(http.Handler) http.Handler {
-	limit := httprate.Limit(perMinute, time.Minute,
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientKey(r.Context()), nil }),
+	limit := httprate.LimitBy(perMinute, time.Minute,
+		func(r *http.Request) (string, error) { return clientKey(r.Context()), nil },
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			if w.Header().Get("Retry-After") == "" {
 				w.Header().Set("Retry-After", "60")

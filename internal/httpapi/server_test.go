@@ -460,7 +460,7 @@ func TestDeskTicketsAreSpentAndSigningInAgainEndsTheOldSession(t *testing.T) {
 		t.Fatalf("the ticket again, with a later code: %d %.300s", resp.StatusCode, body)
 	}
 
-	resp, body = post("/desk/signin", url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}})
+	resp, _ = post("/desk/signin", url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}})
 	first := cookie(resp, SessionCookie)
 	resp, body = post("/desk/signin", url.Values{"username": {"desk-reviewer"}, "password": {loginPassword}}, first)
 	second := cookie(resp, SessionCookie)
