@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"pakn/internal/audit"
@@ -13,7 +12,6 @@ import (
 	"pakn/internal/replies"
 	"pakn/internal/sealed"
 	"pakn/internal/signing"
-	"pakn/internal/tsa"
 	"pakn/internal/vault"
 )
 
@@ -30,11 +28,7 @@ func cmdArchiveTimestamp(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	addr, err := e.need("VAULT_ADDR", "the address of Vault")
-	if err != nil {
-		return err
-	}
-	token, err := e.need("VAULT_TOKEN", "an operator token")
+	admin, err := e.operatorVault()
 	if err != nil {
 		return err
 	}
@@ -47,15 +41,11 @@ func cmdArchiveTimestamp(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	vc, err := paknVault(ctx, addr, token, *credsDir)
+	vc, err := paknVault(ctx, admin, *credsDir)
 	if err != nil {
 		return err
 	}
-	base, err := tsa.ParsePolicy(e.getenv("PAKN_TSA_POLICY"))
-	if err != nil {
-		return err
-	}
-	auth, err := vc.TimeStamping(filepath.Join(*certs, vault.TSACertFile), tsa.Issuance(base), nil)
+	auth, err := e.issuanceAuthority(vc, *certs)
 	if err != nil {
 		return err
 	}

@@ -23,15 +23,7 @@ func cmdCA(ctx context.Context, args []string, e env) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	addr, err := e.need("VAULT_ADDR", "the address of Vault")
-	if err != nil {
-		return err
-	}
-	token, err := e.need("VAULT_TOKEN", "an operator token allowed to configure Vault's PKI")
-	if err != nil {
-		return err
-	}
-	api, err := vault.NewAPI(addr, token, 30*time.Second)
+	api, err := e.operatorVault()
 	if err != nil {
 		return err
 	}

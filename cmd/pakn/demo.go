@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/access"
@@ -69,11 +70,15 @@ func seedDemoReply(ctx context.Context, e env, pool *pgxpool.Pool, ids *identity
 		byRole[r] = access.Principal{Kind: access.Staff, ID: a.ID, Name: a.Username, Agency: a.Agency, Roles: a.Roles, SteppedUp: time.Now()}
 	}
 	st := postgres.Stores(pool, nil)
-	if err := provisionDemoSigner(ctx, st, addr, token, byRole[access.Signer].ID); err != nil {
+	admin, err := vault.NewAPI(addr, token, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	if err := provisionDemoSigner(ctx, st, admin, byRole[access.Signer].ID); err != nil {
 		return err
 	}
 	// paknd's own login: the demo reply is signed like any other.
-	vc, err := paknVault(ctx, addr, token, credsDir)
+	vc, err := paknVault(ctx, admin, credsDir)
 	if err != nil {
 		return err
 	}
@@ -121,13 +126,9 @@ func demoReplyID(outFile string) string {
 
 // provisionDemoSigner gives the demo signer a Transit key and certificate
 // (with the operator token) unless it has an active one.
-func provisionDemoSigner(ctx context.Context, st store.Set, addr, token, accountID string) error {
+func provisionDemoSigner(ctx context.Context, st store.Set, admin *vaultapi.Client, accountID string) error {
 	_, err := st.Replies.ActiveSigner(ctx, accountID)
 	if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	admin, err := vault.NewAPI(addr, token, 30*time.Second)
-	if err != nil {
 		return err
 	}
 	const name = "Lê Hoàng Cường"
@@ -191,11 +192,7 @@ func answerDemoPetition(ctx context.Context, pets *petitions.Service, reps *repl
 // time-stamped by pakn's authority (its certificate in certsDir), with the
 // CAs' lists embedded.
 func demoReplies(e env, vc *vault.Client, pets *petitions.Service, st store.Set, publicURL, certsDir string) (*replies.Service, error) {
-	base, err := tsa.ParsePolicy(e.getenv("PAKN_TSA_POLICY"))
-	if err != nil {
-		return nil, err
-	}
-	auth, err := vc.TimeStamping(filepath.Join(certsDir, vault.TSACertFile), tsa.Issuance(base), nil)
+	auth, err := e.issuanceAuthority(vc, certsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -203,18 +200,25 @@ func demoReplies(e env, vc *vault.Client, pets *petitions.Service, st store.Set,
 		Docs: replies.Documents{PublicURL: publicURL, Place: "Hà Nội", Stamp: auth.Respond, CRLs: vc.ValidationCRLs(0)}})
 }
 
+// issuanceAuthority is pakn's time-stamping authority as paknd runs it
+// for the documents it issues: through vc, its certificate in certsDir,
+// under the issuance policy of PAKN_TSA_POLICY's arc.
+func (e env) issuanceAuthority(vc *vault.Client, certsDir string) (*tsa.Authority, error) {
+	base, err := tsa.ParsePolicy(e.getenv("PAKN_TSA_POLICY"))
+	if err != nil {
+		return nil, err
+	}
+	return vc.TimeStamping(filepath.Join(certsDir, vault.TSACertFile), tsa.Issuance(base), nil)
+}
+
 // paknVault connects to Vault as paknd does, with a secret id of paknd's
-// role issued for this one login with the operator's token (the wrapped one
-// in credsDir stays paknd's), or with the operator's token itself when
-// credsDir is empty.
-func paknVault(ctx context.Context, addr, token, credsDir string) (*vault.Client, error) {
-	vcfg := vault.Config{Addr: addr, Token: token}
+// role issued for this one login with the operator's token (admin's; the
+// wrapped one in credsDir stays paknd's), or with the operator's token
+// itself when credsDir is empty.
+func paknVault(ctx context.Context, admin *vaultapi.Client, credsDir string) (*vault.Client, error) {
+	vcfg := vault.Config{Addr: admin.Address(), Token: admin.Token()}
 	if credsDir != "" {
 		roleID, err := os.ReadFile(filepath.Join(credsDir, vault.RoleIDFile))
-		if err != nil {
-			return nil, err
-		}
-		admin, err := vault.NewAPI(addr, token, 30*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +226,7 @@ func paknVault(ctx context.Context, addr, token, credsDir string) (*vault.Client
 		if err != nil {
 			return nil, err
 		}
-		vcfg = vault.Config{Addr: addr, RoleID: strings.TrimSpace(string(roleID)), SecretID: secretID}
+		vcfg = vault.Config{Addr: admin.Address(), RoleID: strings.TrimSpace(string(roleID)), SecretID: secretID}
 	}
 	return vault.Connect(ctx, vcfg, nil)
 }

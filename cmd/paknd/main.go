@@ -241,9 +241,7 @@ func (m *Main) timeStamping(v *verify.Verifier) (replies.Documents, *tsa.Authori
 		}
 		docs.Stamp = own.Respond
 		if cfg.TSAPublic {
-			if service, err = vc.TimeStamping(cfg.TSACertFile, tsa.Service(cfg.TSAPolicy), time.Now); err != nil {
-				return docs, nil, err
-			}
+			service = own.Under(tsa.Service(cfg.TSAPolicy))
 		}
 	}
 	if cfg.TSAURL != "" {

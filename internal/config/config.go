@@ -305,9 +305,6 @@ func (c *Config) Validate() Problems {
 	if !isDir(c.TrustAnchorsDir) {
 		p = append(p, fmt.Sprintf("PAKN_TRUST_ANCHORS_DIR: %q is not a folder (pakn bootstrap exports the CA chain to certs/)", c.TrustAnchorsDir))
 	}
-	if c.TSACertFile == "" {
-		c.TSACertFile = filepath.Join(c.TrustAnchorsDir, "tsa", "pakn-tsa.pem")
-	}
 	if c.TSAURL != "" {
 		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
@@ -434,6 +431,9 @@ func (c *Config) complete() {
 		c.PublicURL = scheme + "://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.TSACertFile == "" {
+		c.TSACertFile = filepath.Join(c.TrustAnchorsDir, "tsa", "pakn-tsa.pem") // where pakn bootstrap writes it
+	}
 }
 
 // prefixes parses a comma-separated list of addresses and CIDRs; bad lists

@@ -110,11 +110,7 @@ func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	service, err := vc.TimeStamping(filepath.Join(dir, "certs", vault.TSACertFile), tsa.Service(nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := register.New(register.Config{Stores: st, Verifier: verifier, TSA: service})
+	reg, err := register.New(register.Config{Stores: st, Verifier: verifier, TSA: own.Under(tsa.Service(nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,11 +79,9 @@ func (s *Service) archiveOne(ctx context.Context, m audit.Meta, p access.Princip
 	if until.After(deadline) {
 		return false, nil
 	}
-	var crls [][]byte
-	if s.docs.CRLs != nil {
-		if crls, err = s.docs.CRLs(ctx); err != nil {
-			return false, apperr.Wrap(err, apperr.Unavailable, "revocation lists", msg.SigningKeyUnavailable)
-		}
+	crls, err := s.validationCRLs(ctx)
+	if err != nil {
+		return false, err
 	}
 	renewed, err := s.archive(doc, s.docs.Stamp, nil, crls)
 	if err != nil {

@@ -558,12 +558,9 @@ func (s *Service) signReply(ctx context.Context, d pdfrender.Document, signer *r
 // that cannot be had is apperr.Unavailable, and nothing is signed.
 func (s *Service) sign(ctx context.Context, unsigned []byte, keyName string, version int, cert *x509.Certificate, chain []*x509.Certificate,
 	name, reason string, now time.Time) ([]byte, error) {
-	var crls [][]byte
-	if s.docs.CRLs != nil {
-		var err error
-		if crls, err = s.docs.CRLs(ctx); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "revocation lists", msg.SigningKeyUnavailable)
-		}
+	crls, err := s.validationCRLs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	key, err := s.keys.SignerKey(keyName, version, cert)
 	if err != nil {
@@ -571,6 +568,19 @@ func (s *Service) sign(ctx context.Context, unsigned []byte, keyName string, ver
 	}
 	return s.signPDF(unsigned, reply.SignRequest{Signer: key, Chain: chain, Name: name, Reason: reason,
 		Location: s.docs.Place + ", Viet Nam", Time: now, Stamp: s.docs.Stamp, CRLs: crls})
+}
+
+// validationCRLs are the CAs' current lists to embed (none when no source
+// is configured); a source that cannot give them is apperr.Unavailable.
+func (s *Service) validationCRLs(ctx context.Context) ([][]byte, error) {
+	if s.docs.CRLs == nil {
+		return nil, nil
+	}
+	crls, err := s.docs.CRLs(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, "revocation lists", msg.SigningKeyUnavailable)
+	}
+	return crls, nil
 }
 
 // Replies lists a petition's replies for staff.

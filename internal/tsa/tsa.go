@@ -122,6 +122,15 @@ func CheckCertificate(c *x509.Certificate) error {
 	return nil
 }
 
+// Under is the same authority (the same signer, certificate and clock)
+// writing policy in its tokens: pakn's own documents and other agencies'
+// requests are answered under different policies by one key.
+func (a *Authority) Under(policy asn1.ObjectIdentifier) *Authority {
+	c := *a
+	c.policy = policy
+	return &c
+}
+
 // Certificate is the authority's certificate.
 func (a *Authority) Certificate() *x509.Certificate { return a.chain[0] }
 
@@ -154,24 +163,6 @@ func (a *Authority) Respond(req []byte) ([]byte, error) {
 		return nil, fmt.Errorf("tsa: sign: %w", err)
 	}
 	return resp, nil
-}
-
-// Token time-stamps digest, a hash made with h, and returns the DER token
-// (the response's TimeStampToken), for pakn's own documents.
-func (a *Authority) Token(digest []byte, h crypto.Hash) ([]byte, error) {
-	q, err := (&timestamp.Request{HashAlgorithm: h, HashedMessage: digest, Certificates: true}).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	resp, err := a.Respond(q)
-	if err != nil {
-		return nil, err
-	}
-	ts, err := timestamp.ParseResponse(resp)
-	if err != nil {
-		return nil, err
-	}
-	return ts.RawToken, nil
 }
 
 var hashes = map[crypto.Hash]bool{crypto.SHA256: true, crypto.SHA384: true, crypto.SHA512: true}

@@ -130,11 +130,9 @@ func (b *BatchSigner) signBatch(batch []*batchCall) {
 			c.err = fmt.Errorf("batch signer: %s", r.Error)
 		default:
 			c.sig, c.err = parseSignature(r.Signature, b.version)
-			if c.err == nil && !b.proven.has(b.match) {
-				if !ecdsa.VerifyASN1(b.cert.PublicKey.(*ecdsa.PublicKey), c.digest, c.sig) {
-					c.sig, c.err = nil, fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?)", b.key, b.version)
-				} else {
-					b.proven.add(b.match)
+			if c.err == nil {
+				if c.err = b.prove(crypto.SHA256, c.digest, c.sig); c.err != nil {
+					c.sig = nil
 				}
 			}
 		}

@@ -66,17 +66,34 @@ func RotateIssuingCA(ctx context.Context, admin *vaultapi.Client, orgName string
 	return x509.ParseCertificate(blk.Bytes)
 }
 
+// issuerIDs lists the ids of the issuing mount's CAs, sorted: the
+// issuers with a key (not the root, imported with the first CA's chain,
+// which issues nothing here and has no CRL of the mount).
+func issuerIDs(ctx context.Context, api *vaultapi.Client) ([]string, error) {
+	s, err := api.Logical().ListWithContext(ctx, IssuingMount+"/issuers")
+	if err != nil {
+		return nil, fmt.Errorf("list the issuing CAs: %w", redact(err))
+	}
+	var ids []string
+	if s != nil {
+		info, _ := s.Data["key_info"].(map[string]any)
+		for id, v := range info {
+			if m, _ := v.(map[string]any); m != nil && m["key_id"] != nil && m["key_id"] != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
 // issuers lists the issuing mount's CA certificates (PEM), the default
 // first, then the others oldest first.
 func issuers(ctx context.Context, api *vaultapi.Client) ([]string, error) {
-	s, err := api.Logical().ListWithContext(ctx, IssuingMount+"/issuers")
+	ids, err := issuerIDs(ctx, api)
 	if err != nil {
-		return nil, redact(err)
+		return nil, err
 	}
-	if s == nil {
-		return nil, nil
-	}
-	keys, _ := s.Data["keys"].([]any)
 	def := ""
 	if cfg, err := api.Logical().ReadWithContext(ctx, IssuingMount+"/config/issuers"); err == nil && cfg != nil {
 		def, _ = cfg.Data["default"].(string)
@@ -87,16 +104,15 @@ func issuers(ctx context.Context, api *vaultapi.Client) ([]string, error) {
 		isDefault bool
 	}
 	var all []issuer
-	for _, k := range keys {
-		id, _ := k.(string)
+	for _, id := range ids {
 		r, err := api.Logical().ReadWithContext(ctx, IssuingMount+"/issuer/"+id)
 		if err != nil || r == nil {
 			return nil, fmt.Errorf("read issuer %s: %w", id, redact(err))
 		}
 		c, _ := r.Data["certificate"].(string)
 		blk, _ := pem.Decode([]byte(c))
-		if keyID, _ := r.Data["key_id"].(string); blk == nil || keyID == "" {
-			continue // the root, imported with the first CA's chain: it issues nothing here
+		if blk == nil {
+			return nil, fmt.Errorf("issuer %s has no certificate", id)
 		}
 		cert, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
@@ -144,29 +160,22 @@ func (l *issuerCRLs) CRLs(ctx context.Context) ([]*x509.RevocationList, error) {
 	defer l.mu.Unlock()
 	if l.ids == nil || time.Since(l.read) >= ttl {
 		ctx, cancel := context.WithTimeout(ctx, l.c.cfg.Timeout)
-		s, err := l.c.api.Logical().ListWithContext(ctx, IssuingMount+"/issuers")
+		ids, err := issuerIDs(ctx, l.c.api)
 		cancel()
 		switch {
-		case err == nil && s != nil:
-			// key_info gives each issuer's key id: only an issuer with a key (not the root, imported with the chain) has a CRL.
-			info, _ := s.Data["key_info"].(map[string]any)
-			l.ids = l.ids[:0]
-			for id, v := range info {
-				if m, _ := v.(map[string]any); m != nil && m["key_id"] != nil && m["key_id"] != "" {
-					l.ids = append(l.ids, id)
-				}
-			}
-			sort.Strings(l.ids)
-			l.read = time.Now()
+		case err == nil:
+			l.ids, l.read = ids, time.Now()
 		case l.ids == nil:
-			return nil, fmt.Errorf("list the issuing CAs: %w", redact(err))
+			return nil, err
 		}
 	}
 	var out []*x509.RevocationList
 	for _, id := range l.ids {
 		cached := l.lists[id]
 		if cached == nil {
-			cached = &verify.CachedCRL{Fetch: func(ctx context.Context) ([]byte, error) { return l.c.crl(ctx, IssuingMount+"/issuer/"+id) }, TTL: ttl}
+			cached = &verify.CachedCRL{Fetch: func(ctx context.Context) ([]byte, error) {
+				return l.c.crl(ctx, IssuingMount+"/issuer/"+id+"/crl", "crl")
+			}, TTL: ttl}
 			l.lists[id] = cached
 		}
 		crl, err := cached.CRL(ctx)

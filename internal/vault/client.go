@@ -300,25 +300,21 @@ func (c *Client) CheckSigner(ctx context.Context, key string, version int, cert 
 // IssuingCRL returns the issuing CA's current certificate revocation list
 // (PEM), which Vault rebuilds on every revocation.
 func (c *Client) IssuingCRL(ctx context.Context) ([]byte, error) {
-	return c.crl(ctx, IssuingMount)
+	return c.crl(ctx, IssuingMount+"/cert/crl", "certificate")
 }
 
 // RootCRL returns the root CA's current certificate revocation list (PEM),
 // which says whether the issuing CA is revoked.
 func (c *Client) RootCRL(ctx context.Context) ([]byte, error) {
-	return c.crl(ctx, RootPKIMount)
+	return c.crl(ctx, RootPKIMount+"/cert/crl", "certificate")
 }
 
-// crl reads the CRL at path+"/cert/crl" (a mount's default issuer's) or,
-// for an issuer's path, path+"/crl".
-func (c *Client) crl(ctx context.Context, path string) ([]byte, error) {
+// crl reads the PEM CRL that Vault answers at path in field
+// ("certificate" at a mount's cert/crl, "crl" at an issuer's crl).
+func (c *Client) crl(ctx context.Context, path, field string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	field, at := "certificate", path+"/cert/crl"
-	if strings.Contains(path, "/issuer/") {
-		field, at = "crl", path+"/crl"
-	}
-	s, err := c.api.Logical().ReadWithContext(ctx, at)
+	s, err := c.api.Logical().ReadWithContext(ctx, path)
 	if err != nil {
 		return nil, redact(err)
 	}

@@ -78,19 +78,9 @@ func provisionKey(ctx context.Context, admin *vaultapi.Client, key, keyType stri
 		return nil, fmt.Errorf("key type %q: use ecdsa-p256 or rsa-2048", keyType)
 	}
 	path := TransitMount + "/keys/" + key
-	s, err := admin.Logical().ReadWithContext(ctx, path)
+	s, _, err := ensureTransitKey(ctx, admin, path, keyType)
 	if err != nil {
-		return nil, redact(err)
-	}
-	if s == nil {
-		if _, err := admin.Logical().WriteWithContext(ctx, path, map[string]any{"type": keyType, "exportable": false}); err != nil {
-			return nil, fmt.Errorf("create key: %w", redact(err))
-		}
-		if s, err = admin.Logical().ReadWithContext(ctx, path); err != nil || s == nil {
-			return nil, fmt.Errorf("read key: %w", redact(err))
-		}
-	} else if t, _ := s.Data["type"].(string); t != keyType {
-		return nil, fmt.Errorf("key %s exists with type %s, not %s", key, t, keyType)
+		return nil, err
 	}
 	version, err := latestVersion(s)
 	if err != nil {
@@ -135,6 +125,29 @@ func provisionKey(ctx context.Context, admin *vaultapi.Client, key, keyType stri
 		return nil, err
 	}
 	return &ProvisionedSigner{Key: key, Version: version, Certificate: cert, ChainPEM: chain}, nil
+}
+
+// ensureTransitKey reads the Transit key at path, creating it (of
+// keyType, not exportable) when it is missing, and says whether it did; a
+// key of another type is an error.
+func ensureTransitKey(ctx context.Context, admin *vaultapi.Client, path, keyType string) (*vaultapi.Secret, bool, error) {
+	s, err := admin.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read key %s: %w", path, redact(err))
+	}
+	if s != nil {
+		if t, _ := s.Data["type"].(string); t != keyType {
+			return nil, false, fmt.Errorf("key %s exists with type %s, not %s", path, t, keyType)
+		}
+		return s, false, nil
+	}
+	if _, err := admin.Logical().WriteWithContext(ctx, path, map[string]any{"type": keyType, "exportable": false}); err != nil {
+		return nil, false, fmt.Errorf("create key %s: %w", path, redact(err))
+	}
+	if s, err = admin.Logical().ReadWithContext(ctx, path); err != nil || s == nil {
+		return nil, false, fmt.Errorf("read key %s: %w", path, redact(err))
+	}
+	return s, true, nil
 }
 
 func latestVersion(s *vaultapi.Secret) (int, error) {

@@ -134,19 +134,33 @@ func (s *TransitSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	if err != nil {
 		return nil, err
 	}
-	if s.proven.has(s.match) {
-		return sig, nil
+	if err := s.prove(h, digest, sig); err != nil {
+		return nil, err
 	}
-	if isRSA {
-		err = rsa.VerifyPKCS1v15(s.cert.PublicKey.(*rsa.PublicKey), h, digest, sig)
-	} else if !ecdsa.VerifyASN1(s.cert.PublicKey.(*ecdsa.PublicKey), digest, sig) {
-		err = errors.New("ECDSA verification failed")
+	return sig, nil
+}
+
+// prove checks a signature Vault returned against the certificate until
+// this key version and certificate are known to belong together, then
+// remembers that they do.
+func (s *TransitSigner) prove(h crypto.Hash, digest, sig []byte) error {
+	if s.proven.has(s.match) {
+		return nil
+	}
+	var err error
+	switch pub := s.cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		err = rsa.VerifyPKCS1v15(pub, h, digest, sig)
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(pub, digest, sig) {
+			err = errors.New("ECDSA verification failed")
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?): %w", s.key, s.version, err)
+		return fmt.Errorf("transit signer: Vault's signature does not verify with the certificate (wrong certificate for key %s v%d?): %w", s.key, s.version, err)
 	}
 	s.proven.add(s.match)
-	return sig, nil
+	return nil
 }
 
 // matchKey names a Transit key version and a certificate found to carry its

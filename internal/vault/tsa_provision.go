@@ -82,17 +82,11 @@ func ReadTSACert(path string) (*TSACert, error) {
 // itself, and the issuing CA signs it verbatim.
 func (b *bootstrapper) tsaKey(ctx context.Context) error {
 	path := TransitMount + "/keys/" + TSAKey
-	s, err := b.api.Logical().ReadWithContext(ctx, path)
+	s, created, err := ensureTransitKey(ctx, b.api, path, "ecdsa-p256")
 	if err != nil {
-		return fmt.Errorf("read key %s: %w", TSAKey, redact(err))
+		return err
 	}
-	if s == nil {
-		if _, err := b.api.Logical().WriteWithContext(ctx, path, map[string]any{"type": "ecdsa-p256", "exportable": false}); err != nil {
-			return fmt.Errorf("create key %s: %w", TSAKey, redact(err))
-		}
-		if s, err = b.api.Logical().ReadWithContext(ctx, path); err != nil || s == nil {
-			return fmt.Errorf("read key %s: %w", TSAKey, redact(err))
-		}
+	if created {
 		b.did("created Transit signing key %s", TSAKey)
 	}
 	version, err := latestVersion(s)
@@ -121,13 +115,21 @@ func (b *bootstrapper) tsaKey(ctx context.Context) error {
 // issuedByCurrentCA reports whether c was issued by the issuing CA's
 // current certificate (after pakn ca rotate, the TSA is certified again).
 func (b *bootstrapper) issuedByCurrentCA(ctx context.Context, c *x509.Certificate) bool {
-	caPEM, err := b.caPEM(ctx, IssuingMount)
-	blk, _ := pem.Decode([]byte(caPEM))
-	if err != nil || blk == nil {
-		return false
-	}
-	ca, err := x509.ParseCertificate(blk.Bytes)
+	ca, err := b.issuingCACert(ctx)
 	return err == nil && c.CheckSignatureFrom(ca) == nil
+}
+
+// issuingCACert is the issuing mount's current (default) CA certificate.
+func (b *bootstrapper) issuingCACert(ctx context.Context) (*x509.Certificate, error) {
+	caPEM, err := b.caPEM(ctx, IssuingMount)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode([]byte(caPEM))
+	if blk == nil {
+		return nil, errors.New("the issuing CA has no certificate")
+	}
+	return x509.ParseCertificate(blk.Bytes)
 }
 
 // certifyTSA issues the certificate of version of the TSA key and writes
@@ -153,15 +155,7 @@ func (b *bootstrapper) certifyTSA(ctx context.Context, path string, version int,
 	if err != nil {
 		return fmt.Errorf("TSA certificate request: %w", err)
 	}
-	caPEM, err := b.caPEM(ctx, IssuingMount)
-	if err != nil {
-		return err
-	}
-	blk, _ := pem.Decode([]byte(caPEM))
-	if blk == nil {
-		return errors.New("the issuing CA has no certificate")
-	}
-	ca, err := x509.ParseCertificate(blk.Bytes)
+	ca, err := b.issuingCACert(ctx)
 	if err != nil {
 		return err
 	}

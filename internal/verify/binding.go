@@ -39,12 +39,12 @@ func Binding(doc []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	n := len(sigs)
-	for n > 0 && sigs[n-1].SubFilter == SubFilterDocTimeStamp {
-		n--
-	}
-	if n == 0 {
+	if len(sigs) == 0 {
 		return "", errors.New("binding: the document has no signature")
+	}
+	n, err := approvals(sigs)
+	if err != nil {
+		return "", errors.New("binding: " + err.Error())
 	}
 	sd := sigs[n-1]
 	if sd.Err != nil {

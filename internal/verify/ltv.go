@@ -524,18 +524,9 @@ type evidence struct {
 // the document time-stamps after them, checks the updates and the
 // time-stamps, and returns how many approval signatures there are.
 func (v *Verifier) evidence(ctx context.Context, doc []byte, sigs []sigDict, now time.Time) (int, *evidence, *failure) {
-	n := 0
-	for i, sd := range sigs {
-		if sd.SubFilter == SubFilterDocTimeStamp {
-			continue
-		}
-		if i != n {
-			return 0, nil, &failure{TotalFailed, FormatFailure, "signatures", "a signature comes after a document time-stamp"}
-		}
-		n++
-	}
-	if n == 0 {
-		return 0, nil, &failure{TotalFailed, FormatFailure, "signatures", "the document has document time-stamps but no signature"}
+	n, err := approvals(sigs)
+	if err != nil {
+		return 0, nil, &failure{TotalFailed, FormatFailure, "signatures", err.Error()}
 	}
 	ev := &evidence{data: &validationData{}}
 	if n == len(sigs) {
@@ -557,6 +548,25 @@ func (v *Verifier) evidence(ctx context.Context, doc []byte, sigs []sigDict, now
 		}
 	}
 	return n, ev, nil
+}
+
+// approvals counts the approval signatures of sigs (file order), which
+// must all come before the document time-stamps, and be at least one.
+func approvals(sigs []sigDict) (int, error) {
+	n := 0
+	for i, sd := range sigs {
+		if sd.SubFilter == SubFilterDocTimeStamp {
+			continue
+		}
+		if i != n {
+			return 0, errors.New("a signature comes after a document time-stamp")
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, errors.New("the document has no signature, only document time-stamps")
+	}
+	return n, nil
 }
 
 // docTimestamp checks a document time-stamp: its byte range, its token's

@@ -701,20 +701,20 @@ func (v *Verifier) checkRevocation(ctx context.Context, s *Signature, cert *x509
 		source string
 	}
 	var lists []list
-	if v.CRL != nil {
-		if crls, err := v.CRL.CRLs(ctx); err == nil {
-			for _, crl := range crls {
-				if bytes.Equal(crl.RawIssuer, issuer.RawSubject) && v.cache.crlSigned(crl, issuer) {
-					lists = append(lists, list{crl, "published by the CA"})
-				}
+	// Only the signer's own issuing CA's lists count, wherever they come from.
+	add := func(crls []*x509.RevocationList, source string) {
+		for _, crl := range crls {
+			if bytes.Equal(crl.RawIssuer, issuer.RawSubject) && v.cache.crlSigned(crl, issuer) {
+				lists = append(lists, list{crl, source})
 			}
 		}
 	}
-	for _, crl := range embedded {
-		if bytes.Equal(crl.RawIssuer, issuer.RawSubject) && v.cache.crlSigned(crl, issuer) {
-			lists = append(lists, list{crl, "embedded in the document"})
+	if v.CRL != nil {
+		if crls, err := v.CRL.CRLs(ctx); err == nil {
+			add(crls, "published by the CA")
 		}
 	}
+	add(embedded, "embedded in the document")
 	if len(lists) == 0 {
 		if v.CRL == nil {
 			return later("no revocation list of the signer's issuing CA: none is configured and the document embeds none")

@@ -32,8 +32,6 @@ import (
 	"pakn/internal/reply"
 	"pakn/internal/signing"
 	"pakn/internal/tsa"
-
-	"github.com/digitorus/pkcs7"
 )
 
 // pki is a test CA shaped like pakn's Vault PKI: a root, an issuing CA, and
@@ -616,39 +614,4 @@ func rewriteSignerInfo(t testing.TB, pdf []byte, change func(*signerInfo)) []byt
 		t.Fatal(err)
 	}
 	return WithCMS(t, pdf, outer)
-}
-
-// SignatureTimestamp returns the signature time-stamp token (DER) of the
-// last signature of pdf and the signature value it time-stamps.
-func SignatureTimestamp(t testing.TB, pdf []byte) (token, signature []byte) {
-	t.Helper()
-	p7, err := pkcs7.Parse(CMSOf(t, pdf))
-	if err != nil || len(p7.Signers) != 1 {
-		t.Fatalf("CMS: %v", err)
-	}
-	si := p7.Signers[0]
-	for _, a := range si.UnauthenticatedAttributes {
-		if a.Type.Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}) {
-			var tok asn1.RawValue
-			if _, err := asn1.Unmarshal(a.Value.Bytes, &tok); err != nil {
-				t.Fatal(err)
-			}
-			return tok.FullBytes, si.EncryptedDigest
-		}
-	}
-	t.Fatal("the signature has no time-stamp")
-	return nil, nil
-}
-
-// DocumentTimestamp returns the token (DER) of pdf's last signature, a
-// document time-stamp, and the bytes its /ByteRange covers.
-func DocumentTimestamp(t testing.TB, pdf []byte) (token, signed []byte) {
-	t.Helper()
-	all := pdftest.ByteRanges(t, pdf)
-	if len(all) < 2 {
-		t.Fatal("no document time-stamp after the signature")
-	}
-	br := all[len(all)-1]
-	signed = append(append([]byte{}, pdf[br[0]:br[0]+br[1]]...), pdf[br[2]:br[2]+br[3]]...)
-	return pdftest.Contents(t, pdf, br), signed
 }

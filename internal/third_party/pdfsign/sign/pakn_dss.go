@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/digitorus/pdf"
 )
@@ -26,8 +27,8 @@ func (context *SignContext) addDSS() error {
 	}
 	var b bytes.Buffer
 	b.WriteString("<<\n /Type /DSS\n /Certs [" + certs + "]\n /CRLs [" + crls + "]\n")
-	if ocsps := context.dssRefs(old.Key("OCSPs")); ocsps != "" {
-		b.WriteString(" /OCSPs [" + ocsps + "]\n")
+	if ocsps := context.dssRefs(old.Key("OCSPs")); len(ocsps) > 0 {
+		b.WriteString(" /OCSPs [" + strings.Join(ocsps, " ") + "]\n")
 	}
 	b.WriteString(">>\n")
 	context.dssID, err = context.addObject(b.Bytes())
@@ -47,28 +48,18 @@ func (context *SignContext) dssStreams(old pdf.Value, ders [][]byte) (string, er
 		if err != nil {
 			return "", fmt.Errorf("DSS stream: %w", err)
 		}
-		if refs != "" {
-			refs += " "
-		}
-		refs += strconv.Itoa(int(id)) + " 0 R"
+		refs = append(refs, strconv.Itoa(int(id))+" 0 R")
 	}
-	return refs, nil
+	return strings.Join(refs, " "), nil
 }
 
 // dssRefs lists the indirect references of a DSS array.
-func (context *SignContext) dssRefs(arr pdf.Value) string {
+func (context *SignContext) dssRefs(arr pdf.Value) []string {
 	var refs []string
 	for i := 0; i < arr.Len(); i++ {
 		if p := arr.Index(i).GetPtr(); p.GetID() != 0 {
 			refs = append(refs, fmt.Sprintf("%d %d R", p.GetID(), p.GetGen()))
 		}
 	}
-	out := ""
-	for i, r := range refs {
-		if i > 0 {
-			out += " "
-		}
-		out += r
-	}
-	return out
+	return refs
 }
