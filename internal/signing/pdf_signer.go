@@ -137,8 +137,7 @@ func update(doc []byte, sd sign.SignData, room int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign pdf: read document: %w", err)
 	}
-	out := bytes.NewBuffer(make([]byte, 0, len(doc)+hex.EncodedLen(room)+64<<10))
-	sc := sign.SignContext{PDFReader: rdr, InputFile: bytes.NewReader(doc), OutputFile: out, SignData: sd,
+	sc := sign.SignContext{PDFReader: rdr, InputFile: bytes.NewReader(doc), SignData: sd,
 		SignatureMaxLengthBase: uint32(hex.EncodedLen(room))}
 	if err := sc.SignPDF(); err != nil {
 		var unavailable *stampError
@@ -147,7 +146,7 @@ func update(doc []byte, sd sign.SignData, room int) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}
-	return out.Bytes(), nil
+	return sc.OutputBuffer.Buff.Bytes(), nil // without an OutputFile the file stays there
 }
 
 // stampError is a time-stamping authority's failure to answer.
@@ -287,16 +286,32 @@ func (s *onceSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts)
 	return s.Signer.Sign(rand, digest, opts)
 }
 
+// dStroke folds đ and Đ, which have no decomposition.
+var dStroke = strings.NewReplacer("đ", "d", "Đ", "D")
+
 // ASCII folds Vietnamese (and other Latin) text to ASCII: diacritics go,
 // đ/Đ become d/D, anything else outside printable ASCII becomes '?'.
 func ASCII(s string) string {
+	if printable(s) {
+		return s // nothing to fold (the transforms cost more than the rest of a signature's dictionary)
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	s, _, _ = transform.String(t, s)
-	s = strings.NewReplacer("đ", "d", "Đ", "D").Replace(s)
+	s = dStroke.Replace(s)
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e {
 			return '?'
 		}
 		return r
 	}, s)
+}
+
+// printable reports whether s is printable ASCII only.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

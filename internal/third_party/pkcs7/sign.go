@@ -45,6 +45,13 @@ func NewSignedData(data []byte) (*SignedData, error) {
 	return &SignedData{sd: sd, data: data, digestOid: OIDDigestAlgorithmSHA1}, nil
 }
 
+// NewDetachedSignedData is NewSignedData followed by Detach, without
+// encoding data first (pakn patch: NewSignedData copied the whole signed
+// PDF into an OCTET STRING that Detach then dropped).
+func NewDetachedSignedData(data []byte) *SignedData {
+	return &SignedData{sd: signedData{ContentInfo: contentInfo{ContentType: OIDData}, Version: 1}, data: data, digestOid: OIDDigestAlgorithmSHA1}
+}
+
 // SignerInfoConfig are optional values to include when adding a signer
 type SignerInfoConfig struct {
 	ExtraSignedAttributes   []Attribute

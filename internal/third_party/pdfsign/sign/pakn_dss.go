@@ -63,3 +63,19 @@ func (context *SignContext) dssRefs(arr pdf.Value) []string {
 	}
 	return refs
 }
+
+// size is the number of bytes of certificates and CRLs in d (none when d
+// is nil).
+func (d *DSS) size() int {
+	if d == nil {
+		return 0
+	}
+	n := 0
+	for _, b := range d.Certs {
+		n += len(b)
+	}
+	for _, b := range d.CRLs {
+		n += len(b)
+	}
+	return n
+}

@@ -21,6 +21,20 @@ import (
 
 const signatureByteRangePlaceholder = "/ByteRange[0 ********** ********** **********]"
 
+// zeros is a run of the placeholder's digit (pakn patch: writeZeros).
+var zeros = bytes.Repeat([]byte("0"), 4096)
+
+// writeZeros writes n placeholder zeros into b, grown once for them and
+// the dictionary around them (pakn patch: upstream built the run with
+// bytes.Repeat and let the buffer double several times around it).
+func writeZeros(b *bytes.Buffer, n int) {
+	b.Grow(n + 2048)
+	for ; n > len(zeros); n -= len(zeros) {
+		b.Write(zeros)
+	}
+	b.Write(zeros[:n])
+}
+
 func (context *SignContext) createSignaturePlaceholder() []byte {
 	// Using a buffer because it's way faster than concatenating.
 	var signature_buffer bytes.Buffer
@@ -41,7 +55,7 @@ func (context *SignContext) createSignaturePlaceholder() []byte {
 
 	// Create a placeholder for the actual signature content, we will replace it later.
 	signature_buffer.WriteString(" /Contents<")
-	signature_buffer.Write(bytes.Repeat([]byte("0"), int(context.SignatureMaxLength)))
+	writeZeros(&signature_buffer, int(context.SignatureMaxLength))
 	signature_buffer.WriteString(">\n")
 
 	switch context.SignData.Signature.CertType {
@@ -205,7 +219,7 @@ func (context *SignContext) createTimestampPlaceholder() []byte {
 	timestamp_buffer.WriteString(" " + signatureByteRangePlaceholder)
 
 	timestamp_buffer.WriteString(" /Contents<")
-	timestamp_buffer.Write(bytes.Repeat([]byte("0"), int(context.SignatureMaxLength)))
+	writeZeros(&timestamp_buffer, int(context.SignatureMaxLength))
 	timestamp_buffer.WriteString(">\n")
 	timestamp_buffer.WriteString(">>\n")
 
@@ -287,9 +301,12 @@ func (context *SignContext) createSignature() ([]byte, error) {
 	file_content := context.OutputBuffer.Buff.Bytes()
 
 	// Collect the parts to sign.
-	sign_content := make([]byte, 0)
-	sign_content = append(sign_content, file_content[context.ByteRangeValues[0]:(context.ByteRangeValues[0]+context.ByteRangeValues[1])]...)
-	sign_content = append(sign_content, file_content[context.ByteRangeValues[2]:(context.ByteRangeValues[2]+context.ByteRangeValues[3])]...)
+	// pakn patch: the two ranges are read in place for a time-stamp and
+	// copied once, into a slice of their size, for a signature (upstream
+	// grew a slice from nothing, copying and zeroing the file again at each
+	// doubling).
+	first := file_content[context.ByteRangeValues[0]:(context.ByteRangeValues[0] + context.ByteRangeValues[1])]
+	second := file_content[context.ByteRangeValues[2]:(context.ByteRangeValues[2] + context.ByteRangeValues[3])]
 
 	// Return the timestamp if we are signing a timestamp.
 	if context.SignData.Signature.CertType == TimeStampSignature {
@@ -304,7 +321,7 @@ func (context *SignContext) createSignature() ([]byte, error) {
 		// entire document, including the Document Time-stamp dictionary but excluding
 		// the TimeStampToken itself (the entry with key Contents).
 
-		timestamp_response, err := context.GetTSA(sign_content)
+		timestamp_response, err := context.getTSA(io.MultiReader(bytes.NewReader(first), bytes.NewReader(second)))
 		if err != nil {
 			return nil, fmt.Errorf("get timestamp: %w", err)
 		}
@@ -316,12 +333,12 @@ func (context *SignContext) createSignature() ([]byte, error) {
 
 		return token, nil
 	}
+	sign_content := make([]byte, 0, len(first)+len(second))
+	sign_content = append(append(sign_content, first...), second...)
 
 	// Initialize pkcs7 signer.
-	signed_data, err := pkcs7.NewSignedData(sign_content)
-	if err != nil {
-		return nil, fmt.Errorf("new signed data: %w", err)
-	}
+	// pakn patch: detached from the start (see pkcs7's PATCHES entry).
+	signed_data := pkcs7.NewDetachedSignedData(sign_content)
 
 	signed_data.SetDigestAlgorithm(getOIDFromHashAlgorithm(context.SignData.DigestAlgorithm))
 	signingCertificate, err := context.createSigningCertificateAttribute()
@@ -352,9 +369,6 @@ func (context *SignContext) createSignature() ([]byte, error) {
 		return nil, fmt.Errorf("add signer chain: %w", err)
 	}
 
-	// PDF needs a detached signature, meaning the content isn't included.
-	signed_data.Detach()
-
 	if context.SignData.TSA.enabled() {
 		signature_data := signed_data.GetSignedData()
 
@@ -381,7 +395,12 @@ func (context *SignContext) createSignature() ([]byte, error) {
 }
 
 func (context *SignContext) GetTSA(sign_content []byte) (timestamp_response []byte, err error) {
-	sign_reader := bytes.NewReader(sign_content)
+	return context.getTSA(bytes.NewReader(sign_content))
+}
+
+// getTSA is GetTSA over a reader (pakn patch: a document time-stamp's
+// ranges are hashed where they are, not copied first).
+func (context *SignContext) getTSA(sign_reader io.Reader) (timestamp_response []byte, err error) {
 	ts_request, err := timestamp.CreateRequest(sign_reader, &timestamp.RequestOptions{
 		Hash:         context.SignData.DigestAlgorithm,
 		Certificates: true,
@@ -454,39 +473,14 @@ func (context *SignContext) replaceSignature() error {
 		return context.SignPDF()
 	}
 
-	if _, err := context.OutputBuffer.Seek(0, 0); err != nil {
-		return err
-	}
+	// pakn patch: the signature is written over the placeholder's zeros in
+	// place (upstream wrote the whole file over itself, with new zeros).
 	file_content := context.OutputBuffer.Buff.Bytes()
-
-	// Write the file content up to the signature
-	if _, err := context.OutputBuffer.Write(file_content[context.ByteRangeValues[0]:context.ByteRangeValues[1]]); err != nil {
-		return err
+	start := int(context.ByteRangeValues[1]) + 1 // after the '<'
+	if file_content[start-1] != '<' || start+int(context.SignatureMaxLength) >= len(file_content) || file_content[start+int(context.SignatureMaxLength)] != '>' {
+		return errors.New("signature placeholder not where the byte range says")
 	}
-
-	// Write new signature
-	if _, err := context.OutputBuffer.Write([]byte("<")); err != nil {
-		return err
-	}
-
-	if _, err := context.OutputBuffer.Write([]byte(dst)); err != nil {
-		return err
-	}
-
-	// Write 0s to ensure the signature remains the same size
-	zeroPadding := bytes.Repeat([]byte("0"), int(context.SignatureMaxLength)-len(dst))
-	if _, err := context.OutputBuffer.Write(zeroPadding); err != nil {
-		return err
-	}
-
-	if _, err := context.OutputBuffer.Write([]byte(">")); err != nil {
-		return err
-	}
-
-	if _, err := context.OutputBuffer.Write(file_content[context.ByteRangeValues[2] : context.ByteRangeValues[2]+context.ByteRangeValues[3]]); err != nil {
-		return err
-	}
-
+	copy(file_content[start:], dst)
 	return nil
 }
 

@@ -96,27 +96,6 @@ func (context *SignContext) SignPDF() error {
 		context.existingSignatures = existing
 	}
 
-	// pakn patch: room for the whole output at once (it grew by doubling, zeroing each time).
-	size, err := context.InputFile.Seek(0, io.SeekEnd)
-	if err != nil {
-		return err
-	}
-	context.OutputBuffer = filebuffer.New(make([]byte, 0, size+int64(context.SignatureMaxLengthBase)+64<<10))
-
-	// Copy old file into new buffer.
-	_, err = context.InputFile.Seek(0, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(context.OutputBuffer, context.InputFile); err != nil {
-		return err
-	}
-
-	// File always needs an empty line after %%EOF.
-	if _, err := context.OutputBuffer.Write([]byte("\n")); err != nil {
-		return err
-	}
-
 	// Base size for signature.
 	context.SignatureMaxLength = context.SignatureMaxLengthBase
 
@@ -188,6 +167,30 @@ func (context *SignContext) SignPDF() error {
 	// might need to make this configurable or detect and store.
 	if context.SignData.TSA.enabled() {
 		context.SignatureMaxLength += uint32(hex.EncodedLen(9000))
+	}
+
+	// pakn patch: room for the whole output at once, made once the
+	// placeholder's size is known (upstream grew the buffer by doubling,
+	// zeroing each time): the file, the placeholder, the validation data
+	// and the new objects.
+	size, err := context.InputFile.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	context.OutputBuffer = filebuffer.New(make([]byte, 0, size+int64(context.SignatureMaxLength)+int64(context.SignData.DSS.size())+16<<10))
+
+	// Copy old file into new buffer.
+	_, err = context.InputFile.Seek(0, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(context.OutputBuffer, context.InputFile); err != nil {
+		return err
+	}
+
+	// File always needs an empty line after %%EOF.
+	if _, err := context.OutputBuffer.Write([]byte("\n")); err != nil {
+		return err
 	}
 
 	// Create the signature object
@@ -289,6 +292,11 @@ func (context *SignContext) SignPDF() error {
 	}
 	file_content := context.OutputBuffer.Buff.Bytes()
 
+	// pakn patch: without an OutputFile the signed file stays in
+	// OutputBuffer (one copy of the file fewer).
+	if context.OutputFile == nil {
+		return nil
+	}
 	if _, err := context.OutputFile.Write(file_content); err != nil {
 		return err
 	}
