@@ -1,19 +1,19 @@
 package pkcs7
 
 import (
-	"crypto/sha256"
-	"sync"
 	"bytes"
 	"crypto"
 	"crypto/dsa"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 )
 
