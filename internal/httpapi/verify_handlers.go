@@ -31,7 +31,7 @@ var errTooLargeDocument = apperr.New(apperr.TooLarge, msg.PDFTooLarge)
 // verify.MaxSize.
 func (s *Server) readDocument(r *http.Request) (*spool.File, error) {
 	read := func(rd io.Reader) (*spool.File, error) {
-		f, err := s.spool.Take(rd, verify.MaxSize)
+		f, err := s.spool.TakeSized(rd, verify.MaxSize, r.ContentLength)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.Is(err, spool.ErrTooLarge) {
 			return nil, errTooLargeDocument

@@ -39,12 +39,24 @@ type File struct {
 // at most limit+1 bytes, when r holds more than limit bytes, and r's own
 // error (such as *http.MaxBytesError) when reading fails.
 func (s *Spool) Take(r io.Reader, limit int64) (*File, error) {
+	return s.TakeSized(r, limit, -1)
+}
+
+// TakeSized is Take for an upload that declares its length (-1: none,
+// as Take): the memory for an upload held in memory is made once, at the
+// declared length (at most the memory limit), instead of growing by
+// doubling as it arrives. The declared length is a hint: the bounds are
+// Take's.
+func (s *Spool) TakeSized(r io.Reader, limit, declared int64) (*File, error) {
 	memLimit := s.MemLimit
 	if memLimit <= 0 {
 		memLimit = DefaultMemLimit
 	}
 	in := io.LimitReader(r, limit+1)
 	var head bytes.Buffer
+	if declared > 0 {
+		head.Grow(int(min(declared, int64(memLimit), limit)) + bytes.MinRead)
+	}
 	n, err := io.Copy(&head, io.LimitReader(in, int64(memLimit)+1))
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -25,51 +26,66 @@ func TestTake(t *testing.T) {
 		{"one byte over the limit", 101, 100, false, true},
 		{"over the limit while still in memory", 11, 10, true, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			data := bytes.Repeat([]byte("pakn"), tc.size/4+1)[:tc.size]
-			f, err := s.Take(bytes.NewReader(data), tc.limit)
-			if tc.tooLarge {
-				if !errors.Is(err, ErrTooLarge) {
-					t.Fatalf("err %v, want ErrTooLarge", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			// Unlinked as soon as it is made: nothing in the folder even while the file is open.
-			if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
-				t.Fatalf("in the spool folder while open: %v %v", ents, err)
-			}
-			if f.Size() != int64(tc.size) || f.InMemory() != tc.inMemory {
-				t.Fatalf("size %d in memory %v", f.Size(), f.InMemory())
-			}
-			got, err := f.Bytes()
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("Bytes: %v", err)
-			}
-			got, err = io.ReadAll(f.Reader())
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("Reader: %v", err)
-			}
-			if tc.size > 3 {
-				p := make([]byte, 3)
-				if n, err := f.ReadAt(p, int64(tc.size-3)); n != 3 || (err != nil && err != io.EOF) || !bytes.Equal(p, data[tc.size-3:]) {
-					t.Fatalf("ReadAt: %d %v", n, err)
-				}
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal("second Close:", err)
-			}
-		})
+		// Take, and TakeSized with a declared length that is right, short, or a lie far too large (capped).
+		for _, declared := range []int64{-1, int64(tc.size), int64(tc.size / 2), 1 << 40} {
+			t.Run(fmt.Sprintf("%s declared %d", tc.name, declared), func(t *testing.T) {
+				takeCase(t, s, dir, tc.size, tc.limit, declared, tc.inMemory, tc.tooLarge)
+			})
+		}
 	}
 	// Files are unlinked as soon as they are made: nothing is ever left in the folder.
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
 		t.Fatalf("left in the spool folder: %v %v", ents, err)
+	}
+}
+
+// takeCase takes size bytes through s with limit (declared -1: Take;
+// else TakeSized) and checks the file it gives.
+func takeCase(t *testing.T, s *Spool, dir string, size int, limit, declared int64, inMemory, tooLarge bool) {
+	data := bytes.Repeat([]byte("pakn"), size/4+1)[:size]
+	var f *File
+	var err error
+	if declared < 0 {
+		f, err = s.Take(bytes.NewReader(data), limit)
+	} else {
+		f, err = s.TakeSized(bytes.NewReader(data), limit, declared)
+	}
+	if tooLarge {
+		if !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("err %v, want ErrTooLarge", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Unlinked as soon as it is made: nothing in the folder even while the file is open.
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Fatalf("in the spool folder while open: %v %v", ents, err)
+	}
+	if f.Size() != int64(size) || f.InMemory() != inMemory {
+		t.Fatalf("size %d in memory %v", f.Size(), f.InMemory())
+	}
+	got, err := f.Bytes()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Bytes: %v", err)
+	}
+	got, err = io.ReadAll(f.Reader())
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Reader: %v", err)
+	}
+	if size > 3 {
+		p := make([]byte, 3)
+		if n, err := f.ReadAt(p, int64(size-3)); n != 3 || (err != nil && err != io.EOF) || !bytes.Equal(p, data[size-3:]) {
+			t.Fatalf("ReadAt: %d %v", n, err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal("second Close:", err)
 	}
 }
 

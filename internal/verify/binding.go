@@ -61,7 +61,7 @@ func Binding(doc []byte) (string, error) {
 	} else if !s.CoversWholeFile {
 		return "", errors.New("binding: the last signature does not cover the whole file")
 	}
-	c, cert, f := checkSignedData(ctx, &s, doc, sd)
+	c, cert, f := checkSignedData(ctx, &s, doc, sd, nil)
 	if f != nil {
 		return "", errors.New("binding: " + f.name + ": " + f.detail)
 	}

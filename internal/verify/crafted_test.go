@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -224,8 +225,11 @@ func TestLoopsCheckTheContext(t *testing.T) {
 	if !errors.Is(d.Err, context.Canceled) {
 		t.Errorf("parser: %v", d.Err)
 	}
-	if _, err := sha256Of(&countdown{context.Background(), 3}, make([]byte, 10*hashChunk)); !errors.Is(err, context.Canceled) {
+	if _, err := hashDocument(&countdown{context.Background(), 3}, make([]byte, 10*hashChunk)); !errors.Is(err, context.Canceled) {
 		t.Errorf("hashing: %v", err)
+	}
+	if _, err := hashRanges(&countdown{context.Background(), 3}, crypto.SHA256, make([]byte, 10*hashChunk)); !errors.Is(err, context.Canceled) {
+		t.Errorf("hashing ranges: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -188,4 +189,42 @@ func hasCheck(s Signature, name, result string) bool {
 		}
 	}
 	return false
+}
+
+// The verifier remembers signatures it has verified, by their DER: a
+// second verification of the same reply passes without verifying them
+// again, and what depends on the document is still checked each time (an
+// altered copy with the same signature fails on its digest; a copy whose
+// signature value differs is verified, and fails).
+func TestRememberedSignaturesStillCheckEachDocument(t *testing.T) {
+	ctx := context.Background()
+	p := verifytest.NewPKI(t, "pakn")
+	cert, key := p.Signer(t, "Lê Hoàng Cường", nil)
+	doc := p.SignLTA(t, verifytest.Reply(t, ""), p.Authority(t, nil), key, cert)
+	v := verifier(p)
+	for range 2 {
+		if r := v.Verify(ctx, doc); r.Indication != TotalPassed {
+			t.Fatalf("genuine: %s", r.Text())
+		}
+	}
+	if len(v.cache.cms) != 1 || len(v.cache.tokens) != 2 {
+		t.Fatalf("remembered %d CMS and %d tokens, want 1 and 2", len(v.cache.cms), len(v.cache.tokens))
+	}
+	altered := bytes.Replace(doc, []byte("/Producer"), []byte("/Producex"), 1)
+	r := v.Verify(ctx, altered)
+	if r.Indication != TotalFailed || len(r.Signatures) == 0 || r.Signatures[0].SubIndication != HashFailure {
+		t.Fatalf("altered signed bytes, same signature: %s", r.Text())
+	}
+	_, _, sig := verifytest.SignerSignature(t, doc)
+	cms := verifytest.CMSOf(t, doc)
+	at := bytes.Index(cms, sig)
+	if at < 0 {
+		t.Fatal("the signature value is not in the CMS")
+	}
+	forged := bytes.Clone(cms)
+	forged[at+len(sig)-1] ^= 1 // the last byte of s
+	r = v.Verify(ctx, verifytest.WithCMS(t, doc, forged))
+	if r.Indication != TotalFailed || len(r.Signatures) == 0 || r.Signatures[0].SubIndication != SigCryptoFailure {
+		t.Fatalf("another signature value: %s", r.Text())
+	}
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -406,6 +407,12 @@ func (l *lexer) hex() (any, error) {
 	}
 	raw := l.data[l.pos : l.pos+end]
 	l.pos += end + 1
+	if len(raw)%2 == 0 { // most are digits only, as pdfsign writes them: decoded at once
+		out := make([]byte, len(raw)/2)
+		if _, err := hex.Decode(out, raw); err == nil {
+			return pdfHex{start: int64(start), end: int64(l.pos), data: out}, nil
+		}
+	}
 	out := make([]byte, 0, len(raw)/2+1)
 	var hi byte
 	half := false

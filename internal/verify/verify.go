@@ -182,12 +182,91 @@ type Verifier struct {
 // proofs remembers checks that do not depend on time: that a certificate
 // chains by valid signatures to an anchor, for signing documents or for
 // time-stamping (the validity periods are checked again at every
-// verification), and that a CRL is signed by its issuer. The signer's own
-// signature and every time-stamp token's are always checked.
+// verification), that a CRL is signed by its issuer, and, by the SHA-256
+// of their DER, the signatures' CMS whose signer's signature verified
+// (with what was read from them) and the time-stamp tokens whose
+// signature verified (the same bytes verify the same way: when thousands
+// check the same reply, its signatures are verified once). What depends
+// on the document is checked on every verification: the message digest
+// over its signed ranges, each token's imprint, the validity periods,
+// revocation and the register.
 type proofs struct {
 	mu     sync.Mutex
 	chains map[chainKey][]*x509.Certificate // leaf..anchor
 	crls   map[[64]byte]bool                // CRL and issuer DER hashes
+	cms    map[[32]byte]provenCMS           // by the SHA-256 of a signature's /Contents
+	tokens map[[32]byte]provenToken         // by the SHA-256 of a token
+}
+
+// provenCMS is a CMS read from a signature's /Contents whose signer's
+// signature over its signed attributes verified with cert. Neither is
+// changed once remembered.
+type provenCMS struct {
+	c    *cms
+	cert *x509.Certificate
+}
+
+// provenToken is a time-stamp token read and whose signature verified
+// with its signer's certificate, tsa. Neither is changed once remembered.
+type provenToken struct {
+	ts  *timestamp.Timestamp
+	tsa *x509.Certificate
+}
+
+// Bounds of the remembered signatures: how many, and the largest DER
+// remembered (a reply's CMS is some 8 KB, with its CRLs; a token 3 KB), so
+// they hold at most a few MB however many documents are checked.
+const (
+	maxProvenSignatures = 256
+	maxProvenDER        = 32 << 10
+)
+
+// provenCMS returns the CMS of der if its signature was proven.
+func (c *proofs) provenCMS(der []byte) (provenCMS, bool) {
+	if c == nil || len(der) > maxProvenDER {
+		return provenCMS{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.cms[sha256.Sum256(der)]
+	return p, ok
+}
+
+// addCMS remembers that the signature of the CMS read from der verified.
+func (c *proofs) addCMS(der []byte, p provenCMS) {
+	if c == nil || len(der) > maxProvenDER {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cms == nil || len(c.cms) >= maxProvenSignatures {
+		c.cms = map[[32]byte]provenCMS{}
+	}
+	c.cms[sha256.Sum256(der)] = p
+}
+
+// provenToken returns the token der if its signature was proven.
+func (c *proofs) provenToken(der []byte) (provenToken, bool) {
+	if len(der) > maxProvenDER {
+		return provenToken{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.tokens[sha256.Sum256(der)]
+	return p, ok
+}
+
+// addToken remembers that the token der was read and its signature verified.
+func (c *proofs) addToken(der []byte, p provenToken) {
+	if len(der) > maxProvenDER {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil || len(c.tokens) >= maxProvenSignatures {
+		c.tokens = map[[32]byte]provenToken{}
+	}
+	c.tokens[sha256.Sum256(der)] = p
 }
 
 // chainKey names a proven chain: its leaf and what the leaf was proven for.
@@ -317,13 +396,13 @@ func (v *Verifier) Verify(ctx context.Context, doc []byte) (rep *Report) {
 		rep.bound()
 		rep.summarize()
 	}()
-	sum, err := sha256Of(ctx, doc)
+	dh, err := hashDocument(ctx, doc)
 	if err != nil {
 		return &base
 	}
-	base.SHA256 = hex.EncodeToString(sum)
+	base.SHA256 = hex.EncodeToString(dh.sum)
 	r := base
-	v.verify(ctx, doc, &r, now())
+	v.verify(withDocHash(ctx, dh), doc, &r, now())
 	return &r
 }
 
@@ -332,15 +411,6 @@ const DefaultTimeout = 10 * time.Second
 
 // hashChunk is how many bytes are hashed between two checks of the context.
 const hashChunk = 1 << 20
-
-// sha256Of hashes data, checking ctx between chunks.
-func sha256Of(ctx context.Context, data []byte) ([]byte, error) {
-	h := sha256.New()
-	if err := hashInto(ctx, h, data); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
-}
 
 // hashInto writes data into h chunk by chunk, checking ctx between chunks.
 func hashInto(ctx context.Context, h hash.Hash, data []byte) error {
@@ -529,7 +599,7 @@ func (v *Verifier) signature(ctx context.Context, doc []byte, idx int, sd sigDic
 	if sd.SubFilter != "adbe.pkcs7.detached" && sd.SubFilter != "ETSI.CAdES.detached" {
 		return s.fail(&failure{TotalFailed, FormatFailure, "sub_filter", fmt.Sprintf("/SubFilter %q is not a detached CMS signature", sd.SubFilter)})
 	}
-	c, cert, f := checkSignedData(ctx, &s, doc, sd)
+	c, cert, f := checkSignedData(ctx, &s, doc, sd, &v.cache)
 	if f != nil {
 		return s.fail(f)
 	}
@@ -583,10 +653,14 @@ func checkByteRange(s *Signature, sd sigDict, size int64) *failure {
 // checkSignedData reads the CMS, checks its message digest over the signed
 // ranges and its signature value, and returns it with the signer's
 // certificate (nil, and no failure, when the time limit cut the hashing).
-func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict) (*cms, *x509.Certificate, *failure) {
-	c, err := parseCMS(sd.Contents)
-	if err != nil {
-		return nil, nil, &failure{TotalFailed, FormatFailure, "cms", err.Error()}
+func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict, known *proofs) (*cms, *x509.Certificate, *failure) {
+	proven, ok := known.provenCMS(sd.Contents)
+	c := proven.c
+	if !ok {
+		var err error
+		if c, err = parseCMS(sd.Contents); err != nil {
+			return nil, nil, &failure{TotalFailed, FormatFailure, "cms", err.Error()}
+		}
 	}
 	s.pass("cms", "SignedData with one signer, detached")
 	if !c.signingTime.IsZero() {
@@ -594,14 +668,19 @@ func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict) 
 		s.ClaimedTime = &t
 	}
 	br := sd.ByteRange
-	h := c.digest.New()
-	if hashInto(ctx, h, doc[br[0]:br[0]+br[1]]) != nil || hashInto(ctx, h, doc[br[2]:br[2]+br[3]]) != nil {
+	sum, err := hashRanges(ctx, c.digest, doc[br[0]:br[0]+br[1]], doc[br[2]:br[2]+br[3]])
+	if err != nil {
 		return c, nil, nil
 	}
-	if !bytes.Equal(h.Sum(nil), c.messageDigest) {
+	if !bytes.Equal(sum, c.messageDigest) {
 		return nil, nil, &failure{TotalFailed, HashFailure, "message_digest", "the signed bytes do not match the signature's message digest: the document was altered"}
 	}
 	s.pass("message_digest", c.digest.String()+" of the signed ranges matches")
+	if ok {
+		s.Signer = describe(proven.cert)
+		s.pass("signature_value", "verifies with the signer's certificate")
+		return c, proven.cert, nil
+	}
 	cert, err := c.signerCert()
 	if err != nil {
 		return nil, nil, &failure{Indeterminate, NoSigningCertificate, "signer_certificate", err.Error()}
@@ -611,6 +690,7 @@ func checkSignedData(ctx context.Context, s *Signature, doc []byte, sd sigDict) 
 		return nil, nil, &failure{TotalFailed, SigCryptoFailure, "signature_value", err.Error()}
 	}
 	s.pass("signature_value", "verifies with the signer's certificate")
+	known.addCMS(sd.Contents, provenCMS{c, cert})
 	return c, cert, nil
 }
 
@@ -802,37 +882,24 @@ func (v *Verifier) checkToken(ctx context.Context, token []byte, carried []*x509
 		}
 		return &failure{ind, sub, "timestamp", detail}
 	}
-	p7, err := pkcs7.Parse(token)
-	if err != nil || len(p7.Certificates) == 0 || len(p7.Certificates) > maxCertificates {
-		return nil, nil, bad(FormatFailure, "time-stamp token unreadable or without its certificate")
-	}
-	for _, cert := range p7.Certificates {
-		if err := certAcceptable(cert); err != nil {
-			return nil, nil, bad(FormatFailure, "time-stamp token: "+err.Error())
+	proven, ok := v.cache.provenToken(token)
+	if !ok {
+		var f *failure
+		if proven, f = readToken(token); f != nil {
+			return nil, nil, bad(f.sub, f.detail)
 		}
+		v.cache.addToken(token, proven)
 	}
-	if err := p7.Verify(); err != nil {
-		return nil, nil, bad(SigCryptoFailure, "time-stamp token signature does not verify")
+	ts, tsa := proven.ts, proven.tsa
+	sum, err := hashRanges(ctx, ts.HashAlgorithm, data...)
+	if err != nil {
+		return nil, nil, nil
 	}
-	ts, err := timestamp.Parse(token)
-	if err != nil || !ts.HashAlgorithm.Available() {
-		return nil, nil, bad(FormatFailure, "time-stamp token unreadable")
-	}
-	h := ts.HashAlgorithm.New()
-	for _, part := range data {
-		if hashInto(ctx, h, part) != nil {
-			return nil, nil, nil
-		}
-	}
-	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
+	if !bytes.Equal(sum, ts.HashedMessage) {
 		return nil, nil, bad(HashFailure, "time-stamp token is for other data")
 	}
-	tsa := p7.GetOnlySigner()
-	if tsa == nil {
-		return nil, nil, bad(FormatFailure, "time-stamp token has no single signer")
-	}
 	if known := v.cache.chain(tsa, true); known == nil || validAt(known, ts.Time) != nil {
-		chains, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(tsa, p7.Certificates, carried), CurrentTime: ts.Time,
+		chains, err := tsa.Verify(x509.VerifyOptions{Roots: v.Roots, Intermediates: v.intermediates(tsa, ts.Certificates, carried), CurrentTime: ts.Time,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
 		if err != nil {
 			return nil, nil, bad(NoCertificateChain, "time-stamping authority not trusted")
@@ -840,6 +907,42 @@ func (v *Verifier) checkToken(ctx context.Context, token []byte, carried []*x509
 		v.cache.addChain(chains[0], true)
 	}
 	return ts, tsa, nil
+}
+
+// readToken reads a time-stamp token and verifies its signature with the
+// certificate of its single signer, which it must carry (the failure's
+// indication is the caller's to give). timestamp.Parse verifies the
+// signature itself when the token carries certificates, so a token that
+// does is verified once; only a token it refuses is verified again, to
+// tell a bad signature from an unreadable token.
+func readToken(token []byte) (provenToken, *failure) {
+	bad := func(sub, detail string) (provenToken, *failure) {
+		return provenToken{}, &failure{sub: sub, detail: detail}
+	}
+	p7, err := pkcs7.Parse(token)
+	if err != nil || len(p7.Certificates) == 0 || len(p7.Certificates) > maxCertificates {
+		return bad(FormatFailure, "time-stamp token unreadable or without its certificate")
+	}
+	for _, cert := range p7.Certificates {
+		if err := certAcceptable(cert); err != nil {
+			return bad(FormatFailure, "time-stamp token: "+err.Error())
+		}
+	}
+	ts, err := timestamp.Parse(token)
+	if err != nil {
+		if p7.Verify() != nil {
+			return bad(SigCryptoFailure, "time-stamp token signature does not verify")
+		}
+		return bad(FormatFailure, "time-stamp token unreadable")
+	}
+	if !ts.HashAlgorithm.Available() {
+		return bad(FormatFailure, "time-stamp token unreadable")
+	}
+	tsa := p7.GetOnlySigner()
+	if tsa == nil {
+		return bad(FormatFailure, "time-stamp token has no single signer")
+	}
+	return provenToken{ts, tsa}, nil
 }
 
 func describe(c *x509.Certificate) *Certificate {

@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -26,6 +27,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"pakn/internal/pdfrender"
 	"pakn/internal/pdftest"
@@ -614,4 +618,46 @@ func rewriteSignerInfo(t testing.TB, pdf []byte, change func(*signerInfo)) []byt
 		t.Fatal(err)
 	}
 	return WithCMS(t, pdf, outer)
+}
+
+// SignerSignature returns what the first signature of pdf verifies with
+// one ECDSA verification: the signer's public key (from the CMS's first
+// certificate), the SHA-256 of the DER signed attributes (re-tagged as a
+// SET, as CMS signs them) and the signature. It is the benchmarks' raw
+// floor of a verification: hash the file, verify one signature.
+func SignerSignature(t testing.TB, pdf []byte) (*ecdsa.PublicKey, []byte, []byte) {
+	t.Helper()
+	s := cryptobyte.String(CMSOf(t, pdf))
+	var ci, sd, certs, infos, info, attrs cryptobyte.String
+	var sig []byte
+	ok := s.ReadASN1(&ci, cbasn1.SEQUENCE) && ci.SkipASN1(cbasn1.OBJECT_IDENTIFIER) &&
+		ci.ReadASN1(&sd, cbasn1.Tag(0).Constructed().ContextSpecific()) && sd.ReadASN1(&sd, cbasn1.SEQUENCE) &&
+		sd.SkipASN1(cbasn1.INTEGER) && sd.SkipASN1(cbasn1.SET) && sd.SkipASN1(cbasn1.SEQUENCE) &&
+		sd.ReadASN1(&certs, cbasn1.Tag(0).Constructed().ContextSpecific()) &&
+		sd.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) && sd.ReadASN1(&infos, cbasn1.SET) &&
+		infos.ReadASN1(&info, cbasn1.SEQUENCE) && info.SkipASN1(cbasn1.INTEGER) && info.SkipASN1(cbasn1.SEQUENCE) &&
+		info.SkipASN1(cbasn1.SEQUENCE) && info.ReadASN1Element(&attrs, cbasn1.Tag(0).Constructed().ContextSpecific()) &&
+		info.SkipASN1(cbasn1.SEQUENCE) && info.ReadASN1Bytes(&sig, cbasn1.OCTET_STRING)
+	if !ok {
+		t.Fatal("signer signature: the CMS is not shaped as pakn signs")
+	}
+	var first cryptobyte.String
+	if !certs.ReadASN1Element(&first, cbasn1.SEQUENCE) {
+		t.Fatal("signer signature: no certificate")
+	}
+	cert, err := x509.ParseCertificate(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		t.Fatalf("signer signature: a %T key", cert.PublicKey)
+	}
+	set := append([]byte{}, attrs...)
+	set[0] = 0x31 // [0] IMPLICIT becomes SET OF
+	digest := sha256.Sum256(set)
+	if !ecdsa.VerifyASN1(pub, digest[:], sig) {
+		t.Fatal("signer signature: the first certificate's key does not verify it")
+	}
+	return pub, digest[:], sig
 }
