@@ -181,7 +181,7 @@ func (m *Main) buildAPI() (*httpapi.Server, error) {
 		return nil, fmt.Errorf("trust anchors: %w", err)
 	}
 	verifier := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: vc.IssuerCRLs(0),
-		FindIssued: register.Finder(st.Replies), IssuancePolicy: tsa.Issuance(cfg.TSAPolicy)}
+		FindIssued: register.CachedFinder(register.Finder(st.Replies), register.MatchCacheTTL, nil), IssuancePolicy: tsa.Issuance(cfg.TSAPolicy)}
 	docs, service, err := m.timeStamping(verifier)
 	if err != nil {
 		return nil, err

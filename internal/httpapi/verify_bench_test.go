@@ -41,16 +41,19 @@ import (
 func BenchmarkVerification(b *testing.B) {
 	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
 	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	// The CAs' lists cached as paknd caches them (the tests' stack reads them from Vault at every verification).
+	// The CAs' lists and the register's answers cached as paknd caches them (the tests' stack
+	// reads them at every verification, to see a revocation or a correction at once).
 	s.verifier.CRL = &verify.CachedCRL{Fetch: s.vaultCRL}
+	s.verifier.FindIssued = register.CachedFinder(register.Finder(s.stores.Replies), register.MatchCacheTTL, nil)
 	_, signedID, _ := s.seedReplies()
 	doc := s.signedPDF(signedID)
 	roots, inter, err := verify.LoadAnchors(s.certs, false)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// In-process as over HTTP: the register included.
-	v := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: s.vaultCRL}, FindIssued: register.Finder(s.stores.Replies)}
+	// In-process as over HTTP (and as paknd): the register included, its answers cached.
+	v := &verify.Verifier{Roots: roots, Intermediates: inter, CRL: &verify.CachedCRL{Fetch: s.vaultCRL},
+		FindIssued: register.CachedFinder(register.Finder(s.stores.Replies), register.MatchCacheTTL, nil)}
 	if r := v.Verify(context.Background(), doc); r.Indication != verify.TotalPassed {
 		b.Fatalf("the reply does not pass: %s", r.Text())
 	}

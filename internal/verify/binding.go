@@ -55,7 +55,7 @@ func Binding(doc []byte) (string, error) {
 		return "", errors.New("binding: /ByteRange " + f.detail)
 	}
 	if n < len(sigs) {
-		if _, err := checkUpdates(ctx, doc, sd.ByteRange[2]+sd.ByteRange[3]); err != nil {
+		if _, err := checkUpdates(ctx, doc, sd.ByteRange[2]+sd.ByteRange[3], nil); err != nil {
 			return "", errors.New("binding: " + err.Error())
 		}
 	} else if !s.CoversWholeFile {

@@ -37,6 +37,7 @@ const (
 type validationData struct {
 	certs []*x509.Certificate
 	crls  []*x509.RevocationList
+	known *proofs // what was read before; nil: read every time
 }
 
 // ltvObject is one indirect object of an update.
@@ -50,8 +51,8 @@ type ltvObject struct {
 // signature's revision, up to the end of the file, and returns the
 // validation data they embed; any object, key or structure that a
 // validation-data update does not have is an error.
-func checkUpdates(ctx context.Context, doc []byte, from int64) (*validationData, error) {
-	vd := &validationData{}
+func checkUpdates(ctx context.Context, doc []byte, from int64, known *proofs) (*validationData, error) {
+	vd := &validationData{known: known}
 	budget := maxTokens
 	catalog, err := lastCatalog(ctx, doc[:from], &budget)
 	if err != nil {
@@ -392,7 +393,7 @@ func collectDSS(dss *ltvObject, byNum map[int64]ltvObject, vd *validationData, n
 
 func (vd *validationData) add(kind string, der []byte) error {
 	if kind == "Certs" {
-		c, err := x509.ParseCertificate(der)
+		c, err := vd.known.certificate(der)
 		if err != nil {
 			return errors.New("the document security store holds an unreadable certificate")
 		}
@@ -402,7 +403,7 @@ func (vd *validationData) add(kind string, der []byte) error {
 		vd.certs = append(vd.certs, c)
 		return nil
 	}
-	crl, err := x509.ParseRevocationList(der)
+	crl, err := vd.known.revocationList(der)
 	if err != nil {
 		return errors.New("the document security store holds an unreadable CRL")
 	}
@@ -533,7 +534,7 @@ func (v *Verifier) evidence(ctx context.Context, doc []byte, sigs []sigDict, now
 		return n, ev, nil
 	}
 	if br := sigs[n-1].ByteRange; sigs[n-1].Err == nil && len(br) == 4 && br[2] >= 0 && br[3] >= 0 && br[2]+br[3] <= int64(len(doc)) {
-		if vd, err := checkUpdates(ctx, doc, br[2]+br[3]); err != nil {
+		if vd, err := checkUpdates(ctx, doc, br[2]+br[3], &v.cache); err != nil {
 			ev.updatesErr = err
 		} else {
 			ev.data = vd

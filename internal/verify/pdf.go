@@ -409,7 +409,9 @@ func (l *lexer) hex() (any, error) {
 	l.pos += end + 1
 	if len(raw)%2 == 0 { // most are digits only, as pdfsign writes them: decoded at once
 		out := make([]byte, len(raw)/2)
-		if _, err := hex.Decode(out, raw); err == nil {
+		n := len(bytes.TrimRight(raw, "0")) // a signature's padding: zero bytes, as out already holds
+		n += n % 2
+		if _, err := hex.Decode(out[:n/2], raw[:n]); err == nil {
 			return pdfHex{start: int64(start), end: int64(l.pos), data: out}, nil
 		}
 	}

@@ -196,6 +196,7 @@ type proofs struct {
 	crls   map[[64]byte]bool                // CRL and issuer DER hashes
 	cms    map[[32]byte]provenCMS           // by the SHA-256 of a signature's /Contents
 	tokens map[[32]byte]provenToken         // by the SHA-256 of a token
+	read   map[[32]byte]any                 // certificates and CRLs of document security stores, by their DER's SHA-256
 }
 
 // provenCMS is a CMS read from a signature's /Contents whose signer's
@@ -220,6 +221,61 @@ const (
 	maxProvenSignatures = 256
 	maxProvenDER        = 32 << 10
 )
+
+// certificate reads a certificate of a document security store, or
+// returns the one read before from the same DER.
+func (c *proofs) certificate(der []byte) (*x509.Certificate, error) {
+	v, err := c.readDER(der, func(b []byte) (any, error) { return x509.ParseCertificate(b) })
+	if err != nil {
+		return nil, err
+	}
+	cert, ok := v.(*x509.Certificate)
+	if !ok {
+		return nil, errors.New("not a certificate")
+	}
+	return cert, nil
+}
+
+// revocationList reads a CRL of a document security store, or returns
+// the one read before from the same DER.
+func (c *proofs) revocationList(der []byte) (*x509.RevocationList, error) {
+	v, err := c.readDER(der, func(b []byte) (any, error) { return x509.ParseRevocationList(b) })
+	if err != nil {
+		return nil, err
+	}
+	crl, ok := v.(*x509.RevocationList)
+	if !ok {
+		return nil, errors.New("not a CRL")
+	}
+	return crl, nil
+}
+
+// readDER reads der with read, remembering what it read by der's SHA-256
+// (from a copy: nothing remembered holds the document's memory). What
+// was read is never changed: the verifier only reads it.
+func (c *proofs) readDER(der []byte, read func([]byte) (any, error)) (any, error) {
+	if c == nil || len(der) > maxProvenDER {
+		return read(der)
+	}
+	k := sha256.Sum256(der)
+	c.mu.Lock()
+	v, ok := c.read[k]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := read(bytes.Clone(der))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.read == nil || len(c.read) >= maxProvenSignatures {
+		c.read = map[[32]byte]any{}
+	}
+	c.read[k] = v
+	return v, nil
+}
 
 // provenCMS returns the CMS of der if its signature was proven.
 func (c *proofs) provenCMS(der []byte) (provenCMS, bool) {
