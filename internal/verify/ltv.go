@@ -584,7 +584,7 @@ func (v *Verifier) docTimestamp(ctx context.Context, doc []byte, idx int, sd sig
 	}
 	var tok asn1.RawValue
 	rest, err := asn1.Unmarshal(sd.Contents, &tok)
-	if err != nil || len(bytes.Trim(rest, "\x00")) != 0 || len(tok.FullBytes) > maxTimestampSize || shallowDER(tok.FullBytes, maxDERDepth) != nil {
+	if err != nil || len(bytes.Trim(rest, "\x00")) != 0 || len(tok.FullBytes) > maxTimestampSize || !v.shallowToken(tok.FullBytes) {
 		return s.fail(&failure{TotalFailed, FormatFailure, "timestamp", "the document time-stamp's token is unreadable"}), nil
 	}
 	br := sd.ByteRange
@@ -600,6 +600,15 @@ func (v *Verifier) docTimestamp(ctx context.Context, doc []byte, idx int, sd sig
 	s.pass("timestamp", "the document as it stands existed at "+t.Format(time.RFC3339)+" (time-stamped by "+tsa.Subject.CommonName+")")
 	s.Indication = TotalPassed
 	return s, ts
+}
+
+// shallowToken reports whether a token nests at most maxDERDepth levels:
+// a token already proven was measured before it was.
+func (v *Verifier) shallowToken(token []byte) bool {
+	if _, ok := v.cache.provenToken(token); ok {
+		return true
+	}
+	return shallowDER(token, maxDERDepth) == nil
 }
 
 // StampedUntil is when the proof a signed document carries of its own
