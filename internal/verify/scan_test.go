@@ -46,3 +46,19 @@ func TestHexStrings(t *testing.T) {
 		}
 	}
 }
+
+// indexObj finds what bytes.Index finds, from any position.
+func TestIndexObj(t *testing.T) {
+	for _, s := range []string{"", "o", "ob", "obj", "xobj", "oobj", "obobj", "endobj 1 0 obj", "o b j", "objobj", "xxob", "ooo", "ob j obj"} {
+		data := []byte(s)
+		for from := 0; from <= len(data); from++ {
+			want := bytes.Index(data[from:], []byte("obj"))
+			if want >= 0 {
+				want += from
+			}
+			if got := indexObj(data, from); got != want {
+				t.Errorf("%q from %d: %d, want %d", s, from, got, want)
+			}
+		}
+	}
+}
