@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -99,6 +100,20 @@ func findSignatures(ctx context.Context, data []byte) ([]sigDict, error) {
 // errOverlap refuses a document in which one signature dictionary starts
 // inside another.
 var errOverlap = errors.New("signature dictionaries overlap")
+
+// trailingZeros counts the '0' digits that end raw, eight at a time (a
+// signature's padding is thousands).
+func trailingZeros(raw []byte) int {
+	const eight = 0x3030303030303030 // "00000000"
+	n := len(raw)
+	for n >= 8 && binary.LittleEndian.Uint64(raw[n-8:]) == eight {
+		n -= 8
+	}
+	for n > 0 && raw[n-1] == '0' {
+		n--
+	}
+	return len(raw) - n
+}
 
 // indexObj is the offset of the first "obj" in data at or after from, or
 // -1 (a crafted file packs them four bytes apart: a look for its 'o' and
@@ -422,7 +437,7 @@ func (l *lexer) hex() (any, error) {
 	l.pos += end + 1
 	if len(raw)%2 == 0 { // most are digits only, as pdfsign writes them: decoded at once
 		out := make([]byte, len(raw)/2)
-		n := len(bytes.TrimRight(raw, "0")) // a signature's padding: zero bytes, as out already holds
+		n := len(raw) - trailingZeros(raw) // a signature's padding: zero bytes, as out already holds
 		n += n % 2
 		if _, err := hex.Decode(out[:n/2], raw[:n]); err == nil {
 			return pdfHex{start: int64(start), end: int64(l.pos), data: out}, nil

@@ -62,3 +62,12 @@ func TestIndexObj(t *testing.T) {
 		}
 	}
 }
+
+// trailingZeros counts what bytes.TrimRight trims.
+func TestTrailingZeros(t *testing.T) {
+	for _, s := range []string{"", "0", "1", "10", "01", "a0000000", "a00000000", "000000000000000000", "1" + strings.Repeat("0", 17), strings.Repeat("0", 7) + "x" + strings.Repeat("0", 9)} {
+		if got, want := trailingZeros([]byte(s)), len(s)-len(bytes.TrimRight([]byte(s), "0")); got != want {
+			t.Errorf("%q: %d, want %d", s, got, want)
+		}
+	}
+}
