@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 )
 
@@ -29,42 +30,68 @@ type Spool struct {
 // File is one upload held by a Spool: read-only, with its size. Close it
 // to free its memory or file.
 type File struct {
-	mem    []byte
-	f      *os.File
-	size   int64
-	mapped []byte // the file mapped into memory by Bytes, unmapped by Close
+	mem      []byte
+	giveBack func() // gives mem back to be used again (TakeSized); nil when closed or not to be
+	f        *os.File
+	size     int64
+	mapped   []byte // the file mapped into memory by Bytes, unmapped by Close
 }
 
 // Take reads r to its end into a File. It returns ErrTooLarge, having read
 // at most limit+1 bytes, when r holds more than limit bytes, and r's own
 // error (such as *http.MaxBytesError) when reading fails.
 func (s *Spool) Take(r io.Reader, limit int64) (*File, error) {
-	return s.TakeSized(r, limit, -1)
+	return s.take(r, limit, -1, false)
 }
 
-// TakeSized is Take for an upload that declares its length (-1: none,
-// as Take): the memory for an upload held in memory is made once, at the
-// declared length (at most the memory limit), instead of growing by
-// doubling as it arrives. The declared length is a hint: the bounds are
-// Take's.
+// TakeSized is Take for an upload that declares its length (-1: none):
+// the memory for an upload held in memory is made once, at the declared
+// length (at most the memory limit), instead of growing by doubling as it
+// arrives, and it is used again for another upload once the File is
+// closed, so what Bytes returned must not be kept past Close (as for a
+// larger upload, whose mapping Close removes). The declared length is a
+// hint: the bounds are Take's.
 func (s *Spool) TakeSized(r io.Reader, limit, declared int64) (*File, error) {
+	return s.take(r, limit, declared, true)
+}
+
+// memory holds the memory of closed in-memory uploads taken by TakeSized
+// (*[]byte, empty, at most the memory limit and a read's worth).
+var memory sync.Pool
+
+func (s *Spool) take(r io.Reader, limit, declared int64, reuse bool) (*File, error) {
 	memLimit := s.MemLimit
 	if memLimit <= 0 {
 		memLimit = DefaultMemLimit
 	}
 	in := io.LimitReader(r, limit+1)
-	var head bytes.Buffer
-	if declared > 0 {
-		head.Grow(int(min(declared, int64(memLimit), limit)) + bytes.MinRead)
+	head := &bytes.Buffer{}
+	if reuse {
+		if p, ok := memory.Get().(*[]byte); ok {
+			head = bytes.NewBuffer((*p)[:0])
+		}
 	}
-	n, err := io.Copy(&head, io.LimitReader(in, int64(memLimit)+1))
+	if want := int(min(declared, int64(memLimit), limit)) + bytes.MinRead; declared > 0 && head.Cap() < want {
+		head.Grow(want)
+	}
+	giveBack := func() {
+		if b := head.Bytes()[:0]; reuse && cap(b) <= memLimit+2*bytes.MinRead {
+			memory.Put(&b)
+		}
+	}
+	n, err := io.Copy(head, io.LimitReader(in, int64(memLimit)+1))
 	if err != nil {
+		giveBack()
 		return nil, err
 	}
 	out := &File{}
 	if n <= int64(memLimit) {
 		out.mem, out.size = head.Bytes(), n
+		if reuse {
+			out.giveBack = giveBack
+		}
 	} else {
+		defer giveBack() // written to the file below
 		f, err := os.CreateTemp(s.Dir, "pakn-upload-*")
 		if err != nil {
 			return nil, fmt.Errorf("spool: %w", err)
@@ -139,6 +166,10 @@ func (f *File) InMemory() bool { return f.f == nil }
 // Bytes are invalid afterwards). It may be called more than once.
 func (f *File) Close() error {
 	f.mem = nil
+	if f.giveBack != nil {
+		f.giveBack()
+		f.giveBack = nil
+	}
 	var err error
 	if f.mapped != nil {
 		err = syscall.Munmap(f.mapped)

@@ -100,3 +100,51 @@ func TestTakePassesReadErrorsOn(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TakeSized's memory is used again after Close: each upload still reads as
+// itself, a second Close gives nothing back twice, and an upload refused as
+// too large or gone to a file gives its memory back too.
+func TestTakeSizedReusesMemory(t *testing.T) {
+	s := &Spool{Dir: t.TempDir(), MemLimit: 1 << 10}
+	for i, size := range []int{700, 300, 1000, 5, 2000, 900} {
+		data := bytes.Repeat([]byte{byte('a' + i)}, size)
+		f, err := s.TakeSized(bytes.NewReader(data), 1500, int64(size))
+		if size > 1500 {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("upload %d: %v, want ErrTooLarge", i, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.Bytes()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("upload %d of %d bytes does not read as itself", i, size)
+		}
+		other, err := s.TakeSized(bytes.NewReader(bytes.Repeat([]byte("z"), 64)), 1500, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("upload %d changed by another taken while it is open", i)
+		}
+		for range 2 {
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := other.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, _ := s.TakeSized(bytes.NewReader([]byte("first")), 1500, 5)
+		b, _ := s.TakeSized(bytes.NewReader([]byte("second")), 1500, 6)
+		ab, _ := a.Bytes()
+		bb, _ := b.Bytes()
+		if string(ab) != "first" || string(bb) != "second" {
+			t.Fatalf("after a double Close, two uploads share memory: %q %q", ab, bb)
+		}
+		a.Close()
+		b.Close()
+	}
+}

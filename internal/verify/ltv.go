@@ -534,10 +534,13 @@ func (v *Verifier) evidence(ctx context.Context, doc []byte, sigs []sigDict, now
 		return n, ev, nil
 	}
 	if br := sigs[n-1].ByteRange; sigs[n-1].Err == nil && len(br) == 4 && br[2] >= 0 && br[3] >= 0 && br[2]+br[3] <= int64(len(doc)) {
-		if vd, err := checkUpdates(ctx, doc, br[2]+br[3], &v.cache); err != nil {
+		if known, ok := v.cache.documentRead(ctx); ok && known.updates != nil {
+			ev.data = known.updates
+		} else if vd, err := checkUpdates(ctx, doc, br[2]+br[3], &v.cache); err != nil {
 			ev.updatesErr = err
 		} else {
 			ev.data = vd
+			v.cache.addDocumentRead(ctx, readDocument{sigs: sigs, updates: vd})
 		}
 	}
 	for i, sd := range sigs[n:] {

@@ -191,8 +191,9 @@ func hasCheck(s Signature, name, result string) bool {
 	return false
 }
 
-// The verifier remembers signatures it has verified, by their DER: a
-// second verification of the same reply passes without verifying them
+// The verifier remembers signatures it has verified, by their DER, and
+// what it read of a document, by the document's SHA-256: a second
+// verification of the same reply passes without verifying or reading them
 // again, and what depends on the document is still checked each time (an
 // altered copy with the same signature fails on its digest; a copy whose
 // signature value differs is verified, and fails).
@@ -207,8 +208,13 @@ func TestRememberedSignaturesStillCheckEachDocument(t *testing.T) {
 			t.Fatalf("genuine: %s", r.Text())
 		}
 	}
-	if len(v.cache.cms) != 1 || len(v.cache.tokens) != 2 {
-		t.Fatalf("remembered %d CMS and %d tokens, want 1 and 2", len(v.cache.cms), len(v.cache.tokens))
+	if len(v.cache.cms) != 1 || len(v.cache.tokens) != 2 || len(v.cache.docs) != 1 {
+		t.Fatalf("remembered %d CMS, %d tokens and %d documents, want 1, 2 and 1", len(v.cache.cms), len(v.cache.tokens), len(v.cache.docs))
+	}
+	for _, d := range v.cache.docs {
+		if len(d.sigs) != 2 || d.updates == nil || len(d.updates.certs) == 0 || len(d.updates.crls) == 0 {
+			t.Fatalf("what was read of the reply: %d signatures, validation data %v", len(d.sigs), d.updates)
+		}
 	}
 	altered := bytes.Replace(doc, []byte("/Producer"), []byte("/Producex"), 1)
 	r := v.Verify(ctx, altered)

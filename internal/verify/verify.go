@@ -197,6 +197,62 @@ type proofs struct {
 	cms    map[[32]byte]provenCMS           // by the SHA-256 of a signature's /Contents
 	tokens map[[32]byte]provenToken         // by the SHA-256 of a token
 	read   map[[32]byte]any                 // certificates and CRLs of document security stores, by their DER's SHA-256
+	docs   map[[32]byte]*readDocument       // by the SHA-256 of a whole document
+}
+
+// readDocument is what was read from a document's bytes alone: its
+// signature dictionaries, and the validation data of the updates after
+// its last approval signature (nil until they were read without fault).
+// Neither is changed once remembered.
+type readDocument struct {
+	sigs    []sigDict
+	updates *validationData
+}
+
+// maxReadContents bounds the signature values a remembered document holds.
+const maxReadContents = 64 << 10
+
+// documentRead returns what was read from the document whose SHA-256
+// (withDocHash) ctx carries, if it was.
+func (c *proofs) documentRead(ctx context.Context) (readDocument, bool) {
+	d, _ := ctx.Value(docHashKey{}).(*docHash)
+	if d == nil {
+		return readDocument{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.docs[[32]byte(d.sum)]
+	if !ok {
+		return readDocument{}, false
+	}
+	return *r, true
+}
+
+// addDocumentRead remembers what was read from the document ctx carries
+// the hash of; validation data is kept only when each of its certificates
+// and lists was read from a copy (readDER), never from the document.
+func (c *proofs) addDocumentRead(ctx context.Context, r readDocument) {
+	d, _ := ctx.Value(docHashKey{}).(*docHash)
+	if d == nil {
+		return
+	}
+	size := 0
+	for _, sd := range r.sigs {
+		size += len(sd.Contents)
+	}
+	if size > maxReadContents {
+		return
+	}
+	if r.updates != nil && (slices.ContainsFunc(r.updates.certs, func(c *x509.Certificate) bool { return len(c.Raw) > maxProvenDER }) ||
+		slices.ContainsFunc(r.updates.crls, func(l *x509.RevocationList) bool { return len(l.Raw) > maxProvenDER })) {
+		r.updates = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.docs == nil || len(c.docs) >= maxProvenSignatures {
+		c.docs = map[[32]byte]*readDocument{}
+	}
+	c.docs[[32]byte(d.sum)] = &r
 }
 
 // provenCMS is a CMS read from a signature's /Contents whose signer's
@@ -250,12 +306,15 @@ func (c *proofs) revocationList(der []byte) (*x509.RevocationList, error) {
 	return crl, nil
 }
 
-// readDER reads der with read, remembering what it read by der's SHA-256
-// (from a copy: nothing remembered holds the document's memory). What
+// readDER reads der with read, from a copy (nothing the verifier keeps
+// may hold the document's memory, which the caller reuses or unmaps once
+// the verification ends), remembering what it read by der's SHA-256. What
 // was read is never changed: the verifier only reads it.
 func (c *proofs) readDER(der []byte, read func([]byte) (any, error)) (any, error) {
 	if c == nil || len(der) > maxProvenDER {
-		return read(der)
+		// From a copy too: a certificate read here may end up in a remembered chain,
+		// and the document's memory is reused or unmapped once it is verified.
+		return read(bytes.Clone(der))
 	}
 	k := sha256.Sum256(der)
 	c.mu.Lock()
@@ -506,7 +565,13 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 	}
 	r.Checks = append(r.Checks, Check{"format", Passed, "PDF header and end-of-file marker present"})
 
-	sigs, err := findSignatures(ctx, doc)
+	known, read := v.cache.documentRead(ctx)
+	sigs, err := known.sigs, error(nil)
+	if !read {
+		if sigs, err = findSignatures(ctx, doc); err == nil {
+			v.cache.addDocumentRead(ctx, readDocument{sigs: sigs})
+		}
+	}
 	if errors.Is(err, errTooManySignatures) {
 		fail("signatures", "too many signatures: a reply has one, and at most "+strconv.Itoa(MaxSignatures)+" are examined")
 		return
