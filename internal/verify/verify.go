@@ -540,6 +540,19 @@ func hashInto(ctx context.Context, h hash.Hash, data []byte) error {
 	return nil
 }
 
+// signatures finds doc's signature dictionaries, or returns those found
+// before in the same bytes.
+func (v *Verifier) signatures(ctx context.Context, doc []byte) ([]sigDict, error) {
+	if known, ok := v.cache.documentRead(ctx); ok {
+		return known.sigs, nil
+	}
+	sigs, err := findSignatures(ctx, doc)
+	if err == nil {
+		v.cache.addDocumentRead(ctx, readDocument{sigs: sigs})
+	}
+	return sigs, err
+}
+
 func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.Time) {
 	fail := func(name, detail string) {
 		r.Checks = append(r.Checks, Check{name, Failed, detail})
@@ -565,13 +578,7 @@ func (v *Verifier) verify(ctx context.Context, doc []byte, r *Report, now time.T
 	}
 	r.Checks = append(r.Checks, Check{"format", Passed, "PDF header and end-of-file marker present"})
 
-	known, read := v.cache.documentRead(ctx)
-	sigs, err := known.sigs, error(nil)
-	if !read {
-		if sigs, err = findSignatures(ctx, doc); err == nil {
-			v.cache.addDocumentRead(ctx, readDocument{sigs: sigs})
-		}
-	}
+	sigs, err := v.signatures(ctx, doc)
 	if errors.Is(err, errTooManySignatures) {
 		fail("signatures", "too many signatures: a reply has one, and at most "+strconv.Itoa(MaxSignatures)+" are examined")
 		return
