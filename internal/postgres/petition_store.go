@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,21 +130,29 @@ func (s *PetitionStore) queueInsertMany(b *pgx.Batch, ps []*petition.Stored) {
 		}
 	}
 	// The blind indexes as one array of arrays needs equal lengths: they go
-	// as a JSON text per petition instead.
-	tokenJSON := make([]string, n)
+	// as an array literal per petition instead ({1,-2,3}: cast, not parsed
+	// as JSON and unnested row by row).
+	tokenLits := make([]string, n)
 	for i, t := range tokens {
-		b, _ := json.Marshal(t)
-		tokenJSON[i] = string(b)
+		lit := make([]byte, 0, 2+len(t)*21)
+		lit = append(lit, '{')
+		for k, v := range t {
+			if k > 0 {
+				lit = append(lit, ',')
+			}
+			lit = strconv.AppendInt(lit, v, 10)
+		}
+		tokenLits[i] = string(append(lit, '}'))
 	}
 	b.Queue(`INSERT INTO petitions (id, tracking_code, lookup_hash, state, agency_code, category, petitioner_kind,
 		petitioner_enc, title, body, procedure_ref, legal_ref, channel, entered_by, received_at, last_public_update,
 		next_update_due, words_sealed, search_tokens, updated_at)
 		SELECT id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, received,
-			due, sealed, ARRAY(SELECT jsonb_array_elements_text(tokens::jsonb)::bigint), received
+			due, sealed, tokens::bigint[], received
 		FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
 			$10::text[], $11::text[], $12::text[], $13::text[], $14::uuid[], $15::timestamptz[], $16::date[], $17::boolean[], $18::text[])
 			AS v(id, code, lookup, state, agency, cat, kind, enc, title, body, pref, lref, channel, entered, received, due, sealed, tokens)`,
-		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, sealed, tokenJSON)
+		ids, codes, lookups, states, agencies, cats, kinds, encs, titles, bodies, prefs, lrefs, channels, entered, received, due, sealed, tokenLits)
 }
 
 // Insert stores a new petition. A taken tracking code gives store.ErrConflict.
