@@ -393,7 +393,7 @@ func collectDSS(dss *ltvObject, byNum map[int64]ltvObject, vd *validationData, n
 
 func (vd *validationData) add(kind string, der []byte) error {
 	if kind == "Certs" {
-		c, err := vd.known.certificate(der)
+		c, err := readAs(vd.known, der, x509.ParseCertificate)
 		if err != nil {
 			return errors.New("the document security store holds an unreadable certificate")
 		}
@@ -403,7 +403,7 @@ func (vd *validationData) add(kind string, der []byte) error {
 		vd.certs = append(vd.certs, c)
 		return nil
 	}
-	crl, err := vd.known.revocationList(der)
+	crl, err := readAs(vd.known, der, x509.ParseRevocationList)
 	if err != nil {
 		return errors.New("the document security store holds an unreadable CRL")
 	}

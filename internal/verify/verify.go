@@ -278,32 +278,19 @@ const (
 	maxProvenDER        = 32 << 10
 )
 
-// certificate reads a certificate of a document security store, or
-// returns the one read before from the same DER.
-func (c *proofs) certificate(der []byte) (*x509.Certificate, error) {
-	v, err := c.readDER(der, func(b []byte) (any, error) { return x509.ParseCertificate(b) })
+// readAs reads der with parse through c.readDER: a certificate or a CRL
+// of a document security store, or the one read before from the same DER.
+func readAs[T any](c *proofs, der []byte, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	v, err := c.readDER(der, func(b []byte) (any, error) { return parse(b) })
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	cert, ok := v.(*x509.Certificate)
+	t, ok := v.(T)
 	if !ok {
-		return nil, errors.New("not a certificate")
+		return zero, errors.New("the same DER was read as something else")
 	}
-	return cert, nil
-}
-
-// revocationList reads a CRL of a document security store, or returns
-// the one read before from the same DER.
-func (c *proofs) revocationList(der []byte) (*x509.RevocationList, error) {
-	v, err := c.readDER(der, func(b []byte) (any, error) { return x509.ParseRevocationList(b) })
-	if err != nil {
-		return nil, err
-	}
-	crl, ok := v.(*x509.RevocationList)
-	if !ok {
-		return nil, errors.New("not a CRL")
-	}
-	return crl, nil
+	return t, nil
 }
 
 // readDER reads der with read, from a copy (nothing the verifier keeps
