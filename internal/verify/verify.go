@@ -184,12 +184,13 @@ type Verifier struct {
 // time-stamping (the validity periods are checked again at every
 // verification), that a CRL is signed by its issuer, and, by the SHA-256
 // of their DER, the signatures' CMS whose signer's signature verified
-// (with what was read from them) and the time-stamp tokens whose
-// signature verified (the same bytes verify the same way: when thousands
-// check the same reply, its signatures are verified once). What depends
-// on the document is checked on every verification: the message digest
-// over its signed ranges, each token's imprint, the validity periods,
-// revocation and the register.
+// (with what was read from them), the time-stamp tokens whose signature
+// verified and the certificates and CRLs of security stores, and by a
+// whole file's SHA-256 what was read of its bytes (the same bytes verify
+// and read the same way: when thousands check the same reply, its
+// signatures are verified and its file parsed once). Every verification
+// still checks for itself the message digest over the signed ranges, each
+// token's imprint, the validity periods, revocation and the register.
 type proofs struct {
 	mu     sync.Mutex
 	chains map[chainKey][]*x509.Certificate // leaf..anchor
@@ -209,7 +210,8 @@ type readDocument struct {
 	updates *validationData
 }
 
-// maxReadContents bounds the signature values a remembered document holds.
+// maxReadContents bounds the signature values, and the validation data, a
+// remembered document holds.
 const maxReadContents = 64 << 10
 
 // documentRead returns what was read from the document whose SHA-256
@@ -229,8 +231,9 @@ func (c *proofs) documentRead(ctx context.Context) (readDocument, bool) {
 }
 
 // addDocumentRead remembers what was read from the document ctx carries
-// the hash of; validation data is kept only when each of its certificates
-// and lists was read from a copy (readDER), never from the document.
+// the hash of (all of it read from copies: nothing holds the document's
+// memory), unless its signature values, or its validation data, are more
+// than maxReadContents.
 func (c *proofs) addDocumentRead(ctx context.Context, r readDocument) {
 	d, _ := ctx.Value(docHashKey{}).(*docHash)
 	if d == nil {
@@ -243,9 +246,17 @@ func (c *proofs) addDocumentRead(ctx context.Context, r readDocument) {
 	if size > maxReadContents {
 		return
 	}
-	if r.updates != nil && (slices.ContainsFunc(r.updates.certs, func(c *x509.Certificate) bool { return len(c.Raw) > maxProvenDER }) ||
-		slices.ContainsFunc(r.updates.crls, func(l *x509.RevocationList) bool { return len(l.Raw) > maxProvenDER })) {
-		r.updates = nil
+	if r.updates != nil {
+		size = 0
+		for _, cert := range r.updates.certs {
+			size += len(cert.Raw)
+		}
+		for _, crl := range r.updates.crls {
+			size += len(crl.Raw)
+		}
+		if size > maxReadContents {
+			r.updates = nil
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
