@@ -269,3 +269,27 @@ func TestReportIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A document whose reading the time limit cut short is not remembered as
+// read: its dictionaries would say what the clock did, not the bytes.
+func TestCutShortReadingIsNotRemembered(t *testing.T) {
+	p := verifytest.NewPKI(t, "pakn")
+	doc := verifytest.Crafted(1 << 20)["huge /ByteRange array"]() // a dictionary of many tokens
+	v := verifier(p)
+	dh, err := hashDocument(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The scan's first check passes; the dictionary parser's then see the time is up.
+	ctx := withDocHash(&countdown{context.Background(), 1}, dh)
+	sigs, err := v.signatures(ctx, doc)
+	if err == nil && (len(sigs) == 0 || !errors.Is(sigs[0].Err, context.Canceled)) {
+		t.Fatalf("the parse was not cut short (%d signatures, %v): the test does not test", len(sigs), err)
+	}
+	if len(v.cache.docs) != 0 {
+		t.Fatal("a reading cut short by the time limit was remembered")
+	}
+	if got, want := v.Verify(context.Background(), doc), verifier(p).Verify(context.Background(), doc); got.Text() != want.Text() {
+		t.Fatalf("the same document afterwards:\n%s\nwant\n%s", got.Text(), want.Text())
+	}
+}

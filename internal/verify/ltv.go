@@ -540,7 +540,9 @@ func (v *Verifier) evidence(ctx context.Context, doc []byte, sigs []sigDict, now
 			ev.updatesErr = err
 		} else {
 			ev.data = vd
-			v.cache.addDocumentRead(ctx, readDocument{sigs: sigs, updates: vd})
+			if ctx.Err() == nil {
+				v.cache.addDocumentRead(ctx, readDocument{sigs: sigs, updates: vd})
+			}
 		}
 	}
 	for i, sd := range sigs[n:] {

@@ -545,7 +545,7 @@ func (v *Verifier) signatures(ctx context.Context, doc []byte) ([]sigDict, error
 		return known.sigs, nil
 	}
 	sigs, err := findSignatures(ctx, doc)
-	if err == nil {
+	if err == nil && ctx.Err() == nil { // a dictionary cut short by the time limit is not what the bytes say
 		v.cache.addDocumentRead(ctx, readDocument{sigs: sigs})
 	}
 	return sigs, err
