@@ -15,19 +15,24 @@ import (
 // database without the key shows no word (only which petitions share
 // one). A word of more than MaxSearchWord bytes is cut there.
 func SearchTokens(key []byte, text string) []int64 {
-	words := strings.Fields(Fold(text))
-	if len(words) == 0 {
+	folded := Fold(text)
+	if folded == "" {
 		return nil
 	}
+	// Each distinct word is hashed once: petitions repeat their words.
+	words := make([]string, 0, strings.Count(folded, " ")+1)
+	for w := range strings.SplitSeq(folded, " ") { // Fold leaves single spaces only
+		words = append(words, w[:min(len(w), MaxSearchWord)])
+	}
+	slices.Sort(words)
+	words = slices.Compact(words)
 	mac := hmac.New(sha256.New, key)
 	out := make([]int64, 0, len(words))
 	var sum [sha256.Size]byte
+	buf := make([]byte, 0, MaxSearchWord)
 	for _, w := range words {
-		if len(w) > MaxSearchWord {
-			w = w[:MaxSearchWord]
-		}
 		mac.Reset()
-		mac.Write([]byte(w))
+		mac.Write(append(buf[:0], w...))
 		out = append(out, int64(binary.BigEndian.Uint64(mac.Sum(sum[:0]))))
 	}
 	slices.Sort(out)

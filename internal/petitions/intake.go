@@ -17,11 +17,13 @@ import (
 )
 
 // Submissions without attachments are written by group commit: concurrent
-// submissions are combined into one transaction, so the audit chain's serialisation and the
-// commit's flush are paid once per group, not once per petition. A few
-// writers run at once: each inserts its group's petitions first, in
-// parallel with the others, and takes the chain lock only to append the
-// audit events and commit. Every petition still commits together with its
+// submissions are combined into one transaction, so the audit chain's
+// serialisation and the commit's flush are paid once per group, not once
+// per petition. Each submitter seals its own petition (words, personal data,
+// receipt) before it queues, on its own goroutine, so the writers only
+// write. A few writers run at once: each copies its group's petitions in
+// first, in parallel with the others, and takes the chain lock only to
+// append the audit events and commit. Every petition still commits together with its
 // own audit event, and no caller is answered before the commit. If a
 // combined transaction fails, each submission is retried in its own.
 //
@@ -152,6 +154,11 @@ func (in *intake) submit(s *Service, j *job) error {
 		return err
 	}
 	if len(j.atts) == 0 {
+		// Sealed here, by the submitter, so the writers only write.
+		if err := s.prepare(j.ctx, j); err != nil {
+			in.finish(j)
+			return err
+		}
 		in.enqueue(s, j)
 		return nil
 	}
@@ -213,15 +220,15 @@ func (in *intake) drain(s *Service) {
 	}
 }
 
-// seal encrypts the personal data of every job, and the receipts of keyed
-// jobs (they hold the lookup secret).
-func (s *Service) seal(ctx context.Context, group []*job) error {
-	for _, j := range group {
-		if err := s.sealOne(ctx, j); err != nil {
-			return err
-		}
+// prepare seals j's words and personal data, and its receipt when it is
+// keyed, as they are stored.
+func (s *Service) prepare(ctx context.Context, j *job) error {
+	rec, err := s.store.Prepare(ctx, j.rec)
+	if err != nil {
+		return err
 	}
-	return nil
+	j.rec = rec
+	return s.sealOne(ctx, j)
 }
 
 // sealOne encrypts j's personal data, and its receipt when it is keyed.
@@ -255,12 +262,6 @@ func (s *Service) writeGroup(group []*job) {
 			s.intake.finish(j)
 		}
 	}()
-	if err := s.seal(ctx, group); err != nil {
-		for _, j := range group {
-			j.err = err
-		}
-		return
-	}
 	err := s.writeTogether(ctx, group)
 	if err == nil {
 		return

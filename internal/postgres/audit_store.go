@@ -161,18 +161,8 @@ func (s *AuditStore) writeGroup(group []*recording) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	b := &pgx.Batch{}
-	queueLockHead(b)
-	err := s.DB.inTxBatches(ctx, b, func(res pgx.BatchResults) (*pgx.Batch, error) {
-		seq, head, err := readLockHead(res)
-		if err != nil {
-			return nil, err
-		}
-		next := &pgx.Batch{}
-		if _, _, err := s.queueAppends(next, events, seq, head); err != nil {
-			return nil, err
-		}
-		return next, nil
+	err := s.DB.inTxPipe(ctx, func(p *txPipe) (*pgx.Batch, error) {
+		return s.lockAndAppend(ctx, p, &pgx.Batch{}, events)
 	})
 	if err != nil {
 		return unavailable("audit record", err)
@@ -224,6 +214,32 @@ func readLockHead(res pgx.BatchResults) (int64, []byte, error) {
 		return 0, nil, unavailable("audit head", err)
 	}
 	return headSeq, headHash, nil
+}
+
+// lockAndAppend sends b with the chain's lock and head through p, and
+// returns a batch appending events after that head.
+func (s *AuditStore) lockAndAppend(ctx context.Context, p *txPipe, b *pgx.Batch, events []*audit.Event) (*pgx.Batch, error) {
+	queueLockHead(b)
+	var seq int64
+	var head []byte
+	err := p.send(ctx, b, func(res pgx.BatchResults) error {
+		for range b.Len() - 2 {
+			if _, err := res.Exec(); err != nil {
+				return err
+			}
+		}
+		var err error
+		seq, head, err = readLockHead(res)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	next := &pgx.Batch{}
+	if _, _, err := s.queueAppends(next, events, seq, head); err != nil {
+		return nil, err
+	}
+	return next, nil
 }
 
 // queueAppends normalises and seals events one after the other from the

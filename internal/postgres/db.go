@@ -96,45 +96,73 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	return nil
 }
 
-// inTxBatches runs one READ COMMITTED transaction as two pipelined batches
-// on one connection, for a group commit: BEGIN travels with first, read
-// reads first's results (BEGIN's already read) and returns the second
-// batch, which COMMIT joins. The transaction costs two round trips. On any
-// error it is rolled back, or the connection closed when its state is
-// unknown, and nothing is written.
-func (db *DB) inTxBatches(ctx context.Context, first *pgx.Batch, read func(pgx.BatchResults) (*pgx.Batch, error)) (err error) {
+// txPipe is one READ COMMITTED transaction on one connection, sent as
+// pipelined batches and COPYs: BEGIN travels with the first of them.
+type txPipe struct {
+	conn  *pgx.Conn
+	begun bool // BEGIN sent
+}
+
+// send sends b, BEGIN first when it has not been sent, and reads b's
+// results with read (BEGIN's already read).
+func (p *txPipe) send(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) (err error) {
+	if !p.begun {
+		b = &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN ISOLATION LEVEL READ COMMITTED"}}, b.QueuedQueries...)}
+	}
+	res := p.conn.SendBatch(ctx, b)
+	defer func() {
+		if cerr := res.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if !p.begun {
+		if _, err := res.Exec(); err != nil {
+			return err
+		}
+		p.begun = true
+	}
+	return read(res)
+}
+
+// copy writes src's rows into table's columns (BEGIN sent first, in a
+// round trip of its own, when it has not been).
+func (p *txPipe) copy(ctx context.Context, table string, columns []string, src pgx.CopyFromSource) (int64, error) {
+	if !p.begun {
+		if err := p.send(ctx, &pgx.Batch{}, func(pgx.BatchResults) error { return nil }); err != nil {
+			return 0, err
+		}
+	}
+	return p.conn.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
+}
+
+// inTxPipe runs one READ COMMITTED transaction on one connection, for a
+// group commit: fn sends its steps through the pipe and returns the last
+// batch, which COMMIT joins. On any error the transaction is rolled back,
+// or the connection closed when its state is unknown, and nothing is
+// written.
+func (db *DB) inTxPipe(ctx context.Context, fn func(p *txPipe) (*pgx.Batch, error)) (err error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return unavailable("acquire connection", err)
 	}
 	defer conn.Release()
-	begun := false
+	p := &txPipe{conn: conn.Conn()}
 	defer func() {
-		if err != nil && begun {
+		if err != nil && p.begun {
 			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
 				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
 			}
 		}
 	}()
-	b := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN ISOLATION LEVEL READ COMMITTED"}}, first.QueuedQueries...)}
-	res := conn.SendBatch(ctx, b)
-	_, err = res.Exec()
-	begun = err == nil
-	var second *pgx.Batch
-	if err == nil {
-		second, err = read(res)
-	}
-	if cerr := res.Close(); err == nil {
-		err = cerr
-	}
+	last, err := fn(p)
 	if err != nil {
 		return err
 	}
-	second.Queue("COMMIT")
-	if err = conn.SendBatch(ctx, second).Close(); err != nil {
+	last.Queue("COMMIT")
+	if err = p.send(ctx, last, func(pgx.BatchResults) error { return nil }); err != nil {
 		return err
 	}
-	begun = false
+	p.begun = false
 	return nil
 }
 

@@ -110,11 +110,21 @@ func (s *petitions) opened(ctx context.Context, p *petition.Stored, err error) (
 	return p, nil
 }
 
-// WriteGroup seals each submission's words, then writes the group.
+// Prepare returns a copy of p to store, its words sealed and indexed (p
+// itself when they are already).
+func (s *petitions) Prepare(ctx context.Context, p *petition.Stored) (*petition.Stored, error) {
+	if p.WordsSealed {
+		return p, nil
+	}
+	return s.seal(ctx, p)
+}
+
+// WriteGroup seals the words of each submission not prepared yet, then
+// writes the group.
 func (s *petitions) WriteGroup(ctx context.Context, subs []store.Submission) error {
 	out := make([]store.Submission, len(subs))
 	for i, sub := range subs {
-		p, err := s.seal(ctx, sub.Petition)
+		p, err := s.Prepare(ctx, sub.Petition)
 		if err != nil {
 			return err
 		}
@@ -124,9 +134,9 @@ func (s *petitions) WriteGroup(ctx context.Context, subs []store.Submission) err
 	return s.Petitions.WriteGroup(ctx, out)
 }
 
-// Insert seals p's words, then stores it.
+// Insert seals p's words unless it is prepared, then stores it.
 func (s *petitions) Insert(ctx context.Context, p *petition.Stored) error {
-	c, err := s.seal(ctx, p)
+	c, err := s.Prepare(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,11 @@ type Submission struct {
 // Petitions keeps petitions, their timelines, their attachments and the
 // idempotency keys of submissions.
 type Petitions interface {
+	// Prepare returns p as Insert and WriteGroup store it (internal/sealed
+	// seals and indexes its words); they store a prepared petition as it
+	// is. It needs no transaction, so submitters prepare their own
+	// petitions before a writer takes them.
+	Prepare(ctx context.Context, p *petition.Stored) (*petition.Stored, error)
 	// WriteGroup writes submissions without attachments in one
 	// transaction, events included; on any error (ErrKeyUsed when a key
 	// was used before, the database's error when a tracking code is taken)
