@@ -115,6 +115,7 @@ type petitionRows struct {
 	row  [20]any
 }
 
+// Next moves to the next petition, false after the last.
 func (r *petitionRows) Next() bool {
 	r.next++
 	return r.next <= len(r.ps)
@@ -146,6 +147,7 @@ func (r *petitionRows) Values() ([]any, error) {
 	return r.row[:], nil
 }
 
+// Err is nil: the rows are in memory.
 func (r *petitionRows) Err() error { return nil }
 
 // Prepare returns p: PostgreSQL stores a petition as it is given.
