@@ -96,10 +96,20 @@ func (j *job) draw() error {
 }
 
 func (j *job) auditEvent() *audit.Event {
-	return audit.EventOf(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, audit.Details(map[string]any{
-		"tracking_code": j.rec.TrackingCode, "agency": j.rec.Agency, "category": j.rec.Category,
-		"channel": j.rec.Channel, "attachments": len(j.atts),
-	}))
+	details, _ := json.Marshal(submitDetails{Agency: j.rec.Agency, Attachments: len(j.atts), Category: j.rec.Category,
+		Channel: j.rec.Channel, TrackingCode: j.rec.TrackingCode}) // cannot fail: strings and a number
+	return audit.EventOf(j.m, j.p, "petition.submit", "petition", j.rec.ID, audit.Success, details)
+}
+
+// submitDetails are a submission's audit details: a struct rather than a
+// map, which JSON encodes without reflection over keys and sorting, its
+// fields in the order a map's keys were written before (the same bytes).
+type submitDetails struct {
+	Agency       string            `json:"agency"`
+	Attachments  int               `json:"attachments"`
+	Category     petition.Category `json:"category"`
+	Channel      petition.Channel  `json:"channel"`
+	TrackingCode string            `json:"tracking_code"`
 }
 
 // intake queues jobs and runs writers while there is work.

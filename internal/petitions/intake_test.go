@@ -172,3 +172,34 @@ func TestIntakeDropsJobsWhoseClientWentAway(t *testing.T) {
 		t.Fatalf("%d submit events (%v), want 3", events, err)
 	}
 }
+
+// TestSubmitEventDetails pins the submission's audit details, byte for
+// byte: the chain's hashes cover them, and readers of the log parse them.
+func TestSubmitEventDetails(t *testing.T) {
+	e := servicetest.New(t)
+	bg := context.Background()
+	plain, err := e.Petitions.Submit(bg, e.M, servicetest.Anon, "", servicetest.Submission(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFile, err := e.Petitions.Submit(bg, e.M, servicetest.Anon, "", servicetest.Submission(),
+		[]petitions.FileIn{{Name: "a.pdf", Content: bytes.NewReader([]byte("%PDF-1.7 a"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		r     *petitions.Receipt
+		files int
+	}{{plain, 0}, {withFile, 1}} {
+		var got string
+		if err := e.DB.Pool.QueryRow(bg, `SELECT a.details::text FROM audit_events a JOIN petitions p ON a.object_id = p.id::text
+			WHERE a.action = 'petition.submit' AND p.tracking_code = $1`, tc.r.TrackingCode).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		want := `{"agency":"` + tc.r.Agency + `","attachments":` + string(rune('0'+tc.files)) +
+			`,"category":"regulation","channel":"online","tracking_code":"` + tc.r.TrackingCode + `"}`
+		if got != want {
+			t.Errorf("details %s, want %s", got, want)
+		}
+	}
+}
