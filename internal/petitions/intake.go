@@ -25,7 +25,9 @@ import (
 // first, in parallel with the others, and takes the chain lock only to
 // append the audit events and commit. Every petition still commits together with its
 // own audit event, and no caller is answered before the commit. If a
-// combined transaction fails, each submission is retried in its own.
+// combined transaction fails, each submission is retried in its own; one
+// already stored under its id (the group committed, its answer lost) is
+// answered as written.
 //
 // Submissions with attachments are written one per transaction by at most
 // maxFileWriters at once, their files streamed from the spool into
@@ -327,6 +329,16 @@ func (s *Service) writeOne(ctx context.Context, j *job) error {
 		})
 		if !errors.Is(err, store.ErrConflict) || attempt >= 5 {
 			return err
+		}
+		if attempt == 0 {
+			// The group this job was in may have committed with its answer
+			// lost (the connection dropped after COMMIT was sent): then the
+			// petition is stored under its id, with its event, as drawn.
+			if _, err := s.store.Petition(ctx, j.rec.ID); err == nil {
+				return nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 		}
 		if err := j.draw(); err != nil {
 			return err

@@ -3,6 +3,7 @@ package petitions_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"pakn/internal/apperr"
 	"pakn/internal/petitions"
 	"pakn/internal/servicetest"
+	"pakn/internal/store"
 )
 
 // gate is attachment content whose third pass waits until it is opened:
@@ -201,5 +203,48 @@ func TestSubmitEventDetails(t *testing.T) {
 		if got != want {
 			t.Errorf("details %s, want %s", got, want)
 		}
+	}
+}
+
+// lostAnswer writes groups in PostgreSQL and then reports a failure, as
+// when the connection drops after the server committed and before its
+// answer arrived: the outcome is unknown to the caller.
+type lostAnswer struct {
+	store.Petitions
+}
+
+func (l lostAnswer) WriteGroup(ctx context.Context, subs []store.Submission) error {
+	if err := l.Petitions.WriteGroup(ctx, subs); err != nil {
+		return err
+	}
+	return errors.New("connection lost after COMMIT was sent")
+}
+
+// TestCommittedGroupWhoseAnswerWasLostIsASuccess: when a group's commit
+// outcome is unknown and the group did commit, each submission is answered
+// with the receipt as written, not refused after new tracking codes were
+// drawn for a petition that is already stored.
+func TestCommittedGroupWhoseAnswerWasLostIsASuccess(t *testing.T) {
+	e := servicetest.New(t, func(c *petitions.Config) { c.Stores.Petitions = lostAnswer{c.Stores.Petitions} })
+	bg := context.Background()
+	r, err := e.Petitions.Submit(bg, e.M, servicetest.Anon, "", servicetest.Submission(), nil)
+	if err != nil {
+		t.Fatalf("the petition was committed, but its submitter was told: %v", err)
+	}
+	if n := countPetitions(t, e); n != 1 {
+		t.Fatalf("%d petitions, want 1", n)
+	}
+	var code string
+	var events int
+	if err := e.DB.Pool.QueryRow(bg, `SELECT p.tracking_code, (SELECT count(*) FROM audit_events WHERE action = 'petition.submit')
+		FROM petitions p`).Scan(&code, &events); err != nil {
+		t.Fatal(err)
+	}
+	if code != r.TrackingCode || events != 1 {
+		t.Fatalf("stored %s with %d submit events; the receipt says %s (want it, with 1 event)", code, events, r.TrackingCode)
+	}
+	// The receipt's secret opens the petition as stored.
+	if _, err := e.Petitions.Lookup(bg, e.M, r.TrackingCode, r.LookupSecret); err != nil {
+		t.Fatalf("the receipt does not open the stored petition: %v", err)
 	}
 }
