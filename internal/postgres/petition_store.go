@@ -171,13 +171,33 @@ func (s *PetitionStore) Insert(ctx context.Context, p *petition.Stored) error {
 // Get loads a petition by id or (by = "tracking") tracking code; with lock
 // the row stays locked until the transaction ends.
 func (s *PetitionStore) Petition(ctx context.Context, id string) (*petition.Stored, error) {
-	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id::text = $1", id))
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id = $1", u))
 }
 
 // LockPetition loads a petition by id and locks its row until the
 // transaction ctx carries ends.
 func (s *PetitionStore) LockPetition(ctx context.Context, id string) (*petition.Stored, error) {
-	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id::text = $1 FOR UPDATE", id))
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id = $1 FOR UPDATE", u))
+}
+
+// uuidOf is id as a uuid parameter when it is one, written as PostgreSQL
+// writes it (lower case, hyphens), the only form pakn hands out. Compared
+// as a uuid, the primary key's index finds the row; compared as text
+// (id::text = $1) every row of the table was read.
+func uuidOf(id string) (pgtype.UUID, bool) {
+	var u pgtype.UUID
+	if u.Scan(id) != nil || u.String() != id {
+		return pgtype.UUID{}, false
+	}
+	return u, true
 }
 
 // PetitionByCode loads a petition by its tracking code.
