@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"pakn/internal/apperr"
@@ -184,4 +185,17 @@ func Stores(pool *pgxpool.Pool, now func() time.Time) store.Set {
 	return store.Set{Tx: db, Audit: events, Agencies: &AgencyStore{DB: db, Audit: events},
 		Petitions: &PetitionStore{DB: db, Audit: events}, Replies: &ReplyStore{DB: db}, Receipts: &ReceiptStore{DB: db},
 		Accounts: &IdentityStore{DB: db}}
+}
+
+// uuidOf is id as a uuid parameter when it is one, written as PostgreSQL
+// writes it (lower case, hyphens), the only form pakn hands out; any other
+// text is no id of pakn's, found without a query. Compared as a uuid, a
+// primary key's index finds the row; compared as text (id::text = $1)
+// every row of the table was read.
+func uuidOf(id string) (pgtype.UUID, bool) {
+	var u pgtype.UUID
+	if u.Scan(id) != nil || u.String() != id {
+		return pgtype.UUID{}, false
+	}
+	return u, true
 }

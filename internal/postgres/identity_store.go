@@ -50,7 +50,11 @@ func scanCredentials(row pgx.Row) (*credential.Credentials, error) {
 // Credentials loads an account by username or id; with lock it also locks
 // the account row until the transaction ends (for login and MFA updates).
 func (s *IdentityStore) Credentials(ctx context.Context, id string) (*credential.Credentials, error) {
-	return s.credentials(ctx, "a.id::text = $1", id)
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return s.credentials(ctx, "a.id = $1", u)
 }
 
 // CredentialsByName finds an account by its (lower-case) user name.
@@ -61,11 +65,15 @@ func (s *IdentityStore) CredentialsByName(ctx context.Context, username string) 
 // LockCredentials finds an account by id and locks its row until the
 // transaction ctx carries ends.
 func (s *IdentityStore) LockCredentials(ctx context.Context, id string) (*credential.Credentials, error) {
-	return s.credentials(ctx, "a.id::text = $1 FOR UPDATE OF a", id)
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return s.credentials(ctx, "a.id = $1 FOR UPDATE OF a", u)
 }
 
 // credentials loads the account matching where.
-func (s *IdentityStore) credentials(ctx context.Context, where, value string) (*credential.Credentials, error) {
+func (s *IdentityStore) credentials(ctx context.Context, where string, value any) (*credential.Credentials, error) {
 	q := s.DB.conn(ctx)
 	c, err := scanCredentials(q.QueryRow(ctx, "SELECT "+credentialsColumns+" FROM accounts a WHERE "+where, value))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -349,8 +357,11 @@ func (s *IdentityStore) TokenByHash(ctx context.Context, hash []byte) (*credenti
 
 // Token loads a token by id.
 func (s *IdentityStore) Token(ctx context.Context, id string) (*credential.APIToken, error) {
-	q := s.DB.conn(ctx)
-	return scanToken(q.QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id::text = $1", id))
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return scanToken(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id = $1", u))
 }
 
 // Tokens lists an agency's tokens, newest first.
@@ -374,8 +385,11 @@ func (s *IdentityStore) Tokens(ctx context.Context, agency string) ([]credential
 
 // RevokeToken revokes a token.
 func (s *IdentityStore) RevokeToken(ctx context.Context, id string, now time.Time) error {
-	tx := s.DB.conn(ctx)
-	_, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id::text = $1", id, now)
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil // no such token
+	}
+	_, err := s.DB.conn(ctx).Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", u, now)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}

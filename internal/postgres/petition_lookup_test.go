@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"pakn/internal/servicetest"
 	"pakn/internal/store"
@@ -52,5 +53,56 @@ func TestPetitionByID(t *testing.T) {
 				t.Fatalf("LockPetition(%q): %v, want ErrNotFound", tc.id, err)
 			}
 		})
+	}
+}
+
+// TestIDsNotAsWrittenAreNotFound: every look-up by id treats text that is
+// not an id as pakn writes it as no id at all, upper case of a real one
+// included, without an error from PostgreSQL.
+func TestIDsNotAsWrittenAreNotFound(t *testing.T) {
+	e := servicetest.New(t)
+	r := e.Submit(t, servicetest.Submission())
+	pid := e.ID(t, r.TrackingCode)
+	ctx := context.Background()
+	var account string
+	if err := e.DB.Pool.QueryRow(ctx, "SELECT id::text FROM accounts ORDER BY username LIMIT 1").Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	st := e.DB.Stores(nil)
+	if _, err := st.Accounts.Credentials(ctx, account); err != nil {
+		t.Fatalf("the account as written: %v", err)
+	}
+	if strings.ToUpper(pid) == pid {
+		t.Fatalf("petition id %s has no letter to change the case of", pid)
+	}
+	for _, id := range []string{strings.ToUpper(pid), "{" + account + "}", strings.ReplaceAll(account, "-", ""), "x", "", "' OR true --"} {
+		if _, err := st.Accounts.Credentials(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Credentials(%q): %v", id, err)
+		}
+		if _, err := st.Accounts.Token(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Token(%q): %v", id, err)
+		}
+		if err := st.Accounts.RevokeToken(ctx, id, time.Now()); err != nil {
+			t.Errorf("RevokeToken(%q): %v", id, err)
+		}
+		if _, err := st.Accounts.PowerRequest(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("PowerRequest(%q): %v", id, err)
+		}
+		if ok, err := st.Accounts.DecidePowerRequest(ctx, id, "approved", account, time.Now()); ok || err != nil {
+			t.Errorf("DecidePowerRequest(%q): %v, %v", id, ok, err)
+		}
+		if _, err := st.Petitions.Attachment(ctx, pid, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Attachment(petition, %q): %v", id, err)
+		}
+		if _, err := st.Petitions.Attachment(ctx, id, pid); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Attachment(%q, …): %v", id, err)
+		}
+		err := st.Tx.InTx(ctx, func(ctx context.Context) error {
+			_, err := st.Accounts.LockCredentials(ctx, id)
+			return err
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("LockCredentials(%q): %v", id, err)
+		}
 	}
 }

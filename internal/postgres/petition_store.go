@@ -188,18 +188,6 @@ func (s *PetitionStore) LockPetition(ctx context.Context, id string) (*petition.
 	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE id = $1 FOR UPDATE", u))
 }
 
-// uuidOf is id as a uuid parameter when it is one, written as PostgreSQL
-// writes it (lower case, hyphens), the only form pakn hands out. Compared
-// as a uuid, the primary key's index finds the row; compared as text
-// (id::text = $1) every row of the table was read.
-func uuidOf(id string) (pgtype.UUID, bool) {
-	var u pgtype.UUID
-	if u.Scan(id) != nil || u.String() != id {
-		return pgtype.UUID{}, false
-	}
-	return u, true
-}
-
 // PetitionByCode loads a petition by its tracking code.
 func (s *PetitionStore) PetitionByCode(ctx context.Context, code string) (*petition.Stored, error) {
 	return scanPetition(s.DB.conn(ctx).QueryRow(ctx, "SELECT "+petitionColumns+" FROM petitions WHERE tracking_code = $1", code))
@@ -384,10 +372,14 @@ func (s *PetitionStore) Attachments(ctx context.Context, petitionID string) ([]p
 
 // Attachment describes one attachment of a petition.
 func (s *PetitionStore) Attachment(ctx context.Context, petitionID, id string) (*petition.AttachmentInfo, error) {
-	q := s.DB.conn(ctx)
+	pid, ok := uuidOf(petitionID)
+	aid, ok2 := uuidOf(id)
+	if !ok || !ok2 {
+		return nil, store.ErrNotFound
+	}
 	var a petition.AttachmentInfo
-	err := q.QueryRow(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments
-		WHERE petition_id = $1 AND id::text = $2`, petitionID, id).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
+	err := s.DB.conn(ctx).QueryRow(ctx, `SELECT id, name, media_type, sha256, size FROM petition_attachments
+		WHERE petition_id = $1 AND id = $2`, pid, aid).Scan(&a.ID, &a.Name, &a.MediaType, &a.SHA256, &a.Size)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

@@ -48,7 +48,11 @@ func scanPower(row pgx.Row) (*credential.PowerRequest, error) {
 // PowerRequest loads one request, or store.ErrNotFound (also for an id
 // that is not a UUID).
 func (s *IdentityStore) PowerRequest(ctx context.Context, id string) (*credential.PowerRequest, error) {
-	return scanPower(s.DB.conn(ctx).QueryRow(ctx, `SELECT `+powerColumns+` WHERE q.id::text = $1`, id))
+	u, ok := uuidOf(id)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return scanPower(s.DB.conn(ctx).QueryRow(ctx, `SELECT `+powerColumns+` WHERE q.id = $1`, u))
 }
 
 // PowerRequests lists the agency's requests made since since, newest
@@ -75,8 +79,12 @@ func (s *IdentityStore) PowerRequests(ctx context.Context, agency string, since 
 // status, decided by by; false when it was not pending and open (decided
 // already, or expired).
 func (s *IdentityStore) DecidePowerRequest(ctx context.Context, id, status, by string, now time.Time) (bool, error) {
+	u, ok := uuidOf(id)
+	if !ok {
+		return false, nil // no such request
+	}
 	tag, err := s.DB.conn(ctx).Exec(ctx, `UPDATE power_requests SET status = $2, decided_by = $3, decided_at = $4
-		WHERE id::text = $1 AND status = 'pending' AND expires_at > $4`, id, status, by, now)
+		WHERE id = $1 AND status = 'pending' AND expires_at > $4`, u, status, by, now)
 	if err != nil {
 		return false, fmt.Errorf("decide power request: %w", err)
 	}
