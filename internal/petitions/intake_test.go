@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -198,7 +199,7 @@ func TestSubmitEventDetails(t *testing.T) {
 			WHERE a.action = 'petition.submit' AND p.tracking_code = $1`, tc.r.TrackingCode).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
-		want := `{"agency":"` + tc.r.Agency + `","attachments":` + string(rune('0'+tc.files)) +
+		want := `{"agency":"` + tc.r.Agency + `","attachments":` + strconv.Itoa(tc.files) +
 			`,"category":"regulation","channel":"online","tracking_code":"` + tc.r.TrackingCode + `"}`
 		if got != want {
 			t.Errorf("details %s, want %s", got, want)

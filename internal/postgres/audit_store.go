@@ -219,11 +219,12 @@ func readLockHead(res pgx.BatchResults) (int64, []byte, error) {
 // lockAndAppend sends b with the chain's lock and head through p, and
 // returns a batch appending events after that head.
 func (s *AuditStore) lockAndAppend(ctx context.Context, p *txPipe, b *pgx.Batch, events []*audit.Event) (*pgx.Batch, error) {
+	before := b.Len()
 	queueLockHead(b)
 	var seq int64
 	var head []byte
 	err := p.send(ctx, b, func(res pgx.BatchResults) error {
-		for range b.Len() - 2 {
+		for range before {
 			if _, err := res.Exec(); err != nil {
 				return err
 			}

@@ -125,16 +125,17 @@ func (r *petitionRows) Next() bool {
 // Next, so the one row is reused.
 func (r *petitionRows) Values() ([]any, error) {
 	p := r.ps[r.next-1]
-	// The ids go as pgtype.UUID: COPY's binary rows cannot carry a uuid
-	// as text, and pgx's fallback for a string re-parses it through the
-	// text codec, an error and a scan per row.
-	var id, entered pgtype.UUID
-	if err := id.Scan(p.ID); err != nil {
-		return nil, fmt.Errorf("petition id: %w", err)
+	// The ids go as uuids: COPY's binary rows cannot carry a uuid as
+	// text, and pgx's fallback for a string re-parses it through the text
+	// codec, an error and a scan per row.
+	id, ok := uuidOf(p.ID)
+	if !ok {
+		return nil, fmt.Errorf("petition id %q is not a uuid", p.ID)
 	}
+	var entered pgtype.UUID // NULL unless entered by staff
 	if p.EnteredBy != "" {
-		if err := entered.Scan(p.EnteredBy); err != nil {
-			return nil, fmt.Errorf("petition entered by: %w", err)
+		if entered, ok = uuidOf(p.EnteredBy); !ok {
+			return nil, fmt.Errorf("petition entered by %q: not a uuid", p.EnteredBy)
 		}
 	}
 	tokens := p.SearchTokens
@@ -168,8 +169,8 @@ func (s *PetitionStore) Insert(ctx context.Context, p *petition.Stored) error {
 	return nil
 }
 
-// Get loads a petition by id or (by = "tracking") tracking code; with lock
-// the row stays locked until the transaction ends.
+// Petition loads a petition by id; store.ErrNotFound when none has it
+// (or id is no id as pakn writes it).
 func (s *PetitionStore) Petition(ctx context.Context, id string) (*petition.Stored, error) {
 	u, ok := uuidOf(id)
 	if !ok {
