@@ -23,6 +23,7 @@ import (
 	"pakn/internal/config"
 	"pakn/internal/credential"
 	"pakn/internal/deadline"
+	"pakn/internal/gc"
 	"pakn/internal/guard"
 	"pakn/internal/httpapi"
 	"pakn/internal/identity"
@@ -264,9 +265,12 @@ func (m *Main) server(ctx context.Context, handler http.Handler, maxHeader int) 
 }
 
 // Run serves until ctx ends (or a listener fails), then shuts down
-// gracefully within the configured time and records service.stop.
+// gracefully within the configured time and records service.stop. While it
+// serves, the garbage collector runs as configured (PAKN_GC_PERCENT,
+// PAKN_MEMORY_LIMIT_BYTES).
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.cfg
+	defer gc.Tune(cfg.GC)()
 	srv := m.server(ctx, m.api, 32<<10)
 	var metricsSrv *http.Server
 	if m.mln != nil {
@@ -292,7 +296,9 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		go func() { errc <- srv.Serve(m.ln) }()
 	}
-	m.log.Info("paknd serving", "addr", m.ln.Addr().String(), "scheme", scheme, "version", version)
+	now := gc.Current()
+	m.log.Info("paknd serving", "addr", m.ln.Addr().String(), "scheme", scheme, "version", version,
+		"gc_percent", now.Percent, "memory_limit_bytes", now.Limit)
 
 	select {
 	case err := <-errc:

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"pakn/internal/gc"
 	"pakn/internal/pgtest"
 	"pakn/internal/vault"
 	"pakn/internal/vaulttest"
@@ -149,7 +151,16 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestPakndServesReadinessAndShutsDownCleanly(t *testing.T) {
 	s := newStack(t)
+	before := gc.Current()
 	base, logs, stop := s.start(t)
+
+	// Serving, the garbage collector runs as configured (the defaults here), and the log says so.
+	if now := gc.Current(); now != gc.Default {
+		t.Errorf("serving with the collector at %+v, want paknd's default %+v", now, gc.Default)
+	}
+	if want := fmt.Sprintf(`"gc_percent":%d,"memory_limit_bytes":%d`, gc.Default.Percent, gc.Default.Limit); !strings.Contains(logs.String(), want) {
+		t.Errorf("the serving log line lacks %s", want)
+	}
 
 	if code, body := get(t, base+"/readyz"); code != 200 || !strings.Contains(body, `"vault":"ok"`) || !strings.Contains(body, `"database":"ok"`) {
 		t.Fatalf("readyz: %d %s", code, body)
@@ -184,6 +195,9 @@ func TestPakndServesReadinessAndShutsDownCleanly(t *testing.T) {
 
 	if err := stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+	if now := gc.Current(); now != before {
+		t.Errorf("stopped, the collector is left at %+v, want %+v as before", now, before)
 	}
 	for _, want := range []string{`"msg":"shutting down"`, `"msg":"stopped"`, `"route":"/readyz"`, `"request_id":"`} {
 		if !strings.Contains(logs.String(), want) {

@@ -12,7 +12,7 @@ import (
 
 // The layers of pakn's packages (see the package comment).
 var (
-	domain = []string{"access", "agency", "apperr", "audit", "credential", "deadline", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "tsa", "verify"}
+	domain = []string{"access", "agency", "apperr", "audit", "credential", "deadline", "gc", "msg", "pdfrender", "petition", "quota", "reply", "spool", "store", "tsa", "verify"}
 	// services may import the domain.
 	services = []string{"auditlog", "guard", "identity", "petitions", "register", "replies", "sealed"}
 	// adapters may import the domain and their own driver; httpapi and web

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"pakn/internal/deadline"
+	"pakn/internal/gc"
 	"pakn/internal/tsa"
 )
 
@@ -76,6 +77,7 @@ type Config struct {
 	UploadBudget      int64                 // bytes of uploads being received at once, all clients
 	VerifyMemory      int64                 // bytes of documents being verified at once
 	IntakeQueueBytes  int64                 // bytes of submissions admitted and not yet written
+	GC                gc.Settings           // the garbage collector's percent and memory limit
 	SpoolDir          string                // where uploads wait on disk; the system's temporary folder when empty
 	MetricsAddr       string                // listen address of /metrics alone; "off" for none
 	MetricsTokenFile  string                // file with a bearer token that also serves /metrics on Addr
@@ -141,6 +143,13 @@ var settings = []setting{
 	{"upload-budget-bytes", "PAKN_UPLOAD_BUDGET_BYTES", "1073741824", "bytes of uploads all clients may be sending at once, held on disk", size(64<<20, 1<<40, func(c *Config) *int64 { return &c.UploadBudget })},
 	{"verify-memory-bytes", "PAKN_VERIFY_MEMORY_BYTES", "67108864", "bytes of documents verified at once, held in memory", size(21<<20, 16<<30, func(c *Config) *int64 { return &c.VerifyMemory })},
 	{"intake-queue-bytes", "PAKN_INTAKE_QUEUE_BYTES", "268435456", "bytes of submissions admitted and not yet written", size(64<<20, 16<<30, func(c *Config) *int64 { return &c.IntakeQueueBytes })},
+	{"gc-percent", "PAKN_GC_PERCENT", strconv.Itoa(gc.Default.Percent), "how far the heap grows over live data before Go collects it, in percent (Go's GOGC): more memory for less CPU", func(c *Config, v string) (err error) {
+		if c.GC.Percent, err = strconv.Atoi(v); err != nil || c.GC.Percent < gc.MinPercent || c.GC.Percent > gc.MaxPercent {
+			return fmt.Errorf("%q must be a whole number from %d to %d", v, gc.MinPercent, gc.MaxPercent)
+		}
+		return nil
+	}},
+	{"memory-limit-bytes", "PAKN_MEMORY_LIMIT_BYTES", strconv.FormatInt(gc.Default.Limit, 10), "soft limit on the memory Go holds for paknd (Go's GOMEMLIMIT): nearing it, Go collects more often; keep it below the machine's or container's limit", size(gc.MinLimit, gc.MaxLimit, func(c *Config) *int64 { return &c.GC.Limit })},
 	{"spool-dir", "PAKN_SPOOL_DIR", "", "folder where uploads wait on disk; the system's temporary folder when empty", text(func(c *Config) *string { return &c.SpoolDir })},
 	{"metrics-addr", "PAKN_METRICS_ADDR", "127.0.0.1:9464", "listen address of /metrics alone, or off", text(func(c *Config) *string { return &c.MetricsAddr })},
 	{"metrics-token-file", "PAKN_METRICS_TOKEN_FILE", "", "file with a bearer token that also serves /metrics on the main address", text(func(c *Config) *string { return &c.MetricsTokenFile })},
@@ -248,6 +257,11 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 			p = append(p, s.env+": "+err.Error())
 		}
 	}
+	for _, v := range []struct{ goEnv, ours string }{{"GOGC", "PAKN_GC_PERCENT"}, {"GOMEMLIMIT", "PAKN_MEMORY_LIMIT_BYTES"}} {
+		if getenv(v.goEnv) != "" { // Go's runtime read it, and paknd would set it again: one setting, not two
+			p = append(p, fmt.Sprintf("%s: paknd sets its garbage collector from %s; unset %s", v.goEnv, v.ours, v.goEnv))
+		}
+	}
 	p = append(p, c.Validate()...)
 	p = append(p, c.LoadFiles()...)
 	if len(p) > 0 {
@@ -309,6 +323,10 @@ func (c *Config) Validate() Problems {
 		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
 		}
+	}
+	if c.GC.Limit >= gc.MinLimit && c.GC.Limit < c.VerifyMemory+gc.MinLimit {
+		// The documents being verified are held in memory, and the rest of the service beside them.
+		p = append(p, fmt.Sprintf("PAKN_MEMORY_LIMIT_BYTES must exceed PAKN_VERIFY_MEMORY_BYTES by at least %d (64 MiB) for the rest of the service", gc.MinLimit))
 	}
 	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
 		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pakn/internal/gc"
 )
 
 func keyFile(t *testing.T, content string) string {
@@ -180,7 +182,7 @@ func TestLoadResourceBoundsAndMetrics(t *testing.T) {
 		{name: "resource bounds by default", env: base, check: func(t *testing.T, c *Config) {
 			// SECURITY.md's rate limits: 20 sign-ins, 300 public requests, 60 verifications, 10 submissions a minute.
 			if c.RateLogin != 20 || c.RatePublic != 300 || c.RateVerify != 60 || c.RateSubmit != 10 || c.VerifyPerClient != 2 || c.UploadsPerClient != 2 || c.DailyAttachBytes != 200<<20 ||
-				c.UploadBudget != 1<<30 || c.VerifyMemory != 64<<20 || c.IntakeQueueBytes != 256<<20 || c.SpoolDir != "" ||
+				c.UploadBudget != 1<<30 || c.VerifyMemory != 64<<20 || c.IntakeQueueBytes != 256<<20 || c.SpoolDir != "" || c.GC != gc.Default ||
 				c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
 				t.Errorf("defaults %+v", c)
 			}
@@ -203,6 +205,24 @@ func TestLoadResourceBoundsAndMetrics(t *testing.T) {
 			"PAKN_METRICS_TOKEN_FILE", keyFile(t, "short"), "PAKN_RATE_EXEMPT", "everyone"),
 			want: []string{"PAKN_RATE_EXEMPT", "PAKN_RATE_SUBMIT", "PAKN_VERIFY_PER_CLIENT", "PAKN_DAILY_ATTACHMENT_BYTES", "PAKN_VERIFY_MEMORY_BYTES",
 				"PAKN_SPOOL_DIR", "PAKN_METRICS_ADDR: give a host", "PAKN_METRICS_TOKEN_FILE"}},
+		{name: "garbage collector", env: with("PAKN_GC_PERCENT", "200", "PAKN_MEMORY_LIMIT_BYTES", "1073741824"), check: func(t *testing.T, c *Config) {
+			if c.GC != (gc.Settings{Percent: 200, Limit: 1 << 30}) {
+				t.Errorf("collector %+v", c.GC)
+			}
+		}},
+		{name: "bad garbage collector", env: with("PAKN_GC_PERCENT", "off", "PAKN_MEMORY_LIMIT_BYTES", "1048576"),
+			want: []string{"PAKN_GC_PERCENT", "PAKN_MEMORY_LIMIT_BYTES"}},
+		{name: "garbage collector out of range", env: with("PAKN_GC_PERCENT", "10", "PAKN_MEMORY_LIMIT_BYTES", "2199023255552"),
+			want: []string{"PAKN_GC_PERCENT: \"10\" must be a whole number from 50 to 1000", "PAKN_MEMORY_LIMIT_BYTES"}},
+		{name: "memory limit below the documents verified", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326593"),
+			want: []string{"PAKN_MEMORY_LIMIT_BYTES must exceed PAKN_VERIFY_MEMORY_BYTES by at least 67108864"}},
+		{name: "memory limit just above the documents verified", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326592"), check: func(t *testing.T, c *Config) {
+			if c.GC.Limit != 256<<20 || c.VerifyMemory != 192<<20 {
+				t.Errorf("limit %d, verify memory %d", c.GC.Limit, c.VerifyMemory)
+			}
+		}},
+		{name: "Go's own variables", env: with("GOGC", "50", "GOMEMLIMIT", "1GiB"),
+			want: []string{"GOGC: paknd sets its garbage collector from PAKN_GC_PERCENT; unset GOGC", "GOMEMLIMIT: paknd sets its garbage collector from PAKN_MEMORY_LIMIT_BYTES"}},
 		{name: "two bad proxies, two lines", env: with("PAKN_TRUSTED_PROXIES", "proxy.example, 10.0.0.0/8, 300.1.1.1"),
 			want: []string{`PAKN_TRUSTED_PROXIES: "proxy.example" is not`, `PAKN_TRUSTED_PROXIES: "300.1.1.1" is not`}},
 		{name: "exempt proxy", env: with("PAKN_TRUSTED_PROXIES", "10.0.0.0/8", "PAKN_RATE_EXEMPT", "10.1.2.3"), want: []string{"overlaps the trusted proxy"}},

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pakn/internal/access"
+	"pakn/internal/gc"
 	"pakn/internal/petition"
 	"pakn/internal/reply"
 	"pakn/internal/servicetest"
@@ -36,6 +37,7 @@ const registerEntries = 100_000
 // the desk's queue (first page, and a search) of the agency holding those
 // 100,000 petitions, under 20 concurrent members of staff.
 func BenchmarkPages(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
 	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	_, _, rc := s.seedReplies()

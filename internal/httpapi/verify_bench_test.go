@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"pakn/internal/gc"
 	"pakn/internal/pdftest"
 	"pakn/internal/register"
 	"pakn/internal/verify"
@@ -39,6 +40,7 @@ import (
 // poppler's pdfsig run once per file, as a citizen's tool would. `make
 // bench` prints them side by side with their ratios to the floor.
 func BenchmarkVerification(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	// The benchmark's clients (loopback) are exempt from the per-client limits by configuration.
 	s := newStack(b, Limits{Login: 1000, Public: 1000, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	// The CAs' lists and the register's answers cached as paknd caches them (the tests' stack
@@ -170,6 +172,7 @@ func genuineLoad(b *testing.B, url string, doc []byte, clients int) {
 // minute of allowance is spent within it. `make bench` prints the attacked
 // rate as a share of the undisturbed one (target: at least 80 %).
 func BenchmarkVerificationUnderAttack(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	s := newStack(b, Limits{})
 	_, signedID, _ := s.seedReplies()
 	doc := s.signedPDF(signedID)

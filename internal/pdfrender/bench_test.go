@@ -1,9 +1,14 @@
 package pdfrender
 
-import "testing"
+import (
+	"testing"
+
+	"pakn/internal/gc"
+)
 
 // BenchmarkRender renders the sample reply.
 func BenchmarkRender(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	d := sample()
 	for b.Loop() {
 		if _, err := Render(d); err != nil {

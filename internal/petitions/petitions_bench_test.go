@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"pakn/internal/gc"
 	"pakn/internal/servicetest"
 )
 
@@ -16,6 +17,7 @@ import (
 // intake sees them. `make bench` prints it beside pgbench's insert-only rate
 // with as many clients on the same server, in the same run.
 func BenchmarkSubmit(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	e := servicetest.New(b)
 	ctx := context.Background()
 	clients := 64

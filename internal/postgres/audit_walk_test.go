@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pakn/internal/audit"
+	"pakn/internal/gc"
 	"pakn/internal/pgtest"
 )
 
@@ -107,6 +108,7 @@ func heapGrowth(fn func()) uint64 {
 // BenchmarkVerifyChain reports the time and the peak heap growth of
 // verifying a chain of 200,000 events from PostgreSQL.
 func BenchmarkVerifyChain(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	db := pgtest.New(b)
 	const n = 200_000
 	copyChain(b, db, n)

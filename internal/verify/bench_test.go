@@ -4,11 +4,13 @@ import (
 	"context"
 	"testing"
 
+	"pakn/internal/gc"
 	"pakn/internal/verifytest"
 )
 
 // BenchmarkVerify verifies a genuine reply in-process.
 func BenchmarkVerify(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	p := verifytest.NewPKI(b, "pakn")
 	doc := p.Genuine(b)
 	v := verifier(p)
@@ -31,6 +33,7 @@ func BenchmarkVerify(b *testing.B) {
 // crafted, would cost only its hashing, which is not what the target
 // compares).
 func BenchmarkVerifyPerMB(b *testing.B) {
+	defer gc.Tune(gc.Default)() // as paknd serves
 	p := verifytest.NewPKI(b, "pakn")
 	v := verifier(p)
 	run := func(b *testing.B, doc []byte) {
