@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"pakn/internal/access"
 	"pakn/internal/msg"
 	"pakn/internal/quota"
@@ -362,6 +364,77 @@ func TestUploadsHoldNoVerificationPlace(t *testing.T) {
 	}
 	for range uploads {
 		<-answers
+	}
+}
+
+// A verification holds its place while the document is checked, not while
+// its audit event waits for the log's flush: with the audit log stalled and
+// more verifications waiting for it than there are places, every one of
+// them has been checked, every place is free, and each is answered once the
+// log takes its event (and not before).
+func TestVerificationsWaitingForTheAuditLogHoldNoPlace(t *testing.T) {
+	s := newStack(t, Limits{Login: 1000, Public: 1000, Verify: 100000})
+	_, signedID, _ := s.seedReplies()
+	genuine := s.signedPDF(signedID)
+	var checked atomic.Int64
+	find := s.verifier.FindIssued
+	s.verifier.FindIssued = func(ctx context.Context, binding, sum string) (*verify.Match, error) {
+		checked.Add(1) // the register's look-up: the document is being checked, in a place
+		return find(ctx, binding, sum)
+	}
+	ctx := context.Background()
+	owner, err := pgx.Connect(ctx, s.db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	tx, err := owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE audit_events IN EXCLUSIVE MODE"); err != nil { // no event is written until it ends
+		t.Fatal(err)
+	}
+	n := MaxConcurrentVerifications + 2
+	codes := make(chan int, n)
+	for i := range n {
+		go func() {
+			resp, err := clientFrom(fmt.Sprintf("127.0.7.%d", 10+i)).Post(s.srv.URL+"/api/v1/verifications", "application/pdf", bytes.NewReader(genuine))
+			if err != nil {
+				t.Error(err)
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	waitFor(t, func() bool { return checked.Load() == int64(n) })
+	if !s.api.verifySlots.TryAcquire(MaxConcurrentVerifications) {
+		t.Errorf("%d verifications wait for the audit log holding places", n)
+	} else {
+		s.api.verifySlots.Release(MaxConcurrentVerifications)
+	}
+	select {
+	case c := <-codes:
+		t.Fatalf("a verification was answered (%d) before its event was written", c)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if c := <-codes; c != 200 {
+			t.Errorf("verification answered %d once the log took its event, want 200", c)
+		}
+	}
+	var events int
+	if err := s.db.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'verification.check'").Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != n {
+		t.Errorf("%d verification events, want %d", events, n)
 	}
 }
 

@@ -223,23 +223,23 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.R
 	defer f.Close()
 
 	ctx := r.Context()
-	if f.Size() <= smallDocument {
-		if err := s.verifySlots.Acquire(ctx, 1); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification place", msg.TimedOut)
-		}
-		defer s.verifySlots.Release(1)
-	} else {
-		weight := min(verifyWeight(f.Size()), s.limits.VerifyMemory)
-		if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
-			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", msg.TimedOut)
-		}
-		defer s.verifyBytes.Release(weight)
+	pool, weight, what := s.verifySlots, int64(1), "wait for a verification place"
+	if f.Size() > smallDocument {
+		pool, weight, what = s.verifyBytes, min(verifyWeight(f.Size()), s.limits.VerifyMemory), "wait for verification memory"
 	}
+	if err := pool.Acquire(ctx, weight); err != nil {
+		return nil, apperr.Wrap(err, apperr.Unavailable, what, msg.TimedOut)
+	}
+	// The place is freed once the document is checked (the audit log's
+	// flush then holds none), or here on the way out if it never was.
+	var once sync.Once
+	release := func() { once.Do(func() { pool.Release(weight) }) }
+	defer release()
 	doc, err := f.Bytes() // valid until f is closed, when this returns
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", msg.InternalError)
 	}
-	return s.register.Verify(ctx, s.meta(r), authnOf(ctx).Principal, doc)
+	return s.register.Verify(ctx, s.meta(r), authnOf(ctx).Principal, doc, release)
 }
 
 // createVerification checks an uploaded PDF and answers the report (JSON).

@@ -71,11 +71,18 @@ func Finder(replies store.Replies) verify.FindIssued {
 // audit log (time, client address as a keyed hash, the document's SHA-256
 // and size, the indication, the matched reply) before answering: if the
 // event cannot be written, the answer is 503 and no report is given.
-func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, doc []byte) (*verify.Report, error) {
+// checked, when not nil, is called once the document has been checked and
+// before the event is written: the caller frees there what it holds for
+// the checking (a place among the verifications running at once), so the
+// wait for the audit log's flush holds none.
+func (s *Service) Verify(ctx context.Context, m audit.Meta, p access.Principal, doc []byte, checked func()) (*verify.Report, error) {
 	if s.verifier == nil {
 		return nil, apperr.New(apperr.Unavailable, msg.VerificationNotConfigured)
 	}
 	rep := s.verifier.Verify(ctx, doc)
+	if checked != nil {
+		checked()
+	}
 	det := map[string]any{"sha256": rep.SHA256, "size": rep.Size, "indication": rep.Indication, "sub_indication": rep.SubIndication}
 	if rep.Register != nil && rep.Register.Found {
 		det["reply"] = rep.Register.ReplyID
