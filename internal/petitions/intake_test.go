@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"pakn/internal/apperr"
+	"pakn/internal/audit"
 	"pakn/internal/petitions"
+	"pakn/internal/postgres"
 	"pakn/internal/servicetest"
 	"pakn/internal/store"
 )
@@ -247,5 +249,46 @@ func TestCommittedGroupWhoseAnswerWasLostIsASuccess(t *testing.T) {
 	// The receipt's secret opens the petition as stored.
 	if _, err := e.Petitions.Lookup(bg, e.M, r.TrackingCode, r.LookupSecret); err != nil {
 		t.Fatalf("the receipt does not open the stored petition: %v", err)
+	}
+}
+
+// A group commit seals its events to the chain's head its writer last
+// committed; when another writer has appended since, the group is written
+// again after the actual head: its idempotency keys, claimed in the
+// transaction rolled back, are claimed again, and every petition and event
+// is stored once, the chain whole.
+func TestGroupAfterTheChainMovedElsewhere(t *testing.T) {
+	e := servicetest.New(t)
+	bg := context.Background()
+	submit := func(key string) *petitions.Receipt {
+		t.Helper()
+		r, err := e.Petitions.Submit(bg, e.M, servicetest.Anon, key, servicetest.Submission(), nil)
+		if err != nil {
+			t.Fatalf("submit with key %q: %v", key, err)
+		}
+		return r
+	}
+	first := submit("")
+	other := e.DB.Stores(nil).Audit // another store: another writer, as another process would be
+	if err := other.Record(bg, &audit.Event{Actor: "citizen", Action: "test.elsewhere", ObjectID: "x", Outcome: audit.Success}); err != nil {
+		t.Fatal(err)
+	}
+	second := submit("0123456789abcdef0123456789abcdef")
+	for _, r := range []*petitions.Receipt{first, second} {
+		var rows, events int
+		if err := e.DB.Pool.QueryRow(bg, `SELECT count(DISTINCT p.id), count(a.seq) FROM petitions p
+			JOIN audit_events a ON a.object_id = p.id::text AND a.action = 'petition.submit' WHERE p.tracking_code = $1`, r.TrackingCode).Scan(&rows, &events); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 1 || events != 1 {
+			t.Errorf("%s: %d petitions and %d events, want one each", r.TrackingCode, rows, events)
+		}
+	}
+	if again := submit("0123456789abcdef0123456789abcdef"); again.TrackingCode != second.TrackingCode {
+		t.Errorf("the key answered %s, want the receipt it was claimed for, %s", again.TrackingCode, second.TrackingCode)
+	}
+	v, brk, err := (&postgres.AuditStore{DB: e.DB.PG}).Verify(bg, nil, nil)
+	if err != nil || brk != nil {
+		t.Fatalf("chain of %d events: break %v, %v", v.Count(), brk, err)
 	}
 }

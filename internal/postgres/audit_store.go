@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"pakn/internal/apperr"
 	"pakn/internal/audit"
@@ -24,7 +25,8 @@ type AuditStore struct {
 	DB  *DB
 	Now func() time.Time // clock; time.Now when nil
 
-	records recorder // Record's group commit
+	records recorder  // Record's group commit
+	head    chainHead // the head as this process last committed it
 }
 
 // Append adds e to the chain inside the transaction ctx carries (see
@@ -161,13 +163,80 @@ func (s *AuditStore) writeGroup(group []*recording) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	err := s.DB.inTxPipe(ctx, func(p *txPipe) (*pgx.Batch, error) {
-		return s.lockAndAppend(ctx, p, &pgx.Batch{}, events)
-	})
+	err := s.appendGroup(ctx, events, func(*txPipe) (*pgx.Batch, error) { return &pgx.Batch{}, nil })
 	if err != nil {
 		return unavailable("audit record", err)
 	}
 	return nil
+}
+
+// chainHead is the chain's head as this process last committed it, and
+// the lock under which the group commits of this process append: Record's
+// writer and the petitions' group writers take it for their last round
+// trip, so none of them commits between another's reading of the head and
+// its commit. Other writers (Append inside a caller's transaction, other
+// processes) may still move the head: audit_head_is catches that.
+type chainHead struct {
+	mu    sync.Mutex // held from reading the head to the commit
+	known bool
+	seq   int64
+	hash  []byte
+}
+
+// appendGroup runs one transaction of a group commit through inTxPipe:
+// steps sends the group's own statements and returns a batch to send last;
+// the chain's lock, the events sealed after the head, and COMMIT join it.
+// When this process committed the head last, the events are sealed to it
+// and the head is checked under the lock (audit_head_is) in that same
+// round trip; else, or when the check fails because another writer
+// appended since, the lock and head are read first and the events sent in
+// a second round trip (a failed check costs a transaction rolled back and
+// steps run again).
+func (s *AuditStore) appendGroup(ctx context.Context, events []*audit.Event, steps func(p *txPipe) (*pgx.Batch, error)) error {
+	err := s.appendTx(ctx, events, steps, true)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == headMoved {
+		err = s.appendTx(ctx, events, steps, false)
+	}
+	return err
+}
+
+// headMoved is the SQLSTATE audit_head_is raises (pakn's own code).
+const headMoved = "PKN01"
+
+// appendTx is one attempt of appendGroup, sealing the events to the head
+// this process knows when trustHead and it knows one.
+func (s *AuditStore) appendTx(ctx context.Context, events []*audit.Event, steps func(p *txPipe) (*pgx.Batch, error), trustHead bool) error {
+	h := &s.head
+	return s.DB.inTxPipe(ctx, func(p *txPipe) (*pgx.Batch, error) {
+		b, err := steps(p)
+		if err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		var last int64
+		var lastHash []byte
+		p.onEnd(func(committed bool) { // once COMMIT is answered, or the transaction rolled back
+			if committed && lastHash != nil {
+				h.known, h.seq, h.hash = true, last, lastHash
+			}
+			h.mu.Unlock()
+		})
+		seq, hash := h.seq, h.hash
+		if trustHead && h.known {
+			b.Queue("SELECT pg_advisory_xact_lock($1)", auditLockKey)
+			b.Queue("SELECT audit_head_is($1, $2)", seq, hash)
+		} else if b, seq, hash, err = s.lockAndReadHead(ctx, p, b); err != nil {
+			return nil, err
+		}
+		h.known = false // until this transaction's commit is known
+		last, lastHash, err = s.queueAppends(b, events, seq, hash)
+		if err != nil {
+			lastHash = nil
+			return nil, err
+		}
+		return b, nil
+	})
 }
 
 // now is the audit log's clock (time.Now for a nil store, as the
@@ -216,9 +285,9 @@ func readLockHead(res pgx.BatchResults) (int64, []byte, error) {
 	return headSeq, headHash, nil
 }
 
-// lockAndAppend sends b with the chain's lock and head through p, and
-// returns a batch appending events after that head.
-func (s *AuditStore) lockAndAppend(ctx context.Context, p *txPipe, b *pgx.Batch, events []*audit.Event) (*pgx.Batch, error) {
+// lockAndReadHead sends b with the chain's lock and head through p, and
+// returns a new batch to send next, with the head.
+func (s *AuditStore) lockAndReadHead(ctx context.Context, p *txPipe, b *pgx.Batch) (*pgx.Batch, int64, []byte, error) {
 	before := b.Len()
 	queueLockHead(b)
 	var seq int64
@@ -234,13 +303,9 @@ func (s *AuditStore) lockAndAppend(ctx context.Context, p *txPipe, b *pgx.Batch,
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
-	next := &pgx.Batch{}
-	if _, _, err := s.queueAppends(next, events, seq, head); err != nil {
-		return nil, err
-	}
-	return next, nil
+	return &pgx.Batch{}, seq, head, nil
 }
 
 // queueAppends normalises and seals events one after the other from the

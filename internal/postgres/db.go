@@ -101,8 +101,14 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 // pipelined batches and COPYs: BEGIN travels with the first of them.
 type txPipe struct {
 	conn  *pgx.Conn
-	begun bool // BEGIN sent
+	begun bool                   // BEGIN sent
+	ends  []func(committed bool) // called in order once the transaction has ended
 }
+
+// onEnd has f called once the transaction has ended: with true once
+// COMMIT has been answered, with false once it is rolled back or its
+// outcome is unknown.
+func (p *txPipe) onEnd(f func(committed bool)) { p.ends = append(p.ends, f) }
 
 // send sends b, BEGIN first when it has not been sent, and reads b's
 // results with read (BEGIN's already read).
@@ -148,11 +154,15 @@ func (db *DB) inTxPipe(ctx context.Context, fn func(p *txPipe) (*pgx.Batch, erro
 	}
 	defer conn.Release()
 	p := &txPipe{conn: conn.Conn()}
+	committed := false
 	defer func() {
-		if err != nil && p.begun {
+		if !committed && p.begun {
 			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
 				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
 			}
+		}
+		for _, f := range p.ends {
+			f(committed)
 		}
 	}()
 	last, err := fn(p)
@@ -163,7 +173,7 @@ func (db *DB) inTxPipe(ctx context.Context, fn func(p *txPipe) (*pgx.Batch, erro
 	if err = p.send(ctx, last, func(pgx.BatchResults) error { return nil }); err != nil {
 		return err
 	}
-	p.begun = false
+	committed, p.begun = true, false
 	return nil
 }
 

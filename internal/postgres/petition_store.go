@@ -27,8 +27,10 @@ type PetitionStore struct {
 }
 
 // WriteGroup writes submissions without attachments in one transaction:
-// [BEGIN, key claims], a COPY of the petitions, [keys' answers, chain lock,
-// head], then, with the events sealed to the head, [audit events, COMMIT].
+// [BEGIN, key claims], a COPY of the petitions, then [keys' answers, chain
+// lock, head check, audit events, COMMIT] when this process knows the
+// chain's head, else [keys' answers, chain lock, head] and [audit events,
+// COMMIT] (AuditStore.appendGroup).
 // A key used before gives store.ErrKeyUsed and nothing is written.
 func (s *PetitionStore) WriteGroup(ctx context.Context, subs []store.Submission) error {
 	var keys, keyIDs, receipts []string
@@ -42,7 +44,7 @@ func (s *PetitionStore) WriteGroup(ctx context.Context, subs []store.Submission)
 		}
 		recs[i], events[i] = j.Petition, j.Event
 	}
-	return s.DB.inTxPipe(ctx, func(p *txPipe) (*pgx.Batch, error) {
+	return s.Audit.appendGroup(ctx, events, func(p *txPipe) (*pgx.Batch, error) {
 		if len(keys) > 0 {
 			b := &pgx.Batch{}
 			s.queueClaimKeys(b, keys, hashes, subs[0].Petition.ReceivedAt)
@@ -64,7 +66,7 @@ func (s *PetitionStore) WriteGroup(ctx context.Context, subs []store.Submission)
 		if len(keys) > 0 {
 			s.queueSaveKeyResults(b, keys, keyIDs, receipts)
 		}
-		return s.Audit.lockAndAppend(ctx, p, b, events)
+		return b, nil
 	})
 }
 
