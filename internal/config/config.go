@@ -324,9 +324,9 @@ func (c *Config) Validate() Problems {
 			p = append(p, fmt.Sprintf("PAKN_TSA_URL: %q is not an http(s) URL", c.TSAURL))
 		}
 	}
-	if c.GC.Limit >= gc.MinLimit && c.GC.Limit < c.VerifyMemory+gc.MinLimit {
-		// The documents being verified are held in memory, and the rest of the service beside them.
-		p = append(p, fmt.Sprintf("PAKN_MEMORY_LIMIT_BYTES must exceed PAKN_VERIFY_MEMORY_BYTES by at least %d (64 MiB) for the rest of the service", gc.MinLimit))
+	if c.GC.Limit >= gc.MinLimit && c.GC.Limit < c.VerifyMemory+c.IntakeQueueBytes+gc.MinLimit {
+		// What the bounds let paknd hold at once, and the rest of the service beside it.
+		p = append(p, fmt.Sprintf("PAKN_MEMORY_LIMIT_BYTES must be at least PAKN_VERIFY_MEMORY_BYTES + PAKN_INTAKE_QUEUE_BYTES + %d (64 MiB) for the rest of the service", gc.MinLimit))
 	}
 	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
 		p = append(p, "PAKN_READ_HEADER_TIMEOUT must not exceed PAKN_READ_TIMEOUT")

@@ -214,11 +214,13 @@ func TestLoadResourceBoundsAndMetrics(t *testing.T) {
 			want: []string{"PAKN_GC_PERCENT", "PAKN_MEMORY_LIMIT_BYTES"}},
 		{name: "garbage collector out of range", env: with("PAKN_GC_PERCENT", "10", "PAKN_MEMORY_LIMIT_BYTES", "2199023255552"),
 			want: []string{"PAKN_GC_PERCENT: \"10\" must be a whole number from 50 to 1000", "PAKN_MEMORY_LIMIT_BYTES"}},
-		{name: "memory limit below the documents verified", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326593"),
-			want: []string{"PAKN_MEMORY_LIMIT_BYTES must exceed PAKN_VERIFY_MEMORY_BYTES by at least 67108864"}},
-		{name: "memory limit just above the documents verified", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326592"), check: func(t *testing.T, c *Config) {
-			if c.GC.Limit != 256<<20 || c.VerifyMemory != 192<<20 {
-				t.Errorf("limit %d, verify memory %d", c.GC.Limit, c.VerifyMemory)
+		{name: "memory limit below the bounds", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326593"),
+			want: []string{"PAKN_MEMORY_LIMIT_BYTES must be at least PAKN_VERIFY_MEMORY_BYTES + PAKN_INTAKE_QUEUE_BYTES + 67108864"}},
+		{name: "memory limit below the bounds, the queue's", env: with("PAKN_INTAKE_QUEUE_BYTES", "402653185"),
+			want: []string{"PAKN_MEMORY_LIMIT_BYTES must be at least"}},
+		{name: "memory limit just above the bounds", env: with("PAKN_VERIFY_MEMORY_BYTES", "201326592"), check: func(t *testing.T, c *Config) {
+			if c.GC.Limit != 512<<20 || c.VerifyMemory != 192<<20 || c.IntakeQueueBytes != 256<<20 {
+				t.Errorf("limit %d, verify memory %d, queue %d", c.GC.Limit, c.VerifyMemory, c.IntakeQueueBytes)
 			}
 		}},
 		{name: "Go's own variables", env: with("GOGC", "50", "GOMEMLIMIT", "1GiB"),

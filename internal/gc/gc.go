@@ -7,9 +7,11 @@
 // pakn's live heap is small (about 5 MB under full load) and its requests
 // allocate quickly, so with Go's default percent (100) it collects every
 // few MB: about a fifth of the CPU paknd spends on a submission. Default's
-// percent collects about a quarter as often, and its limit holds the heap,
-// and with it the process, below a bound under floods, where the percent
-// alone would let a large live heap grow fivefold.
+// percent collects about a quarter as often; its limit keeps the memory Go
+// holds below a bound under floods, where the percent alone would let a
+// large live heap grow to five times its size. The limit is soft: past it
+// Go collects as often as it must (spending up to half the CPU), it does
+// not fail.
 package gc
 
 import (
@@ -25,7 +27,7 @@ type Settings struct {
 
 // Default is paknd's setting unless configured otherwise, and the one its
 // benchmarks measure.
-var Default = Settings{Percent: 400, Limit: 256 << 20}
+var Default = Settings{Percent: 400, Limit: 512 << 20}
 
 // Bounds of the two settings that paknd accepts.
 const (
@@ -35,8 +37,8 @@ const (
 	MaxLimit   = 1 << 40
 )
 
-// Tune sets the process's collector to s and returns a function that puts
-// back what was set before.
+// Tune sets the process's collector to s, within the bounds above, and
+// returns a function that puts back what was set before.
 func Tune(s Settings) (restore func()) {
 	percent := debug.SetGCPercent(s.Percent)
 	limit := debug.SetMemoryLimit(s.Limit)

@@ -199,10 +199,11 @@ func verifyWeight(size int64) int64 { return 2*size + 2<<20 }
 // VerifyPerClient per client (else 429); its declared length reserved of
 // the upload budget (else 503) and the document received into the spool,
 // at a pace it must keep, before any place is taken, so slow uploads hold
-// no place; then a place in
-// the small documents' lane, or a large document's weight of the
-// verification memory, waited for; the verification audited before the
-// answer. When it returns, the work for the document has stopped.
+// no place; then a place in the small documents' lane (held while the
+// document is checked, not while its audit event waits for the log's
+// flush), or a large document's weight of the verification memory (held
+// to the end), waited for; the verification audited before the answer.
+// When it returns, the work for the document has stopped.
 func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.Report, error) {
 	if !clientExempt(r.Context()) {
 		releaseClient, ok := s.verifying.Acquire(clientKey(r.Context()))
@@ -223,23 +224,30 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) (*verify.R
 	defer f.Close()
 
 	ctx := r.Context()
-	pool, weight, what := s.verifySlots, int64(1), "wait for a verification place"
-	if f.Size() > smallDocument {
-		pool, weight, what = s.verifyBytes, min(verifyWeight(f.Size()), s.limits.VerifyMemory), "wait for verification memory"
+	var checked func() // frees the small documents' place once the document is checked
+	if f.Size() <= smallDocument {
+		if err := s.verifySlots.Acquire(ctx, 1); err != nil {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for a verification place", msg.TimedOut)
+		}
+		// A place bounds the checking at once, not the audit log's flush:
+		// freed once the document is checked, or here if it never was.
+		var once sync.Once
+		checked = func() { once.Do(func() { s.verifySlots.Release(1) }) }
+		defer checked()
+	} else {
+		// A large document's weight bounds its memory, mapped until f is
+		// closed: it is held to the end.
+		weight := min(verifyWeight(f.Size()), s.limits.VerifyMemory)
+		if err := s.verifyBytes.Acquire(ctx, weight); err != nil {
+			return nil, apperr.Wrap(err, apperr.Unavailable, "wait for verification memory", msg.TimedOut)
+		}
+		defer s.verifyBytes.Release(weight)
 	}
-	if err := pool.Acquire(ctx, weight); err != nil {
-		return nil, apperr.Wrap(err, apperr.Unavailable, what, msg.TimedOut)
-	}
-	// The place is freed once the document is checked (the audit log's
-	// flush then holds none), or here on the way out if it never was.
-	var once sync.Once
-	release := func() { once.Do(func() { pool.Release(weight) }) }
-	defer release()
 	doc, err := f.Bytes() // valid until f is closed, when this returns
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.Internal, "read spooled document", msg.InternalError)
 	}
-	return s.register.Verify(ctx, s.meta(r), authnOf(ctx).Principal, doc, release)
+	return s.register.Verify(ctx, s.meta(r), authnOf(ctx).Principal, doc, checked)
 }
 
 // createVerification checks an uploaded PDF and answers the report (JSON).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"pakn/internal/audit"
 	"pakn/internal/pgtest"
@@ -106,5 +107,39 @@ func TestRecordAfterTheHeadMovedElsewhere(t *testing.T) {
 	}
 	if v, brk := verifyChain(t, db.PG, nil); brk != nil || v.Count() != 7 {
 		t.Fatalf("chain: %d events, break %v", v.Count(), brk)
+	}
+}
+
+// A group writer waiting for its turn to append gives up when its context
+// ends, holding nothing and writing nothing; once the turn is free, the
+// same group is written.
+func TestGroupWriterWaitsForItsTurnOnlyAsLongAsItsContext(t *testing.T) {
+	db := pgtest.New(t)
+	s := &postgres.AuditStore{DB: db.PG}
+	event := func() []*audit.Event {
+		return []*audit.Event{{Actor: "citizen", Action: "test.record", ObjectID: "turn", Outcome: audit.Success}}
+	}
+	give := postgres.HoldChainTurn(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- postgres.AppendGroup(ctx, s, event()) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("appended while another writer held the turn")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer kept waiting for the turn after its context ended")
+	}
+	give()
+	if got := recorded(t, db); len(got) != 0 {
+		t.Fatalf("the writer that gave up wrote %v", got)
+	}
+	if err := postgres.AppendGroup(context.Background(), s, event()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(recorded(t, db)); got != "[turn]" {
+		t.Errorf("recorded %s, want [turn]", got)
 	}
 }

@@ -171,27 +171,43 @@ func (s *AuditStore) writeGroup(group []*recording) error {
 }
 
 // chainHead is the chain's head as this process last committed it, and
-// the lock under which the group commits of this process append: Record's
-// writer and the petitions' group writers take it for their last round
-// trip, so none of them commits between another's reading of the head and
-// its commit. Other writers (Append inside a caller's transaction, other
-// processes) may still move the head: audit_head_is catches that.
+// the turn its group commits take to append: Record's writer and the
+// petitions' group writers hold the turn from reading the head to their
+// transaction's end, so none of them commits between another's reading of
+// the head and its commit. Other writers (Append inside a caller's
+// transaction, other processes) may still move the head: audit_head_is
+// catches that.
 type chainHead struct {
-	mu    sync.Mutex // held from reading the head to the commit
-	known bool
+	once  sync.Once
+	turn  chan struct{} // one token, taken by the writer appending
+	known bool          // seq and hash are the head committed last (read and written with the turn)
 	seq   int64
 	hash  []byte
 }
+
+// take waits for the turn, or for ctx to end.
+func (h *chainHead) take(ctx context.Context) error {
+	h.once.Do(func() { h.turn = make(chan struct{}, 1) })
+	select {
+	case h.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// give hands the turn on.
+func (h *chainHead) give() { <-h.turn }
 
 // appendGroup runs one transaction of a group commit through inTxPipe:
 // steps sends the group's own statements and returns a batch to send last;
 // the chain's lock, the events sealed after the head, and COMMIT join it.
 // When this process committed the head last, the events are sealed to it
 // and the head is checked under the lock (audit_head_is) in that same
-// round trip; else, or when the check fails because another writer
-// appended since, the lock and head are read first and the events sent in
-// a second round trip (a failed check costs a transaction rolled back and
-// steps run again).
+// round trip, the only one the chain's lock is held for; else, or when the
+// check fails because another writer appended since, the lock and head are
+// read first and the events sent in a second round trip (a failed check
+// costs a transaction rolled back and steps run again).
 func (s *AuditStore) appendGroup(ctx context.Context, events []*audit.Event, steps func(p *txPipe) (*pgx.Batch, error)) error {
 	err := s.appendTx(ctx, events, steps, true)
 	var pgErr *pgconn.PgError
@@ -213,14 +229,16 @@ func (s *AuditStore) appendTx(ctx context.Context, events []*audit.Event, steps 
 		if err != nil {
 			return nil, err
 		}
-		h.mu.Lock()
+		if err := h.take(ctx); err != nil {
+			return nil, unavailable("wait for the audit chain", err)
+		}
 		var last int64
 		var lastHash []byte
-		p.onEnd(func(committed bool) { // once COMMIT is answered, or the transaction rolled back
+		p.onEnd(func(committed bool) { // once COMMIT is answered, or the transaction failed
 			if committed && lastHash != nil {
 				h.known, h.seq, h.hash = true, last, lastHash
 			}
-			h.mu.Unlock()
+			h.give()
 		})
 		seq, hash := h.seq, h.hash
 		if trustHead && h.known {
@@ -309,7 +327,8 @@ func (s *AuditStore) lockAndReadHead(ctx context.Context, p *txPipe, b *pgx.Batc
 }
 
 // queueAppends normalises and seals events one after the other from the
-// head (headSeq, headHash) obtained by LockHead in the same transaction, and
+// head (headSeq, headHash) read under the chain's lock in the same
+// transaction, or checked under it before the events (appendTx), and
 // queues one statement inserting them all on b. It returns the new head.
 func (s *AuditStore) queueAppends(b *pgx.Batch, events []*audit.Event, headSeq int64, headHash []byte) (int64, []byte, error) {
 	n := len(events)

@@ -106,8 +106,9 @@ type txPipe struct {
 }
 
 // onEnd has f called once the transaction has ended: with true once
-// COMMIT has been answered, with false once it is rolled back or its
-// outcome is unknown.
+// COMMIT has been answered, with false once it has failed or its outcome
+// is unknown (before its ROLLBACK is sent: f must not need the
+// transaction's locks to be released).
 func (p *txPipe) onEnd(f func(committed bool)) { p.ends = append(p.ends, f) }
 
 // send sends b, BEGIN first when it has not been sent, and reads b's
@@ -142,6 +143,10 @@ func (p *txPipe) copy(ctx context.Context, table string, columns []string, src p
 	return p.conn.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
 }
 
+// rollbackTimeout bounds the ROLLBACK of a failed pipelined transaction;
+// past it the connection is closed, which ends the transaction too.
+const rollbackTimeout = 10 * time.Second
+
 // inTxPipe runs one READ COMMITTED transaction on one connection, for a
 // group commit: fn sends its steps through the pipe and returns the last
 // batch, which COMMIT joins. On any error the transaction is rolled back,
@@ -156,13 +161,15 @@ func (db *DB) inTxPipe(ctx context.Context, fn func(p *txPipe) (*pgx.Batch, erro
 	p := &txPipe{conn: conn.Conn()}
 	committed := false
 	defer func() {
-		if !committed && p.begun {
-			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				conn.Conn().Close(context.WithoutCancel(ctx)) // do not return a connection in an unknown state
-			}
-		}
-		for _, f := range p.ends {
+		for _, f := range p.ends { // first: nothing waits on a rollback but the connection
 			f(committed)
+		}
+		if !committed && p.begun {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			if _, rerr := conn.Exec(rctx, "ROLLBACK"); rerr != nil {
+				conn.Conn().Close(rctx) // do not return a connection in an unknown state
+			}
 		}
 	}()
 	last, err := fn(p)
