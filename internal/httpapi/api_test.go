@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp/totp"
 
 	"pakn/internal/access"
@@ -84,6 +85,25 @@ const changedPassword = "Một mật khẩu mới, đủ dài 2027"
 
 // mfaSecret is the TOTP secret of the test accounts that have MFA.
 const mfaSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// ownerTx begins a transaction as the database's owner, for what the
+// application's role may not do; it is rolled back at the end of the test
+// unless committed.
+func (s *stack) ownerTx(tb testing.TB) pgx.Tx {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.db.OwnerURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		conn.Close(ctx)
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = tx.Rollback(ctx); conn.Close(ctx) })
+	return tx
+}
 
 func newStack(t testing.TB, limits Limits, trusted ...netip.Prefix) *stack {
 	t.Helper()

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pakn/internal/access"
 	"pakn/internal/gc"
 	"pakn/internal/petition"
@@ -184,16 +182,7 @@ func pageLoad(b *testing.B, base string, timer *serverTimer, clients int, method
 func (s *stack) fillRegister(b *testing.B, n int) {
 	ctx := context.Background()
 	// As the owner: the application's role writes signed replies only through sign_reply, which checks each.
-	conn, err := pgx.Connect(ctx, s.db.OwnerURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
+	tx := s.ownerTx(b)
 	ids, err := s.sealedFill(n)
 	if err != nil {
 		b.Fatal(err)
