@@ -234,8 +234,8 @@ func (s *AuditStore) appendTx(ctx context.Context, events []*audit.Event, steps 
 		}
 		var last int64
 		var lastHash []byte
-		p.onEnd(func(committed bool) { // once COMMIT is answered, or the transaction failed
-			if committed && lastHash != nil {
+		p.onEnd(func(committed bool) { // once COMMIT is answered (the events were queued), or the transaction failed
+			if committed {
 				h.known, h.seq, h.hash = true, last, lastHash
 			}
 			h.give()
@@ -250,7 +250,6 @@ func (s *AuditStore) appendTx(ctx context.Context, events []*audit.Event, steps 
 		h.known = false // until this transaction's commit is known
 		last, lastHash, err = s.queueAppends(b, events, seq, hash)
 		if err != nil {
-			lastHash = nil
 			return nil, err
 		}
 		return b, nil
